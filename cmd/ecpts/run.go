@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ecpts/ecpts/frontend"
+	"github.com/ecpts/ecpts/internal/auth"
+	"github.com/ecpts/ecpts/internal/config"
+	"github.com/ecpts/ecpts/internal/core"
+	"github.com/ecpts/ecpts/internal/demo"
+	"github.com/ecpts/ecpts/internal/mailer"
+	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+)
+
+// Login limits: per account they stop password guessing on one address,
+// per IP they slow a spray over many addresses.
+var (
+	accountRule = ratelimit.Rule{Max: 5, Window: 15 * time.Minute}
+	ipRule      = ratelimit.Rule{Max: 30, Window: 15 * time.Minute}
+)
+
+// run wires config → store → core → server, serves until ctx ends, then
+// stops in reverse order. It prints the URL on out once the app is ready.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q: ecpts is configured by ECPTS_* environment variables (see README)", args)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stderr)
+	log.Info("starting e-CPTS", "config", cfg)
+	now := time.Now
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("ECPTS_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := store.Open(ctx, store.Options{
+		MongoURL: cfg.MongoURL, PostgresURL: cfg.PostgresURL, DataDir: cfg.DataDir, Database: cfg.MongoDB,
+		Logger: log.With("component", "store"), Registerer: reg, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := st.Close(cctx); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	log.Info("store ready", "backend", st.Backend())
+
+	checks := map[string]func(context.Context) error{"database": st.Ping}
+	var acctRL, ipRL ratelimit.Limiter
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("ECPTS_REDIS_URL: %w", err)
+		}
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = rdb.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("ECPTS_REDIS_URL: cannot connect to %s: %w", opt.Addr, err)
+		}
+		acctRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:acct:", accountRule)
+		ipRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:ip:", ipRule)
+		checks["broker"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+	} else {
+		acctRL = ratelimit.NewMemory(accountRule, now)
+		ipRL = ratelimit.NewMemory(ipRule, now)
+	}
+
+	mail, err := mailer.FromConfig(cfg.SMTPURL, cfg.SMTPFrom, cfg.DataDir, now)
+	if err != nil {
+		return err
+	}
+
+	if cfg.Demo {
+		if err := demo.Load(ctx, st, log, now(), auth.DefaultParams); err != nil {
+			return err
+		}
+	}
+
+	app := core.New(core.Deps{
+		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
+		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
+	})
+	go sweepSessions(ctx, st, log, now)
+
+	ui, _ := frontend.Dist()
+	srv := server.New(server.Deps{
+		Core: app, Logger: log.With("component", "http"), Registry: reg, Checks: checks,
+		PublicURL: cfg.PublicURL, Origins: cfg.Origins, TrustedProxies: cfg.TrustedProxies, UI: ui,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ECPTS_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	if cfg.PublicURL != "" {
+		url = cfg.PublicURL
+	}
+	fmt.Fprintf(out, "e-CPTS est prêt : %s (données : %s)\n", url, absPath(cfg.DataDir))
+	if cfg.Demo {
+		fmt.Fprintf(out, "Comptes de démonstration : coordination@loire-nord.demo, infirmiere@loire-nord.demo, pharmacien@val-de-cher.demo, kine@loire-nord.demo, admin@ecpts.demo — mot de passe %s\n", demo.Password)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Error("http shutdown", "err", err)
+	}
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// sweepSessions deletes expired sessions hourly: FerretDB has no TTL index.
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger, now func() time.Time) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.Sessions.DeleteExpired(ctx, now()); err != nil {
+				log.Warn("sweep sessions", "err", err)
+			} else if n > 0 {
+				log.Info("expired sessions deleted", "count", n)
+			}
+		}
+	}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

@@ -1,0 +1,420 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// ChannelView is a channel with what the caller may do in it.
+type ChannelView struct {
+	model.Channel
+	Member    bool `json:"member"`
+	CanPost   bool `json:"can_post"`
+	CanManage bool `json:"can_manage"`
+}
+
+func channelView(a *Actor, ch model.Channel, g *model.Group) ChannelView {
+	return ChannelView{Channel: ch, Member: a.IsChannelMember(ch.ID), CanPost: a.CanPost(ch, g), CanManage: a.CanManageChannel(ch, g)}
+}
+
+// ListChannels returns the channels the caller joined and the public ones
+// they may join, in their CPTS and groups. Archived channels only when
+// asked.
+func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived bool) ([]ChannelView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	candidates := map[model.ChannelID]model.Channel{}
+	joined := make([]model.ChannelID, 0, len(a.channels))
+	for id := range a.channels {
+		joined = append(joined, id)
+	}
+	chs, err := c.st.Channels.ByIDs(ctx, joined)
+	if err != nil {
+		return nil, fmt.Errorf("core: list channels: %w", err)
+	}
+	for _, ch := range chs {
+		candidates[ch.ID] = ch
+	}
+	for id := range a.cpts {
+		if !a.fullMember(id) {
+			continue
+		}
+		chs, err := c.st.Channels.ByCPTS(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("core: list channels of %s: %w", id, err)
+		}
+		for _, ch := range chs {
+			candidates[ch.ID] = ch
+		}
+	}
+	groups := map[model.GroupID]*model.Group{}
+	gids := make([]model.GroupID, 0, len(a.groups))
+	for id := range a.groups {
+		gids = append(gids, id)
+	}
+	gs, err := c.st.Groups.ByIDs(ctx, gids)
+	if err != nil {
+		return nil, fmt.Errorf("core: list channels: %w", err)
+	}
+	for i := range gs {
+		g := &gs[i]
+		groups[g.ID] = g
+		if !a.inGroup(*g) {
+			continue
+		}
+		chs, err := c.st.Channels.ByGroup(ctx, g.ID)
+		if err != nil {
+			return nil, fmt.Errorf("core: list channels of group %s: %w", g.ID, err)
+		}
+		for _, ch := range chs {
+			candidates[ch.ID] = ch
+		}
+	}
+	out := make([]ChannelView, 0, len(candidates))
+	for _, ch := range candidates {
+		if ch.Archived && !withArchived {
+			continue
+		}
+		g := groups[ch.GroupID]
+		if !a.CanSeeChannel(ch, g) {
+			continue
+		}
+		out = append(out, channelView(a, ch, g))
+	}
+	slices.SortFunc(out, func(x, y ChannelView) int {
+		if d := strings.Compare(string(x.CPTSID)+string(x.GroupID), string(y.CPTSID)+string(y.GroupID)); d != 0 {
+			return d
+		}
+		return compareFold(x.Name, y.Name)
+	})
+	return out, nil
+}
+
+// channel loads a channel the actor may see, with its group.
+func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model.Channel, *model.Group, error) {
+	ch, err := c.st.Channels.ByID(ctx, id)
+	if isNotFound(err) {
+		return model.Channel{}, nil, errChannelNotFound
+	}
+	if err != nil {
+		return model.Channel{}, nil, fmt.Errorf("core: channel %s: %w", id, err)
+	}
+	var g *model.Group
+	if ch.GroupID != "" {
+		gg, err := c.st.Groups.ByID(ctx, ch.GroupID)
+		if err != nil && !isNotFound(err) {
+			return model.Channel{}, nil, fmt.Errorf("core: channel %s group: %w", id, err)
+		}
+		if err == nil {
+			g = &gg
+		}
+	}
+	if !a.CanSeeChannel(ch, g) {
+		return model.Channel{}, nil, errChannelNotFound
+	}
+	return ch, g, nil
+}
+
+// GetChannel returns one channel.
+func (c *Core) GetChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	return channelView(a, ch, g), nil
+}
+
+// ChannelInput creates a channel in a CPTS or a group.
+type ChannelInput struct {
+	Name       string
+	Topic      string
+	CPTSID     model.CPTSID
+	GroupID    model.GroupID
+	Visibility model.Visibility
+	Kind       model.ChannelKind
+}
+
+// channelName checks a channel name: a short line, like Slack's.
+func channelName(raw string) (string, error) {
+	return oneLine("name", "Le nom du canal", raw, true, maxObjectName)
+}
+
+// CreateChannel creates a channel; its creator joins it.
+func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInput) (ChannelView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	var g *model.Group
+	switch {
+	case in.CPTSID != "" && in.GroupID != "":
+		return ChannelView{}, model.Invalid("group_id", "invalid_scope", "Un canal appartient à une CPTS ou à un groupe, pas aux deux.")
+	case in.CPTSID != "":
+		if !a.CanSeeCPTS(in.CPTSID) {
+			return ChannelView{}, errCPTSNotFound
+		}
+		if !a.CanCreateChannelInCPTS(in.CPTSID) {
+			return ChannelView{}, errForbidden
+		}
+	case in.GroupID != "":
+		gg, err := c.group(ctx, a, in.GroupID)
+		if err != nil {
+			return ChannelView{}, err
+		}
+		if !a.CanCreateChannelInGroup(gg) {
+			return ChannelView{}, errForbidden
+		}
+		g = &gg
+	default:
+		return ChannelView{}, model.Invalid("cpts_id", "invalid_scope", "Choisissez la CPTS ou le groupe du canal.")
+	}
+	name, err := channelName(in.Name)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	topic, err := oneLine("topic", "Le sujet", in.Topic, false, maxTopic)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	if in.Visibility == "" {
+		in.Visibility = model.VisibilityPublic
+	}
+	if in.Visibility != model.VisibilityPublic && in.Visibility != model.VisibilityPrivate {
+		return ChannelView{}, model.Invalid("visibility", "invalid_visibility", "La visibilité doit être public ou private.")
+	}
+	if in.Kind == "" {
+		in.Kind = model.KindStandard
+	}
+	if in.Kind != model.KindStandard && in.Kind != model.KindAnnouncement {
+		return ChannelView{}, model.Invalid("kind", "invalid_kind", "Le type doit être standard ou announcement.")
+	}
+	now := c.now().UTC()
+	ch := model.Channel{
+		ID: model.ChannelID(model.NewID()), Name: name, Topic: topic, Kind: in.Kind, Visibility: in.Visibility,
+		CPTSID: in.CPTSID, GroupID: in.GroupID, CreatedBy: a.ID(), CreatedAt: now,
+	}
+	if err := c.st.Channels.Insert(ctx, ch); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return ChannelView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un canal porte déjà ce nom ici."}
+		}
+		return ChannelView{}, fmt.Errorf("core: create channel: %w", err)
+	}
+	if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: a.ID(), JoinedAt: now}); err != nil && !errors.Is(err, model.ErrConflict) {
+		return ChannelView{}, fmt.Errorf("core: join new channel %s: %w", ch.ID, err)
+	}
+	a.channels[ch.ID] = true
+	c.log.Info("audit: channel created", "actor_id", a.ID(), "channel_id", ch.ID)
+	return channelView(a, ch, g), nil
+}
+
+// ChannelPatch renames, re-topics or (un)archives a channel.
+type ChannelPatch struct {
+	Name     *string
+	Topic    *string
+	Archived *bool
+}
+
+// UpdateChannel applies a patch. Archiving revokes every live subscription
+// to the channel.
+func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.ChannelID, p ChannelPatch) (ChannelView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	if !a.CanManageChannel(ch, g) {
+		return ChannelView{}, errForbidden
+	}
+	var name, topic string
+	if p.Name != nil {
+		if name, err = channelName(*p.Name); err != nil {
+			return ChannelView{}, err
+		}
+	}
+	if p.Topic != nil {
+		if topic, err = oneLine("topic", "Le sujet", *p.Topic, false, maxTopic); err != nil {
+			return ChannelView{}, err
+		}
+	}
+	if p.Name != nil && name != ch.Name {
+		if err := c.st.Channels.Rename(ctx, ch.ID, name); err != nil {
+			if errors.Is(err, model.ErrConflict) {
+				return ChannelView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un canal porte déjà ce nom ici."}
+			}
+			return ChannelView{}, fmt.Errorf("core: rename channel %s: %w", ch.ID, err)
+		}
+		ch.Name = name
+	}
+	if p.Topic != nil {
+		if err := c.st.Channels.SetTopic(ctx, ch.ID, topic); err != nil {
+			return ChannelView{}, fmt.Errorf("core: topic of channel %s: %w", ch.ID, err)
+		}
+		ch.Topic = topic
+	}
+	if p.Archived != nil && *p.Archived != ch.Archived {
+		if err := c.st.Channels.SetArchived(ctx, ch.ID, *p.Archived); err != nil {
+			return ChannelView{}, fmt.Errorf("core: archive channel %s: %w", ch.ID, err)
+		}
+		ch.Archived = *p.Archived
+		c.log.Info("audit: channel archive changed", "actor_id", a.ID(), "channel_id", ch.ID, "archived", ch.Archived)
+	}
+	return channelView(a, ch, g), nil
+}
+
+// JoinChannel joins a public channel.
+func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	if err != nil {
+		return ChannelView{}, err
+	}
+	if a.IsChannelMember(ch.ID) {
+		return channelView(a, ch, g), nil
+	}
+	if !a.CanJoinChannel(ch, g) {
+		if ch.Archived {
+			return ChannelView{}, model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé.")
+		}
+		return ChannelView{}, errForbidden
+	}
+	if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: a.ID(), JoinedAt: c.now().UTC()}); err != nil && !errors.Is(err, model.ErrConflict) {
+		return ChannelView{}, fmt.Errorf("core: join channel %s: %w", ch.ID, err)
+	}
+	a.channels[ch.ID] = true
+	return channelView(a, ch, g), nil
+}
+
+// LeaveChannel leaves a channel.
+func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.ChannelID) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	ch, _, err := c.channel(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if err := c.st.ChannelMembers.Delete(ctx, ch.ID, a.ID()); err != nil {
+		if isNotFound(err) {
+			return model.Coded(model.ErrConflict, "not_member", "Vous n'êtes pas membre de ce canal.")
+		}
+		return fmt.Errorf("core: leave channel %s: %w", ch.ID, err)
+	}
+	if ch.Visibility == model.VisibilityPrivate {
+		c.revoke(ctx, a.ID(), []model.ChannelID{ch.ID}, "removed")
+	}
+	return nil
+}
+
+// ChannelMembers lists a channel's explicit members.
+func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.ChannelID) ([]MemberView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	ch, _, err := c.channel(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
+	if err != nil {
+		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+	}
+	ids := make([]model.UserID, 0, len(cms))
+	for _, m := range cms {
+		ids = append(ids, m.UserID)
+	}
+	us, err := c.st.Users.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+	}
+	out := make([]MemberView, 0, len(us))
+	for _, u := range us {
+		out = append(out, MemberView{User: userView(u, false)})
+	}
+	return out, nil
+}
+
+// AddChannelMember adds someone to a channel (the way into a private one).
+func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) (MemberView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return MemberView{}, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if !a.CanManageChannel(ch, g) {
+		return MemberView{}, errForbidden
+	}
+	if !model.ValidID(string(user)) {
+		return MemberView{}, model.Invalid("user_id", "invalid_user", "Ce professionnel est introuvable.")
+	}
+	t, err := c.actorOf(ctx, user)
+	if isNotFound(err) {
+		return MemberView{}, model.Invalid("user_id", "invalid_user", "Ce professionnel est introuvable.")
+	}
+	if err != nil {
+		return MemberView{}, err
+	}
+	if !a.CanAddToChannel(ch, g, t) {
+		if ch.Archived {
+			return MemberView{}, model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé.")
+		}
+		return MemberView{}, model.Coded(model.ErrForbidden, "not_eligible", "Cette personne n'appartient pas à la CPTS ou au groupe de ce canal.")
+	}
+	if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: user, JoinedAt: c.now().UTC()}); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return MemberView{}, model.Coded(model.ErrConflict, "already_member", "Cette personne est déjà membre du canal.")
+		}
+		return MemberView{}, fmt.Errorf("core: add %s to channel %s: %w", user, ch.ID, err)
+	}
+	c.log.Info("audit: channel member added", "actor_id", a.ID(), "channel_id", ch.ID, "user_id", user)
+	return MemberView{User: userView(t.User, false)}, nil
+}
+
+// RemoveChannelMember removes someone from a channel and revokes their
+// live subscription.
+func (c *Core) RemoveChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if user == a.ID() {
+		return c.LeaveChannel(ctx, s, id)
+	}
+	if !a.CanManageChannel(ch, g) {
+		return errForbidden
+	}
+	if err := c.st.ChannelMembers.Delete(ctx, ch.ID, user); err != nil {
+		if isNotFound(err) {
+			return errMemberNotFound
+		}
+		return fmt.Errorf("core: remove %s from channel %s: %w", user, ch.ID, err)
+	}
+	c.revoke(ctx, user, []model.ChannelID{ch.ID}, "removed")
+	c.log.Info("audit: channel member removed", "actor_id", a.ID(), "channel_id", ch.ID, "user_id", user)
+	return nil
+}

@@ -1,0 +1,152 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ecpts/ecpts/internal/auth"
+	"github.com/ecpts/ecpts/internal/mailer"
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store"
+)
+
+// Publisher reaches connected clients on every node. cmd/ecpts plugs the
+// realtime hub in; core only calls it after its own writes succeeded.
+type Publisher interface {
+	// RevokeChannels drops the user's live subscriptions to these channels.
+	RevokeChannels(ctx context.Context, user model.UserID, channels []model.ChannelID, reason string) error
+	// CloseUser closes every live connection of the user (logout, removal).
+	CloseUser(ctx context.Context, user model.UserID) error
+}
+
+// Deps are what core needs; cmd/ecpts fills them.
+type Deps struct {
+	Store     *store.Store
+	Mailer    mailer.Mailer
+	Publisher Publisher // optional until the realtime hub is wired
+	// AccountLimiter and IPLimiter count failed logins per account and per
+	// client address.
+	AccountLimiter ratelimit.Limiter
+	IPLimiter      ratelimit.Limiter
+	Logger         *slog.Logger
+	Now            func() time.Time
+	PublicURL      string      // base of links in e-mails; empty: the request's
+	PasswordParams auth.Params // zero: auth.DefaultParams
+}
+
+// Core is the application. Build it with New.
+type Core struct {
+	st     *store.Store
+	mail   mailer.Mailer
+	pub    Publisher
+	acctRL ratelimit.Limiter
+	ipRL   ratelimit.Limiter
+	log    *slog.Logger
+	now    func() time.Time
+	public string
+	params auth.Params
+}
+
+// Session lifetimes: a session lives SessionIdle after its last renewal,
+// renewed at most every sessionRenewEvery so reads do not write each time.
+const (
+	SessionIdle       = 14 * 24 * time.Hour
+	sessionRenewEvery = time.Hour
+	invitationTTL     = 7 * 24 * time.Hour
+)
+
+// New returns a Core.
+func New(d Deps) *Core {
+	c := &Core{
+		st: d.Store, mail: d.Mailer, pub: d.Publisher,
+		acctRL: d.AccountLimiter, ipRL: d.IPLimiter,
+		log: d.Logger, now: d.Now, public: d.PublicURL, params: d.PasswordParams,
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.params == (auth.Params{}) {
+		c.params = auth.DefaultParams
+	}
+	return c
+}
+
+// SetPublisher plugs the realtime hub in once it exists (it needs core to
+// be built first).
+func (c *Core) SetPublisher(p Publisher) { c.pub = p }
+
+// Ping checks the store (for /readyz).
+func (c *Core) Ping(ctx context.Context) error { return c.st.Ping(ctx) }
+
+// actor loads the caller and all their memberships.
+func (c *Core) actor(ctx context.Context, s model.Session) (*Actor, error) {
+	if s.UserID == "" {
+		return nil, model.ErrUnauthenticated
+	}
+	return c.actorOf(ctx, s.UserID)
+}
+
+func (c *Core) actorOf(ctx context.Context, id model.UserID) (*Actor, error) {
+	u, err := c.st.Users.ByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("core: actor %s: %w", id, err)
+	}
+	ms, err := c.st.Memberships.ByUser(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("core: actor %s memberships: %w", id, err)
+	}
+	gms, err := c.st.GroupMembers.ByUser(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("core: actor %s groups: %w", id, err)
+	}
+	cms, err := c.st.ChannelMembers.ByUser(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("core: actor %s channels: %w", id, err)
+	}
+	return NewActor(u, ms, gms, cms), nil
+}
+
+// notFound wraps ErrNotFound with a French message for the object kind.
+func notFound(what string) error {
+	return model.Coded(model.ErrNotFound, "not_found", what)
+}
+
+var (
+	errCPTSNotFound       = notFound("Cette CPTS est introuvable.")
+	errGroupNotFound      = notFound("Ce groupe est introuvable.")
+	errChannelNotFound    = notFound("Ce canal est introuvable.")
+	errMemberNotFound     = notFound("Ce membre est introuvable.")
+	errUserNotFound       = notFound("Ce professionnel est introuvable.")
+	errInvitationNotFound = notFound("Cette invitation est introuvable.")
+	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n'avez pas les droits pour cette action.")
+)
+
+// isNotFound reports a store not-found.
+func isNotFound(err error) bool { return errors.Is(err, model.ErrNotFound) }
+
+// publish helpers: a failure to reach connected clients is logged, never
+// undoes the write that already happened.
+func (c *Core) revoke(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) {
+	if c.pub == nil || len(chans) == 0 {
+		return
+	}
+	if err := c.pub.RevokeChannels(ctx, user, chans, reason); err != nil {
+		c.log.Error("revoke live subscriptions", "user_id", user, "err", err)
+	}
+}
+
+func (c *Core) closeUser(ctx context.Context, user model.UserID) {
+	if c.pub == nil {
+		return
+	}
+	if err := c.pub.CloseUser(ctx, user); err != nil {
+		c.log.Error("close live connections", "user_id", user, "err", err)
+	}
+}

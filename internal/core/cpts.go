@@ -1,0 +1,400 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// CPTSView is a CPTS with the caller's role in it.
+type CPTSView struct {
+	model.CPTS
+	MyRole   model.Role             `json:"my_role,omitempty"`
+	MyStatus model.MembershipStatus `json:"my_status,omitempty"`
+	CanManage bool                  `json:"can_manage"`
+}
+
+// CPTSRef is the public identity of a CPTS.
+type CPTSRef struct {
+	ID         model.CPTSID `json:"id"`
+	Name       string       `json:"name"`
+	Department string       `json:"department,omitempty"`
+}
+
+func (c *Core) cptsView(a *Actor, x model.CPTS) CPTSView {
+	v := CPTSView{CPTS: x, CanManage: a.CanManageCPTS(x.ID)}
+	if m, ok := a.Membership(x.ID); ok {
+		v.MyRole, v.MyStatus = m.Role, m.Status
+	}
+	if v.Communes == nil {
+		v.Communes = []string{}
+	}
+	if v.Missions == nil {
+		v.Missions = []model.Mission{}
+	}
+	return v
+}
+
+// ListCPTS returns the caller's CPTS (every CPTS for an admin).
+func (c *Core) ListCPTS(ctx context.Context, s model.Session) ([]CPTSView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var cs []model.CPTS
+	if a.Admin() {
+		cs, err = c.st.CPTS.List(ctx)
+	} else {
+		ids := make([]model.CPTSID, 0, len(a.cpts))
+		for id := range a.cpts {
+			ids = append(ids, id)
+		}
+		cs, err = c.st.CPTS.ByIDs(ctx, ids)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: list cpts: %w", err)
+	}
+	out := make([]CPTSView, 0, len(cs))
+	for _, x := range cs {
+		out = append(out, c.cptsView(a, x))
+	}
+	return out, nil
+}
+
+// CPTSCatalog lists the name of every CPTS: a coordinator picks one to
+// invite into a group. Names and departments of CPTS are public facts.
+func (c *Core) CPTSCatalog(ctx context.Context, s model.Session) ([]CPTSRef, error) {
+	if _, err := c.actor(ctx, s); err != nil {
+		return nil, err
+	}
+	cs, err := c.st.CPTS.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("core: cpts catalog: %w", err)
+	}
+	out := make([]CPTSRef, 0, len(cs))
+	for _, x := range cs {
+		out = append(out, CPTSRef{ID: x.ID, Name: x.Name, Department: x.Department})
+	}
+	return out, nil
+}
+
+// GetCPTS returns one CPTS the caller may see.
+func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return CPTSView{}, err
+	}
+	if !a.CanSeeCPTS(id) {
+		return CPTSView{}, errCPTSNotFound
+	}
+	x, err := c.st.CPTS.ByID(ctx, id)
+	if isNotFound(err) {
+		return CPTSView{}, errCPTSNotFound
+	}
+	if err != nil {
+		return CPTSView{}, fmt.Errorf("core: cpts %s: %w", id, err)
+	}
+	return c.cptsView(a, x), nil
+}
+
+// CPTSInput creates a CPTS.
+type CPTSInput struct {
+	Name       string
+	Department string
+	Communes   []string
+	Missions   []model.Mission
+}
+
+var departmentPattern = regexp.MustCompile(`^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$`)
+
+// CreateCPTS is for platform admins.
+func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (CPTSView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return CPTSView{}, err
+	}
+	if !a.CanCreateCPTS() {
+		return CPTSView{}, errForbidden
+	}
+	name, err := oneLine("name", "Le nom", in.Name, true, maxObjectName)
+	if err != nil {
+		return CPTSView{}, err
+	}
+	dep := strings.ToUpper(strings.TrimSpace(in.Department))
+	if !departmentPattern.MatchString(dep) {
+		return CPTSView{}, model.Invalid("department", "invalid_department", "Le département doit être un numéro de département français (ex. 41, 2A, 974).")
+	}
+	if len(in.Communes) > 200 {
+		return CPTSView{}, model.Invalid("communes", "too_many", "Une CPTS compte au plus 200 communes ici.")
+	}
+	communes := make([]string, 0, len(in.Communes))
+	for _, raw := range in.Communes {
+		cm, err := oneLine("communes", "Le nom de commune", raw, true, maxCommune)
+		if err != nil {
+			return CPTSView{}, err
+		}
+		communes = append(communes, cm)
+	}
+	for _, m := range in.Missions {
+		if !model.ValidMission(m) {
+			return CPTSView{}, model.Invalid("missions", "invalid_mission", "Mission inconnue.")
+		}
+	}
+	x := model.CPTS{
+		ID: model.CPTSID(model.NewID()), Name: name, Department: dep, Communes: communes,
+		Status: "active", Missions: slices.Compact(slices.Clone(in.Missions)), CreatedAt: c.now().UTC(),
+	}
+	if err := c.st.CPTS.Insert(ctx, x); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return CPTSView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Une CPTS porte déjà ce nom."}
+		}
+		return CPTSView{}, fmt.Errorf("core: create cpts: %w", err)
+	}
+	c.log.Info("audit: cpts created", "actor_id", a.ID(), "cpts_id", x.ID)
+	return c.cptsView(a, x), nil
+}
+
+// MemberView is a member of a CPTS, group or channel.
+type MemberView struct {
+	User      UserView               `json:"user"`
+	Role      model.Role             `json:"role,omitempty"`
+	Status    model.MembershipStatus `json:"status,omitempty"`
+	CreatedAt string                 `json:"created_at,omitempty"`
+}
+
+// CPTSMembers lists a CPTS's members. Coordinators also see pending ones
+// and e-mail addresses.
+func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID) ([]MemberView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSeeCPTSMembers(id) {
+		return nil, errCPTSNotFound
+	}
+	manage := a.CanManageCPTS(id)
+	ms, err := c.st.Memberships.ByCPTS(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("core: members of %s: %w", id, err)
+	}
+	ids := make([]model.UserID, 0, len(ms))
+	byUser := make(map[model.UserID]model.Membership, len(ms))
+	for _, m := range ms {
+		if m.Status != model.StatusActive && !manage {
+			continue
+		}
+		ids = append(ids, m.UserID)
+		byUser[m.UserID] = m
+	}
+	us, err := c.st.Users.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("core: members of %s: %w", id, err)
+	}
+	out := make([]MemberView, 0, len(us))
+	for _, u := range us {
+		m := byUser[u.ID]
+		v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+		if manage {
+			v.User.Email = u.Email
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// ValidateMember turns a pending membership into an active one.
+func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if !a.CanSeeCPTS(cpts) {
+		return MemberView{}, errCPTSNotFound
+	}
+	if !a.CanManageCPTS(cpts) {
+		return MemberView{}, errForbidden
+	}
+	m, err := c.st.Memberships.Validate(ctx, cpts, user, a.ID(), c.now().UTC())
+	if isNotFound(err) {
+		return MemberView{}, errMemberNotFound
+	}
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
+	}
+	u, err := c.st.Users.ByID(ctx, user)
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: validate %s: %w", user, err)
+	}
+	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
+	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+	v.User.Email = u.Email
+	return v, nil
+}
+
+// SetMemberRole changes a member's role. The last active coordinator of a
+// CPTS cannot step down: someone must be able to run it.
+func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID, role model.Role) (MemberView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return MemberView{}, err
+	}
+	if !a.CanSeeCPTS(cpts) {
+		return MemberView{}, errCPTSNotFound
+	}
+	if !a.CanManageCPTS(cpts) {
+		return MemberView{}, errForbidden
+	}
+	if !role.Valid() {
+		return MemberView{}, model.Invalid("role", "invalid_role", "Le rôle doit être coordinateur, membre ou partenaire.")
+	}
+	m, err := c.st.Memberships.Get(ctx, cpts, user)
+	if isNotFound(err) {
+		return MemberView{}, errMemberNotFound
+	}
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: role of %s in %s: %w", user, cpts, err)
+	}
+	if m.Role == model.RoleCoordinateur && role != model.RoleCoordinateur && m.Status == model.StatusActive {
+		if err := c.keepOneCoordinator(ctx, cpts); err != nil {
+			return MemberView{}, err
+		}
+	}
+	if err := c.st.Memberships.SetRole(ctx, cpts, user, role); err != nil {
+		return MemberView{}, fmt.Errorf("core: role of %s in %s: %w", user, cpts, err)
+	}
+	m.Role = role
+	if role == model.RolePartenaire {
+		// A partenaire keeps only the channels they were explicitly added to;
+		// public channels they merely read are no longer theirs.
+		c.revokeCPTSPublicReads(ctx, cpts, user)
+	}
+	u, err := c.st.Users.ByID(ctx, user)
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: role of %s: %w", user, err)
+	}
+	c.log.Info("audit: member role changed", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user, "role", role)
+	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+	v.User.Email = u.Email
+	return v, nil
+}
+
+func (c *Core) keepOneCoordinator(ctx context.Context, cpts model.CPTSID) error {
+	n, err := c.st.Memberships.CountActiveCoordinators(ctx, cpts)
+	if err != nil {
+		return fmt.Errorf("core: count coordinators of %s: %w", cpts, err)
+	}
+	if n <= 1 {
+		return model.Coded(model.ErrConflict, "last_coordinator",
+			"La CPTS doit garder au moins un coordinateur : nommez-en un autre d'abord.")
+	}
+	return nil
+}
+
+// revokeCPTSPublicReads drops live subscriptions to the public channels of
+// the CPTS the user did not join explicitly.
+func (c *Core) revokeCPTSPublicReads(ctx context.Context, cpts model.CPTSID, user model.UserID) {
+	chans, err := c.st.Channels.ByCPTS(ctx, cpts)
+	if err != nil {
+		c.log.Error("list channels for revocation", "cpts_id", cpts, "err", err)
+		return
+	}
+	ids := make([]model.ChannelID, 0, len(chans))
+	for _, ch := range chans {
+		ids = append(ids, ch.ID)
+	}
+	c.revoke(ctx, user, ids, "removed")
+}
+
+// RemoveMember removes a member from a CPTS (or lets a member leave):
+// their CPTS channels, and the groups they reached only through this CPTS,
+// go with it, and their live subscriptions are revoked at once.
+func (c *Core) RemoveMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !a.CanSeeCPTS(cpts) {
+		return errCPTSNotFound
+	}
+	self := user == a.ID()
+	if !self && !a.CanManageCPTS(cpts) {
+		return errForbidden
+	}
+	m, err := c.st.Memberships.Get(ctx, cpts, user)
+	if isNotFound(err) {
+		return errMemberNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("core: remove %s from %s: %w", user, cpts, err)
+	}
+	if m.Role == model.RoleCoordinateur && m.Status == model.StatusActive {
+		if err := c.keepOneCoordinator(ctx, cpts); err != nil {
+			return err
+		}
+	}
+	if err := c.st.Memberships.Delete(ctx, cpts, user); err != nil {
+		return fmt.Errorf("core: remove %s from %s: %w", user, cpts, err)
+	}
+	revoked, err := c.cascadeRemoval(ctx, cpts, user)
+	// Revoke what is already gone even if the cascade stopped half way:
+	// policy checks memberships on every read, so nothing leaks meanwhile.
+	c.revoke(ctx, user, revoked, "removed")
+	if err != nil {
+		return err
+	}
+	c.log.Info("audit: member removed", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
+	return nil
+}
+
+// cascadeRemoval drops the user's channel memberships in the CPTS, and
+// their group memberships (with the group's channels) where no other CPTS
+// of theirs takes part. It returns every channel whose access went.
+func (c *Core) cascadeRemoval(ctx context.Context, cpts model.CPTSID, user model.UserID) ([]model.ChannelID, error) {
+	chans, err := c.st.Channels.ByCPTS(ctx, cpts)
+	if err != nil {
+		return nil, fmt.Errorf("core: cascade %s: %w", cpts, err)
+	}
+	revoked := make([]model.ChannelID, 0, len(chans))
+	for _, ch := range chans {
+		revoked = append(revoked, ch.ID)
+	}
+	if _, err := c.st.ChannelMembers.DeleteUserFrom(ctx, user, revoked); err != nil {
+		return revoked, fmt.Errorf("core: cascade channels of %s: %w", cpts, err)
+	}
+	remaining, err := c.st.Memberships.ByUser(ctx, user)
+	if err != nil {
+		return revoked, fmt.Errorf("core: cascade %s: %w", user, err)
+	}
+	gms, err := c.st.GroupMembers.ByUser(ctx, user)
+	if err != nil {
+		return revoked, fmt.Errorf("core: cascade groups of %s: %w", user, err)
+	}
+	for _, gm := range gms {
+		g, err := c.st.Groups.ByID(ctx, gm.GroupID)
+		if err != nil {
+			return revoked, fmt.Errorf("core: cascade group %s: %w", gm.GroupID, err)
+		}
+		still := false
+		for _, m := range remaining {
+			if m.Status == model.StatusActive && g.HasCPTS(m.CPTSID) {
+				still = true
+			}
+		}
+		if still {
+			continue
+		}
+		gone, err := c.dropGroupMember(ctx, g, user)
+		revoked = append(revoked, gone...)
+		if err != nil {
+			return revoked, err
+		}
+	}
+	return revoked, nil
+}

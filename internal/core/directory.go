@@ -1,0 +1,152 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// DirectoryFilter narrows the directory. Empty fields do not filter.
+type DirectoryFilter struct {
+	Profession model.Profession
+	Commune    string
+	CPTSID     model.CPTSID
+	Query      string
+}
+
+// DirectoryEntry is one professional in the directory.
+type DirectoryEntry struct {
+	ID              model.UserID     `json:"id"`
+	Name            string           `json:"name"`
+	Profession      model.Profession `json:"profession"`
+	ProfessionLabel string           `json:"profession_label"`
+	Commune         string           `json:"commune,omitempty"`
+	CPTS            []DirectoryCPTS  `json:"cpts"`
+}
+
+// DirectoryCPTS is one CPTS of a directory entry.
+type DirectoryCPTS struct {
+	ID   model.CPTSID `json:"id"`
+	Name string       `json:"name"`
+	Role model.Role   `json:"role"`
+}
+
+// Directory answers "who does what on my territory": the active members
+// of the CPTS the caller fully belongs to, and the members of the caller's
+// groups. A member's CPTS are shown only where the caller may know them: a
+// CPTS of the caller's, or one taking part in a group they share.
+func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter) ([]DirectoryEntry, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if f.Profession != "" {
+		if _, ok := model.LookupProfession(f.Profession); !ok {
+			return nil, model.Invalid("profession", "invalid_profession", "Profession inconnue.")
+		}
+	}
+	if len(f.Commune) > 200 || len(f.Query) > 200 {
+		return nil, model.Invalid("q", "too_long", "Le texte recherché est trop long.")
+	}
+	if f.CPTSID != "" && !model.ValidID(string(f.CPTSID)) {
+		return nil, model.Invalid("cpts_id", "invalid_cpts", "Cette CPTS est introuvable.")
+	}
+	// Which CPTS the caller may name, and whose members they see.
+	visibleCPTS := map[model.CPTSID]bool{}
+	users := map[model.UserID]bool{}
+	for _, id := range a.directoryCPTS() {
+		visibleCPTS[id] = true
+	}
+	gids := make([]model.GroupID, 0, len(a.groups))
+	for id := range a.groups {
+		gids = append(gids, id)
+	}
+	gs, err := c.st.Groups.ByIDs(ctx, gids)
+	if err != nil {
+		return nil, fmt.Errorf("core: directory groups: %w", err)
+	}
+	for _, g := range gs {
+		if !a.inGroup(g) {
+			continue
+		}
+		for _, id := range g.CPTSIDs {
+			visibleCPTS[id] = true
+		}
+		gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
+		if err != nil {
+			return nil, fmt.Errorf("core: directory group %s: %w", g.ID, err)
+		}
+		for _, gm := range gms {
+			users[gm.UserID] = true
+		}
+	}
+	// One query per visible CPTS gives every membership the page shows.
+	memberships := map[model.UserID][]model.Membership{}
+	for id := range visibleCPTS {
+		ms, err := c.st.Memberships.ByCPTS(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("core: directory %s: %w", id, err)
+		}
+		full := a.fullMember(id)
+		for _, m := range ms {
+			if m.Status != model.StatusActive {
+				continue
+			}
+			memberships[m.UserID] = append(memberships[m.UserID], m)
+			if full {
+				users[m.UserID] = true
+			}
+		}
+	}
+	ids := make([]model.UserID, 0, len(users))
+	for id := range users {
+		ids = append(ids, id)
+	}
+	us, err := c.st.Users.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("core: directory users: %w", err)
+	}
+	cptsIDs := make([]model.CPTSID, 0, len(visibleCPTS))
+	for id := range visibleCPTS {
+		cptsIDs = append(cptsIDs, id)
+	}
+	cs, err := c.st.CPTS.ByIDs(ctx, cptsIDs)
+	if err != nil {
+		return nil, fmt.Errorf("core: directory cpts: %w", err)
+	}
+	names := make(map[model.CPTSID]string, len(cs))
+	for _, x := range cs {
+		names[x.ID] = x.Name
+	}
+	commune, query := fold(strings.TrimSpace(f.Commune)), fold(strings.TrimSpace(f.Query))
+	out := make([]DirectoryEntry, 0, len(us))
+	for _, u := range us {
+		if f.Profession != "" && u.Profession != f.Profession {
+			continue
+		}
+		if commune != "" && !strings.Contains(fold(u.Commune), commune) {
+			continue
+		}
+		if query != "" && !strings.Contains(fold(u.Name+" "+u.Profession.Label()+" "+u.Commune), query) {
+			continue
+		}
+		e := DirectoryEntry{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune, CPTS: []DirectoryCPTS{}}
+		inFilter := f.CPTSID == ""
+		for _, m := range memberships[u.ID] {
+			e.CPTS = append(e.CPTS, DirectoryCPTS{ID: m.CPTSID, Name: names[m.CPTSID], Role: m.Role})
+			if m.CPTSID == f.CPTSID {
+				inFilter = true
+			}
+		}
+		if !inFilter {
+			continue
+		}
+		slices.SortFunc(e.CPTS, func(x, y DirectoryCPTS) int { return compareFold(x.Name, y.Name) })
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(x, y DirectoryEntry) int { return compareFold(x.Name, y.Name) })
+	return out, nil
+}

@@ -1,0 +1,133 @@
+package core
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// The permission table: every row is an action on an object, with the
+// exact set of actors allowed; every other actor must be refused. Two CPTS
+// (Loire Nord, Val de Cher), an inter-CPTS group (BPCO: owner LN, with VC)
+// and a Loire Nord-only group (Chutes).
+func TestPermissionTable(t *testing.T) {
+	const (
+		ln model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01"
+		vc model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa02"
+	)
+	bpco := model.Group{ID: "bbbbbbbbbbbbbbbbbbbbbb01", OwnerCPTS: ln, CPTSIDs: []model.CPTSID{ln, vc}}
+	chutes := model.Group{ID: "bbbbbbbbbbbbbbbbbbbbbb02", OwnerCPTS: ln, CPTSIDs: []model.CPTSID{ln}}
+	ch := func(id string, c model.CPTSID, g model.GroupID, vis model.Visibility, kind model.ChannelKind, archived bool) model.Channel {
+		return model.Channel{ID: model.ChannelID(id), CPTSID: c, GroupID: g, Visibility: vis, Kind: kind, Archived: archived}
+	}
+	var (
+		lnGeneral  = ch("cccccccccccccccccccccc01", ln, "", model.VisibilityPublic, model.KindStandard, false)
+		lnBureau   = ch("cccccccccccccccccccccc02", ln, "", model.VisibilityPrivate, model.KindStandard, false)
+		lnAnnonces = ch("cccccccccccccccccccccc03", ln, "", model.VisibilityPublic, model.KindAnnouncement, false)
+		lnArchived = ch("cccccccccccccccccccccc04", ln, "", model.VisibilityPublic, model.KindStandard, true)
+		lnSortie   = ch("cccccccccccccccccccccc05", ln, "", model.VisibilityPrivate, model.KindStandard, false)
+		vcGeneral  = ch("cccccccccccccccccccccc06", vc, "", model.VisibilityPublic, model.KindStandard, false)
+		bpcoChan   = ch("cccccccccccccccccccccc07", "", bpco.ID, model.VisibilityPublic, model.KindStandard, false)
+		bpcoPriv   = ch("cccccccccccccccccccccc08", "", bpco.ID, model.VisibilityPrivate, model.KindStandard, false)
+		chutesChan = ch("cccccccccccccccccccccc09", "", chutes.ID, model.VisibilityPublic, model.KindStandard, false)
+		dm         = ch("cccccccccccccccccccccc10", "", "", model.VisibilityPrivate, model.KindDirect, false)
+	)
+	active := func(c model.CPTSID, r model.Role) model.Membership {
+		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
+	}
+	gm := func(g model.Group, r model.Role) model.GroupMember { return model.GroupMember{GroupID: g.ID, Role: r} }
+	cm := func(chs ...model.Channel) []model.ChannelMember {
+		var out []model.ChannelMember
+		for _, c := range chs {
+			out = append(out, model.ChannelMember{ChannelID: c.ID})
+		}
+		return out
+	}
+	actors := map[string]*Actor{
+		"coordLN": NewActor(model.User{ID: "u1"}, []model.Membership{active(ln, model.RoleCoordinateur)},
+			[]model.GroupMember{gm(bpco, model.RoleCoordinateur), gm(chutes, model.RoleCoordinateur)},
+			cm(lnGeneral, lnBureau, lnAnnonces, lnSortie, bpcoChan, chutesChan)),
+		"ideLN": NewActor(model.User{ID: "u2"}, []model.Membership{active(ln, model.RoleMembre)},
+			[]model.GroupMember{gm(chutes, model.RoleMembre)}, cm(lnGeneral, lnAnnonces, dm, chutesChan)),
+		"kineLN": NewActor(model.User{ID: "u3"}, []model.Membership{active(ln, model.RoleMembre)},
+			[]model.GroupMember{gm(bpco, model.RoleMembre)}, cm(lnGeneral, bpcoChan, dm)),
+		"partLN": NewActor(model.User{ID: "u4"}, []model.Membership{active(ln, model.RolePartenaire)}, nil, cm(lnSortie)),
+		"pendLN": NewActor(model.User{ID: "u5"}, []model.Membership{{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}},
+			// A stale channel membership must not open anything while pending.
+			nil, cm(lnGeneral)),
+		"coordVC": NewActor(model.User{ID: "u6"}, []model.Membership{active(vc, model.RoleCoordinateur)}, nil, cm(vcGeneral)),
+		"pharmVC": NewActor(model.User{ID: "u7"}, []model.Membership{active(vc, model.RoleMembre)},
+			[]model.GroupMember{gm(bpco, model.RoleMembre)}, cm(vcGeneral, bpcoChan, bpcoPriv)),
+		// Removed from Val de Cher, still listed in the group: no access.
+		"exVC":     NewActor(model.User{ID: "u8"}, nil, []model.GroupMember{gm(bpco, model.RoleMembre)}, cm(bpcoChan)),
+		"admin":    NewActor(model.User{ID: "u9", Admin: true}, nil, nil, nil),
+		"outsider": NewActor(model.User{ID: "u10"}, nil, nil, nil),
+	}
+	grp := func(g model.Group) *model.Group { return &g }
+	ms := func(m ...model.Membership) []model.Membership { return m }
+	table := []struct {
+		action  string
+		check   func(a *Actor) bool
+		allowed []string
+	}{
+		{"see CPTS LN", func(a *Actor) bool { return a.CanSeeCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN", "partLN", "pendLN", "admin"}},
+		{"see CPTS VC", func(a *Actor) bool { return a.CanSeeCPTS(vc) }, []string{"coordVC", "pharmVC", "admin"}},
+		{"see LN members", func(a *Actor) bool { return a.CanSeeCPTSMembers(ln) }, []string{"coordLN", "ideLN", "kineLN", "admin"}},
+		{"manage LN (invite, validate, remove)", func(a *Actor) bool { return a.CanManageCPTS(ln) }, []string{"coordLN", "admin"}},
+		{"manage VC", func(a *Actor) bool { return a.CanManageCPTS(vc) }, []string{"coordVC", "admin"}},
+		{"invite a coordinateur to LN", func(a *Actor) bool { return a.CanInviteRole(ln, model.RoleCoordinateur) }, []string{"coordLN", "admin"}},
+		{"create a CPTS", func(a *Actor) bool { return a.CanCreateCPTS() }, []string{"admin"}},
+		{"create a group in LN", func(a *Actor) bool { return a.CanCreateGroup(ln) }, []string{"coordLN", "admin"}},
+		{"see group BPCO", func(a *Actor) bool { return a.CanSeeGroup(bpco) }, []string{"coordLN", "kineLN", "coordVC", "pharmVC", "admin"}},
+		{"see group Chutes", func(a *Actor) bool { return a.CanSeeGroup(chutes) }, []string{"coordLN", "ideLN", "admin"}},
+		{"manage group BPCO", func(a *Actor) bool { return a.CanManageGroup(bpco) }, []string{"coordLN", "admin"}},
+		{"invite a CPTS into BPCO", func(a *Actor) bool { return a.CanInviteCPTSToGroup(bpco) }, []string{"coordLN", "admin"}},
+		{"add a VC member to BPCO", func(a *Actor) bool { return a.CanAddToGroup(bpco, ms(active(vc, model.RoleMembre))) }, []string{"coordLN", "coordVC", "admin"}},
+		{"add an LN member to BPCO", func(a *Actor) bool { return a.CanAddToGroup(bpco, ms(active(ln, model.RoleMembre))) }, []string{"coordLN", "admin"}},
+		{"add a VC member to Chutes (not participating)", func(a *Actor) bool { return a.CanAddToGroup(chutes, ms(active(vc, model.RoleMembre))) }, nil},
+		{"add a pending LN member to BPCO", func(a *Actor) bool {
+			return a.CanAddToGroup(bpco, ms(model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}))
+		}, nil},
+		{"read LN général", func(a *Actor) bool { return a.CanSeeChannel(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"join LN général", func(a *Actor) bool { return a.CanJoinChannel(lnGeneral, nil) }, nil},
+		{"join LN annonces", func(a *Actor) bool { return a.CanJoinChannel(lnAnnonces, nil) }, []string{"kineLN"}},
+		{"read LN bureau (private)", func(a *Actor) bool { return a.CanSeeChannel(lnBureau, nil) }, []string{"coordLN"}},
+		{"read LN sortie (private, partenaire invited)", func(a *Actor) bool { return a.CanSeeChannel(lnSortie, nil) }, []string{"coordLN", "partLN"}},
+		{"post in LN général", func(a *Actor) bool { return a.CanPost(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"post in LN annonces", func(a *Actor) bool { return a.CanPost(lnAnnonces, nil) }, []string{"coordLN"}},
+		{"read archived LN channel", func(a *Actor) bool { return a.CanSeeChannel(lnArchived, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"post in archived LN channel", func(a *Actor) bool { return a.CanPost(lnArchived, nil) }, nil},
+		{"join archived LN channel", func(a *Actor) bool { return a.CanJoinChannel(lnArchived, nil) }, nil},
+		{"manage LN général", func(a *Actor) bool { return a.CanManageChannel(lnGeneral, nil) }, []string{"coordLN"}},
+		{"create channel in LN", func(a *Actor) bool { return a.CanCreateChannelInCPTS(ln) }, []string{"coordLN"}},
+		{"create channel in BPCO", func(a *Actor) bool { return a.CanCreateChannelInGroup(bpco) }, []string{"coordLN"}},
+		{"read VC général", func(a *Actor) bool { return a.CanSeeChannel(vcGeneral, nil) }, []string{"coordVC", "pharmVC"}},
+		{"read BPCO channel", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"read BPCO channel without its group", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, nil) }, nil},
+		{"read BPCO channel with the wrong group", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, grp(chutes)) }, nil},
+		{"post in BPCO channel", func(a *Actor) bool { return a.CanPost(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"read BPCO private channel", func(a *Actor) bool { return a.CanSeeChannel(bpcoPriv, grp(bpco)) }, []string{"pharmVC"}},
+		{"manage BPCO channel", func(a *Actor) bool { return a.CanManageChannel(bpcoChan, grp(bpco)) }, []string{"coordLN"}},
+		{"read Chutes channel", func(a *Actor) bool { return a.CanSeeChannel(chutesChan, grp(chutes)) }, []string{"coordLN", "ideLN"}},
+		{"read direct conversation", func(a *Actor) bool { return a.CanSeeChannel(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"manage direct conversation", func(a *Actor) bool { return a.CanManageChannel(dm, nil) }, nil},
+		{"join direct conversation", func(a *Actor) bool { return a.CanJoinChannel(dm, nil) }, nil},
+		{"add kine to LN bureau", func(a *Actor) bool { return a.CanAddToChannel(lnBureau, nil, actors["kineLN"]) }, []string{"coordLN"}},
+		{"add pharmacist (VC) to LN bureau", func(a *Actor) bool { return a.CanAddToChannel(lnBureau, nil, actors["pharmVC"]) }, nil},
+		{"add pharmacist to BPCO private", func(a *Actor) bool { return a.CanAddToChannel(bpcoPriv, grp(bpco), actors["pharmVC"]) }, []string{"coordLN"}},
+	}
+	names := make([]string, 0, len(actors))
+	for n := range actors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, row := range table {
+		for _, n := range names {
+			want := slices.Contains(row.allowed, n)
+			if got := row.check(actors[n]); got != want {
+				t.Errorf("%s by %s: got %v, want %v", row.action, n, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Stores and core wrap them with %w and context (IDs, never
+// content); the HTTP layer maps them to a status and a French message.
+var (
+	// ErrNotFound: the object does not exist, or the caller may not know it
+	// exists (a private channel answers not found, not forbidden).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique constraint was hit (duplicate e-mail, name…).
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden: the caller knows the object but may not do this to it.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated: no valid session.
+	ErrUnauthenticated = errors.New("unauthenticated")
+)
+
+// InvalidError is a validation failure that names the offending field and
+// carries the French message shown to the user.
+type InvalidError struct {
+	Field   string // JSON field name, e.g. "email"; empty when global
+	Code    string // snake_case, e.g. "invalid_email"; defaults to "invalid_input"
+	Message string // French, shown as is
+}
+
+func (e *InvalidError) Error() string {
+	if e.Field == "" {
+		return "invalid input: " + e.codeOrDefault()
+	}
+	return fmt.Sprintf("invalid %s: %s", e.Field, e.codeOrDefault())
+}
+
+func (e *InvalidError) codeOrDefault() string {
+	if e.Code == "" {
+		return "invalid_input"
+	}
+	return e.Code
+}
+
+// ErrorCode returns the snake_case code of the error.
+func (e *InvalidError) ErrorCode() string { return e.codeOrDefault() }
+
+// Invalid builds an *InvalidError.
+func Invalid(field, code, message string) *InvalidError {
+	return &InvalidError{Field: field, Code: code, Message: message}
+}
+
+// CodedError is a domain error with its own stable code, HTTP-agnostic
+// "kind" (one of the sentinel errors above or nil for a 400) and a French
+// message. Core returns them for business outcomes that deserve their own
+// code: an expired invitation, a used one, too many login attempts…
+type CodedError struct {
+	Kind       error // ErrNotFound, ErrConflict, ErrForbidden, ErrUnauthenticated, ErrGone, ErrTooMany or nil
+	Code       string
+	Message    string
+	RetryAfter time.Duration // for ErrTooMany
+}
+
+func (e *CodedError) Error() string { return e.Code }
+func (e *CodedError) Unwrap() error { return e.Kind }
+
+// ErrGone marks something that existed but can no longer be used (a used or
+// expired invitation). ErrTooMany marks a rate limit.
+var (
+	ErrGone    = errors.New("gone")
+	ErrTooMany = errors.New("too many requests")
+)
+
+// Coded builds a *CodedError.
+func Coded(kind error, code, message string) *CodedError {
+	return &CodedError{Kind: kind, Code: code, Message: message}
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// CPTSs is the cpts collection: _id = CPTS id, unique index on name_key
+// (there is at most one CPTS per territory, and names must not collide
+// case-insensitively).
+type CPTSs struct {
+	coll *mongo.Collection
+}
+
+type cptsDoc struct {
+	ID         model.CPTSID    `bson:"_id"`
+	Name       string          `bson:"name"`
+	NameKey    string          `bson:"name_key"`
+	Department string          `bson:"department"`
+	Communes   []string        `bson:"communes"`
+	Status     string          `bson:"status"`
+	Missions   []model.Mission `bson:"missions"`
+	CreatedAt  time.Time       `bson:"created_at"`
+}
+
+func (d cptsDoc) model() model.CPTS {
+	return model.CPTS{
+		ID:         d.ID,
+		Name:       d.Name,
+		Department: d.Department,
+		Communes:   d.Communes,
+		Status:     d.Status,
+		Missions:   d.Missions,
+		CreatedAt:  d.CreatedAt.UTC(),
+	}
+}
+
+// EnsureIndexes creates the unique name index; it is idempotent.
+func (c *CPTSs) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, c.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "name_key", Value: 1}}, Options: options.Index().SetName("name_key_unique").SetUnique(true)},
+	)
+}
+
+// Insert stores a new CPTS; ErrConflict when the id or the name
+// (case-insensitive) is taken.
+func (c *CPTSs) Insert(ctx context.Context, x model.CPTS) error {
+	_, err := c.coll.InsertOne(ctx, cptsDoc{
+		ID:         x.ID,
+		Name:       x.Name,
+		NameKey:    nameKey(x.Name),
+		Department: x.Department,
+		Communes:   x.Communes,
+		Status:     x.Status,
+		Missions:   x.Missions,
+		CreatedAt:  msUTC(x.CreatedAt),
+	})
+	return dbErr(err, fmt.Sprintf("insert cpts %s", x.ID))
+}
+
+// ByID returns the CPTS or ErrNotFound.
+func (c *CPTSs) ByID(ctx context.Context, id model.CPTSID) (model.CPTS, error) {
+	var d cptsDoc
+	if err := c.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
+		return model.CPTS{}, dbErr(err, fmt.Sprintf("cpts %s", id))
+	}
+	return d.model(), nil
+}
+
+// ByIDs returns the CPTS among ids that exist, ordered by name.
+func (c *CPTSs) ByIDs(ctx context.Context, ids []model.CPTSID) ([]model.CPTS, error) {
+	if len(ids) == 0 {
+		return []model.CPTS{}, nil
+	}
+	return c.find(ctx, bson.D{{Key: "_id", Value: in(ids)}}, fmt.Sprintf("cpts by %d ids", len(ids)))
+}
+
+// List returns every CPTS, ordered by name.
+func (c *CPTSs) List(ctx context.Context) ([]model.CPTS, error) {
+	return c.find(ctx, bson.D{}, "list cpts")
+}
+
+func (c *CPTSs) find(ctx context.Context, filter bson.D, what string) ([]model.CPTS, error) {
+	var docs []cptsDoc
+	if err := findAll(ctx, c.coll, filter, nil, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	out := make([]model.CPTS, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.model())
+	}
+	sortByName(out, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
+	return out, nil
+}

@@ -1,0 +1,31 @@
+// Package store is the persistence layer of e-CPTS: one type per MongoDB
+// collection (Users, CPTSs, Memberships, Groups, GroupMembers, Channels,
+// ChannelMembers, Sessions, Invitations), each owning its indexes and an
+// unexported BSON document type, each returning internal/model types and
+// translating driver errors into model.ErrNotFound and model.ErrConflict.
+//
+// The same code runs on real MongoDB and on an embedded FerretDB v1 (SQLite
+// or PostgreSQL backend). FerretDB v1 shapes what the code may do:
+//
+//   - no transactions, change streams, $lookup, $text, TTL or partial
+//     indexes; $group only with $sum/$count;
+//   - an update reads the matching documents, applies the operators in Go and
+//     writes whole documents back by _id. So $inc, $addToSet and
+//     FindOneAndUpdate are NOT atomic there: two concurrent updates of one
+//     document may both "match" and the last write wins, losing the other.
+//     Only the uniqueness of _id and of unique indexes is enforced by the SQL
+//     backend under concurrency. Where exactly one winner matters
+//     (Invitations.Claim), the store takes a lock by inserting a document
+//     with a unique _id;
+//   - only _id lookups avoid a full collection scan on SQLite, hence the
+//     meaningful string _ids (membership _id = cptsID+":"+userID).
+//
+// Times are stored in UTC, truncated to the millisecond (BSON date
+// precision), so what is read back equals what was written. Names used in
+// unique indexes are stored a second time, trimmed and lowercased
+// (name_key), which makes uniqueness case-insensitive. Lists "ordered by
+// name" are sorted in Go, accents folded, ties broken by id.
+//
+// Every method takes a context first and is safe for concurrent use.
+// Errors carry identifiers, never content: no e-mail, name, token or hash.
+package store

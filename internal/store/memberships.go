@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// Memberships is the memberships collection: _id = cptsID+":"+userID, so
+// the hot "is this user a member of this CPTS" lookup is a primary-key
+// read; secondary indexes on user_id and cpts_id.
+type Memberships struct {
+	coll *mongo.Collection
+}
+
+type membershipDoc struct {
+	ID          string                 `bson:"_id"`
+	CPTSID      model.CPTSID           `bson:"cpts_id"`
+	UserID      model.UserID           `bson:"user_id"`
+	Role        model.Role             `bson:"role"`
+	Status      model.MembershipStatus `bson:"status"`
+	CreatedAt   time.Time              `bson:"created_at"`
+	ValidatedAt *time.Time             `bson:"validated_at"`
+	ValidatedBy model.UserID           `bson:"validated_by"`
+}
+
+func (d membershipDoc) model() model.Membership {
+	m := model.Membership{
+		CPTSID:      d.CPTSID,
+		UserID:      d.UserID,
+		Role:        d.Role,
+		Status:      d.Status,
+		CreatedAt:   d.CreatedAt.UTC(),
+		ValidatedBy: d.ValidatedBy,
+	}
+	if d.ValidatedAt != nil {
+		t := d.ValidatedAt.UTC()
+		m.ValidatedAt = &t
+	}
+	return m
+}
+
+// EnsureIndexes creates the user_id and cpts_id indexes; idempotent.
+func (m *Memberships) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, m.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
+	)
+}
+
+func membershipWhat(cpts model.CPTSID, user model.UserID) string {
+	return fmt.Sprintf("membership of user %s in cpts %s", user, cpts)
+}
+
+// Insert stores a membership; ErrConflict when the user already belongs
+// (in any status) to the CPTS.
+func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
+	_, err := m.coll.InsertOne(ctx, membershipDoc{
+		ID:          pairID(x.CPTSID, x.UserID),
+		CPTSID:      x.CPTSID,
+		UserID:      x.UserID,
+		Role:        x.Role,
+		Status:      x.Status,
+		CreatedAt:   msUTC(x.CreatedAt),
+		ValidatedAt: msUTCPtr(x.ValidatedAt),
+		ValidatedBy: x.ValidatedBy,
+	})
+	return dbErr(err, "insert "+membershipWhat(x.CPTSID, x.UserID))
+}
+
+// Get returns the membership of user in cpts, whatever its status, or
+// ErrNotFound.
+func (m *Memberships) Get(ctx context.Context, cpts model.CPTSID, user model.UserID) (model.Membership, error) {
+	var d membershipDoc
+	if err := m.coll.FindOne(ctx, byID(pairID(cpts, user))).Decode(&d); err != nil {
+		return model.Membership{}, dbErr(err, membershipWhat(cpts, user))
+	}
+	return d.model(), nil
+}
+
+// ByUser returns every membership of user (pending ones included), oldest
+// first.
+func (m *Memberships) ByUser(ctx context.Context, user model.UserID) ([]model.Membership, error) {
+	return m.find(ctx, bson.D{{Key: "user_id", Value: user}}, fmt.Sprintf("memberships of user %s", user))
+}
+
+// ByCPTS returns every membership of cpts (pending ones included), oldest
+// first.
+func (m *Memberships) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Membership, error) {
+	return m.find(ctx, bson.D{{Key: "cpts_id", Value: cpts}}, fmt.Sprintf("memberships of cpts %s", cpts))
+}
+
+func (m *Memberships) find(ctx context.Context, filter bson.D, what string) ([]model.Membership, error) {
+	var docs []membershipDoc
+	if err := findAll(ctx, m.coll, filter, bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	out := make([]model.Membership, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.model())
+	}
+	return out, nil
+}
+
+// Validate turns a pending membership active, recording who validated it
+// and when, and returns the updated membership. An already active
+// membership is returned unchanged, without error; an absent one is
+// ErrNotFound.
+func (m *Memberships) Validate(ctx context.Context, cpts model.CPTSID, user model.UserID, by model.UserID, at time.Time) (model.Membership, error) {
+	what := "validate " + membershipWhat(cpts, user)
+	var d membershipDoc
+	err := m.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: pairID(cpts, user)}, {Key: "status", Value: model.StatusPending}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: model.StatusActive},
+			{Key: "validated_at", Value: msUTC(at)},
+			{Key: "validated_by", Value: by},
+		}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		// Not pending: either active already (returned as is) or absent.
+		return m.Get(ctx, cpts, user)
+	}
+	if err != nil {
+		return model.Membership{}, dbErr(err, what)
+	}
+	return d.model(), nil
+}
+
+// SetRole changes the role of a membership; ErrNotFound when absent.
+func (m *Memberships) SetRole(ctx context.Context, cpts model.CPTSID, user model.UserID, role model.Role) error {
+	what := "set role of " + membershipWhat(cpts, user)
+	res, err := m.coll.UpdateOne(ctx, byID(pairID(cpts, user)), bson.D{{Key: "$set", Value: bson.D{{Key: "role", Value: role}}}})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
+}
+
+// Delete removes a membership; ErrNotFound when absent.
+func (m *Memberships) Delete(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
+	return deleteOne(ctx, m.coll, pairID(cpts, user), "delete "+membershipWhat(cpts, user))
+}
+
+// CountActiveCoordinators counts the active coordinators of cpts (core
+// refuses to remove or demote the last one).
+func (m *Memberships) CountActiveCoordinators(ctx context.Context, cpts model.CPTSID) (int64, error) {
+	n, err := m.coll.CountDocuments(ctx, bson.D{
+		{Key: "cpts_id", Value: cpts},
+		{Key: "role", Value: model.RoleCoordinateur},
+		{Key: "status", Value: model.StatusActive},
+	})
+	if err != nil {
+		return 0, dbErr(err, fmt.Sprintf("count coordinators of cpts %s", cpts))
+	}
+	return n, nil
+}

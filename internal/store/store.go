@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Options says which database to open. All fields are optional except
+// that the embedded SQLite backend needs DataDir.
+type Options struct {
+	MongoURL    string // real MongoDB; when set, FerretDB is not started
+	PostgresURL string // FerretDB with its PostgreSQL backend
+	DataDir     string // FerretDB SQLite backend lives in DataDir/db/ when neither URL is set
+	Database    string // MongoDB database name; default "ecpts"
+	Logger      *slog.Logger
+	// Registerer receives the store metrics (ecpts_store_commands_total and
+	// ecpts_store_command_duration_seconds) when non-nil.
+	Registerer prometheus.Registerer
+	Now        func() time.Time // optional; default time.Now
+
+	// Embedded, when set, is an already running FerretDB to use instead
+	// of the URLs and DataDir; Close leaves it running (its starter stops
+	// it). Tests share one between many stores.
+	Embedded *Embedded
+}
+
+// DefaultDatabase is the database name when Options.Database is empty.
+const DefaultDatabase = "ecpts"
+
+// Store holds one collection type per collection. Its fields are set by
+// Open and never change; all are safe for concurrent use.
+type Store struct {
+	Users          *Users
+	CPTS           *CPTSs
+	Memberships    *Memberships
+	Groups         *Groups
+	GroupMembers   *GroupMembers
+	Channels       *Channels
+	ChannelMembers *ChannelMembers
+	Sessions       *Sessions
+	Invitations    *Invitations
+
+	client   *mongo.Client
+	db       *mongo.Database
+	embedded *Embedded // owned: stopped by Close; nil on MongoDB or a shared one
+	backend  string
+	logger   *slog.Logger
+}
+
+// Open connects to the database Options describe (starting an embedded
+// FerretDB when no MongoDB URL is given), checks it answers, creates the
+// indexes and applies the schema migrations. The returned Store must be
+// closed. Errors name the setting at fault (ECPTS_MONGO_URL,
+// ECPTS_POSTGRES_URL, ECPTS_DATA_DIR), with the host but no credentials.
+func Open(ctx context.Context, o Options) (_ *Store, err error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	dbName := o.Database
+	if dbName == "" {
+		dbName = DefaultDatabase
+	}
+
+	s := &Store{logger: logger}
+	var uri, setting, where string
+	var credentialsURL string // whose user and password errors must not show
+	switch {
+	case o.Embedded != nil:
+		uri, s.backend = o.Embedded.URI(), o.Embedded.Backend()
+		setting, where = "embedded database", redactedHost(uri)
+	case o.MongoURL != "":
+		uri, s.backend, credentialsURL = o.MongoURL, BackendMongoDB, o.MongoURL
+		setting, where = "ECPTS_MONGO_URL", redactedHost(o.MongoURL)
+	default:
+		e, err := StartEmbedded(ctx, EmbeddedOptions{PostgresURL: o.PostgresURL, DataDir: o.DataDir, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		s.embedded, uri, s.backend = e, e.URI(), e.Backend()
+		if o.PostgresURL != "" {
+			setting, where, credentialsURL = "ECPTS_POSTGRES_URL", redactedHost(o.PostgresURL), o.PostgresURL
+		} else {
+			setting, where = "ECPTS_DATA_DIR", o.DataDir
+		}
+	}
+	defer func() {
+		if err != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connectTimeout)
+			defer cancel()
+			if cerr := s.Close(cctx); cerr != nil {
+				logger.Warn("store: close after a failed open", "err", cerr)
+			}
+		}
+	}()
+
+	copts := options.Client().
+		ApplyURI(uri).
+		SetAppName("ecpts").
+		SetConnectTimeout(connectTimeout).
+		SetServerSelectionTimeout(connectTimeout)
+	if o.Registerer != nil {
+		m, err := newCommandMetrics(o.Registerer)
+		if err != nil {
+			return nil, fmt.Errorf("store: register metrics: %w", err)
+		}
+		copts.SetMonitor(m.monitor())
+	}
+	if err := copts.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: invalid URL for %s", setting, where)
+	}
+	s.client, err = mongo.Connect(copts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot connect to %s: %w", setting, where, redactCredentials(err, credentialsURL))
+	}
+	s.db = s.client.Database(dbName)
+
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		return nil, fmt.Errorf("%s: cannot connect to %s: %w", setting, where, redactCredentials(err, credentialsURL))
+	}
+
+	s.Users = &Users{coll: s.db.Collection("users")}
+	s.CPTS = &CPTSs{coll: s.db.Collection("cpts")}
+	s.Memberships = &Memberships{coll: s.db.Collection("memberships")}
+	s.Groups = &Groups{coll: s.db.Collection("groups")}
+	s.GroupMembers = &GroupMembers{coll: s.db.Collection("group_members")}
+	s.Channels = &Channels{coll: s.db.Collection("channels")}
+	s.ChannelMembers = &ChannelMembers{coll: s.db.Collection("channel_members")}
+	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
+	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}
+
+	for _, c := range []interface {
+		EnsureIndexes(context.Context) error
+	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations} {
+		if err := c.EnsureIndexes(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := migrate(ctx, s.db, migrations, logger); err != nil {
+		return nil, err
+	}
+	logger.Info("store opened", "backend", s.backend, "database", dbName)
+	return s, nil
+}
+
+// Close disconnects the client, then stops the embedded FerretDB the store
+// started, if any, and waits for it (bounded by ctx).
+func (s *Store) Close(ctx context.Context) error {
+	var errs []error
+	if s.client != nil {
+		if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+			errs = append(errs, fmt.Errorf("store: disconnect: %w", err))
+		}
+	}
+	if s.embedded != nil {
+		if err := s.embedded.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks the database answers, backend included (FerretDB's ping
+// reaches PostgreSQL or SQLite); /readyz calls it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err(); err != nil {
+		return fmt.Errorf("store: ping %s: %w", s.backend, err)
+	}
+	return nil
+}
+
+// Backend reports "mongodb", "ferretdb-postgresql" or "ferretdb-sqlite".
+func (s *Store) Backend() string { return s.backend }
+
+// SchemaVersion returns the schema version recorded in the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return schemaVersion(ctx, s.db)
+}
+
+// Migrate applies the migrations not yet recorded; Open already did, so a
+// second call is a no-op unless another binary rolled the schema forward.
+func (s *Store) Migrate(ctx context.Context) error {
+	return migrate(ctx, s.db, migrations, s.logger)
+}
+
+// Drop deletes the whole database. It exists for tests, which use a fresh
+// database each and drop it at the end.
+func (s *Store) Drop(ctx context.Context) error {
+	if err := s.db.Drop(ctx); err != nil {
+		return fmt.Errorf("store: drop database: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
+)
+
+// Run runs the contract suite. open must return a store on a fresh, empty
+// database and arrange its cleanup; it is called once per subtest.
+func Run(t *testing.T, open func(t *testing.T) *store.Store) {
+	suites := []struct {
+		name string
+		run  func(t *testing.T, open func(t *testing.T) *store.Store)
+	}{
+		{"Store", testStore},
+		{"Users", testUsers},
+		{"CPTS", testCPTS},
+		{"Memberships", testMemberships},
+		{"Groups", testGroups},
+		{"GroupMembers", testGroupMembers},
+		{"Channels", testChannels},
+		{"ChannelMembers", testChannelMembers},
+		{"Sessions", testSessions},
+		{"Invitations", testInvitations},
+	}
+	for _, s := range suites {
+		t.Run(s.name, func(t *testing.T) { s.run(t, open) })
+	}
+}
+
+// base has nanoseconds and a non-UTC zone on purpose: the store must
+// return it in UTC, truncated to the millisecond.
+var base = time.Date(2026, 3, 14, 9, 26, 53, 589_793_238, time.FixedZone("CET", 3600))
+
+// at returns base shifted by d.
+func at(d time.Duration) time.Time { return base.Add(d) }
+
+// ms is what the store gives back for t.
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func msPtr(t time.Time) *time.Time { v := ms(t); return &v }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func id() string { return model.NewID() }
+
+// must fails the test on err.
+func must(t *testing.T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// wantErr checks errors.Is(err, target) and that the message leaks none
+// of secrets (e-mails, names, tokens: the store's errors carry ids only).
+func wantErr(t *testing.T, err, target error, what string, secrets ...string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, strings.ToLower(s)) {
+			t.Errorf("%s: error %q leaks %q", what, err, s)
+		}
+	}
+}
+
+func equal[T any](t *testing.T, got, want T, what string) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got  %+v\n want %+v", what, got, want)
+	}
+}
+
+// ids extracts the ids of xs, for order checks.
+func ids[T any, I ~string](xs []T, f func(T) I) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, string(f(x)))
+	}
+	return out
+}
+
+func testStore(t *testing.T, open func(t *testing.T) *store.Store) {
+	t.Run("PingAndBackend", func(t *testing.T) {
+		s := open(t)
+		must(t, s.Ping(ctxT(t)), "ping")
+		switch s.Backend() {
+		case store.BackendMongoDB, store.BackendFerretDBPostgreSQL, store.BackendFerretDBSQLite:
+		default:
+			t.Fatalf("Backend() = %q", s.Backend())
+		}
+	})
+	t.Run("MigrationsAppliedOnce", func(t *testing.T) {
+		s := open(t)
+		ctx := ctxT(t)
+		v, err := s.SchemaVersion(ctx)
+		must(t, err, "schema version")
+		if v != store.LatestSchemaVersion() || v < 1 {
+			t.Fatalf("schema version after Open = %d, want %d", v, store.LatestSchemaVersion())
+		}
+		must(t, s.Migrate(ctx), "second migrate")
+		must(t, s.Migrate(ctx), "third migrate")
+		v2, err := s.SchemaVersion(ctx)
+		must(t, err, "schema version")
+		if v2 != v {
+			t.Fatalf("schema version moved from %d to %d on a no-op migrate", v, v2)
+		}
+	})
+}

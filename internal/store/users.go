@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// Users is the users collection: _id = user id, unique index on the
+// lowercased e-mail.
+type Users struct {
+	coll *mongo.Collection
+}
+
+type userDoc struct {
+	ID           model.UserID     `bson:"_id"`
+	Email        string           `bson:"email"`
+	Name         string           `bson:"name"`
+	Profession   model.Profession `bson:"profession"`
+	RPPS         string           `bson:"rpps"`
+	ADELI        string           `bson:"adeli"`
+	Commune      string           `bson:"commune"`
+	Admin        bool             `bson:"admin"`
+	PasswordHash string           `bson:"password_hash"`
+	CreatedAt    time.Time        `bson:"created_at"`
+	UpdatedAt    time.Time        `bson:"updated_at"`
+}
+
+func userToDoc(u model.User) userDoc {
+	return userDoc{
+		ID:           u.ID,
+		Email:        normEmail(u.Email),
+		Name:         u.Name,
+		Profession:   u.Profession,
+		RPPS:         u.RPPS,
+		ADELI:        u.ADELI,
+		Commune:      u.Commune,
+		Admin:        u.Admin,
+		PasswordHash: u.PasswordHash,
+		CreatedAt:    msUTC(u.CreatedAt),
+		UpdatedAt:    msUTC(u.UpdatedAt),
+	}
+}
+
+func (d userDoc) model() model.User {
+	return model.User{
+		ID:           d.ID,
+		Email:        d.Email,
+		Name:         d.Name,
+		Profession:   d.Profession,
+		RPPS:         d.RPPS,
+		ADELI:        d.ADELI,
+		Commune:      d.Commune,
+		Admin:        d.Admin,
+		PasswordHash: d.PasswordHash,
+		CreatedAt:    d.CreatedAt.UTC(),
+		UpdatedAt:    d.UpdatedAt.UTC(),
+	}
+}
+
+// EnsureIndexes creates the unique e-mail index; it is idempotent.
+func (u *Users) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, u.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email_unique").SetUnique(true)},
+	)
+}
+
+// Insert stores a new user. The e-mail is normalised (trimmed, lowercased);
+// a second account with the same e-mail, whatever its case, is ErrConflict.
+func (u *Users) Insert(ctx context.Context, user model.User) error {
+	_, err := u.coll.InsertOne(ctx, userToDoc(user))
+	return dbErr(err, fmt.Sprintf("insert user %s", user.ID))
+}
+
+// ByID returns the user or ErrNotFound.
+func (u *Users) ByID(ctx context.Context, id model.UserID) (model.User, error) {
+	var d userDoc
+	err := u.coll.FindOne(ctx, byID(id)).Decode(&d)
+	if err != nil {
+		return model.User{}, dbErr(err, fmt.Sprintf("user %s", id))
+	}
+	return d.model(), nil
+}
+
+// ByEmail returns the user whose e-mail matches, case-insensitively, or
+// ErrNotFound.
+func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
+	var d userDoc
+	err := u.coll.FindOne(ctx, bson.D{{Key: "email", Value: normEmail(email)}}).Decode(&d)
+	if err != nil {
+		// The e-mail is personal data: the error names the lookup, not the value.
+		return model.User{}, dbErr(err, "user by email")
+	}
+	return d.model(), nil
+}
+
+// ByIDs returns the users among ids that exist, ordered by name; missing
+// ids are simply absent.
+func (u *Users) ByIDs(ctx context.Context, ids []model.UserID) ([]model.User, error) {
+	out := []model.User{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var docs []userDoc
+	if err := findAll(ctx, u.coll, bson.D{{Key: "_id", Value: in(ids)}}, nil, &docs); err != nil {
+		return nil, dbErr(err, fmt.Sprintf("users by %d ids", len(ids)))
+	}
+	for _, d := range docs {
+		out = append(out, d.model())
+	}
+	sortByName(out, func(x model.User) string { return x.Name }, func(x model.User) string { return string(x.ID) })
+	return out, nil
+}
+
+// UpdateProfile replaces the profile fields and UpdatedAt; ErrNotFound when
+// the user does not exist.
+func (u *Users) UpdateProfile(ctx context.Context, id model.UserID, name string, profession model.Profession, rpps, adeli, commune string, at time.Time) error {
+	return u.set(ctx, id, "update profile of user", bson.D{
+		{Key: "name", Value: name},
+		{Key: "profession", Value: profession},
+		{Key: "rpps", Value: rpps},
+		{Key: "adeli", Value: adeli},
+		{Key: "commune", Value: commune},
+		{Key: "updated_at", Value: msUTC(at)},
+	})
+}
+
+// SetPasswordHash replaces the password hash and UpdatedAt; ErrNotFound
+// when the user does not exist.
+func (u *Users) SetPasswordHash(ctx context.Context, id model.UserID, hash string, at time.Time) error {
+	return u.set(ctx, id, "set password of user", bson.D{
+		{Key: "password_hash", Value: hash},
+		{Key: "updated_at", Value: msUTC(at)},
+	})
+}
+
+func (u *Users) set(ctx context.Context, id model.UserID, what string, fields bson.D) error {
+	res, err := u.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
+	if err != nil {
+		return dbErr(err, fmt.Sprintf("%s %s", what, id))
+	}
+	if res.MatchedCount == 0 {
+		return notFound(fmt.Sprintf("%s %s", what, id))
+	}
+	return nil
+}
+
+// Count returns the number of accounts (start-up decides on demo data
+// and on the first administrator with it).
+func (u *Users) Count(ctx context.Context) (int64, error) {
+	n, err := u.coll.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return 0, dbErr(err, "count users")
+	}
+	return n, nil
+}
+
+// Delete removes an account. Core uses it only to undo a creation whose
+// follow-up write failed (invitation acceptance); ErrNotFound if absent.
+func (u *Users) Delete(ctx context.Context, id model.UserID) error {
+	return deleteOne(ctx, u.coll, string(id), "user "+string(id))
+}

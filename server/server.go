@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/ecpts/ecpts/internal/core"
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Deps are what the HTTP layer needs; cmd/ecpts fills them.
+type Deps struct {
+	Core   *core.Core
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	// Checks are run by /readyz ("database", "broker", "index"…).
+	Checks map[string]func(context.Context) error
+	// PublicURL is the configured public address (may be empty).
+	PublicURL string
+	// Origins are extra allowed origins for unsafe requests and /ws.
+	Origins []string
+	// TrustedProxies: client addresses taken from X-Forwarded-For only
+	// when the connection comes from one of these.
+	TrustedProxies []string
+	// UI is the built web app (nil when not built).
+	UI fs.FS
+	// WebSocket, when set, serves /ws (the realtime hub).
+	WebSocket fiber.Handler
+}
+
+// Server is the Fiber application.
+type Server struct {
+	app  *fiber.App
+	deps Deps
+	log  *slog.Logger
+}
+
+// Request limits.
+const (
+	bodyLimit    = 1 << 20 // 1 MiB: JSON only here; files will have their own route and limit
+	readTimeout  = 15 * time.Second
+	writeTimeout = 30 * time.Second
+	idleTimeout  = 120 * time.Second
+)
+
+// New builds the application and its routes.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	cfg := fiber.Config{
+		AppName:               "e-CPTS",
+		BodyLimit:             bodyLimit,
+		ReadTimeout:           readTimeout,
+		WriteTimeout:          writeTimeout,
+		IdleTimeout:           idleTimeout,
+		ErrorHandler:          errorHandler(d.Logger),
+		DisableStartupMessage: true,
+		ReadBufferSize:        16 << 10,
+	}
+	if len(d.TrustedProxies) > 0 {
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = d.TrustedProxies
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger}
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber app (tests use app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting and waits for requests in flight, up to ctx.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+func (s *Server) routes() {
+	a := s.app
+	a.Use(s.recoverer, s.requestIDMiddleware, s.securityHeaders, s.metrics())
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/metrics", s.metricsHandler())
+	if s.deps.WebSocket != nil {
+		a.Get("/ws", s.session, s.deps.WebSocket)
+	}
+	api := a.Group("/api/v1", s.apiNoStore, s.session, s.unsafeChecks)
+	for _, r := range s.apiRoutes() {
+		if r.Auth {
+			api.Add(r.Method, r.Path, requireSession, r.handler)
+		} else {
+			api.Add(r.Method, r.Path, r.handler)
+		}
+	}
+	api.Use(func(c *fiber.Ctx) error { return errNotFoundRoute })
+	a.Use(s.ui())
+}
+
+func (s *Server) apiNoStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// clone copies a value taken from the request: Fiber reuses its buffers.
+func clone(v string) string { return strings.Clone(v) }
