@@ -68,7 +68,7 @@ func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResu
 	if err != nil || hash == "" {
 		hash = auth.DummyHash // same work whether or not the account exists
 	}
-	ok, rehash, verr := auth.VerifyPassword(password, hash)
+	ok, _, verr := auth.VerifyPassword(password, hash)
 	if verr != nil || !ok || u.ID == "" || u.PasswordHash == "" {
 		if verr != nil && u.ID != "" {
 			c.log.Error("stored password hash unreadable", "user_id", u.ID, "err", verr)
@@ -90,7 +90,7 @@ func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResu
 			c.log.Warn("reset login rate limit", "user_id", u.ID, "err", err)
 		}
 	}
-	if rehash {
+	if auth.NeedsRehash(u.PasswordHash, c.params) {
 		if h, err := auth.HashPassword(password, c.params); err == nil {
 			if err := c.st.Users.SetPasswordHash(ctx, u.ID, h, c.now()); err != nil {
 				c.log.Warn("rehash password", "user_id", u.ID, "err", err)
