@@ -1,0 +1,103 @@
+// A tiny router on the History API. The Go server answers index.html for
+// every non-API path, so each route below is also a deep link.
+
+export type Route =
+  | { name: 'login' }
+  | { name: 'invitation'; token: string }
+  | { name: 'home' }
+  | { name: 'directory' }
+  | { name: 'admin'; cptsId: string }
+  | { name: 'group'; groupId: string }
+  | { name: 'channel'; channelId: string }
+  | { name: 'profile' }
+  | { name: 'notFound' };
+
+/** Routes reachable without a session. */
+export function isPublic(route: Route): boolean {
+  return route.name === 'login' || route.name === 'invitation';
+}
+
+const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
+  [/^\/connexion\/?$/, () => ({ name: 'login' })],
+  [/^\/invitation\/([^/]+)\/?$/, (m) => ({ name: 'invitation', token: decode(m[1]) })],
+  [/^\/$/, () => ({ name: 'home' })],
+  [/^\/annuaire\/?$/, () => ({ name: 'directory' })],
+  [/^\/cpts\/([^/]+)\/admin\/?$/, (m) => ({ name: 'admin', cptsId: decode(m[1]) })],
+  [/^\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'group', groupId: decode(m[1]) })],
+  [/^\/canaux\/([^/]+)\/?$/, (m) => ({ name: 'channel', channelId: decode(m[1]) })],
+  [/^\/profil\/?$/, () => ({ name: 'profile' })],
+];
+
+function decode(s: string | undefined): string {
+  try {
+    return decodeURIComponent(s ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/** Maps a pathname to its route. */
+export function match(path: string): Route {
+  for (const [re, build] of patterns) {
+    const m = path.match(re);
+    if (m) return build(m);
+  }
+  return { name: 'notFound' };
+}
+
+class Router {
+  path = $state(window.location.pathname);
+  search = $state(window.location.search);
+  route: Route = $derived(match(this.path));
+
+  sync(): void {
+    this.path = window.location.pathname;
+    this.search = window.location.search;
+  }
+
+  /** The value of one query parameter of the current URL. */
+  param(name: string): string | null {
+    return new URLSearchParams(this.search).get(name);
+  }
+}
+
+export const router = new Router();
+
+window.addEventListener('popstate', () => router.sync());
+
+/** Goes to an in-app path ("/canaux/…?x=1"), pushing or replacing history. */
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  const url = new URL(to, window.location.origin);
+  if (url.origin !== window.location.origin) {
+    window.location.assign(to);
+    return;
+  }
+  const target = url.pathname + url.search + url.hash;
+  if (target === window.location.pathname + window.location.search + window.location.hash) return;
+  if (opts.replace) window.history.replaceState(null, '', target);
+  else window.history.pushState(null, '', target);
+  router.sync();
+  window.scrollTo(0, 0);
+}
+
+/**
+ * Lets plain <a href="/…"> links navigate without a reload. Installed once
+ * on the document; modified clicks, new tabs, downloads and other origins
+ * keep the browser's behaviour.
+ */
+export function interceptLinks(): () => void {
+  const onClick = (ev: MouseEvent) => {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = (ev.target as Element | null)?.closest?.('a');
+    if (!a || !(a instanceof HTMLAnchorElement)) return;
+    if (a.target && a.target !== '_self') return;
+    if (a.hasAttribute('download') || a.getAttribute('rel')?.includes('external')) return;
+    const url = new URL(a.href, window.location.href);
+    if (url.origin !== window.location.origin) return;
+    if (url.pathname.startsWith('/api/') || url.pathname === '/healthz' || url.pathname === '/readyz') return;
+    ev.preventDefault();
+    navigate(url.pathname + url.search + url.hash);
+  };
+  document.addEventListener('click', onClick);
+  return () => document.removeEventListener('click', onClick);
+}

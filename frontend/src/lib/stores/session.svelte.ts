@@ -1,0 +1,117 @@
+// The logged-in user, their memberships and the CSRF token. Other stores
+// are reset when the session ends so nothing of a previous account stays
+// on screen.
+
+import { api, ApiError, onUnauthenticated, setCsrfToken } from '../api';
+import type { AcceptResponse, LoginResponse, MeResponse, MembershipSummary, User } from '../types';
+import { channels } from './channels.svelte';
+import { cptsStore } from './cpts.svelte';
+import { directory } from './directory.svelte';
+import { groups } from './groups.svelte';
+
+class Session {
+  user = $state<User | null>(null);
+  memberships = $state<MembershipSummary[]>([]);
+  /** False until the first GET /me answered (or failed). */
+  ready = $state(false);
+  /** Set when GET /me failed for another reason than "not logged in". */
+  loadError = $state<ApiError | null>(null);
+
+  /** Reads the current session; a 401 simply means "logged out". */
+  async load(): Promise<void> {
+    this.loadError = null;
+    try {
+      const me = await api.get<MeResponse>('/me', { quiet401: true });
+      this.apply(me);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.clear();
+      else this.loadError = err instanceof ApiError ? err : new ApiError(0, 'unexpected', String(err));
+    } finally {
+      this.ready = true;
+    }
+  }
+
+  /**
+   * Re-reads /me in the background: keeps what is shown when it fails
+   * (a later call will report the problem), ends the session on 401.
+   */
+  async refresh(): Promise<void> {
+    try {
+      const me = await api.get<MeResponse>('/me', { quiet401: true });
+      this.apply(me);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.clear();
+    }
+  }
+
+  async login(email: string, password: string): Promise<void> {
+    const res = await api.post<LoginResponse>('/auth/login', { email, password }, { quiet401: true });
+    setCsrfToken(res.csrf_token);
+    this.user = res.user;
+    // Memberships come with /me only.
+    await this.load();
+  }
+
+  /** Adopts the session an accepted invitation opened. */
+  async adopt(res: AcceptResponse): Promise<void> {
+    setCsrfToken(res.csrf_token);
+    this.user = res.user;
+    await this.load();
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await api.post<void>('/auth/logout', {}, { quiet401: true });
+    } finally {
+      this.clear();
+    }
+  }
+
+  clear(): void {
+    setCsrfToken('');
+    this.user = null;
+    this.memberships = [];
+    cptsStore.reset();
+    groups.reset();
+    channels.reset();
+    directory.reset();
+  }
+
+  setUser(user: User): void {
+    this.user = user;
+  }
+
+  membership(cptsId: string): MembershipSummary | undefined {
+    return this.memberships.find((m) => m.cpts_id === cptsId);
+  }
+
+  /** True when the user is an active coordinator of cptsId (or a platform admin). */
+  canAdminister(cptsId: string): boolean {
+    if (this.user?.admin) return true;
+    const m = this.membership(cptsId);
+    return m?.role === 'coordinateur' && m.status === 'active';
+  }
+
+  get pending(): MembershipSummary[] {
+    return this.memberships.filter((m) => m.status === 'pending');
+  }
+
+  private apply(me: MeResponse): void {
+    setCsrfToken(me.csrf_token);
+    this.user = me.user;
+    this.memberships = me.memberships ?? [];
+  }
+}
+
+export const session = new Session();
+
+// A 401 on any later call means the session ended elsewhere.
+onUnauthenticated(() => session.clear());
+
+/**
+ * Reloads everything the shell shows: my CPTS, groups and channels, and
+ * with `me` the memberships of /me. Each store keeps its own error.
+ */
+export async function refreshSpaces({ me = true } = {}): Promise<void> {
+  await Promise.all([me ? session.refresh() : undefined, cptsStore.load(), groups.load(), channels.load()]);
+}

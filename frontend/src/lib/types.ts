@@ -1,0 +1,143 @@
+// Wire types of the REST API v1 (docs/api.md). Optional fields are the ones
+// the contract marks with "?" or that the server omits when empty.
+
+export type Role = 'coordinateur' | 'membre' | 'partenaire';
+export type MembershipStatus = 'active' | 'pending';
+export type ChannelKind = 'standard' | 'announcement' | 'direct';
+export type Visibility = 'public' | 'private';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  profession: string;
+  profession_label: string;
+  rpps?: string;
+  adeli?: string;
+  commune?: string;
+  admin: boolean;
+  created_at: string;
+}
+
+export interface MembershipSummary {
+  cpts_id: string;
+  cpts_name: string;
+  role: Role;
+  status: MembershipStatus;
+}
+
+export interface MeResponse {
+  user: User;
+  csrf_token: string;
+  memberships: MembershipSummary[];
+}
+
+export interface LoginResponse {
+  user: User;
+  csrf_token: string;
+}
+
+export interface CPTS {
+  id: string;
+  name: string;
+  department: string;
+  communes: string[] | null;
+  status: string;
+  missions: string[] | null;
+  my_role?: Role;
+  my_status?: MembershipStatus;
+}
+
+export interface CPTSRef {
+  id: string;
+  name: string;
+  department?: string;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  description: string;
+  owner_cpts_id: string;
+  cpts_ids: string[];
+  cpts: CPTSRef[] | null;
+  inter_cpts: boolean;
+  my_role?: Role;
+  can_manage: boolean;
+}
+
+export interface Channel {
+  id: string;
+  name: string;
+  topic: string;
+  kind: ChannelKind;
+  visibility: Visibility;
+  cpts_id?: string;
+  group_id?: string;
+  archived: boolean;
+  member: boolean;
+  can_post: boolean;
+  can_manage: boolean;
+}
+
+export interface MemberUser {
+  id: string;
+  name: string;
+  profession: string;
+  profession_label: string;
+  commune?: string;
+  email?: string;
+}
+
+export interface Member {
+  user: MemberUser;
+  role: Role;
+  status: MembershipStatus;
+  created_at: string;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  cpts_id: string;
+  role: Role;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface InvitationInfo {
+  email: string;
+  cpts_name: string;
+  role: Role;
+  invited_by_name: string;
+  expires_at: string;
+  existing_account: boolean;
+}
+
+export interface AcceptResponse {
+  user: User;
+  csrf_token: string;
+  membership: MembershipSummary | { cpts_id: string; role: Role; status: MembershipStatus; cpts_name?: string };
+}
+
+export interface ProfessionInfo {
+  code: string;
+  label: string;
+  mention: string;
+  health: boolean;
+}
+
+export interface Meta {
+  professions: ProfessionInfo[];
+  missions: { code: string; label: string }[];
+  roles: { code: Role; label: string }[];
+}
+
+export interface DirectoryEntry {
+  id: string;
+  name: string;
+  profession: string;
+  profession_label: string;
+  commune?: string;
+  cpts: { id: string; name: string; role: Role }[] | null;
+}
