@@ -19,7 +19,8 @@ import (
 // constrains direct conversations (each is its own scope). ByCPTS and
 // ByGroup query scope, which that index serves as its prefix.
 type Channels struct {
-	coll *mongo.Collection
+	coll   *mongo.Collection
+	ferret bool // FerretDB: see findByIDs
 }
 
 type channelDoc struct {
@@ -120,7 +121,11 @@ func (c *Channels) ByIDs(ctx context.Context, ids []model.ChannelID) ([]model.Ch
 	if len(ids) == 0 {
 		return []model.Channel{}, nil
 	}
-	return c.find(ctx, bson.D{{Key: "_id", Value: in(ids)}}, fmt.Sprintf("channels by %d ids", len(ids)))
+	docs, err := findByIDs[channelDoc](ctx, c.coll, c.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("channels by %d ids", len(ids)))
+	}
+	return channelModels(docs), nil
 }
 
 // ByCPTS returns the channels of cpts (not those of its groups), archived
@@ -140,12 +145,17 @@ func (c *Channels) find(ctx context.Context, filter bson.D, what string) ([]mode
 	if err := findAll(ctx, c.coll, filter, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
 	}
+	return channelModels(docs), nil
+}
+
+// channelModels converts docs, ordered by name.
+func channelModels(docs []channelDoc) []model.Channel {
 	out := make([]model.Channel, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, d.model())
 	}
 	sortByName(out, func(x model.Channel) string { return x.Name }, func(x model.Channel) string { return string(x.ID) })
-	return out, nil
+	return out
 }
 
 // Rename renames a channel; ErrConflict when the name is taken in its CPTS

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -171,4 +172,62 @@ func ensureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 		}
 	}
 	return nil
+}
+
+// lookupParallelism bounds the concurrent _id lookups of findByIDs: enough
+// to overlap FerretDB's per-command latency, few enough not to hog its
+// connection pool.
+const lookupParallelism = 8
+
+// findByIDs decodes the documents whose _id is in ids into out, in no
+// particular order; missing ids are skipped. On MongoDB that is one $in
+// query on the _id index. FerretDB v1 pushes no $in down to SQL and scans
+// the whole collection for it, while an {_id: x} filter is a primary-key
+// read: there, one lookup per distinct id, lookupParallelism at a time
+// (measured, 50 ids among 1,050 channels: 14 ms instead of 51 ms on
+// SQLite, 31 ms instead of 91 ms on PostgreSQL).
+func findByIDs[D any, I ~string](ctx context.Context, coll *mongo.Collection, ferret bool, ids []I) ([]D, error) {
+	seen := make(map[I]bool, len(ids))
+	uniq := make([]I, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil, nil
+	}
+	if !ferret {
+		var docs []D
+		err := findAll(ctx, coll, bson.D{{Key: "_id", Value: in(uniq)}}, nil, &docs)
+		return docs, err
+	}
+	found := make([]*D, len(uniq))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(lookupParallelism)
+	for i, id := range uniq {
+		g.Go(func() error {
+			var d D
+			err := coll.FindOne(gctx, byID(id)).Decode(&d)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found[i] = &d
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	docs := make([]D, 0, len(uniq))
+	for _, d := range found {
+		if d != nil {
+			docs = append(docs, *d)
+		}
+	}
+	return docs, nil
 }

@@ -16,7 +16,8 @@ import (
 // (there is at most one CPTS per territory, and names must not collide
 // case-insensitively).
 type CPTSs struct {
-	coll *mongo.Collection
+	coll   *mongo.Collection
+	ferret bool // FerretDB: see findByIDs
 }
 
 type cptsDoc struct {
@@ -79,7 +80,11 @@ func (c *CPTSs) ByIDs(ctx context.Context, ids []model.CPTSID) ([]model.CPTS, er
 	if len(ids) == 0 {
 		return []model.CPTS{}, nil
 	}
-	return c.find(ctx, bson.D{{Key: "_id", Value: in(ids)}}, fmt.Sprintf("cpts by %d ids", len(ids)))
+	docs, err := findByIDs[cptsDoc](ctx, c.coll, c.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("cpts by %d ids", len(ids)))
+	}
+	return cptsModels(docs), nil
 }
 
 // List returns every CPTS, ordered by name.
@@ -92,10 +97,15 @@ func (c *CPTSs) find(ctx context.Context, filter bson.D, what string) ([]model.C
 	if err := findAll(ctx, c.coll, filter, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
 	}
+	return cptsModels(docs), nil
+}
+
+// cptsModels converts docs, ordered by name.
+func cptsModels(docs []cptsDoc) []model.CPTS {
 	out := make([]model.CPTS, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, d.model())
 	}
 	sortByName(out, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
-	return out, nil
+	return out
 }

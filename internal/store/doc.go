@@ -17,8 +17,13 @@
 //     backend under concurrency. Where exactly one winner matters
 //     (Invitations.Claim), the store takes a lock by inserting a document
 //     with a unique _id;
-//   - only _id lookups avoid a full collection scan on SQLite, hence the
-//     meaningful string _ids (membership _id = cptsID+":"+userID).
+//   - only {_id: x} avoids a full collection scan on SQLite (PostgreSQL
+//     also pushes down plain field equality), hence the meaningful string
+//     _ids (membership _id = cptsID+":"+userID), and ByIDs methods doing
+//     one _id lookup per id instead of a scanning $in (findByIDs);
+//   - a unique-index violation by an update comes back as an InternalError
+//     carrying the SQL error, and creating several existing indexes in one
+//     command panics FerretDB v1.24: see isDuplicateKey and ensureIndexes.
 //
 // Times are stored in UTC, truncated to the millisecond (BSON date
 // precision), so what is read back equals what was written. Names used in

@@ -15,7 +15,8 @@ import (
 // Groups is the groups collection: _id = group id; unique index on
 // (owner_cpts_id, name_key); multikey index on cpts_ids.
 type Groups struct {
-	coll *mongo.Collection
+	coll   *mongo.Collection
+	ferret bool // FerretDB: see findByIDs
 }
 
 type groupDoc struct {
@@ -89,7 +90,11 @@ func (g *Groups) ByIDs(ctx context.Context, ids []model.GroupID) ([]model.Group,
 	if len(ids) == 0 {
 		return []model.Group{}, nil
 	}
-	return g.find(ctx, bson.D{{Key: "_id", Value: in(ids)}}, fmt.Sprintf("groups by %d ids", len(ids)))
+	docs, err := findByIDs[groupDoc](ctx, g.coll, g.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("groups by %d ids", len(ids)))
+	}
+	return groupModels(docs), nil
 }
 
 // ByCPTS returns the groups cpts participates in (owned or invited),
@@ -103,12 +108,17 @@ func (g *Groups) find(ctx context.Context, filter bson.D, what string) ([]model.
 	if err := findAll(ctx, g.coll, filter, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
 	}
+	return groupModels(docs), nil
+}
+
+// groupModels converts docs, ordered by name.
+func groupModels(docs []groupDoc) []model.Group {
 	out := make([]model.Group, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, d.model())
 	}
 	sortByName(out, func(x model.Group) string { return x.Name }, func(x model.Group) string { return string(x.ID) })
-	return out, nil
+	return out
 }
 
 // Update renames the group and replaces its description; ErrConflict on a

@@ -153,7 +153,12 @@ func (i *Invitations) lock(ctx context.Context, id, op string, at time.Time) (bo
 	return true, nil
 }
 
+// unlock releases the invitation's lock. It runs even when ctx is done
+// (bounded by connectTimeout): a lock left behind makes the invitation
+// unusable.
 func (i *Invitations) unlock(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connectTimeout)
+	defer cancel()
 	if _, err := i.locks.DeleteOne(ctx, byID(id)); err != nil {
 		return dbErr(err, fmt.Sprintf("invitation %s: unlock", id))
 	}
@@ -176,8 +181,9 @@ func (i *Invitations) Claim(ctx context.Context, id string, by model.UserID, at 
 		}
 		return fmt.Errorf("store: %s: already accepted or revoked: %w", what, model.ErrConflict)
 	}
-	var d invitationDoc
-	err = i.coll.FindOneAndUpdate(ctx,
+	// The lock makes this read-then-write safe on FerretDB: no other Claim
+	// or Revoke of this invitation runs until it is released.
+	res, err := i.coll.UpdateOne(ctx,
 		bson.D{
 			{Key: "_id", Value: id},
 			{Key: "accepted_at", Value: nil},
@@ -188,15 +194,15 @@ func (i *Invitations) Claim(ctx context.Context, id string, by model.UserID, at 
 			{Key: "accepted_at", Value: msUTC(at)},
 			{Key: "accepted_by", Value: by},
 		}}},
-	).Decode(&d)
-	if err == nil {
+	)
+	if err == nil && res.MatchedCount == 1 {
 		return nil
 	}
 	// Not claimed: release the lock we hold, then say why.
 	if uerr := i.unlock(ctx, id); uerr != nil {
 		return errors.Join(dbErr(err, what), uerr)
 	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	if err != nil {
 		return dbErr(err, what)
 	}
 	if _, gerr := i.ByID(ctx, id); gerr != nil {

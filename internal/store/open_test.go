@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/ecpts/ecpts/internal/model"
 )
 
 func testLogger() *slog.Logger {
@@ -163,5 +165,26 @@ func TestCredentialsMaskedInErrorsAndFerretLogs(t *testing.T) {
 	l.Error("Connect to user=alice", "err", errors.New("failed to connect to `user=alice database=ecpts`"), "host", "db.example")
 	if out := buf.String(); strings.Contains(out, "alice") || !strings.Contains(out, "db.example") {
 		t.Fatalf("log record: %s", out)
+	}
+}
+
+func TestSessionsExpireAgainstInjectedClock(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, Options{Embedded: embeddedSQLite(t), Database: "clock", Logger: testLogger(), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close(ctx) }()
+	x := model.Session{ID: "h", UserID: model.UserID(model.NewID()), CreatedAt: clock, ExpiresAt: clock.Add(time.Minute)}
+	if err := s.Sessions.Insert(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sessions.ByID(ctx, "h"); err != nil {
+		t.Fatalf("live session (by the injected clock): %v", err)
+	}
+	clock = clock.Add(time.Minute) // expiry instant: expired
+	if _, err := s.Sessions.ByID(ctx, "h"); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("session at its expiry instant: %v, want ErrNotFound", err)
 	}
 }

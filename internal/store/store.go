@@ -119,7 +119,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		copts.SetMonitor(m.monitor())
 	}
 	if err := copts.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: invalid URL for %s", setting, where)
+		return nil, fmt.Errorf("%s: invalid URL for %s: %w", setting, where, redactCredentials(err, credentialsURL))
 	}
 	s.client, err = mongo.Connect(copts)
 	if err != nil {
@@ -133,12 +133,13 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		return nil, fmt.Errorf("%s: cannot connect to %s: %w", setting, where, redactCredentials(err, credentialsURL))
 	}
 
-	s.Users = &Users{coll: s.db.Collection("users")}
-	s.CPTS = &CPTSs{coll: s.db.Collection("cpts")}
+	ferret := s.backend != BackendMongoDB
+	s.Users = &Users{coll: s.db.Collection("users"), ferret: ferret}
+	s.CPTS = &CPTSs{coll: s.db.Collection("cpts"), ferret: ferret}
 	s.Memberships = &Memberships{coll: s.db.Collection("memberships")}
-	s.Groups = &Groups{coll: s.db.Collection("groups")}
+	s.Groups = &Groups{coll: s.db.Collection("groups"), ferret: ferret}
 	s.GroupMembers = &GroupMembers{coll: s.db.Collection("group_members")}
-	s.Channels = &Channels{coll: s.db.Collection("channels")}
+	s.Channels = &Channels{coll: s.db.Collection("channels"), ferret: ferret}
 	s.ChannelMembers = &ChannelMembers{coll: s.db.Collection("channel_members")}
 	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
 	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}

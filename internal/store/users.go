@@ -15,7 +15,8 @@ import (
 // Users is the users collection: _id = user id, unique index on the
 // lowercased e-mail.
 type Users struct {
-	coll *mongo.Collection
+	coll   *mongo.Collection
+	ferret bool // FerretDB: see findByIDs
 }
 
 type userDoc struct {
@@ -107,8 +108,8 @@ func (u *Users) ByIDs(ctx context.Context, ids []model.UserID) ([]model.User, er
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var docs []userDoc
-	if err := findAll(ctx, u.coll, bson.D{{Key: "_id", Value: in(ids)}}, nil, &docs); err != nil {
+	docs, err := findByIDs[userDoc](ctx, u.coll, u.ferret, ids)
+	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("users by %d ids", len(ids)))
 	}
 	for _, d := range docs {

@@ -87,19 +87,19 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("ListsOrderedByName", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
 		c, g := model.CPTSID(id()), model.GroupID(id())
-		général := cptsChannel("général", c)
+		general := cptsChannel("général", c)
 		archives := cptsChannel("Archives 2024", c)
 		archives.Archived = true
-		équipe := cptsChannel("Équipe", c)
+		equipe := cptsChannel("Équipe", c)
 		zz := cptsChannel("Zones blanches", c)
 		inGroup := groupChannel("BPCO", g)
 		inOther := cptsChannel("Ailleurs", model.CPTSID(id()))
-		for _, ch := range []model.Channel{zz, général, inGroup, équipe, archives, inOther} {
+		for _, ch := range []model.Channel{zz, general, inGroup, equipe, archives, inOther} {
 			must(t, s.Channels.Insert(ctx, ch), "insert")
 		}
 		got, err := s.Channels.ByCPTS(ctx, c)
 		must(t, err, "by cpts")
-		equal(t, ids(got, chID), []string{string(archives.ID), string(équipe.ID), string(général.ID), string(zz.ID)}, "ByCPTS: archived included, by folded name")
+		equal(t, ids(got, chID), []string{string(archives.ID), string(equipe.ID), string(general.ID), string(zz.ID)}, "ByCPTS: archived included, by folded name")
 		got, err = s.Channels.ByGroup(ctx, g)
 		must(t, err, "by group")
 		equal(t, got, []model.Channel{storedChannel(inGroup)}, "ByGroup")
