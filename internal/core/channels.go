@@ -88,12 +88,11 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		}
 		out = append(out, channelView(a, ch, g))
 	}
-	slices.SortFunc(out, func(x, y ChannelView) int {
-		if d := strings.Compare(string(x.CPTSID)+string(x.GroupID), string(y.CPTSID)+string(y.GroupID)); d != 0 {
-			return d
-		}
-		return compareFold(x.Name, y.Name)
-	})
+	keys := make(map[model.ChannelID]string, len(out))
+	for _, v := range out {
+		keys[v.ID] = string(v.CPTSID) + string(v.GroupID) + "\x00" + fold(v.Name)
+	}
+	slices.SortFunc(out, func(x, y ChannelView) int { return strings.Compare(keys[x.ID], keys[y.ID]) })
 	return out, nil
 }
 
@@ -214,6 +213,7 @@ func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInp
 		return ChannelView{}, fmt.Errorf("core: join new channel %s: %w", ch.ID, err)
 	}
 	a.channels[ch.ID] = true
+	c.accessChanged(ctx, a.ID())
 	c.log.Info("audit: channel created", "actor_id", a.ID(), "channel_id", ch.ID)
 	return channelView(a, ch, g), nil
 }
@@ -298,6 +298,7 @@ func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.Channe
 		return ChannelView{}, fmt.Errorf("core: join channel %s: %w", ch.ID, err)
 	}
 	a.channels[ch.ID] = true
+	c.accessChanged(ctx, a.ID())
 	return channelView(a, ch, g), nil
 }
 
@@ -317,6 +318,7 @@ func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.Chann
 		}
 		return fmt.Errorf("core: leave channel %s: %w", ch.ID, err)
 	}
+	c.accessChanged(ctx, a.ID())
 	if ch.Visibility == model.VisibilityPrivate {
 		c.revoke(ctx, a.ID(), []model.ChannelID{ch.ID}, "removed")
 	}
@@ -387,6 +389,7 @@ func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.C
 		}
 		return MemberView{}, fmt.Errorf("core: add %s to channel %s: %w", user, ch.ID, err)
 	}
+	c.accessChanged(ctx, user)
 	c.log.Info("audit: channel member added", "actor_id", a.ID(), "channel_id", ch.ID, "user_id", user)
 	return MemberView{User: userView(t.User, false)}, nil
 }
@@ -414,6 +417,7 @@ func (c *Core) RemoveChannelMember(ctx context.Context, s model.Session, id mode
 		}
 		return fmt.Errorf("core: remove %s from channel %s: %w", user, ch.ID, err)
 	}
+	c.accessChanged(ctx, user)
 	c.revoke(ctx, user, []model.ChannelID{ch.ID}, "removed")
 	c.log.Info("audit: channel member removed", "actor_id", a.ID(), "channel_id", ch.ID, "user_id", user)
 	return nil

@@ -21,6 +21,9 @@ type Publisher interface {
 	RevokeChannels(ctx context.Context, user model.UserID, channels []model.ChannelID, reason string) error
 	// CloseUser closes every live connection of the user (logout, removal).
 	CloseUser(ctx context.Context, user model.UserID) error
+	// AccessChanged tells the other nodes that these users' memberships
+	// changed, so they drop what they cached (Core.InvalidateAccess).
+	AccessChanged(ctx context.Context, users []model.UserID) error
 }
 
 // Deps are what core needs; cmd/ecpts fills them.
@@ -49,6 +52,7 @@ type Core struct {
 	now    func() time.Time
 	public string
 	params auth.Params
+	access *accessCache
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -57,6 +61,9 @@ const (
 	SessionIdle       = 14 * 24 * time.Hour
 	sessionRenewEvery = time.Hour
 	invitationTTL     = 7 * 24 * time.Hour
+	// accessTTL bounds how long another node's missed invalidation could
+	// leave stale memberships here.
+	accessTTL = 30 * time.Second
 )
 
 // New returns a Core.
@@ -75,6 +82,7 @@ func New(d Deps) *Core {
 	if c.params == (auth.Params{}) {
 		c.params = auth.DefaultParams
 	}
+	c.access = newAccessCache(accessTTL, 20000, c.now)
 	return c
 }
 
@@ -98,19 +106,11 @@ func (c *Core) actorOf(ctx context.Context, id model.UserID) (*Actor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("core: actor %s: %w", id, err)
 	}
-	ms, err := c.st.Memberships.ByUser(ctx, id)
+	e, err := c.memberships(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("core: actor %s memberships: %w", id, err)
 	}
-	gms, err := c.st.GroupMembers.ByUser(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("core: actor %s groups: %w", id, err)
-	}
-	cms, err := c.st.ChannelMembers.ByUser(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("core: actor %s channels: %w", id, err)
-	}
-	return NewActor(u, ms, gms, cms), nil
+	return NewActor(u, e.ms, e.gms, e.cms), nil
 }
 
 // notFound wraps ErrNotFound with a French message for the object kind.

@@ -14,9 +14,9 @@ import (
 // CPTSView is a CPTS with the caller's role in it.
 type CPTSView struct {
 	model.CPTS
-	MyRole   model.Role             `json:"my_role,omitempty"`
-	MyStatus model.MembershipStatus `json:"my_status,omitempty"`
-	CanManage bool                  `json:"can_manage"`
+	MyRole    model.Role             `json:"my_role,omitempty"`
+	MyStatus  model.MembershipStatus `json:"my_status,omitempty"`
+	CanManage bool                   `json:"can_manage"`
 }
 
 // CPTSRef is the public identity of a CPTS.
@@ -228,6 +228,7 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 	if err != nil {
 		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
 	}
+	c.accessChanged(ctx, user)
 	u, err := c.st.Users.ByID(ctx, user)
 	if err != nil {
 		return MemberView{}, fmt.Errorf("core: validate %s: %w", user, err)
@@ -270,6 +271,7 @@ func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CP
 		return MemberView{}, fmt.Errorf("core: role of %s in %s: %w", user, cpts, err)
 	}
 	m.Role = role
+	c.accessChanged(ctx, user)
 	if role == model.RolePartenaire {
 		// A partenaire keeps only the channels they were explicitly added to;
 		// public channels they merely read are no longer theirs.
@@ -343,6 +345,7 @@ func (c *Core) RemoveMember(ctx context.Context, s model.Session, cpts model.CPT
 		return fmt.Errorf("core: remove %s from %s: %w", user, cpts, err)
 	}
 	revoked, err := c.cascadeRemoval(ctx, cpts, user)
+	c.accessChanged(ctx, user)
 	// Revoke what is already gone even if the cascade stopped half way:
 	// policy checks memberships on every read, so nothing leaks meanwhile.
 	c.revoke(ctx, user, revoked, "removed")

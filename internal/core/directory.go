@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -144,9 +143,9 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 		if !inFilter {
 			continue
 		}
-		slices.SortFunc(e.CPTS, func(x, y DirectoryCPTS) int { return compareFold(x.Name, y.Name) })
+		sortFolded(e.CPTS, func(x DirectoryCPTS) string { return x.Name })
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(x, y DirectoryEntry) int { return compareFold(x.Name, y.Name) })
+	sortFolded(out, func(x DirectoryEntry) string { return x.Name })
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -84,19 +85,25 @@ func (c *Core) ListGroups(ctx context.Context, s model.Session) ([]GroupView, er
 		}
 		add(more)
 	}
-	slices.SortFunc(gs, func(x, y model.Group) int { return compareFold(x.Name, y.Name) })
+	sortFolded(gs, func(g model.Group) string { return g.Name })
 	return c.groupViews(ctx, a, gs)
 }
 
-func compareFold(a, b string) int {
-	fa, fb := fold(a), fold(b)
-	switch {
-	case fa < fb:
-		return -1
-	case fa > fb:
-		return 1
+// sortFolded sorts xs by name with accents and case folded, computing
+// each key once (folding is far dearer than comparing).
+func sortFolded[T any](xs []T, name func(T) string) {
+	type keyed struct {
+		key string
+		v   T
 	}
-	return 0
+	ks := make([]keyed, len(xs))
+	for i, x := range xs {
+		ks[i] = keyed{fold(name(x)), x}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		xs[i] = ks[i].v
+	}
 }
 
 // group loads a group the actor may see.
@@ -191,6 +198,7 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 		return GroupView{}, fmt.Errorf("core: create group %s: %w", g.ID, err)
 	}
 	a.groups[g.ID] = model.GroupMember{GroupID: g.ID, UserID: a.ID(), Role: model.RoleCoordinateur}
+	c.accessChanged(ctx, a.ID())
 	c.log.Info("audit: group created", "actor_id", a.ID(), "group_id", g.ID, "cpts_id", in.CPTSID)
 	vs, err := c.groupViews(ctx, a, []model.Group{g})
 	if err != nil {
@@ -360,6 +368,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 		}
 		return MemberView{}, fmt.Errorf("core: add %s to group %s: %w", user, g.ID, err)
 	}
+	c.accessChanged(ctx, user)
 	c.log.Info("audit: group member added", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
 	return MemberView{User: userView(u, false), Role: role, CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
 }
@@ -389,6 +398,7 @@ func (c *Core) RemoveGroupMember(ctx context.Context, s model.Session, id model.
 		return fmt.Errorf("core: remove from group: %w", err)
 	}
 	gone, err := c.dropGroupMember(ctx, g, user)
+	c.accessChanged(ctx, user)
 	c.revoke(ctx, user, gone, "removed")
 	if err != nil {
 		return err

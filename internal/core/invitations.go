@@ -327,6 +327,7 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 			return AcceptResult{}, fmt.Errorf("core: membership: %w", err)
 		}
 	}
+	c.accessChanged(ctx, existing.ID)
 	x, err := c.st.CPTS.ByID(ctx, inv.CPTSID)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("core: accept: %w", err)
