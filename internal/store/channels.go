@@ -36,6 +36,8 @@ type channelDoc struct {
 	Archived   bool              `bson:"archived"`
 	CreatedBy  model.UserID      `bson:"created_by"`
 	CreatedAt  time.Time         `bson:"created_at"`
+	LastSeq    int64             `bson:"last_seq"`
+	Key        []byte            `bson:"key,omitempty"`
 }
 
 func (d channelDoc) model() model.Channel {
@@ -50,6 +52,8 @@ func (d channelDoc) model() model.Channel {
 		Archived:   d.Archived,
 		CreatedBy:  d.CreatedBy,
 		CreatedAt:  d.CreatedAt.UTC(),
+		LastSeq:    uint64(d.LastSeq),
+		Key:        d.Key,
 	}
 }
 
@@ -103,6 +107,7 @@ func (c *Channels) Insert(ctx context.Context, x model.Channel) error {
 		Archived:   x.Archived,
 		CreatedBy:  x.CreatedBy,
 		CreatedAt:  msUTC(x.CreatedAt),
+		Key:        x.Key,
 	})
 	return dbErr(err, fmt.Sprintf("insert channel %s", x.ID))
 }
@@ -184,4 +189,11 @@ func (c *Channels) set(ctx context.Context, id model.ChannelID, what string, fie
 		return notFound(what)
 	}
 	return nil
+}
+
+// RecordLastSeq raises the channel's recorded last seq to seq ($max: a
+// late writer never lowers it).
+func (c *Channels) RecordLastSeq(ctx context.Context, id model.ChannelID, seq uint64) error {
+	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: bson.D{{Key: "last_seq", Value: int64(seq)}}}})
+	return dbErr(err, "last seq of channel "+string(id))
 }

@@ -38,15 +38,19 @@ const DefaultDatabase = "ecpts"
 // Store holds one collection type per collection. Its fields are set by
 // Open and never change; all are safe for concurrent use.
 type Store struct {
-	Users          *Users
-	CPTS           *CPTSs
-	Memberships    *Memberships
-	Groups         *Groups
-	GroupMembers   *GroupMembers
-	Channels       *Channels
-	ChannelMembers *ChannelMembers
-	Sessions       *Sessions
-	Invitations    *Invitations
+	Users            *Users
+	CPTS             *CPTSs
+	Memberships      *Memberships
+	Groups           *Groups
+	GroupMembers     *GroupMembers
+	Channels         *Channels
+	ChannelMembers   *ChannelMembers
+	Sessions         *Sessions
+	Invitations      *Invitations
+	Messages         *Messages
+	ReadMarkers      *ReadMarkers
+	ThreadStates     *ThreadStates
+	ConversationKeys *ConversationKeys
 
 	client   *mongo.Client
 	db       *mongo.Database
@@ -143,10 +147,15 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ChannelMembers = &ChannelMembers{coll: s.db.Collection("channel_members")}
 	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
 	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}
+	s.Messages = &Messages{coll: s.db.Collection("messages"), ferret: ferret}
+	s.ReadMarkers = &ReadMarkers{coll: s.db.Collection("read_markers"), ferret: ferret}
+	s.ThreadStates = &ThreadStates{coll: s.db.Collection("thread_states")}
+	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
 
 	for _, c := range []interface {
 		EnsureIndexes(context.Context) error
-	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations} {
+	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations,
+		s.Messages, s.ReadMarkers, s.ThreadStates} {
 		if err := c.EnsureIndexes(ctx); err != nil {
 			return nil, err
 		}

@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ChannelMembers", testChannelMembers},
 		{"Sessions", testSessions},
 		{"Invitations", testInvitations},
+		{"Messages", testMessages},
+		{"ReadState", testReadState},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.run(t, open) })

@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// Messages is the messages collection: _id = model.MessageIDOf(channel,
+// seq). The unique (channel_id, seq) and (channel_id, author_id, client_id)
+// indexes make a sequence number and a client's send each land once;
+// reads go by _id, the only lookup embedded FerretDB indexes.
+//
+// Updates (edits, reactions, thread replies) replace the whole document:
+// FerretDB applies update operators as read-modify-write anyway, so core
+// serialises the writes of one channel on a node.
+type Messages struct {
+	coll   *mongo.Collection
+	ferret bool
+}
+
+type reactionDoc struct {
+	Emoji string         `bson:"emoji"`
+	Users []model.UserID `bson:"users"`
+}
+
+type editDoc struct {
+	Body     string    `bson:"body"`
+	EditedAt time.Time `bson:"edited_at"`
+}
+
+type messageDoc struct {
+	ID             model.MessageID `bson:"_id"`
+	ChannelID      model.ChannelID `bson:"channel_id"`
+	Seq            int64           `bson:"seq"`
+	AuthorID       model.UserID    `bson:"author_id"`
+	ClientID       string          `bson:"client_id"`
+	Body           string          `bson:"body,omitempty"`
+	HTML           string          `bson:"html,omitempty"`
+	Text           string          `bson:"text,omitempty"`
+	ThreadID       model.MessageID `bson:"thread_id,omitempty"`
+	Mentions       []model.UserID  `bson:"mentions,omitempty"`
+	MentionChannel bool            `bson:"mention_channel,omitempty"`
+	ReplyCount     int             `bson:"reply_count,omitempty"`
+	ReplySeqs      []int64         `bson:"reply_seqs,omitempty"`
+	LastReplyAt    *time.Time      `bson:"last_reply_at,omitempty"`
+	Reactions      []reactionDoc   `bson:"reactions,omitempty"`
+	Edits          []editDoc       `bson:"edits,omitempty"`
+	CreatedAt      time.Time       `bson:"created_at"`
+	EditedAt       *time.Time      `bson:"edited_at,omitempty"`
+	DeletedAt      *time.Time      `bson:"deleted_at,omitempty"`
+	Sealed         []byte          `bson:"sealed,omitempty"`
+}
+
+func messageToDoc(m model.Message) messageDoc {
+	d := messageDoc{
+		ID: model.MessageIDOf(m.ChannelID, m.Seq), ChannelID: m.ChannelID, Seq: int64(m.Seq), AuthorID: m.AuthorID,
+		ClientID: m.ClientID, Body: m.Body, HTML: m.HTML, Text: m.Text, ThreadID: m.ThreadID, Mentions: m.Mentions,
+		MentionChannel: m.MentionChannel, ReplyCount: m.ReplyCount, LastReplyAt: msUTCPtr(m.LastReplyAt),
+		CreatedAt: msUTC(m.CreatedAt), EditedAt: msUTCPtr(m.EditedAt), DeletedAt: msUTCPtr(m.DeletedAt), Sealed: m.Sealed,
+	}
+	for _, s := range m.ReplySeqs {
+		d.ReplySeqs = append(d.ReplySeqs, int64(s))
+	}
+	for _, r := range m.Reactions {
+		d.Reactions = append(d.Reactions, reactionDoc{Emoji: r.Emoji, Users: r.Users})
+	}
+	for _, e := range m.Edits {
+		d.Edits = append(d.Edits, editDoc{Body: e.Body, EditedAt: msUTC(e.EditedAt)})
+	}
+	return d
+}
+
+func (d messageDoc) model() model.Message {
+	m := model.Message{
+		ID: d.ID, ChannelID: d.ChannelID, Seq: uint64(d.Seq), AuthorID: d.AuthorID, ClientID: d.ClientID,
+		Body: d.Body, HTML: d.HTML, Text: d.Text, ThreadID: d.ThreadID, Mentions: d.Mentions,
+		MentionChannel: d.MentionChannel, ReplyCount: d.ReplyCount, CreatedAt: d.CreatedAt.UTC(), Sealed: d.Sealed,
+	}
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	m.LastReplyAt, m.EditedAt, m.DeletedAt = utc(d.LastReplyAt), utc(d.EditedAt), utc(d.DeletedAt)
+	for _, s := range d.ReplySeqs {
+		m.ReplySeqs = append(m.ReplySeqs, uint64(s))
+	}
+	for _, r := range d.Reactions {
+		m.Reactions = append(m.Reactions, model.Reaction{Emoji: r.Emoji, Users: r.Users})
+	}
+	for _, e := range d.Edits {
+		m.Edits = append(m.Edits, model.Edit{Body: e.Body, EditedAt: e.EditedAt.UTC()})
+	}
+	return m
+}
+
+// EnsureIndexes creates the unique sequence and client-id indexes.
+func (s *Messages) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, s.coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "channel_id", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("channel_seq_unique").SetUnique(true)},
+		mongo.IndexModel{Keys: bson.D{{Key: "channel_id", Value: 1}, {Key: "author_id", Value: 1}, {Key: "client_id", Value: 1}}, Options: options.Index().SetName("channel_author_client_unique").SetUnique(true)},
+	)
+}
+
+// Insert stores a new message; ErrConflict when its seq or its
+// (author, client_id) is already taken in the channel.
+func (s *Messages) Insert(ctx context.Context, m model.Message) error {
+	if m.Seq == 0 || m.ChannelID == "" || m.ClientID == "" {
+		return fmt.Errorf("store: insert message: channel, seq and client id are required")
+	}
+	_, err := s.coll.InsertOne(ctx, messageToDoc(m))
+	return dbErr(err, "insert message "+string(model.MessageIDOf(m.ChannelID, m.Seq)))
+}
+
+// ByID returns one message.
+func (s *Messages) ByID(ctx context.Context, id model.MessageID) (model.Message, error) {
+	var d messageDoc
+	if err := s.coll.FindOne(ctx, byID(string(id))).Decode(&d); err != nil {
+		return model.Message{}, dbErr(err, "message "+string(id))
+	}
+	return d.model(), nil
+}
+
+// Exists reports whether the seq-th message of ch is stored.
+func (s *Messages) Exists(ctx context.Context, ch model.ChannelID, seq uint64) (bool, error) {
+	err := s.coll.FindOne(ctx, byID(string(model.MessageIDOf(ch, seq))), options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil {
+		return false, dbErr(err, fmt.Sprintf("message %d of %s", seq, ch))
+	}
+	return true, nil
+}
+
+// Range returns the messages of ch with from ≤ seq ≤ to, ascending. On
+// FerretDB it reads them by _id, a few at a time (its only indexed lookup).
+func (s *Messages) Range(ctx context.Context, ch model.ChannelID, from, to uint64) ([]model.Message, error) {
+	if from == 0 {
+		from = 1
+	}
+	if to < from {
+		return nil, nil
+	}
+	what := fmt.Sprintf("messages %d..%d of %s", from, to, ch)
+	if !s.ferret {
+		var docs []messageDoc
+		f := bson.D{{Key: "channel_id", Value: ch}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: int64(from)}, {Key: "$lte", Value: int64(to)}}}}
+		if err := findAll(ctx, s.coll, f, bson.D{{Key: "seq", Value: 1}}, &docs); err != nil {
+			return nil, dbErr(err, what)
+		}
+		out := make([]model.Message, 0, len(docs))
+		for _, d := range docs {
+			out = append(out, d.model())
+		}
+		return out, nil
+	}
+	n := to - from + 1
+	found := make([]*messageDoc, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(lookupParallelism)
+	for i := uint64(0); i < n; i++ {
+		g.Go(func() error {
+			var d messageDoc
+			err := s.coll.FindOne(gctx, byID(string(model.MessageIDOf(ch, from+i)))).Decode(&d)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found[i] = &d
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, dbErr(err, what)
+	}
+	out := make([]model.Message, 0, n)
+	for _, d := range found {
+		if d != nil {
+			out = append(out, d.model())
+		}
+	}
+	return out, nil
+}
+
+// ByClientID finds the message a client sent with clientID. It is the slow
+// path of an idempotent repeat (a full scan on embedded FerretDB): core
+// looks in its recent window first.
+func (s *Messages) ByClientID(ctx context.Context, ch model.ChannelID, author model.UserID, clientID string) (model.Message, error) {
+	var d messageDoc
+	f := bson.D{{Key: "channel_id", Value: ch}, {Key: "author_id", Value: author}, {Key: "client_id", Value: clientID}}
+	if err := s.coll.FindOne(ctx, f).Decode(&d); err != nil {
+		return model.Message{}, dbErr(err, fmt.Sprintf("message of %s by client id in %s", author, ch))
+	}
+	return d.model(), nil
+}
+
+// Replace writes the whole message back (edit, delete, reaction, reply).
+func (s *Messages) Replace(ctx context.Context, m model.Message) error {
+	d := messageToDoc(m)
+	res, err := s.coll.ReplaceOne(ctx, byID(string(d.ID)), d)
+	if err != nil {
+		return dbErr(err, "replace message "+string(d.ID))
+	}
+	if res.MatchedCount == 0 {
+		return notFound("message " + string(d.ID))
+	}
+	return nil
+}
+
+// LastSeq returns the highest stored seq of ch, knowing that seqs are
+// contiguous from 1 and that hint (the channel's recorded last seq, which
+// may lag after a crash) is stored or 0. It gallops from hint then
+// bisects: O(log n) _id lookups.
+func (s *Messages) LastSeq(ctx context.Context, ch model.ChannelID, hint uint64) (uint64, error) {
+	lo := hint // known present (or 0)
+	if lo > 0 {
+		ok, err := s.Exists(ctx, ch, lo)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			lo = 0
+		}
+	}
+	step := uint64(1)
+	hi := lo + step
+	for {
+		ok, err := s.Exists(ctx, ch, hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo = hi
+		step *= 2
+		hi = lo + step
+	}
+	// lo present (or 0), hi absent: bisect.
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := s.Exists(ctx, ch, mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}

@@ -1,0 +1,159 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
+)
+
+func newMessage(ch model.ChannelID, seq uint64, author model.UserID, client string) model.Message {
+	return model.Message{
+		ID: model.MessageIDOf(ch, seq), ChannelID: ch, Seq: seq, AuthorID: author, ClientID: client,
+		Body: "Bonjour **tous**", HTML: "<p>Bonjour <strong>tous</strong></p>", Text: "Bonjour tous", CreatedAt: ms(at(time.Duration(seq) * time.Second)),
+	}
+}
+
+func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
+	t.Run("InsertRangeAndConflicts", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		ch, a := model.ChannelID(id()), model.UserID(id())
+		for i := uint64(1); i <= 12; i++ {
+			must(t, s.Messages.Insert(ctx, newMessage(ch, i, a, id())), "insert")
+		}
+		wantErr(t, s.Messages.Insert(ctx, newMessage(ch, 5, a, id())), model.ErrConflict, "same seq")
+		dupClient := newMessage(ch, 13, a, "client-x")
+		must(t, s.Messages.Insert(ctx, dupClient), "insert 13")
+		wantErr(t, s.Messages.Insert(ctx, newMessage(ch, 14, a, "client-x")), model.ErrConflict, "same client id")
+		// Another author may reuse a client id.
+		must(t, s.Messages.Insert(ctx, newMessage(ch, 14, model.UserID(id()), "client-x")), "other author")
+		got, err := s.Messages.Range(ctx, ch, 3, 7)
+		must(t, err, "range")
+		if len(got) != 5 || got[0].Seq != 3 || got[4].Seq != 7 {
+			t.Fatalf("range 3..7: got %d messages %v", len(got), ids(got, func(m model.Message) model.MessageID { return m.ID }))
+		}
+		equal(t, got[0], newMessage(ch, 3, a, got[0].ClientID), "round trip")
+		got, err = s.Messages.Range(ctx, ch, 13, 40)
+		must(t, err, "range past end")
+		if len(got) != 2 {
+			t.Fatalf("range 13..40: got %d, want 2", len(got))
+		}
+		m, err := s.Messages.ByClientID(ctx, ch, a, "client-x")
+		must(t, err, "by client id")
+		equal(t, m.Seq, uint64(13), "by client id seq")
+		_, err = s.Messages.ByID(ctx, model.MessageIDOf(ch, 99))
+		wantErr(t, err, model.ErrNotFound, "missing message")
+	})
+	t.Run("LastSeq", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		ch, a := model.ChannelID(id()), model.UserID(id())
+		last, err := s.Messages.LastSeq(ctx, ch, 0)
+		must(t, err, "empty")
+		equal(t, last, uint64(0), "empty channel")
+		for i := uint64(1); i <= 37; i++ {
+			must(t, s.Messages.Insert(ctx, newMessage(ch, i, a, id())), "insert")
+		}
+		for _, hint := range []uint64{0, 1, 20, 36, 37, 50} {
+			last, err := s.Messages.LastSeq(ctx, ch, hint)
+			must(t, err, "last seq")
+			if last != 37 {
+				t.Fatalf("hint %d: last %d, want 37", hint, last)
+			}
+		}
+	})
+	t.Run("ConcurrentSeqOneWinner", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		ch := model.ChannelID(id())
+		var wg sync.WaitGroup
+		wins := make(chan struct{}, 20)
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s.Messages.Insert(ctx, newMessage(ch, 1, model.UserID(id()), id())) == nil {
+					wins <- struct{}{}
+				}
+			}()
+		}
+		wg.Wait()
+		close(wins)
+		if n := len(wins); n != 1 {
+			t.Fatalf("%d inserts of seq 1 succeeded, want 1", n)
+		}
+	})
+	t.Run("Replace", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		ch, a := model.ChannelID(id()), model.UserID(id())
+		m := newMessage(ch, 1, a, id())
+		must(t, s.Messages.Insert(ctx, m), "insert")
+		edited := ms(at(time.Hour))
+		m.Edits = []model.Edit{{Body: m.Body, EditedAt: edited}}
+		m.Body, m.EditedAt = "corrigé", &edited
+		m.Reactions = []model.Reaction{{Emoji: "👍", Users: []model.UserID{a}}}
+		m.ReplyCount, m.ReplySeqs, m.LastReplyAt = 1, []uint64{2}, &edited
+		must(t, s.Messages.Replace(ctx, m), "replace")
+		got, err := s.Messages.ByID(ctx, m.ID)
+		must(t, err, "by id")
+		equal(t, got, m, "replaced")
+		wantErr(t, s.Messages.Replace(ctx, newMessage(ch, 9, a, id())), model.ErrNotFound, "replace missing")
+	})
+	t.Run("ChannelLastSeq", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		c := cptsChannel("canal", model.CPTSID(id()))
+		must(t, s.Channels.Insert(ctx, c), "insert channel")
+		must(t, s.Channels.RecordLastSeq(ctx, c.ID, 7), "record 7")
+		must(t, s.Channels.RecordLastSeq(ctx, c.ID, 5), "record 5")
+		got, err := s.Channels.ByID(ctx, c.ID)
+		must(t, err, "by id")
+		equal(t, got.LastSeq, uint64(7), "last seq never goes down")
+	})
+}
+
+func testReadState(t *testing.T, open func(t *testing.T) *store.Store) {
+	t.Run("ReadMarkers", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		u, c1, c2 := model.UserID(id()), model.ChannelID(id()), model.ChannelID(id())
+		m, err := s.ReadMarkers.Get(ctx, u, c1)
+		must(t, err, "get absent")
+		equal(t, m.Seq, uint64(0), "absent marker")
+		must(t, s.ReadMarkers.Put(ctx, store.ReadMarker{UserID: u, ChannelID: c1, Seq: 4, MentionSeqs: []uint64{6, 9}, UpdatedAt: at(0)}), "put")
+		ms, err := s.ReadMarkers.Many(ctx, u, []model.ChannelID{c2, c1})
+		must(t, err, "many")
+		if len(ms) != 2 || ms[0].Seq != 0 || ms[1].Seq != 4 || len(ms[1].MentionSeqs) != 2 {
+			t.Fatalf("many: %+v", ms)
+		}
+	})
+	t.Run("ThreadStates", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		u, ch := model.UserID(id()), model.ChannelID(id())
+		r1, r2 := model.MessageIDOf(ch, 1), model.MessageIDOf(ch, 2)
+		_, err := s.ThreadStates.Get(ctx, u, r1)
+		wantErr(t, err, model.ErrNotFound, "absent thread state")
+		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r1, ChannelID: ch, Following: true, ReadSeq: 3, UpdatedAt: at(0)}), "put 1")
+		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r2, ChannelID: ch, Following: true, UpdatedAt: at(time.Minute)}), "put 2")
+		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: model.UserID(id()), RootID: r2, ChannelID: ch, Following: true, UpdatedAt: at(time.Minute)}), "other user")
+		got, err := s.ThreadStates.Following(ctx, u, 10)
+		must(t, err, "following")
+		if len(got) != 2 || got[0].RootID != r2 || got[1].ReadSeq != 3 {
+			t.Fatalf("following: %+v", got)
+		}
+		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r2, ChannelID: ch, Following: false, UpdatedAt: at(2 * time.Minute)}), "unfollow")
+		got, _ = s.ThreadStates.Following(ctx, u, 10)
+		equal(t, len(got), 1, "after unfollow")
+	})
+	t.Run("ConversationKeys", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		c1, c2 := model.ChannelID(id()), model.ChannelID(id())
+		got, err := s.ConversationKeys.Claim(ctx, "k1", c1)
+		must(t, err, "claim")
+		equal(t, got, c1, "claimed")
+		got, err = s.ConversationKeys.Claim(ctx, "k1", c2)
+		wantErr(t, err, model.ErrConflict, "claim twice")
+		equal(t, got, c1, "existing conversation returned")
+		must(t, s.ConversationKeys.Release(ctx, "k1"), "release")
+		_, err = s.ConversationKeys.Claim(ctx, "k1", c2)
+		must(t, err, "claim after release")
+	})
+}

@@ -1,0 +1,369 @@
+package realtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// MaxFrameSize is the largest client frame the hub accepts (64 KiB): a
+// message body is far smaller, and the limit bounds what one reader holds.
+const MaxFrameSize = 64 << 10
+
+// Client frame types (client → server).
+const (
+	TypeSubscribe   = "subscribe"
+	TypeUnsubscribe = "unsubscribe"
+	TypeSend        = "send"
+	TypeRead        = "read"
+	TypeTyping      = "typing"
+	TypePing        = "ping"
+)
+
+// Server frame types (server → client) that are not also client types.
+const (
+	TypeSubscribed   = "subscribed"
+	TypeMessage      = "message"
+	TypeAck          = "ack"
+	TypeError        = "error"
+	TypePresence     = "presence"
+	TypeUnsubscribed = "unsubscribed"
+	TypeResume       = "resume"
+	TypePong         = "pong"
+)
+
+// Error codes of error frames. They are stable: clients switch on them.
+const (
+	CodeInvalidJSON          = "invalid_json"
+	CodeUnknownType          = "unknown_type"
+	CodeInvalidFrame         = "invalid_frame"
+	CodePayloadTooLarge      = "payload_too_large"
+	CodeRateLimited          = "rate_limited"
+	CodeNotFound             = "not_found"
+	CodeForbidden            = "forbidden"
+	CodeConflict             = "conflict"
+	CodeGone                 = "gone"
+	CodeTooFarBehind         = "too_far_behind"
+	CodeTooManySubscriptions = "too_many_subscriptions"
+	CodeUnavailable          = "unavailable"
+	CodeInternal             = "internal"
+)
+
+// Unsubscribe reasons carried by "unsubscribed" frames.
+const (
+	ReasonRemoved  = "removed"
+	ReasonArchived = "archived"
+)
+
+// ClientFrame is one decoded client frame: Subscribe, Unsubscribe, Send,
+// Read, Typing or Ping. Values are plain copies: nothing points into the
+// socket's read buffer.
+type ClientFrame interface{ frameType() string }
+
+// Subscribe asks for a channel's live events, after every message with
+// seq > SinceSeq.
+type Subscribe struct {
+	Channel  model.ChannelID
+	SinceSeq uint64
+}
+
+// Unsubscribe stops a channel's events.
+type Unsubscribe struct{ Channel model.ChannelID }
+
+// Send posts a message. ClientID (a UUID) makes the send idempotent.
+type Send struct {
+	Channel  model.ChannelID
+	ClientID string
+	Body     string
+	ThreadID string // empty when not in a thread
+}
+
+// Read marks the channel read up to Seq.
+type Read struct {
+	Channel model.ChannelID
+	Seq     uint64
+}
+
+// Typing says the user is typing in Channel.
+type Typing struct{ Channel model.ChannelID }
+
+// Ping asks for a pong (an application-level keep-alive for clients that
+// cannot see WebSocket pings).
+type Ping struct{}
+
+func (Subscribe) frameType() string   { return TypeSubscribe }
+func (Unsubscribe) frameType() string { return TypeUnsubscribe }
+func (Send) frameType() string        { return TypeSend }
+func (Read) frameType() string        { return TypeRead }
+func (Typing) frameType() string      { return TypeTyping }
+func (Ping) frameType() string        { return TypePing }
+
+// FrameError is a request the hub answers with an error frame. Code is
+// stable, Message French, Ref names what the error refers to (the client_id
+// of a send, else the channel of the request, else empty).
+type FrameError struct {
+	Code    string
+	Message string
+	Ref     string
+}
+
+func (e *FrameError) Error() string { return "realtime: frame: " + e.Code }
+
+// wireFrame is the union of every client frame's fields. Pointers tell a
+// missing field from a zero one.
+type wireFrame struct {
+	Type     string  `json:"type"`
+	Channel  string  `json:"channel"`
+	SinceSeq *uint64 `json:"since_seq"`
+	ClientID string  `json:"client_id"`
+	Body     *string `json:"body"`
+	ThreadID string  `json:"thread_id"`
+	Seq      *uint64 `json:"seq"`
+}
+
+// DecodeFrame parses one client frame. It never panics; every failure is a
+// *FrameError ready to be sent back. Unknown fields are ignored so that
+// newer clients can talk to older servers.
+func DecodeFrame(data []byte) (ClientFrame, error) {
+	if len(data) > MaxFrameSize {
+		return nil, &FrameError{Code: CodePayloadTooLarge, Message: msgPayloadTooLarge}
+	}
+	var w wireFrame
+	if err := json.Unmarshal(data, &w); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			// Valid JSON with a field of the wrong type: say which request
+			// it was when the channel could be read.
+			return nil, &FrameError{Code: CodeInvalidFrame, Message: msgInvalidFrame, Ref: refOf(data)}
+		}
+		return nil, &FrameError{Code: CodeInvalidJSON, Message: msgInvalidJSON}
+	}
+	ref := w.Channel
+	if !model.ValidID(ref) {
+		ref = ""
+	}
+	invalid := func(msg string) error { return &FrameError{Code: CodeInvalidFrame, Message: msg, Ref: ref} }
+	needChannel := func() (model.ChannelID, error) {
+		if !model.ValidID(w.Channel) {
+			return "", invalid(msgInvalidChannel)
+		}
+		return model.ChannelID(w.Channel), nil
+	}
+	switch w.Type {
+	case TypeSubscribe:
+		ch, err := needChannel()
+		if err != nil {
+			return nil, err
+		}
+		f := Subscribe{Channel: ch}
+		if w.SinceSeq != nil {
+			f.SinceSeq = *w.SinceSeq
+		}
+		return f, nil
+	case TypeUnsubscribe:
+		ch, err := needChannel()
+		if err != nil {
+			return nil, err
+		}
+		return Unsubscribe{Channel: ch}, nil
+	case TypeSend:
+		if validClientID(w.ClientID) {
+			ref = w.ClientID
+		}
+		ch, err := needChannel()
+		if err != nil {
+			return nil, err
+		}
+		if !validClientID(w.ClientID) {
+			return nil, invalid(msgInvalidClientID)
+		}
+		if w.Body == nil {
+			return nil, invalid(msgMissingBody)
+		}
+		if w.ThreadID != "" && !model.ValidID(w.ThreadID) {
+			return nil, invalid(msgInvalidThread)
+		}
+		return Send{Channel: ch, ClientID: strings.ToLower(w.ClientID), Body: *w.Body, ThreadID: w.ThreadID}, nil
+	case TypeRead:
+		ch, err := needChannel()
+		if err != nil {
+			return nil, err
+		}
+		if w.Seq == nil {
+			return nil, invalid(msgMissingSeq)
+		}
+		return Read{Channel: ch, Seq: *w.Seq}, nil
+	case TypeTyping:
+		ch, err := needChannel()
+		if err != nil {
+			return nil, err
+		}
+		return Typing{Channel: ch}, nil
+	case TypePing:
+		return Ping{}, nil
+	default:
+		return nil, &FrameError{Code: CodeUnknownType, Message: msgUnknownType, Ref: ref}
+	}
+}
+
+// validClientID accepts the canonical 36-character UUID form only, so one
+// send has one spelling of its idempotency key (case aside).
+func validClientID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
+// refOf digs the channel out of a frame whose other fields did not decode.
+func refOf(data []byte) string {
+	var probe struct {
+		Type     json.RawMessage `json:"type"`
+		Channel  json.RawMessage `json:"channel"`
+		ClientID json.RawMessage `json:"client_id"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return ""
+	}
+	var typ, id, ch string
+	_ = json.Unmarshal(probe.Type, &typ)
+	_ = json.Unmarshal(probe.ClientID, &id)
+	_ = json.Unmarshal(probe.Channel, &ch)
+	if typ == TypeSend && validClientID(id) {
+		return strings.ToLower(id)
+	}
+	if model.ValidID(ch) {
+		return ch
+	}
+	return ""
+}
+
+// French messages of the error frames the hub builds itself.
+const (
+	msgInvalidJSON          = "Trame JSON invalide."
+	msgUnknownType          = "Type de trame inconnu."
+	msgInvalidFrame         = "Trame mal formée."
+	msgInvalidChannel       = "Identifiant de canal invalide."
+	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
+	msgMissingBody          = "Le message est vide."
+	msgInvalidThread        = "Identifiant de fil de discussion invalide."
+	msgMissingSeq           = "Numéro de séquence manquant."
+	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
+	msgRateLimited          = "Trop de requêtes : ralentissez."
+	msgNotFound             = "Ce canal est introuvable."
+	msgForbidden            = "Action non autorisée dans ce canal."
+	msgConflict             = "Conflit avec une action concurrente, réessayez."
+	msgGone                 = "Ce contenu n'est plus disponible."
+	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
+	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."
+	msgUnavailable          = "Service temporairement indisponible, réessayez."
+	msgInternal             = "Une erreur interne est survenue."
+)
+
+// Frame is an encoded server frame and, for "message" frames, the
+// channel sequence it carries (0 for unsequenced frames). Data is shared by
+// every connection it is queued on: nobody may modify it.
+type Frame struct {
+	Seq  uint64
+	Data []byte
+}
+
+type messageFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel"`
+	Seq     uint64          `json:"seq"`
+	Message any             `json:"message"`
+}
+
+// MessageFrame encodes a "message" frame once; the same bytes then go to
+// every subscriber, in the backlog as in the live stream. message is
+// marshalled with encoding/json (a json.RawMessage goes through as is).
+func MessageFrame(channel model.ChannelID, seq uint64, message any) (Frame, error) {
+	data, err := json.Marshal(messageFrame{Type: TypeMessage, Channel: channel, Seq: seq, Message: message})
+	if err != nil {
+		return Frame{}, fmt.Errorf("realtime: encode message frame for channel %s: %w", channel, err)
+	}
+	return Frame{Seq: seq, Data: data}, nil
+}
+
+type subscribedFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel"`
+	LastSeq uint64          `json:"last_seq"`
+}
+
+type ackFrame struct {
+	Type     string          `json:"type"`
+	Channel  model.ChannelID `json:"channel"`
+	ClientID string          `json:"client_id"`
+	Seq      uint64          `json:"seq"`
+	ID       string          `json:"id"`
+}
+
+type errorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Ref     string `json:"ref,omitempty"`
+}
+
+type typingFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel"`
+	UserID  model.UserID    `json:"user_id"`
+}
+
+type presenceFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel,omitempty"`
+	UserID  model.UserID    `json:"user_id"`
+	Status  string          `json:"status"`
+}
+
+type unsubscribedFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel"`
+	Reason  string          `json:"reason"`
+}
+
+type resumeFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel,omitempty"`
+}
+
+// Frames without variable parts are encoded once for the process.
+var (
+	pongBytes   = []byte(`{"type":"pong"}`)
+	resumeBytes = []byte(`{"type":"resume"}`)
+)
+
+// encode marshals one of the frame structs above. They hold only strings
+// and integers, so Marshal cannot fail; a failure would be a programming
+// error and panics loudly in tests rather than sending a broken frame.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("realtime: encode frame: " + err.Error())
+	}
+	return b
+}
+
+func encodeError(fe *FrameError) []byte {
+	return encode(errorFrame{Type: TypeError, Code: fe.Code, Message: fe.Message, Ref: fe.Ref})
+}
+
+// appendBatch joins frames as newline-separated JSON, the batch format of
+// server text frames. Encoded JSON never holds a raw newline, so a client
+// splits on '\n'.
+func appendBatch(dst []byte, frame []byte) []byte {
+	if len(dst) > 0 {
+		dst = append(dst, '\n')
+	}
+	return append(dst, frame...)
+}
