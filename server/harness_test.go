@@ -18,6 +18,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/demo"
+	"github.com/ecpts/ecpts/internal/envelope"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
@@ -58,8 +59,12 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, st: st, mailDir: dir, ids: map[string]string{}}
+	keyring, err := envelope.NewKeyring(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := core.New(core.Deps{
-		Store: st, Mailer: m, Logger: log, PasswordParams: fastParams, Now: h.now,
+		Store: st, Mailer: m, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring,
 		AccountLimiter: ratelimit.NewMemory(ratelimit.Rule{Max: 5, Window: 15 * time.Minute}, time.Now),
 		IPLimiter:      ratelimit.NewMemory(ratelimit.Rule{Max: 1000, Window: 15 * time.Minute}, time.Now),
 	})

@@ -57,7 +57,7 @@ func schemas() obj {
 	}}
 	group := obj{"type": "object", "properties": obj{
 		"id": id, "name": str(), "description": str(), "owner_cpts_id": id, "cpts_ids": arr(id),
-		"cpts": arr(obj{"type": "object", "properties": obj{"id": id, "name": str()}}),
+		"cpts":       arr(obj{"type": "object", "properties": obj{"id": id, "name": str()}}),
 		"inter_cpts": boolean(), "my_role": role, "can_manage": boolean(), "created_by": id, "created_at": str(),
 	}}
 	channel := obj{"type": "object", "properties": obj{
@@ -104,6 +104,28 @@ func schemas() obj {
 		"ChannelResponse":    wrap("channel", ref("Channel")),
 		"ChannelPatch":       object(nil, obj{"name": str(), "topic": str(), "archived": boolean()}),
 		"ChannelMemberAdd":   object([]string{"user_id"}, obj{"user_id": id}),
+		"Message": obj{"type": "object", "properties": obj{
+			"id": str(), "channel_id": id, "seq": obj{"type": "integer"}, "author_id": id,
+			"author": obj{"type": "object", "properties": obj{"id": id, "name": str(), "profession": str(), "profession_label": str()}},
+			"body":   str(), "html": str(), "thread_id": str(), "client_id": str(), "created_at": str(), "edited_at": str(),
+			"deleted": boolean(), "reply_count": obj{"type": "integer"}, "last_reply_at": str(),
+			"reactions": arr(obj{"type": "object", "properties": obj{"emoji": str(), "count": obj{"type": "integer"}, "user_ids": arr(id)}}),
+			"mentions":  arr(id), "mention_channel": boolean(),
+		}},
+		"Messages":             obj{"type": "object", "properties": obj{"messages": arr(ref("Message")), "last_seq": obj{"type": "integer"}}},
+		"MessagePost":          object([]string{"body", "client_id"}, obj{"body": str(), "client_id": str(), "thread_id": str()}),
+		"MessagePatch":         object([]string{"body"}, obj{"body": str()}),
+		"MessageResponse":      wrap("message", ref("Message")),
+		"EditHistory":          wrap("edits", arr(obj{"type": "object", "properties": obj{"body": str(), "edited_at": str()}})),
+		"Thread":               obj{"type": "object", "properties": obj{"root": ref("Message"), "replies": arr(ref("Message")), "following": boolean()}},
+		"SeqBody":              object([]string{"seq"}, obj{"seq": obj{"type": "integer", "minimum": 0}}),
+		"Unread":               obj{"type": "object", "properties": obj{"channels": arr(obj{"type": "object"}), "threads": arr(obj{"type": "object"})}},
+		"Threads":              wrap("threads", arr(obj{"type": "object", "properties": obj{"root": ref("Message"), "unread": obj{"type": "integer"}, "reply_count": obj{"type": "integer"}, "last_reply_at": str()}})),
+		"Conversation":         obj{"type": "object", "properties": obj{"id": id, "kind": str(), "name": str(), "participants": arr(ref("User")), "last_seq": obj{"type": "integer"}}},
+		"Conversations":        wrap("conversations", arr(ref("Conversation"))),
+		"ConversationOpen":     object([]string{"user_ids"}, obj{"user_ids": arr(id)}),
+		"ConversationResponse": wrap("conversation", ref("Conversation")),
+		"Presence":             wrap("online", arr(id)),
 		"Directory": wrap("members", arr(obj{"type": "object", "properties": obj{
 			"id": id, "name": str(), "profession": str(), "profession_label": str(), "commune": str(),
 			"cpts": arr(obj{"type": "object", "properties": obj{"id": id, "name": str(), "role": role}}),
@@ -162,10 +184,9 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 		},
 		"paths": paths,
 		"components": obj{
-			"schemas": schemas(),
+			"schemas":         schemas(),
 			"securitySchemes": obj{"session": obj{"type": "apiKey", "in": "cookie", "name": SessionCookie}},
 		},
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }
-

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/core"
+	"github.com/ecpts/ecpts/internal/model"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,8 +31,12 @@ type Deps struct {
 	TrustedProxies []string
 	// UI is the built web app (nil when not built).
 	UI fs.FS
-	// WebSocket, when set, serves /ws (the realtime hub).
-	WebSocket fiber.Handler
+	// Hub, when set, serves /ws; HubContext bounds the connections it
+	// serves (cancelled at shutdown).
+	Hub        Hub
+	HubContext context.Context
+	// Presence reports which users have a live connection.
+	Presence func(context.Context, []model.UserID) (map[model.UserID]bool, error)
 }
 
 // Server is the Fiber application.
@@ -89,8 +94,12 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metricsHandler())
-	if s.deps.WebSocket != nil {
-		a.Get("/ws", s.session, s.deps.WebSocket)
+	if s.deps.Hub != nil {
+		ctx := s.deps.HubContext
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		a.Get("/ws", s.session, s.webSocket(s.deps.Hub, ctx))
 	}
 	api := a.Group("/api/v1", s.apiNoStore, s.session, s.unsafeChecks)
 	for _, r := range s.apiRoutes() {

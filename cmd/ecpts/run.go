@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ecpts/ecpts/frontend"
@@ -16,9 +17,12 @@ import (
 	"github.com/ecpts/ecpts/internal/config"
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/demo"
+	"github.com/ecpts/ecpts/internal/envelope"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/realtime"
+	"github.com/ecpts/ecpts/realtime/redisbroker"
 	"github.com/ecpts/ecpts/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -72,13 +76,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	log.Info("store ready", "backend", st.Backend())
 
 	checks := map[string]func(context.Context) error{"database": st.Ping}
-	var acctRL, ipRL ratelimit.Limiter
+	var (
+		acctRL, ipRL ratelimit.Limiter
+		broker       realtime.Broker
+		rdb          *redis.Client
+	)
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			return fmt.Errorf("ECPTS_REDIS_URL: %w", err)
 		}
-		rdb := redis.NewClient(opt)
+		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = rdb.Ping(pctx).Err()
@@ -88,10 +96,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 		acctRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:acct:", accountRule)
 		ipRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:ip:", ipRule)
-		checks["broker"] = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		// The broker gets its own client: Pub/Sub holds a connection.
+		brokerClient := redis.NewClient(opt)
+		defer brokerClient.Close()
+		broker = redisbroker.New(brokerClient, redisbroker.Options{Prefix: cfg.RedisPrefix, Logger: log.With("component", "broker")})
 	} else {
 		acctRL = ratelimit.NewMemory(accountRule, now)
 		ipRL = ratelimit.NewMemory(ipRule, now)
+		broker = realtime.NewMemoryBroker()
+	}
+	checks["broker"] = broker.Ping
+
+	var configuredKey []byte
+	if cfg.MasterKey != "" {
+		if configuredKey, err = config.DecodeMasterKey(cfg.MasterKey); err != nil {
+			return fmt.Errorf("ECPTS_MASTER_KEY: %w", err)
+		}
+	}
+	master, err := envelope.LoadOrCreateMasterKey(cfg.DataDir, configuredKey)
+	if err != nil {
+		return fmt.Errorf("ECPTS_MASTER_KEY: %w", err)
+	}
+	keyring, err := envelope.NewKeyring(master)
+	if err != nil {
+		return fmt.Errorf("ECPTS_MASTER_KEY: %w", err)
 	}
 
 	mail, err := mailer.FromConfig(cfg.SMTPURL, cfg.SMTPFrom, cfg.DataDir, now)
@@ -105,16 +133,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}
 
+	accessKey := cfg.RedisPrefix + "access"
 	app := core.New(core.Deps{
 		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
+		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
+		Sealer:    keyring, MultiNode: rdb != nil,
 	})
-	go sweepSessions(ctx, st, log, now)
+	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now})
+
+	// Background work, stopped (and waited for) before the store closes.
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	defer func() { stopBg(); bg.Wait() }()
+	bg.Add(2)
+	go func() { defer bg.Done(); sweepSessions(bgCtx, st, log, now) }()
+	go func() {
+		defer bg.Done()
+		if err := hub.Run(bgCtx); err != nil {
+			log.Error("realtime hub stopped", "err", err)
+		}
+	}()
+	if rdb != nil {
+		bg.Add(1)
+		go func() { defer bg.Done(); listenAccess(bgCtx, rdb, accessKey, app, log) }()
+	}
+	select {
+	case <-hub.Ready():
+	case <-ctx.Done():
+		return nil
+	}
 
 	ui, _ := frontend.Dist()
 	srv := server.New(server.Deps{
 		Core: app, Logger: log.With("component", "http"), Registry: reg, Checks: checks,
 		PublicURL: cfg.PublicURL, Origins: cfg.Origins, TrustedProxies: cfg.TrustedProxies, UI: ui,
+		Hub: hub, HubContext: bgCtx, Presence: hub.Online,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -140,6 +194,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}
 	log.Info("shutting down")
+	// Close the WebSockets first (clients reconnect elsewhere and resume),
+	// then let HTTP requests finish; the store closes last (deferred).
+	stopBg()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -164,6 +164,11 @@ func (c *Core) Logout(ctx context.Context, s model.Session) error {
 	if err := c.st.Sessions.Delete(ctx, s.ID); err != nil {
 		return fmt.Errorf("core: logout: %w", err)
 	}
+	if c.pub != nil {
+		if err := c.pub.CloseSession(ctx, s.ID); err != nil {
+			c.log.Warn("close connections of session", "user_id", s.UserID, "err", err)
+		}
+	}
 	return nil
 }
 
@@ -267,6 +272,7 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if err := c.st.Users.UpdateProfile(ctx, u.ID, in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, c.now()); err != nil {
 		return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
 	}
+	c.users.forget(u.ID)
 	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune
 	return userView(u, true), nil
 }

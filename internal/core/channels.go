@@ -79,7 +79,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	}
 	out := make([]ChannelView, 0, len(candidates))
 	for _, ch := range candidates {
-		if ch.Archived && !withArchived {
+		if ch.Archived && !withArchived || ch.Kind == model.KindDirect {
 			continue
 		}
 		g := groups[ch.GroupID]
@@ -270,6 +270,10 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 			return ChannelView{}, fmt.Errorf("core: archive channel %s: %w", ch.ID, err)
 		}
 		ch.Archived = *p.Archived
+		if ch.Archived {
+			// Everyone's live subscription ends; the history stays readable.
+			c.revoke(ctx, "", []model.ChannelID{ch.ID}, "archived")
+		}
 		c.log.Info("audit: channel archive changed", "actor_id", a.ID(), "channel_id", ch.ID, "archived", ch.Archived)
 	}
 	return channelView(a, ch, g), nil

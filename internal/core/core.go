@@ -11,6 +11,7 @@ import (
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/sanitize"
 	"github.com/ecpts/ecpts/internal/store"
 )
 
@@ -24,6 +25,21 @@ type Publisher interface {
 	// AccessChanged tells the other nodes that these users' memberships
 	// changed, so they drop what they cached (Core.InvalidateAccess).
 	AccessChanged(ctx context.Context, users []model.UserID) error
+	// CloseSession closes the live connections of one session (logout).
+	CloseSession(ctx context.Context, sessionID string) error
+	// PublishMessage sends a newly stored message (seq'd) to the
+	// channel's subscribers on every node.
+	PublishMessage(ctx context.Context, ch model.ChannelID, seq uint64, msg MessageView) error
+	// PublishUpdate sends a changed message (edit, deletion, reaction,
+	// reply count) to the channel's subscribers.
+	PublishUpdate(ctx context.Context, ch model.ChannelID, msg MessageView) error
+}
+
+// Sealer encrypts direct conversations at rest (internal/envelope).
+type Sealer interface {
+	NewConversationKey(convID string) ([]byte, error)
+	Seal(convID string, wrapped, plaintext []byte) ([]byte, error)
+	Open(convID string, wrapped, envelope []byte) ([]byte, error)
 }
 
 // Deps are what core needs; cmd/ecpts fills them.
@@ -39,20 +55,31 @@ type Deps struct {
 	Now            func() time.Time
 	PublicURL      string      // base of links in e-mails; empty: the request's
 	PasswordParams auth.Params // zero: auth.DefaultParams
+	// Sealer encrypts direct conversations; required to create or read one.
+	Sealer Sealer
+	// MultiNode: other nodes write to the same database (Redis broker), so
+	// a channel's last seq is re-read from the store before it is served.
+	MultiNode bool
 }
 
 // Core is the application. Build it with New.
 type Core struct {
-	st     *store.Store
-	mail   mailer.Mailer
-	pub    Publisher
-	acctRL ratelimit.Limiter
-	ipRL   ratelimit.Limiter
-	log    *slog.Logger
-	now    func() time.Time
-	public string
-	params auth.Params
-	access *accessCache
+	st        *store.Store
+	mail      mailer.Mailer
+	pub       Publisher
+	acctRL    ratelimit.Limiter
+	ipRL      ratelimit.Limiter
+	log       *slog.Logger
+	now       func() time.Time
+	public    string
+	params    auth.Params
+	access    *accessCache
+	users     *userCache
+	states    chanStates
+	locks     keyLocks
+	render    *sanitize.Renderer
+	sealer    Sealer
+	multiNode bool
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -83,6 +110,11 @@ func New(d Deps) *Core {
 		c.params = auth.DefaultParams
 	}
 	c.access = newAccessCache(accessTTL, 20000, c.now)
+	c.users = newUserCache(5*time.Minute, 20000, c.now)
+	c.states.m = make(map[model.ChannelID]*chanState)
+	c.render = sanitize.New()
+	c.sealer = d.Sealer
+	c.multiNode = d.MultiNode
 	return c
 }
 

@@ -296,3 +296,43 @@ func (a *Actor) directoryCPTS() []model.CPTSID {
 	}
 	return out
 }
+
+// CanEditMessage: authors edit their own live messages where they may post.
+func (a *Actor) CanEditMessage(ch model.Channel, g *model.Group, m model.Message) bool {
+	return m.AuthorID == a.ID() && !m.Deleted() && a.CanPost(ch, g)
+}
+
+// CanDeleteMessage: the author, or whoever manages the channel (moderation).
+func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Message) bool {
+	if m.Deleted() || ch.Archived || !a.CanSeeChannel(ch, g) {
+		return false
+	}
+	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g)
+}
+
+// CanReact: members of a live channel react, announcement channels
+// included (reacting is not posting).
+func (a *Actor) CanReact(ch model.Channel, g *model.Group) bool {
+	return !ch.Archived && a.channels[ch.ID] && a.CanSeeChannel(ch, g)
+}
+
+// CanMessage: a direct conversation needs a CPTS where both are active, or
+// a group both belong to.
+func (a *Actor) CanMessage(other *Actor) bool {
+	if other.ID() == a.ID() {
+		return false
+	}
+	for c := range a.cpts {
+		_, mine := a.activeRole(c)
+		_, theirs := other.activeRole(c)
+		if mine && theirs {
+			return true
+		}
+	}
+	for g := range a.groups {
+		if _, ok := other.groups[g]; ok {
+			return true
+		}
+	}
+	return false
+}

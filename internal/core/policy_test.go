@@ -131,3 +131,50 @@ func TestPermissionTable(t *testing.T) {
 		}
 	}
 }
+
+func TestMessagePolicy(t *testing.T) {
+	const ln, vc model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01", "aaaaaaaaaaaaaaaaaaaaaa02"
+	g := model.Group{ID: "bbbbbbbbbbbbbbbbbbbbbb01", OwnerCPTS: ln, CPTSIDs: []model.CPTSID{ln, vc}}
+	general := model.Channel{ID: "cccccccccccccccccccccc01", CPTSID: ln, Visibility: model.VisibilityPublic, Kind: model.KindStandard}
+	ann := model.Channel{ID: "cccccccccccccccccccccc02", CPTSID: ln, Visibility: model.VisibilityPublic, Kind: model.KindAnnouncement}
+	act := func(id model.UserID, c model.CPTSID, r model.Role, groups []model.GroupID, chans ...model.ChannelID) *Actor {
+		var gms []model.GroupMember
+		for _, x := range groups {
+			gms = append(gms, model.GroupMember{GroupID: x})
+		}
+		var cms []model.ChannelMember
+		for _, x := range chans {
+			cms = append(cms, model.ChannelMember{ChannelID: x})
+		}
+		return NewActor(model.User{ID: id}, []model.Membership{{CPTSID: c, Role: r, Status: model.StatusActive}}, gms, cms)
+	}
+	coord := act("u1", ln, model.RoleCoordinateur, nil, general.ID, ann.ID)
+	ide := act("u2", ln, model.RoleMembre, nil, general.ID, ann.ID)
+	kine := act("u3", ln, model.RoleMembre, []model.GroupID{g.ID})
+	pharma := act("u4", vc, model.RoleMembre, []model.GroupID{g.ID})
+	mgVC := act("u5", vc, model.RoleMembre, nil)
+	msg := model.Message{AuthorID: "u2"}
+	cases := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"author edits", ide.CanEditMessage(general, nil, msg), true},
+		{"other member does not edit", coord.CanEditMessage(general, nil, msg), false},
+		{"author deletes", ide.CanDeleteMessage(general, nil, msg), true},
+		{"coordinator moderates", coord.CanDeleteMessage(general, nil, msg), true},
+		{"outsider cannot delete", pharma.CanDeleteMessage(general, nil, msg), false},
+		{"member reacts in announcements", ide.CanReact(ann, nil), true},
+		{"member does not post in announcements", ide.CanPost(ann, nil), false},
+		{"kine and pharmacist share a group", kine.CanMessage(pharma), true},
+		{"ide and pharmacist share nothing", ide.CanMessage(pharma), false},
+		{"ide and kine share a CPTS", ide.CanMessage(kine), true},
+		{"pharmacist and VC doctor share a CPTS", pharma.CanMessage(mgVC), true},
+		{"not with oneself", ide.CanMessage(ide), false},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}

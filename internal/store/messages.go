@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -264,4 +266,24 @@ func (s *Messages) LastSeq(ctx context.Context, ch model.ChannelID, hint uint64)
 		}
 	}
 	return lo, nil
+}
+
+// BySeqs returns the messages of ch with these seqs (missing ones are
+// absent), ascending.
+func (s *Messages) BySeqs(ctx context.Context, ch model.ChannelID, seqs []uint64) ([]model.Message, error) {
+	what := fmt.Sprintf("%d messages of %s", len(seqs), ch)
+	ids := make([]string, len(seqs))
+	for i, q := range seqs {
+		ids[i] = string(model.MessageIDOf(ch, q))
+	}
+	docs, err := findByIDs[messageDoc](ctx, s.coll, s.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, what)
+	}
+	out := make([]model.Message, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, d.model())
+	}
+	slices.SortFunc(out, func(a, b model.Message) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }

@@ -1,0 +1,132 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// windowSize is how many recent messages of a channel each node keeps in
+// memory: resumes and the newest history page are served from it without
+// a store read. Resumes further back than maxReplay go through REST.
+const (
+	windowSize = 256
+	maxReplay  = 1000
+)
+
+// chanState is this node's view of one channel's sequence. mu serialises
+// the writes of the channel on this node: sequence assignment (insert at
+// last+1 under the unique index, retry on conflict, so a failed write never
+// burns a number) and the read-modify-write of edits, reactions and thread
+// replies (FerretDB applies updates as read-modify-write).
+type chanState struct {
+	mu     sync.Mutex
+	loaded bool
+	last   uint64          // highest seq known stored
+	window []model.Message // contiguous, ascending, ending at last (decrypted)
+}
+
+type chanStates struct {
+	mu sync.Mutex
+	m  map[model.ChannelID]*chanState
+}
+
+func (c *Core) chanState(id model.ChannelID) *chanState {
+	c.states.mu.Lock()
+	defer c.states.mu.Unlock()
+	st, ok := c.states.m[id]
+	if !ok {
+		st = &chanState{}
+		c.states.m[id] = st
+	}
+	return st
+}
+
+// syncLast makes st.last the channel's true last seq. On a single node it
+// is exact once loaded; with several nodes another one may have written,
+// so it probes the store from what it knows (a few _id lookups). Caller
+// holds st.mu.
+func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) error {
+	if st.loaded && !c.multiNode {
+		return nil
+	}
+	hint := max(st.last, ch.LastSeq)
+	last, err := c.st.Messages.LastSeq(ctx, ch.ID, hint)
+	if err != nil {
+		return fmt.Errorf("core: last seq of %s: %w", ch.ID, err)
+	}
+	if last != st.last {
+		st.window = nil // another node wrote: our window no longer ends at last
+	}
+	st.last, st.loaded = last, true
+	return nil
+}
+
+// remember appends a just-stored message to the window.
+func (st *chanState) remember(m model.Message) {
+	if len(st.window) > 0 && st.window[len(st.window)-1].Seq+1 != m.Seq {
+		st.window = nil
+	}
+	st.window = append(st.window, m)
+	if len(st.window) > windowSize {
+		st.window = append(st.window[:0:0], st.window[len(st.window)-windowSize:]...)
+	}
+}
+
+// replace updates a message held in the window.
+func (st *chanState) replace(m model.Message) {
+	if i, ok := st.index(m.Seq); ok {
+		st.window[i] = m
+	}
+}
+
+func (st *chanState) index(seq uint64) (int, bool) {
+	if len(st.window) == 0 {
+		return 0, false
+	}
+	first := st.window[0].Seq
+	if seq < first || seq > st.window[len(st.window)-1].Seq {
+		return 0, false
+	}
+	return int(seq - first), true
+}
+
+// span returns copies of the window's messages from..to when it holds them
+// all.
+func (st *chanState) span(from, to uint64) ([]model.Message, bool) {
+	if from > to {
+		return nil, true
+	}
+	i, ok := st.index(from)
+	j, ok2 := st.index(to)
+	if !ok || !ok2 {
+		return nil, false
+	}
+	return append([]model.Message(nil), st.window[i:j+1]...), true
+}
+
+// byClient finds a message of the window by its author and client id.
+func (st *chanState) byClient(author model.UserID, clientID string) (model.Message, bool) {
+	for i := len(st.window) - 1; i >= 0; i-- {
+		if m := st.window[i]; m.ClientID == clientID && m.AuthorID == author {
+			return m, true
+		}
+	}
+	return model.Message{}, false
+}
+
+// keyLocks serialises writes to one small per-user document (read marker,
+// thread state) on this node.
+type keyLocks struct{ stripes [64]sync.Mutex }
+
+func (k *keyLocks) lock(key string) func() {
+	var h uint32 = 2166136261
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	m := &k.stripes[h%uint32(len(k.stripes))]
+	m.Lock()
+	return m.Unlock
+}

@@ -1,0 +1,404 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
+)
+
+// afterSend records what a new message means for other users: mentions
+// (unread mention counts) and thread following. Failures are logged: the
+// message itself is stored and delivered.
+func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
+	targets := m.Mentions
+	if m.MentionChannel {
+		cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
+		if err != nil {
+			c.log.Warn("mention channel members", "channel_id", ch.ID, "err", err)
+		}
+		for _, cm := range cms {
+			if cm.UserID != m.AuthorID && !slices.Contains(targets, cm.UserID) {
+				targets = append(targets, cm.UserID)
+			}
+		}
+	}
+	for _, u := range targets {
+		unlock := c.locks.lock("rm:" + string(u) + ":" + string(ch.ID))
+		mk, err := c.st.ReadMarkers.Get(ctx, u, ch.ID)
+		if err == nil && m.Seq > mk.Seq && !slices.Contains(mk.MentionSeqs, m.Seq) {
+			mk.MentionSeqs = append(mk.MentionSeqs, m.Seq)
+			if len(mk.MentionSeqs) > 500 {
+				mk.MentionSeqs = mk.MentionSeqs[len(mk.MentionSeqs)-500:]
+			}
+			mk.UpdatedAt = c.now()
+			err = c.st.ReadMarkers.Put(ctx, mk)
+		}
+		unlock()
+		if err != nil {
+			c.log.Warn("record mention", "channel_id", ch.ID, "user_id", u, "err", err)
+		}
+	}
+	if root == nil {
+		return
+	}
+	// The replier follows the thread and has read it up to their reply; the
+	// root's author and the people mentioned in the reply follow it too.
+	c.follow(ctx, m.AuthorID, *root, true, m.Seq)
+	if root.AuthorID != m.AuthorID {
+		c.follow(ctx, root.AuthorID, *root, false, 0)
+	}
+	for _, u := range m.Mentions {
+		c.follow(ctx, u, *root, false, 0)
+	}
+}
+
+// follow makes user follow root; read advances their read position when
+// set. An explicit unfollow is kept unless force.
+func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message, force bool, read uint64) {
+	unlock := c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+	defer unlock()
+	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
+	switch {
+	case isNotFound(err):
+		ts = store.ThreadState{UserID: user, RootID: root.ID, ChannelID: root.ChannelID, Following: true}
+	case err != nil:
+		c.log.Warn("thread state", "message_id", root.ID, "user_id", user, "err", err)
+		return
+	case !ts.Following && !force:
+		return
+	}
+	ts.Following = true
+	ts.ReadSeq = max(ts.ReadSeq, read)
+	ts.UpdatedAt = c.now()
+	if err := c.st.ThreadStates.Put(ctx, ts); err != nil {
+		c.log.Warn("follow thread", "message_id", root.ID, "user_id", user, "err", err)
+	}
+}
+
+// MarkRead records that the user read ch up to seq.
+func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID, seq uint64) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	ch, _, err := c.channel(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	st := c.chanState(ch.ID)
+	st.mu.Lock()
+	err = c.syncLast(ctx, st, ch)
+	last := st.last
+	st.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	seq = min(seq, last)
+	unlock := c.locks.lock("rm:" + string(a.ID()) + ":" + string(ch.ID))
+	mk, err := c.st.ReadMarkers.Get(ctx, a.ID(), ch.ID)
+	if err == nil && seq > mk.Seq {
+		mk.Seq = seq
+		mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
+		mk.UpdatedAt = c.now()
+		err = c.st.ReadMarkers.Put(ctx, mk)
+	} else if err == nil {
+		unlock()
+		return nil
+	}
+	unlock()
+	if err != nil {
+		return fmt.Errorf("core: mark read %s: %w", ch.ID, err)
+	}
+	return nil
+}
+
+// UnreadView is one channel's unread state for the caller.
+type UnreadView struct {
+	ChannelID model.ChannelID `json:"channel_id"`
+	LastSeq   uint64          `json:"last_seq"`
+	ReadSeq   uint64          `json:"read_seq"`
+	Unread    uint64          `json:"unread"`
+	Mentions  int             `json:"mentions"`
+}
+
+// ThreadUnreadView is one followed thread's unread state.
+type ThreadUnreadView struct {
+	ThreadID   model.MessageID `json:"thread_id"`
+	ChannelID  model.ChannelID `json:"channel_id"`
+	Unread     int             `json:"unread"`
+	ReplyCount int             `json:"reply_count"`
+	Following  bool            `json:"following"`
+}
+
+// Unread returns the unread counts of every channel the caller joined
+// (thread replies count in their channel too) and of followed threads.
+func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []ThreadUnreadView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]model.ChannelID, 0, len(a.channels))
+	for id := range a.channels {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	chs, err := c.st.Channels.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: unread: %w", err)
+	}
+	visible := map[model.ChannelID]model.Channel{}
+	gids := map[model.GroupID]bool{}
+	for _, ch := range chs {
+		if ch.GroupID != "" {
+			gids[ch.GroupID] = true
+		}
+	}
+	groups := map[model.GroupID]*model.Group{}
+	for gid := range gids {
+		if g, err := c.st.Groups.ByID(ctx, gid); err == nil {
+			groups[gid] = &g
+		}
+	}
+	var seen []model.ChannelID
+	for _, ch := range chs {
+		if a.CanSeeChannel(ch, groups[ch.GroupID]) {
+			visible[ch.ID] = ch
+			seen = append(seen, ch.ID)
+		}
+	}
+	mks, err := c.st.ReadMarkers.Many(ctx, a.ID(), seen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: unread: %w", err)
+	}
+	out := make([]UnreadView, 0, len(seen))
+	for i, id := range seen {
+		last := visible[id].LastSeq
+		st := c.chanState(id)
+		st.mu.Lock()
+		if st.loaded && st.last > last {
+			last = st.last
+		}
+		st.mu.Unlock()
+		read := min(mks[i].Seq, last)
+		out = append(out, UnreadView{ChannelID: id, LastSeq: last, ReadSeq: read, Unread: last - read, Mentions: len(mks[i].MentionSeqs)})
+	}
+	threads, err := c.followedThreads(ctx, a, 100)
+	if err != nil {
+		return nil, nil, err
+	}
+	tv := make([]ThreadUnreadView, 0, len(threads))
+	for _, t := range threads {
+		tv = append(tv, ThreadUnreadView{ThreadID: t.root.ID, ChannelID: t.root.ChannelID, Unread: t.unread, ReplyCount: t.root.ReplyCount, Following: true})
+	}
+	return out, tv, nil
+}
+
+type followed struct {
+	root   model.Message
+	state  store.ThreadState
+	unread int
+}
+
+// followedThreads loads the threads the actor follows and may still read.
+func (c *Core) followedThreads(ctx context.Context, a *Actor, limit int) ([]followed, error) {
+	states, err := c.st.ThreadStates.Following(ctx, a.ID(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("core: threads: %w", err)
+	}
+	var out []followed
+	for _, ts := range states {
+		ch, _, err := c.channel(ctx, a, ts.ChannelID)
+		if err != nil {
+			continue // access gone: the thread is not shown
+		}
+		st := c.chanState(ch.ID)
+		st.mu.Lock()
+		root, err := c.messageLocked(ctx, st, ch, ts.RootID)
+		st.mu.Unlock()
+		if err != nil {
+			if errors.Is(err, model.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		n := 0
+		for _, q := range root.ReplySeqs {
+			if q > ts.ReadSeq {
+				n++
+			}
+		}
+		out = append(out, followed{root: root, state: ts, unread: n})
+	}
+	return out, nil
+}
+
+// ThreadView is a thread: its root, its replies and whether the caller
+// follows it.
+type ThreadView struct {
+	Root      MessageView   `json:"root"`
+	Replies   []MessageView `json:"replies"`
+	Following bool          `json:"following"`
+}
+
+// Thread returns a thread (root and its replies, oldest first).
+func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) (ThreadView, error) {
+	a, ch, _, st, root, err := c.loadForChange(ctx, s, id)
+	if err != nil {
+		return ThreadView{}, err
+	}
+	st.mu.Unlock()
+	if root.ThreadID != "" {
+		return ThreadView{}, model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
+	}
+	replies, err := c.st.Messages.BySeqs(ctx, ch.ID, root.ReplySeqs)
+	if err != nil {
+		return ThreadView{}, fmt.Errorf("core: thread %s: %w", id, err)
+	}
+	if replies, err = c.openAll(ch, replies); err != nil {
+		return ThreadView{}, err
+	}
+	vs, err := c.views(ctx, append([]model.Message{root}, replies...))
+	if err != nil {
+		return ThreadView{}, err
+	}
+	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
+	following := err == nil && ts.Following
+	return ThreadView{Root: vs[0], Replies: vs[1:], Following: following}, nil
+}
+
+// SetFollow follows or unfollows a thread.
+func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageID, on bool) error {
+	a, _, _, st, root, err := c.loadForChange(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	st.mu.Unlock()
+	if root.ThreadID != "" {
+		return model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
+	}
+	if on {
+		c.follow(ctx, a.ID(), root, true, 0)
+		return nil
+	}
+	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	defer unlock()
+	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
+	if isNotFound(err) {
+		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
+	} else if err != nil {
+		return fmt.Errorf("core: unfollow %s: %w", id, err)
+	}
+	ts.Following, ts.UpdatedAt = false, c.now()
+	return c.st.ThreadStates.Put(ctx, ts)
+}
+
+// MarkThreadRead records the caller read a thread up to seq.
+func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.MessageID, seq uint64) error {
+	a, _, _, st, root, err := c.loadForChange(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	st.mu.Unlock()
+	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	defer unlock()
+	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
+	if isNotFound(err) {
+		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
+	} else if err != nil {
+		return fmt.Errorf("core: thread read %s: %w", id, err)
+	}
+	if seq <= ts.ReadSeq {
+		return nil
+	}
+	ts.ReadSeq, ts.UpdatedAt = seq, c.now()
+	return c.st.ThreadStates.Put(ctx, ts)
+}
+
+// FollowedThreadView is one entry of "Fils suivis".
+type FollowedThreadView struct {
+	Root        MessageView `json:"root"`
+	Unread      int         `json:"unread"`
+	ReplyCount  int         `json:"reply_count"`
+	LastReplyAt *time.Time  `json:"last_reply_at,omitempty"`
+}
+
+// Threads lists the followed threads, most recent activity first.
+func (c *Core) Threads(ctx context.Context, s model.Session) ([]FollowedThreadView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := c.followedThreads(ctx, a, 100)
+	if err != nil {
+		return nil, err
+	}
+	roots := make([]model.Message, len(fs))
+	for i, f := range fs {
+		roots[i] = f.root
+	}
+	vs, err := c.views(ctx, roots)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FollowedThreadView, len(fs))
+	for i, f := range fs {
+		out[i] = FollowedThreadView{Root: vs[i], Unread: f.unread, ReplyCount: f.root.ReplyCount, LastReplyAt: f.root.LastReplyAt}
+	}
+	slices.SortStableFunc(out, func(x, y FollowedThreadView) int {
+		tx, ty := x.Root.CreatedAt, y.Root.CreatedAt
+		if x.LastReplyAt != nil {
+			tx = *x.LastReplyAt
+		}
+		if y.LastReplyAt != nil {
+			ty = *y.LastReplyAt
+		}
+		return ty.Compare(tx)
+	})
+	return out, nil
+}
+
+// Replies is "réponses à mes messages": the newest replies by others in
+// the threads the caller follows (started, replied to, mentioned in).
+func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := c.followedThreads(ctx, a, 50)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Message
+	for _, f := range fs {
+		seqs := f.root.ReplySeqs
+		if len(seqs) > 20 {
+			seqs = seqs[len(seqs)-20:]
+		}
+		ch, _, err := c.channel(ctx, a, f.root.ChannelID)
+		if err != nil {
+			continue
+		}
+		rs, err := c.st.Messages.BySeqs(ctx, ch.ID, seqs)
+		if err != nil {
+			return nil, fmt.Errorf("core: replies: %w", err)
+		}
+		if rs, err = c.openAll(ch, rs); err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if r.AuthorID != a.ID() && !r.Deleted() {
+				out = append(out, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y model.Message) int { return y.CreatedAt.Compare(x.CreatedAt) })
+	if len(out) > 100 {
+		out = out[:100]
+	}
+	return c.views(ctx, out)
+}
