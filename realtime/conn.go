@@ -387,6 +387,10 @@ func (c *Conn) finish(carry []byte) {
 		code = CloseNormal
 	}
 	_ = c.sock.WriteControl(CloseMessage, closePayload(code, why), time.Now().Add(time.Second))
+	// Close alone may not wake the reader: fasthttp's hijacked connections
+	// ignore Close (the server closes them once the handler returns), so
+	// an expired read deadline ends the blocked read.
+	_ = c.sock.SetReadDeadline(time.Now())
 	_ = c.sock.Close()
 }
 

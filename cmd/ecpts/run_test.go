@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,9 @@ func start(t *testing.T, env map[string]string) (string, func()) {
 					t.Errorf("run returned %v", err)
 				}
 			case <-time.After(20 * time.Second):
-				t.Error("run did not stop within 20 s")
+				var buf strings.Builder
+				_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+				t.Errorf("run did not stop within 20 s:\n%s", buf.String())
 			}
 		}
 	case err := <-done:

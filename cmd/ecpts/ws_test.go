@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/google/uuid"
+)
+
+// client is a logged-in HTTP client plus its WebSocket.
+type client struct {
+	t      *testing.T
+	base   string
+	http   *http.Client
+	csrf   string
+	ws     *websocket.Conn
+	frames chan map[string]any // filled by the connection's reader goroutine
+	buf    []map[string]any    // frames read but not yet consumed
+}
+
+func newClient(t *testing.T, base, email string) *client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	var out struct {
+		CSRF string `json:"csrf_token"`
+	}
+	c.call("POST", "/api/v1/auth/login", `{"email":"`+email+`","password":"demo-ecpts"}`, 200, &out)
+	c.csrf = out.CSRF
+	return c
+}
+
+func (c *client) call(method, path, body string, want int, out any) string {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return string(b)
+}
+
+func (c *client) channelID(name string) string {
+	c.t.Helper()
+	var out struct {
+		Channels []struct{ ID, Name string }
+	}
+	c.call("GET", "/api/v1/channels", "", 200, &out)
+	for _, ch := range out.Channels {
+		if ch.Name == name {
+			return ch.ID
+		}
+	}
+	c.t.Fatalf("no channel %q", name)
+	return ""
+}
+
+// dial opens the WebSocket with the session cookie and an Origin.
+func (c *client) dial(origin string) (*http.Response, error) {
+	u, _ := url.Parse(c.base)
+	h := http.Header{}
+	h.Set("Origin", origin)
+	var cookies []string
+	if c.http.Jar != nil {
+		for _, ck := range c.http.Jar.Cookies(u) {
+			cookies = append(cookies, ck.Name+"="+ck.Value)
+		}
+	}
+	h.Set("Cookie", strings.Join(cookies, "; "))
+	ws, res, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws", h)
+	if err == nil {
+		frames := make(chan map[string]any, 1024)
+		c.ws, c.buf, c.frames = ws, nil, frames
+		// One reader per socket: a read deadline would break the socket,
+		// so waits with a time limit select on the channel instead.
+		go func() {
+			defer close(frames)
+			for {
+				_, data, err := ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				for _, line := range bytes.Split(data, []byte("\n")) {
+					var f map[string]any
+					if json.Unmarshal(line, &f) != nil {
+						f = map[string]any{"type": "not_json", "raw": string(line)}
+					}
+					frames <- f
+				}
+			}
+		}()
+	}
+	return res, err
+}
+
+func (c *client) connect() {
+	c.t.Helper()
+	if _, err := c.dial(c.base); err != nil {
+		c.t.Fatalf("dial: %v", err)
+	}
+}
+
+func (c *client) sendFrame(v any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.t.Fatalf("write frame: %v", err)
+	}
+}
+
+// next returns the next frame matching pred, failing after 10 s. Frames
+// that do not match are kept for later calls.
+func (c *client) next(pred func(map[string]any) bool, what string) map[string]any {
+	c.t.Helper()
+	for i, f := range c.buf {
+		if pred(f) {
+			c.buf = append(c.buf[:i:i], c.buf[i+1:]...)
+			return f
+		}
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				c.t.Fatalf("waiting for %s: connection closed (unmatched: %v)", what, c.buf)
+			}
+			if f["type"] == "not_json" {
+				c.t.Fatalf("frame not JSON: %v", f)
+			}
+			if pred(f) {
+				return f
+			}
+			c.buf = append(c.buf, f)
+		case <-timeout:
+			c.t.Fatalf("waiting for %s: timeout (unmatched: %v)", what, c.buf)
+		}
+	}
+}
+
+func typ(t string) func(map[string]any) bool {
+	return func(f map[string]any) bool { return f["type"] == t }
+}
+
+func messageSeq(f map[string]any) uint64 { return uint64(f["seq"].(float64)) }
+
+// seqs collects n message frames of channel ch.
+func (c *client) messages(ch string, n int) []uint64 {
+	c.t.Helper()
+	var out []uint64
+	for len(out) < n {
+		f := c.next(func(f map[string]any) bool { return f["type"] == "message" && f["channel"] == ch }, fmt.Sprintf("message %d/%d", len(out)+1, n))
+		out = append(out, messageSeq(f))
+	}
+	return out
+}
+
+func (c *client) subscribe(ch string, since uint64) uint64 {
+	c.t.Helper()
+	c.sendFrame(map[string]any{"type": "subscribe", "channel": ch, "since_seq": since})
+	f := c.next(func(f map[string]any) bool { return f["type"] == "subscribed" && f["channel"] == ch }, "subscribed")
+	return uint64(f["last_seq"].(float64))
+}
+
+func (c *client) send(ch, body string) (string, uint64) {
+	c.t.Helper()
+	id := uuid.NewString()
+	c.sendFrame(map[string]any{"type": "send", "channel": ch, "client_id": id, "body": body})
+	f := c.next(func(f map[string]any) bool { return f["type"] == "ack" && f["client_id"] == id }, "ack")
+	return id, uint64(f["seq"].(float64))
+}
+
+// noMore checks no frame matching pred arrives within d.
+func (c *client) noMore(pred func(map[string]any) bool, d time.Duration, what string) {
+	c.t.Helper()
+	for _, f := range c.buf {
+		if pred(f) {
+			c.t.Fatalf("unexpected %s: %v", what, f)
+		}
+	}
+	timeout := time.After(d)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				return
+			}
+			if pred(f) {
+				c.t.Fatalf("unexpected %s: %v", what, f)
+			}
+			c.buf = append(c.buf, f)
+		case <-timeout:
+			return
+		}
+	}
+}
+
+func TestWebSocketEndToEnd(t *testing.T) {
+	base, stop := start(t, map[string]string{"ECPTS_ADDR": "127.0.0.1:0", "ECPTS_DATA_DIR": t.TempDir(), "ECPTS_DEMO": "1", "ECPTS_LOG_LEVEL": "warn"})
+	defer stop()
+	a := newClient(t, base, "coordination@loire-nord.demo")
+	b := newClient(t, base, "infirmiere@loire-nord.demo")
+	gen := a.channelID("général")
+
+	// Origin and authentication are checked at the handshake.
+	if res, err := a.dial("https://evil.example"); err == nil || res == nil || res.StatusCode != 403 {
+		t.Fatalf("foreign origin must be refused, got %v %v", res, err)
+	}
+	anon := &client{t: t, base: base, http: &http.Client{}}
+	if res, err := anon.dial(base); err == nil || res == nil || res.StatusCode != 401 {
+		t.Fatalf("anonymous handshake must be refused, got %v %v", res, err)
+	}
+
+	a.connect()
+	b.connect()
+	if last := a.subscribe(gen, 0); last != 0 {
+		t.Fatalf("fresh channel last_seq %d", last)
+	}
+	b.subscribe(gen, 0)
+	cid, seq := a.send(gen, "Bonjour l'équipe")
+	if seq != 1 {
+		t.Fatalf("first seq %d", seq)
+	}
+	f := b.next(typ("message"), "live message")
+	if m := f["message"].(map[string]any); m["client_id"] != cid || !strings.Contains(m["html"].(string), "Bonjour") {
+		t.Fatalf("B got %v", f)
+	}
+	// An idempotent repeat returns the same ack and stores nothing.
+	a.sendFrame(map[string]any{"type": "send", "channel": gen, "client_id": cid, "body": "Bonjour l'équipe"})
+	again := a.next(func(f map[string]any) bool { return f["type"] == "ack" && f["client_id"] == cid }, "repeat ack")
+	if messageSeq(again) != 1 {
+		t.Fatalf("repeat acked as %v", again)
+	}
+	b.noMore(func(f map[string]any) bool { return f["type"] == "message" && messageSeq(f) != 1 }, 300*time.Millisecond, "second copy")
+
+	// B goes away; A writes three; B resumes from seq 1: exactly 2, 3, 4.
+	_ = b.ws.Close()
+	for i := 0; i < 3; i++ {
+		a.send(gen, fmt.Sprintf("pendant l'absence %d", i))
+	}
+	b.connect()
+	b.sendFrame(map[string]any{"type": "subscribe", "channel": gen, "since_seq": 1})
+	got := b.messages(gen, 3)
+	if fmt.Sprint(got) != "[2 3 4]" {
+		t.Fatalf("resume delivered %v", got)
+	}
+	sub := b.next(typ("subscribed"), "subscribed after resume")
+	if uint64(sub["last_seq"].(float64)) != 4 {
+		t.Fatalf("subscribed %v", sub)
+	}
+	b.noMore(typ("message"), 300*time.Millisecond, "duplicate after resume")
+
+	// The pharmacist of Val de Cher cannot subscribe to a Loire Nord channel.
+	p := newClient(t, base, "pharmacien@val-de-cher.demo")
+	p.connect()
+	p.sendFrame(map[string]any{"type": "subscribe", "channel": gen, "since_seq": 0})
+	e := p.next(typ("error"), "refusal")
+	if e["code"] != "not_found" {
+		t.Fatalf("pharmacist subscribe: %v", e)
+	}
+	a.send(gen, "pas pour Val de Cher")
+	p.noMore(func(f map[string]any) bool { return f["channel"] == gen && f["type"] != "error" }, 300*time.Millisecond, "Loire Nord frame for the pharmacist")
+
+	// Bad input keeps the connection.
+	b.sendFrame(map[string]any{"type": "danse"})
+	if e := b.next(typ("error"), "unknown type"); e["code"] != "unknown_type" {
+		t.Fatalf("unknown type: %v", e)
+	}
+	_ = b.ws.WriteMessage(websocket.TextMessage, []byte("{pas du json"))
+	if e := b.next(typ("error"), "bad json"); e["code"] != "invalid_json" {
+		t.Fatalf("bad json: %v", e)
+	}
+	b.sendFrame(map[string]any{"type": "send", "channel": a.channelID("annonces"), "client_id": uuid.NewString(), "body": "x"})
+	if e := b.next(typ("error"), "announcement"); e["code"] != "not_member" && e["code"] != "announcement_only" {
+		t.Fatalf("announcement send: %v", e)
+	}
+
+	// Removing the nurse from the CPTS revokes her live subscription.
+	var dir struct{ Members []struct{ ID, Name string } }
+	a.call("GET", "/api/v1/directory", "", 200, &dir)
+	var nurse string
+	for _, m := range dir.Members {
+		if m.Name == "Sophie Garnier" {
+			nurse = m.ID
+		}
+	}
+	var cpts struct{ CPTS []struct{ ID, Name string } }
+	a.call("GET", "/api/v1/cpts", "", 200, &cpts)
+	a.call("DELETE", "/api/v1/cpts/"+cpts.CPTS[0].ID+"/members/"+nurse, "", 204, nil)
+	u := b.next(typ("unsubscribed"), "revocation")
+	if u["channel"] != gen {
+		t.Fatalf("revocation: %v", u)
+	}
+	_, after := a.send(gen, "après le départ")
+	b.noMore(func(f map[string]any) bool { return f["type"] == "message" && messageSeq(f) >= after }, 300*time.Millisecond, "message after removal")
+}
+
+// TestTwoNodes: two ecpts nodes on one database (FerretDB on PostgreSQL)
+// and one Redis. A message sent on node 1 reaches a client of node 2; node
+// 1 stops mid-stream, its client reconnects to node 2 and resumes without
+// loss or duplicate.
+func TestTwoNodes(t *testing.T) {
+	pg := os.Getenv("ECPTS_TEST_POSTGRES_URL")
+	if pg == "" {
+		pg = "postgres://root@127.0.0.1:5432/ecpts_test?sslmode=disable"
+	}
+	rd := os.Getenv("ECPTS_TEST_REDIS_URL")
+	if rd == "" {
+		rd = "redis://127.0.0.1:6379/0"
+	}
+	db := "twonodes_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	env := func(demo bool) map[string]string {
+		e := map[string]string{
+			"ECPTS_ADDR": "127.0.0.1:0", "ECPTS_DATA_DIR": t.TempDir(), "ECPTS_POSTGRES_URL": pg, "ECPTS_MONGO_DB": db,
+			"ECPTS_REDIS_URL": rd, "ECPTS_REDIS_PREFIX": "test:" + db + ":", "ECPTS_LOG_LEVEL": "warn",
+			"ECPTS_MASTER_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		}
+		if demo {
+			e["ECPTS_DEMO"] = "1"
+		}
+		return e
+	}
+	base1, stop1 := start(t, env(true))
+	base2, stop2 := start(t, env(false))
+	defer stop2()
+
+	x := newClient(t, base1, "coordination@loire-nord.demo")
+	y := newClient(t, base2, "infirmiere@loire-nord.demo")
+	gen := x.channelID("général")
+	x.connect()
+	y.connect()
+	x.subscribe(gen, 0)
+	y.subscribe(gen, 0)
+	_, s1 := x.send(gen, "depuis le nœud 1")
+	if got := y.messages(gen, 1); got[0] != s1 {
+		t.Fatalf("node 2 got %v, want %d", got, s1)
+	}
+	if got := x.messages(gen, 1); got[0] != s1 { // its own message comes back too
+		t.Fatalf("node 1 echo %v", got)
+	}
+	_, s2 := y.send(gen, "depuis le nœud 2")
+	if got := x.messages(gen, 1); got[0] != s2 {
+		t.Fatalf("node 1 got %v, want %d", got, s2)
+	}
+	// Node 1 stops; Y keeps writing on node 2; X reconnects to node 2.
+	stop1()
+	for i := 0; i < 5; i++ {
+		y.send(gen, fmt.Sprintf("pendant la panne %d", i))
+	}
+	x.base = base2
+	x.connect()
+	x.sendFrame(map[string]any{"type": "subscribe", "channel": gen, "since_seq": s2})
+	got := x.messages(gen, 5)
+	if fmt.Sprint(got) != fmt.Sprint([]uint64{s2 + 1, s2 + 2, s2 + 3, s2 + 4, s2 + 5}) {
+		t.Fatalf("resume on node 2: %v", got)
+	}
+	x.next(typ("subscribed"), "subscribed")
+	x.noMore(typ("message"), 300*time.Millisecond, "duplicate")
+}
