@@ -50,7 +50,7 @@ func newHarness(t *testing.T) *harness {
 	st := storetest.OpenTest(t, "sqlite")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
-	if err := demo.Load(ctx, st, log, time.Now(), fastParams); err != nil {
+	if _, err := demo.Load(ctx, st, log, time.Now(), fastParams); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

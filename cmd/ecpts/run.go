@@ -127,8 +127,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 
+	demoLoaded := false
 	if cfg.Demo {
-		if err := demo.Load(ctx, st, log, now(), auth.DefaultParams); err != nil {
+		if demoLoaded, err = demo.Load(ctx, st, log, now(), auth.DefaultParams); err != nil {
 			return err
 		}
 	}
@@ -140,6 +141,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
 		Sealer:    keyring, MultiNode: rdb != nil,
 	})
+	if demoLoaded {
+		if err := demo.LoadMessages(ctx, st, app); err != nil {
+			return err
+		}
+	}
 	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now})
 
 	// Background work, stopped (and waited for) before the store closes.

@@ -93,6 +93,31 @@ func TestRunDemoRestart(t *testing.T) {
 	if got := login(t, base, "coordination@loire-nord.demo", "demo-ecpts"); got != 200 {
 		t.Fatalf("demo login: %d", got)
 	}
+	// The demo conversations were posted through core: messages, a thread,
+	// an encrypted direct conversation.
+	c := newClient(t, base, "coordination@loire-nord.demo")
+	var page struct {
+		Messages []struct {
+			ReplyCount int    `json:"reply_count"`
+			ThreadID   string `json:"thread_id"`
+		}
+	}
+	c.call("GET", "/api/v1/channels/"+c.channelID("général")+"/messages", "", 200, &page)
+	threads := 0
+	for _, m := range page.Messages {
+		if m.ReplyCount > 0 {
+			threads++
+		}
+	}
+	if len(page.Messages) < 5 || threads == 0 {
+		t.Fatalf("demo messages in général: %+v", page.Messages)
+	}
+	k := newClient(t, base, "kine@loire-nord.demo")
+	var convs struct{ Conversations []struct{ ID, Name string } }
+	k.call("GET", "/api/v1/conversations", "", 200, &convs)
+	if len(convs.Conversations) != 1 || convs.Conversations[0].Name != "Julien Perrin" {
+		t.Fatalf("demo conversation: %+v", convs)
+	}
 	stop()
 
 	// Second start on the same directory, demo flag off: same accounts.

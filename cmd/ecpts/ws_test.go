@@ -79,6 +79,20 @@ func (c *client) channelID(name string) string {
 	return ""
 }
 
+// freshChannel creates a public channel in the caller's first CPTS and
+// makes each of members join it (the demo channels already hold messages).
+func (c *client) freshChannel(name string, members ...*client) string {
+	c.t.Helper()
+	var cpts struct{ CPTS []struct{ ID string } }
+	c.call("GET", "/api/v1/cpts", "", 200, &cpts)
+	var out struct{ Channel struct{ ID string } }
+	c.call("POST", "/api/v1/channels", `{"name":"`+name+`","cpts_id":"`+cpts.CPTS[0].ID+`"}`, 201, &out)
+	for _, m := range members {
+		m.call("POST", "/api/v1/channels/"+out.Channel.ID+"/join", "", 200, nil)
+	}
+	return out.Channel.ID
+}
+
 // dial opens the WebSocket with the session cookie and an Origin.
 func (c *client) dial(origin string) (*http.Response, error) {
 	u, _ := url.Parse(c.base)
@@ -224,7 +238,7 @@ func TestWebSocketEndToEnd(t *testing.T) {
 	defer stop()
 	a := newClient(t, base, "coordination@loire-nord.demo")
 	b := newClient(t, base, "infirmiere@loire-nord.demo")
-	gen := a.channelID("général")
+	gen := a.freshChannel("essai-temps-reel", b)
 
 	// Origin and authentication are checked at the handshake.
 	if res, err := a.dial("https://evil.example"); err == nil || res == nil || res.StatusCode != 403 {
@@ -350,7 +364,7 @@ func TestTwoNodes(t *testing.T) {
 
 	x := newClient(t, base1, "coordination@loire-nord.demo")
 	y := newClient(t, base2, "infirmiere@loire-nord.demo")
-	gen := x.channelID("général")
+	gen := x.freshChannel("essai-deux-noeuds", y)
 	x.connect()
 	y.connect()
 	x.subscribe(gen, 0)

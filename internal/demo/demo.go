@@ -18,29 +18,29 @@ import (
 // Password of every demo account.
 const Password = "demo-ecpts"
 
-// Load fills an empty database with the demo data. It does nothing (and
-// says so) when any account already exists, so restarts keep what users
-// changed.
-func Load(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time, params auth.Params) error {
+// Load fills an empty database with the demo accounts, CPTS, groups and
+// channels, and reports whether it did. It does nothing (and says so) when
+// any account already exists, so restarts keep what users changed.
+func Load(ctx context.Context, st *store.Store, log *slog.Logger, now time.Time, params auth.Params) (bool, error) {
 	n, err := st.Users.Count(ctx)
 	if err != nil {
-		return fmt.Errorf("demo: count users: %w", err)
+		return false, fmt.Errorf("demo: count users: %w", err)
 	}
 	if n > 0 {
 		log.Info("demo data skipped: the database already has accounts")
-		return nil
+		return false, nil
 	}
 	hash, err := auth.HashPassword(Password, params)
 	if err != nil {
-		return fmt.Errorf("demo: hash: %w", err)
+		return false, fmt.Errorf("demo: hash: %w", err)
 	}
 	d := &loader{ctx: ctx, st: st, now: now.UTC().Truncate(time.Millisecond), hash: hash, users: map[string]model.UserID{}}
 	d.run()
 	if d.err != nil {
-		return d.err
+		return false, d.err
 	}
 	log.Info("demo data loaded", "users", len(d.users))
-	return nil
+	return true, nil
 }
 
 type loader struct {
