@@ -147,6 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}
 	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now})
+	registerHubMetrics(reg, hub)
 
 	// Background work, stopped (and waited for) before the store closes.
 	bgCtx, stopBg := context.WithCancel(context.Background())
