@@ -297,3 +297,32 @@ func TestBodyLimit(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	mustStatus(t, "2 MiB body", res.StatusCode, string(b), 413, "payload_too_large")
 }
+
+func TestInvitationExistingAccount(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ln := h.id("cpts:CPTS Loire Nord")
+	res, body := h.do(coord, "POST", "/api/v1/cpts/"+ln+"/invitations", `{"email":"pharmacien@val-de-cher.demo","role":"partenaire"}`)
+	mustStatus(t, "invite existing", res.StatusCode, body, 201, "")
+	token := h.lastInvitationToken()
+	res, body = h.do(session{}, "GET", "/api/v1/invitations/"+token, "")
+	if !strings.Contains(body, `"existing_account":true`) {
+		t.Fatalf("info: %s", body)
+	}
+	// Without logging in, nobody can take over the account.
+	res, body = h.do(session{}, "POST", "/api/v1/invitations/"+token+"/accept", `{"name":"Usurpateur","profession":"pharmacien","password":"un-bon-mot-de-passe-7"}`)
+	mustStatus(t, "anonymous", res.StatusCode, body, 401, "login_required")
+	ide := h.login("infirmiere@loire-nord.demo")
+	res, body = h.do(ide, "POST", "/api/v1/invitations/"+token+"/accept", `{}`)
+	mustStatus(t, "wrong account", res.StatusCode, body, 401, "login_required")
+	pharma := h.login("pharmacien@val-de-cher.demo")
+	res, body = h.do(pharma, "POST", "/api/v1/invitations/"+token+"/accept", `{}`)
+	mustStatus(t, "accept", res.StatusCode, body, 200, "")
+	if !strings.Contains(body, `"status":"pending"`) || !strings.Contains(body, "CPTS Loire Nord") {
+		t.Fatalf("membership: %s", body)
+	}
+	res, body = h.do(pharma, "GET", "/api/v1/me", "")
+	if !strings.Contains(body, "CPTS Loire Nord") || !strings.Contains(body, "CPTS Val de Cher") {
+		t.Fatalf("me: %s", body)
+	}
+}

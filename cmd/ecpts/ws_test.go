@@ -251,6 +251,15 @@ func TestWebSocketEndToEnd(t *testing.T) {
 
 	a.connect()
 	b.connect()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(metrics), "ecpts_ws_connections 2") {
+		t.Fatalf("/metrics does not count the two connections")
+	}
 	if last := a.subscribe(gen, 0); last != 0 {
 		t.Fatalf("fresh channel last_seq %d", last)
 	}
