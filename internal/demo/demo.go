@@ -84,7 +84,7 @@ func (d *loader) check(err error) {
 func (d *loader) cpts(name, dep string, communes []string) model.CPTSID {
 	c := model.CPTS{
 		ID: model.CPTSID(model.NewID()), Name: name, Department: dep, Communes: communes, Status: "active",
-		Missions: []model.Mission{model.MissionAcces, model.MissionParcours, model.MissionPrevention, model.MissionQualite},
+		Missions:  []model.Mission{model.MissionAcces, model.MissionParcours, model.MissionPrevention, model.MissionQualite},
 		CreatedAt: d.now,
 	}
 	d.check(d.st.CPTS.Insert(d.ctx, c))
