@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,12 +40,15 @@ var (
 // run wires config → store → core → server, serves until ctx ends, then
 // stops in reverse order. It prints the URL on out once the app is ready.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unexpected arguments %q: ecpts is configured by ECPTS_* environment variables (see README)", args)
-	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
+	}
+	switch {
+	case len(args) == 1 && args[0] == "healthcheck":
+		return healthcheck(ctx, cfg.Addr)
+	case len(args) > 0:
+		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck`, and is configured by ECPTS_* environment variables (see README)", args)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -243,4 +247,32 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// healthcheck asks the server listening on addr whether it is ready: the
+// container image has no shell or curl, so compose's healthcheck runs
+// `ecpts healthcheck`. A wildcard host is reached on loopback.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("ECPTS_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /readyz answered %d", res.StatusCode)
+	}
+	return nil
 }

@@ -118,7 +118,26 @@ func TestRunDemoRestart(t *testing.T) {
 	if len(convs.Conversations) != 1 || convs.Conversations[0].Name != "Julien Perrin" {
 		t.Fatalf("demo conversation: %+v", convs)
 	}
+
+	// `ecpts healthcheck` (compose's container check) sees it ready.
+	port := base[strings.LastIndex(base, ":")+1:]
+	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string {
+		if k == "ECPTS_ADDR" {
+			return "0.0.0.0:" + port
+		}
+		return ""
+	}, io.Discard); err != nil {
+		t.Fatalf("healthcheck: %v", err)
+	}
 	stop()
+	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string {
+		if k == "ECPTS_ADDR" {
+			return "127.0.0.1:" + port
+		}
+		return ""
+	}, io.Discard); err == nil {
+		t.Fatal("healthcheck of a stopped server must fail")
+	}
 
 	// Second start on the same directory, demo flag off: same accounts.
 	delete(env, "ECPTS_DEMO")
