@@ -85,7 +85,7 @@ go-test:
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 
 ui-check: $(NODE_STAMP)
-	cd $(FRONTEND) && $(NPM) run check
+	cd $(FRONTEND) && $(NPM) run check && $(NPM) run test:unit
 
 e2e: build
 	cd $(FRONTEND) && ECPTS_BIN=$(CURDIR)/$(BIN) $(NPM) run test:e2e

@@ -185,7 +185,7 @@ func DecodeFrame(data []byte) (ClientFrame, error) {
 		if w.Body == nil {
 			return nil, invalid(msgMissingBody)
 		}
-		if w.ThreadID != "" && !model.ValidID(w.ThreadID) {
+		if _, _, ok := model.MessageID(w.ThreadID).Parse(); w.ThreadID != "" && !ok {
 			return nil, invalid(msgInvalidThread)
 		}
 		return Send{Channel: ch, ClientID: strings.ToLower(w.ClientID), Body: *w.Body, ThreadID: w.ThreadID}, nil

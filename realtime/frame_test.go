@@ -23,8 +23,8 @@ func TestDecodeFrame(t *testing.T) {
 		{"subscribe", `{"type":"subscribe","channel":"` + testChan + `","since_seq":7}`, Subscribe{Channel: testChan, SinceSeq: 7}, "", ""},
 		{"subscribe without since", `{"type":"subscribe","channel":"` + testChan + `"}`, Subscribe{Channel: testChan}, "", ""},
 		{"unsubscribe", `{"type":"unsubscribe","channel":"` + testChan + `"}`, Unsubscribe{Channel: testChan}, "", ""},
-		{"send", `{"type":"send","channel":"` + testChan + `","client_id":"0F8FAD5B-D9CB-469F-A165-70867728950E","body":"Bonjour","thread_id":"bbbbbbbbbbbbbbbbbbbbbbbb"}`,
-			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e", Body: "Bonjour", ThreadID: "bbbbbbbbbbbbbbbbbbbbbbbb"}, "", ""},
+		{"send", `{"type":"send","channel":"` + testChan + `","client_id":"0F8FAD5B-D9CB-469F-A165-70867728950E","body":"Bonjour","thread_id":"bbbbbbbbbbbbbbbbbbbbbbbb-0000000042"}`,
+			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e", Body: "Bonjour", ThreadID: "bbbbbbbbbbbbbbbbbbbbbbbb-0000000042"}, "", ""},
 		{"send empty body is the app's call", `{"type":"send","channel":"` + testChan + `","client_id":"0f8fad5b-d9cb-469f-a165-70867728950e","body":""}`,
 			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e"}, "", ""},
 		{"read", `{"type":"read","channel":"` + testChan + `","seq":3}`, Read{Channel: testChan, Seq: 3}, "", ""},
@@ -171,7 +171,7 @@ func FuzzDecodeFrame(f *testing.F) {
 			if !validClientID(f.ClientID) || f.ClientID != strings.ToLower(f.ClientID) {
 				t.Fatalf("client id %q", f.ClientID)
 			}
-			if f.ThreadID != "" && !model.ValidID(f.ThreadID) {
+			if _, _, ok := model.MessageID(f.ThreadID).Parse(); f.ThreadID != "" && !ok {
 				t.Fatalf("thread id %q", f.ThreadID)
 			}
 		case Ping:

@@ -280,19 +280,36 @@ func TestWebSocketEndToEnd(t *testing.T) {
 	}
 	b.noMore(func(f map[string]any) bool { return f["type"] == "message" && messageSeq(f) != 1 }, 300*time.Millisecond, "second copy")
 
-	// B goes away; A writes three; B resumes from seq 1: exactly 2, 3, 4.
+	// B replies in the thread of message 1 over the socket; A sees the reply
+	// and the root's reply count change.
+	rootID := f["message"].(map[string]any)["id"].(string)
+	tid := uuid.NewString()
+	b.sendFrame(map[string]any{"type": "send", "channel": gen, "client_id": tid, "body": "Réponse dans le fil", "thread_id": rootID})
+	ack := b.next(func(f map[string]any) bool { return f["type"] == "ack" && f["client_id"] == tid }, "thread reply ack")
+	reply := a.next(func(f map[string]any) bool { return f["type"] == "message" && f["seq"] == ack["seq"] }, "thread reply")
+	if reply["message"].(map[string]any)["thread_id"] != rootID {
+		t.Fatalf("reply: %v", reply)
+	}
+	upd := a.next(typ("message_updated"), "root update")
+	if m := upd["message"].(map[string]any); m["id"] != rootID || m["reply_count"].(float64) != 1 {
+		t.Fatalf("root update: %v", upd)
+	}
+	b.next(func(f map[string]any) bool { return f["type"] == "message" && f["seq"] == ack["seq"] }, "own reply echo")
+	b.next(typ("message_updated"), "root update for B")
+
+	// B goes away; A writes three; B resumes from seq 2: exactly 3, 4, 5.
 	_ = b.ws.Close()
 	for i := 0; i < 3; i++ {
 		a.send(gen, fmt.Sprintf("pendant l'absence %d", i))
 	}
 	b.connect()
-	b.sendFrame(map[string]any{"type": "subscribe", "channel": gen, "since_seq": 1})
+	b.sendFrame(map[string]any{"type": "subscribe", "channel": gen, "since_seq": 2})
 	got := b.messages(gen, 3)
-	if fmt.Sprint(got) != "[2 3 4]" {
+	if fmt.Sprint(got) != "[3 4 5]" {
 		t.Fatalf("resume delivered %v", got)
 	}
 	sub := b.next(typ("subscribed"), "subscribed after resume")
-	if uint64(sub["last_seq"].(float64)) != 4 {
+	if uint64(sub["last_seq"].(float64)) != 5 {
 		t.Fatalf("subscribed %v", sub)
 	}
 	b.noMore(typ("message"), 300*time.Millisecond, "duplicate after resume")

@@ -9,6 +9,9 @@ export type Route =
   | { name: 'admin'; cptsId: string }
   | { name: 'group'; groupId: string }
   | { name: 'channel'; channelId: string }
+  | { name: 'conversation'; conversationId: string }
+  | { name: 'threads' }
+  | { name: 'replies' }
   | { name: 'profile' }
   | { name: 'notFound' };
 
@@ -25,6 +28,9 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/cpts\/([^/]+)\/admin\/?$/, (m) => ({ name: 'admin', cptsId: decode(m[1]) })],
   [/^\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'group', groupId: decode(m[1]) })],
   [/^\/canaux\/([^/]+)\/?$/, (m) => ({ name: 'channel', channelId: decode(m[1]) })],
+  [/^\/messages\/([^/]+)\/?$/, (m) => ({ name: 'conversation', conversationId: decode(m[1]) })],
+  [/^\/fils\/?$/, () => ({ name: 'threads' })],
+  [/^\/reponses\/?$/, () => ({ name: 'replies' })],
   [/^\/profil\/?$/, () => ({ name: 'profile' })],
 ];
 

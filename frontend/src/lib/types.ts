@@ -141,3 +141,94 @@ export interface DirectoryEntry {
   commune?: string;
   cpts: { id: string; name: string; role: Role }[] | null;
 }
+
+// Messaging (docs/api.md "Messaging", docs/protocol.md).
+
+export interface MessageAuthor {
+  id: string;
+  name: string;
+  profession: string;
+  profession_label: string;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  user_ids: string[] | null;
+  /** Not sent by the server (frames are shared by every reader): use user_ids. */
+  me?: boolean;
+}
+
+export interface Message {
+  id: string;
+  channel_id: string;
+  seq: number;
+  author_id: string;
+  author?: MessageAuthor;
+  /** Markdown source; empty when deleted. */
+  body: string;
+  /** Sanitised HTML rendered by the server; the only HTML ever inserted. */
+  html: string;
+  thread_id?: string;
+  client_id?: string;
+  created_at: string;
+  edited_at?: string;
+  deleted: boolean;
+  reply_count: number;
+  last_reply_at?: string;
+  reactions: Reaction[] | null;
+  mentions: string[] | null;
+  mention_channel: boolean;
+}
+
+export interface MessagePage {
+  messages: Message[] | null;
+  last_seq: number;
+}
+
+export interface MessageEdit {
+  body: string;
+  edited_at: string;
+}
+
+export interface ThreadResponse {
+  root: Message;
+  replies: Message[] | null;
+  following: boolean;
+}
+
+export interface Conversation {
+  id: string;
+  kind: 'direct';
+  name: string;
+  participants: User[] | MemberUser[] | null;
+  last_seq: number;
+}
+
+export interface Unread {
+  channel_id: string;
+  last_seq: number;
+  read_seq: number;
+  unread: number;
+  mentions: number;
+}
+
+export interface ThreadUnread {
+  thread_id: string;
+  channel_id: string;
+  unread: number;
+  reply_count: number;
+  following: boolean;
+}
+
+export interface UnreadResponse {
+  channels: Unread[] | null;
+  threads: ThreadUnread[] | null;
+}
+
+export interface FollowedThread {
+  root: Message;
+  unread: number;
+  reply_count: number;
+  last_reply_at?: string;
+}

@@ -81,6 +81,123 @@ export const fr = {
     removeConfirm: (name: string) => `Retirer ${name} de ce canal ?`,
     leaveConfirm: 'Quitter ce canal ? Vous pourrez le rejoindre à nouveau s’il est public.',
   },
+  chat: {
+    region: (name: string) => `Messages de ${name}`,
+    loadingMessages: 'Chargement des messages…',
+    loadFailed: 'Impossible de charger les messages.',
+    empty: 'Aucun message pour l’instant. Écrivez le premier !',
+    loadOlder: 'Messages plus anciens',
+    loadingOlder: 'Chargement de l’historique…',
+    historyStart: 'Début de la conversation.',
+    newMessages: 'Nouveaux messages',
+    jumpToLatest: 'Aller aux derniers messages',
+    today: "Aujourd'hui",
+    yesterday: 'Hier',
+    edited: 'modifié',
+    editedTitle: (when: string) => `Modifié le ${when} — voir les versions précédentes`,
+    deleted: 'Message supprimé',
+    sending: 'Envoi…',
+    waitingNetwork: 'En attente du réseau…',
+    notSent: 'Non envoyé',
+    resend: 'Renvoyer',
+    discard: 'Supprimer le brouillon',
+    sendTimeout: 'Le serveur n’a pas confirmé la réception.',
+    actions: 'Actions sur le message',
+    react: 'Réagir',
+    addReaction: 'Ajouter une réaction',
+    reactionLabel: (emoji: string, n: number, mine: boolean) =>
+      `${emoji} : ${n} ${n > 1 ? 'réactions' : 'réaction'}${mine ? ', dont la vôtre (cliquer pour retirer)' : ''}`,
+    reply: 'Répondre dans un fil',
+    replies: (n: number) => (n > 1 ? `${n} réponses` : `${n} réponse`),
+    lastReply: (when: string) => `Dernière réponse ${when}`,
+    edit: 'Modifier',
+    editLabel: 'Modifier le message',
+    editHint: 'Entrée pour enregistrer, Échap pour annuler',
+    delete: 'Supprimer',
+    deleteTitle: 'Supprimer le message',
+    deleteConfirm: 'Supprimer ce message ? Il sera remplacé par « Message supprimé » pour tout le monde.',
+    historyTitle: 'Versions précédentes',
+    historyEmpty: 'Aucune version précédente.',
+    historyVersion: (when: string) => `Version du ${when}`,
+    currentVersion: 'Version actuelle',
+    author: (name: string, profession: string) => (profession ? `${name}, ${profession}` : name),
+    unknownAuthor: 'Utilisateur inconnu',
+    you: 'Vous',
+  },
+  composer: {
+    label: (name: string) => `Écrire dans ${name}`,
+    placeholder: (name: string) => `Écrire dans ${name}…`,
+    replyPlaceholder: 'Répondre dans le fil…',
+    send: 'Envoyer',
+    hint: 'Entrée pour envoyer, Maj+Entrée pour aller à la ligne. Markdown : **gras**, _italique_, `code`, > citation, - liste. @ pour mentionner.',
+    emoji: 'Insérer un emoji',
+    emojiPicker: 'Emoji',
+    tooLong: (n: number, max: number) => `Message trop long : ${n} caractères sur ${max}.`,
+    mentionList: 'Suggestions de mention',
+    mentionChannel: 'Tout le canal',
+    mentionProfession: (label: string) => `Toute la profession : ${label}`,
+    announcementOnly: 'Seule la coordination publie dans ce canal d’annonces.',
+    archived: 'Ce canal est archivé : il est en lecture seule.',
+    notMember: 'Rejoignez ce canal pour y écrire.',
+  },
+  typing: {
+    one: (a: string) => `${a} écrit…`,
+    two: (a: string, b: string) => `${a} et ${b} écrivent…`,
+    many: (n: number) => `${n} personnes écrivent…`,
+    someone: 'Quelqu’un',
+  },
+  presence: {
+    online: 'En ligne',
+    offline: 'Hors ligne',
+  },
+  connection: {
+    reconnecting: 'Connexion perdue. Reconnexion…',
+    offline: 'Hors ligne. Reconnexion… dès le retour du réseau.',
+    pendingHint: 'Vos messages seront envoyés au retour de la connexion.',
+    revokedRemoved: 'Vous n’avez plus accès à ce canal.',
+    revokedArchived: 'Ce canal vient d’être archivé.',
+  },
+  threads: {
+    panel: 'Fil de discussion',
+    close: 'Fermer le fil',
+    follow: 'Suivre',
+    unfollow: 'Ne plus suivre',
+    followHelp: 'Recevoir les nouvelles réponses de ce fil',
+    following: 'Vous suivez ce fil',
+    noReply: 'Pas encore de réponse.',
+    rootMissing: 'Ce fil est introuvable.',
+    followedTitle: 'Fils suivis',
+    followedIntro: 'Les fils de discussion que vous suivez, les plus récents d’abord.',
+    followedEmpty: 'Vous ne suivez aucun fil pour l’instant.',
+    repliesTitle: 'Réponses à mes messages',
+    repliesIntro: 'Les réponses à vos messages et aux fils que vous avez lancés.',
+    repliesEmpty: 'Personne n’a encore répondu à vos messages.',
+    open: 'Ouvrir le fil',
+    inChannel: (name: string) => `dans ${name}`,
+    unread: (n: number) => (n > 1 ? `${n} non lues` : `${n} non lue`),
+  },
+  conversations: {
+    title: 'Conversations',
+    new: 'Nouvelle conversation',
+    empty: 'Aucune conversation.',
+    dialogTitle: 'Nouvelle conversation',
+    dialogIntro: 'Choisissez de 1 à 7 personnes qui partagent une CPTS ou un groupe avec vous.',
+    search: 'Rechercher une personne',
+    searchPlaceholder: 'Nom, profession, commune…',
+    selected: (n: number) => (n > 1 ? `${n} personnes choisies` : `${n} personne choisie`),
+    tooMany: 'Une conversation réunit au plus 8 personnes (vous et 7 autres).',
+    start: 'Ouvrir la conversation',
+    noResult: 'Aucune personne ne correspond.',
+    participants: 'Participants',
+    leave: 'Quitter la conversation',
+    leaveConfirm: 'Quitter cette conversation ? Vous ne verrez plus ses messages.',
+    notFound: 'Cette conversation est introuvable.',
+    with: (names: string) => `Avec ${names}`,
+  },
+  unread: {
+    badge: (n: number) => (n > 1 ? `${n} messages non lus` : `${n} message non lu`),
+    mentions: (n: number) => (n > 1 ? `${n} mentions` : `${n} mention`),
+  },
   login: {
     title: 'Connexion',
     intro: 'Connectez-vous avec votre adresse e-mail professionnelle.',
@@ -109,6 +226,8 @@ export const fr = {
     pendingShort: 'Adhésion en attente de validation',
     mainNav: 'Navigation principale',
     loadFailed: 'Impossible de charger vos espaces.',
+    followedThreads: 'Fils suivis',
+    myReplies: 'Réponses à mes messages',
   },
   home: {
     title: 'Accueil',
@@ -332,4 +451,41 @@ export function formatDateTime(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : dateTimeFormat.format(d);
+}
+
+const timeFormat = new Intl.DateTimeFormat('fr-FR', { timeStyle: 'short' });
+const dayFormat = new Intl.DateTimeFormat('fr-FR', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+
+/** "14:05" for an ISO date-time; empty when invalid. */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : timeFormat.format(d);
+}
+
+/** Local calendar day key ("2026-3-12") of an ISO date-time. */
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** Day separator label: "Aujourd'hui", "Hier" or "jeudi 12 mars 2026". */
+export function dayLabel(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const key = dayKey(iso);
+  if (key === dayKey(now.toISOString())) return fr.chat.today;
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (key === dayKey(y.toISOString())) return fr.chat.yesterday;
+  const s = dayFormat.format(d);
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** "Sophie écrit…" for the names of the people typing. */
+export function typingLine(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return fr.typing.one(names[0]!);
+  if (names.length === 2) return fr.typing.two(names[0]!, names[1]!);
+  return fr.typing.many(names.length);
 }

@@ -9,6 +9,15 @@ import { cptsStore } from './cpts.svelte';
 import { directory } from './directory.svelte';
 import { groups } from './groups.svelte';
 
+// Stores that import this module cannot be imported by it (a cycle): they
+// register here to forget their state when the session ends.
+const endHooks = new Set<() => void>();
+
+/** Registers fn to run whenever the session ends (logout, 401, revoked). */
+export function onSessionEnd(fn: () => void): void {
+  endHooks.add(fn);
+}
+
 class Session {
   user = $state<User | null>(null);
   memberships = $state<MembershipSummary[]>([]);
@@ -75,6 +84,7 @@ class Session {
     groups.reset();
     channels.reset();
     directory.reset();
+    for (const fn of endHooks) fn();
   }
 
   setUser(user: User): void {
