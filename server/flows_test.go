@@ -93,7 +93,7 @@ func TestInvitationFlow(t *testing.T) {
 
 	res, body = h.do(coord, "POST", "/api/v1/cpts/"+ln+"/members/"+acc.User.ID+"/validate", "")
 	mustStatus(t, "validate", res.StatusCode, body, 200, "")
-	res, body = h.do(lea, "GET", "/api/v1/channels", "")
+	_, body = h.do(lea, "GET", "/api/v1/channels", "")
 	if !strings.Contains(body, h.id("chan:LN:général")) {
 		t.Fatalf("a validated member sees the public channels: %s", body)
 	}
@@ -120,7 +120,7 @@ func TestRevokedInvitation(t *testing.T) {
 		Invitation struct{ ID string } `json:"invitation"`
 	}
 	_ = json.Unmarshal([]byte(body), &inv)
-	res, body = h.do(coord, "GET", "/api/v1/cpts/"+ln+"/invitations", "")
+	_, body = h.do(coord, "GET", "/api/v1/cpts/"+ln+"/invitations", "")
 	if !strings.Contains(body, "revoque@exemple.fr") {
 		t.Fatalf("pending list: %s", body)
 	}
@@ -143,7 +143,7 @@ func TestRemoveMemberCascades(t *testing.T) {
 
 	res, body = h.do(kine, "GET", "/api/v1/groups/"+bpco, "")
 	mustStatus(t, "kine group after removal", res.StatusCode, body, 404, "not_found")
-	res, body = h.do(kine, "GET", "/api/v1/channels", "")
+	_, body = h.do(kine, "GET", "/api/v1/channels", "")
 	for _, id := range []string{h.id("chan:LN:général"), h.id("chan:G:parcours-bpco")} {
 		if strings.Contains(body, id) {
 			t.Fatalf("removed member still lists channel %s: %s", id, body)
@@ -187,7 +187,8 @@ func TestChannelLifecycle(t *testing.T) {
 		mustStatus(t, "create", res.StatusCode, body, 201, "")
 		_ = json.Unmarshal([]byte(body), &created)
 	}
-	res, body := h.do(ide, "GET", "/api/v1/channels", "")
+	var res *http.Response
+	_, body := h.do(ide, "GET", "/api/v1/channels", "")
 	if !strings.Contains(body, "vaccination") || strings.Contains(body, "cellule-crise") || !strings.Contains(body, "infos-coordination") {
 		t.Fatalf("ide sees public channels only: %s", body)
 	}
@@ -203,11 +204,11 @@ func TestChannelLifecycle(t *testing.T) {
 	mustStatus(t, "rename", res.StatusCode, body, 200, "")
 	res, body = h.do(coord, "PATCH", "/api/v1/channels/"+ann, `{"archived":true}`)
 	mustStatus(t, "archive", res.StatusCode, body, 200, "")
-	res, body = h.do(ide, "GET", "/api/v1/channels", "")
+	_, body = h.do(ide, "GET", "/api/v1/channels", "")
 	if strings.Contains(body, ann) {
 		t.Fatalf("archived channels leave the list: %s", body)
 	}
-	res, body = h.do(ide, "GET", "/api/v1/channels?archived=1", "")
+	_, body = h.do(ide, "GET", "/api/v1/channels?archived=1", "")
 	if !strings.Contains(body, ann) || !strings.Contains(body, "annonces-bureau") {
 		t.Fatalf("?archived=1 shows them: %s", body)
 	}
@@ -240,7 +241,7 @@ func TestInterCPTSGroup(t *testing.T) {
 	mustStatus(t, "twice", res.StatusCode, body, 409, "already_member")
 	res, body = h.do(coord, "POST", "/api/v1/channels", `{"name":"vaccins","group_id":"`+g.Group.ID+`"}`)
 	mustStatus(t, "group channel", res.StatusCode, body, 201, "")
-	res, body = h.do(pharma, "GET", "/api/v1/channels", "")
+	_, body = h.do(pharma, "GET", "/api/v1/channels", "")
 	if !strings.Contains(body, "vaccins") {
 		t.Fatalf("pharma sees the group channel: %s", body)
 	}
@@ -305,7 +306,7 @@ func TestInvitationExistingAccount(t *testing.T) {
 	res, body := h.do(coord, "POST", "/api/v1/cpts/"+ln+"/invitations", `{"email":"pharmacien@val-de-cher.demo","role":"partenaire"}`)
 	mustStatus(t, "invite existing", res.StatusCode, body, 201, "")
 	token := h.lastInvitationToken()
-	res, body = h.do(session{}, "GET", "/api/v1/invitations/"+token, "")
+	_, body = h.do(session{}, "GET", "/api/v1/invitations/"+token, "")
 	if !strings.Contains(body, `"existing_account":true`) {
 		t.Fatalf("info: %s", body)
 	}
@@ -321,7 +322,7 @@ func TestInvitationExistingAccount(t *testing.T) {
 	if !strings.Contains(body, `"status":"pending"`) || !strings.Contains(body, "CPTS Loire Nord") {
 		t.Fatalf("membership: %s", body)
 	}
-	res, body = h.do(pharma, "GET", "/api/v1/me", "")
+	_, body = h.do(pharma, "GET", "/api/v1/me", "")
 	if !strings.Contains(body, "CPTS Loire Nord") || !strings.Contains(body, "CPTS Val de Cher") {
 		t.Fatalf("me: %s", body)
 	}

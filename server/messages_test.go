@@ -148,11 +148,11 @@ func TestMessagingREST(t *testing.T) {
 	thumbs := url.PathEscape("👍")
 	res, b = h.do(ide, "PUT", "/api/v1/messages/"+first.Message.ID+"/reactions/"+thumbs, "")
 	mustStatus(t, "react", res.StatusCode, b, 200, "")
-	res, b = h.do(coord, "PUT", "/api/v1/messages/"+first.Message.ID+"/reactions/"+thumbs, "")
+	_, b = h.do(coord, "PUT", "/api/v1/messages/"+first.Message.ID+"/reactions/"+thumbs, "")
 	if !strings.Contains(b, `"count":2`) {
 		t.Fatalf("two reactions: %s", b)
 	}
-	res, b = h.do(ide, "DELETE", "/api/v1/messages/"+first.Message.ID+"/reactions/"+thumbs, "")
+	_, b = h.do(ide, "DELETE", "/api/v1/messages/"+first.Message.ID+"/reactions/"+thumbs, "")
 	if !strings.Contains(b, `"count":1`) {
 		t.Fatalf("reaction removed: %s", b)
 	}
@@ -166,7 +166,7 @@ func TestMessagingREST(t *testing.T) {
 	if !strings.Contains(b, `"edited_at"`) {
 		t.Fatalf("edited: %s", b)
 	}
-	res, b = h.do(ide, "GET", "/api/v1/messages/"+first.Message.ID+"/history", "")
+	_, b = h.do(ide, "GET", "/api/v1/messages/"+first.Message.ID+"/history", "")
 	if !strings.Contains(b, "à tous") {
 		t.Fatalf("history keeps the previous body: %s", b)
 	}
@@ -181,7 +181,7 @@ func TestMessagingREST(t *testing.T) {
 			Body    string
 		}
 	}
-	res, b = h.do(coord, "GET", "/api/v1/messages/"+first.Message.ID+"/thread", "")
+	_, b = h.do(coord, "GET", "/api/v1/messages/"+first.Message.ID+"/thread", "")
 	_ = json.Unmarshal([]byte(b), &th)
 	if len(th.Replies) != 1 || !th.Replies[0].Deleted || th.Replies[0].Body != "" || strings.Contains(b, "Je réponds") {
 		t.Fatalf("soft delete: %s", b)
@@ -271,7 +271,7 @@ func TestConversations(t *testing.T) {
 		t.Fatalf("kine's conversations: %+v", list)
 	}
 	// Direct conversations are not channels of the sidebar.
-	res, b = h.do(kine, "GET", "/api/v1/channels", "")
+	_, b = h.do(kine, "GET", "/api/v1/channels", "")
 	if strings.Contains(b, conv.Conversation.ID) {
 		t.Fatalf("conversations are listed apart: %s", b)
 	}

@@ -305,5 +305,8 @@ func (c *Core) ChangePassword(ctx context.Context, s model.Session, current, nex
 	if _, err := c.st.Sessions.DeleteByUser(ctx, u.ID, s.ID); err != nil {
 		return fmt.Errorf("core: close other sessions of %s: %w", u.ID, err)
 	}
+	// The closed sessions' sockets go too; this tab's reconnects at once
+	// with its still valid cookie.
+	c.closeUser(ctx, u.ID)
 	return nil
 }

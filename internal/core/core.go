@@ -155,7 +155,6 @@ var (
 	errGroupNotFound      = notFound("Ce groupe est introuvable.")
 	errChannelNotFound    = notFound("Ce canal est introuvable.")
 	errMemberNotFound     = notFound("Ce membre est introuvable.")
-	errUserNotFound       = notFound("Ce professionnel est introuvable.")
 	errInvitationNotFound = notFound("Cette invitation est introuvable.")
 	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n'avez pas les droits pour cette action.")
 )
