@@ -62,6 +62,31 @@ func TestMessagingREST(t *testing.T) {
 	if !strings.Contains(b, `"seq":1`) {
 		t.Fatalf("a repeat returns the stored message: %s", b)
 	}
+	// Unread and mentions: the nurse has one unread message mentioning her;
+	// the author has nothing unread in the channel she wrote in.
+	var unread struct {
+		Channels []struct {
+			ChannelID string `json:"channel_id"`
+			Unread    uint64
+			Mentions  int
+		}
+	}
+	unreadOf := func(s session) (uint64, int) {
+		h.getJSON(s, "/api/v1/unread", &unread)
+		for _, u := range unread.Channels {
+			if u.ChannelID == gen {
+				return u.Unread, u.Mentions
+			}
+		}
+		t.Fatalf("unread does not list général: %+v", unread)
+		return 0, 0
+	}
+	if n, m := unreadOf(ide); n < 1 || m != 1 {
+		t.Fatalf("nurse: %d unread, %d mentions", n, m)
+	}
+	if n, _ := unreadOf(coord); n != 0 {
+		t.Fatalf("the author has %d unread in her own channel", n)
+	}
 	for i := 2; i <= 60; i++ {
 		if st, _, b := send(t, h, ide, gen, fmt.Sprintf("message %d", i), ""); st != 201 {
 			t.Fatalf("send %d: %d %s", i, st, b)
@@ -187,34 +212,13 @@ func TestMessagingREST(t *testing.T) {
 		t.Fatalf("soft delete: %s", b)
 	}
 
-	// Unread and mentions.
-	var unread struct {
-		Channels []struct {
-			ChannelID string `json:"channel_id"`
-			Unread    uint64
-			Mentions  int
-		}
+	if n, _ := unreadOf(coord); n == 0 {
+		t.Fatal("the nurse's messages are unread for the coordinator")
 	}
-	h.getJSON(ide, "/api/v1/unread", &unread)
-	found := false
-	for _, u := range unread.Channels {
-		if u.ChannelID == gen {
-			found = true
-			if u.Mentions != 1 || u.Unread == 0 {
-				t.Fatalf("unread of the nurse: %+v", u)
-			}
-		}
-	}
-	if !found {
-		t.Fatalf("unread lists général: %+v", unread)
-	}
-	res, b = h.do(ide, "POST", "/api/v1/channels/"+gen+"/read", `{"seq":1000}`)
+	res, b = h.do(coord, "POST", "/api/v1/channels/"+gen+"/read", `{"seq":1000}`)
 	mustStatus(t, "read", res.StatusCode, b, 204, "")
-	h.getJSON(ide, "/api/v1/unread", &unread)
-	for _, u := range unread.Channels {
-		if u.ChannelID == gen && (u.Unread != 0 || u.Mentions != 0) {
-			t.Fatalf("after read: %+v", u)
-		}
+	if n, m := unreadOf(coord); n != 0 || m != 0 {
+		t.Fatalf("after read: %d unread, %d mentions", n, m)
 	}
 }
 

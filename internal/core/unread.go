@@ -15,6 +15,11 @@ import (
 // (unread mention counts) and thread following. Failures are logged: the
 // message itself is stored and delivered.
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
+	// Writing in a channel means having read it (as in Slack): one's own
+	// messages are never unread.
+	if err := c.advanceRead(ctx, m.AuthorID, ch.ID, m.Seq); err != nil {
+		c.log.Warn("advance author's read marker", "channel_id", ch.ID, "err", err)
+	}
 	targets := m.Mentions
 	if m.MentionChannel {
 		cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
@@ -98,23 +103,26 @@ func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID
 	if err != nil {
 		return err
 	}
-	seq = min(seq, last)
-	unlock := c.locks.lock("rm:" + string(a.ID()) + ":" + string(ch.ID))
-	mk, err := c.st.ReadMarkers.Get(ctx, a.ID(), ch.ID)
-	if err == nil && seq > mk.Seq {
-		mk.Seq = seq
-		mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
-		mk.UpdatedAt = c.now()
-		err = c.st.ReadMarkers.Put(ctx, mk)
-	} else if err == nil {
-		unlock()
-		return nil
-	}
-	unlock()
+	err = c.advanceRead(ctx, a.ID(), ch.ID, min(seq, last))
 	if err != nil {
 		return fmt.Errorf("core: mark read %s: %w", ch.ID, err)
 	}
 	return nil
+}
+
+// advanceRead moves the user's read marker of ch up to seq (never back)
+// and drops the mentions it passes.
+func (c *Core) advanceRead(ctx context.Context, user model.UserID, ch model.ChannelID, seq uint64) error {
+	unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
+	defer unlock()
+	mk, err := c.st.ReadMarkers.Get(ctx, user, ch)
+	if err != nil || seq <= mk.Seq {
+		return err
+	}
+	mk.Seq = seq
+	mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
+	mk.UpdatedAt = c.now()
+	return c.st.ReadMarkers.Put(ctx, mk)
 }
 
 // UnreadView is one channel's unread state for the caller.
