@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
-		Sealer:    keyring, MultiNode: rdb != nil,
+		Sealer:    keyring, MultiNode: rdb != nil, SendRate: cfg.SendRate,
 	})
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {

@@ -40,6 +40,9 @@ type Config struct {
 	// reverse proxies whose X-Forwarded-For gives the client address (login
 	// rate limiting per IP needs the real one behind a proxy).
 	TrustedProxies []string
+	// SendRate: ECPTS_SEND_RATE, messages per second one user may send
+	// through a node (bursts of 4× that, at least 20); 0 = 5/s.
+	SendRate float64
 }
 
 // Environment variable names.
@@ -62,6 +65,7 @@ const (
 	EnvLogFormat      = "ECPTS_LOG_FORMAT"
 	EnvRedisPrefix    = "ECPTS_REDIS_PREFIX"
 	EnvTrustedProxies = "ECPTS_TRUSTED_PROXIES"
+	EnvSendRate       = "ECPTS_SEND_RATE"
 )
 
 // Defaults returns the configuration used when no variable is set: a single
@@ -128,6 +132,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("config: %s: want 1, true, 0 or false, got %q", EnvDemo, v))
 		}
 		c.Demo = b
+	}
+	if v := strings.TrimSpace(getenv(EnvSendRate)); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1e6 {
+			errs = append(errs, fmt.Errorf("config: %s: want a number of messages per second above 0, got %q", EnvSendRate, v))
+		}
+		c.SendRate = r
 	}
 	for _, p := range strings.Split(getenv(EnvTrustedProxies), ",") {
 		if p = strings.TrimSpace(p); p != "" {

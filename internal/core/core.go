@@ -57,6 +57,10 @@ type Deps struct {
 	PasswordParams auth.Params // zero: auth.DefaultParams
 	// Sealer encrypts direct conversations; required to create or read one.
 	Sealer Sealer
+	// SendRate (messages/s) and SendBurst bound what one user sends
+	// through this node; zero: 5/s with bursts of 20.
+	SendRate  float64
+	SendBurst float64
 	// MultiNode: other nodes write to the same database (Redis broker), so
 	// a channel's last seq is re-read from the store before it is served.
 	MultiNode bool
@@ -80,6 +84,7 @@ type Core struct {
 	render    *sanitize.Renderer
 	sealer    Sealer
 	multiNode bool
+	flood     *floodGuard
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -115,6 +120,7 @@ func New(d Deps) *Core {
 	c.render = sanitize.New()
 	c.sealer = d.Sealer
 	c.multiNode = d.MultiNode
+	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	return c
 }
 

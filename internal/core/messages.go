@@ -242,6 +242,9 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
+	if !c.flood.allow(a.ID()) {
+		return MessageView{}, false, errSendFlood
+	}
 	r, err := c.render.Render(body)
 	if err != nil {
 		return MessageView{}, false, model.Invalid("body", "invalid_body", "Ce message ne peut pas être mis en forme.")

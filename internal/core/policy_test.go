@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -176,5 +177,35 @@ func TestMessagePolicy(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+func TestFloodGuard(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	f := newFloodGuard(func() time.Time { return now }, 0, 0)
+	for i := 0; i < int(sendBurst); i++ {
+		if !f.allow("u1") {
+			t.Fatalf("message %d of the burst refused", i+1)
+		}
+	}
+	if f.allow("u1") {
+		t.Fatal("a message past the burst was allowed")
+	}
+	if !f.allow("u2") {
+		t.Fatal("another user is not affected")
+	}
+	now = now.Add(time.Second)
+	for i := 0; i < int(sendRate); i++ {
+		if !f.allow("u1") {
+			t.Fatalf("after a second, message %d refused", i+1)
+		}
+	}
+	if f.allow("u1") {
+		t.Fatal("more than the rate after a second")
+	}
+	now = now.Add(time.Hour)
+	f.allow("u3")
+	if len(f.buckets) != 1 {
+		t.Fatalf("idle buckets are swept: %d left", len(f.buckets))
 	}
 }
