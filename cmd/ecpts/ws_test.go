@@ -357,6 +357,17 @@ func TestWebSocketEndToEnd(t *testing.T) {
 	}
 	_, after := a.send(gen, "après le départ")
 	b.noMore(func(f map[string]any) bool { return f["type"] == "message" && messageSeq(f) >= after }, 300*time.Millisecond, "message after removal")
+
+	// Archiving ends every live subscription; sending there is refused.
+	a.call("PATCH", "/api/v1/channels/"+gen, `{"archived":true}`, 200, nil)
+	if u := a.next(typ("unsubscribed"), "archive"); u["channel"] != gen || u["reason"] != "archived" {
+		t.Fatalf("archive: %v", u)
+	}
+	id := uuid.NewString()
+	a.sendFrame(map[string]any{"type": "send", "channel": gen, "client_id": id, "body": "trop tard"})
+	if e := a.next(typ("error"), "send to archived"); e["code"] != "channel_archived" || e["ref"] != id {
+		t.Fatalf("send to archived: %v", e)
+	}
 }
 
 // TestTwoNodes: two ecpts nodes on one database (FerretDB on PostgreSQL)
