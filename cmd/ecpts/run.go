@@ -157,8 +157,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	defer func() { stopBg(); bg.Wait() }()
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); sweepSessions(bgCtx, st, log, now) }()
+	go func() { defer bg.Done(); app.Run(bgCtx) }()
 	go func() {
 		defer bg.Done()
 		if err := hub.Run(bgCtx); err != nil {

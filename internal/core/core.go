@@ -85,6 +85,7 @@ type Core struct {
 	sealer    Sealer
 	multiNode bool
 	flood     *floodGuard
+	bg        background
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -121,6 +122,7 @@ func New(d Deps) *Core {
 	c.sealer = d.Sealer
 	c.multiNode = d.MultiNode
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
+	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	return c
 }
 
@@ -140,9 +142,16 @@ func (c *Core) actor(ctx context.Context, s model.Session) (*Actor, error) {
 }
 
 func (c *Core) actorOf(ctx context.Context, id model.UserID) (*Actor, error) {
-	u, err := c.st.Users.ByID(ctx, id)
+	// The user comes from the user cache: a profile change on this node
+	// drops it at once, and no role lives on the user but the platform
+	// admin flag, which no API changes.
+	users, err := c.usersByID(ctx, []model.UserID{id})
 	if err != nil {
 		return nil, fmt.Errorf("core: actor %s: %w", id, err)
+	}
+	u, ok := users[id]
+	if !ok {
+		return nil, fmt.Errorf("core: actor %s: %w", id, model.ErrNotFound)
 	}
 	e, err := c.memberships(ctx, id)
 	if err != nil {

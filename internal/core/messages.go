@@ -283,7 +283,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 			}
 		}
 	}
-	c.afterSend(ctx, ch, stored, root)
+	c.later(ctx, func(ctx context.Context) { c.afterSend(ctx, ch, stored, root) })
 	return v, true, nil
 }
 
@@ -341,9 +341,6 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 	}
 	st.last = plain.Seq
 	st.remember(plain)
-	if err := c.st.Channels.RecordLastSeq(ctx, ch.ID, plain.Seq); err != nil {
-		c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
-	}
 	if root != nil {
 		root.ReplyCount++
 		root.ReplySeqs = append(root.ReplySeqs, plain.Seq)

@@ -15,6 +15,11 @@ import (
 // (unread mention counts) and thread following. Failures are logged: the
 // message itself is stored and delivered.
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
+	// The recorded last seq only speeds up finding the true one (LastSeq
+	// gallops from it), so it may lag: $max keeps it from going back.
+	if err := c.st.Channels.RecordLastSeq(ctx, ch.ID, m.Seq); err != nil {
+		c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
+	}
 	// Writing in a channel means having read it (as in Slack): one's own
 	// messages are never unread.
 	if err := c.advanceRead(ctx, m.AuthorID, ch.ID, m.Seq); err != nil {
