@@ -70,6 +70,9 @@ export async function startServer() {
       ECPTS_ADDR: '127.0.0.1:0',
       ECPTS_DATA_DIR: dataDir,
       ECPTS_DEMO: '1',
+      // The history test posts 70 messages at once: above the per-user send
+      // limit (5/s, bursts of 20), which Go tests cover (server, core).
+      ECPTS_SEND_RATE: '500',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
