@@ -113,6 +113,15 @@ func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) erro
 	return p.rdb.Publish(ctx, p.accessKey, strings.Join(ids, ",")).Err()
 }
 
+// ChannelChanged tells the other nodes to drop a cached channel ("c:" ids
+// travel on the same Redis channel as users).
+func (p publisher) ChannelChanged(ctx context.Context, ch model.ChannelID) error {
+	if p.rdb == nil {
+		return nil
+	}
+	return p.rdb.Publish(ctx, p.accessKey, "c:"+string(ch)).Err()
+}
+
 // listenAccess applies other nodes' invalidations until ctx ends.
 func listenAccess(ctx context.Context, rdb *redis.Client, key string, c *core.Core, log *slog.Logger) {
 	sub := rdb.Subscribe(ctx, key)
@@ -125,6 +134,12 @@ func listenAccess(ctx context.Context, rdb *redis.Client, key string, c *core.Co
 		case m, ok := <-ch:
 			if !ok {
 				return
+			}
+			if id, ok := strings.CutPrefix(m.Payload, "c:"); ok {
+				if model.ValidID(id) {
+					c.InvalidateChannel(model.ChannelID(id))
+				}
+				continue
 			}
 			var users []model.UserID
 			for _, id := range strings.Split(m.Payload, ",") {

@@ -417,6 +417,22 @@ func TestTwoNodes(t *testing.T) {
 	if got := x.messages(gen, 1); got[0] != s2 {
 		t.Fatalf("node 1 got %v, want %d", got, s2)
 	}
+	// A rename on node 1 reaches node 2's channel cache through Redis (node
+	// 2 cached the channel when Y subscribed and sent).
+	x.call("PATCH", "/api/v1/channels/"+gen, `{"name":"essai-renomme"}`, 200, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got struct{ Channel struct{ Name string } }
+		y.call("GET", "/api/v1/channels/"+gen, "", 200, &got)
+		if got.Channel.Name == "essai-renomme" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 still shows %q", got.Channel.Name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// Node 1 stops; Y keeps writing on node 2; X reconnects to node 2.
 	stop1()
 	for i := 0; i < 5; i++ {

@@ -35,7 +35,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	for id := range a.channels {
 		joined = append(joined, id)
 	}
-	chs, err := c.st.Channels.ByIDs(ctx, joined)
+	chs, err := c.channelsByIDs(ctx, joined)
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
 	}
@@ -46,7 +46,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		if !a.fullMember(id) {
 			continue
 		}
-		chs, err := c.st.Channels.ByCPTS(ctx, id)
+		chs, err := c.scopeChannels(ctx, "cpts:"+string(id), func(ctx context.Context) ([]model.Channel, error) { return c.st.Channels.ByCPTS(ctx, id) })
 		if err != nil {
 			return nil, fmt.Errorf("core: list channels of %s: %w", id, err)
 		}
@@ -69,7 +69,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		if !a.inGroup(*g) {
 			continue
 		}
-		chs, err := c.st.Channels.ByGroup(ctx, g.ID)
+		chs, err := c.scopeChannels(ctx, "group:"+string(g.ID), func(ctx context.Context) ([]model.Channel, error) { return c.st.Channels.ByGroup(ctx, g.ID) })
 		if err != nil {
 			return nil, fmt.Errorf("core: list channels of group %s: %w", g.ID, err)
 		}
@@ -98,7 +98,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 
 // channel loads a channel the actor may see, with its group.
 func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model.Channel, *model.Group, error) {
-	ch, err := c.st.Channels.ByID(ctx, id)
+	ch, err := c.channelByID(ctx, id)
 	if isNotFound(err) {
 		return model.Channel{}, nil, errChannelNotFound
 	}
@@ -214,6 +214,7 @@ func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInp
 	}
 	a.channels[ch.ID] = true
 	c.accessChanged(ctx, a.ID())
+	c.channelChanged(ctx, ch)
 	c.log.Info("audit: channel created", "actor_id", a.ID(), "channel_id", ch.ID)
 	return channelView(a, ch, g), nil
 }
@@ -258,18 +259,21 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 			return ChannelView{}, fmt.Errorf("core: rename channel %s: %w", ch.ID, err)
 		}
 		ch.Name = name
+		c.channelChanged(ctx, ch)
 	}
 	if p.Topic != nil {
 		if err := c.st.Channels.SetTopic(ctx, ch.ID, topic); err != nil {
 			return ChannelView{}, fmt.Errorf("core: topic of channel %s: %w", ch.ID, err)
 		}
 		ch.Topic = topic
+		c.channelChanged(ctx, ch)
 	}
 	if p.Archived != nil && *p.Archived != ch.Archived {
 		if err := c.st.Channels.SetArchived(ctx, ch.ID, *p.Archived); err != nil {
 			return ChannelView{}, fmt.Errorf("core: archive channel %s: %w", ch.ID, err)
 		}
 		ch.Archived = *p.Archived
+		c.channelChanged(ctx, ch)
 		if ch.Archived {
 			// Everyone's live subscription ends; the history stays readable.
 			c.revoke(ctx, "", []model.ChannelID{ch.ID}, "archived")

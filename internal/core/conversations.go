@@ -150,7 +150,7 @@ func (c *Core) Conversations(ctx context.Context, s model.Session) ([]Conversati
 	for id := range a.channels {
 		ids = append(ids, id)
 	}
-	chs, err := c.st.Channels.ByIDs(ctx, ids)
+	chs, err := c.channelsByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: conversations: %w", err)
 	}

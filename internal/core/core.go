@@ -25,6 +25,9 @@ type Publisher interface {
 	// AccessChanged tells the other nodes that these users' memberships
 	// changed, so they drop what they cached (Core.InvalidateAccess).
 	AccessChanged(ctx context.Context, users []model.UserID) error
+	// ChannelChanged tells the other nodes a channel document changed
+	// (Core.InvalidateChannel).
+	ChannelChanged(ctx context.Context, ch model.ChannelID) error
 	// CloseSession closes the live connections of one session (logout).
 	CloseSession(ctx context.Context, sessionID string) error
 	// PublishMessage sends a newly stored message (seq'd) to the
@@ -86,6 +89,7 @@ type Core struct {
 	multiNode bool
 	flood     *floodGuard
 	bg        background
+	chans     *chanCache
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -123,6 +127,7 @@ func New(d Deps) *Core {
 	c.multiNode = d.MultiNode
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
+	c.chans = newChanCache(accessTTL, c.now)
 	return c
 }
 
