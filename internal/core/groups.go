@@ -49,6 +49,15 @@ func (c *Core) groupViews(ctx context.Context, a *Actor, gs []model.Group) ([]Gr
 	return out, nil
 }
 
+// groupView is groupViews of one group.
+func (c *Core) groupView(ctx context.Context, a *Actor, g model.Group) (GroupView, error) {
+	vs, err := c.groupViews(ctx, a, []model.Group{g})
+	if err != nil {
+		return GroupView{}, err
+	}
+	return vs[0], nil
+}
+
 // ListGroups returns the groups the caller sees: theirs, and those of the
 // CPTS they coordinate.
 func (c *Core) ListGroups(ctx context.Context, s model.Session) ([]GroupView, error) {
@@ -131,11 +140,7 @@ func (c *Core) GetGroup(ctx context.Context, s model.Session, id model.GroupID) 
 	if err != nil {
 		return GroupView{}, err
 	}
-	vs, err := c.groupViews(ctx, a, []model.Group{g})
-	if err != nil {
-		return GroupView{}, err
-	}
-	return vs[0], nil
+	return c.groupView(ctx, a, g)
 }
 
 // GroupInput creates a group.
@@ -200,11 +205,7 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 	a.groups[g.ID] = model.GroupMember{GroupID: g.ID, UserID: a.ID(), Role: model.RoleCoordinateur}
 	c.accessChanged(ctx, a.ID())
 	c.log.Info("audit: group created", "actor_id", a.ID(), "group_id", g.ID, "cpts_id", in.CPTSID)
-	vs, err := c.groupViews(ctx, a, []model.Group{g})
-	if err != nil {
-		return GroupView{}, err
-	}
-	return vs[0], nil
+	return c.groupView(ctx, a, g)
 }
 
 // GroupPatch renames or describes a group.
@@ -242,11 +243,7 @@ func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupI
 		}
 		return GroupView{}, fmt.Errorf("core: update group %s: %w", id, err)
 	}
-	vs, err := c.groupViews(ctx, a, []model.Group{g})
-	if err != nil {
-		return GroupView{}, err
-	}
-	return vs[0], nil
+	return c.groupView(ctx, a, g)
 }
 
 // InviteCPTSToGroup makes a group inter-CPTS: the coordinators of the
@@ -282,11 +279,7 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 		g.CPTSIDs = append(g.CPTSIDs, cpts)
 		c.log.Info("audit: cpts invited to group", "actor_id", a.ID(), "group_id", g.ID, "cpts_id", cpts)
 	}
-	vs, err := c.groupViews(ctx, a, []model.Group{g})
-	if err != nil {
-		return GroupView{}, err
-	}
-	return vs[0], nil
+	return c.groupView(ctx, a, g)
 }
 
 // GroupMembers lists the members of a group.
