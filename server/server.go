@@ -67,7 +67,9 @@ func New(d Deps) *Server {
 		IdleTimeout:           idleTimeout,
 		ErrorHandler:          errorHandler(d.Logger),
 		DisableStartupMessage: true,
-		ReadBufferSize:        16 << 10,
+		// Fiber's default (4 KiB) bounds request headers; WebSocket
+		// connections keep this buffer while they live, so it stays small.
+		ReadBufferSize: 4 << 10,
 	}
 	if len(d.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync"
 
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/realtime"
@@ -29,8 +30,12 @@ func (s *Server) webSocket(hub Hub, ctx context.Context) fiber.Handler {
 			SessionID: clone(sess.ID),
 		})
 	}, websocket.Config{
-		ReadBufferSize:  4096,
+		// Small per-connection buffers and a shared write-buffer pool: an
+		// idle connection then holds no write buffer at all. Frames larger
+		// than a buffer are read and written in several pieces.
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		// Origin is checked below, before the upgrade, with the same
 		// policy as unsafe REST requests.
 		Origins: []string{"*"},

@@ -77,10 +77,11 @@ type sendResult struct {
 	AckedMissing   uint64            `json:"acked_not_stored"`
 	AckedWrongSeq  uint64            `json:"acked_wrong_seq"`
 	StoredTwice    uint64            `json:"client_ids_stored_twice"`
-	StoredUnacked  uint64            `json:"stored_not_acked"`
+	StoredLate     uint64            `json:"stored_unanswered"`
+	StoredUnknown  uint64            `json:"stored_not_sent"`
 	SeqGaps        uint64            `json:"seq_gaps"`
-	ServerBackend  string            `json:"-"`
 	AuditSeconds   float64           `json:"audit_s"`
+	AuditError     string            `json:"audit_error,omitempty"`
 	ConnectSeconds float64           `json:"connect_s"`
 	CPU            cpuUse            `json:"cpu"`
 }
@@ -90,8 +91,11 @@ func (x *sendResult) write(p func(string, ...any)) {
 	p("  sent %d (%.0f msg/s), acked %d, refused %d, unanswered %d, late on schedule %d", x.Sent, x.SentPerSec, x.Acked, x.Refused, x.Unanswered, x.LateSends)
 	writeLatency(p, "send→ack latency", x.Latency)
 	p("  error frames: %s", fmtCounts(x.Errors))
-	p("  REST audit (%.1f s): %d stored; acked but not stored %d, stored with another seq %d, client ids stored twice %d, stored but not acked %d, seq gaps %d",
-		x.AuditSeconds, x.Stored, x.AckedMissing, x.AckedWrongSeq, x.StoredTwice, x.StoredUnacked, x.SeqGaps)
+	if x.AuditError != "" {
+		p("  REST audit incomplete after %.1f s: %s", x.AuditSeconds, x.AuditError)
+	}
+	p("  REST audit (%.1f s): %d stored; acked but not stored %d, stored with another seq %d, client ids stored twice %d, seq gaps %d, stored but refused or never sent %d; stored while still unanswered at the cut-off %d",
+		x.AuditSeconds, x.Stored, x.AckedMissing, x.AckedWrongSeq, x.StoredTwice, x.SeqGaps, x.StoredUnknown, x.StoredLate)
 	writeCPU(p, x.CPU)
 }
 
@@ -179,65 +183,100 @@ func (r *runner) send(ctx context.Context, rep *report) error {
 	x.SentPerSec = float64(x.Sent) / sendTime.Seconds()
 	x.Errors = errs.snapshot()
 
+	rep.Send = x
+	rep.target("send rate reached", fmt.Sprintf("≥ %.0f msg/s", 0.95*r.cfg.rate), fmt.Sprintf("%.0f msg/s", x.SentPerSec), x.SentPerSec >= 0.95*r.cfg.rate)
+	rep.target("send→ack p99", "≤ 10 ms", ms(x.Latency.P99), x.Latency.P99 <= 10)
+	rep.target("every send answered within -drain", "0 unanswered", fmt.Sprint(x.Unanswered), x.Unanswered == 0)
+	if n := x.Errors["rate_limited"]; n > 0 {
+		rep.note("%d sends were refused with rate_limited: start the server with ECPTS_SEND_RATE=100000, or lower -conn-rate (the server accepts 20 frames/s per connection)", n)
+	}
+
 	// The audit: every acked client id is stored once, with its seq; the
-	// seqs of each channel are 1..last without a gap.
+	// seqs of each channel are 1..last without a gap. Channels are read
+	// four at a time; the audit may use what is left of -max-duration.
 	a0 := time.Now()
+	// One snapshot per sender of what was acked and what is still
+	// unanswered: a message stored late (its ack after the cut-off) is in
+	// the second set, one stored but refused or never sent in neither.
 	acked := make(map[string]map[string]uint64, len(chans)) // channel → client id → seq
+	late := make(map[string]map[string]bool, len(chans))
 	for _, ch := range chans {
-		acked[ch] = map[string]uint64{}
+		acked[ch], late[ch] = map[string]uint64{}, map[string]bool{}
 	}
 	for _, s := range senders {
 		s.mu.Lock()
 		for id, seq := range s.acked {
 			acked[s.channel][id] = seq
 		}
+		for id := range s.pending {
+			late[s.channel][id] = true
+		}
 		s.mu.Unlock()
 	}
 	for _, ch := range chans {
 		x.Acked += uint64(len(acked[ch]))
-		stored, last, err := r.coord.history(ctx, base, ch)
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", ch, err)
-		}
-		x.Stored += uint64(len(stored))
-		byClient := map[string]uint64{}
-		for i, m := range stored {
-			if m.Seq != uint64(i+1) {
+	}
+	var (
+		mu       sync.Mutex
+		auditErr error
+		audits   sync.WaitGroup
+		sem      = make(chan struct{}, 4)
+	)
+	for _, ch := range chans {
+		audits.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			stored, last, err := r.coord.history(ctx, base, ch)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				auditErr = fmt.Errorf("read %s back: %w", ch, err)
+				return
+			}
+			x.Stored += uint64(len(stored))
+			byClient := map[string]uint64{}
+			for i, m := range stored {
+				if m.Seq != uint64(i+1) {
+					x.SeqGaps++
+				}
+				if _, dup := byClient[m.ClientID]; dup {
+					x.StoredTwice++
+				}
+				byClient[m.ClientID] = m.Seq
+				if _, ok := acked[ch][m.ClientID]; !ok {
+					if late[ch][m.ClientID] {
+						x.StoredLate++
+					} else {
+						x.StoredUnknown++
+					}
+				}
+			}
+			if uint64(len(stored)) != last {
 				x.SeqGaps++
 			}
-			if _, dup := byClient[m.ClientID]; dup {
-				x.StoredTwice++
+			for id, seq := range acked[ch] {
+				got, ok := byClient[id]
+				switch {
+				case !ok:
+					x.AckedMissing++
+				case got != seq:
+					x.AckedWrongSeq++
+				}
 			}
-			byClient[m.ClientID] = m.Seq
-			if _, ok := acked[ch][m.ClientID]; !ok {
-				x.StoredUnacked++
-			}
-		}
-		if uint64(len(stored)) != last {
-			x.SeqGaps++
-		}
-		for id, seq := range acked[ch] {
-			got, ok := byClient[id]
-			switch {
-			case !ok:
-				x.AckedMissing++
-			case got != seq:
-				x.AckedWrongSeq++
-			}
-		}
+		})
 	}
+	audits.Wait()
 	x.AuditSeconds = time.Since(a0).Seconds()
-	rep.Send = x
-	rep.correct("every send answered", "0 unanswered", fmt.Sprint(x.Unanswered), x.Unanswered == 0)
+	if auditErr != nil {
+		x.AuditError = auditErr.Error()
+		rep.correct("REST audit completed", "yes", "no", false)
+		rep.note("the REST audit did not complete (%v): deep history pages cost one store lookup per message, O(collection) each on embedded FerretDB (see docs/benchmarks.md)", auditErr)
+		return nil
+	}
 	rep.correct("acked messages stored", "0 missing", fmt.Sprint(x.AckedMissing), x.AckedMissing == 0)
 	rep.correct("acked seq = stored seq", "0 different", fmt.Sprint(x.AckedWrongSeq), x.AckedWrongSeq == 0)
 	rep.correct("client ids stored once", "0 twice", fmt.Sprint(x.StoredTwice), x.StoredTwice == 0)
 	rep.correct("seqs gap-free from 1", "0 gaps", fmt.Sprint(x.SeqGaps), x.SeqGaps == 0)
-	rep.correct("stored messages were acked", "0 unacked", fmt.Sprint(x.StoredUnacked), x.StoredUnacked == 0)
-	rep.target("send rate reached", fmt.Sprintf("≥ %.0f msg/s", 0.95*r.cfg.rate), fmt.Sprintf("%.0f msg/s", x.SentPerSec), x.SentPerSec >= 0.95*r.cfg.rate)
-	rep.target("send→ack p99", "≤ 10 ms", ms(x.Latency.P99), x.Latency.P99 <= 10)
-	if n := x.Errors["rate_limited"]; n > 0 {
-		rep.note("%d sends were refused with rate_limited: start the server with ECPTS_SEND_RATE=100000, or lower -conn-rate (the server accepts 20 frames/s per connection)", n)
-	}
+	rep.correct("stored messages were sent and not refused", "0", fmt.Sprint(x.StoredUnknown), x.StoredUnknown == 0)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -122,9 +123,19 @@ func (p publisher) ChannelChanged(ctx context.Context, ch model.ChannelID) error
 	return p.rdb.Publish(ctx, p.accessKey, "c:"+string(ch)).Err()
 }
 
-// listenAccess applies other nodes' invalidations until ctx ends.
-func listenAccess(ctx context.Context, rdb *redis.Client, key string, c *core.Core, log *slog.Logger) {
+// subscribeAccess subscribes to other nodes' invalidations and waits for
+// Redis to confirm, so none published once the node serves is missed.
+func subscribeAccess(ctx context.Context, rdb *redis.Client, key string) (*redis.PubSub, error) {
 	sub := rdb.Subscribe(ctx, key)
+	if _, err := sub.Receive(ctx); err != nil {
+		_ = sub.Close()
+		return nil, fmt.Errorf("ECPTS_REDIS_URL: subscribe: %w", err)
+	}
+	return sub, nil
+}
+
+// listenAccess applies other nodes' invalidations until ctx ends.
+func listenAccess(ctx context.Context, sub *redis.PubSub, c *core.Core, log *slog.Logger) {
 	defer sub.Close()
 	ch := sub.Channel()
 	for {

@@ -167,8 +167,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}()
 	if rdb != nil {
+		sub, err := subscribeAccess(ctx, rdb, accessKey)
+		if err != nil {
+			return err
+		}
 		bg.Add(1)
-		go func() { defer bg.Done(); listenAccess(bgCtx, rdb, accessKey, app, log) }()
+		go func() { defer bg.Done(); listenAccess(bgCtx, sub, app, log) }()
 	}
 	select {
 	case <-hub.Ready():

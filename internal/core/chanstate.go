@@ -52,7 +52,14 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 	if st.loaded && !c.multiNode {
 		return nil
 	}
-	hint := max(st.last, ch.LastSeq)
+	hint := st.last
+	if !st.loaded {
+		seqs, err := c.st.ChannelSeqs.Many(ctx, []model.ChannelID{ch.ID})
+		if err != nil {
+			return fmt.Errorf("core: recorded seq of %s: %w", ch.ID, err)
+		}
+		hint = max(hint, seqs[ch.ID])
+	}
 	last, err := c.st.Messages.LastSeq(ctx, ch.ID, hint)
 	if err != nil {
 		return fmt.Errorf("core: last seq of %s: %w", ch.ID, err)

@@ -38,7 +38,11 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: ch.LastSeq, CreatedAt: ch.CreatedAt.UTC().Format(timeLayout), Participants: []UserView{}}
+	seqs, err := c.st.ChannelSeqs.Many(ctx, []model.ChannelID{ch.ID})
+	if err != nil {
+		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
+	}
+	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: seqs[ch.ID], CreatedAt: ch.CreatedAt.UTC().Format(timeLayout), Participants: []UserView{}}
 	var names []string
 	for _, id := range ids {
 		u, ok := users[id]

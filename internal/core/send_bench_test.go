@@ -129,7 +129,7 @@ func seed(b *testing.B, st *store.Store, ch model.ChannelID, author model.UserID
 	if err := <-errs; err != nil {
 		b.Fatal(err)
 	}
-	if err := st.Channels.RecordLastSeq(ctx, ch, n); err != nil {
+	if err := st.ChannelSeqs.Record(ctx, ch, n); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
 	// The recorded last seq only speeds up finding the true one (LastSeq
 	// gallops from it), so it may lag: $max keeps it from going back.
-	if err := c.st.Channels.RecordLastSeq(ctx, ch.ID, m.Seq); err != nil {
+	if err := c.st.ChannelSeqs.Record(ctx, ch.ID, m.Seq); err != nil {
 		c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
 	}
 	// Writing in a channel means having read it (as in Slack): one's own
@@ -188,9 +188,13 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
+	recorded, err := c.st.ChannelSeqs.Many(ctx, seen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("core: unread: %w", err)
+	}
 	out := make([]UnreadView, 0, len(seen))
 	for i, id := range seen {
-		last := visible[id].LastSeq
+		last := recorded[id]
 		st := c.chanState(id)
 		st.mu.Lock()
 		if st.loaded && st.last > last {

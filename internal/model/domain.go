@@ -165,10 +165,6 @@ type Channel struct {
 	Archived   bool        `json:"archived"`
 	CreatedBy  UserID      `json:"created_by"`
 	CreatedAt  time.Time   `json:"created_at"`
-	// LastSeq is the recorded seq of the channel's newest message. It may
-	// lag by the writes a crash interrupted; store.Messages.LastSeq is the
-	// truth.
-	LastSeq uint64 `json:"last_seq"`
 	// Key is the wrapped encryption key of a direct conversation.
 	Key []byte `json:"-"`
 }

@@ -36,7 +36,6 @@ type channelDoc struct {
 	Archived   bool              `bson:"archived"`
 	CreatedBy  model.UserID      `bson:"created_by"`
 	CreatedAt  time.Time         `bson:"created_at"`
-	LastSeq    int64             `bson:"last_seq"`
 	Key        []byte            `bson:"key,omitempty"`
 }
 
@@ -52,7 +51,6 @@ func (d channelDoc) model() model.Channel {
 		Archived:   d.Archived,
 		CreatedBy:  d.CreatedBy,
 		CreatedAt:  d.CreatedAt.UTC(),
-		LastSeq:    uint64(d.LastSeq),
 		Key:        d.Key,
 	}
 }
@@ -191,9 +189,37 @@ func (c *Channels) set(ctx context.Context, id model.ChannelID, what string, fie
 	return nil
 }
 
-// RecordLastSeq raises the channel's recorded last seq to seq ($max: a
+// ChannelSeqs is the channel_seqs collection: _id = channel id, the
+// recorded last seq of each channel. It lives apart from the channel
+// document because it changes with every message: FerretDB applies an
+// update as a read-modify-write of the whole document, so recording a seq
+// on the channel document could undo a concurrent rename or archive.
+type ChannelSeqs struct {
+	coll   *mongo.Collection
+	ferret bool
+}
+
+type channelSeqDoc struct {
+	ID      model.ChannelID `bson:"_id"`
+	LastSeq int64           `bson:"last_seq"`
+}
+
+// Record raises the channel's recorded last seq to seq ($max, upsert: a
 // late writer never lowers it).
-func (c *Channels) RecordLastSeq(ctx context.Context, id model.ChannelID, seq uint64) error {
-	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: bson.D{{Key: "last_seq", Value: int64(seq)}}}})
+func (c *ChannelSeqs) Record(ctx context.Context, id model.ChannelID, seq uint64) error {
+	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: bson.D{{Key: "last_seq", Value: int64(seq)}}}}, options.UpdateOne().SetUpsert(true))
 	return dbErr(err, "last seq of channel "+string(id))
+}
+
+// Many returns the recorded last seq of each channel (0 when none).
+func (c *ChannelSeqs) Many(ctx context.Context, ids []model.ChannelID) (map[model.ChannelID]uint64, error) {
+	docs, err := findByIDs[channelSeqDoc](ctx, c.coll, c.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, "last seqs of channels")
+	}
+	out := make(map[model.ChannelID]uint64, len(docs))
+	for _, d := range docs {
+		out[d.ID] = uint64(d.LastSeq)
+	}
+	return out, nil
 }

@@ -51,6 +51,7 @@ type Store struct {
 	ReadMarkers      *ReadMarkers
 	ThreadStates     *ThreadStates
 	ConversationKeys *ConversationKeys
+	ChannelSeqs      *ChannelSeqs
 
 	client   *mongo.Client
 	db       *mongo.Database
@@ -151,6 +152,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ReadMarkers = &ReadMarkers{coll: s.db.Collection("read_markers"), ferret: ferret}
 	s.ThreadStates = &ThreadStates{coll: s.db.Collection("thread_states")}
 	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
+	s.ChannelSeqs = &ChannelSeqs{coll: s.db.Collection("channel_seqs"), ferret: ferret}
 
 	for _, c := range []interface {
 		EnsureIndexes(context.Context) error

@@ -99,15 +99,15 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		equal(t, got, m, "replaced")
 		wantErr(t, s.Messages.Replace(ctx, newMessage(ch, 9, a, id())), model.ErrNotFound, "replace missing")
 	})
-	t.Run("ChannelLastSeq", func(t *testing.T) {
+	t.Run("ChannelSeqs", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
-		c := cptsChannel("canal", model.CPTSID(id()))
-		must(t, s.Channels.Insert(ctx, c), "insert channel")
-		must(t, s.Channels.RecordLastSeq(ctx, c.ID, 7), "record 7")
-		must(t, s.Channels.RecordLastSeq(ctx, c.ID, 5), "record 5")
-		got, err := s.Channels.ByID(ctx, c.ID)
-		must(t, err, "by id")
-		equal(t, got.LastSeq, uint64(7), "last seq never goes down")
+		c1, c2 := model.ChannelID(id()), model.ChannelID(id())
+		must(t, s.ChannelSeqs.Record(ctx, c1, 7), "record 7")
+		must(t, s.ChannelSeqs.Record(ctx, c1, 5), "record 5")
+		got, err := s.ChannelSeqs.Many(ctx, []model.ChannelID{c1, c2})
+		must(t, err, "many")
+		equal(t, got[c1], uint64(7), "last seq never goes down")
+		equal(t, got[c2], uint64(0), "no seq recorded")
 	})
 }
 
