@@ -37,12 +37,6 @@ func (c *counts) snapshot() map[string]uint64 {
 	return out
 }
 
-func (c *counts) get(k string) uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[k]
-}
-
 // fanoutRun is a set of subscribers on one channel and the publishers that
 // send to it. Subscribers behave as docs/protocol.md asks of a client:
 // they reconnect after any close but 4001/1003/1009/4029, resume with
@@ -56,7 +50,6 @@ type fanoutRun struct {
 
 	hist       atomic.Pointer[histogram] // delivery latency of the current phase
 	deliveries atomic.Uint64             // first copies received
-	dups       atomic.Uint64             // extra copies received
 	lastDeliv  atomic.Int64              // unix ns of the latest first copy
 	closes     counts                    // why subscriber sockets ended
 	errs       counts                    // error frames, "sub:<code>" / "send:<code>"
@@ -222,8 +215,7 @@ func (s *subscriber) handle(fr *frame) {
 			return
 		}
 		if s.seqs.add(fr.seq) {
-			f.dups.Add(1)
-			return
+			return // a duplicate: audit counts it
 		}
 		now := time.Now().UnixNano()
 		f.deliveries.Add(1)
@@ -505,7 +497,7 @@ func sumMetrics(ctx context.Context, bases []string) map[string]float64 {
 	return out
 }
 
-// finishFanout audits the whole channel and fills the correctness checks.
+// finish audits the whole channel and fills the correctness checks.
 func (f *fanoutRun) finish(rep *report, x *fanoutResult, label string) {
 	lost, dups, wl, wd := f.audit(x.LastSeq)
 	x.Lost, x.Duplicates, x.SubscribersLost, x.SubscribersDup = lost, dups, wl, wd

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -125,9 +124,4 @@ func closeCode(err error) int {
 		return ce.Code
 	}
 	return 0
-}
-
-// isEOFish: the reader ended because we closed the socket ourselves.
-func isEOFish(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
