@@ -183,6 +183,10 @@ func (r *runner) idle(ctx context.Context, rep *report) error {
 	rep.correct("every connection subscribed", fmt.Sprint(n), fmt.Sprint(x.Subscribed), x.Subscribed == int64(n))
 	rep.correct("server holds every connection", fmt.Sprintf("≥ %d", n), fmt.Sprintf("%.0f", x.ServerConnections), x.ServerConnections >= float64(n))
 	rep.correct("no connection ended while idle", "0", fmt.Sprint(len(x.Closes)), len(x.Closes) == 0)
+	if x.HeapStackKiBPerConn <= 0 && before.AfterGC && after.AfterGC {
+		rep.correct("memory grew with the connections", "> 0", fmt.Sprintf("%.1f KiB", x.HeapStackKiBPerConn), false)
+		rep.note("the baseline held memory of an earlier run that was freed meanwhile: run idle on a freshly started server")
+	}
 	rep.target("heap+stacks per idle connection", "≤ 20 KiB", fmt.Sprintf("%.1f KiB", x.HeapStackKiBPerConn), x.HeapStackKiBPerConn <= 20)
 	if !before.AfterGC || !after.AfterGC {
 		rep.note("no garbage collection finished within -settle %s before a sample: the heap figures include garbage", r.cfg.settle)
