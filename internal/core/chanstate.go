@@ -77,7 +77,9 @@ func (st *chanState) remember(m model.Message) {
 		st.window = nil
 	}
 	st.window = append(st.window, m)
-	if len(st.window) > windowSize {
+	// Trim only once it holds twice the size: copying the window on every
+	// send once it is full cost a copy of 256 messages per message.
+	if len(st.window) > 2*windowSize {
 		st.window = append(st.window[:0:0], st.window[len(st.window)-windowSize:]...)
 	}
 }
