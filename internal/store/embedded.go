@@ -36,6 +36,9 @@ type EmbeddedOptions struct {
 type Embedded struct {
 	uri     string
 	backend string
+
+	sqliteDir   string // the SQLite backend's directory, or ""
+	postgresURL string // the PostgreSQL backend's URL, or ""
 	cancel  context.CancelFunc
 	done    chan struct{}
 }
@@ -79,7 +82,10 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	}
 	// Run outlives the start-up context: it stops on Close only.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Embedded{backend: backend, cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{backend: backend, cancel: cancel, done: make(chan struct{}), postgresURL: o.PostgresURL}
+	if backend == BackendFerretDBSQLite {
+		e.sqliteDir = where
+	}
 	go func() {
 		defer close(e.done)
 		if err := f.Run(runCtx); err != nil {

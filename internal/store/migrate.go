@@ -9,6 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
 )
 
 // Migration is one step of the schema history. Up must be safe to run
@@ -30,6 +32,40 @@ var migrations = []Migration{
 		// creates the first indexes; this step only records the version.
 		Up: func(context.Context, *mongo.Database) error { return nil },
 	},
+	{
+		Version: 2,
+		Name:    "messages: page field for range reads",
+		Up:      backfillMessagePages,
+	},
+}
+
+// backfillMessagePages sets the "page" field (see pageOf) of the messages
+// stored before it existed. It reads the ids first, then sets each page
+// by _id, so it is safe to run again.
+func backfillMessagePages(ctx context.Context, db *mongo.Database) error {
+	coll := db.Collection("messages")
+	cur, err := coll.Find(ctx, bson.D{{Key: "page", Value: bson.D{{Key: "$exists", Value: false}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "channel_id", Value: 1}, {Key: "seq", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("list messages without a page: %w", err)
+	}
+	var docs []struct {
+		ID        string          `bson:"_id"`
+		ChannelID model.ChannelID `bson:"channel_id"`
+		Seq       int64           `bson:"seq"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("list messages without a page: %w", err)
+	}
+	for _, d := range docs {
+		if d.Seq < 1 {
+			continue
+		}
+		if _, err := coll.UpdateOne(ctx, byID(d.ID), bson.D{{Key: "$set", Value: bson.D{{Key: "page", Value: pageOf(d.ChannelID, uint64(d.Seq))}}}}); err != nil {
+			return fmt.Errorf("set the page of message %s: %w", d.ID, err)
+		}
+	}
+	return nil
 }
 
 // LatestSchemaVersion is the version a freshly opened store is at.

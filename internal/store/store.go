@@ -148,7 +148,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ChannelMembers = &ChannelMembers{coll: s.db.Collection("channel_members")}
 	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
 	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}
-	s.Messages = &Messages{coll: s.db.Collection("messages"), ferret: ferret}
+	s.Messages = &Messages{coll: s.db.Collection("messages"), ferret: ferret, byPage: s.backend == BackendFerretDBPostgreSQL}
 	s.ReadMarkers = &ReadMarkers{coll: s.db.Collection("read_markers"), ferret: ferret}
 	s.ThreadStates = &ThreadStates{coll: s.db.Collection("thread_states")}
 	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
@@ -163,6 +163,13 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		}
 	}
 	if err := migrate(ctx, s.db, migrations, logger); err != nil {
+		return nil, err
+	}
+	emb := o.Embedded
+	if emb == nil {
+		emb = s.embedded
+	}
+	if err := accelerate(ctx, s.db, emb); err != nil {
 		return nil, err
 	}
 	logger.Info("store opened", "backend", s.backend, "database", dbName)

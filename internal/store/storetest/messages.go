@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,38 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		equal(t, m.Seq, uint64(13), "by client id seq")
 		_, err = s.Messages.ByID(ctx, model.MessageIDOf(ch, 99))
 		wantErr(t, err, model.ErrNotFound, "missing message")
+	})
+	t.Run("RangeAcrossPages", func(t *testing.T) {
+		// 150 messages span five pages of 32 on FerretDB-PostgreSQL;
+		// seq 100 is missing (a range skips it, others are whole).
+		s, ctx := open(t), ctxT(t)
+		ch, other, a := model.ChannelID(id()), model.ChannelID(id()), model.UserID(id())
+		for i := uint64(1); i <= 150; i++ {
+			if i != 100 {
+				must(t, s.Messages.Insert(ctx, newMessage(ch, i, a, id())), "insert")
+			}
+			if i <= 70 {
+				must(t, s.Messages.Insert(ctx, newMessage(other, i, a, id())), "insert other")
+			}
+		}
+		for _, r := range [][2]uint64{{1, 64}, {60, 130}, {64, 65}, {101, 150}, {129, 129}, {140, 200}, {95, 105}} {
+			got, err := s.Messages.Range(ctx, ch, r[0], r[1])
+			must(t, err, "range")
+			var want []uint64
+			for q := r[0]; q <= min(r[1], 150); q++ {
+				if q != 100 {
+					want = append(want, q)
+				}
+			}
+			seqs := make([]uint64, 0, len(got))
+			for _, m := range got {
+				seqs = append(seqs, m.Seq)
+			}
+			equal(t, seqs, want, fmt.Sprintf("range %d..%d", r[0], r[1]))
+			for _, m := range got {
+				equal(t, m.ChannelID, ch, "channel of a ranged message")
+			}
+		}
 	})
 	t.Run("LastSeq", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
