@@ -139,11 +139,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 
 	accessKey := cfg.RedisPrefix + "access"
+	var window core.SharedWindow
+	if rdb != nil {
+		window = redisbroker.NewWindow(rdb, redisbroker.WindowOptions{Prefix: cfg.RedisPrefix})
+	}
 	app := core.New(core.Deps{
 		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
-		Sealer:    keyring, MultiNode: rdb != nil, SendRate: cfg.SendRate,
+		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate,
 	})
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {

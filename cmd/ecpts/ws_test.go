@@ -9,12 +9,16 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
+
+	"github.com/ecpts/ecpts/internal/model"
 )
 
 // client is a logged-in HTTP client plus its WebSocket.
@@ -206,6 +210,51 @@ func (c *client) send(ch, body string) (string, uint64) {
 	c.sendFrame(map[string]any{"type": "send", "channel": ch, "client_id": id, "body": body})
 	f := c.next(func(f map[string]any) bool { return f["type"] == "ack" && f["client_id"] == id }, "ack")
 	return id, uint64(f["seq"].(float64))
+}
+
+// try is call for goroutines: it reports instead of failing the test.
+func (c *client) try(method, path string, want int) error {
+	req, _ := http.NewRequest(method, c.base+path, nil)
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		return fmt.Errorf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, b)
+	}
+	return nil
+}
+
+// storeCommands is the number of database commands a node has sent
+// (ecpts_store_commands_total on its /metrics).
+func storeCommands(t *testing.T, base string) int {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "ecpts_store_commands_total{") {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			n += int(v)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("%s/metrics has no ecpts_store_commands_total", base)
+	}
+	return n
 }
 
 // noMore checks no frame matching pred arrives within d.
@@ -417,6 +466,56 @@ func TestTwoNodes(t *testing.T) {
 	if got := x.messages(gen, 1); got[0] != s2 {
 		t.Fatalf("node 1 got %v, want %d", got, s2)
 	}
+	// Edits and reactions made on either node are what both serve: the
+	// newest page comes from the window the nodes share in Redis, without
+	// a store query, and concurrent reactions on the two nodes all land
+	// (the nodes take the channel's write lock in Redis).
+	id1 := string(model.MessageIDOf(model.ChannelID(gen), s1))
+	x2 := newClient(t, base2, "coordination@loire-nord.demo") // its author, on node 2
+	x2.call("PATCH", "/api/v1/messages/"+id1, `{"body":"modifié depuis le nœud 2"}`, 200, nil)
+	emojis := []string{"👍", "❤️", "😀", "🎉", "👏", "🙏", "✅", "🔥", "💡", "📌"}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(emojis))
+	for i, e := range emojis {
+		c := x
+		if i%2 == 1 {
+			c = y
+		}
+		wg.Go(func() { errs <- c.try("PUT", "/api/v1/messages/"+id1+"/reactions/"+url.PathEscape(e), 200) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	type pageOut struct {
+		Messages []struct {
+			Seq       uint64
+			Body      string
+			Reactions []struct{ Emoji string }
+		}
+	}
+	for _, c := range []*client{x, y} {
+		var page pageOut
+		c.call("GET", "/api/v1/channels/"+gen+"/messages", "", 200, &page) // warms the caches
+		// A request costs its session check; the page must cost nothing more.
+		n0 := storeCommands(t, c.base)
+		c.call("GET", "/api/v1/channels/"+gen, "", 200, nil)
+		n1 := storeCommands(t, c.base)
+		c.call("GET", "/api/v1/channels/"+gen+"/messages", "", 200, &page)
+		if n2 := storeCommands(t, c.base); n2-n1 != n1-n0 {
+			t.Errorf("%s: the newest page took %d store commands, the channel %d: want the same (page from the shared window)", c.base, n2-n1, n1-n0)
+		}
+		if len(page.Messages) != 2 || page.Messages[0].Seq != s1 || page.Messages[0].Body != "modifié depuis le nœud 2" {
+			t.Fatalf("%s: newest page %+v", c.base, page.Messages)
+		}
+		if got := len(page.Messages[0].Reactions); got != len(emojis) {
+			t.Fatalf("%s: %d reactions after %d concurrent ones on two nodes: %+v", c.base, got, len(emojis), page.Messages[0].Reactions)
+		}
+	}
+
 	// A rename on node 1 reaches node 2's channel cache through Redis (node
 	// 2 cached the channel when Y subscribed and sent).
 	x.call("PATCH", "/api/v1/channels/"+gen, `{"name":"essai-renomme"}`, 200, nil)

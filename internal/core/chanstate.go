@@ -45,12 +45,26 @@ func (c *Core) chanState(id model.ChannelID) *chanState {
 }
 
 // syncLast makes st.last the channel's true last seq. On a single node it
-// is exact once loaded; with several nodes another one may have written,
-// so it probes the store from what it knows (a few _id lookups). Caller
-// holds st.mu.
+// is exact once loaded. With several nodes another one may have written:
+// the shared window (one Redis round trip) says how far; without it, or
+// when it knows less than this node (Redis lost its state), the store is
+// probed from what is known (a few _id lookups) and the window told.
+// Caller holds st.mu.
 func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) error {
 	if st.loaded && !c.multiNode {
 		return nil
+	}
+	if c.win != nil && st.loaded {
+		last, _, _, err := c.win.Range(ctx, ch.ID, 1, 0, 0)
+		if err != nil {
+			c.log.Warn("shared window: last seq", "channel_id", ch.ID, "err", err)
+		} else if last >= st.last {
+			if last != st.last {
+				st.window = nil // another node wrote: our window no longer ends at last
+			}
+			st.last = last
+			return nil
+		}
 	}
 	hint := st.last
 	if !st.loaded {
@@ -63,6 +77,11 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 	last, err := c.st.Messages.LastSeq(ctx, ch.ID, hint)
 	if err != nil {
 		return fmt.Errorf("core: last seq of %s: %w", ch.ID, err)
+	}
+	if c.win != nil {
+		if _, err := c.win.Observe(ctx, ch.ID, last); err != nil {
+			c.log.Warn("shared window: observe last seq", "channel_id", ch.ID, "err", err)
+		}
 	}
 	if last != st.last {
 		st.window = nil // another node wrote: our window no longer ends at last

@@ -65,8 +65,33 @@ type Deps struct {
 	SendRate  float64
 	SendBurst float64
 	// MultiNode: other nodes write to the same database (Redis broker), so
-	// a channel's last seq is re-read from the store before it is served.
+	// a channel's last seq is re-read before it is served, from Window
+	// when set, else from the store.
 	MultiNode bool
+	// Window is the recent-history window the nodes share (Redis) in
+	// multi-node mode; nil on a single node, which keeps its own in memory.
+	Window SharedWindow
+}
+
+// SharedWindow is the per-channel recent-history window and write lock
+// several nodes share (realtime/redisbroker.Window). Messages go in and
+// come out in their stored form: a direct message stays sealed. It is a
+// cache that may lag the store, never lead it.
+type SharedWindow interface {
+	// Append records a message just stored and raises the channel's last seq.
+	Append(ctx context.Context, m model.Message) error
+	// Replace updates a message the window holds.
+	Replace(ctx context.Context, m model.Message) error
+	// Observe raises the channel's last seq to seq (read from the store)
+	// and returns the resulting one.
+	Observe(ctx context.Context, ch model.ChannelID, seq uint64) (uint64, error)
+	// Range returns the last seq the window knows (0: nothing) and the
+	// messages it holds with from ≤ seq ≤ min(to, last), or the newest
+	// ones when newest > 0; ok when it held every one of those seqs.
+	Range(ctx context.Context, ch model.ChannelID, from, to uint64, newest int) (last uint64, ms []model.Message, ok bool, err error)
+	// Lock takes the channel's cross-node write lock until the returned
+	// function is called.
+	Lock(ctx context.Context, ch model.ChannelID) (func(), error)
 }
 
 // Core is the application. Build it with New.
@@ -87,6 +112,7 @@ type Core struct {
 	render    *sanitize.Renderer
 	sealer    Sealer
 	multiNode bool
+	win       SharedWindow // multi-node only
 	flood     *floodGuard
 	bg        background
 	chans     *chanCache
@@ -125,6 +151,9 @@ func New(d Deps) *Core {
 	c.render = sanitize.New()
 	c.sealer = d.Sealer
 	c.multiNode = d.MultiNode
+	if d.MultiNode {
+		c.win = d.Window
+	}
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.chans = newChanCache(accessTTL, c.now)

@@ -299,6 +299,13 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 	}
 	var root *model.Message
 	if m.ThreadID != "" {
+		// The root is read, counted and written back: across nodes that
+		// read-modify-write takes the channel's shared lock.
+		unlock, err := c.lockShared(ctx, ch.ID)
+		if err != nil {
+			return model.Message{}, nil, false, err
+		}
+		defer unlock()
 		r, err := c.messageLocked(ctx, st, ch, m.ThreadID)
 		if err != nil {
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "Ce fil de discussion est introuvable.")
@@ -341,6 +348,14 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 	}
 	st.last = plain.Seq
 	st.remember(plain)
+	if c.win != nil {
+		if sealed, err := c.seal(ch, plain); err == nil {
+			if err := c.win.Append(ctx, sealed); err != nil {
+				// Stored: readers of the shared window fall back to the store.
+				c.log.Warn("shared window: append", "message_id", plain.ID, "err", err)
+			}
+		}
+	}
 	if root != nil {
 		root.ReplyCount++
 		root.ReplySeqs = append(root.ReplySeqs, plain.Seq)
@@ -361,7 +376,12 @@ func (c *Core) messageLocked(ctx context.Context, st *chanState, ch model.Channe
 	if !ok || chID != ch.ID {
 		return model.Message{}, errMsgNotFound
 	}
-	if i, ok := st.index(seq); ok {
+	if c.win != nil {
+		// Several nodes: this node's window may hold an old version.
+		if _, ms, ok, err := c.win.Range(ctx, ch.ID, seq, seq, 0); err == nil && ok && len(ms) == 1 {
+			return c.open(ch, ms[0])
+		}
+	} else if i, ok := st.index(seq); ok {
 		return st.window[i], nil
 	}
 	m, err := c.st.Messages.ByID(ctx, id)
@@ -384,8 +404,32 @@ func (c *Core) replaceLocked(ctx context.Context, st *chanState, ch model.Channe
 		return fmt.Errorf("core: update message %s: %w", m.ID, err)
 	}
 	st.replace(m)
+	if c.win != nil {
+		if err := c.win.Replace(ctx, sealed); err != nil {
+			c.log.Warn("shared window: replace", "message_id", m.ID, "err", err)
+		}
+	}
 	return nil
 }
+
+// lockShared takes the channel's cross-node write lock in multi-node mode
+// (a no-op on a single node, where st.mu suffices), waiting at most
+// sharedLockWait.
+func (c *Core) lockShared(ctx context.Context, ch model.ChannelID) (func(), error) {
+	if c.win == nil {
+		return func() {}, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, sharedLockWait)
+	defer cancel()
+	unlock, err := c.win.Lock(lctx, ch)
+	if err != nil {
+		return nil, fmt.Errorf("core: lock channel %s: %w", ch, err)
+	}
+	return unlock, nil
+}
+
+// sharedLockWait bounds the wait for another node's channel write lock.
+const sharedLockWait = 5 * time.Second
 
 // History pages through a channel: after (ascending from after+1) or
 // before (the page just below before); neither gives the newest page.
@@ -415,6 +459,11 @@ func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID,
 
 // page reads seqs of ch from the window when it holds them, else the store.
 func (c *Core) page(ctx context.Context, ch model.Channel, after uint64, hasAfter bool, before uint64, limit int) ([]model.Message, uint64, error) {
+	if c.win != nil {
+		if ms, last, ok := c.sharedPage(ctx, ch, after, hasAfter, before, limit); ok {
+			return ms, last, nil
+		}
+	}
 	st := c.chanState(ch.ID)
 	st.mu.Lock()
 	if err := c.syncLast(ctx, st, ch); err != nil {
@@ -422,30 +471,17 @@ func (c *Core) page(ctx context.Context, ch model.Channel, after uint64, hasAfte
 		return nil, 0, err
 	}
 	last := st.last
-	var from, to uint64
-	switch {
-	case hasAfter:
-		from, to = after+1, min(after+uint64(limit), last)
-	case before > 0:
-		to = min(before-1, last)
-		from = 1
-		if to >= uint64(limit) {
-			from = to - uint64(limit) + 1
-		}
-	default:
-		to = last
-		from = 1
-		if last >= uint64(limit) {
-			from = last - uint64(limit) + 1
-		}
-	}
+	from, to := pageBounds(last, after, hasAfter, before, limit)
 	if to == 0 || from > to {
 		st.mu.Unlock()
 		return []model.Message{}, last, nil
 	}
-	if ms, ok := st.span(from, to); ok {
-		st.mu.Unlock()
-		return ms, last, nil
+	if c.win == nil {
+		// With several nodes this node's window may hold old versions.
+		if ms, ok := st.span(from, to); ok {
+			st.mu.Unlock()
+			return ms, last, nil
+		}
 	}
 	st.mu.Unlock()
 	ms, err := c.st.Messages.Range(ctx, ch.ID, from, to)
@@ -454,6 +490,60 @@ func (c *Core) page(ctx context.Context, ch model.Channel, after uint64, hasAfte
 	}
 	ms, err = c.openAll(ch, ms)
 	return ms, last, err
+}
+
+// pageBounds is the seq range of a history page in a channel whose last
+// seq is last (see History).
+func pageBounds(last, after uint64, hasAfter bool, before uint64, limit int) (from, to uint64) {
+	switch {
+	case hasAfter:
+		return after + 1, min(after+uint64(limit), last)
+	case before > 0:
+		to = min(before-1, last)
+	default:
+		to = last
+	}
+	from = 1
+	if to >= uint64(limit) {
+		from = to - uint64(limit) + 1
+	}
+	return from, to
+}
+
+// sharedPage serves a history page from the shared window in one round
+// trip; ok false sends the caller to the store (the window lost those
+// messages, lags, or is unreachable).
+func (c *Core) sharedPage(ctx context.Context, ch model.Channel, after uint64, hasAfter bool, before uint64, limit int) ([]model.Message, uint64, bool) {
+	var from, to uint64
+	newest := 0
+	switch {
+	case hasAfter:
+		from, to = after+1, after+uint64(limit)
+	case before > 0:
+		from, to = pageBounds(before-1, 0, false, 0, limit)
+	default:
+		newest = limit
+	}
+	last, ms, ok, err := c.win.Range(ctx, ch.ID, from, to, newest)
+	if err != nil {
+		c.log.Warn("shared window: history", "channel_id", ch.ID, "err", err)
+		return nil, 0, false
+	}
+	if !ok || last == 0 {
+		return nil, 0, false
+	}
+	from, to = pageBounds(last, after, hasAfter, before, limit)
+	if to == 0 || from > to {
+		return []model.Message{}, last, true
+	}
+	if uint64(len(ms)) != to-from+1 || ms[0].Seq != from {
+		return nil, 0, false
+	}
+	ms, err = c.openAll(ch, ms)
+	if err != nil {
+		return nil, 0, false
+	}
+	return ms, last, true
 }
 
 // Backlog serves a WebSocket resume: the messages after since (at most
@@ -498,28 +588,41 @@ func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID,
 }
 
 // loadForChange reads a message the actor may see, with its channel, for
-// an edit, a deletion or a reaction. The caller then holds st.mu.
-func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.MessageID) (*Actor, model.Channel, *model.Group, *chanState, model.Message, error) {
-	a, err := c.actor(ctx, s)
+// an edit, a deletion or a reaction (write) or to read its history. The
+// caller then holds the channel's write locks (st.mu and, for a write on
+// several nodes, the shared one) until it calls release.
+func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.MessageID, write bool) (a *Actor, ch model.Channel, g *model.Group, st *chanState, m model.Message, release func(), err error) {
+	a, err = c.actor(ctx, s)
 	if err != nil {
-		return nil, model.Channel{}, nil, nil, model.Message{}, err
+		return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
 	}
 	chID, _, ok := id.Parse()
 	if !ok {
-		return nil, model.Channel{}, nil, nil, model.Message{}, errMsgNotFound
+		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
 	}
-	ch, g, err := c.channel(ctx, a, chID)
+	ch, g, err = c.channel(ctx, a, chID)
 	if err != nil {
-		return nil, model.Channel{}, nil, nil, model.Message{}, errMsgNotFound
+		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
 	}
-	st := c.chanState(ch.ID)
+	st = c.chanState(ch.ID)
 	st.mu.Lock()
-	m, err := c.messageLocked(ctx, st, ch, id)
-	if err != nil {
-		st.mu.Unlock()
-		return nil, model.Channel{}, nil, nil, model.Message{}, err
+	unlock := func() {}
+	if write {
+		if unlock, err = c.lockShared(ctx, ch.ID); err != nil {
+			st.mu.Unlock()
+			return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
+		}
 	}
-	return a, ch, g, st, m, nil
+	release = func() {
+		unlock()
+		st.mu.Unlock()
+	}
+	m, err = c.messageLocked(ctx, st, ch, id)
+	if err != nil {
+		release()
+		return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
+	}
+	return a, ch, g, st, m, release, nil
 }
 
 // EditMessage changes a message's body, keeping the previous one.
@@ -532,28 +635,28 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 	if err != nil {
 		return MessageView{}, model.Invalid("body", "invalid_body", "Ce message ne peut pas être mis en forme.")
 	}
-	a, ch, g, st, m, err := c.loadForChange(ctx, s, id)
+	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
 	if err != nil {
 		return MessageView{}, err
 	}
 	if !a.CanEditMessage(ch, g, m) {
-		st.mu.Unlock()
+		release()
 		if m.AuthorID != a.ID() {
 			return MessageView{}, model.Coded(model.ErrForbidden, "forbidden", "Seul l'auteur peut modifier ce message.")
 		}
 		return MessageView{}, postError(a, ch)
 	}
 	if body == m.Body {
-		st.mu.Unlock()
+		release()
 		return c.view(ctx, m)
 	}
 	if len(m.Edits) >= 100 {
-		st.mu.Unlock()
+		release()
 		return MessageView{}, model.Invalid("body", "too_many_edits", "Ce message a été modifié trop de fois.")
 	}
 	mentions, all, err := c.resolveMentions(ctx, ch, r.Mentions, a.ID())
 	if err != nil {
-		st.mu.Unlock()
+		release()
 		return MessageView{}, err
 	}
 	now := c.now().UTC().Truncate(time.Millisecond)
@@ -561,7 +664,7 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 	m.Body, m.HTML, m.Text, m.EditedAt = body, r.HTML, r.Text, &now
 	m.Mentions, m.MentionChannel = mentions, all
 	err = c.replaceLocked(ctx, st, ch, m)
-	st.mu.Unlock()
+	release()
 	if err != nil {
 		return MessageView{}, err
 	}
@@ -583,16 +686,16 @@ func (c *Core) publishUpdate(ctx context.Context, m model.Message) (MessageView,
 
 // DeleteMessage soft-deletes a message (its author, or a channel manager).
 func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.MessageID) error {
-	a, ch, g, st, m, err := c.loadForChange(ctx, s, id)
+	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
 	if err != nil {
 		return err
 	}
 	if m.Deleted() {
-		st.mu.Unlock()
+		release()
 		return nil
 	}
 	if !a.CanDeleteMessage(ch, g, m) {
-		st.mu.Unlock()
+		release()
 		return model.Coded(model.ErrForbidden, "forbidden", "Vous ne pouvez pas supprimer ce message.")
 	}
 	now := c.now().UTC().Truncate(time.Millisecond)
@@ -600,7 +703,7 @@ func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.Mess
 	// The text goes; the history of edits goes with it.
 	m.Body, m.HTML, m.Text, m.Edits, m.Mentions, m.Reactions = "", "", "", nil, nil, nil
 	err = c.replaceLocked(ctx, st, ch, m)
-	st.mu.Unlock()
+	release()
 	if err != nil {
 		return err
 	}
@@ -611,11 +714,11 @@ func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.Mess
 
 // EditHistory lists the previous versions of a message, oldest first.
 func (c *Core) EditHistory(ctx context.Context, s model.Session, id model.MessageID) ([]model.Edit, error) {
-	_, _, _, st, m, err := c.loadForChange(ctx, s, id)
+	_, _, _, _, m, release, err := c.loadForChange(ctx, s, id, false)
 	if err != nil {
 		return nil, err
 	}
-	st.mu.Unlock()
+	release()
 	if m.Edits == nil {
 		return []model.Edit{}, nil
 	}
@@ -640,12 +743,12 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 	if !validEmoji(emoji) {
 		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 	}
-	a, ch, g, st, m, err := c.loadForChange(ctx, s, id)
+	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
 	if err != nil {
 		return MessageView{}, err
 	}
 	if !a.CanReact(ch, g) || m.Deleted() {
-		st.mu.Unlock()
+		release()
 		if m.Deleted() {
 			return MessageView{}, model.Coded(model.ErrConflict, "message_deleted", "Ce message a été supprimé.")
 		}
@@ -656,7 +759,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 	switch {
 	case on && i < 0:
 		if len(m.Reactions) >= 50 {
-			st.mu.Unlock()
+			release()
 			return MessageView{}, model.Invalid("emoji", "too_many_reactions", "Ce message a déjà trop de réactions différentes.")
 		}
 		m.Reactions = append(m.Reactions, model.Reaction{Emoji: emoji, Users: []model.UserID{a.ID()}})
@@ -675,11 +778,11 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 		changed = true
 	}
 	if !changed {
-		st.mu.Unlock()
+		release()
 		return c.view(ctx, m)
 	}
 	err = c.replaceLocked(ctx, st, ch, m)
-	st.mu.Unlock()
+	release()
 	if err != nil {
 		return MessageView{}, err
 	}

@@ -264,11 +264,11 @@ type ThreadView struct {
 
 // Thread returns a thread (root and its replies, oldest first).
 func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) (ThreadView, error) {
-	a, ch, _, st, root, err := c.loadForChange(ctx, s, id)
+	a, ch, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
 	if err != nil {
 		return ThreadView{}, err
 	}
-	st.mu.Unlock()
+	release()
 	if root.ThreadID != "" {
 		return ThreadView{}, model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
 	}
@@ -290,11 +290,11 @@ func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) 
 
 // SetFollow follows or unfollows a thread.
 func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageID, on bool) error {
-	a, _, _, st, root, err := c.loadForChange(ctx, s, id)
+	a, _, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
 	if err != nil {
 		return err
 	}
-	st.mu.Unlock()
+	release()
 	if root.ThreadID != "" {
 		return model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
 	}
@@ -316,11 +316,11 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 
 // MarkThreadRead records the caller read a thread up to seq.
 func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.MessageID, seq uint64) error {
-	a, _, _, st, root, err := c.loadForChange(ctx, s, id)
+	a, _, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
 	if err != nil {
 		return err
 	}
-	st.mu.Unlock()
+	release()
 	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
 	defer unlock()
 	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)

@@ -162,7 +162,10 @@ func acceleratePostgreSQL(ctx context.Context, rawURL, database string) error {
 	for coll, table := range tables {
 		for _, f := range append([]string{"_id"}, accelFields[coll]...) {
 			name := pgx.Identifier{table + "_ecpts_" + f}.Sanitize()
-			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s.%s USING gin ((_jsonb->'%s') jsonb_path_ops)`,
+			// fastupdate off: GIN's pending list would be scanned by every
+			// lookup until a vacuum merges it (measured: a page far back
+			// at 1,000,000 messages took 94 ms instead of a few).
+			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s.%s USING gin ((_jsonb->'%s') jsonb_path_ops) WITH (fastupdate = off)`,
 				name, schema, pgx.Identifier{table}.Sanitize(), f)
 			if _, err := conn.Exec(ctx, q); err != nil {
 				return fmt.Errorf("store: index %s.%s of %s: %w", coll, f, database, err)

@@ -39,8 +39,8 @@ type Embedded struct {
 
 	sqliteDir   string // the SQLite backend's directory, or ""
 	postgresURL string // the PostgreSQL backend's URL, or ""
-	cancel  context.CancelFunc
-	done    chan struct{}
+	cancel      context.CancelFunc
+	done        chan struct{}
 }
 
 // StartEmbedded starts a FerretDB and returns once it listens. It owns one
