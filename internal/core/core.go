@@ -115,6 +115,7 @@ type Core struct {
 	win       SharedWindow // multi-node only
 	flood     *floodGuard
 	bg        background
+	pending   supersede // background writes a newer one makes useless
 	chans     *chanCache
 }
 
@@ -156,6 +157,7 @@ func New(d Deps) *Core {
 	}
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
+	c.bg.commits = make(chan commitReq, commitQueue)
 	c.chans = newChanCache(accessTTL, c.now)
 	return c
 }

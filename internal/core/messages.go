@@ -283,6 +283,8 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 			}
 		}
 	}
+	c.pending.note(lastSeqKey(ch.ID), stored.Seq)
+	c.pending.note(authorReadKey(stored.AuthorID, ch.ID), stored.Seq)
 	c.later(ctx, func(ctx context.Context) { c.afterSend(ctx, ch, stored, root) })
 	return v, true, nil
 }
@@ -323,7 +325,7 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 		if err != nil {
 			return model.Message{}, nil, false, err
 		}
-		err = c.st.Messages.Insert(ctx, sealed)
+		err = c.insertMessage(ctx, sealed)
 		if err == nil {
 			break
 		}

@@ -29,7 +29,7 @@ func reportLatency(b *testing.B, d []time.Duration) {
 }
 
 // benchChannel makes a CPTS, a member and a channel she joined.
-func benchChannel(b *testing.B, st *store.Store) (model.Session, model.ChannelID) {
+func benchChannel(b testing.TB, st *store.Store) (model.Session, model.ChannelID) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	x := model.CPTS{ID: model.CPTSID(model.NewID()), Name: "CPTS " + model.NewID(), Department: "41", Status: "active", CreatedAt: now}

@@ -17,13 +17,19 @@ import (
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
 	// The recorded last seq only speeds up finding the true one (LastSeq
 	// gallops from it), so it may lag: $max keeps it from going back.
-	if err := c.st.ChannelSeqs.Record(ctx, ch.ID, m.Seq); err != nil {
-		c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
+	// Both it and the author's read marker are skipped when a later send
+	// of the channel (by the author) is queued: its work covers this one.
+	if c.pending.take(lastSeqKey(ch.ID), m.Seq) {
+		if err := c.st.ChannelSeqs.Record(ctx, ch.ID, m.Seq); err != nil {
+			c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
+		}
 	}
 	// Writing in a channel means having read it (as in Slack): one's own
 	// messages are never unread.
-	if err := c.advanceRead(ctx, m.AuthorID, ch.ID, m.Seq); err != nil {
-		c.log.Warn("advance author's read marker", "channel_id", ch.ID, "err", err)
+	if c.pending.take(authorReadKey(m.AuthorID, ch.ID), m.Seq) {
+		if err := c.advanceRead(ctx, m.AuthorID, ch.ID, m.Seq); err != nil {
+			c.log.Warn("advance author's read marker", "channel_id", ch.ID, "err", err)
+		}
 	}
 	targets := m.Mentions
 	if m.MentionChannel {
@@ -65,6 +71,12 @@ func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message,
 	for _, u := range m.Mentions {
 		c.follow(ctx, u, *root, false, 0)
 	}
+}
+
+func lastSeqKey(ch model.ChannelID) string { return "seq:" + string(ch) }
+
+func authorReadKey(u model.UserID, ch model.ChannelID) string {
+	return "read:" + string(u) + ":" + string(ch)
 }
 
 // follow makes user follow root; read advances their read position when

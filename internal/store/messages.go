@@ -140,6 +140,47 @@ func (s *Messages) Insert(ctx context.Context, m model.Message) error {
 	return dbErr(err, "insert message "+string(model.MessageIDOf(m.ChannelID, m.Seq)))
 }
 
+// InsertMany stores several new messages in one command (group commit):
+// one error per message, nil when stored, ErrConflict when its seq or its
+// client id is taken. Messages of one channel must be in seq order and
+// are independent (unordered insert): a conflict stores none of the
+// others twice and skips none.
+func (s *Messages) InsertMany(ctx context.Context, ms []model.Message) []error {
+	errs := make([]error, len(ms))
+	docs := make([]any, 0, len(ms))
+	idx := make([]int, 0, len(ms)) // docs[j] is ms[idx[j]]
+	for i, m := range ms {
+		if m.Seq == 0 || m.ChannelID == "" || m.ClientID == "" {
+			errs[i] = fmt.Errorf("store: insert message: channel, seq and client id are required")
+			continue
+		}
+		docs = append(docs, messageToDoc(m))
+		idx = append(idx, i)
+	}
+	if len(docs) == 0 {
+		return errs
+	}
+	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return errs
+	}
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+		for _, we := range bwe.WriteErrors {
+			if we.Index < 0 || we.Index >= len(idx) {
+				continue
+			}
+			i := idx[we.Index]
+			errs[i] = dbErr(we, "insert message "+string(model.MessageIDOf(ms[i].ChannelID, ms[i].Seq)))
+		}
+		return errs
+	}
+	for _, i := range idx {
+		errs[i] = dbErr(err, "insert message "+string(model.MessageIDOf(ms[i].ChannelID, ms[i].Seq)))
+	}
+	return errs
+}
+
 // ByID returns one message.
 func (s *Messages) ByID(ctx context.Context, id model.MessageID) (model.Message, error) {
 	var d messageDoc

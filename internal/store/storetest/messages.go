@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -16,6 +17,9 @@ func newMessage(ch model.ChannelID, seq uint64, author model.UserID, client stri
 		Body: "Bonjour **tous**", HTML: "<p>Bonjour <strong>tous</strong></p>", Text: "Bonjour tous", CreatedAt: ms(at(time.Duration(seq) * time.Second)),
 	}
 }
+
+// errAny stands for "some error" in expectations.
+var errAny = errors.New("any error")
 
 func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("InsertRangeAndConflicts", func(t *testing.T) {
@@ -46,6 +50,47 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		equal(t, m.Seq, uint64(13), "by client id seq")
 		_, err = s.Messages.ByID(ctx, model.MessageIDOf(ch, 99))
 		wantErr(t, err, model.ErrNotFound, "missing message")
+	})
+	t.Run("InsertManyPerMessageErrors", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		c1, c2, a := model.ChannelID(id()), model.ChannelID(id()), model.UserID(id())
+		must(t, s.Messages.Insert(ctx, newMessage(c1, 1, a, "pris")), "insert")
+		batch := []model.Message{
+			newMessage(c1, 2, a, id()),
+			newMessage(c2, 1, a, id()),
+			newMessage(c1, 1, a, id()),           // seq taken
+			newMessage(c2, 2, a, "pris"),         // client id taken in c2? no: another channel, stored
+			newMessage(c1, 3, a, "pris"),         // client id taken in c1
+			{ChannelID: c2, Seq: 0, AuthorID: a}, // invalid
+			newMessage(c2, 3, a, id()),
+		}
+		errs := s.Messages.InsertMany(ctx, batch)
+		if len(errs) != len(batch) {
+			t.Fatalf("%d errors for %d messages", len(errs), len(batch))
+		}
+		for i, want := range []error{nil, nil, model.ErrConflict, nil, model.ErrConflict, errAny, nil} {
+			switch {
+			case want == nil && errs[i] != nil:
+				t.Fatalf("message %d: %v, want stored", i, errs[i])
+			case want == errAny && errs[i] == nil:
+				t.Fatalf("message %d: stored, want an error", i)
+			case want != nil && want != errAny:
+				wantErr(t, errs[i], want, fmt.Sprintf("message %d", i))
+			}
+		}
+		got, err := s.Messages.Range(ctx, c1, 1, 10)
+		must(t, err, "range c1")
+		if len(got) != 2 || got[0].ClientID != "pris" || got[1].Seq != 2 {
+			t.Fatalf("c1 holds %d messages", len(got))
+		}
+		got, err = s.Messages.Range(ctx, c2, 1, 10)
+		must(t, err, "range c2")
+		if len(got) != 3 {
+			t.Fatalf("c2 holds %d messages, want 3", len(got))
+		}
+		if errs := s.Messages.InsertMany(ctx, nil); len(errs) != 0 {
+			t.Fatalf("empty batch: %v", errs)
+		}
 	})
 	t.Run("RangeAcrossPages", func(t *testing.T) {
 		// 150 messages span five pages of 32 on FerretDB-PostgreSQL;
