@@ -2,8 +2,8 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -14,20 +14,25 @@ import (
 // Actor, and on embedded FerretDB these are full collection scans (only
 // _id lookups are indexed there), so they are worth keeping.
 //
+// Concurrent misses for one user share one store read (fills): after a
+// restart thousands of reconnecting clients ask for the same users at
+// once, and one read each would exhaust the driver's connection pool.
+//
 // Correctness rests on invalidation: every core method that changes a
-// user's memberships calls invalidate(user) after its write, and entries
-// loaded while any invalidation ran are not kept (the generation check),
-// so a cached actor never outlives the write that changed it on this node.
-// Other nodes hear of it through Publisher.AccessChanged; ttl bounds what
-// a lost notification could leave behind.
+// user's memberships calls invalidate(user) after its write. That drops
+// the entry and marks a read of that user then in flight as stale: its
+// result is not kept, and later callers start a new read instead of
+// joining it, so a cached actor never outlives the write that changed it
+// on this node. Other nodes hear of it through Publisher.AccessChanged;
+// ttl bounds what a lost notification could leave behind.
 type accessCache struct {
 	ttl time.Duration
 	max int
 	now func() time.Time
-	gen atomic.Uint64
 
-	mu sync.Mutex
-	m  map[model.UserID]accessEntry
+	mu    sync.Mutex
+	m     map[model.UserID]accessEntry
+	fills fills[model.UserID, accessEntry] // guarded by mu
 }
 
 type accessEntry struct {
@@ -38,12 +43,13 @@ type accessEntry struct {
 }
 
 func newAccessCache(ttl time.Duration, max int, now func() time.Time) *accessCache {
-	return &accessCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]accessEntry)}
+	a := &accessCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]accessEntry)}
+	a.fills.init(&a.mu)
+	return a
 }
 
+// get returns a fresh entry; a.mu must be held.
 func (a *accessCache) get(id model.UserID) (accessEntry, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	e, ok := a.m[id]
 	if !ok || a.now().Sub(e.at) > a.ttl {
 		return accessEntry{}, false
@@ -51,13 +57,9 @@ func (a *accessCache) get(id model.UserID) (accessEntry, bool) {
 	return e, true
 }
 
-// put keeps e unless an invalidation happened since gen was read.
-func (a *accessCache) put(id model.UserID, e accessEntry, gen uint64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.gen.Load() != gen {
-		return
-	}
+// put keeps e; a.mu must be held (the fill calls it only for a read no
+// invalidation overtook).
+func (a *accessCache) put(id model.UserID, e accessEntry) {
 	if len(a.m) >= a.max {
 		// Full: drop about a quarter, oldest first is not worth the
 		// bookkeeping at this size; map order is random enough.
@@ -73,10 +75,10 @@ func (a *accessCache) put(id model.UserID, e accessEntry, gen uint64) {
 }
 
 func (a *accessCache) invalidate(ids ...model.UserID) {
-	a.gen.Add(1)
 	a.mu.Lock()
 	for _, id := range ids {
 		delete(a.m, id)
+		a.fills.forget(id)
 	}
 	a.mu.Unlock()
 }
@@ -96,25 +98,169 @@ func (c *Core) accessChanged(ctx context.Context, users ...model.UserID) {
 	}
 }
 
-// memberships returns the user's memberships, from the cache when fresh.
+// memberships returns the user's memberships, from the cache when fresh,
+// else from the read of this user in flight or a new one.
 func (c *Core) memberships(ctx context.Context, id model.UserID) (accessEntry, error) {
-	if e, ok := c.access.get(id); ok {
+	a := c.access
+	a.mu.Lock()
+	if e, ok := a.get(id); ok {
+		a.mu.Unlock()
 		return e, nil
 	}
-	gen := c.access.gen.Load()
-	ms, err := c.st.Memberships.ByUser(ctx, id)
-	if err != nil {
-		return accessEntry{}, err
+	f, lead := a.fills.claim(id)
+	at := a.now()
+	a.mu.Unlock()
+	if lead {
+		a.fills.start(ctx, []model.UserID{id}, []*fill[accessEntry]{f},
+			func(ctx context.Context, _ []model.UserID) (map[model.UserID]accessEntry, error) {
+				ms, err := c.st.Memberships.ByUser(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				gms, err := c.st.GroupMembers.ByUser(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				cms, err := c.st.ChannelMembers.ByUser(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				return map[model.UserID]accessEntry{id: {ms: ms, gms: gms, cms: cms, at: at}}, nil
+			}, a.put)
 	}
-	gms, err := c.st.GroupMembers.ByUser(ctx, id)
-	if err != nil {
-		return accessEntry{}, err
+	e, _, err := f.wait(ctx)
+	return e, err
+}
+
+// fillTimeout bounds a shared cache fill. The fill runs detached from the
+// cancellation of the caller that started it (its values are kept), so
+// that caller going away does not fail the others waiting on it.
+const fillTimeout = 10 * time.Second
+
+// fills makes the reads that fill one cache single-flight per key: a
+// caller that misses claims the key's fill, joining the one in flight or
+// leading a new one, which runs in a goroutine of its own (start) while
+// every caller waits for it under its own context (wait). A batch caller
+// leads one read for all the keys nobody was reading and joins the others.
+// Errors and absent keys are never kept.
+//
+// The table is guarded by the mutex of the cache it fills, so keeping a
+// result and invalidating its key are atomic with respect to each other.
+// forget (called by the cache's invalidation, after the write) marks the
+// key's fill stale and removes it: its result is not kept and callers that
+// come later start a new read. Callers that joined before the invalidation
+// still get the stale fill's result: their request began before the
+// invalidation, so it reads as if it had come before the write — as it
+// did before fills were shared.
+//
+// golang.org/x/sync/singleflight does not fit: its lock is its own, so the
+// stale check could not be atomic with keeping, and it cannot lead a batch.
+type fills[K comparable, V any] struct {
+	mu *sync.Mutex
+	m  map[K]*fill[V]
+	// around, when set (tests only), runs each read: it can count, hold or
+	// fail it.
+	around func(ctx context.Context, keys []K, read func(context.Context) error) error
+}
+
+// fill is one key's read in flight.
+type fill[V any] struct {
+	done  chan struct{} // closed once val, found and err are set
+	val   V
+	found bool // the store had the key
+	err   error
+	stale bool // invalidated while in flight: not kept, not joined
+	dups  int  // callers that joined the leader
+}
+
+func (t *fills[K, V]) init(mu *sync.Mutex) {
+	t.mu = mu
+	t.m = make(map[K]*fill[V])
+}
+
+// claim returns the fill of k and whether the caller leads it (must start
+// it); t.mu must be held.
+func (t *fills[K, V]) claim(k K) (f *fill[V], lead bool) {
+	if f := t.m[k]; f != nil {
+		f.dups++
+		return f, false
 	}
-	cms, err := c.st.ChannelMembers.ByUser(ctx, id)
-	if err != nil {
-		return accessEntry{}, err
+	f = &fill[V]{done: make(chan struct{})}
+	t.m[k] = f
+	return f, true
+}
+
+// forget marks the fill of k stale; t.mu must be held.
+func (t *fills[K, V]) forget(k K) {
+	if f := t.m[k]; f != nil {
+		f.stale = true
+		delete(t.m, k)
 	}
-	e := accessEntry{ms: ms, gms: gms, cms: cms, at: c.now()}
-	c.access.put(id, e, gen)
-	return e, nil
+}
+
+// forgetAll marks every fill stale; t.mu must be held.
+func (t *fills[K, V]) forgetAll() {
+	for k, f := range t.m {
+		f.stale = true
+		delete(t.m, k)
+	}
+}
+
+// start runs read for keys, whose fills fs the caller leads, in a
+// goroutine of its own with ctx's values but not its cancellation, bounded
+// by fillTimeout. read returns the keys it found; keep, called with t.mu
+// held, stores each found key whose fill was not invalidated meanwhile.
+func (t *fills[K, V]) start(ctx context.Context, keys []K, fs []*fill[V], read func(context.Context, []K) (map[K]V, error), keep func(K, V)) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
+	go func() {
+		defer cancel()
+		var got map[K]V
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("core: cache fill panicked: %v", p)
+				}
+			}()
+			rd := func(ctx context.Context) (err error) {
+				got, err = read(ctx, keys)
+				return err
+			}
+			if t.around != nil {
+				return t.around(rctx, keys, rd)
+			}
+			return rd(rctx)
+		}()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for i, k := range keys {
+			f := fs[i]
+			if t.m[k] == f {
+				delete(t.m, k)
+			}
+			if f.err = err; err == nil {
+				f.val, f.found = got[k]
+				if f.found && !f.stale {
+					keep(k, f.val)
+				}
+			}
+			close(f.done)
+		}
+	}()
+}
+
+// wait returns the fill's result, or ctx's error if ctx ends first (the
+// fill goes on for the others).
+func (f *fill[V]) wait(ctx context.Context) (V, bool, error) {
+	select {
+	case <-f.done:
+		return f.val, f.found, f.err
+	default:
+	}
+	select {
+	case <-f.done:
+		return f.val, f.found, f.err
+	case <-ctx.Done():
+		var zero V
+		return zero, false, ctx.Err()
+	}
 }

@@ -9,15 +9,17 @@ import (
 )
 
 // userCache keeps users by id for the author names of messages: a page of
-// 50 messages would otherwise cost up to 50 reads. A profile change on this
-// node drops the entry; on other nodes a name may show its old value for at
-// most ttl.
+// 50 messages would otherwise cost up to 50 reads. Concurrent misses for a
+// user share one read (fills). A profile change on this node drops the
+// entry and the read of it in flight (forget); on other nodes a name may
+// show its old value for at most ttl.
 type userCache struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[model.UserID]cachedUser
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
+	mu    sync.Mutex
+	m     map[model.UserID]cachedUser
+	fills fills[model.UserID, model.User] // guarded by mu
 }
 
 type cachedUser struct {
@@ -26,44 +28,85 @@ type cachedUser struct {
 }
 
 func newUserCache(ttl time.Duration, max int, now func() time.Time) *userCache {
-	return &userCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]cachedUser)}
+	c := &userCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]cachedUser)}
+	c.fills.init(&c.mu)
+	return c
 }
 
+// forget drops a user, after a write to it.
 func (c *userCache) forget(id model.UserID) {
 	c.mu.Lock()
 	delete(c.m, id)
+	c.fills.forget(id)
 	c.mu.Unlock()
 }
 
-// usersByID returns the users with these ids (absent ones skipped).
+// usersByID returns the users with these ids (absent ones skipped). It
+// reads in one batch the ids neither cached nor being read, and waits for
+// the reads of the others.
 func (c *Core) usersByID(ctx context.Context, ids []model.UserID) (map[model.UserID]model.User, error) {
+	uc := c.users
 	out := make(map[model.UserID]model.User, len(ids))
-	var missing []model.UserID
-	c.users.mu.Lock()
-	now := c.now()
+	var (
+		pending map[model.UserID]*fill[model.User]
+		lead    []model.UserID
+		leadFs  []*fill[model.User]
+	)
+	uc.mu.Lock()
+	now := uc.now()
 	for _, id := range ids {
-		if e, ok := c.users.m[id]; ok && now.Sub(e.at) < c.users.ttl {
+		if _, dup := out[id]; dup {
+			continue
+		}
+		if _, dup := pending[id]; dup {
+			continue
+		}
+		if e, ok := uc.m[id]; ok && now.Sub(e.at) < uc.ttl {
 			out[id] = e.u
-		} else if _, dup := out[id]; !dup {
-			missing = append(missing, id)
+			continue
+		}
+		if pending == nil {
+			pending = make(map[model.UserID]*fill[model.User])
+		}
+		f, isLead := uc.fills.claim(id)
+		pending[id] = f
+		if isLead {
+			lead = append(lead, id)
+			leadFs = append(leadFs, f)
 		}
 	}
-	c.users.mu.Unlock()
-	if len(missing) == 0 {
+	uc.mu.Unlock()
+	if len(pending) == 0 {
 		return out, nil
 	}
-	us, err := c.st.Users.ByIDs(ctx, missing)
-	if err != nil {
-		return nil, err
+	if len(lead) > 0 {
+		uc.fills.start(ctx, lead, leadFs,
+			func(ctx context.Context, ids []model.UserID) (map[model.UserID]model.User, error) {
+				us, err := c.st.Users.ByIDs(ctx, ids)
+				if err != nil {
+					return nil, err
+				}
+				got := make(map[model.UserID]model.User, len(us))
+				for _, u := range us {
+					got[u.ID] = u
+				}
+				return got, nil
+			},
+			func(id model.UserID, u model.User) { // uc.mu held
+				if len(uc.m) >= uc.max {
+					uc.m = make(map[model.UserID]cachedUser)
+				}
+				uc.m[id] = cachedUser{u: u, at: now}
+			})
 	}
-	c.users.mu.Lock()
-	if len(c.users.m)+len(us) > c.users.max {
-		c.users.m = make(map[model.UserID]cachedUser)
+	for id, f := range pending {
+		u, found, err := f.wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out[id] = u
+		}
 	}
-	for _, u := range us {
-		c.users.m[u.ID] = cachedUser{u: u, at: now}
-		out[u.ID] = u
-	}
-	c.users.mu.Unlock()
 	return out, nil
 }
