@@ -289,6 +289,14 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	return v, true, nil
 }
 
+// A send whose seq another node took tries the next seq seqStepAttempts
+// times, then re-reads the channel's last seq, and gives up after
+// maxSeqAttempts.
+const (
+	seqStepAttempts = 8
+	maxSeqAttempts  = 20
+)
+
 // insertLocked assigns the next seq and stores m (caller holds st.mu). It
 // also updates the thread root. It returns the stored message, the updated
 // root (nil outside a thread) and whether a message was created.
@@ -329,7 +337,7 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, model.ErrConflict) || attempt >= 5 {
+		if !errors.Is(err, model.ErrConflict) || attempt >= maxSeqAttempts {
 			return model.Message{}, nil, false, fmt.Errorf("core: store message in %s: %w", ch.ID, err)
 		}
 		// Either this client id is already stored (a repeat the window no
@@ -338,14 +346,17 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 			prev, err = c.open(ch, prev)
 			return prev, nil, false, err
 		}
+		st.window = nil // it no longer ends at the channel's last message
+		if attempt < seqStepAttempts {
+			// The seq is taken: try the next one. Two nodes writing one
+			// channel collide on one seq at a time.
+			st.last = plain.Seq
+			continue
+		}
+		// Far behind: find the last seq again.
 		st.loaded = false
 		if err := c.syncLast(ctx, st, ch); err != nil {
 			return model.Message{}, nil, false, err
-		}
-		if !c.multiNode {
-			// Single node: the seq was known free; a conflict means the
-			// state was stale after all, re-read from the store.
-			st.window = nil
 		}
 	}
 	st.last = plain.Seq

@@ -113,13 +113,20 @@ func seed(b *testing.B, st *store.Store, ch model.ChannelID, author model.UserID
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
-	for w := uint64(0); w < 8; w++ {
+	const writers, batch = 4, 500
+	for w := uint64(0); w < writers; w++ {
 		wg.Go(func() {
-			for seq := w + 1; seq <= n; seq += 8 {
-				m := model.Message{ChannelID: ch, Seq: seq, AuthorID: author, ClientID: uuid.NewString(), Body: "message", HTML: "<p>message</p>", Text: "message", CreatedAt: time.Now().UTC()}
-				if err := st.Messages.Insert(ctx, m); err != nil {
-					errs <- err
-					return
+			// Writer w stores the batches w, w+writers, … of seqs.
+			for first := w*batch + 1; first <= n; first += writers * batch {
+				ms := make([]model.Message, 0, batch)
+				for seq := first; seq < first+batch && seq <= n; seq++ {
+					ms = append(ms, model.Message{ChannelID: ch, Seq: seq, AuthorID: author, ClientID: uuid.NewString(), Body: "message", HTML: "<p>message</p>", Text: "message", CreatedAt: time.Now().UTC()})
+				}
+				for _, err := range st.Messages.InsertMany(ctx, ms) {
+					if err != nil {
+						errs <- err
+						return
+					}
 				}
 			}
 		})

@@ -163,3 +163,16 @@ func testPostgresURL(t *testing.T) string {
 	}
 	return "postgres://root@127.0.0.1:5432/ecpts_test?sslmode=disable"
 }
+
+func TestTunePostgresURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p@h:5432/db?sslmode=disable":          "postgres://u:p@h:5432/db?jit=off&max_parallel_workers_per_gather=0&sslmode=disable",
+		"postgresql://h/db?jit=on":                          "postgresql://h/db?jit=on&max_parallel_workers_per_gather=0",
+		"host=h dbname=db":                                  "host=h dbname=db",
+		"postgres://h/db?max_parallel_workers_per_gather=4": "postgres://h/db?jit=off&max_parallel_workers_per_gather=4",
+	} {
+		if got := tunePostgresURL(in); got != want {
+			t.Errorf("tunePostgresURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
