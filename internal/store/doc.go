@@ -17,10 +17,15 @@
 //     backend under concurrency. Where exactly one winner matters
 //     (Invitations.Claim), the store takes a lock by inserting a document
 //     with a unique _id;
-//   - only {_id: x} avoids a full collection scan on SQLite (PostgreSQL
-//     also pushes down plain field equality), hence the meaningful string
-//     _ids (membership _id = cptsID+":"+userID), and ByIDs methods doing
-//     one _id lookup per id instead of a scanning $in (findByIDs);
+//   - its SQL backends cannot use the indexes it creates (see accel.go):
+//     Open adds, under FerretDB, indexes its query shapes do use — on
+//     SQLite for {_id: x}, the only filter it pushes down to SQL there; on
+//     PostgreSQL for {_id: x} and for equality on the fields the store
+//     looks up by (accelFields). Any other filter reads the whole
+//     collection: hence the meaningful string _ids (membership _id =
+//     cptsID+":"+userID), ByIDs methods doing one _id lookup per id
+//     instead of a scanning $in (findByIDs), and the "page" field of
+//     messages that PostgreSQL reads a range by;
 //   - a unique-index violation by an update comes back as an InternalError
 //     carrying the SQL error, and creating several existing indexes in one
 //     command panics FerretDB v1.24: see isDuplicateKey and ensureIndexes.
