@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -26,6 +27,39 @@ type chanState struct {
 	loaded bool
 	last   uint64          // highest seq known stored
 	window []model.Message // contiguous, ascending, ending at last (decrypted)
+	// clients indexes window by author and client id (a repeated send
+	// is looked up on every send).
+	clients map[clientKey]uint64
+	// recorded is the last seq written to the store's channel_seqs (a
+	// hint LastSeq gallops from), by the background work.
+	recorded atomic.Uint64
+}
+
+// recordEvery: the channel's last seq is recorded every so many messages;
+// finding the true one from a hint that far behind costs a few lookups.
+const recordEvery = 16
+
+// recordDue reports whether seq should be recorded, and claims it.
+func (st *chanState) recordDue(seq uint64) bool {
+	for {
+		r := st.recorded.Load()
+		if r != 0 && seq < r+recordEvery {
+			return false
+		}
+		if st.recorded.CompareAndSwap(r, seq) {
+			return true
+		}
+	}
+}
+
+type clientKey struct {
+	author model.UserID
+	client string
+}
+
+// forget empties the window.
+func (st *chanState) forget() {
+	st.window, st.clients = nil, nil
 }
 
 type chanStates struct {
@@ -60,7 +94,7 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 			c.log.Warn("shared window: last seq", "channel_id", ch.ID, "err", err)
 		} else if last >= st.last {
 			if last != st.last {
-				st.window = nil // another node wrote: our window no longer ends at last
+				st.forget() // another node wrote: our window no longer ends at last
 			}
 			st.last = last
 			return nil
@@ -84,7 +118,7 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 		}
 	}
 	if last != st.last {
-		st.window = nil // another node wrote: our window no longer ends at last
+		st.forget() // another node wrote: our window no longer ends at last
 	}
 	st.last, st.loaded = last, true
 	return nil
@@ -93,13 +127,21 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 // remember appends a just-stored message to the window.
 func (st *chanState) remember(m model.Message) {
 	if len(st.window) > 0 && st.window[len(st.window)-1].Seq+1 != m.Seq {
-		st.window = nil
+		st.forget()
 	}
 	st.window = append(st.window, m)
+	if st.clients == nil {
+		st.clients = make(map[clientKey]uint64, 2*windowSize)
+	}
+	st.clients[clientKey{m.AuthorID, m.ClientID}] = m.Seq
 	// Trim only once it holds twice the size: copying the window on every
 	// send once it is full cost a copy of 256 messages per message.
 	if len(st.window) > 2*windowSize {
-		st.window = append(st.window[:0:0], st.window[len(st.window)-windowSize:]...)
+		cut := len(st.window) - windowSize
+		for _, old := range st.window[:cut] {
+			delete(st.clients, clientKey{old.AuthorID, old.ClientID})
+		}
+		st.window = append(st.window[:0:0], st.window[cut:]...)
 	}
 }
 
@@ -137,12 +179,15 @@ func (st *chanState) span(from, to uint64) ([]model.Message, bool) {
 
 // byClient finds a message of the window by its author and client id.
 func (st *chanState) byClient(author model.UserID, clientID string) (model.Message, bool) {
-	for i := len(st.window) - 1; i >= 0; i-- {
-		if m := st.window[i]; m.ClientID == clientID && m.AuthorID == author {
-			return m, true
-		}
+	seq, ok := st.clients[clientKey{author, clientID}]
+	if !ok {
+		return model.Message{}, false
 	}
-	return model.Message{}, false
+	i, ok := st.index(seq)
+	if !ok {
+		return model.Message{}, false
+	}
+	return st.window[i], true
 }
 
 // keyLocks serialises writes to one small per-user document (read marker,

@@ -346,7 +346,7 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 			prev, err = c.open(ch, prev)
 			return prev, nil, false, err
 		}
-		st.window = nil // it no longer ends at the channel's last message
+		st.forget() // it no longer ends at the channel's last message
 		if attempt < seqStepAttempts {
 			// The seq is taken: try the next one. Two nodes writing one
 			// channel collide on one seq at a time.

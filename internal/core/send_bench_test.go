@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,6 +72,46 @@ func BenchmarkCoreSend(b *testing.B) {
 			}
 			b.StopTimer()
 			reportLatency(b, lat)
+		})
+	}
+}
+
+// BenchmarkCoreSendParallel: SendMessage from 64 goroutines into 10
+// channels (the load tool's send scenario without the network), with the
+// background work and the group commit running: throughput is b.N over
+// the time, ns/op the cost of one message.
+func BenchmarkCoreSendParallel(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgresql"} {
+		b.Run(backend, func(b *testing.B) {
+			st := storetest.OpenTest(b, backend)
+			c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { c.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			type target struct {
+				s  model.Session
+				ch model.ChannelID
+			}
+			var targets []target
+			for range 10 {
+				s, ch := benchChannel(b, st)
+				targets = append(targets, target{s, ch})
+			}
+			var next atomic.Int64
+			b.SetParallelism(32) // 64 goroutines on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				tg := targets[next.Add(1)%int64(len(targets))]
+				for pb.Next() {
+					if _, _, err := c.SendMessage(ctx, tg.s, SendInput{Channel: tg.ch, ClientID: uuid.NewString(), Body: "Créneau SNP disponible demain à **11 h**"}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(c.bg.batched.Load())/max(1, float64(c.bg.batches.Load())), "msgs/commit")
 		})
 	}
 }

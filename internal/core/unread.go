@@ -17,9 +17,10 @@ import (
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
 	// The recorded last seq only speeds up finding the true one (LastSeq
 	// gallops from it), so it may lag: $max keeps it from going back.
-	// Both it and the author's read marker are skipped when a later send
-	// of the channel (by the author) is queued: its work covers this one.
-	if c.pending.take(lastSeqKey(ch.ID), m.Seq) {
+	// It is written every recordEvery messages, and skipped (as is the
+	// author's read marker) when a later send of the channel (by the
+	// author) is queued: its work covers this one.
+	if c.pending.take(lastSeqKey(ch.ID), m.Seq) && c.chanState(ch.ID).recordDue(m.Seq) {
 		if err := c.st.ChannelSeqs.Record(ctx, ch.ID, m.Seq); err != nil {
 			c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
 		}
