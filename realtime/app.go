@@ -33,9 +33,9 @@ type Ack struct {
 var ErrTooFarBehind = errors.New("realtime: too far behind to replay")
 
 // App is what the hub needs from the application (internal/core). The hub
-// calls it from the connection's reader goroutine, one call at a time per
-// connection, with a context bounded by Options.AppTimeout and cancelled
-// when the connection closes. Errors are mapped to error frames: see
+// calls it on behalf of the connection's reader (from a goroutine the
+// reader waits for), one call at a time per connection, with a context
+// bounded by Options.AppTimeout and cancelled when the connection closes. Errors are mapped to error frames: see
 // errorFrameFor.
 type App interface {
 	// Subscribe authorises sess on channel and returns the messages with

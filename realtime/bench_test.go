@@ -56,6 +56,7 @@ func BenchmarkFanOut(b *testing.B) {
 			conns := make([]*Conn, n)
 			for i := range conns {
 				c := newConn(h, nil, Session{UserID: model.UserID(fmt.Sprintf("%024x", i))})
+				c.writing = true // no writer starts: the queues are emptied below
 				s.subs[key][c] = &subscription{conn: c, channel: testChan, key: key, live: true}
 				conns[i] = c
 			}
@@ -67,12 +68,12 @@ func BenchmarkFanOut(b *testing.B) {
 			for i := range b.N {
 				f.Seq = uint64(i + 1)
 				h.fanOut(key, f, "")
-				if len(conns[0].send) == cap(conns[0].send) {
+				if conns[0].queued() == h.opt.QueueSize {
 					b.StopTimer()
 					for _, c := range conns {
-						for len(c.send) > 0 {
-							<-c.send
-						}
+						c.qmu.Lock()
+						c.queue = nil
+						c.qmu.Unlock()
 					}
 					b.StartTimer()
 				}
@@ -84,6 +85,13 @@ func BenchmarkFanOut(b *testing.B) {
 			b.ReportMetric(float64(h.stats.deliveries.Load())/b.Elapsed().Seconds(), "deliveries/s")
 		})
 	}
+}
+
+// queued is how many items c's queue holds.
+func (c *Conn) queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.queue)
 }
 
 // discardSocket accepts writes and counts them.
@@ -121,19 +129,18 @@ func BenchmarkWriterBatching(b *testing.B) {
 			h := New(NewMemoryBroker(), nil, Options{QueueSize: queued, BatchBytes: budget})
 			sock := &discardSocket{}
 			c := newConn(h, sock, Session{})
-			var batch [][]byte
-			var buf []byte
+			c.writing = true // the loop below plays the writer
+			var buf *[]byte
 			for b.Loop() {
 				for range queued {
-					c.send <- f.Data
+					c.push(f.Data)
 				}
-				for len(c.send) > 0 {
-					var carry []byte
-					batch, carry = c.gather(batch[:0], <-c.send)
-					c.write(batch, &buf)
-					if carry != nil {
-						c.write([][]byte{carry}, &buf)
-					}
+				c.qmu.Lock()
+				items := c.queue
+				c.queue = nil
+				c.qmu.Unlock()
+				if rest := c.writeItems(items, &buf, true); rest != nil {
+					b.Fatalf("%d frames not written", len(rest))
 				}
 			}
 			b.SetBytes(int64(queued * len(f.Data)))

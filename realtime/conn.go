@@ -10,61 +10,81 @@ import (
 )
 
 // Conn is one WebSocket connection on this node. Its reader runs in
-// Hub.Serve's goroutine, its writer in a goroutine of its own; only the
-// writer writes data frames. Everybody else talks to it through push (a
-// non-blocking enqueue) and close.
+// Hub.Serve's goroutine; only a writer goroutine writes data frames, and it
+// runs only while frames are queued: push starts it, it ends once the queue
+// is empty. An idle connection thus costs its reader's goroutine and a few
+// small structs: no queue, no writer, no maps. Everybody else talks to it
+// through push (a non-blocking enqueue) and close.
 type Conn struct {
 	hub  *Hub
 	sock Socket
 	sess Session
 
-	// send is never closed: a late publisher must not panic. Items are
-	// encoded frames, or batches of them joined by newlines.
-	send       chan []byte
 	ctx        context.Context
 	cancel     context.CancelFunc
 	closeOnce  sync.Once
-	closeCode  int    // written before cancel, read by the writer after ctx.Done
-	closeWhy   string // idem
-	closeFlush bool   // idem: write what is queued before the close frame
-	writerDone chan struct{}
+	closeCode  int           // written before cancel, read by the writer after ctx.Done
+	closeWhy   string        // idem
+	closeFlush bool          // idem: write what is queued before the close frame
+	done       chan struct{} // closed once the close frame is written and the socket closed
+	ping       *time.Timer   // set by Hub.open before the connection is reachable
+	stopOnCtx  func() bool   // idem: stops closing c when Serve's context ends
+
+	// The send queue: encoded frames, or batches of them joined by
+	// newlines. Bounded by Options.QueueSize items; nil while empty.
+	qmu     sync.Mutex
+	queue   [][]byte
+	writing bool // a writer goroutine runs; stays true once closing (finish owns the queue)
+	ended   bool // finish took the queue: later pushes are dropped
 
 	mu   sync.Mutex
-	subs map[ChannelKey]*subscription
+	subs map[ChannelKey]*subscription // nil until the first subscribe
 
-	// Reader goroutine only.
+	// Frame handling only (one frame at a time, see handleOff).
 	bucket      tokenBucket
 	abuseStart  time.Time
 	abuseCount  int
 	lastRateErr time.Time
-	typingAt    map[model.ChannelID]time.Time
+	typingAt    map[model.ChannelID]time.Time // nil until the first typing
 }
 
 func newConn(h *Hub, sock Socket, sess Session) *Conn {
 	c := &Conn{
-		hub:        h,
-		sock:       sock,
-		sess:       sess,
-		send:       make(chan []byte, h.opt.QueueSize),
-		writerDone: make(chan struct{}),
-		subs:       make(map[ChannelKey]*subscription),
-		bucket:     tokenBucket{rate: h.opt.RateLimit, burst: float64(h.opt.RateBurst)},
-		typingAt:   make(map[model.ChannelID]time.Time),
+		hub:    h,
+		sock:   sock,
+		sess:   sess,
+		done:   make(chan struct{}),
+		bucket: tokenBucket{rate: h.opt.RateLimit, burst: float64(h.opt.RateBurst)},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
 
-// push queues b without waiting; false means the queue is full. The caller
-// decides whether that closes the connection (it always does for frames
-// the client relies on).
+// push queues b without waiting, and starts the writer if none runs; false
+// means the queue is full. The caller decides whether that closes the
+// connection (it always does for frames the client relies on). Once the
+// connection has finished, b is dropped.
 func (c *Conn) push(b []byte) bool {
-	select {
-	case c.send <- b:
+	c.qmu.Lock()
+	if c.ended {
+		c.qmu.Unlock()
 		return true
-	default:
+	}
+	if len(c.queue) >= c.hub.opt.QueueSize {
+		c.qmu.Unlock()
 		return false
 	}
+	if c.queue == nil {
+		c.queue = make([][]byte, 0, 8) // grown by append beyond
+	}
+	c.queue = append(c.queue, b)
+	start := !c.writing
+	c.writing = true
+	c.qmu.Unlock()
+	if start {
+		go c.writeLoop()
+	}
+	return true
 }
 
 // reply queues a frame for this client; a full queue closes the connection.
@@ -74,9 +94,10 @@ func (c *Conn) reply(b []byte) {
 	}
 }
 
-// close ends the connection once: the writer sends a close frame with code
-// and closes the socket, which ends the reader. flush asks the writer to
-// send what is queued first (an error frame explaining the close).
+// close ends the connection once: the writer (started here if none runs)
+// sends a close frame with code and closes the socket, which ends the
+// reader. flush asks the writer to send what is queued first (an error
+// frame explaining the close).
 func (c *Conn) close(code int, why string, flush bool) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeWhy, c.closeFlush = code, why, flush
@@ -84,6 +105,13 @@ func (c *Conn) close(code int, why string, flush bool) {
 			c.hub.stats.slow.Add(1)
 		}
 		c.cancel()
+		c.qmu.Lock()
+		start := !c.writing
+		c.writing = true
+		c.qmu.Unlock()
+		if start {
+			go c.writeLoop()
+		}
 	})
 }
 
@@ -93,43 +121,83 @@ func (c *Conn) appContext() (context.Context, context.CancelFunc) {
 
 // readLoop reads until the socket fails or the connection closes.
 //
-// Oversized frames: the socket's own limit is twice MaxFrameSize, so a
-// frame between the two gets a payload_too_large error frame, then close
-// 1009; beyond that the WebSocket library closes with 1009 by itself.
+// The read deadline is set before each read (pongs push it further): the
+// time a frame's handling took, a subscribe waiting for its turn for
+// instance, does not count as the client's silence. It is set before the
+// closed check: a close that set an expired deadline to wake this reader is
+// either seen by the check or sets its deadline after ours.
+//
+// An idle connection's goroutine waits here, for ever maybe: its stack is
+// most of what an idle connection costs. The runtime never shrinks it
+// below twice what it uses, so the loop keeps its own frame small and
+// handles each frame off its stack (handleOff): decoding and App calls
+// need deep stacks, which would otherwise stay with the idle reader.
 func (c *Conn) readLoop() {
-	opt := &c.hub.opt
 	for {
-		mt, data, err := c.sock.ReadMessage()
-		if err != nil {
-			return
-		}
+		_ = c.sock.SetReadDeadline(time.Now().Add(c.hub.opt.PongWait))
 		if c.ctx.Err() != nil {
 			return
 		}
-		_ = c.sock.SetReadDeadline(time.Now().Add(opt.PongWait))
-		now := opt.Now()
-		if mt != TextMessage {
-			c.close(CloseUnsupportedData, "text_only", true)
+		mt, data, err := c.sock.ReadMessage()
+		if err != nil || !c.handleOff(mt, data) {
 			return
 		}
-		if len(data) > MaxFrameSize {
-			c.reply(encodeError(&FrameError{Code: CodePayloadTooLarge, Message: msgPayloadTooLarge}))
-			c.close(CloseMessageTooBig, "payload_too_large", true)
-			return
-		}
-		if !c.allow(now) {
-			continue
-		}
-		f, err := DecodeFrame(data)
-		if err != nil {
-			var fe *FrameError
-			if errors.As(err, &fe) {
-				c.reply(encodeError(fe))
-			}
-			continue
-		}
-		c.handle(f)
 	}
+}
+
+// handleOff runs onFrame in a goroutine of its own and waits for it: the
+// frames of a connection are still handled one after the other, in order.
+// A panic goes on in the reader, as if onFrame had run there.
+func (c *Conn) handleOff(mt int, data []byte) bool {
+	var (
+		ok       bool
+		panicked any
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { panicked = recover() }()
+		ok = c.onFrame(mt, data)
+	}()
+	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
+	return ok
+}
+
+// onFrame handles a frame read; false ends the reading.
+//
+// Oversized frames: the socket's own limit is twice MaxFrameSize, so a
+// frame between the two gets a payload_too_large error frame, then close
+// 1009; beyond that the WebSocket library closes with 1009 by itself.
+func (c *Conn) onFrame(mt int, data []byte) bool {
+	if c.ctx.Err() != nil {
+		return false
+	}
+	now := c.hub.opt.Now()
+	if mt != TextMessage {
+		c.close(CloseUnsupportedData, "text_only", true)
+		return false
+	}
+	if len(data) > MaxFrameSize {
+		c.reply(encodeError(&FrameError{Code: CodePayloadTooLarge, Message: msgPayloadTooLarge}))
+		c.close(CloseMessageTooBig, "payload_too_large", true)
+		return false
+	}
+	if !c.allow(now) {
+		return true
+	}
+	f, err := DecodeFrame(data)
+	if err != nil {
+		var fe *FrameError
+		if errors.As(err, &fe) {
+			c.reply(encodeError(fe))
+		}
+		return true
+	}
+	c.handle(f)
+	return true
 }
 
 // allow applies the inbound rate limit. A dropped frame earns an error
@@ -158,7 +226,7 @@ func (c *Conn) allow(now time.Time) bool {
 func (c *Conn) handle(f ClientFrame) {
 	switch f := f.(type) {
 	case Subscribe:
-		c.subscribe(f)
+		c.hub.limitSubscribe(c, func() { c.subscribe(f) })
 	case Unsubscribe:
 		key := KeyOf(f.Channel)
 		c.mu.Lock()
@@ -202,6 +270,9 @@ func (c *Conn) subscribe(f Subscribe) {
 		c.reply(encodeError(&FrameError{Code: CodeTooManySubscriptions, Message: msgTooManySubscriptions, Ref: string(f.Channel)}))
 		return
 	}
+	if c.subs == nil {
+		c.subs = make(map[ChannelKey]*subscription)
+	}
 	c.subs[key] = sub
 	c.mu.Unlock()
 	if old != nil {
@@ -242,7 +313,9 @@ func (c *Conn) typing(f Typing) {
 	if last, ok := c.typingAt[f.Channel]; ok && now.Sub(last) < h.opt.TypingInterval {
 		return
 	}
-	if len(c.typingAt) >= 64 { // bounded: the map only throttles
+	if c.typingAt == nil {
+		c.typingAt = make(map[model.ChannelID]time.Time)
+	} else if len(c.typingAt) >= 64 { // bounded: the map only throttles
 		clear(c.typingAt)
 	}
 	c.typingAt[f.Channel] = now
@@ -276,78 +349,95 @@ func (c *Conn) appError(err error, ref, op string, channel model.ChannelID) {
 	c.reply(encodeError(fe))
 }
 
-// writeLoop is the only writer of data frames. Queued frames are sent in
-// one text frame, newline-separated, up to BatchBytes; pings go out every
-// PingPeriod; every write has a deadline.
+// writeLoop is the only writer of data frames. It takes what is queued and
+// sends it in text frames of up to BatchBytes (frames joined by newlines),
+// each write with a deadline, until the queue is empty; then it ends. When
+// the connection closes, it finishes: the close frame, the socket.
 func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
-	opt := &c.hub.opt
-	ping := time.NewTicker(opt.PingPeriod)
-	defer ping.Stop()
 	var (
-		batch [][]byte
-		buf   []byte
-		carry []byte
+		items, rest [][]byte
+		buf         *[]byte
 	)
+	defer putBatchBuf(&buf)
 	for {
+		c.qmu.Lock()
 		if c.ctx.Err() != nil {
-			c.finish(carry)
+			c.qmu.Unlock()
+			c.finish(rest, &buf)
 			return
 		}
-		first := carry
-		carry = nil
-		if first == nil {
-			select {
-			case <-c.ctx.Done():
-				c.finish(nil)
-				return
-			case <-ping.C:
-				if err := c.sock.WriteControl(PingMessage, nil, time.Now().Add(opt.WriteWait)); err != nil {
-					c.close(CloseNormal, "", false)
-				}
-				continue
-			case first = <-c.send:
-			}
+		if len(c.queue) == 0 {
+			c.queue = nil // an idle connection holds no queue
+			c.writing = false
+			c.qmu.Unlock()
+			return
 		}
-		batch, carry = c.gather(batch[:0], first)
-		if !c.write(batch, &buf) {
-			c.close(CloseNormal, "", false)
+		// Swap: the queue goes on in the slice just written from.
+		items, c.queue = c.queue, items[:0]
+		c.qmu.Unlock()
+		if rest = c.writeItems(items, &buf, true); rest == nil {
+			clear(items) // the frames are garbage once written
 		}
 	}
 }
 
-// gather appends to batch what the queue holds right now, within the
-// byte budget; an item that does not fit is returned as carry.
-func (c *Conn) gather(batch [][]byte, first []byte) (out [][]byte, carry []byte) {
+// writeItems sends items in batches of up to BatchBytes and returns what
+// it did not send: when a write fails (it closes the connection), or, with
+// stopOnClose, once the connection is closing.
+func (c *Conn) writeItems(items [][]byte, buf **[]byte, stopOnClose bool) (rest [][]byte) {
 	budget := c.hub.opt.BatchBytes
-	batch = append(batch, first)
-	size := len(first)
-	for size < budget {
-		select {
-		case next := <-c.send:
-			if size+1+len(next) > budget {
-				return batch, next
-			}
-			batch = append(batch, next)
-			size += 1 + len(next)
-		default:
-			return batch, nil
+	for len(items) > 0 {
+		if stopOnClose && c.ctx.Err() != nil {
+			return items
 		}
+		n, size := 1, len(items[0])
+		for n < len(items) && size+1+len(items[n]) <= budget {
+			size += 1 + len(items[n])
+			n++
+		}
+		if !c.write(items[:n], size, buf) {
+			c.close(CloseNormal, "", false)
+			return items[n:]
+		}
+		items = items[n:]
 	}
-	return batch, nil
+	return nil
 }
 
-// write sends batch as one text frame. A single item goes out as is: the
-// shared bytes of a fan-out are never copied.
-func (c *Conn) write(batch [][]byte, buf *[]byte) bool {
+// batchBufs holds the buffers that writers join batches in: a writer
+// lives only while its connection has frames queued, the buffers stay.
+var batchBufs sync.Pool // of *[]byte
+
+// putBatchBuf gives back the buffer *buf (if any) and forgets it.
+func putBatchBuf(buf **[]byte) {
+	if *buf != nil {
+		batchBufs.Put(*buf)
+		*buf = nil
+	}
+}
+
+// write sends batch, of size bytes once joined, as one text frame. A
+// single item goes out as is: the shared bytes of a fan-out are never
+// copied. *buf, the buffer batches are joined in, is taken from batchBufs
+// when first needed.
+func (c *Conn) write(batch [][]byte, size int, buf **[]byte) bool {
 	opt := &c.hub.opt
 	data := batch[0]
 	if len(batch) > 1 {
-		b := (*buf)[:0]
+		if *buf == nil {
+			*buf, _ = batchBufs.Get().(*[]byte)
+			if *buf == nil {
+				*buf = new([]byte)
+			}
+		}
+		b := (**buf)[:0]
+		if cap(b) < size {
+			b = make([]byte, 0, size)
+		}
 		for _, item := range batch {
 			b = appendBatch(b, item)
 		}
-		*buf = b
+		**buf = b
 		data = b
 	}
 	if err := c.sock.SetWriteDeadline(time.Now().Add(opt.WriteWait)); err != nil {
@@ -356,31 +446,38 @@ func (c *Conn) write(batch [][]byte, buf *[]byte) bool {
 	return c.sock.WriteMessage(TextMessage, data) == nil
 }
 
-// finish writes what a polite close asked to flush, the close frame, and
-// closes the socket (which ends the reader).
-func (c *Conn) finish(carry []byte) {
+// sendPing runs on the ping timer: a ping every PingPeriod, written by
+// WriteControl, which may run alongside the writer.
+func (c *Conn) sendPing() {
+	if c.ctx.Err() != nil {
+		return
+	}
 	opt := &c.hub.opt
-	if c.closeFlush {
-		// Bounded: fan-out may still be queueing until unregister.
-		var batch [][]byte
-		var buf []byte
-		for items := 0; items < opt.QueueSize; items += len(batch) {
-			first := carry
-			carry = nil
-			if first == nil {
-				select {
-				case first = <-c.send:
-				default:
-				}
-			}
-			if first == nil {
-				break
-			}
-			batch, carry = c.gather(batch[:0], first)
-			if !c.write(batch, &buf) {
-				break
-			}
-		}
+	if err := c.sock.WriteControl(PingMessage, nil, time.Now().Add(opt.WriteWait)); err != nil {
+		c.close(CloseNormal, "", false)
+		return
+	}
+	c.ping.Reset(opt.PingPeriod)
+	if c.ctx.Err() != nil { // finish may have stopped the timer before the Reset
+		c.ping.Stop()
+	}
+}
+
+// finish runs once, in the writer, after close: it writes what a polite
+// close asked to flush (rest, what the writer held, then the queue), the
+// close frame, and closes the socket (which ends the reader).
+func (c *Conn) finish(rest [][]byte, buf **[]byte) {
+	defer close(c.done)
+	if c.ping != nil {
+		c.ping.Stop()
+	}
+	c.qmu.Lock()
+	queued := c.queue
+	c.queue = nil
+	c.ended = true
+	c.qmu.Unlock()
+	if c.closeFlush && len(c.writeItems(rest, buf, false)) == 0 {
+		c.writeItems(queued, buf, false)
 	}
 	code, why := c.closeCode, c.closeWhy
 	if code == 0 {
@@ -388,8 +485,8 @@ func (c *Conn) finish(carry []byte) {
 	}
 	_ = c.sock.WriteControl(CloseMessage, closePayload(code, why), time.Now().Add(time.Second))
 	// Close alone may not wake the reader: fasthttp's hijacked connections
-	// ignore Close (the server closes them once the handler returns), so
-	// an expired read deadline ends the blocked read.
+	// ignore Close unless the server keeps them (Server.KeepHijackedConns),
+	// so an expired read deadline ends the blocked read.
 	_ = c.sock.SetReadDeadline(time.Now())
 	_ = c.sock.Close()
 }

@@ -6,18 +6,27 @@
 //
 // Concurrency contract, in words:
 //
-//   - Hub.Serve runs in the websocket handler's goroutine and reads; it starts
-//     one writer goroutine per connection and returns once both have stopped.
-//     Only the writer writes data frames to the socket.
+//   - Hub.Serve runs in the websocket handler's goroutine and reads; it
+//     returns once the connection has ended. A writer goroutine runs only
+//     while the connection's queue holds frames (pushing starts it, it ends
+//     once the queue is empty): only it writes data frames to the socket.
+//     Pings go out from a timer. Each frame read is handled in a goroutine
+//     of its own that the reader waits for, so frames are handled in order
+//     and the reader's stack stays small. An idle connection thus holds one
+//     goroutine with a small stack, parked in its read, and no queue.
 //   - Fan-out never blocks: each connection has a bounded queue, and a full
 //     queue closes the connection with CloseSlowConsumer (4008). The client
 //     reconnects and resumes by per-channel sequence, so nothing is lost.
+//   - At most Options.MaxConcurrentSubscribes subscribes are handled at
+//     once per hub; the others wait, each holding up only its own
+//     connection's reader.
 //   - A connection is closed once (sync.Once plus a context); its queue is
 //     never closed, so a late publisher cannot panic.
-//   - The hub reaches the application only through App, which it calls from
-//     the connection's reader goroutine with a bounded context. The
-//     application reaches the hub's subscribers only through a Broker
-//     (Publisher wraps one), so that every node acts on each event.
+//   - The hub reaches the application only through App, which it calls on
+//     behalf of the connection's reader (one call at a time per connection)
+//     with a bounded context. The application reaches the hub's subscribers
+//     only through a Broker (Publisher wraps one), so that every node acts
+//     on each event.
 //   - Subscribing registers the connection first, then asks App for the
 //     backlog: a message is either in the backlog or arrives live, and the
 //     seam drops live copies of what the backlog already carried.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +64,10 @@ type Options struct {
 	// PresenceHeartbeat: how often the node refreshes its users' presence
 	// (the Redis broker forgets them after three missed beats).
 	PresenceHeartbeat time.Duration
+	// MaxConcurrentSubscribes bounds the subscribes handled at once on this
+	// node (each asks App for the backlog, a database round trip); the
+	// others wait their turn. Default: 4 × GOMAXPROCS.
+	MaxConcurrentSubscribes int
 }
 
 // DefaultOptions are the production values.
@@ -120,6 +126,7 @@ func (o Options) withDefaults() Options {
 	setDur(&o.ReplayDedupWindow, d.ReplayDedupWindow)
 	setDur(&o.TypingInterval, d.TypingInterval)
 	setDur(&o.PresenceHeartbeat, d.PresenceHeartbeat)
+	setInt(&o.MaxConcurrentSubscribes, 4*runtime.GOMAXPROCS(0))
 	return o
 }
 
@@ -150,6 +157,9 @@ type Hub struct {
 	dirtyMu  sync.Mutex
 	dirty    map[ChannelKey]struct{}
 	dirtySig chan struct{}
+
+	// subscribeSlots holds a token per subscribe being handled.
+	subscribeSlots chan struct{}
 
 	stats hubStats
 }
@@ -185,6 +195,7 @@ func New(broker Broker, app App, opt Options) *Hub {
 		dirtySig: make(chan struct{}, 1),
 	}
 	h.log = h.opt.Logger
+	h.subscribeSlots = make(chan struct{}, h.opt.MaxConcurrentSubscribes)
 	h.life, h.stopLife = context.WithCancel(context.Background())
 	for i := range h.shards {
 		h.shards[i].subs = make(map[ChannelKey]map[*Conn]*subscription)
@@ -245,6 +256,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.state = stateStopped
 	h.mu.Unlock()
 	h.stopLife()
+	for _, c := range h.index.all() { // see Hub.open for those registering now
+		c.close(CloseGoingAway, "going_away", false)
+	}
 	h.serving.Wait() // connections leave presence through the broker: it still runs
 	stopBroker()
 	workers.Wait()
@@ -286,44 +300,84 @@ func (h *Hub) subscribeControl(ctx context.Context, brokerDone chan error) error
 }
 
 // Serve runs one connection: it reads in the calling goroutine (the
-// websocket handler's), starts the writer goroutine, and returns when the
-// connection has ended and its subscriptions and presence are cleaned up.
-// ctx ending closes the connection with CloseGoingAway. sess comes from
-// the authenticated upgrade request.
+// websocket handler's), and returns when the connection has ended and its
+// subscriptions and presence are cleaned up. ctx ending closes the
+// connection with CloseGoingAway. sess comes from the authenticated
+// upgrade request.
 func (h *Hub) Serve(ctx context.Context, sock Socket, sess Session) {
+	c := h.open(ctx, sock, sess)
+	if c == nil {
+		return
+	}
+	defer h.end(ctx, c)
+	c.readLoop() // an idle connection waits here: see readLoop
+}
+
+// open registers a connection, or refuses it (nil) when the hub is not
+// running.
+func (h *Hub) open(ctx context.Context, sock Socket, sess Session) *Conn {
 	h.mu.Lock()
 	if h.state != stateRunning {
 		h.mu.Unlock()
 		_ = sock.WriteControl(CloseMessage, closePayload(CloseTryAgainLater, "not_ready"), time.Now().Add(time.Second))
 		_ = sock.Close()
-		return
+		return nil
 	}
 	h.serving.Add(1)
 	h.mu.Unlock()
-	defer h.serving.Done()
 
 	c := newConn(h, sock, sess)
-	stopOnCtx := context.AfterFunc(ctx, func() { c.close(CloseGoingAway, "going_away", false) })
-	defer stopOnCtx()
-	stopOnHub := context.AfterFunc(h.life, func() { c.close(CloseGoingAway, "going_away", false) })
-	defer stopOnHub()
+	// Armed only once assigned: sendPing reads c.ping.
+	c.ping = time.AfterFunc(math.MaxInt64, c.sendPing)
+	c.ping.Reset(h.opt.PingPeriod)
+	c.stopOnCtx = context.AfterFunc(ctx, func() { c.close(CloseGoingAway, "going_away", false) })
 
 	h.register(c)
 	h.stats.connections.Add(1)
-	defer h.stats.connections.Add(-1)
+	// Run closes every registered connection once the hub's life ends;
+	// one registered after that sees it here.
+	if h.life.Err() != nil {
+		c.close(CloseGoingAway, "going_away", false)
+	}
 
-	sock.SetReadLimit(2 * MaxFrameSize) // see Conn.readLoop: 64 KiB–128 KiB gets an error frame first
+	sock.SetReadLimit(2 * MaxFrameSize) // see Conn.onFrame: 64 KiB–128 KiB gets an error frame first
 	// Socket deadlines are wall-clock: they use time.Now, not opt.Now.
-	_ = sock.SetReadDeadline(time.Now().Add(h.opt.PongWait))
 	sock.SetPongHandler(func(string) error {
 		return sock.SetReadDeadline(time.Now().Add(h.opt.PongWait))
 	})
+	return c
+}
 
-	go c.writeLoop()
-	c.readLoop()
+// end cleans up after c's reader has returned.
+func (h *Hub) end(ctx context.Context, c *Conn) {
+	defer h.serving.Done()
+	c.stopOnCtx()
 	c.close(CloseNormal, "", false)
-	<-c.writerDone
+	<-c.done
 	h.unregister(ctx, c)
+	h.stats.connections.Add(-1)
+}
+
+// limitSubscribe runs fn, the handling of c's subscribe, once one of the
+// MaxConcurrentSubscribes slots is free. A subscribe storm (every tab of a
+// restarted node at once) thus queues here instead of exhausting the
+// database pool and timing out. Only c waits: its next frames are read
+// once its subscribe is handled, in order; other connections go on.
+func (h *Hub) limitSubscribe(c *Conn, fn func()) {
+	select {
+	case h.subscribeSlots <- struct{}{}:
+	default:
+		h.stats.subscribesQueued.Add(1)
+		select {
+		case h.subscribeSlots <- struct{}{}:
+			h.stats.subscribesQueued.Add(-1)
+		case <-c.ctx.Done():
+			h.stats.subscribesQueued.Add(-1)
+			return
+		}
+	}
+	defer func() { <-h.subscribeSlots }()
+	fn()
 }
 
 // RevokeChannel removes user's subscriptions to channel on every node (all
@@ -815,18 +869,20 @@ type Stats struct {
 	Deliveries       uint64 // frames queued by fan-out
 	SlowConsumers    uint64 // connections closed with CloseSlowConsumer
 	RateLimited      uint64 // inbound frames dropped by the rate limit
+	SubscribesQueued int64  // subscribes waiting for a MaxConcurrentSubscribes slot
 	BrokerResumes    uint64 // broker reconnects (each asked clients to resume)
 	DroppedBroadcast uint64 // malformed or unknown publications dropped
 }
 
 type hubStats struct {
-	connections   atomic.Int64
-	subscriptions atomic.Int64
-	deliveries    atomic.Uint64
-	slow          atomic.Uint64
-	rateLimited   atomic.Uint64
-	resumes       atomic.Uint64
-	dropped       atomic.Uint64
+	connections      atomic.Int64
+	subscriptions    atomic.Int64
+	deliveries       atomic.Uint64
+	slow             atomic.Uint64
+	rateLimited      atomic.Uint64
+	subscribesQueued atomic.Int64
+	resumes          atomic.Uint64
+	dropped          atomic.Uint64
 }
 
 // Stats returns the hub's counters.
@@ -837,6 +893,7 @@ func (h *Hub) Stats() Stats {
 		Deliveries:       h.stats.deliveries.Load(),
 		SlowConsumers:    h.stats.slow.Load(),
 		RateLimited:      h.stats.rateLimited.Load(),
+		SubscribesQueued: h.stats.subscribesQueued.Load(),
 		BrokerResumes:    h.stats.resumes.Load(),
 		DroppedBroadcast: h.stats.dropped.Load(),
 	}

@@ -76,8 +76,8 @@ func (s *subscription) seen(seq uint64) bool {
 }
 
 // start sends the backlog in batches, then "subscribed", then the live
-// frames buffered meanwhile, and turns the subscription live. It runs in
-// the connection's reader goroutine. A subscription removed meanwhile (a
+// frames buffered meanwhile, and turns the subscription live. It runs on
+// behalf of the connection's reader (see Conn.handleOff). A subscription removed meanwhile (a
 // revoke, a new subscribe to the same channel) sends nothing. false means
 // the queue overflowed.
 func (s *subscription) start(backlog []Frame, lastSeq uint64) bool {

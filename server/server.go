@@ -67,9 +67,13 @@ func New(d Deps) *Server {
 		IdleTimeout:           idleTimeout,
 		ErrorHandler:          errorHandler(d.Logger),
 		DisableStartupMessage: true,
-		// Fiber's default (4 KiB) bounds request headers; WebSocket
-		// connections keep this buffer while they live, so it stays small.
+		// Fiber's default (4 KiB) bounds request headers.
 		ReadBufferSize: 4 << 10,
+		// fasthttp then lends its request reader only while it reads a
+		// request: a WebSocket, hijacked, does not keep it (4 KiB per
+		// connection), nor does an idle keep-alive connection. The cost:
+		// a pool round trip per request.
+		ReduceMemoryUsage: true,
 	}
 	if len(d.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true
@@ -77,6 +81,9 @@ func New(d Deps) *Server {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger}
+	// The hub closes WebSockets itself; their hijack handler may return
+	// before (see webSocket).
+	s.app.Server().KeepHijackedConns = true
 	s.routes()
 	return s
 }

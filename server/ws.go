@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"net"
+	"reflect"
+	"runtime/debug"
 	"sync"
+
+	fastws "github.com/fasthttp/websocket"
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/realtime"
-	"github.com/gofiber/contrib/websocket"
-	"github.com/gofiber/fiber/v2"
 )
 
 // Hub is the realtime hub as the HTTP layer sees it: it takes upgraded
@@ -22,13 +27,35 @@ var errNotWebSocket = model.Coded(nil, "upgrade_required", "Cette adresse attend
 // browsers send cookies on cross-site WebSocket handshakes, so without it
 // any site could read a member's channels — and hands the socket to the
 // hub. The session and user ids are copied: Fiber reuses its buffers.
+//
+// Memory per idle connection: fasthttp keeps the upgrade request's context
+// (its headers, ~6 KiB) and the gofiber wrapper (copies of the cookies and
+// headers) until the hijack handler returns. So, when it is safe (see
+// ownsSocket), the handler returns at once and the hub serves the socket
+// in a goroutine of its own; the server keeps hijacked connections open
+// (Server.KeepHijackedConns) and the hub closes them.
 func (s *Server) webSocket(hub Hub, ctx context.Context) fiber.Handler {
 	upgrade := websocket.New(func(conn *websocket.Conn) {
 		sess, _ := conn.Locals(localSession).(model.Session)
-		hub.Serve(ctx, conn, realtime.Session{
+		rs := realtime.Session{
 			UserID:    model.UserID(clone(string(sess.UserID))),
 			SessionID: clone(sess.ID),
-		})
+		}
+		sock := conn.Conn // the wrapper goes back to its pool when this returns
+		if !ownsSocket(sock.NetConn()) {
+			defer sock.Close()
+			hub.Serve(ctx, sock, rs)
+			return
+		}
+		go func() {
+			defer sock.Close()
+			defer func() {
+				if p := recover(); p != nil {
+					s.log.Error("ws: panic serving a connection", "user_id", rs.UserID, "panic", p, "stack", string(debug.Stack()))
+				}
+			}()
+			hub.Serve(ctx, sock, rs)
+		}()
 	}, websocket.Config{
 		// Small per-connection buffers and a shared write-buffer pool: an
 		// idle connection then holds no write buffer at all. Frames larger
@@ -53,3 +80,34 @@ func (s *Server) webSocket(hub Hub, ctx context.Context) fiber.Handler {
 		return upgrade(c)
 	}
 }
+
+// ownsSocket reports whether the connection fasthttp handed to the hijack
+// handler may outlive the handler: whether it reads straight from the
+// socket. fasthttp (v1.52) wraps the socket in a hijackConn reading either
+// from the socket itself or, when its request reader still buffers bytes
+// (the client sent some right after the upgrade request, or always without
+// Server.ReduceMemoryUsage), from that reader, which fasthttp puts back in
+// its pool as soon as the handler returns: another request would then
+// read and reset it under this connection. Anything unexpected (another
+// fasthttp layout) answers false, and the handler keeps the connection.
+func ownsSocket(nc net.Conn) bool {
+	u, ok := nc.(interface{ UnsafeConn() net.Conn })
+	if !ok {
+		return false
+	}
+	raw := reflect.ValueOf(u.UnsafeConn())
+	v := reflect.ValueOf(nc)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	r := v.Elem().FieldByName("r") // the hijackConn's reader
+	if !r.IsValid() || r.Kind() != reflect.Interface || r.IsNil() {
+		return false
+	}
+	r = r.Elem()
+	return raw.IsValid() && r.Type() == raw.Type() && r.Kind() == reflect.Pointer && r.Pointer() == raw.Pointer()
+}
+
+// The hub is handed fasthttp/websocket's Conn itself, not the gofiber
+// wrapper, which is pooled once the handler returns.
+var _ realtime.Socket = (*fastws.Conn)(nil)

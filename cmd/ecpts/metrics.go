@@ -20,6 +20,7 @@ func registerHubMetrics(reg prometheus.Registerer, hub *realtime.Hub) {
 		counter("ecpts_ws_deliveries_total", "Frames queued to connections by fan-out.", func(s realtime.Stats) float64 { return float64(s.Deliveries) }),
 		counter("ecpts_ws_slow_consumers_total", "Connections closed because their queue overflowed.", func(s realtime.Stats) float64 { return float64(s.SlowConsumers) }),
 		counter("ecpts_ws_rate_limited_total", "Inbound frames dropped by the rate limit.", func(s realtime.Stats) float64 { return float64(s.RateLimited) }),
+		gauge("ecpts_ws_subscribes_queued", "Subscribes waiting for a slot (the hub handles a few per CPU at once).", func(s realtime.Stats) float64 { return float64(s.SubscribesQueued) }),
 		counter("ecpts_ws_broker_resumes_total", "Broker reconnects that asked clients to resume.", func(s realtime.Stats) float64 { return float64(s.BrokerResumes) }),
 	)
 }
