@@ -29,17 +29,22 @@ func TestGroupCommit(t *testing.T) {
 			defer func() { cancel(); <-done }()
 
 			const channels, senders, each = 6, 6, 15
-			type sent struct {
-				seq  uint64
-				body string
-			}
 			var mu sync.Mutex
 			acked := map[model.ChannelID]map[uint64]string{}
 			var wg sync.WaitGroup
 			errs := make(chan error, channels*senders)
+			type target struct {
+				s  model.Session
+				ch model.ChannelID
+			}
+			var targets []target
 			for range channels {
 				s, ch := benchChannel(t, st)
 				acked[ch] = map[uint64]string{}
+				targets = append(targets, target{s, ch})
+			}
+			for _, tg := range targets {
+				s, ch := tg.s, tg.ch
 				for w := range senders {
 					wg.Go(func() {
 						for i := range each {
