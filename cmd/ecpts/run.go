@@ -140,14 +140,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	accessKey := cfg.RedisPrefix + "access"
 	var window core.SharedWindow
+	var sendBucket core.SendBucket
 	if rdb != nil {
 		window = redisbroker.NewWindow(rdb, redisbroker.WindowOptions{Prefix: cfg.RedisPrefix})
+		rate, burst := core.SendLimits(cfg.SendRate, 0)
+		sendBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"send:", rate, burst)
 	}
 	app := core.New(core.Deps{
 		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
-		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate,
+		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
 	})
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {

@@ -212,6 +212,21 @@ func (c *client) send(ch, body string) (string, uint64) {
 	return id, uint64(f["seq"].(float64))
 }
 
+// status sends a request and returns its status code.
+func (c *client) status(method, path, body string) int {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}
+
 // try is call for goroutines: it reports instead of failing the test.
 func (c *client) try(method, path string, want int) error {
 	req, _ := http.NewRequest(method, c.base+path, nil)
@@ -514,6 +529,29 @@ func TestTwoNodes(t *testing.T) {
 		if got := len(page.Messages[0].Reactions); got != len(emojis) {
 			t.Fatalf("%s: %d reactions after %d concurrent ones on two nodes: %+v", c.base, got, len(emojis), page.Messages[0].Reactions)
 		}
+	}
+
+	// The send limit (5/s, bursts of 20) holds for a user across both
+	// nodes: 40 sends alternating between them, as fast as REST goes.
+	flood := x.freshChannel("essai-limite", y)
+	accepted, t0 := 0, time.Now()
+	for i := range 40 {
+		c := x
+		if i%2 == 1 {
+			c = x2
+		}
+		code := c.status("POST", "/api/v1/channels/"+flood+"/messages", fmt.Sprintf(`{"body":"rafale %d","client_id":%q}`, i, uuid.NewString()))
+		switch code {
+		case 201:
+			accepted++
+		case 429:
+		default:
+			t.Fatalf("send %d: status %d", i, code)
+		}
+	}
+	// At most the burst, what refilled meanwhile, and one of rounding.
+	if most := 20 + int(5*time.Since(t0).Seconds()) + 1; accepted > most {
+		t.Fatalf("%d of 40 sends accepted across two nodes in %v, want at most %d (one shared limit)", accepted, time.Since(t0), most)
 	}
 
 	// A rename on node 1 reaches node 2's channel cache through Redis (node

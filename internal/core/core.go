@@ -64,6 +64,9 @@ type Deps struct {
 	// through this node; zero: 5/s with bursts of 20.
 	SendRate  float64
 	SendBurst float64
+	// SendBucket, with several nodes, holds those limits in Redis for all
+	// of them (ratelimit.NewRedisBucket with the same rate and burst).
+	SendBucket SendBucket
 	// MultiNode: other nodes write to the same database (Redis broker), so
 	// a channel's last seq is re-read before it is served, from Window
 	// when set, else from the store.
@@ -156,6 +159,7 @@ func New(d Deps) *Core {
 		c.win = d.Window
 	}
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
+	c.flood.shared, c.flood.log = d.SendBucket, c.log
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.bg.commits = make(chan commitReq, commitQueue)
 	c.chans = newChanCache(accessTTL, c.now)

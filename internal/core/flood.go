@@ -1,6 +1,8 @@
 package core
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -9,9 +11,9 @@ import (
 
 // Default sending limits per user, whatever the path (REST, any number of
 // tabs or WebSocket connections): a sustained rate with a burst for pasting
-// a few messages at once. Per node: with several nodes a user may send up
-// to that many times more, which still bounds a flood. ECPTS_SEND_RATE
-// raises them (integrations, load tests).
+// a few messages at once. With several nodes the bucket lives in Redis
+// (Deps.SendBucket), shared by all; when Redis fails, each node falls back
+// to its own. ECPTS_SEND_RATE raises them (integrations, load tests).
 const (
 	sendRate  = 5.0  // messages per second, sustained
 	sendBurst = 20.0 // messages at once
@@ -19,7 +21,15 @@ const (
 
 var errSendFlood = model.Coded(model.ErrTooMany, "rate_limited", "Vous envoyez trop de messages à la fois : patientez quelques secondes.")
 
+// SendBucket is a token bucket per user shared by the nodes
+// (ratelimit.RedisBucket).
+type SendBucket interface {
+	Take(ctx context.Context, key string) (bool, error)
+}
+
 type floodGuard struct {
+	shared  SendBucket // nil on a single node
+	log     *slog.Logger
 	rate    float64
 	burst   float64
 	mu      sync.Mutex
@@ -33,18 +43,33 @@ type bucket struct {
 	at     time.Time
 }
 
-func newFloodGuard(now func() time.Time, rate, burst float64) *floodGuard {
+// SendLimits are the per-user send rate and burst core applies for the
+// configured ones (zero: the defaults), for building a SendBucket.
+func SendLimits(rate, burst float64) (float64, float64) {
 	if rate <= 0 {
 		rate = sendRate
 	}
 	if burst < 1 {
 		burst = max(sendBurst, rate*4)
 	}
-	return &floodGuard{rate: rate, burst: burst, now: now, buckets: make(map[model.UserID]*bucket)}
+	return rate, burst
 }
 
-// allow takes one token of user's bucket.
-func (f *floodGuard) allow(user model.UserID) bool {
+func newFloodGuard(now func() time.Time, rate, burst float64) *floodGuard {
+	rate, burst = SendLimits(rate, burst)
+	return &floodGuard{rate: rate, burst: burst, now: now, buckets: make(map[model.UserID]*bucket), log: slog.Default()}
+}
+
+// allow takes one token of user's bucket: the shared one, or this node's
+// when there is none or it cannot be reached.
+func (f *floodGuard) allow(ctx context.Context, user model.UserID) bool {
+	if f.shared != nil {
+		ok, err := f.shared.Take(ctx, string(user))
+		if err == nil {
+			return ok
+		}
+		f.log.Warn("shared send limit unavailable, this node's applies", "err", err)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.now()

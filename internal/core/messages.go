@@ -242,7 +242,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
-	if !c.flood.allow(a.ID()) {
+	if !c.flood.allow(ctx, a.ID()) {
 		return MessageView{}, false, errSendFlood
 	}
 	r, err := c.render.Render(body)
