@@ -119,6 +119,7 @@ type Core struct {
 	flood     *floodGuard
 	bg        background
 	pending   supersede // background writes a newer one makes useless
+	markers   markerCache
 	chans     *chanCache
 }
 

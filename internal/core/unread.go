@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -46,14 +47,14 @@ func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message,
 	}
 	for _, u := range targets {
 		unlock := c.locks.lock("rm:" + string(u) + ":" + string(ch.ID))
-		mk, err := c.st.ReadMarkers.Get(ctx, u, ch.ID)
+		mk, err := c.readMarker(ctx, u, ch.ID)
 		if err == nil && m.Seq > mk.Seq && !slices.Contains(mk.MentionSeqs, m.Seq) {
 			mk.MentionSeqs = append(mk.MentionSeqs, m.Seq)
 			if len(mk.MentionSeqs) > 500 {
 				mk.MentionSeqs = mk.MentionSeqs[len(mk.MentionSeqs)-500:]
 			}
 			mk.UpdatedAt = c.now()
-			err = c.st.ReadMarkers.Put(ctx, mk)
+			err = c.putMarker(ctx, mk)
 		}
 		unlock()
 		if err != nil {
@@ -133,14 +134,14 @@ func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID
 func (c *Core) advanceRead(ctx context.Context, user model.UserID, ch model.ChannelID, seq uint64) error {
 	unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
 	defer unlock()
-	mk, err := c.st.ReadMarkers.Get(ctx, user, ch)
+	mk, err := c.readMarker(ctx, user, ch)
 	if err != nil || seq <= mk.Seq {
 		return err
 	}
 	mk.Seq = seq
 	mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
 	mk.UpdatedAt = c.now()
-	return c.st.ReadMarkers.Put(ctx, mk)
+	return c.putMarker(ctx, mk)
 }
 
 // UnreadView is one channel's unread state for the caller.
@@ -431,4 +432,67 @@ func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, err
 		out = out[:100]
 	}
 	return c.views(ctx, out)
+}
+
+// markerCache keeps, on a single node, the read markers this node last
+// read or wrote, so moving one (the author's, on every send) is one write
+// instead of a read and a write. Every marker write goes through core on
+// this node under c.locks ("rm:" keys), so the copy stays exact. With
+// several nodes another one may write a marker: no cache there.
+type markerCache struct {
+	mu sync.Mutex
+	m  map[string]store.ReadMarker
+}
+
+const markerCacheMax = 50000
+
+// readMarker returns the user's marker of ch. Caller holds its "rm:" lock.
+func (c *Core) readMarker(ctx context.Context, user model.UserID, ch model.ChannelID) (store.ReadMarker, error) {
+	key := string(user) + ":" + string(ch)
+	if !c.multiNode {
+		c.markers.mu.Lock()
+		mk, ok := c.markers.m[key]
+		c.markers.mu.Unlock()
+		if ok {
+			mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
+			return mk, nil
+		}
+	}
+	mk, err := c.st.ReadMarkers.Get(ctx, user, ch)
+	if err == nil {
+		c.keepMarker(key, mk)
+	}
+	return mk, err
+}
+
+// putMarker writes a marker. Caller holds its "rm:" lock.
+func (c *Core) putMarker(ctx context.Context, mk store.ReadMarker) error {
+	key := string(mk.UserID) + ":" + string(mk.ChannelID)
+	if err := c.st.ReadMarkers.Put(ctx, mk); err != nil {
+		c.markers.mu.Lock()
+		delete(c.markers.m, key) // the store may or may not hold it
+		c.markers.mu.Unlock()
+		return err
+	}
+	c.keepMarker(key, mk)
+	return nil
+}
+
+func (c *Core) keepMarker(key string, mk store.ReadMarker) {
+	if c.multiNode {
+		return
+	}
+	mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
+	c.markers.mu.Lock()
+	defer c.markers.mu.Unlock()
+	if c.markers.m == nil {
+		c.markers.m = make(map[string]store.ReadMarker)
+	}
+	if _, ok := c.markers.m[key]; !ok && len(c.markers.m) >= markerCacheMax {
+		for k := range c.markers.m { // drop one at random
+			delete(c.markers.m, k)
+			break
+		}
+	}
+	c.markers.m[key] = mk
 }

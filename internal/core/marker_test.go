@@ -1,0 +1,63 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/ecpts/ecpts/internal/store/storetest"
+)
+
+// TestMarkerCache: on one node the read markers are cached write-through
+// and what the store holds is always what the cache says; with several
+// nodes nothing is cached.
+func TestMarkerCache(t *testing.T) {
+	st := storetest.OpenTest(t, "sqlite")
+	ctx := context.Background()
+	for _, multi := range []bool{false, true} {
+		c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MultiNode: multi})
+		s, ch := benchChannel(t, st)
+		u := s.UserID
+		check := func(step string, seq uint64, mentions string) {
+			t.Helper()
+			mk, err := st.ReadMarkers.Get(ctx, u, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mk.Seq != seq || fmt.Sprint(mk.MentionSeqs) != mentions {
+				t.Fatalf("multi %v, %s: store has seq %d mentions %v, want %d %s", multi, step, mk.Seq, mk.MentionSeqs, seq, mentions)
+			}
+			cached, err := c.readMarker(ctx, u, ch)
+			if err != nil || cached.Seq != seq || fmt.Sprint(cached.MentionSeqs) != mentions {
+				t.Fatalf("multi %v, %s: core reads seq %d mentions %v (%v)", multi, step, cached.Seq, cached.MentionSeqs, err)
+			}
+		}
+		if err := c.advanceRead(ctx, u, ch, 5); err != nil {
+			t.Fatal(err)
+		}
+		check("advance to 5", 5, "[]")
+		mk, _ := c.readMarker(ctx, u, ch)
+		mk.MentionSeqs = append(mk.MentionSeqs, 7, 9)
+		mk.MentionSeqs[0] = 7 // the caller's copy: the cache must not share it
+		if err := c.putMarker(ctx, mk); err != nil {
+			t.Fatal(err)
+		}
+		check("mentions 7 and 9", 5, "[7 9]")
+		if err := c.advanceRead(ctx, u, ch, 8); err != nil {
+			t.Fatal(err)
+		}
+		check("advance to 8", 8, "[9]")
+		if err := c.advanceRead(ctx, u, ch, 6); err != nil {
+			t.Fatal(err)
+		}
+		check("never back", 8, "[9]")
+		c.markers.mu.Lock()
+		n := len(c.markers.m)
+		c.markers.mu.Unlock()
+		if multi && n != 0 || !multi && n != 1 {
+			t.Fatalf("multi %v: %d markers cached", multi, n)
+		}
+	}
+}
