@@ -7,13 +7,14 @@
 // Concurrency contract, in words:
 //
 //   - Hub.Serve runs in the websocket handler's goroutine and reads; it
-//     returns once the connection has ended. A writer goroutine runs only
-//     while the connection's queue holds frames (pushing starts it, it ends
-//     once the queue is empty): only it writes data frames to the socket.
-//     Pings go out from a timer. Each frame read is handled in a goroutine
-//     of its own that the reader waits for, so frames are handled in order
-//     and the reader's stack stays small. An idle connection thus holds one
-//     goroutine with a small stack, parked in its read, and no queue.
+//     returns once the connection has ended. The first frame pushed to a
+//     connection starts its writer goroutine, which then waits for the
+//     next ones (woken per push, batching what queued meanwhile): only it
+//     writes data frames to the socket. Pings go out from a timer. Each
+//     frame read is handled in a goroutine of its own that the reader waits
+//     for, so frames are handled in order and the reader's stack stays
+//     small. A connection thus holds its reader, parked in its read, and
+//     once it got a frame a parked writer with no buffer.
 //   - Fan-out never blocks: each connection has a bounded queue, and a full
 //     queue closes the connection with CloseSlowConsumer (4008). The client
 //     reconnects and resumes by per-channel sequence, so nothing is lost.
