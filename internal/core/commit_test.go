@@ -1,10 +1,7 @@
 package core
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 
@@ -22,11 +19,7 @@ func TestGroupCommit(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgresql"} {
 		t.Run(backend, func(t *testing.T) {
 			st := storetest.OpenTest(t, backend)
-			c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { c.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
+			c, ctx := runningCore(t, st)
 
 			const channels, senders, each = 6, 6, 15
 			var mu sync.Mutex

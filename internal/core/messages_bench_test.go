@@ -82,11 +82,7 @@ func BenchmarkSendMessageParallel(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgresql"} {
 		b.Run(backend, func(b *testing.B) {
 			st := storetest.OpenTest(b, backend)
-			c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { c.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
+			c, ctx := runningCore(b, st)
 			s, first := benchChannel(b, st)
 			chans := []model.ChannelID{first}
 			now := time.Now().UTC()
@@ -130,6 +126,7 @@ func BenchmarkSendMessageParallel(b *testing.B) {
 			b.StopTimer()
 			reportLatency(b, lat)
 			b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msg/s")
+			b.ReportMetric(float64(c.bg.batched.Load())/max(1, float64(c.bg.batches.Load())), "msgs/commit")
 		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,11 +54,7 @@ func BenchmarkCoreSend(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgresql"} {
 		b.Run(backend, func(b *testing.B) {
 			st := storetest.OpenTest(b, backend)
-			c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { c.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
+			c, ctx := runningCore(b, st)
 			s, ch := benchChannel(b, st)
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
@@ -72,46 +67,6 @@ func BenchmarkCoreSend(b *testing.B) {
 			}
 			b.StopTimer()
 			reportLatency(b, lat)
-		})
-	}
-}
-
-// BenchmarkCoreSendParallel: SendMessage from 64 goroutines into 10
-// channels (the load tool's send scenario without the network), with the
-// background work and the group commit running: throughput is b.N over
-// the time, ns/op the cost of one message.
-func BenchmarkCoreSendParallel(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgresql"} {
-		b.Run(backend, func(b *testing.B) {
-			st := storetest.OpenTest(b, backend)
-			c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { c.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
-			type target struct {
-				s  model.Session
-				ch model.ChannelID
-			}
-			var targets []target
-			for range 10 {
-				s, ch := benchChannel(b, st)
-				targets = append(targets, target{s, ch})
-			}
-			var next atomic.Int64
-			b.SetParallelism(32) // 64 goroutines on 2 cores
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				tg := targets[next.Add(1)%int64(len(targets))]
-				for pb.Next() {
-					if _, _, err := c.SendMessage(ctx, tg.s, SendInput{Channel: tg.ch, ClientID: uuid.NewString(), Body: "Créneau SNP disponible demain à **11 h**"}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			b.ReportMetric(float64(c.bg.batched.Load())/max(1, float64(c.bg.batches.Load())), "msgs/commit")
 		})
 	}
 }
@@ -180,6 +135,17 @@ func seed(b *testing.B, st *store.Store, ch model.ChannelID, author model.UserID
 	if err := st.ChannelSeqs.Record(ctx, ch, n); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// runningCore is a Core on st with its background work and group commit
+// running (as in production) until the test ends, without a send limit.
+func runningCore(tb testing.TB, st *store.Store) (*Core, context.Context) {
+	c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	return c, ctx
 }
 
 func envUint(name string) uint64 {
