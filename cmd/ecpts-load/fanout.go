@@ -291,23 +291,16 @@ func (f *fanoutRun) publish(ctx context.Context, rate float64, d time.Duration) 
 	for i, p := range f.pubs[:n] {
 		next := start.Add(interval * time.Duration(i) / time.Duration(n))
 		wg.Go(func() {
-			for next.Before(end) {
-				if wait := time.Until(next); wait > 0 {
-					if sleepCtx(ctx, wait) != nil {
-						return
-					}
-				} else if -wait > interval {
-					f.late.Add(1)
-				}
+			paced(ctx, next, end, interval, &f.late, func() bool {
 				body := loadBody(time.Now().UnixNano(), f.r.runID)
 				if err := p.conn.send(f.channel, uuid.NewString(), body); err != nil {
 					f.errs.add("send:write_failed")
-					return
+					return false
 				}
 				p.sent.Add(1)
 				sent.Add(1)
-				next = next.Add(interval)
-			}
+				return true
+			})
 		})
 	}
 	wg.Wait()
@@ -578,4 +571,23 @@ func (r *runner) twoNode(ctx context.Context, rep *report) error {
 	rep.TwoNode = res
 	rep.target("p99 two nodes / one node", "≤ 1.5", fmt.Sprintf("%.2f", res.P99Ratio), res.P99Ratio <= 1.5)
 	return nil
+}
+
+// paced calls send at next, next+interval, … until end, ctx ends or send
+// returns false; a call more than one interval behind schedule counts in
+// late.
+func paced(ctx context.Context, next, end time.Time, interval time.Duration, late *atomic.Uint64, send func() bool) {
+	for next.Before(end) {
+		if wait := time.Until(next); wait > 0 {
+			if sleepCtx(ctx, wait) != nil {
+				return
+			}
+		} else if -wait > interval {
+			late.Add(1)
+		}
+		if !send() {
+			return
+		}
+		next = next.Add(interval)
+	}
 }

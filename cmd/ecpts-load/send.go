@@ -142,25 +142,18 @@ func (r *runner) send(ctx context.Context, rep *report) error {
 	for i, s := range senders {
 		next := start.Add(interval * time.Duration(i) / time.Duration(n))
 		wg.Go(func() {
-			for next.Before(end) {
-				if wait := time.Until(next); wait > 0 {
-					if sleepCtx(ctx, wait) != nil {
-						return
-					}
-				} else if -wait > interval {
-					s.late.Add(1)
-				}
+			paced(ctx, next, end, interval, &s.late, func() bool {
 				id := uuid.NewString()
 				s.mu.Lock()
 				s.pending[id] = time.Now().UnixNano()
 				s.mu.Unlock()
 				if err := s.conn.send(s.channel, id, loadBody(time.Now().UnixNano(), r.runID)); err != nil {
 					errs.add("write_failed")
-					return
+					return false
 				}
 				s.sent.Add(1)
-				next = next.Add(interval)
-			}
+				return true
+			})
 		})
 	}
 	wg.Wait()
