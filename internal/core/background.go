@@ -2,11 +2,13 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
 )
 
 // Work that follows a write but that the writer need not wait for —
@@ -25,7 +27,15 @@ type background struct {
 	// enqueue" atomic against Run setting it false before the last drain.
 	mu         sync.RWMutex
 	committing bool
-	commits    chan commitReq
+	// The commit queue: unbounded (each sender waits for its own request,
+	// so it holds at most one per concurrent send), appended to under the
+	// channel's lock so that a channel's requests queue in seq order.
+	cmu   sync.Mutex
+	cq    []*commitReq
+	cwake chan struct{} // capacity 1: something was queued
+	// reads: the authors' read markers to write (see authorRead).
+	readsMu sync.Mutex
+	reads   map[markerKey]uint64
 	// batches and batched count group commits and the messages in them.
 	batches, batched atomic.Int64
 }
@@ -41,9 +51,7 @@ func (c *Core) Run(ctx context.Context) {
 	c.bg.mu.Lock()
 	c.bg.committing = true
 	c.bg.mu.Unlock()
-	for range groupCommitters {
-		committers.Go(func() { c.commitLoop(ctx, stopCommits) })
-	}
+	committers.Go(func() { c.commitLoop(ctx, stopCommits) })
 	defer func() {
 		c.bg.mu.Lock()
 		c.bg.committing = false
@@ -64,6 +72,18 @@ func (c *Core) Run(ctx context.Context) {
 			}
 		})
 	}
+	c.bg.wg.Go(func() {
+		t := time.NewTicker(authorReadEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				c.flushAuthorReads(context.WithoutCancel(ctx))
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 	<-ctx.Done()
 	c.bg.running.Store(false)
 	c.bg.wg.Wait()
@@ -72,6 +92,7 @@ func (c *Core) Run(ctx context.Context) {
 		case fn := <-c.bg.queue:
 			fn(context.WithoutCancel(ctx))
 		default:
+			c.flushAuthorReads(context.WithoutCancel(ctx))
 			return
 		}
 	}
@@ -121,91 +142,160 @@ func (s *supersede) take(key string, seq uint64) bool {
 	return true
 }
 
-// Group commit. A send used to be one insert command, each with its own
-// FerretDB round trip and PostgreSQL transaction; under load the inserts
-// of all channels now wait a moment in a queue and a committer stores
-// whatever has gathered in one unordered insert. A channel still has one
-// message in flight at a time (its lock is held across the insert), so a
-// batch holds at most one message per channel and a conflict can never
-// leave a gap behind it.
+// Group commit and per-channel pipelining. A send used to be one insert
+// command, each with its own FerretDB round trip and PostgreSQL
+// transaction, and a channel had one message in flight at a time (its
+// lock held across the insert), so one channel took at most 1/latency
+// messages a second and its senders queued on the lock. Now a sender
+// takes the next seq under the channel's lock, queues the message and
+// waits without the lock; one committer stores whatever has gathered in
+// one ordered insert. Ordered is what keeps seqs gap-free without
+// transactions: the insert stops at the first failure, so no message of a
+// channel is stored after one of its messages failed. The committer then
+// "breaks" that channel (settle): its generation moves on, so its requests
+// still queued are sent back to be numbered again (errRenumber), and its
+// next seq falls back to the last stored one.
 const (
-	groupCommitters = 2   // batches in flight at once
-	groupCommitMax  = 128 // messages per batch
-	commitQueue     = 4096
-	commitTimeout   = 10 * time.Second
+	groupCommitMax = store.MaxInsertBatch // messages per batch
+	commitTimeout  = 10 * time.Second
 )
 
+// errRenumber sends a request back to its sender: an earlier message of
+// its channel failed, so its seq must be assigned again.
+var errRenumber = errors.New("core: seq to be assigned again")
+
 type commitReq struct {
-	m    model.Message
-	done chan error // buffered: the committer never waits for the sender
+	st    *chanState
+	gen   uint64        // st.gen when the seq was assigned
+	plain model.Message // as the window holds it (decrypted)
+	m     model.Message // as stored (sealed for a conversation)
+	done  chan error    // buffered: the committer never waits for the sender
 }
 
-// insertMessage stores a new message, through the group commit when Run
-// is running (else, or when its queue is full, directly). It returns once
-// the message is durably stored or refused.
-func (c *Core) insertMessage(ctx context.Context, m model.Message) error {
-	req := commitReq{m: m, done: make(chan error, 1)}
+// enqueueCommit queues r for the committer; false when Run is not
+// committing (the caller stores it itself). Caller holds r.st.mu.
+func (c *Core) enqueueCommit(r *commitReq) bool {
 	c.bg.mu.RLock()
-	queued := false
-	if c.bg.committing {
+	defer c.bg.mu.RUnlock()
+	if !c.bg.committing {
+		return false
+	}
+	c.bg.cmu.Lock()
+	c.bg.cq = append(c.bg.cq, r)
+	c.bg.cmu.Unlock()
+	select {
+	case c.bg.cwake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// takeCommits removes up to groupCommitMax queued requests.
+func (c *Core) takeCommits(batch []*commitReq) []*commitReq {
+	c.bg.cmu.Lock()
+	defer c.bg.cmu.Unlock()
+	n := min(len(c.bg.cq), groupCommitMax)
+	batch = append(batch[:0], c.bg.cq[:n]...)
+	rest := copy(c.bg.cq, c.bg.cq[n:])
+	clear(c.bg.cq[rest:])
+	c.bg.cq = c.bg.cq[:rest]
+	if rest > 0 {
 		select {
-		case c.bg.commits <- req:
-			queued = true
+		case c.bg.cwake <- struct{}{}:
 		default:
 		}
 	}
-	c.bg.mu.RUnlock()
-	if !queued {
-		return c.st.Messages.Insert(ctx, m)
-	}
-	// Wait even if ctx ends: the insert may happen, and the caller must
-	// know whether it did to keep the channel's seq right.
-	return <-req.done
+	return batch
 }
 
 // commitLoop stores batches of queued messages until stop is closed, then
-// stores what is left.
+// stores what is left. It is the only committer: a channel's batches are
+// stored one after the other, in seq order.
 func (c *Core) commitLoop(ctx context.Context, stop <-chan struct{}) {
-	batch := make([]commitReq, 0, groupCommitMax)
+	var batch []*commitReq
 	for {
-		var first commitReq
 		select {
-		case first = <-c.bg.commits:
+		case <-c.bg.cwake:
 		case <-stop:
 			for {
-				select {
-				case r := <-c.bg.commits:
-					c.commit(ctx, append(batch[:0], r))
-				default:
+				if batch = c.takeCommits(batch); len(batch) == 0 {
 					return
 				}
+				c.commit(ctx, batch)
 			}
 		}
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < groupCommitMax {
-			select {
-			case r := <-c.bg.commits:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
+		if batch = c.takeCommits(batch); len(batch) > 0 {
+			c.commit(ctx, batch)
 		}
-		c.commit(ctx, batch)
 	}
 }
 
-func (c *Core) commit(ctx context.Context, batch []commitReq) {
+// commit stores batch in order and answers each request.
+func (c *Core) commit(ctx context.Context, batch []*commitReq) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	ms := make([]model.Message, len(batch))
-	for i, r := range batch {
-		ms[i] = r.m
+	ms := make([]model.Message, 0, len(batch))
+	for len(batch) > 0 {
+		// Requests of a channel broken since they were queued go back.
+		live := batch[:0]
+		for _, r := range batch {
+			r.st.mu.Lock()
+			stale := r.gen != r.st.gen
+			r.st.mu.Unlock()
+			if stale {
+				r.done <- errRenumber
+				continue
+			}
+			live = append(live, r)
+		}
+		batch = live
+		if len(batch) == 0 {
+			return
+		}
+		ms = ms[:0]
+		for _, r := range batch {
+			ms = append(ms, r.m)
+		}
+		errs := c.st.Messages.InsertMany(ctx, ms)
+		c.bg.batches.Add(1)
+		// Answer every attempted request (stored, or the failure); what
+		// the failure stopped goes round again, where the filter above
+		// sends the failed channel's requests back.
+		retry := batch[:0]
+		for i, r := range batch {
+			if errors.Is(errs[i], store.ErrNotAttempted) {
+				retry = append(retry, r)
+				continue
+			}
+			if errs[i] == nil {
+				c.bg.batched.Add(1)
+			}
+			r.st.mu.Lock()
+			c.settleLocked(r, errs[i])
+			r.st.mu.Unlock()
+			r.done <- errs[i]
+		}
+		batch = retry
 	}
-	errs := c.st.Messages.InsertMany(ctx, ms)
-	c.bg.batches.Add(1)
-	c.bg.batched.Add(int64(len(batch)))
-	for i, r := range batch {
-		r.done <- errs[i]
+}
+
+// settleLocked records the outcome of storing r: a stored message becomes
+// the channel's last; a failure breaks the channel (see errRenumber), and
+// an error that may have stored it or not makes the next send find the
+// last seq in the store again. Caller holds r.st.mu.
+func (c *Core) settleLocked(r *commitReq, err error) {
+	st := r.st
+	if err == nil {
+		if r.plain.Seq > st.last {
+			st.last = r.plain.Seq
+			st.remember(r.plain)
+		}
+		return
+	}
+	st.gen++
+	st.next = st.last
+	if !errors.Is(err, model.ErrConflict) {
+		st.loaded = false
+		st.forget()
 	}
 }

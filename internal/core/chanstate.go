@@ -30,6 +30,15 @@ type chanState struct {
 	// clients indexes window by author and client id (a repeated send
 	// is looked up on every send).
 	clients map[clientKey]uint64
+	// Sends in flight (see commit): next is the highest seq assigned on
+	// this node, stored or queued (the next send takes max(next, last)+1);
+	// gen moves on when a queued message failed, sending back the
+	// channel's requests queued after it; inflight holds, by author and
+	// client id, a channel closed when that send is over (a repeat sent
+	// meanwhile waits for it).
+	next     uint64
+	gen      uint64
+	inflight map[clientKey]chan struct{}
 	// recorded is the last seq written to the store's channel_seqs (a
 	// hint LastSeq gallops from), by the background work.
 	recorded atomic.Uint64

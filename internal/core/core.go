@@ -162,7 +162,7 @@ func New(d Deps) *Core {
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.flood.shared, c.flood.log = d.SendBucket, c.log
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
-	c.bg.commits = make(chan commitReq, commitQueue)
+	c.bg.cwake = make(chan struct{}, 1)
 	c.chans = newChanCache(accessTTL, c.now)
 	return c
 }

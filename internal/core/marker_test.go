@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/ecpts/ecpts/internal/store/storetest"
 )
@@ -58,6 +61,66 @@ func TestMarkerCache(t *testing.T) {
 		c.markers.mu.Unlock()
 		if multi && n != 0 || !multi && n != 1 {
 			t.Fatalf("multi %v: %d markers cached", multi, n)
+		}
+	}
+}
+
+// TestAuthorReadFlush: sending moves the author's read marker at once for
+// readers of this node, and in the store at the next flush, or when Run
+// stops, whichever comes first; a later mention kept meanwhile survives.
+func TestAuthorReadFlush(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		st := storetest.OpenTest(t, "sqlite")
+		c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SendRate: 1e6, MultiNode: multi})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { c.Run(ctx); close(done) }()
+		s, ch := benchChannel(t, st)
+		var last uint64
+		for i := range 3 {
+			v, _, err := c.SendMessage(ctx, s, SendInput{Channel: ch, ClientID: uuid.NewString(), Body: fmt.Sprintf("message %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = v.Seq
+		}
+		if !multi {
+			// The background work runs after the ack: wait for it.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				mk, err := c.readMarker(ctx, s.UserID, ch)
+				if err == nil && mk.Seq == last {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("cached marker at %d, want %d (%v)", mk.Seq, last, err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		stored := func() uint64 {
+			mk, err := st.ReadMarkers.Get(context.Background(), s.UserID, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return mk.Seq
+		}
+		deadline := time.Now().Add(10 * authorReadEvery)
+		for stored() != last {
+			if time.Now().After(deadline) {
+				t.Fatalf("multi %v: stored marker at %d after %v, want %d", multi, stored(), 10*authorReadEvery, last)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// One more, then stop at once: Run writes it before returning.
+		v, _, err := c.SendMessage(ctx, s, SendInput{Channel: ch, ClientID: uuid.NewString(), Body: "dernier"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		<-done
+		if got := stored(); got != v.Seq {
+			t.Fatalf("multi %v: after Run stopped the store has %d, want %d", multi, got, v.Seq)
 		}
 	}
 }

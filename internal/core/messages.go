@@ -258,9 +258,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
 	}
 
-	st.mu.Lock()
-	stored, root, created, err := c.insertLocked(ctx, st, ch, m)
-	st.mu.Unlock()
+	stored, root, created, err := c.insert(ctx, st, ch, m)
 	if err != nil {
 		return MessageView{}, false, err
 	}
@@ -295,47 +293,94 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 const (
 	seqStepAttempts = 8
 	maxSeqAttempts  = 20
+	maxRenumbers    = 100 // another send of the channel failed meanwhile
 )
 
-// insertLocked assigns the next seq and stores m (caller holds st.mu). It
-// also updates the thread root. It returns the stored message, the updated
-// root (nil outside a thread) and whether a message was created.
-func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel, m model.Message) (model.Message, *model.Message, bool, error) {
-	if err := c.syncLast(ctx, st, ch); err != nil {
-		return model.Message{}, nil, false, err
-	}
-	if prev, ok := st.byClient(m.AuthorID, m.ClientID); ok {
-		return prev, nil, false, nil
-	}
-	var root *model.Message
+// insert assigns the next seq to m and stores it, several sends of one
+// channel in flight at once (see commit), and updates the thread root. It
+// returns the stored message, the updated root (nil outside a thread) and
+// whether a message was created (false: a repeat of a stored one).
+func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m model.Message) (model.Message, *model.Message, bool, error) {
 	if m.ThreadID != "" {
-		// The root is read, counted and written back: across nodes that
-		// read-modify-write takes the channel's shared lock.
-		unlock, err := c.lockShared(ctx, ch.ID)
-		if err != nil {
-			return model.Message{}, nil, false, err
-		}
-		defer unlock()
+		st.mu.Lock()
 		r, err := c.messageLocked(ctx, st, ch, m.ThreadID)
+		st.mu.Unlock()
 		if err != nil {
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "Ce fil de discussion est introuvable.")
 		}
 		if r.ThreadID != "" || r.Deleted() {
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "On ne peut répondre qu'à un message principal qui existe encore.")
 		}
-		root = &r
 	}
+	key := clientKey{m.AuthorID, m.ClientID}
+	var over chan struct{} // closed when this send is over; set once ours
+	defer func() {
+		if over != nil {
+			st.mu.Lock()
+			delete(st.inflight, key)
+			st.mu.Unlock()
+			close(over)
+		}
+	}()
 	plain := m
+	renumbered := 0
 	for attempt := 0; ; attempt++ {
-		plain.Seq = st.last + 1
+		st.mu.Lock()
+		if err := c.syncLast(ctx, st, ch); err != nil {
+			st.mu.Unlock()
+			return model.Message{}, nil, false, err
+		}
+		if prev, ok := st.byClient(m.AuthorID, m.ClientID); ok {
+			st.mu.Unlock()
+			return prev, nil, false, nil
+		}
+		if other := st.inflight[key]; other != nil && other != over {
+			// The same send is in flight: its outcome answers this one.
+			st.mu.Unlock()
+			select {
+			case <-other:
+			case <-ctx.Done():
+				return model.Message{}, nil, false, ctx.Err()
+			}
+			attempt--
+			continue
+		}
+		if over == nil {
+			over = make(chan struct{})
+			if st.inflight == nil {
+				st.inflight = make(map[clientKey]chan struct{})
+			}
+			st.inflight[key] = over
+		}
+		plain.Seq = max(st.next, st.last) + 1
 		plain.ID = model.MessageIDOf(ch.ID, plain.Seq)
 		sealed, err := c.seal(ch, plain)
 		if err != nil {
+			st.mu.Unlock()
 			return model.Message{}, nil, false, err
 		}
-		err = c.insertMessage(ctx, sealed)
+		st.next = plain.Seq
+		r := &commitReq{st: st, gen: st.gen, plain: plain, m: sealed, done: make(chan error, 1)}
+		if !c.enqueueCommit(r) {
+			// No committer (Run is not running): store it now, holding
+			// the lock, one message in flight.
+			err := c.st.Messages.Insert(ctx, sealed)
+			c.settleLocked(r, err)
+			r.done <- err
+		}
+		st.mu.Unlock()
+		// Wait even if ctx ends: the insert may happen, and its outcome
+		// keeps the channel's seqs right.
+		err = <-r.done
 		if err == nil {
 			break
+		}
+		if errors.Is(err, errRenumber) {
+			// Not a failure of this message: an earlier one failed.
+			if renumbered++; renumbered <= maxRenumbers {
+				attempt--
+				continue
+			}
 		}
 		if !errors.Is(err, model.ErrConflict) || attempt >= maxSeqAttempts {
 			return model.Message{}, nil, false, fmt.Errorf("core: store message in %s: %w", ch.ID, err)
@@ -346,21 +391,22 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 			prev, err = c.open(ch, prev)
 			return prev, nil, false, err
 		}
+		st.mu.Lock()
 		st.forget() // it no longer ends at the channel's last message
 		if attempt < seqStepAttempts {
-			// The seq is taken: try the next one. Two nodes writing one
-			// channel collide on one seq at a time.
-			st.last = plain.Seq
-			continue
+			// The seq is taken: once every seq before it is stored, the
+			// next send tries the one after (two nodes writing one
+			// channel collide on one seq at a time). Before that, the
+			// sends numbered again fill the seqs below it first.
+			if plain.Seq == st.last+1 {
+				st.last = plain.Seq
+			}
+		} else {
+			// Far behind: find the last seq again.
+			st.loaded = false
 		}
-		// Far behind: find the last seq again.
-		st.loaded = false
-		if err := c.syncLast(ctx, st, ch); err != nil {
-			return model.Message{}, nil, false, err
-		}
+		st.mu.Unlock()
 	}
-	st.last = plain.Seq
-	st.remember(plain)
 	if c.win != nil {
 		if sealed, err := c.seal(ch, plain); err == nil {
 			if err := c.win.Append(ctx, sealed); err != nil {
@@ -369,18 +415,37 @@ func (c *Core) insertLocked(ctx context.Context, st *chanState, ch model.Channel
 			}
 		}
 	}
-	if root != nil {
-		root.ReplyCount++
-		root.ReplySeqs = append(root.ReplySeqs, plain.Seq)
-		t := plain.CreatedAt
-		root.LastReplyAt = &t
-		if err := c.replaceLocked(ctx, st, ch, *root); err != nil {
-			// The reply is stored; its root's counters lag until the next
-			// reply. Log, do not fail the send.
-			c.log.Error("update thread root", "message_id", root.ID, "err", err)
-		}
+	if m.ThreadID == "" {
+		return plain, nil, true, nil
 	}
-	return plain, root, true, nil
+	// The root is read, counted and written back: across nodes that
+	// read-modify-write takes the channel's shared lock.
+	unlock, err := c.lockShared(ctx, ch.ID)
+	if err != nil {
+		c.log.Error("update thread root", "message_id", m.ThreadID, "err", err)
+		return plain, nil, true, nil
+	}
+	defer unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	root, err := c.messageLocked(ctx, st, ch, m.ThreadID)
+	if err == nil {
+		root.ReplyCount++
+		i, _ := slices.BinarySearch(root.ReplySeqs, plain.Seq)
+		root.ReplySeqs = slices.Insert(root.ReplySeqs, i, plain.Seq)
+		if root.LastReplyAt == nil || plain.CreatedAt.After(*root.LastReplyAt) {
+			t := plain.CreatedAt
+			root.LastReplyAt = &t
+		}
+		err = c.replaceLocked(ctx, st, ch, root)
+	}
+	if err != nil {
+		// The reply is stored; its root's counters lag until the next
+		// reply. Log, do not fail the send.
+		c.log.Error("update thread root", "message_id", m.ThreadID, "err", err)
+		return plain, nil, true, nil
+	}
+	return plain, &root, true, nil
 }
 
 // messageLocked reads one message of ch (window first). Caller holds st.mu.

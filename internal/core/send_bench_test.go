@@ -109,7 +109,7 @@ func seed(b *testing.B, st *store.Store, ch model.ChannelID, author model.UserID
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
-	const writers, batch = 4, 500
+	const writers, batch = 4, store.MaxInsertBatch
 	for w := uint64(0); w < writers; w++ {
 		wg.Go(func() {
 			// Writer w stores the batches w, w+writers, … of seqs.

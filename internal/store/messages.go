@@ -140,42 +140,70 @@ func (s *Messages) Insert(ctx context.Context, m model.Message) error {
 	return dbErr(err, "insert message "+string(model.MessageIDOf(m.ChannelID, m.Seq)))
 }
 
-// InsertMany stores several new messages in one command (group commit):
-// one error per message, nil when stored, ErrConflict when its seq or its
-// client id is taken. Messages of one channel must be in seq order and
-// are independent (unordered insert): a conflict stores none of the
-// others twice and skips none.
+// ErrNotAttempted is InsertMany's error for a message after the first
+// failure of an ordered insert: it was not stored and may be sent again
+// as is.
+var ErrNotAttempted = errors.New("store: insert message: not attempted after an earlier failure")
+
+// MaxInsertBatch is the largest batch InsertMany takes: embedded FerretDB
+// inserts in batches of 100 and keeps an ordered insert's promise (stop at
+// the first failure) only within one batch.
+const MaxInsertBatch = 100
+
+// InsertMany stores several new messages in one ordered command (group
+// commit): one error per message. Messages are stored in the order given
+// and the first failure stops the command, so for a message of one
+// channel to be stored every earlier message of that channel in the batch
+// must be: errs holds nil for each stored message, the failure (ErrConflict
+// when its seq or its client id is taken) for the first failed one, and
+// ErrNotAttempted for those after it. An error of the command itself (the
+// database unreachable, a timeout) is returned for every message: any
+// prefix of the batch may then be stored.
 func (s *Messages) InsertMany(ctx context.Context, ms []model.Message) []error {
 	errs := make([]error, len(ms))
+	if len(ms) > MaxInsertBatch {
+		for i := range errs {
+			errs[i] = fmt.Errorf("store: insert messages: %d in one batch, at most %d", len(ms), MaxInsertBatch)
+		}
+		return errs
+	}
 	docs := make([]any, 0, len(ms))
-	idx := make([]int, 0, len(ms)) // docs[j] is ms[idx[j]]
 	for i, m := range ms {
 		if m.Seq == 0 || m.ChannelID == "" || m.ClientID == "" {
 			errs[i] = fmt.Errorf("store: insert message: channel, seq and client id are required")
-			continue
+			for j := i + 1; j < len(ms); j++ {
+				errs[j] = ErrNotAttempted
+			}
+			ms = ms[:i]
+			break
 		}
 		docs = append(docs, messageToDoc(m))
-		idx = append(idx, i)
 	}
 	if len(docs) == 0 {
 		return errs
 	}
-	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
 	if err == nil {
 		return errs
 	}
 	var bwe mongo.BulkWriteException
 	if errors.As(err, &bwe) && bwe.WriteConcernError == nil && len(bwe.WriteErrors) > 0 {
+		first := len(ms)
+		var firstErr mongo.BulkWriteError
 		for _, we := range bwe.WriteErrors {
-			if we.Index < 0 || we.Index >= len(idx) {
-				continue
+			if we.Index >= 0 && we.Index < first {
+				first, firstErr = we.Index, we
 			}
-			i := idx[we.Index]
-			errs[i] = dbErr(we, "insert message "+string(model.MessageIDOf(ms[i].ChannelID, ms[i].Seq)))
 		}
-		return errs
+		if first < len(ms) {
+			errs[first] = dbErr(firstErr, "insert message "+string(model.MessageIDOf(ms[first].ChannelID, ms[first].Seq)))
+			for j := first + 1; j < len(ms); j++ {
+				errs[j] = ErrNotAttempted
+			}
+			return errs
+		}
 	}
-	for _, i := range idx {
+	for i := range ms {
 		errs[i] = dbErr(err, "insert message "+string(model.MessageIDOf(ms[i].ChannelID, ms[i].Seq)))
 	}
 	return errs

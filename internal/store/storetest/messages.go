@@ -51,31 +51,49 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		_, err = s.Messages.ByID(ctx, model.MessageIDOf(ch, 99))
 		wantErr(t, err, model.ErrNotFound, "missing message")
 	})
-	t.Run("InsertManyPerMessageErrors", func(t *testing.T) {
+	t.Run("InsertManyOrdered", func(t *testing.T) {
+		// Stored in order up to the first failure; nothing after it.
 		s, ctx := open(t), ctxT(t)
 		c1, c2, a := model.ChannelID(id()), model.ChannelID(id()), model.UserID(id())
 		must(t, s.Messages.Insert(ctx, newMessage(c1, 1, a, "pris")), "insert")
-		batch := []model.Message{
+		check := func(batch []model.Message, want ...error) {
+			t.Helper()
+			errs := s.Messages.InsertMany(ctx, batch)
+			if len(errs) != len(batch) {
+				t.Fatalf("%d errors for %d messages", len(errs), len(batch))
+			}
+			for i, w := range want {
+				switch {
+				case w == nil && errs[i] != nil:
+					t.Fatalf("message %d: %v, want stored", i, errs[i])
+				case w == errAny && errs[i] == nil:
+					t.Fatalf("message %d: stored, want an error", i)
+				case w != nil && w != errAny:
+					wantErr(t, errs[i], w, fmt.Sprintf("message %d", i))
+				}
+			}
+		}
+		check([]model.Message{
 			newMessage(c1, 2, a, id()),
 			newMessage(c2, 1, a, id()),
-			newMessage(c1, 1, a, id()),           // seq taken
-			newMessage(c2, 2, a, "pris"),         // client id taken in c2? no: another channel, stored
-			newMessage(c1, 3, a, "pris"),         // client id taken in c1
-			{ChannelID: c2, Seq: 0, AuthorID: a}, // invalid
+			newMessage(c1, 1, a, id()), // seq taken
+			newMessage(c2, 2, a, id()), // after the failure: not attempted
+			newMessage(c1, 3, a, id()),
+		}, nil, nil, model.ErrConflict, store.ErrNotAttempted, store.ErrNotAttempted)
+		check([]model.Message{
+			newMessage(c2, 2, a, "pris"), // client id "pris" is c1's: stored
+			newMessage(c1, 3, a, "pris"), // client id taken in c1
 			newMessage(c2, 3, a, id()),
+		}, nil, model.ErrConflict, store.ErrNotAttempted)
+		check([]model.Message{{ChannelID: c2, Seq: 0, AuthorID: a}, newMessage(c2, 3, a, id())}, errAny, store.ErrNotAttempted)
+		big := make([]model.Message, store.MaxInsertBatch+1)
+		for i := range big {
+			big[i] = newMessage(c2, uint64(10+i), a, id())
 		}
-		errs := s.Messages.InsertMany(ctx, batch)
-		if len(errs) != len(batch) {
-			t.Fatalf("%d errors for %d messages", len(errs), len(batch))
-		}
-		for i, want := range []error{nil, nil, model.ErrConflict, nil, model.ErrConflict, errAny, nil} {
-			switch {
-			case want == nil && errs[i] != nil:
-				t.Fatalf("message %d: %v, want stored", i, errs[i])
-			case want == errAny && errs[i] == nil:
-				t.Fatalf("message %d: stored, want an error", i)
-			case want != nil && want != errAny:
-				wantErr(t, errs[i], want, fmt.Sprintf("message %d", i))
+		errs := s.Messages.InsertMany(ctx, big)
+		for i, err := range errs {
+			if err == nil {
+				t.Fatalf("message %d of an oversized batch stored", i)
 			}
 		}
 		got, err := s.Messages.Range(ctx, c1, 1, 10)
@@ -83,10 +101,10 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		if len(got) != 2 || got[0].ClientID != "pris" || got[1].Seq != 2 {
 			t.Fatalf("c1 holds %d messages", len(got))
 		}
-		got, err = s.Messages.Range(ctx, c2, 1, 10)
+		got, err = s.Messages.Range(ctx, c2, 1, 200)
 		must(t, err, "range c2")
-		if len(got) != 3 {
-			t.Fatalf("c2 holds %d messages, want 3", len(got))
+		if len(got) != 2 || got[1].ClientID != "pris" {
+			t.Fatalf("c2 holds %d messages, want 2", len(got))
 		}
 		if errs := s.Messages.InsertMany(ctx, nil); len(errs) != 0 {
 			t.Fatalf("empty batch: %v", errs)
