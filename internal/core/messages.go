@@ -419,15 +419,16 @@ func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m mo
 		return plain, nil, true, nil
 	}
 	// The root is read, counted and written back: across nodes that
-	// read-modify-write takes the channel's shared lock.
+	// read-modify-write takes the channel's shared lock (after st.mu, as
+	// loadForChange does).
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	unlock, err := c.lockShared(ctx, ch.ID)
 	if err != nil {
 		c.log.Error("update thread root", "message_id", m.ThreadID, "err", err)
 		return plain, nil, true, nil
 	}
 	defer unlock()
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	root, err := c.messageLocked(ctx, st, ch, m.ThreadID)
 	if err == nil {
 		root.ReplyCount++
