@@ -49,6 +49,10 @@ type Conn struct {
 	abuseCount  int
 	lastRateErr time.Time
 	typingAt    map[model.ChannelID]time.Time // nil until the first typing
+	// announced: channels this connection told its user is online in
+	// (nil until the first). Online lasts as long as the connection, so a
+	// resubscribe announces nothing again.
+	announced map[model.ChannelID]struct{}
 }
 
 func newConn(h *Hub, sock Socket, sess Session) *Conn {
@@ -312,9 +316,24 @@ func (c *Conn) subscribe(f Subscribe) {
 		c.close(CloseSlowConsumer, "slow_consumer", false)
 		return
 	}
-	if !sub.isRemoved() && h.firstLocalSubscriber(c, key) {
+	if !sub.isRemoved() && c.firstAnnouncement(f.Channel) && h.firstLocalSubscriber(c, key) {
 		h.publishPresence(ctx, f.Channel, c.sess.UserID, "online")
 	}
+}
+
+// firstAnnouncement reports whether this connection has not yet said its
+// user is online in channel, and records that it now has.
+func (c *Conn) firstAnnouncement(channel model.ChannelID) bool {
+	if _, ok := c.announced[channel]; ok {
+		return false
+	}
+	if c.announced == nil {
+		c.announced = make(map[model.ChannelID]struct{}, 1)
+	} else if len(c.announced) >= c.hub.opt.MaxSubscriptions { // bounded, like subs
+		clear(c.announced)
+	}
+	c.announced[channel] = struct{}{}
+	return true
 }
 
 func (c *Conn) typing(f Typing) {

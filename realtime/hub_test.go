@@ -616,6 +616,18 @@ func TestPresence(t *testing.T) {
 	if f["user_id"] != string(alice) || f["status"] != "online" || f["channel"] != string(chanA) {
 		t.Fatalf("presence %v", f)
 	}
+	// Subscribing again on the same connection announces nothing new: a
+	// subscribe/unsubscribe loop must not flood the channel.
+	for range 3 {
+		a1.send(map[string]any{"type": "unsubscribe", "channel": chanA})
+		a1.subscribe(chanA, 0)
+	}
+	b.send(map[string]any{"type": "ping"})
+	for f := b.next(); f["type"] != realtime.TypePong; f = b.next() {
+		if f["type"] == realtime.TypePresence {
+			t.Fatalf("presence repeated on resubscribe: %v", f)
+		}
+	}
 	a2 := connect(t, h, alice, "s2")
 	a2.subscribe(chanA, 0)
 	// Closing one of two connections: still online.

@@ -34,7 +34,9 @@ var fastParams = auth.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, Key
 type harness struct {
 	t       *testing.T
 	st      *store.Store
+	core    *core.Core
 	srv     *Server
+	mailer  mailer.Mailer
 	mailDir string
 	ids     map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
 	offset  atomic.Int64      // added to the wall clock core sees (h.advance)
@@ -58,19 +60,28 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, mailDir: dir, ids: map[string]string{}}
+	h := &harness{t: t, st: st, mailDir: dir, ids: map[string]string{}, mailer: m}
+	h.restart()
+	h.collectIDs()
+	return h
+}
+
+// restart replaces core and the Fiber app with new ones on the same store,
+// as a restarted process: nothing is left in memory (sessions live in the
+// store and stay valid).
+func (h *harness) restart() {
+	h.t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	keyring, err := envelope.NewKeyring(make([]byte, 32))
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	c := core.New(core.Deps{
-		Store: st, Mailer: m, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring,
+	h.core = core.New(core.Deps{
+		Store: h.st, Mailer: h.mailer, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring,
 		AccountLimiter: ratelimit.NewMemory(ratelimit.Rule{Max: 5, Window: 15 * time.Minute}, time.Now),
 		IPLimiter:      ratelimit.NewMemory(ratelimit.Rule{Max: 1000, Window: 15 * time.Minute}, time.Now),
 	})
-	h.srv = New(Deps{Core: c, Logger: log, Registry: prometheus.NewRegistry(), Checks: map[string]func(context.Context) error{"database": st.Ping}})
-	h.collectIDs()
-	return h
+	h.srv = New(Deps{Core: h.core, Logger: log, Registry: prometheus.NewRegistry(), Checks: map[string]func(context.Context) error{"database": h.st.Ping}})
 }
 
 // session is a logged-in client.

@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/google/uuid"
 )
@@ -92,10 +97,11 @@ func TestMessagingREST(t *testing.T) {
 	// answers 429 until time passes (the harness clock drives it).
 	sent := 0
 	for i := 2; i <= 60; i++ {
-		st, _, b := send(t, h, ide, gen, fmt.Sprintf("message %d", i), "")
+		res, b := h.do(ide, "POST", "/api/v1/channels/"+gen+"/messages", `{"body":"message `+strconv.Itoa(i)+`","client_id":"`+uuid.NewString()+`"}`)
+		st := res.StatusCode
 		if st == 429 {
-			if !strings.Contains(b, `"code":"rate_limited"`) || sent < 10 {
-				t.Fatalf("send %d: %s after %d sends", i, b, sent)
+			if !strings.Contains(b, `"code":"rate_limited"`) || sent < 10 || res.Header.Get("Retry-After") != "1" {
+				t.Fatalf("send %d: %s after %d sends, Retry-After %q", i, b, sent, res.Header.Get("Retry-After"))
 			}
 			h.advance(10 * time.Second)
 			st, _, b = send(t, h, ide, gen, fmt.Sprintf("message %d", i), "")
@@ -125,6 +131,10 @@ func TestMessagingREST(t *testing.T) {
 	h.getJSON(ide, "/api/v1/channels/"+gen+"/messages?after_seq=0&limit=2", &page)
 	if len(page.Messages) != 2 || page.Messages[0].Seq != 1 {
 		t.Fatalf("from the start: %+v", page.Messages)
+	}
+	h.getJSON(ide, "/api/v1/channels/"+gen+"/messages?after_seq=18446744073709551615", &page)
+	if len(page.Messages) != 0 || page.LastSeq != 60 {
+		t.Fatalf("after the largest seq: %d messages, last %d", len(page.Messages), page.LastSeq)
 	}
 	for _, bad := range []string{"?limit=500", "?after_seq=-1", "?after_seq=1&before_seq=4", "?before_seq=0"} {
 		res, b := h.do(ide, "GET", "/api/v1/channels/"+gen+"/messages"+bad, "")
@@ -245,6 +255,15 @@ func TestConversations(t *testing.T) {
 	mustStatus(t, "no shared CPTS or group", res.StatusCode, b, 400, "not_reachable")
 	res, b = h.do(kine, "POST", "/api/v1/conversations", `{"user_ids":[]}`)
 	mustStatus(t, "nobody", res.StatusCode, b, 400, "no_recipient")
+	// A long list stops at the ninth person (it used to be deduplicated in
+	// quadratic time: seconds of CPU for a 1 MiB body).
+	many := make([]string, 30000)
+	for i := range many {
+		many[i] = fmt.Sprintf("%024x", i+1)
+	}
+	manyJSON, _ := json.Marshal(map[string][]string{"user_ids": many})
+	res, b = h.do(kine, "POST", "/api/v1/conversations", string(manyJSON))
+	mustStatus(t, "too many", res.StatusCode, b, 400, "too_many")
 
 	res, b = h.do(kine, "POST", "/api/v1/conversations", `{"user_ids":["`+h.id("user:Julien Perrin")+`"]}`)
 	mustStatus(t, "open", res.StatusCode, b, 201, "")
@@ -292,5 +311,242 @@ func TestConversations(t *testing.T) {
 	_, b = h.do(kine, "GET", "/api/v1/channels", "")
 	if strings.Contains(b, conv.Conversation.ID) {
 		t.Fatalf("conversations are listed apart: %s", b)
+	}
+}
+
+// TestLastSeqFresh: the unread counts and a conversation's last_seq count
+// every stored message, also right after a restart, when the channel's
+// sequence is not in memory (the recorded last seq lags by design).
+func TestLastSeqFresh(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	kine := h.login("kine@loire-nord.demo")
+	pharma := h.login("pharmacien@val-de-cher.demo")
+	gen := h.id("chan:LN:général")
+	res, b := h.do(kine, "POST", "/api/v1/conversations", `{"user_ids":["`+h.id("user:Julien Perrin")+`"]}`)
+	mustStatus(t, "open", res.StatusCode, b, 201, "")
+	var conv struct {
+		Conversation struct{ ID string } `json:"conversation"`
+	}
+	_ = json.Unmarshal([]byte(b), &conv)
+	for i := 1; i <= 5; i++ {
+		st, _, b := send(t, h, coord, gen, fmt.Sprintf("message %d", i), "")
+		mustStatus(t, "send", st, b, 201, "")
+		st, _, b = send(t, h, kine, conv.Conversation.ID, fmt.Sprintf("direct %d", i), "")
+		mustStatus(t, "send dm", st, b, 201, "")
+	}
+	unread := func(s session, ch string) uint64 {
+		var out struct {
+			Channels []struct {
+				ChannelID string `json:"channel_id"`
+				LastSeq   uint64 `json:"last_seq"`
+				Unread    uint64
+			}
+		}
+		h.getJSON(s, "/api/v1/unread", &out)
+		for _, u := range out.Channels {
+			if u.ChannelID == ch {
+				return u.Unread
+			}
+		}
+		t.Fatalf("unread does not list %s: %+v", ch, out)
+		return 0
+	}
+	convLast := func(s session) uint64 {
+		var out struct {
+			Conversations []struct {
+				ID      string
+				LastSeq uint64 `json:"last_seq"`
+			}
+		}
+		h.getJSON(s, "/api/v1/conversations", &out)
+		for _, c := range out.Conversations {
+			if c.ID == conv.Conversation.ID {
+				return c.LastSeq
+			}
+		}
+		t.Fatalf("conversations do not list %s: %+v", conv.Conversation.ID, out)
+		return 0
+	}
+	for _, phase := range []string{"running", "after a restart"} {
+		if phase == "after a restart" {
+			h.restart()
+		}
+		for _, c := range []struct {
+			name string
+			got  func() uint64
+			want uint64
+		}{
+			{"nurse's unread in général", func() uint64 { return unread(ide, gen) }, 5},
+			{"pharmacist's unread in the conversation", func() uint64 { return unread(pharma, conv.Conversation.ID) }, 5},
+			{"conversation last_seq", func() uint64 { return convLast(pharma) }, 5},
+		} {
+			if got := c.got(); got != c.want {
+				t.Errorf("%s, %s: %d, want %d", phase, c.name, got, c.want)
+			}
+		}
+	}
+}
+
+// revocations records the live subscriptions core revokes.
+type revocations struct {
+	mu      sync.Mutex
+	revoked map[model.UserID][]model.ChannelID
+}
+
+func (r *revocations) RevokeChannels(_ context.Context, user model.UserID, chans []model.ChannelID, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.revoked[user] = append(r.revoked[user], chans...)
+	return nil
+}
+func (r *revocations) CloseUser(context.Context, model.UserID) error         { return nil }
+func (r *revocations) AccessChanged(context.Context, []model.UserID) error   { return nil }
+func (r *revocations) ChannelChanged(context.Context, model.ChannelID) error { return nil }
+func (r *revocations) CloseSession(context.Context, string) error            { return nil }
+func (r *revocations) PublishUpdate(context.Context, model.ChannelID, core.MessageView) error {
+	return nil
+}
+func (r *revocations) PublishMessage(context.Context, model.ChannelID, uint64, core.MessageView) error {
+	return nil
+}
+
+// TestPartenaireKeepsJoinedChannels: a member turned partenaire loses the
+// live subscriptions to the public channels they only read, not to those
+// they joined (they still read and post there).
+func TestPartenaireKeepsJoinedChannels(t *testing.T) {
+	h := newHarness(t)
+	rec := &revocations{revoked: map[model.UserID][]model.ChannelID{}}
+	h.core.SetPublisher(rec)
+	coord := h.login("coordination@loire-nord.demo")
+	kine := h.login("kine@loire-nord.demo")
+	kineID := model.UserID(h.id("user:Marc Lefèvre"))
+	res, b := h.do(coord, "PATCH", "/api/v1/cpts/"+h.id("cpts:CPTS Loire Nord")+"/members/"+string(kineID), `{"role":"partenaire"}`)
+	mustStatus(t, "role", res.StatusCode, b, 200, "")
+	revoked := rec.revoked[kineID]
+	for _, c := range []struct {
+		channel string
+		revoked bool
+		read    int // status of the kiné's history read now
+	}{
+		{"chan:LN:général", false, 200},             // joined
+		{"chan:LN:annonces", false, 200},            // joined
+		{"chan:LN:soins-non-programmés", true, 404}, // public, never joined
+	} {
+		id := model.ChannelID(h.id(c.channel))
+		if got := slices.Contains(revoked, id); got != c.revoked {
+			t.Errorf("%s revoked: %v, want %v (revoked %v)", c.channel, got, c.revoked, revoked)
+		}
+		res, b := h.do(kine, "GET", "/api/v1/channels/"+string(id)+"/messages", "")
+		if res.StatusCode != c.read {
+			t.Errorf("%s read: %d, want %d: %s", c.channel, res.StatusCode, c.read, trim(b))
+		}
+	}
+}
+
+// TestConversationLeaveAndReturn: someone who left a conversation cannot
+// bring themselves back into it (they would read what was said without
+// them); opening a conversation with the same people gives them a new
+// one. Another participant may bring them back.
+func TestConversationLeaveAndReturn(t *testing.T) {
+	h := newHarness(t)
+	kine := h.login("kine@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	coord := h.login("coordination@loire-nord.demo")
+	open := func(s session, others ...string) (int, string, string) {
+		t.Helper()
+		ids, _ := json.Marshal(map[string][]string{"user_ids": others})
+		res, b := h.do(s, "POST", "/api/v1/conversations", string(ids))
+		var out struct {
+			Conversation struct{ ID string } `json:"conversation"`
+		}
+		_ = json.Unmarshal([]byte(b), &out)
+		return res.StatusCode, out.Conversation.ID, b
+	}
+	bodies := func(s session, conv string) []string {
+		t.Helper()
+		var page struct{ Messages []struct{ Body string } }
+		h.getJSON(s, "/api/v1/channels/"+conv+"/messages", &page)
+		out := []string{}
+		for _, m := range page.Messages {
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	kineID, ideID, coordID := h.id("user:Marc Lefèvre"), h.id("user:Sophie Garnier"), h.id("user:Claire Morel")
+
+	st, old, b := open(ide, kineID, coordID)
+	mustStatus(t, "open", st, b, 201, "")
+	st, _, b = send(t, h, ide, old, "Bonjour à vous deux", "")
+	mustStatus(t, "send", st, b, 201, "")
+	res, b := h.do(ide, "POST", "/api/v1/conversations/"+old+"/leave", "")
+	mustStatus(t, "leave", res.StatusCode, b, 204, "")
+	secret := "Entre nous deux maintenant qu'elle est partie"
+	st, _, b = send(t, h, kine, old, secret, "")
+	mustStatus(t, "send after she left", st, b, 201, "")
+
+	// She opens the same people again: a new, empty conversation.
+	st, fresh, b := open(ide, kineID, coordID)
+	mustStatus(t, "reopen by the one who left", st, b, 201, "")
+	if fresh == old || strings.Contains(b, secret) {
+		t.Fatalf("the one who left got the old conversation back: %s", b)
+	}
+	if got := bodies(ide, fresh); len(got) != 0 {
+		t.Fatalf("the new conversation is empty, got %q", got)
+	}
+	res, b = h.do(ide, "GET", "/api/v1/channels/"+old+"/messages", "")
+	mustStatus(t, "the old one stays closed to her", res.StatusCode, b, 404, "not_found")
+	// The others still have the old one, and the same people now meet in
+	// the new one.
+	if got := bodies(kine, old); len(got) != 2 || got[1] != secret {
+		t.Fatalf("the old conversation stays with those still in it: %q", got)
+	}
+	st, again, b := open(coord, kineID, ideID)
+	mustStatus(t, "same people", st, b, 200, "")
+	if again != fresh {
+		t.Fatalf("the same people get the new conversation: %s, want %s", again, fresh)
+	}
+
+	// Another participant brings back someone who left.
+	res, b = h.do(kine, "POST", "/api/v1/conversations/"+fresh+"/leave", "")
+	mustStatus(t, "kine leaves", res.StatusCode, b, 204, "")
+	st, _, b = send(t, h, ide, fresh, "Marc, on t'attendait", "")
+	mustStatus(t, "send", st, b, 201, "")
+	st, back, b := open(coord, kineID, ideID)
+	mustStatus(t, "brought back by another", st, b, 200, "")
+	if back != fresh {
+		t.Fatalf("brought back into %s, want %s", back, fresh)
+	}
+	if got := bodies(kine, fresh); len(got) != 1 {
+		t.Fatalf("kine reads the conversation he was brought back into: %q", got)
+	}
+}
+
+// TestLegacyReactionRemovable: a reaction stored before the emoji check
+// tightened (text, here) can still be removed by its author, though no
+// new one like it is accepted.
+func TestLegacyReactionRemovable(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	st, m, b := send(t, h, coord, h.id("chan:LN:général"), "Réunion jeudi", "")
+	mustStatus(t, "send", st, b, 201, "")
+	legacy := "中文"
+	raw, err := h.st.Messages.ByID(t.Context(), model.MessageID(m.Message.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Reactions = append(raw.Reactions, model.Reaction{Emoji: legacy, Users: []model.UserID{model.UserID(h.id("user:Sophie Garnier"))}})
+	if err := h.st.Messages.Replace(t.Context(), raw); err != nil {
+		t.Fatal(err)
+	}
+	h.restart() // the reaction is read from the store, not from memory
+	res, b := h.do(ide, "PUT", "/api/v1/messages/"+m.Message.ID+"/reactions/"+url.PathEscape(legacy), "")
+	mustStatus(t, "add text", res.StatusCode, b, 400, "invalid_emoji")
+	res, b = h.do(ide, "DELETE", "/api/v1/messages/"+m.Message.ID+"/reactions/"+url.PathEscape(legacy), "")
+	mustStatus(t, "remove the stored one", res.StatusCode, b, 200, "")
+	if strings.Contains(b, legacy) {
+		t.Fatalf("reaction still there: %s", b)
 	}
 }

@@ -133,6 +133,17 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 	return nil
 }
 
+// lastSeq returns the channel's true last seq (see syncLast).
+func (c *Core) lastSeq(ctx context.Context, ch model.Channel) (uint64, error) {
+	st := c.chanState(ch.ID)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := c.syncLast(ctx, st, ch); err != nil {
+		return 0, err
+	}
+	return st.last, nil
+}
+
 // remember appends a just-stored message to the window.
 func (st *chanState) remember(m model.Message) {
 	if len(st.window) > 0 && st.window[len(st.window)-1].Seq+1 != m.Seq {

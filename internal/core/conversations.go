@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -38,11 +39,11 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	seqs, err := c.st.ChannelSeqs.Many(ctx, []model.ChannelID{ch.ID})
+	last, err := c.lastSeq(ctx, ch)
 	if err != nil {
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}
-	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: seqs[ch.ID], CreatedAt: ch.CreatedAt.UTC().Format(timeLayout), Participants: []UserView{}}
+	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: last, CreatedAt: ch.CreatedAt.UTC().Format(timeLayout), Participants: []UserView{}}
 	var names []string
 	for _, id := range ids {
 		u, ok := users[id]
@@ -76,8 +77,12 @@ func conversationKey(ids []model.UserID) string {
 
 // OpenConversation opens the direct conversation between the caller and
 // others (1 to 7 people, each sharing a CPTS or a group with the caller).
-// The same set of people always gets the same conversation; someone who
-// had left it is brought back. created is false for an existing one.
+// The same set of people gets the same conversation, and whoever had left
+// it is brought back by another participant; but someone who left does not
+// bring themselves back (that would undo the leave and show them what was
+// said without them): they get a new conversation with the same people,
+// and the old one stays with those still in it. created is false for an
+// existing one.
 func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []model.UserID) (ConversationView, bool, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
@@ -93,6 +98,9 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 		}
 		if !slices.Contains(set, id) {
 			set = append(set, id)
+		}
+		if len(set) > maxParticipants {
+			break // too many already: a long list must not cost a quadratic scan
 		}
 	}
 	if len(set) < 2 {
@@ -112,26 +120,9 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 		}
 	}
 	now := c.now().UTC()
-	ch := model.Channel{ID: model.ChannelID(model.NewID()), Kind: model.KindDirect, Visibility: model.VisibilityPrivate, CreatedBy: a.ID(), CreatedAt: now}
-	key := conversationKey(set)
-	existing, err := c.st.ConversationKeys.Claim(ctx, key, ch.ID)
-	created := err == nil
-	switch {
-	case created:
-		if ch.Key, err = c.sealer.NewConversationKey(string(ch.ID)); err != nil {
-			_ = c.st.ConversationKeys.Release(ctx, key)
-			return ConversationView{}, false, fmt.Errorf("core: conversation key: %w", err)
-		}
-		if err := c.st.Channels.Insert(ctx, ch); err != nil {
-			_ = c.st.ConversationKeys.Release(ctx, key)
-			return ConversationView{}, false, fmt.Errorf("core: create conversation: %w", err)
-		}
-	case errors.Is(err, model.ErrConflict):
-		if ch, err = c.st.Channels.ByID(ctx, existing); err != nil {
-			return ConversationView{}, false, fmt.Errorf("core: conversation %s: %w", existing, err)
-		}
-	default:
-		return ConversationView{}, false, fmt.Errorf("core: open conversation: %w", err)
+	ch, created, err := c.claimConversation(ctx, a.ID(), set, now)
+	if err != nil {
+		return ConversationView{}, false, err
 	}
 	for _, id := range set {
 		if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: id, JoinedAt: now}); err != nil && !errors.Is(err, model.ErrConflict) {
@@ -142,6 +133,49 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 	a.channels[ch.ID] = true
 	v, err := c.conversationView(ctx, a, ch)
 	return v, created, err
+}
+
+// claimConversation returns the conversation of set, creating it when set
+// has none or when the caller left the one it has (the set's key then moves
+// to the new one).
+func (c *Core) claimConversation(ctx context.Context, caller model.UserID, set []model.UserID, now time.Time) (model.Channel, bool, error) {
+	key := conversationKey(set)
+	for attempt := 0; ; attempt++ {
+		ch := model.Channel{ID: model.ChannelID(model.NewID()), Kind: model.KindDirect, Visibility: model.VisibilityPrivate, CreatedBy: caller, CreatedAt: now}
+		existing, err := c.st.ConversationKeys.Claim(ctx, key, ch.ID)
+		switch {
+		case err == nil:
+			if ch.Key, err = c.sealer.NewConversationKey(string(ch.ID)); err != nil {
+				_ = c.st.ConversationKeys.Release(ctx, key)
+				return model.Channel{}, false, fmt.Errorf("core: conversation key: %w", err)
+			}
+			if err := c.st.Channels.Insert(ctx, ch); err != nil {
+				_ = c.st.ConversationKeys.Release(ctx, key)
+				return model.Channel{}, false, fmt.Errorf("core: create conversation: %w", err)
+			}
+			return ch, true, nil
+		case isNotFound(err) && attempt < 3:
+			continue // retired between the insert and the read: claim again
+		case !errors.Is(err, model.ErrConflict):
+			return model.Channel{}, false, fmt.Errorf("core: open conversation: %w", err)
+		}
+		_, err = c.st.ChannelMembers.Get(ctx, existing, caller)
+		switch {
+		case isNotFound(err) && attempt < 3:
+			if err := c.st.ConversationKeys.Retire(ctx, key, existing); err != nil {
+				return model.Channel{}, false, fmt.Errorf("core: open conversation: %w", err)
+			}
+			continue
+		case isNotFound(err):
+			return model.Channel{}, false, fmt.Errorf("core: open conversation: caller left %s, key still taken: %w", existing, model.ErrConflict)
+		case err != nil:
+			return model.Channel{}, false, fmt.Errorf("core: conversation %s: %w", existing, err)
+		}
+		if ch, err = c.st.Channels.ByID(ctx, existing); err != nil {
+			return model.Channel{}, false, fmt.Errorf("core: conversation %s: %w", existing, err)
+		}
+		return ch, false, nil
+	}
 }
 
 // Conversations lists the caller's direct conversations.

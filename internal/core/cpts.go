@@ -300,16 +300,29 @@ func (c *Core) keepOneCoordinator(ctx context.Context, cpts model.CPTSID) error 
 }
 
 // revokeCPTSPublicReads drops live subscriptions to the public channels of
-// the CPTS the user did not join explicitly.
+// the CPTS the user did not join explicitly. Those they joined stay theirs:
+// revoking them would stop their live messages there ("unsubscribed" tells
+// the client not to subscribe again).
 func (c *Core) revokeCPTSPublicReads(ctx context.Context, cpts model.CPTSID, user model.UserID) {
 	chans, err := c.st.Channels.ByCPTS(ctx, cpts)
 	if err != nil {
 		c.log.Error("list channels for revocation", "cpts_id", cpts, "err", err)
 		return
 	}
+	e, err := c.memberships(ctx, user)
+	if err != nil {
+		// Revoke them all rather than leave a read that is no longer allowed.
+		c.log.Error("channel memberships for revocation", "user_id", user, "err", err)
+	}
+	joined := make(map[model.ChannelID]bool, len(e.cms))
+	for _, cm := range e.cms {
+		joined[cm.ChannelID] = true
+	}
 	ids := make([]model.ChannelID, 0, len(chans))
 	for _, ch := range chans {
-		ids = append(ids, ch.ID)
+		if !joined[ch.ID] {
+			ids = append(ids, ch.ID)
+		}
 	}
 	c.revoke(ctx, user, ids, "removed")
 }

@@ -19,7 +19,13 @@ const (
 	sendBurst = 20.0 // messages at once
 )
 
-var errSendFlood = model.Coded(model.ErrTooMany, "rate_limited", "Vous envoyez trop de messages à la fois : patientez quelques secondes.")
+// errSendFlood: the bucket gains a message every 1/rate seconds (at most
+// a second with the default rate), which Retry-After tells REST clients.
+var errSendFlood = func() *model.CodedError {
+	e := model.Coded(model.ErrTooMany, "rate_limited", "Vous envoyez trop de messages à la fois : patientez quelques secondes.")
+	e.RetryAfter = time.Second
+	return e
+}()
 
 // SendBucket is a token bucket per user shared by the nodes
 // (ratelimit.RedisBucket).

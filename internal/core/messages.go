@@ -575,6 +575,8 @@ func (c *Core) page(ctx context.Context, ch model.Channel, after uint64, hasAfte
 // seq is last (see History).
 func pageBounds(last, after uint64, hasAfter bool, before uint64, limit int) (from, to uint64) {
 	switch {
+	case hasAfter && after >= last:
+		return 1, 0 // nothing after it (and after+1 could wrap around)
 	case hasAfter:
 		return after + 1, min(after+uint64(limit), last)
 	case before > 0:
@@ -804,22 +806,55 @@ func (c *Core) EditHistory(ctx context.Context, s model.Session, id model.Messag
 	return m.Edits, nil
 }
 
-// validEmoji accepts one emoji (a short run of symbols), not text.
+// validEmoji accepts one emoji (a short run of symbols), not text: every
+// rune is an emoji symbol or a part of an emoji sequence (joiner,
+// variation selector, keycap, tag), with at least one symbol. Letters of
+// any script, invisible and bidirectional controls are refused.
 func validEmoji(e string) bool {
-	if e == "" || len(e) > 32 || !utf8.ValidString(e) {
+	if e == "" || len(e) > 32 || !utf8.ValidString(e) || utf8.RuneCountInString(e) > 8 {
 		return false
 	}
+	symbol := false
 	for _, r := range e {
-		if r < 0x2000 && r != 0x00A9 && r != 0x00AE && r != '#' && r != '*' && !(r >= '0' && r <= '9') {
+		switch {
+		case r == 0x200D, r == 0xFE0E, r == 0xFE0F, r == 0x20E3, r >= 0xE0020 && r <= 0xE007F:
+			// joiner, variation selectors, keycap, tags: parts of a sequence
+		case r == '#' || r == '*' || r >= '0' && r <= '9':
+			if !strings.ContainsRune(e, 0x20E3) {
+				return false // only as a keycap (1️⃣)
+			}
+			symbol = true
+		case emojiSymbol(r):
+			symbol = true
+		default:
 			return false
 		}
 	}
-	return utf8.RuneCountInString(e) <= 8
+	return symbol
+}
+
+// emojiSymbol reports a rune of the blocks emoji are drawn from.
+func emojiSymbol(r rune) bool {
+	switch {
+	case r >= 0x1F000 && r <= 0x1FAFF: // pictographs, emoticons, flags, skin tones
+	case r >= 0x2600 && r <= 0x27BF: // miscellaneous symbols, dingbats
+	case r >= 0x2300 && r <= 0x23FF: // ⌚ ⏰
+	case r >= 0x2B00 && r <= 0x2BFF: // ⬆ ⭐ ⭕
+	case r >= 0x2190 && r <= 0x21FF: // arrows
+	case r >= 0x25A0 && r <= 0x25FF: // ▶ ◀ ◻
+	case r == 0x00A9, r == 0x00AE, r == 0x203C, r == 0x2049, r == 0x2122, r == 0x2139,
+		r == 0x24C2, r == 0x2934, r == 0x2935, r == 0x3030, r == 0x303D, r == 0x3297, r == 0x3299:
+	default:
+		return false
+	}
+	return true
 }
 
 // React adds (on) or removes (off) the actor's emoji on a message.
 func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, emoji string, on bool) (MessageView, error) {
-	if !validEmoji(emoji) {
+	// Removing is checked more loosely than adding: a reaction stored
+	// before validEmoji tightened must stay removable.
+	if on && !validEmoji(emoji) || !on && (emoji == "" || len(emoji) > 32 || !utf8.ValidString(emoji)) {
 		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 	}
 	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)

@@ -271,19 +271,15 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
-	recorded, err := c.st.ChannelSeqs.Many(ctx, seen)
-	if err != nil {
-		return nil, nil, fmt.Errorf("core: unread: %w", err)
-	}
 	out := make([]UnreadView, 0, len(seen))
 	for i, id := range seen {
-		last := recorded[id]
-		st := c.chanState(id)
-		st.mu.Lock()
-		if st.loaded && st.last > last {
-			last = st.last
+		// The recorded last seq lags (it is written every recordEvery
+		// messages): after a restart, or for a channel another node wrote
+		// to, it would count recent messages as read.
+		last, err := c.lastSeq(ctx, visible[id])
+		if err != nil {
+			return nil, nil, fmt.Errorf("core: unread: %w", err)
 		}
-		st.mu.Unlock()
 		read := min(mks[i].Seq, last)
 		out = append(out, UnreadView{ChannelID: id, LastSeq: last, ReadSeq: read, Unread: last - read, Mentions: len(mks[i].MentionSeqs)})
 	}

@@ -202,6 +202,13 @@ func (k *ConversationKeys) Claim(ctx context.Context, key string, ch model.Chann
 	return d.ChannelID, fmt.Errorf("store: conversation key: %w", model.ErrConflict)
 }
 
+// Retire forgets key when it still names ch: the next Claim gives the
+// participant set a new conversation (see core.OpenConversation).
+func (k *ConversationKeys) Retire(ctx context.Context, key string, ch model.ChannelID) error {
+	_, err := k.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "channel_id", Value: ch}})
+	return dbErr(err, "retire conversation key")
+}
+
 // Release forgets a key (its conversation could not be created).
 func (k *ConversationKeys) Release(ctx context.Context, key string) error {
 	_, err := k.coll.DeleteOne(ctx, byID(key))

@@ -251,5 +251,15 @@ func testReadState(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.ConversationKeys.Release(ctx, "k1"), "release")
 		_, err = s.ConversationKeys.Claim(ctx, "k1", c2)
 		must(t, err, "claim after release")
+		// Retire forgets the key only while it still names that channel.
+		c3 := model.ChannelID(id())
+		must(t, s.ConversationKeys.Retire(ctx, "k1", c1), "retire another channel's key")
+		got, err = s.ConversationKeys.Claim(ctx, "k1", c3)
+		wantErr(t, err, model.ErrConflict, "key kept")
+		equal(t, got, c2, "key kept for its channel")
+		must(t, s.ConversationKeys.Retire(ctx, "k1", c2), "retire")
+		got, err = s.ConversationKeys.Claim(ctx, "k1", c3)
+		must(t, err, "claim after retire")
+		equal(t, got, c3, "claimed after retire")
 	})
 }
