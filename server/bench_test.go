@@ -80,7 +80,18 @@ func seedChannels(b *testing.B, st *store.Store, c *core.Core) model.Session {
 
 // BenchmarkListChannels: GET /api/v1/channels through the whole stack
 // (session lookup, actor, policy, JSON) for a user in 50 channels.
-func BenchmarkListChannels(b *testing.B) {
+func BenchmarkListChannels(b *testing.B) { benchGet(b, "/api/v1/channels", false) }
+
+// BenchmarkUnread: GET /api/v1/unread for a user in 50 channels (each
+// channel's true last seq, the user's read markers, followed threads).
+// cold: a fresh core for every request, as the first request after a
+// start, when no channel's last seq is in memory.
+func BenchmarkUnread(b *testing.B) {
+	b.Run("warm", func(b *testing.B) { benchGet(b, "/api/v1/unread", false) })
+	b.Run("cold", func(b *testing.B) { benchGet(b, "/api/v1/unread", true) })
+}
+
+func benchGet(b *testing.B, path string, cold bool) {
 	for _, backend := range []string{"sqlite", "postgresql"} {
 		b.Run(backend, func(b *testing.B) {
 			st := storetest.OpenTest(b, backend)
@@ -91,7 +102,13 @@ func BenchmarkListChannels(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				req := httptest.NewRequest("GET", "/api/v1/channels", nil)
+				if cold {
+					b.StopTimer()
+					c = core.New(core.Deps{Store: st, Logger: log})
+					srv = New(Deps{Core: c, Logger: log, Registry: prometheus.NewRegistry()})
+					b.StartTimer()
+				}
+				req := httptest.NewRequest("GET", path, nil)
 				req.AddCookie(&http.Cookie{Name: SessionCookie, Value: s.ID})
 				t0 := time.Now()
 				res, err := srv.App().Test(req, -1)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/storetest"
 )
 
@@ -61,6 +63,26 @@ func TestMarkerCache(t *testing.T) {
 		c.markers.mu.Unlock()
 		if multi && n != 0 || !multi && n != 1 {
 			t.Fatalf("multi %v: %d markers cached", multi, n)
+		}
+		// The batch read (GET /unread) agrees with the single one, and
+		// never replaces a cached marker with the store's copy.
+		_, other := benchChannel(t, st)
+		if !multi {
+			c.keepMarker(string(u)+":"+string(ch), store.ReadMarker{UserID: u, ChannelID: ch, Seq: 12}) // ahead of the store (authorRead)
+		}
+		mks, err := c.readMarkers(ctx, u, []model.ChannelID{other, ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(8)
+		if !multi {
+			want = 12
+		}
+		if mks[0].ChannelID != other || mks[0].Seq != 0 || mks[1].ChannelID != ch || mks[1].Seq != want {
+			t.Fatalf("multi %v: batch read %+v, want seq 0 then %d", multi, mks, want)
+		}
+		if cached, _ := c.readMarker(ctx, u, ch); cached.Seq != want {
+			t.Fatalf("multi %v: marker %d after the batch read, want %d", multi, cached.Seq, want)
 		}
 	}
 }

@@ -242,8 +242,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	for id := range a.channels {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
-	chs, err := c.st.Channels.ByIDs(ctx, ids)
+	chs, err := c.channelsByIDs(ctx, ids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
@@ -267,7 +266,8 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 			seen = append(seen, ch.ID)
 		}
 	}
-	mks, err := c.st.ReadMarkers.Many(ctx, a.ID(), seen)
+	slices.Sort(seen)
+	mks, err := c.readMarkers(ctx, a.ID(), seen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
@@ -530,6 +530,40 @@ func (c *Core) readMarker(ctx context.Context, user model.UserID, ch model.Chann
 	return mk, err
 }
 
+// readMarkers returns the user's markers of chans, in that order: on a
+// single node those in the cache from there (it may be ahead of the store,
+// see authorRead), the others in one store batch. Callers hold no "rm:"
+// lock: what the batch reads goes into the cache only where the cache has
+// nothing, so it never replaces a newer marker written meanwhile.
+func (c *Core) readMarkers(ctx context.Context, user model.UserID, chans []model.ChannelID) ([]store.ReadMarker, error) {
+	out := make([]store.ReadMarker, len(chans))
+	var miss []model.ChannelID
+	var at []int
+	c.markers.mu.Lock()
+	for i, ch := range chans {
+		if mk, ok := c.markers.m[string(user)+":"+string(ch)]; ok && !c.multiNode {
+			mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
+			out[i] = mk
+			continue
+		}
+		miss = append(miss, ch)
+		at = append(at, i)
+	}
+	c.markers.mu.Unlock()
+	if len(miss) == 0 {
+		return out, nil
+	}
+	got, err := c.st.ReadMarkers.Many(ctx, user, miss)
+	if err != nil {
+		return nil, err
+	}
+	for j, mk := range got {
+		out[at[j]] = mk // absent: a zero marker, as readMarker caches it too
+		c.keepMarkerIfAbsent(string(user)+":"+string(mk.ChannelID), mk)
+	}
+	return out, nil
+}
+
 // putMarker writes a marker. Caller holds its "rm:" lock.
 func (c *Core) putMarker(ctx context.Context, mk store.ReadMarker) error {
 	key := string(mk.UserID) + ":" + string(mk.ChannelID)
@@ -543,7 +577,11 @@ func (c *Core) putMarker(ctx context.Context, mk store.ReadMarker) error {
 	return nil
 }
 
-func (c *Core) keepMarker(key string, mk store.ReadMarker) {
+func (c *Core) keepMarker(key string, mk store.ReadMarker) { c.cacheMarker(key, mk, true) }
+
+func (c *Core) keepMarkerIfAbsent(key string, mk store.ReadMarker) { c.cacheMarker(key, mk, false) }
+
+func (c *Core) cacheMarker(key string, mk store.ReadMarker, replace bool) {
 	if c.multiNode {
 		return
 	}
@@ -553,7 +591,11 @@ func (c *Core) keepMarker(key string, mk store.ReadMarker) {
 	if c.markers.m == nil {
 		c.markers.m = make(map[string]store.ReadMarker)
 	}
-	if _, ok := c.markers.m[key]; !ok && len(c.markers.m) >= markerCacheMax {
+	_, held := c.markers.m[key]
+	if held && !replace {
+		return
+	}
+	if !held && len(c.markers.m) >= markerCacheMax {
 		for k := range c.markers.m { // drop one at random
 			delete(c.markers.m, k)
 			break
