@@ -229,6 +229,10 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       await openChannel(pageA, ids.general, 'général');
       await openChannel(pageB, ids.general, 'général');
       const rootText = uniq('Qui peut voir Mme D. à sa sortie lundi ?');
+      // The root's author follows her thread (the server decides): its
+      // replies count in her "Fils suivis" badge until she reads them.
+      const followedA = sidebarOf(pageA).locator('a[href="/fils"]');
+      const followedBefore = Number((await followedA.getAttribute('data-unread')) ?? '0');
       await send(pageA, 'général', rootText);
       await confirmed(pageA, rootText);
 
@@ -252,10 +256,27 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const rootA = messageIn(mainList(pageA), rootText);
       const count = rootA.getByRole('button', { name: /1 réponse/ });
       await count.waitFor();
+      await waitFor(async () => Number(await followedA.getAttribute('data-unread')) === followedBefore + 1, {
+        what: '"Fils suivis" to count the reply to her thread',
+      });
+      // Reading the panel marks the thread read once, not in a loop.
+      const threadReads = [];
+      const pageErrors = [];
+      const onRequest = (r) => r.url().includes('/thread-read') && threadReads.push(r.url());
+      const onError = (e) => pageErrors.push(e.message);
+      pageA.on('request', onRequest);
+      pageA.on('pageerror', onError);
       await count.click();
       const panelA = pageA.locator('.thread-panel');
       await panelA.locator('article.message', { hasText: reply }).waitFor();
       assert.match((await panelA.textContent()) ?? '', /Sophie Garnier/);
+      await waitFor(async () => Number(await followedA.getAttribute('data-unread')) === followedBefore, {
+        what: '"Fils suivis" to drop the thread once read',
+      });
+      pageA.off('request', onRequest);
+      pageA.off('pageerror', onError);
+      assert.deepEqual(pageErrors, [], 'no script error while the panel is open');
+      assert.ok(threadReads.length >= 1 && threadReads.length <= 2, `the thread is marked read once (${threadReads.length} requests)`);
 
       // The author of the root follows her thread; unfollow, then follow again.
       const rootId = await rootA.getAttribute('data-id');
@@ -348,6 +369,57 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       await gone.getByText('Message supprimé').waitFor();
       assert.equal(await messageIn(mainList(pageB), edited).count(), 0, 'the text is gone for the nurse');
       await mainList(pageA).locator(`article.message[data-id="${id}"]`).getByText('Message supprimé').waitFor();
+    });
+  });
+
+  test('keyboard: arrows move between messages, Tab reaches their actions, Escape goes back', { timeout: 120_000 }, async () => {
+    await withDiagnostics('keyboard', { A: pageA }, async () => {
+      await openChannel(pageA, ids.general, 'général');
+      const text = uniq('Au clavier : qui a le protocole chutes ?');
+      await send(pageA, 'général', text);
+      const m = await confirmed(pageA, text);
+      const focused = () =>
+        pageA.evaluate(() => {
+          const el = document.activeElement;
+          return { tag: el?.tagName ?? '', label: el?.getAttribute('aria-label') ?? '', text: el?.textContent ?? '' };
+        });
+      // The list is one tab stop; ↑ goes to the newest message, then up and down.
+      await mainList(pageA).focus();
+      await pageA.keyboard.press('ArrowUp');
+      let f = await focused();
+      assert.equal(f.tag, 'ARTICLE');
+      assert.ok(f.text.includes(text), 'the newest message has the focus');
+      await pageA.keyboard.press('ArrowUp');
+      assert.ok(!(await focused()).text.includes(text), '↑ moves to the message above');
+      await pageA.keyboard.press('ArrowDown');
+      assert.ok((await focused()).text.includes(text), '↓ comes back');
+      // Tab goes into its actions, shown while it has the focus.
+      await pageA.keyboard.press('Tab');
+      f = await focused();
+      assert.equal(f.label, 'Réagir');
+      assert.ok(await m.getByRole('button', { name: 'Réagir' }).isVisible());
+      // The emoji grid is walked with the arrows; Enter reacts.
+      await pageA.keyboard.press('Enter');
+      assert.equal((await focused()).label, 'pouce levé');
+      await pageA.keyboard.press('ArrowRight');
+      assert.equal((await focused()).label, 'pouce baissé');
+      await pageA.keyboard.press('ArrowLeft');
+      await pageA.keyboard.press('Enter');
+      await m.locator('button.chip[data-emoji="👍"][aria-pressed="true"]').waitFor();
+      // The reply button opens the thread; Escape closes it and gives the focus back to the message.
+      await pageA.keyboard.press('Tab');
+      assert.equal((await focused()).label, 'Répondre dans un fil');
+      await pageA.keyboard.press('Enter');
+      const panel = pageA.locator('.thread-panel');
+      await panel.getByRole('heading', { name: 'Fil de discussion' }).waitFor();
+      await pageA.keyboard.press('Escape');
+      await panel.waitFor({ state: 'detached' });
+      assert.ok(await m.evaluate((el) => el.contains(document.activeElement)), 'the focus is back on the message');
+      // Escape in the list: back to the composer.
+      await mainList(pageA).focus();
+      await pageA.keyboard.press('ArrowUp');
+      await pageA.keyboard.press('Escape');
+      assert.equal((await focused()).tag, 'TEXTAREA');
     });
   });
 
@@ -584,8 +656,12 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const text = uniq('Depuis mon téléphone');
       await send(page, 'général', text);
       const m = await confirmed(page, text);
-      // Touch screens show the actions without hover.
-      await m.getByRole('button', { name: 'Répondre dans un fil' }).click();
+      // No hover on a touch screen: a message's actions take no room until
+      // it is tapped.
+      const replyButton = m.getByRole('button', { name: 'Répondre dans un fil' });
+      assert.equal(await replyButton.isVisible(), false, 'the actions are hidden before a tap');
+      await m.tap({ position: { x: 6, y: 6 } });
+      await replyButton.tap();
       const panel = page.locator('.thread-panel');
       await panel.getByRole('heading', { name: 'Fil de discussion' }).waitFor();
       const box = await panel.boundingBox();
@@ -594,6 +670,15 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       assert.ok(overflow <= 0, `no horizontal scrolling at 375px (overflow ${overflow}px)`);
       await page.keyboard.press('Escape');
       await panel.waitFor({ state: 'detached' });
+
+      // The member list covers the page, its own toggle too: it has a close button.
+      await page.getByRole('button', { name: /^Membres \(\d+\)$/ }).tap();
+      const side = page.locator('#channel-side');
+      await side.getByRole('heading', { name: /Membres/ }).waitFor();
+      const close = page.locator('.side-close').getByRole('button', { name: 'Fermer' });
+      assert.ok(await close.evaluate((el) => el === document.activeElement), 'the close button has the focus');
+      await close.tap();
+      await side.waitFor({ state: 'hidden' });
     });
     await ctx.close();
   });

@@ -91,8 +91,12 @@ export const fr = {
     historyStart: 'Début de la conversation.',
     newMessages: 'Nouveaux messages',
     jumpToLatest: 'Aller aux derniers messages',
+    newBelow: (n: number) => (n > 1 ? `${n} nouveaux messages` : '1 nouveau message'),
     today: "Aujourd'hui",
     yesterday: 'Hier',
+    todayAt: (time: string) => `aujourd’hui à ${time}`,
+    yesterdayAt: (time: string) => `hier à ${time}`,
+    onDayAt: (date: string, time: string) => `le ${date} à ${time}`,
     edited: 'modifié',
     editedTitle: (when: string) => `Modifié le ${when} — voir les versions précédentes`,
     deleted: 'Message supprimé',
@@ -105,8 +109,13 @@ export const fr = {
     actions: 'Actions sur le message',
     react: 'Réagir',
     addReaction: 'Ajouter une réaction',
-    reactionLabel: (emoji: string, n: number, mine: boolean) =>
-      `${emoji} : ${n} ${n > 1 ? 'réactions' : 'réaction'}${mine ? ', dont la vôtre (cliquer pour retirer)' : ''}`,
+    reactionLabel: (emoji: string, n: number, mine: boolean, who: string) =>
+      `${emoji} : ${n} ${n > 1 ? 'réactions' : 'réaction'}${who ? ` (${who})` : ''}${mine ? ', dont la vôtre : cliquer pour la retirer' : ''}`,
+    reactedBy: (emoji: string, who: string) => (who ? `${emoji} ${who}` : emoji),
+    /** "A", "A et B", "A, B et C". */
+    listNames: (names: readonly string[]) =>
+      names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} et ${names[names.length - 1]}`,
+    youLower: 'vous',
     reply: 'Répondre dans un fil',
     replies: (n: number) => (n > 1 ? `${n} réponses` : `${n} réponse`),
     lastReply: (when: string) => `Dernière réponse ${when}`,
@@ -121,6 +130,7 @@ export const fr = {
     historyVersion: (when: string) => `Version du ${when}`,
     currentVersion: 'Version actuelle',
     author: (name: string, profession: string) => (profession ? `${name}, ${profession}` : name),
+    listKeys: 'Flèches haut et bas pour passer d’un message à l’autre, Tab pour ses actions, Échap pour revenir à la saisie.',
     unknownAuthor: 'Utilisateur inconnu',
     you: 'Vous',
   },
@@ -159,6 +169,7 @@ export const fr = {
   },
   threads: {
     panel: 'Fil de discussion',
+    messages: 'Message et réponses du fil',
     close: 'Fermer le fil',
     follow: 'Suivre',
     unfollow: 'Ne plus suivre',
@@ -454,6 +465,7 @@ export function formatDateTime(iso: string | undefined): string {
 }
 
 const timeFormat = new Intl.DateTimeFormat('fr-FR', { timeStyle: 'short' });
+const shortDateFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium' });
 const dayFormat = new Intl.DateTimeFormat('fr-FR', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
 /** "14:05" for an ISO date-time; empty when invalid. */
@@ -461,6 +473,19 @@ export function formatTime(iso: string | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : timeFormat.format(d);
+}
+
+/** "aujourd’hui à 14:05", "hier à 09:10", else "le 12 mars 2026 à 14:05". */
+export function formatWhen(iso: string | undefined, now: Date = new Date()): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const key = dayKey(iso);
+  if (key === dayKey(now.toISOString())) return fr.chat.todayAt(timeFormat.format(d));
+  const y = new Date(now);
+  y.setDate(now.getDate() - 1);
+  if (key === dayKey(y.toISOString())) return fr.chat.yesterdayAt(timeFormat.format(d));
+  return fr.chat.onDayAt(shortDateFormat.format(d), timeFormat.format(d));
 }
 
 /** Local calendar day key ("2026-3-12") of an ISO date-time. */

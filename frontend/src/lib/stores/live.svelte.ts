@@ -138,6 +138,7 @@ class Live {
           void this.loadUnread();
           for (const id of this.viewing.keys()) void messages.existing(id)?.loadLatest();
           void this.refreshConversations();
+          void presence.reload();
         }
         return;
       case 'message':

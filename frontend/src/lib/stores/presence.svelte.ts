@@ -35,6 +35,14 @@ class Presence {
     }
   }
 
+  /**
+   * Re-reads everyone shown so far: after a reconnect, who came or went
+   * meanwhile sent no frame to this tab.
+   */
+  async reload(): Promise<void> {
+    await this.load(Object.keys(this.online));
+  }
+
   set(userId: string, online: boolean): void {
     this.online[userId] = online;
     if (!online) for (const ch of Object.keys(this.typing)) this.stopTyping(ch, userId);

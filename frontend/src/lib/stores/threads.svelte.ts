@@ -5,7 +5,7 @@
 // edit or a reaction shows in the panel and the lists wherever it came from.
 
 import { api, ApiError, seg, toApiError } from '../api';
-import type { FollowedThread, Message, ThreadResponse, ThreadUnread } from '../types';
+import type { FollowedThread, Message, ThreadResponse, ThreadUnread, UnreadResponse } from '../types';
 import { mergeBySeq, messages, withReply } from './messages.svelte';
 import { onSessionEnd, session } from './session.svelte';
 
@@ -44,6 +44,8 @@ class Threads {
   repliesError = $state<ApiError | null>(null);
   /** True while the open panel is on screen and the tab has focus. */
   reading = $state(false);
+  /** Last reply seq sent as read, per thread (not state: no view shows it). */
+  private readonly readSent = new Map<string, number>();
 
   /** Opens the panel of a thread and loads it. */
   async openThread(channelId: string, rootId: string): Promise<void> {
@@ -66,6 +68,7 @@ class Threads {
       t.error = null;
       const c = this.counts[t.rootId];
       if (c) c.following = res.following;
+      else if (res.following) this.counts[t.rootId] = { channelId: t.channelId, unread: 0, following: true };
     } catch (err) {
       if (this.open === t) t.error = toApiError(err);
     } finally {
@@ -100,21 +103,29 @@ class Threads {
     }
   }
 
-  /** Marks the open thread read up to its last reply. */
+  /**
+   * Marks the open thread read up to its last reply: the counts at once,
+   * the server once per new reply. It writes only what changes, so the
+   * panel's effect that calls it does not run again for nothing.
+   */
   async markRead(): Promise<void> {
     const t = this.open;
     if (!t || !t.replies.length) return;
     const seq = t.replies[t.replies.length - 1]!.seq;
     const c = this.counts[t.rootId];
-    if (c && c.unread === 0 && c.readSeq !== undefined && c.readSeq >= seq) return;
-    if (c) c.unread = 0;
-    this.followed = this.followed.map((f) => (f.root.id === t.rootId && f.unread ? { ...f, unread: 0 } : f));
+    if (c && c.unread !== 0) c.unread = 0;
+    if (this.followed.some((f) => f.root.id === t.rootId && f.unread)) {
+      this.followed = this.followed.map((f) => (f.root.id === t.rootId && f.unread ? { ...f, unread: 0 } : f));
+    }
+    if ((this.readSent.get(t.rootId) ?? 0) >= seq) return;
+    this.readSent.set(t.rootId, seq);
     try {
       await api.post<void>(`/messages/${seg(t.rootId)}/thread-read`, { seq });
       const again = this.counts[t.rootId];
       if (again) again.readSeq = seq;
     } catch {
       // The count comes back from the server on the next GET /unread.
+      if (this.readSent.get(t.rootId) === seq) this.readSent.delete(t.rootId);
     }
   }
 
@@ -123,6 +134,21 @@ class Threads {
     for (const u of list) next[u.thread_id] = { channelId: u.channel_id, unread: u.unread, following: u.following };
     if (this.open && this.reading && next[this.open.rootId]) next[this.open.rootId]!.unread = 0;
     this.counts = next;
+  }
+
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Re-reads the thread counts (GET /unread) once the replies settle. */
+  private refreshCountsSoon(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      api
+        .get<UnreadResponse>('/unread')
+        .then((res) => {
+          if (session.user) this.applyUnread(res.threads ?? []);
+        })
+        .catch(() => undefined);
+    }, 700);
   }
 
   /** Unread replies in followed threads (the sidebar's "Fils suivis" badge). */
@@ -150,6 +176,9 @@ class Threads {
         }
         const readingIt = t?.rootId === m.thread_id && this.reading;
         if (c && c.following && m.author_id !== me && !readingIt) c.unread++;
+        // A reply in a thread this tab has no count for: I may follow it
+        // without knowing (my own root, a mention); the server knows.
+        if (!c && m.author_id !== me) this.refreshCountsSoon();
         this.followed = this.followed.map((f) =>
           f.root.id === m.thread_id
             ? {
@@ -217,6 +246,8 @@ class Threads {
     this.followedError = null;
     this.repliesError = null;
     this.reading = false;
+    this.readSent.clear();
+    clearTimeout(this.refreshTimer);
   }
 }
 
