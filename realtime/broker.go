@@ -151,6 +151,7 @@ const (
 	opCloseUser    = "close_user"
 	opCloseSession = "close_session"
 	opResume       = "resume"
+	opAccess       = "access"
 )
 
 // control is a control event. Empty UserID with opRevoke means every user
@@ -161,6 +162,7 @@ type control struct {
 	SessionID string          `json:"session_id,omitempty"`
 	Channel   model.ChannelID `json:"channel,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
+	Users     []model.UserID  `json:"user_ids,omitempty"` // opAccess
 }
 
 // Publisher is how the application (core) reaches subscribers on every
@@ -220,6 +222,17 @@ func (p *Publisher) CloseSession(ctx context.Context, sessionID string) error {
 // channel is empty), on every node, to resubscribe from their last seq.
 func (p *Publisher) RequestResume(ctx context.Context, channel model.ChannelID) error {
 	return p.control(ctx, control{Op: opResume, Channel: channel})
+}
+
+// AccessChanged sends "access_changed" to every connection of users, on
+// every node: what they may see changed (a conversation opened with them,
+// a channel or group joined or left), so their clients re-read their
+// lists. Publish it after the change is stored.
+func (p *Publisher) AccessChanged(ctx context.Context, users []model.UserID) error {
+	if len(users) == 0 {
+		return nil
+	}
+	return p.control(ctx, control{Op: opAccess, Users: users})
 }
 
 func (p *Publisher) control(ctx context.Context, c control) error {

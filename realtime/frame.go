@@ -34,6 +34,7 @@ const (
 	TypePresence     = "presence"
 	TypeUnsubscribed = "unsubscribed"
 	TypeResume       = "resume"
+	TypeAccess       = "access_changed"
 	TypePong         = "pong"
 )
 
@@ -341,6 +342,7 @@ type resumeFrame struct {
 var (
 	pongBytes   = []byte(`{"type":"pong"}`)
 	resumeBytes = []byte(`{"type":"resume"}`)
+	accessBytes = []byte(`{"type":"access_changed"}`)
 )
 
 // encode marshals one of the frame structs above. They hold only strings

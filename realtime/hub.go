@@ -706,6 +706,14 @@ func (h *Hub) handleControl(ev control) {
 		}
 	case opResume:
 		h.resumeLocal(ev.Channel)
+	case opAccess:
+		for _, u := range ev.Users {
+			for _, c := range h.index.conns(u) {
+				if !c.push(accessBytes) {
+					c.close(CloseSlowConsumer, "slow_consumer", false)
+				}
+			}
+		}
 	default:
 		h.stats.dropped.Add(1)
 		h.log.Warn("realtime: unknown control event", "op", ev.Op)

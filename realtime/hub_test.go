@@ -601,6 +601,28 @@ func TestCloseUserAndSession(t *testing.T) {
 	b.expect(realtime.TypePong)
 }
 
+// TestAccessChanged: every connection of the users named, and no other,
+// is told to re-read its lists.
+func TestAccessChanged(t *testing.T) {
+	h, _ := newTestHub(t, realtime.Options{})
+	a1 := connect(t, h, alice, "s1")
+	a2 := connect(t, h, alice, "s2")
+	b := connect(t, h, bob, "s3")
+	for _, c := range []*client{a1, a2, b} { // registered once they answer
+		c.send(map[string]any{"type": "ping"})
+		c.expect(realtime.TypePong)
+	}
+	if err := h.Publisher().AccessChanged(t.Context(), []model.UserID{alice}); err != nil {
+		t.Fatal(err)
+	}
+	a1.expect(realtime.TypeAccess)
+	a2.expect(realtime.TypeAccess)
+	b.send(map[string]any{"type": "ping"})
+	if f := b.next(); f["type"] != realtime.TypePong {
+		t.Fatalf("bob got %v", f)
+	}
+}
+
 func TestPresence(t *testing.T) {
 	h, _ := newTestHub(t, realtime.Options{})
 	ctx := t.Context()

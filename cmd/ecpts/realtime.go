@@ -101,17 +101,23 @@ func (p publisher) PublishUpdate(ctx context.Context, ch model.ChannelID, v core
 	return p.p.PublishFrame(ctx, ch, realtime.Frame{Data: b})
 }
 
-// AccessChanged tells the other nodes to drop cached memberships. On one
-// node core has already done it.
+// AccessChanged tells the other nodes to drop cached memberships (on one
+// node core has already done it), then tells the users' connections, on
+// every node, to re-read their lists.
 func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) error {
-	if p.rdb == nil || len(users) == 0 {
+	if len(users) == 0 {
 		return nil
 	}
-	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = string(u)
+	if p.rdb != nil {
+		ids := make([]string, len(users))
+		for i, u := range users {
+			ids[i] = string(u)
+		}
+		if err := p.rdb.Publish(ctx, p.accessKey, strings.Join(ids, ",")).Err(); err != nil {
+			return err
+		}
 	}
-	return p.rdb.Publish(ctx, p.accessKey, strings.Join(ids, ",")).Err()
+	return p.p.AccessChanged(ctx, users)
 }
 
 // ChannelChanged tells the other nodes to drop a cached channel ("c:" ids

@@ -570,6 +570,32 @@ func TestTwoNodes(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// A conversation opened on node 1 reaches Y at once on node 2: an
+	// access_changed frame, then her list there holds it (node 2's
+	// membership cache dropped through Redis) and its first message.
+	var me struct{ User struct{ ID string } }
+	y.call("GET", "/api/v1/me", "", 200, &me)
+	var conv struct{ Conversation struct{ ID string } }
+	x.call("POST", "/api/v1/conversations", `{"user_ids":["`+me.User.ID+`"]}`, 201, &conv)
+	y.next(typ("access_changed"), "access_changed on node 2")
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		var list struct{ Conversations []struct{ ID string } }
+		y.call("GET", "/api/v1/conversations", "", 200, &list)
+		if strings.Contains(fmt.Sprint(list.Conversations), conv.Conversation.ID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 does not list the new conversation: %+v", list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	y.subscribe(conv.Conversation.ID, 0)
+	_, first := x.send(conv.Conversation.ID, "Bonjour Sophie")
+	if got := y.messages(conv.Conversation.ID, 1); got[0] != first {
+		t.Fatalf("first direct message on node 2: %v", got)
+	}
+
 	// Node 1 stops; Y keeps writing on node 2; X reconnects to node 2.
 	stop1()
 	for i := 0; i < 5; i++ {

@@ -647,6 +647,35 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
     await ctxP.close();
   });
 
+  test('a new group conversation appears at once for the others, with its first message unread', { timeout: 120_000 }, async () => {
+    await withDiagnostics('new-conversation', { coordinatrice: pageA, infirmiere: pageB }, async () => {
+      // The coordinator's page stays where it is, never reloaded.
+      const before = (await apiJSON(pageA, '/api/v1/conversations')).conversations ?? [];
+      await sidebarOf(pageB).getByRole('button', { name: 'Nouvelle conversation' }).click();
+      const dialog = pageB.getByRole('dialog', { name: 'Nouvelle conversation' });
+      for (const who of ['Morel', 'Lefèvre']) {
+        await dialog.getByLabel('Rechercher une personne').fill(who);
+        await dialog.getByLabel(new RegExp(who)).check();
+      }
+      await dialog.getByRole('button', { name: 'Ouvrir la conversation' }).click();
+      await pageB.waitForURL('**/messages/*');
+      const convId = new URL(pageB.url()).pathname.split('/').pop();
+      assert.ok(!before.some((c) => c.id === convId), 'a new conversation, not one the coordinator had');
+      const link = sidebarOf(pageA).locator(`a[href="/messages/${convId}"]`);
+      await link.waitFor({ timeout: 5_000 }); // well before any poll: the server said so
+      const hello = uniq('Petit point sur la sortie de M. R. demain ?');
+      const box = pageB.getByRole('textbox', { name: /Écrire dans / });
+      await box.fill(hello);
+      await box.press('Enter');
+      await confirmed(pageB, hello);
+      await waitFor(async () => Number((await link.getAttribute('data-unread')) ?? '0') >= 1, {
+        what: 'an unread badge on the new conversation',
+      });
+      await link.click();
+      await messageIn(mainList(pageA), hello).waitFor();
+    });
+  });
+
   test('on a phone the thread panel covers the screen and Escape closes it', { timeout: 120_000 }, async () => {
     const ctx = await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();

@@ -237,6 +237,19 @@ describe('client', () => {
     client.stop();
   });
 
+  test('access_changed, and a resume of every channel, ask the app to re-read its lists', () => {
+    const { client, events, ws } = startClient();
+    client.follow(CH, 0);
+    ws.accept();
+    ws.receive({ type: 'resume', channel: CH });
+    assert.equal(ofKind(events, 'access').length, 0, 'a resume of one channel changes no list');
+    ws.receive({ type: 'access_changed' });
+    assert.equal(ofKind(events, 'access').length, 1);
+    ws.receive({ type: 'resume' });
+    assert.equal(ofKind(events, 'access').length, 2, 'after a resume of everything, an access change may have been missed');
+    client.stop();
+  });
+
   test('message_updated is always an update, never a new message', () => {
     const { client, events, ws } = startClient();
     client.follow(CH, 0);

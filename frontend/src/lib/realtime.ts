@@ -31,6 +31,8 @@ export type ServerFrame =
   | { type: 'presence'; channel?: string; user_id: string; status: 'online' | 'offline' }
   | { type: 'unsubscribed'; channel: string; reason: 'removed' | 'archived' | string }
   | { type: 'resume'; channel?: string }
+  /** What the user may see changed (a conversation opened with them, a channel joined): re-read the lists. */
+  | { type: 'access_changed' }
   | { type: 'pong' };
 
 export type ClientFrame =
@@ -88,6 +90,8 @@ export function parseServerFrame(line: string): ServerFrame | null {
       return isStr(v.channel) ? { type: 'unsubscribed', channel: v.channel, reason: isStr(v.reason) ? v.reason : '' } : null;
     case 'resume':
       return { type: 'resume', channel: isStr(v.channel) && v.channel ? v.channel : undefined };
+    case 'access_changed':
+      return { type: 'access_changed' };
     case 'pong':
       return { type: 'pong' };
   }
@@ -125,6 +129,8 @@ export type RealtimeEvent =
   /** The server ended a subscription (removed, archived) or refused it (not_found). */
   | { kind: 'revoked'; channel: string; reason: string }
   | { kind: 'error'; code: string; message: string; ref?: string }
+  /** The user's channels or conversations may have changed (access_changed, or a resume of everything). */
+  | { kind: 'access' }
   /** Close 4001: the session ended; the client stopped for good. */
   | { kind: 'session-closed' };
 
@@ -640,8 +646,13 @@ export class RealtimeClient {
           const c = this.channels.get(id);
           if (c && c.state !== 'paging') this.subscribe(id, c);
         }
+        // The server may have missed any event, an access_changed too.
+        if (!f.channel) this.emit({ kind: 'access' });
         return;
       }
+      case 'access_changed':
+        this.emit({ kind: 'access' });
+        return;
       case 'pong':
         return;
     }

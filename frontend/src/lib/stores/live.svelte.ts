@@ -10,11 +10,15 @@ import { channels } from './channels.svelte';
 import { conversations } from './conversations.svelte';
 import { messages } from './messages.svelte';
 import { presence } from './presence.svelte';
-import { onSessionEnd, session } from './session.svelte';
+import { onSessionEnd, refreshSpaces, session } from './session.svelte';
 import { threads } from './threads.svelte';
 
-/** New conversations have no frame of their own: the list is re-read this often. */
-const conversationPollMs = 30_000;
+/**
+ * An access_changed frame is followed this long before the lists are
+ * re-read: several often come together, and with several server nodes the
+ * one that answers may hear of the change a moment after the socket's.
+ */
+const accessSettleMs = 300;
 
 class Live {
   status = $state<ConnectionStatus>('connecte');
@@ -29,7 +33,7 @@ class Live {
   private viewing = new Map<string, number>();
   /** Channels whose since_seq is being looked up. */
   private looking = new Set<string>();
-  private poll: ReturnType<typeof setInterval> | undefined;
+  private accessTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Connects once a user is logged in; idempotent. */
   start(): void {
@@ -41,15 +45,12 @@ class Live {
     this.status = realtime.status;
     realtime.start();
     void this.loadUnread().then(() => this.apply());
-    this.poll = setInterval(() => {
-      if (document.visibilityState === 'visible') void this.refreshConversations();
-    }, conversationPollMs);
   }
 
   stop(): void {
     if (!this.started) return;
     this.started = false;
-    clearInterval(this.poll);
+    clearTimeout(this.accessTimer);
     this.stopListening?.();
     this.stopListening = null;
     realtime.stop();
@@ -171,6 +172,15 @@ class Live {
           conversations.remove(ev.channel);
         }
         void channels.load();
+        return;
+      case 'access':
+        // Channels, groups and conversations, then their counts.
+        clearTimeout(this.accessTimer);
+        this.accessTimer = setTimeout(() => {
+          if (!this.started) return;
+          void refreshSpaces({ me: true });
+          void this.refreshConversations();
+        }, accessSettleMs);
         return;
       case 'error':
         return;
