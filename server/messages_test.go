@@ -550,3 +550,59 @@ func TestLegacyReactionRemovable(t *testing.T) {
 		t.Fatalf("reaction still there: %s", b)
 	}
 }
+
+// TestRepliesToMyMessages: "réponses à mes messages" holds the replies to
+// the caller's messages: every other reply in a thread they started, and
+// in a thread they replied to, the replies after their first one; a thread
+// followed for a mention only brings none.
+func TestRepliesToMyMessages(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	kine := h.login("kine@loire-nord.demo")
+	pharmaLN := h.login("pharmacie@loire-nord.demo")
+	gen := h.id("chan:LN:général")
+	post := func(s session, body, thread string) string {
+		t.Helper()
+		st, m, b := send(t, h, s, gen, body, thread)
+		mustStatus(t, body, st, b, 201, "")
+		return m.Message.ID
+	}
+	root := post(coord, "Qui peut voir Mme L. jeudi ?", "")
+	k1 := post(kine, "Moi, le matin", root)
+	i1 := post(ide, "Je passe l'après-midi", root)
+	c1 := post(coord, "Merci, et @pharmaciens pour le traitement ?", root)
+	repliesOf := func(s session) []string {
+		t.Helper()
+		var out struct{ Messages []struct{ ID string } }
+		h.getJSON(s, "/api/v1/replies", &out)
+		ids := []string{}
+		for _, m := range out.Messages {
+			ids = append(ids, m.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	for _, c := range []struct {
+		who  string
+		s    session
+		want []string
+	}{
+		{"the root's author", coord, sorted(k1, i1)},
+		{"the first to reply", kine, sorted(i1, c1)},
+		{"a later replier", ide, sorted(c1)},
+		{"mentioned only", pharmaLN, sorted()},
+	} {
+		if got := repliesOf(c.s); !slices.Equal(got, c.want) {
+			t.Errorf("%s: replies %v, want %v", c.who, got, c.want)
+		}
+	}
+	var threads struct {
+		Threads []struct{ Root struct{ ID string } }
+	}
+	h.getJSON(pharmaLN, "/api/v1/threads", &threads)
+	if len(threads.Threads) != 1 || threads.Threads[0].Root.ID != root {
+		t.Fatalf("the pharmacist follows the thread she is mentioned in: %+v", threads)
+	}
+}

@@ -64,12 +64,12 @@ func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message,
 	}
 	// The replier follows the thread and has read it up to their reply; the
 	// root's author and the people mentioned in the reply follow it too.
-	c.follow(ctx, m.AuthorID, *root, true, m.Seq)
+	c.follow(ctx, m.AuthorID, *root, true, m.Seq, true)
 	if root.AuthorID != m.AuthorID {
-		c.follow(ctx, root.AuthorID, *root, false, 0)
+		c.follow(ctx, root.AuthorID, *root, false, 0, false)
 	}
 	for _, u := range m.Mentions {
-		c.follow(ctx, u, *root, false, 0)
+		c.follow(ctx, u, *root, false, 0, false)
 	}
 }
 
@@ -151,8 +151,9 @@ func authorReadKey(u model.UserID, ch model.ChannelID) string {
 }
 
 // follow makes user follow root; read advances their read position when
-// set. An explicit unfollow is kept unless force.
-func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message, force bool, read uint64) {
+// set; replied says read is the seq of a reply of theirs. An explicit
+// unfollow is kept unless force.
+func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message, force bool, read uint64, replied bool) {
 	unlock := c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
 	defer unlock()
 	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
@@ -167,6 +168,9 @@ func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message
 	}
 	ts.Following = true
 	ts.ReadSeq = max(ts.ReadSeq, read)
+	if replied && (ts.RepliedSeq == 0 || read < ts.RepliedSeq) {
+		ts.RepliedSeq = read
+	}
 	ts.UpdatedAt = c.now()
 	if err := c.st.ThreadStates.Put(ctx, ts); err != nil {
 		c.log.Warn("follow thread", "message_id", root.ID, "user_id", user, "err", err)
@@ -378,7 +382,7 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 		return model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
 	}
 	if on {
-		c.follow(ctx, a.ID(), root, true, 0)
+		c.follow(ctx, a.ID(), root, true, 0, false)
 		return nil
 	}
 	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
@@ -458,8 +462,11 @@ func (c *Core) Threads(ctx context.Context, s model.Session) ([]FollowedThreadVi
 	return out, nil
 }
 
-// Replies is "réponses à mes messages": the newest replies by others in
-// the threads the caller follows (started, replied to, mentioned in).
+// Replies is "réponses à mes messages": the newest replies by others to
+// the caller's messages, among the threads they follow: every reply to a
+// thread they started, and in a thread they replied to, the replies that
+// came after their first one. A thread followed only for a mention or by
+// choice has no reply to them.
 func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
@@ -486,8 +493,24 @@ func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, err
 		if rs, err = c.openAll(ch, rs); err != nil {
 			return nil, err
 		}
+		// Replies after this seq answer the caller: all of them in their
+		// own thread, else those after their first reply.
+		mine, after := f.root.AuthorID == a.ID(), uint64(0)
+		if !mine {
+			after = f.state.RepliedSeq
+		}
+		if !mine && after == 0 {
+			// A state written before RepliedSeq existed: the caller's
+			// first reply among those read, if any.
+			if i := slices.IndexFunc(rs, func(r model.Message) bool { return r.AuthorID == a.ID() }); i >= 0 {
+				after = rs[i].Seq
+			}
+		}
+		if !mine && after == 0 {
+			continue
+		}
 		for _, r := range rs {
-			if r.AuthorID != a.ID() && !r.Deleted() {
+			if r.AuthorID != a.ID() && !r.Deleted() && r.Seq > after {
 				out = append(out, r)
 			}
 		}

@@ -115,21 +115,26 @@ type ThreadState struct {
 	ChannelID model.ChannelID
 	Following bool
 	ReadSeq   uint64 // seq of the last reply read
-	UpdatedAt time.Time
+	// RepliedSeq is the seq of the user's first reply in the thread (0:
+	// none): later replies by others answer them ("réponses à mes
+	// messages").
+	RepliedSeq uint64
+	UpdatedAt  time.Time
 }
 
 type threadStateDoc struct {
-	ID        string          `bson:"_id"`
-	UserID    model.UserID    `bson:"user_id"`
-	RootID    model.MessageID `bson:"root_id"`
-	ChannelID model.ChannelID `bson:"channel_id"`
-	Following bool            `bson:"following"`
-	ReadSeq   int64           `bson:"read_seq"`
-	UpdatedAt time.Time       `bson:"updated_at"`
+	ID         string          `bson:"_id"`
+	UserID     model.UserID    `bson:"user_id"`
+	RootID     model.MessageID `bson:"root_id"`
+	ChannelID  model.ChannelID `bson:"channel_id"`
+	Following  bool            `bson:"following"`
+	ReadSeq    int64           `bson:"read_seq"`
+	RepliedSeq int64           `bson:"replied_seq,omitempty"`
+	UpdatedAt  time.Time       `bson:"updated_at"`
 }
 
 func (d threadStateDoc) model() ThreadState {
-	return ThreadState{UserID: d.UserID, RootID: d.RootID, ChannelID: d.ChannelID, Following: d.Following, ReadSeq: uint64(d.ReadSeq), UpdatedAt: d.UpdatedAt.UTC()}
+	return ThreadState{UserID: d.UserID, RootID: d.RootID, ChannelID: d.ChannelID, Following: d.Following, ReadSeq: uint64(d.ReadSeq), RepliedSeq: uint64(d.RepliedSeq), UpdatedAt: d.UpdatedAt.UTC()}
 }
 
 // EnsureIndexes creates the user_id index (GET /threads lists by user).
@@ -148,7 +153,7 @@ func (t *ThreadStates) Get(ctx context.Context, user model.UserID, root model.Me
 
 // Put writes the state (upsert).
 func (t *ThreadStates) Put(ctx context.Context, s ThreadState) error {
-	d := threadStateDoc{ID: pairID(s.UserID, s.RootID), UserID: s.UserID, RootID: s.RootID, ChannelID: s.ChannelID, Following: s.Following, ReadSeq: int64(s.ReadSeq), UpdatedAt: msUTC(s.UpdatedAt)}
+	d := threadStateDoc{ID: pairID(s.UserID, s.RootID), UserID: s.UserID, RootID: s.RootID, ChannelID: s.ChannelID, Following: s.Following, ReadSeq: int64(s.ReadSeq), RepliedSeq: int64(s.RepliedSeq), UpdatedAt: msUTC(s.UpdatedAt)}
 	_, err := t.coll.ReplaceOne(ctx, byID(d.ID), d, options.Replace().SetUpsert(true))
 	return dbErr(err, fmt.Sprintf("thread %s of %s", s.RootID, s.UserID))
 }

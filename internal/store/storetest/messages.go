@@ -227,12 +227,12 @@ func testReadState(t *testing.T, open func(t *testing.T) *store.Store) {
 		r1, r2 := model.MessageIDOf(ch, 1), model.MessageIDOf(ch, 2)
 		_, err := s.ThreadStates.Get(ctx, u, r1)
 		wantErr(t, err, model.ErrNotFound, "absent thread state")
-		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r1, ChannelID: ch, Following: true, ReadSeq: 3, UpdatedAt: at(0)}), "put 1")
+		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r1, ChannelID: ch, Following: true, ReadSeq: 3, RepliedSeq: 2, UpdatedAt: at(0)}), "put 1")
 		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r2, ChannelID: ch, Following: true, UpdatedAt: at(time.Minute)}), "put 2")
 		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: model.UserID(id()), RootID: r2, ChannelID: ch, Following: true, UpdatedAt: at(time.Minute)}), "other user")
 		got, err := s.ThreadStates.Following(ctx, u, 10)
 		must(t, err, "following")
-		if len(got) != 2 || got[0].RootID != r2 || got[1].ReadSeq != 3 {
+		if len(got) != 2 || got[0].RootID != r2 || got[1].ReadSeq != 3 || got[1].RepliedSeq != 2 || got[0].RepliedSeq != 0 {
 			t.Fatalf("following: %+v", got)
 		}
 		must(t, s.ThreadStates.Put(ctx, store.ThreadState{UserID: u, RootID: r2, ChannelID: ch, Following: false, UpdatedAt: at(2 * time.Minute)}), "unfollow")

@@ -181,7 +181,7 @@ export const fr = {
     followedIntro: 'Les fils de discussion que vous suivez, les plus récents d’abord.',
     followedEmpty: 'Vous ne suivez aucun fil pour l’instant.',
     repliesTitle: 'Réponses à mes messages',
-    repliesIntro: 'Les réponses à vos messages et aux fils que vous avez lancés.',
+    repliesIntro: 'Les réponses dans les fils que vous avez lancés, et celles qui suivent votre réponse dans les autres fils.',
     repliesEmpty: 'Personne n’a encore répondu à vos messages.',
     open: 'Ouvrir le fil',
     inChannel: (name: string) => `dans ${name}`,
