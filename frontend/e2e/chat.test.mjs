@@ -510,6 +510,40 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
     });
   });
 
+  test('a send the server never acknowledges is marked "Non envoyé" and "Renvoyer" delivers it once', { timeout: 120_000 }, async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    // A link that loses the nurse's sends (the socket itself stays up).
+    let dropSends = true;
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (dropSends && typeof m === 'string' && m.includes('"type":"send"')) return;
+        server.send(m);
+      });
+      server.onMessage((m) => ws.send(m));
+    });
+    await withDiagnostics('unsent', { A: pageA, nurse: page }, async () => {
+      await login(page, nurse);
+      await openChannel(pageA, ids.general, 'général');
+      await openChannel(page, ids.general, 'général');
+      const text = uniq('Envoyé sans accusé de réception');
+      await send(page, 'général', text);
+      const failed = mainList(page).locator('article.message.pending.failed', { hasText: text });
+      await failed.waitFor({ timeout: 20_000 }); // after the 10 s ack timeout
+      assert.match((await failed.textContent()) ?? '', /Non envoyé/);
+      assert.equal(await messageIn(mainList(pageA), text).count(), 0, 'nothing reached the others');
+      dropSends = false;
+      await failed.getByRole('button', { name: 'Renvoyer' }).click();
+      await confirmed(page, text);
+      await messageIn(mainList(pageA), text).waitFor();
+      await waitFor(async () => (await mainList(page).locator('article.message.pending').count()) === 0, { what: 'no pending copy left' });
+      assert.equal(await messageIn(mainList(page), text).count(), 1, 'once for the author');
+      assert.equal(await messageIn(mainList(pageA), text).count(), 1, 'once for the others');
+    });
+    await ctx.close();
+  });
+
   test('an announcement channel has no composer for members; history loads upwards keeping the place', { timeout: 150_000 }, async () => {
     await withDiagnostics('history', { A: pageA, B: pageB }, async () => {
       const { channels } = await apiJSON(pageA, '/api/v1/channels');
