@@ -55,6 +55,11 @@ type Options struct {
 	AbuseWindow time.Duration
 	// MaxSubscriptions per connection.
 	MaxSubscriptions int
+	// MaxConnsPerUser: connections one user may hold on this node (tabs,
+	// devices); one more is closed at once with CloseRateLimited
+	// ("too_many_connections"), so that a single account cannot exhaust
+	// the node's sockets and memory.
+	MaxConnsPerUser int
 	// ReplayDedupWindow: how long a subscription remembers the seqs of its
 	// backlog to drop their live copies.
 	ReplayDedupWindow time.Duration
@@ -84,6 +89,7 @@ var DefaultOptions = Options{
 	AbuseLimit:        200,
 	AbuseWindow:       10 * time.Second,
 	MaxSubscriptions:  1000,
+	MaxConnsPerUser:   50,
 	ReplayDedupWindow: 2 * time.Minute,
 	TypingInterval:    2 * time.Second,
 	PresenceHeartbeat: 20 * time.Second,
@@ -123,6 +129,7 @@ func (o Options) withDefaults() Options {
 	setInt(&o.AbuseLimit, d.AbuseLimit)
 	setDur(&o.AbuseWindow, d.AbuseWindow)
 	setInt(&o.MaxSubscriptions, d.MaxSubscriptions)
+	setInt(&o.MaxConnsPerUser, d.MaxConnsPerUser)
 	setDur(&o.ReplayDedupWindow, d.ReplayDedupWindow)
 	setDur(&o.TypingInterval, d.TypingInterval)
 	setDur(&o.PresenceHeartbeat, d.PresenceHeartbeat)
@@ -320,6 +327,15 @@ func (h *Hub) open(ctx context.Context, sock Socket, sess Session) *Conn {
 	if h.state != stateRunning {
 		h.mu.Unlock()
 		_ = sock.WriteControl(CloseMessage, closePayload(CloseTryAgainLater, "not_ready"), time.Now().Add(time.Second))
+		_ = sock.Close()
+		return nil
+	}
+	// Checked before registering: connections opened together may pass
+	// the limit by as many, which bounds nothing less.
+	if h.index.count(sess.UserID) >= h.opt.MaxConnsPerUser {
+		h.mu.Unlock()
+		h.stats.refused.Add(1)
+		_ = sock.WriteControl(CloseMessage, closePayload(CloseRateLimited, "too_many_connections"), time.Now().Add(time.Second))
 		_ = sock.Close()
 		return nil
 	}
@@ -828,6 +844,12 @@ func (x *connIndex) remove(c *Conn) (last bool) {
 	return false
 }
 
+func (x *connIndex) count(user model.UserID) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.byUser[user])
+}
+
 func (x *connIndex) conns(user model.UserID) []*Conn {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -880,6 +902,7 @@ type Stats struct {
 	SubscribesQueued int64  // subscribes waiting for a MaxConcurrentSubscribes slot
 	BrokerResumes    uint64 // broker reconnects (each asked clients to resume)
 	DroppedBroadcast uint64 // malformed or unknown publications dropped
+	RefusedConns     uint64 // connections closed at once: their user held MaxConnsPerUser
 }
 
 type hubStats struct {
@@ -891,6 +914,7 @@ type hubStats struct {
 	subscribesQueued atomic.Int64
 	resumes          atomic.Uint64
 	dropped          atomic.Uint64
+	refused          atomic.Uint64
 }
 
 // Stats returns the hub's counters.
@@ -903,6 +927,7 @@ func (h *Hub) Stats() Stats {
 		RateLimited:      h.stats.rateLimited.Load(),
 		SubscribesQueued: h.stats.subscribesQueued.Load(),
 		BrokerResumes:    h.stats.resumes.Load(),
+		RefusedConns:     h.stats.refused.Load(),
 		DroppedBroadcast: h.stats.dropped.Load(),
 	}
 }

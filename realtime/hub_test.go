@@ -601,6 +601,35 @@ func TestCloseUserAndSession(t *testing.T) {
 	b.expect(realtime.TypePong)
 }
 
+// TestConnectionsPerUser: a user holds at most MaxConnsPerUser connections
+// on a node; one more is closed at once (4029), others are not affected,
+// and a closed connection frees its place.
+func TestConnectionsPerUser(t *testing.T) {
+	h, _ := newTestHub(t, realtime.Options{MaxConnsPerUser: 2})
+	a1 := connect(t, h, alice, "s1")
+	a2 := connect(t, h, alice, "s2")
+	b := connect(t, h, bob, "s3")
+	for _, c := range []*client{a1, a2, b} {
+		c.send(map[string]any{"type": "ping"})
+		c.expect(realtime.TypePong)
+	}
+	a3 := connect(t, h, alice, "s4")
+	if code := a3.closed(); code != realtime.CloseRateLimited {
+		t.Fatalf("third connection: close code %d, want %d", code, realtime.CloseRateLimited)
+	}
+	if got := h.Stats().RefusedConns; got != 1 {
+		t.Fatalf("refused connections: %d", got)
+	}
+	b2 := connect(t, h, bob, "s5")
+	b2.send(map[string]any{"type": "ping"})
+	b2.expect(realtime.TypePong)
+	a1.sock.Close()
+	a1.closed()
+	a4 := connect(t, h, alice, "s6")
+	a4.send(map[string]any{"type": "ping"})
+	a4.expect(realtime.TypePong)
+}
+
 // TestAccessChanged: every connection of the users named, and no other,
 // is told to re-read its lists.
 func TestAccessChanged(t *testing.T) {

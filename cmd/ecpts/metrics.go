@@ -22,5 +22,6 @@ func registerHubMetrics(reg prometheus.Registerer, hub *realtime.Hub) {
 		counter("ecpts_ws_rate_limited_total", "Inbound frames dropped by the rate limit.", func(s realtime.Stats) float64 { return float64(s.RateLimited) }),
 		gauge("ecpts_ws_subscribes_queued", "Subscribes waiting for a slot (the hub handles a few per CPU at once).", func(s realtime.Stats) float64 { return float64(s.SubscribesQueued) }),
 		counter("ecpts_ws_broker_resumes_total", "Broker reconnects that asked clients to resume.", func(s realtime.Stats) float64 { return float64(s.BrokerResumes) }),
+		counter("ecpts_ws_refused_connections_total", "Connections closed at once because their user held too many.", func(s realtime.Stats) float64 { return float64(s.RefusedConns) }),
 	)
 }

@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return err
 		}
 	}
-	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now})
+	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now, MaxConnsPerUser: cfg.WSPerUser})
 	registerHubMetrics(reg, hub)
 
 	// Background work, stopped (and waited for) before the store closes.

@@ -43,6 +43,9 @@ type Config struct {
 	// SendRate: ECPTS_SEND_RATE, messages per second one user may send
 	// through a node (bursts of 4× that, at least 20); 0 = 5/s.
 	SendRate float64
+	// WSPerUser: ECPTS_WS_PER_USER, WebSocket connections one user may
+	// hold on a node (tabs, devices); 0 = 50. Raise it for load tests.
+	WSPerUser int
 }
 
 // Environment variable names.
@@ -66,6 +69,7 @@ const (
 	EnvRedisPrefix    = "ECPTS_REDIS_PREFIX"
 	EnvTrustedProxies = "ECPTS_TRUSTED_PROXIES"
 	EnvSendRate       = "ECPTS_SEND_RATE"
+	EnvWSPerUser      = "ECPTS_WS_PER_USER"
 )
 
 // Defaults returns the configuration used when no variable is set: a single
@@ -139,6 +143,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("config: %s: want a number of messages per second above 0, got %q", EnvSendRate, v))
 		}
 		c.SendRate = r
+	}
+	if v := strings.TrimSpace(getenv(EnvWSPerUser)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			errs = append(errs, fmt.Errorf("config: %s: want a number of connections from 1 to 1000000, got %q", EnvWSPerUser, v))
+		}
+		c.WSPerUser = n
 	}
 	for _, p := range strings.Split(getenv(EnvTrustedProxies), ",") {
 		if p = strings.TrimSpace(p); p != "" {
