@@ -606,3 +606,45 @@ func TestRepliesToMyMessages(t *testing.T) {
 		t.Fatalf("the pharmacist follows the thread she is mentioned in: %+v", threads)
 	}
 }
+
+// TestChangeFlood: edits, deletions and reactions, each fanned out to the
+// channel, share a per-user limit of their own (a burst, then 429 with
+// Retry-After until time passes); sends keep theirs.
+func TestChangeFlood(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	gen := h.id("chan:LN:général")
+	st, m, b := send(t, h, coord, gen, "Réunion SNP jeudi 18 h", "")
+	mustStatus(t, "send", st, b, 201, "")
+	path := "/api/v1/messages/" + m.Message.ID + "/reactions/" + url.PathEscape("👍")
+	limited := 0
+	for i := 0; i < 60 && limited == 0; i++ {
+		method := "PUT"
+		if i%2 == 1 {
+			method = "DELETE"
+		}
+		res, b := h.do(ide, method, path, "")
+		switch res.StatusCode {
+		case 200:
+		case 429:
+			if !strings.Contains(b, `"code":"rate_limited"`) || res.Header.Get("Retry-After") != "1" || i < 10 {
+				t.Fatalf("change %d: %d %s, Retry-After %q", i, res.StatusCode, b, res.Header.Get("Retry-After"))
+			}
+			limited++
+		default:
+			t.Fatalf("change %d: %d %s", i, res.StatusCode, b)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("60 reaction toggles in a row were all accepted")
+	}
+	// Sending has its own budget; the other members are not limited.
+	st, _, b = send(t, h, ide, gen, "Je serai là", "")
+	mustStatus(t, "send while changes are limited", st, b, 201, "")
+	res, b := h.do(coord, "PUT", path, "")
+	mustStatus(t, "another member reacts", res.StatusCode, b, 200, "")
+	h.advance(10 * time.Second)
+	res, b = h.do(ide, "PUT", path, "")
+	mustStatus(t, "later", res.StatusCode, b, 200, "")
+}

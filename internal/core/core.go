@@ -116,7 +116,8 @@ type Core struct {
 	sealer    Sealer
 	multiNode bool
 	win       SharedWindow // multi-node only
-	flood     *floodGuard
+	flood     *floodGuard  // sends
+	changes   *floodGuard  // edits, deletions, reactions: each one is fanned out too
 	bg        background
 	pending   supersede // background writes a newer one makes useless
 	markers   markerCache
@@ -161,6 +162,8 @@ func New(d Deps) *Core {
 	}
 	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.flood.shared, c.flood.log = d.SendBucket, c.log
+	c.changes = newFloodGuard(c.now, d.SendRate, d.SendBurst)
+	c.changes.shared, c.changes.log, c.changes.prefix = d.SendBucket, c.log, "changes:"
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.bg.cwake = make(chan struct{}, 1)
 	c.chans = newChanCache(accessTTL, c.now)

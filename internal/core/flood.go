@@ -19,13 +19,19 @@ const (
 	sendBurst = 20.0 // messages at once
 )
 
-// errSendFlood: the bucket gains a message every 1/rate seconds (at most
-// a second with the default rate), which Retry-After tells REST clients.
-var errSendFlood = func() *model.CodedError {
-	e := model.Coded(model.ErrTooMany, "rate_limited", "Vous envoyez trop de messages à la fois : patientez quelques secondes.")
+// errSendFlood and errChangeFlood: the bucket gains a token every 1/rate
+// seconds (at most a second with the default rate), which Retry-After
+// tells REST clients.
+var (
+	errSendFlood   = floodError("Vous envoyez trop de messages à la fois : patientez quelques secondes.")
+	errChangeFlood = floodError("Trop de modifications à la fois (réactions, corrections, suppressions) : patientez quelques secondes.")
+)
+
+func floodError(message string) *model.CodedError {
+	e := model.Coded(model.ErrTooMany, "rate_limited", message)
 	e.RetryAfter = time.Second
 	return e
-}()
+}
 
 // SendBucket is a token bucket per user shared by the nodes
 // (ratelimit.RedisBucket).
@@ -35,6 +41,7 @@ type SendBucket interface {
 
 type floodGuard struct {
 	shared  SendBucket // nil on a single node
+	prefix  string     // of the shared bucket's key: one guard's buckets are not another's
 	log     *slog.Logger
 	rate    float64
 	burst   float64
@@ -70,7 +77,7 @@ func newFloodGuard(now func() time.Time, rate, burst float64) *floodGuard {
 // when there is none or it cannot be reached.
 func (f *floodGuard) allow(ctx context.Context, user model.UserID) bool {
 	if f.shared != nil {
-		ok, err := f.shared.Take(ctx, string(user))
+		ok, err := f.shared.Take(ctx, f.prefix+string(user))
 		if err == nil {
 			return ok
 		}

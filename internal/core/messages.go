@@ -685,6 +685,11 @@ func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.Mess
 	if err != nil {
 		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
 	}
+	// Every change is fanned out to the channel's subscribers: one request
+	// must not be turned into thousands of deliveries at will.
+	if write && !c.changes.allow(ctx, a.ID()) {
+		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errChangeFlood
+	}
 	st = c.chanState(ch.ID)
 	st.mu.Lock()
 	unlock := func() {}
