@@ -48,7 +48,6 @@ type Conn struct {
 	abuseStart  time.Time
 	abuseCount  int
 	lastRateErr time.Time
-	typingAt    map[model.ChannelID]time.Time // nil until the first typing
 	// announced: channels this connection told its user is online in
 	// (nil until the first). Online lasts as long as the connection, so a
 	// resubscribe announces nothing again.
@@ -339,15 +338,9 @@ func (c *Conn) firstAnnouncement(channel model.ChannelID) bool {
 func (c *Conn) typing(f Typing) {
 	h := c.hub
 	now := h.opt.Now()
-	if last, ok := c.typingAt[f.Channel]; ok && now.Sub(last) < h.opt.TypingInterval {
+	if !h.typing.allow(c.sess.UserID, f.Channel, now, h.opt.TypingInterval) {
 		return
 	}
-	if c.typingAt == nil {
-		c.typingAt = make(map[model.ChannelID]time.Time)
-	} else if len(c.typingAt) >= 64 { // bounded: the map only throttles
-		clear(c.typingAt)
-	}
-	c.typingAt[f.Channel] = now
 	ctx, cancel := c.appContext()
 	defer cancel()
 	if err := h.app.Typing(ctx, c.sess, f.Channel); err != nil {

@@ -63,7 +63,7 @@ type Options struct {
 	// ReplayDedupWindow: how long a subscription remembers the seqs of its
 	// backlog to drop their live copies.
 	ReplayDedupWindow time.Duration
-	// TypingInterval: at most one typing notice per channel and connection
+	// TypingInterval: at most one typing notice per user and channel on a node
 	// per interval; extra ones are dropped silently.
 	TypingInterval time.Duration
 	// PresenceHeartbeat: how often the node refreshes its users' presence
@@ -151,6 +151,7 @@ type Hub struct {
 	shards        [numShards]shard
 	presenceLocks [numShards]sync.Mutex
 	index         connIndex
+	typing        typingThrottle
 
 	// life is cancelled when the hub stops: every connection closes.
 	life     context.Context
@@ -792,6 +793,42 @@ func (h *Hub) resumeLocal(channel model.ChannelID) {
 			t.c.close(CloseSlowConsumer, "slow_consumer", false)
 		}
 	}
+}
+
+// typingThrottle lets one typing notice per user and channel through per
+// interval on this node, whatever the number of the user's connections:
+// each notice is fanned out to the whole channel.
+type typingThrottle struct {
+	mu    sync.Mutex
+	last  map[typingKey]time.Time
+	swept time.Time
+}
+
+type typingKey struct {
+	user    model.UserID
+	channel model.ChannelID
+}
+
+func (t *typingThrottle) allow(user model.UserID, channel model.ChannelID, now time.Time, every time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := typingKey{user, channel}
+	if last, ok := t.last[k]; ok && now.Sub(last) < every {
+		return false
+	}
+	if t.last == nil {
+		t.last = make(map[typingKey]time.Time)
+	}
+	if now.Sub(t.swept) > time.Minute { // entries past their interval throttle nothing
+		for k, at := range t.last {
+			if now.Sub(at) >= every {
+				delete(t.last, k)
+			}
+		}
+		t.swept = now
+	}
+	t.last[k] = now
+	return true
 }
 
 // connIndex finds a node's connections by user and by session.

@@ -480,6 +480,12 @@ func TestTypingIsPublishedAndThrottled(t *testing.T) {
 	}
 	a.send(map[string]any{"type": "ping"})
 	a.skipTo(realtime.TypePong)
+	// Another connection of hers does not multiply the notices: the
+	// interval holds per user and channel.
+	a2 := connect(t, h, alice, "s3")
+	a2.send(map[string]any{"type": "typing", "channel": chanA})
+	a2.send(map[string]any{"type": "ping"})
+	a2.skipTo(realtime.TypePong)
 	f := b.skipTo(realtime.TypeTyping)
 	if f["user_id"] != string(alice) || f["channel"] != string(chanA) {
 		t.Fatalf("typing frame %v", f)
