@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  frontendDir,
   invitationToken,
   launchBrowser,
   rppsWithCheckDigit,
@@ -120,13 +119,6 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await sidebar.locator('a[href^="/canaux/"]').first().waitFor();
       await sidebar.locator('a[href^="/canaux/"]', { hasText: 'général' }).first().waitFor();
       await sidebar.getByRole('link', { name: 'Administration' }).waitFor();
-
-      if (process.env.ECPTS_SCREENSHOT) {
-        await page.goto('/');
-        await page.getByRole('heading', { name: 'Mes CPTS' }).waitFor();
-        await page.locator('.card h3', { hasText: 'CPTS Loire Nord' }).waitFor();
-        await page.screenshot({ path: path.resolve(frontendDir, '..', 'docs', 'screenshot.png') });
-      }
 
       // The directory lists members with their profession and commune.
       await sidebar.getByRole('link', { name: 'Annuaire' }).click();

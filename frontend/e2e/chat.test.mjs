@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import { frontendDir, launchBrowser, startServer, waitFor } from './harness.mjs';
 
 const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel
@@ -307,6 +307,11 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       await item.getByRole('link', { name: 'Ouvrir le fil' }).click();
       await pageA.waitForURL((u) => u.pathname === `/canaux/${ids.general}` && u.searchParams.get('fil') === rootId);
       await pageA.locator('.thread-panel article.message', { hasText: reply }).waitFor();
+
+      // README's picture (make screenshot): a channel with its thread open.
+      if (process.env.ECPTS_SCREENSHOT) {
+        await pageA.screenshot({ path: path.resolve(frontendDir, '..', 'docs', 'screenshot.png') });
+      }
     });
   });
 
