@@ -51,9 +51,9 @@ class FakeWebSocket {
     this.onmessage?.({ data: frames.map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('\n') });
   }
 
-  drop(code = 1006) {
+  drop(code = 1006, reason = '') {
     this.readyState = FakeWebSocket.CLOSED;
-    this.onclose?.({ code });
+    this.onclose?.({ code, reason });
   }
 
   sentOf(type) {
@@ -400,6 +400,17 @@ describe('client', () => {
     mock.timers.tick(300);
     assert.equal(FakeWebSocket.all.length, 2, 'a slow consumer reconnects within 0.3 s');
     b.client.stop();
+  });
+
+  test('4029 too_many_connections: said to the user, tried again after a minute', () => {
+    const { client, events, ws } = startClient();
+    ws.drop(4029, 'too_many_connections'); // refused right after the handshake
+    assert.equal(ofKind(events, 'status').at(-1).status, 'trop-de-connexions');
+    mock.timers.tick(30_000);
+    assert.equal(FakeWebSocket.all.length, 1, 'no new socket within 30 s');
+    mock.timers.tick(31_000);
+    assert.equal(FakeWebSocket.all.length, 2, 'a new try after a minute');
+    client.stop();
   });
 
   test('the browser going offline closes the socket and waits for "online"; reads are kept for later', () => {

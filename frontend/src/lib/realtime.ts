@@ -111,8 +111,13 @@ export function parseBatch(data: string): ServerFrame[] {
 
 // ---------------------------------------------------------------- events
 
-/** 'connecte': socket open; 'reconnexion': trying; 'hors-ligne': the browser reports no network. */
-export type ConnectionStatus = 'connecte' | 'reconnexion' | 'hors-ligne';
+/**
+ * 'connecte': socket open; 'reconnexion': trying; 'hors-ligne': the browser
+ * reports no network; 'trop-de-connexions': the server refused this socket
+ * (4029 too_many_connections: the user has too many tabs open), tried again
+ * after a long pause.
+ */
+export type ConnectionStatus = 'connecte' | 'reconnexion' | 'hors-ligne' | 'trop-de-connexions';
 
 export type RealtimeEvent =
   | { kind: 'status'; status: ConnectionStatus }
@@ -437,7 +442,7 @@ export class RealtimeClient {
       if (typeof ev.data !== 'string') return;
       this.onData(ev.data);
     };
-    ws.onclose = (ev) => this.onClose(ws, ev.code);
+    ws.onclose = (ev) => this.onClose(ws, ev.code, ev.reason);
     ws.onerror = () => {
       // onclose follows and decides.
     };
@@ -474,7 +479,7 @@ export class RealtimeClient {
     this.emit({ kind: 'connected', reconnect });
   }
 
-  private onClose(ws: WebSocket, code: number): void {
+  private onClose(ws: WebSocket, code: number, reason = ''): void {
     if (ws !== this.ws) return;
     this.detach(ws);
     this.ws = null;
@@ -502,6 +507,7 @@ export class RealtimeClient {
       return;
     }
     this.scheduleReconnect(code === 4029 ? rateLimitedBackoffMs : undefined);
+    if (code === 4029 && reason === 'too_many_connections') this.setStatus('trop-de-connexions');
   }
 
   private scheduleReconnect(delay?: number): void {
