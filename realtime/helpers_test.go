@@ -318,6 +318,14 @@ func (c *client) skipTo(typ string) map[string]any {
 	}
 }
 
+// roundTrip pings and waits for the pong: every frame sent before is
+// handled (and the connection registered).
+func (c *client) roundTrip() {
+	c.t.Helper()
+	c.send(map[string]any{"type": "ping"})
+	c.expect(realtime.TypePong)
+}
+
 // closed waits for the connection to end and returns the close code sent.
 func (c *client) closed() int {
 	c.t.Helper()

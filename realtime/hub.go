@@ -703,9 +703,7 @@ func (hh hubHandler) HandleResume() {
 	h.stats.resumes.Add(1)
 	h.log.Info("realtime: broker reconnected, asking clients to resume")
 	for _, c := range h.index.all() {
-		if !c.push(resumeBytes) {
-			c.close(CloseSlowConsumer, "slow_consumer", false)
-		}
+		c.reply(resumeBytes)
 	}
 }
 
@@ -726,9 +724,7 @@ func (h *Hub) handleControl(ev control) {
 	case opAccess:
 		for _, u := range ev.Users {
 			for _, c := range h.index.conns(u) {
-				if !c.push(accessBytes) {
-					c.close(CloseSlowConsumer, "slow_consumer", false)
-				}
+				c.reply(accessBytes)
 			}
 		}
 	default:

@@ -586,8 +586,7 @@ func TestCloseUserAndSession(t *testing.T) {
 	a2 := connect(t, h, alice, "s2")
 	b := connect(t, h, bob, "s3")
 	for _, c := range []*client{a1, a2, b} {
-		c.send(map[string]any{"type": "ping"})
-		c.expect(realtime.TypePong)
+		c.roundTrip()
 	}
 	if err := h.CloseSession(ctx, "s2"); err != nil {
 		t.Fatal(err)
@@ -616,8 +615,7 @@ func TestConnectionsPerUser(t *testing.T) {
 	a2 := connect(t, h, alice, "s2")
 	b := connect(t, h, bob, "s3")
 	for _, c := range []*client{a1, a2, b} {
-		c.send(map[string]any{"type": "ping"})
-		c.expect(realtime.TypePong)
+		c.roundTrip()
 	}
 	a3 := connect(t, h, alice, "s4")
 	if code := a3.closed(); code != realtime.CloseRateLimited {
@@ -644,8 +642,7 @@ func TestAccessChanged(t *testing.T) {
 	a2 := connect(t, h, alice, "s2")
 	b := connect(t, h, bob, "s3")
 	for _, c := range []*client{a1, a2, b} { // registered once they answer
-		c.send(map[string]any{"type": "ping"})
-		c.expect(realtime.TypePong)
+		c.roundTrip()
 	}
 	if err := h.Publisher().AccessChanged(t.Context(), []model.UserID{alice}); err != nil {
 		t.Fatal(err)

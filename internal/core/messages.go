@@ -816,7 +816,7 @@ func (c *Core) EditHistory(ctx context.Context, s model.Session, id model.Messag
 // variation selector, keycap, tag), with at least one symbol. Letters of
 // any script, invisible and bidirectional controls are refused.
 func validEmoji(e string) bool {
-	if e == "" || len(e) > 32 || !utf8.ValidString(e) || utf8.RuneCountInString(e) > 8 {
+	if !emojiShaped(e) || utf8.RuneCountInString(e) > 8 {
 		return false
 	}
 	symbol := false
@@ -837,6 +837,9 @@ func validEmoji(e string) bool {
 	}
 	return symbol
 }
+
+// emojiShaped: short valid text, all a reaction's removal asks of it.
+func emojiShaped(e string) bool { return e != "" && len(e) <= 32 && utf8.ValidString(e) }
 
 // emojiSymbol reports a rune of the blocks emoji are drawn from.
 func emojiSymbol(r rune) bool {
@@ -859,7 +862,7 @@ func emojiSymbol(r rune) bool {
 func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, emoji string, on bool) (MessageView, error) {
 	// Removing is checked more loosely than adding: a reaction stored
 	// before validEmoji tightened must stay removable.
-	if on && !validEmoji(emoji) || !on && (emoji == "" || len(emoji) > 32 || !utf8.ValidString(emoji)) {
+	if on && !validEmoji(emoji) || !on && !emojiShaped(emoji) {
 		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 	}
 	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)

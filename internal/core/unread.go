@@ -495,19 +495,19 @@ func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, err
 		}
 		// Replies after this seq answer the caller: all of them in their
 		// own thread, else those after their first reply.
-		mine, after := f.root.AuthorID == a.ID(), uint64(0)
-		if !mine {
+		var after uint64
+		if f.root.AuthorID != a.ID() {
 			after = f.state.RepliedSeq
-		}
-		if !mine && after == 0 {
-			// A state written before RepliedSeq existed: the caller's
-			// first reply among those read, if any.
-			if i := slices.IndexFunc(rs, func(r model.Message) bool { return r.AuthorID == a.ID() }); i >= 0 {
-				after = rs[i].Seq
+			if after == 0 {
+				// A state written before RepliedSeq existed: the caller's
+				// first reply among those read, if any.
+				if i := slices.IndexFunc(rs, func(r model.Message) bool { return r.AuthorID == a.ID() }); i >= 0 {
+					after = rs[i].Seq
+				}
 			}
-		}
-		if !mine && after == 0 {
-			continue
+			if after == 0 {
+				continue // no reply of theirs: nothing answers them
+			}
 		}
 		for _, r := range rs {
 			if r.AuthorID != a.ID() && !r.Deleted() && r.Seq > after {
