@@ -27,7 +27,7 @@ ready() { for _ in $(seq 1 150); do curl -sf "$1/readyz" >/dev/null && return 0;
 quiet() { while awk '{exit !($1 > 1.0)}' /proc/loadavg; do sleep 5; done; }
 server() { # name addr env... : starts a server, prints its pid
   local name=$1 addr=$2; shift 2
-  env ECPTS_SEND_RATE=100000 ECPTS_WS_PER_USER=20000 ECPTS_LOG_LEVEL=warn ECPTS_DATA_DIR="$(mktemp -d -p "$OUT")" ECPTS_ADDR="$addr" "$@" \
+  env ${SRVENV:-} ECPTS_SEND_RATE=100000 ECPTS_WRITE_RATE=100000 ECPTS_WS_PER_USER=20000 ECPTS_LOG_LEVEL=warn ECPTS_DATA_DIR="$(mktemp -d -p "$OUT")" ECPTS_ADDR="$addr" "$@" \
     "$BIN" >"$OUT/server-$name.log" 2>&1 &
   echo $!
 }

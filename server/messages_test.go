@@ -648,3 +648,40 @@ func TestChangeFlood(t *testing.T) {
 	res, b = h.do(ide, "PUT", path, "")
 	mustStatus(t, "later", res.StatusCode, b, 200, "")
 }
+
+// TestWriteFlood: every state-changing request of a user counts against a
+// limit of its own (20/s, bursts of 100): a script marking a channel read
+// in a loop gets 429 rate_limited with Retry-After, in French; reads and
+// the other members go on; the budget comes back with time.
+func TestWriteFlood(t *testing.T) {
+	h := newHarness(t)
+	ide := h.login("infirmiere@loire-nord.demo")
+	coord := h.login("coordination@loire-nord.demo")
+	gen := h.id("chan:LN:général")
+	path := "/api/v1/channels/" + gen + "/read"
+	accepted := 0
+	for i := 0; ; i++ {
+		res, b := h.do(ide, "POST", path, `{"seq":0}`)
+		if res.StatusCode == 204 {
+			accepted++
+			if i > 150 {
+				t.Fatalf("%d writes in a row accepted", accepted)
+			}
+			continue
+		}
+		if res.StatusCode != 429 || !strings.Contains(b, `"code":"rate_limited"`) || !strings.Contains(b, "patientez") || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("write %d: %d %s, Retry-After %q", i, res.StatusCode, b, res.Header.Get("Retry-After"))
+		}
+		break
+	}
+	if accepted < 100 {
+		t.Fatalf("limited after %d writes, want the burst of 100 first", accepted)
+	}
+	res, b := h.do(ide, "GET", "/api/v1/channels/"+gen+"/messages?limit=5", "")
+	mustStatus(t, "a read while writes are limited", res.StatusCode, b, 200, "")
+	res, b = h.do(coord, "POST", path, `{"seq":0}`)
+	mustStatus(t, "another member writes", res.StatusCode, b, 204, "")
+	h.advance(time.Second)
+	res, b = h.do(ide, "POST", path, `{"seq":0}`)
+	mustStatus(t, "a second later", res.StatusCode, b, 204, "")
+}

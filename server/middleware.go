@@ -162,7 +162,8 @@ func safeMethod(m string) bool {
 
 // unsafeChecks guards state-changing requests: the Origin (or
 // Sec-Fetch-Site) must be ours, and a logged-in caller must echo the CSRF
-// token of their session.
+// token of their session and stay within their write limit
+// (Core.AllowWrite).
 func (s *Server) unsafeChecks(c *fiber.Ctx) error {
 	if safeMethod(c.Method()) {
 		return c.Next()
@@ -173,6 +174,9 @@ func (s *Server) unsafeChecks(c *fiber.Ctx) error {
 	if sess, ok := sessionOf(c); ok {
 		if !auth.TokensEqual(c.Get("X-CSRF-Token"), sess.CSRFToken) {
 			return errCSRF
+		}
+		if err := s.deps.Core.AllowWrite(c.UserContext(), sess.UserID); err != nil {
+			return err
 		}
 	}
 	return c.Next()

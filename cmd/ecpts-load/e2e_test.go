@@ -59,7 +59,7 @@ func startServer(t *testing.T, env ...string) string {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "ECPTS_ADDR=127.0.0.1:0", "ECPTS_SEND_RATE=100000", "ECPTS_WS_PER_USER=20000", "ECPTS_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, "ECPTS_ADDR=127.0.0.1:0", "ECPTS_SEND_RATE=100000", "ECPTS_WRITE_RATE=100000", "ECPTS_WS_PER_USER=20000", "ECPTS_LOG_LEVEL=warn")
 	cmd.Env = append(cmd.Env, env...)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "server.log"))
 	if err != nil {

@@ -100,13 +100,14 @@ Scenarios:
              with subscribers spread over two -base nodes (Redis): p99 ratio.
 
 The server must allow the load: start it with ECPTS_SEND_RATE=100000 (the
-per-user send limit, 5 msg/s by default, would refuse the publishers) and
-ECPTS_WS_PER_USER=20000 (a user may hold 50 sockets by default, and every
+per-user send limit, 5 msg/s by default, would refuse the publishers),
+ECPTS_WRITE_RATE=100000 (the coordinator invites and validates every load
+user: more than 20 requests/s) and ECPTS_WS_PER_USER=20000 (a user may hold 50 sockets by default, and every
 connection uses the coordinator's session unless -users is given), and
 raise the open-file limit of both processes for thousands of sockets:
 
   ulimit -n 20000
-  ECPTS_DEMO=1 ECPTS_SEND_RATE=100000 ECPTS_WS_PER_USER=20000 ECPTS_DATA_DIR=$(mktemp -d) \
+  ECPTS_DEMO=1 ECPTS_SEND_RATE=100000 ECPTS_WRITE_RATE=100000 ECPTS_WS_PER_USER=20000 ECPTS_DATA_DIR=$(mktemp -d) \
     ECPTS_ADDR=127.0.0.1:8080 ./bin/ecpts &
   ulimit -n 20000; go run ./cmd/ecpts-load fanout -conns 1000 -rate 100
 

@@ -140,8 +140,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	accessKey := cfg.RedisPrefix + "access"
 	var window core.SharedWindow
-	var sendBucket core.SendBucket
+	var sendBucket, writeBucket core.SendBucket
 	if rdb != nil {
+		wrate, wburst := core.WriteLimits(cfg.WriteRate)
+		writeBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"writes:", wrate, wburst)
 		window = redisbroker.NewWindow(rdb, redisbroker.WindowOptions{Prefix: cfg.RedisPrefix})
 		rate, burst := core.SendLimits(cfg.SendRate, 0)
 		sendBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"send:", rate, burst)
@@ -151,6 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
 		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
+		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
 	})
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {

@@ -46,6 +46,9 @@ type Config struct {
 	// WSPerUser: ECPTS_WS_PER_USER, WebSocket connections one user may
 	// hold on a node (tabs, devices); 0 = 50. Raise it for load tests.
 	WSPerUser int
+	// WriteRate: ECPTS_WRITE_RATE, state-changing API requests per second
+	// one user may make (bursts of 5× that, at least 100); 0 = 20/s.
+	WriteRate float64
 }
 
 // Environment variable names.
@@ -70,6 +73,7 @@ const (
 	EnvTrustedProxies = "ECPTS_TRUSTED_PROXIES"
 	EnvSendRate       = "ECPTS_SEND_RATE"
 	EnvWSPerUser      = "ECPTS_WS_PER_USER"
+	EnvWriteRate      = "ECPTS_WRITE_RATE"
 )
 
 // Defaults returns the configuration used when no variable is set: a single
@@ -143,6 +147,13 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("config: %s: want a number of messages per second above 0, got %q", EnvSendRate, v))
 		}
 		c.SendRate = r
+	}
+	if v := strings.TrimSpace(getenv(EnvWriteRate)); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 || r > 1e6 {
+			errs = append(errs, fmt.Errorf("config: %s: want a number of requests per second above 0, got %q", EnvWriteRate, v))
+		}
+		c.WriteRate = r
 	}
 	if v := strings.TrimSpace(getenv(EnvWSPerUser)); v != "" {
 		n, err := strconv.Atoi(v)

@@ -60,6 +60,7 @@ func TestLoadEachVariable(t *testing.T) {
 		{env{"ECPTS_MEILI_KEY": "k3y"}, func(c *config.Config) { c.MeiliKey = "k3y" }},
 		{env{"ECPTS_DEMO": "1"}, func(c *config.Config) { c.Demo = true }},
 		{env{"ECPTS_WS_PER_USER": " 20000 "}, func(c *config.Config) { c.WSPerUser = 20000 }},
+		{env{"ECPTS_WRITE_RATE": "100000"}, func(c *config.Config) { c.WriteRate = 100000 }},
 		{env{"ECPTS_DEMO": "true"}, func(c *config.Config) { c.Demo = true }},
 		{env{"ECPTS_DEMO": "0"}, func(c *config.Config) {}},
 		{env{"ECPTS_DEMO": "false"}, func(c *config.Config) {}},
@@ -101,6 +102,8 @@ func TestLoadParseErrors(t *testing.T) {
 	}{
 		{env{"ECPTS_DEMO": "yes please"}, "ECPTS_DEMO"},
 		{env{"ECPTS_WS_PER_USER": "0"}, "ECPTS_WS_PER_USER"},
+		{env{"ECPTS_WRITE_RATE": "-1"}, "ECPTS_WRITE_RATE"},
+		{env{"ECPTS_WRITE_RATE": "vite"}, "ECPTS_WRITE_RATE"},
 		{env{"ECPTS_WS_PER_USER": "beaucoup"}, "ECPTS_WS_PER_USER"},
 		{env{"ECPTS_LOG_LEVEL": "verbose"}, "ECPTS_LOG_LEVEL"},
 	}

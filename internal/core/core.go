@@ -67,6 +67,12 @@ type Deps struct {
 	// SendBucket, with several nodes, holds those limits in Redis for all
 	// of them (ratelimit.NewRedisBucket with the same rate and burst).
 	SendBucket SendBucket
+	// WriteRate bounds the state-changing API requests of one user
+	// (requests/s, bursts of 5× that, at least 100; zero: 20/s), and
+	// WriteBucket holds that limit in Redis for all nodes
+	// (ratelimit.NewRedisBucket with WriteLimits). See AllowWrite.
+	WriteRate   float64
+	WriteBucket SendBucket
 	// MultiNode: other nodes write to the same database (Redis broker), so
 	// a channel's last seq is re-read before it is served, from Window
 	// when set, else from the store.
@@ -118,6 +124,7 @@ type Core struct {
 	win       SharedWindow // multi-node only
 	flood     *floodGuard  // sends
 	changes   *floodGuard  // edits, deletions, reactions: each one is fanned out too
+	writes    *floodGuard  // every state-changing API request (AllowWrite)
 	bg        background
 	pending   supersede // background writes a newer one makes useless
 	markers   markerCache
@@ -164,6 +171,8 @@ func New(d Deps) *Core {
 	c.flood.shared, c.flood.log = d.SendBucket, c.log
 	c.changes = newFloodGuard(c.now, d.SendRate, d.SendBurst)
 	c.changes.shared, c.changes.log, c.changes.prefix = d.SendBucket, c.log, "changes:"
+	wrate, wburst := WriteLimits(d.WriteRate)
+	c.writes = &floodGuard{rate: wrate, burst: wburst, now: c.now, buckets: make(map[model.UserID]*bucket), log: c.log, shared: d.WriteBucket}
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.bg.cwake = make(chan struct{}, 1)
 	c.chans = newChanCache(accessTTL, c.now)

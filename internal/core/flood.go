@@ -23,6 +23,7 @@ const (
 // seconds (at most a second with the default rate), which Retry-After
 // tells REST clients.
 var (
+	errWriteFlood  = floodError("Trop de requêtes à la fois : patientez quelques secondes.")
 	errSendFlood   = floodError("Vous envoyez trop de messages à la fois : patientez quelques secondes.")
 	errChangeFlood = floodError("Trop de modifications à la fois (réactions, corrections, suppressions) : patientez quelques secondes.")
 )
@@ -66,6 +67,33 @@ func SendLimits(rate, burst float64) (float64, float64) {
 		burst = max(sendBurst, rate*4)
 	}
 	return rate, burst
+}
+
+// Default limits of state-changing API requests per user (creating
+// channels, conversations, invitations, read markers, follows…), above
+// what the web app does even on a busy day: they stop a script filling the
+// database. Sends and changes also count here, and in their own buckets.
+const (
+	writeRate     = 20.0
+	minWriteBurst = 100.0
+)
+
+// WriteLimits are the per-user rate and burst of state-changing requests
+// core applies for the configured rate (zero: the default).
+func WriteLimits(rate float64) (float64, float64) {
+	if rate <= 0 {
+		rate = writeRate
+	}
+	return rate, max(minWriteBurst, 5*rate)
+}
+
+// AllowWrite takes one of user's state-changing requests: an error
+// (rate_limited, 429 with Retry-After) once they come too fast.
+func (c *Core) AllowWrite(ctx context.Context, user model.UserID) error {
+	if !c.writes.allow(ctx, user) {
+		return errWriteFlood
+	}
+	return nil
 }
 
 func newFloodGuard(now func() time.Time, rate, burst float64) *floodGuard {
