@@ -315,14 +315,20 @@ func TestWebSocketEndToEnd(t *testing.T) {
 
 	a.connect()
 	b.connect()
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if !strings.Contains(string(metrics), "ecpts_ws_connections 2") {
-		t.Fatalf("/metrics does not count the two connections")
+	// The handshake answers before the hub registers the connection.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(metrics), "ecpts_ws_connections 2") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics does not count the two connections")
+		}
 	}
 	if last := a.subscribe(gen, 0); last != 0 {
 		t.Fatalf("fresh channel last_seq %d", last)
