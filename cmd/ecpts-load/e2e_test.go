@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ecpts/ecpts/internal/store/storetest"
+	"github.com/ecpts/ecpts/realtime/brokertest"
 )
 
 // The scenarios run against the real server binary, built once for the
@@ -212,7 +212,7 @@ func TestTwoNodes(t *testing.T) {
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
 	}
-	t.Cleanup(func() { dropRedisKeys(t, redisURL, db+":") })
+	t.Cleanup(func() { brokertest.DropRedisKeys(t, redisURL, db+":") })
 	shared := []string{"ECPTS_POSTGRES_URL=" + pgURL, "ECPTS_MONGO_DB=" + db, "ECPTS_REDIS_URL=" + redisURL, "ECPTS_REDIS_PREFIX=" + db + ":"}
 	a := startServer(t, append(shared, "ECPTS_DEMO=1", "ECPTS_DATA_DIR="+t.TempDir())...)
 	bURL := startServer(t, append(shared, "ECPTS_DATA_DIR="+t.TempDir())...)
@@ -245,28 +245,5 @@ func dropSchema(t *testing.T, pgURL, db string) {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{db}.Sanitize()+" CASCADE"); err != nil {
 		t.Errorf("drop schema %s: %v", db, err)
-	}
-}
-
-// dropRedisKeys deletes what the nodes left in Redis under prefix (the
-// shared windows live for days).
-func dropRedisKeys(t *testing.T, url, prefix string) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			t.Error(err)
-			return
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Error(err)
 	}
 }

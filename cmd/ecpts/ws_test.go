@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,9 +17,9 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/realtime/brokertest"
 )
 
 // client is a logged-in HTTP client plus its WebSocket.
@@ -467,7 +466,7 @@ func TestTwoNodes(t *testing.T) {
 		}
 		return e
 	}
-	t.Cleanup(func() { dropRedisKeys(t, rd, "test:"+db+":") })
+	t.Cleanup(func() { brokertest.DropRedisKeys(t, rd, "test:"+db+":") })
 	base1, stop1 := start(t, env(true))
 	base2, stop2 := start(t, env(false))
 	defer stop2()
@@ -632,27 +631,4 @@ func TestTwoNodes(t *testing.T) {
 	}
 	x.next(typ("subscribed"), "subscribed")
 	x.noMore(typ("message"), 300*time.Millisecond, "duplicate")
-}
-
-// dropRedisKeys deletes what a test's nodes left in Redis under prefix
-// (the shared windows live for days).
-func dropRedisKeys(t *testing.T, url, prefix string) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			t.Error(err)
-			return
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Error(err)
-	}
 }
