@@ -5,7 +5,8 @@
 #   scripts/load-runs.sh fanout-sqlite fanout-pg send-pg twonode reconnect saturate idle
 #
 # BIN=path runs another server binary (an A/B against an older commit:
-# `git worktree add /tmp/old <commit>` and build it there). The reports go
+# `git worktree add /tmp/old <commit>` and build it there); SRVENV="K=V …"
+# adds environment to the servers (e.g. SRVENV="GOGC=400"). The reports go
 # to standard output; server logs to $OUT (default: a temporary directory).
 # Needs PostgreSQL and Redis as `make test` does (scripts/test-deps.sh).
 set -u
