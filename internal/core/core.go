@@ -167,12 +167,11 @@ func New(d Deps) *Core {
 	if d.MultiNode {
 		c.win = d.Window
 	}
-	c.flood = newFloodGuard(c.now, d.SendRate, d.SendBurst)
-	c.flood.shared, c.flood.log = d.SendBucket, c.log
-	c.changes = newFloodGuard(c.now, d.SendRate, d.SendBurst)
-	c.changes.shared, c.changes.log, c.changes.prefix = d.SendBucket, c.log, "changes:"
+	srate, sburst := SendLimits(d.SendRate, d.SendBurst)
 	wrate, wburst := WriteLimits(d.WriteRate)
-	c.writes = &floodGuard{rate: wrate, burst: wburst, now: c.now, buckets: make(map[model.UserID]*bucket), log: c.log, shared: d.WriteBucket}
+	c.flood = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "")
+	c.changes = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "changes:")
+	c.writes = newFloodGuard(c.now, c.log, wrate, wburst, d.WriteBucket, "")
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.bg.cwake = make(chan struct{}, 1)
 	c.chans = newChanCache(accessTTL, c.now)

@@ -96,9 +96,10 @@ func (c *Core) AllowWrite(ctx context.Context, user model.UserID) error {
 	return nil
 }
 
-func newFloodGuard(now func() time.Time, rate, burst float64) *floodGuard {
-	rate, burst = SendLimits(rate, burst)
-	return &floodGuard{rate: rate, burst: burst, now: now, buckets: make(map[model.UserID]*bucket), log: slog.Default()}
+// newFloodGuard returns a guard of rate and burst, shared through the
+// nodes' bucket when there is one, under prefix.
+func newFloodGuard(now func() time.Time, log *slog.Logger, rate, burst float64, shared SendBucket, prefix string) *floodGuard {
+	return &floodGuard{rate: rate, burst: burst, now: now, buckets: make(map[model.UserID]*bucket), log: log, shared: shared, prefix: prefix}
 }
 
 // allow takes one token of user's bucket: the shared one, or this node's

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -184,7 +185,7 @@ func TestMessagePolicy(t *testing.T) {
 
 func TestFloodGuard(t *testing.T) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	f := newFloodGuard(func() time.Time { return now }, 0, 0)
+	f := newFloodGuard(func() time.Time { return now }, slog.Default(), sendRate, sendBurst, nil, "")
 	for i := 0; i < int(sendBurst); i++ {
 		if !f.allow(context.Background(), "u1") {
 			t.Fatalf("message %d of the burst refused", i+1)
@@ -222,7 +223,7 @@ func (f *fakeBucket) Take(context.Context, string) (bool, error) { f.n++; return
 
 func TestFloodGuardShared(t *testing.T) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	f := newFloodGuard(func() time.Time { return now }, 0, 0)
+	f := newFloodGuard(func() time.Time { return now }, slog.Default(), sendRate, sendBurst, nil, "")
 	shared := &fakeBucket{ok: false}
 	f.shared = shared
 	if f.allow(context.Background(), "u1") || shared.n != 1 {
