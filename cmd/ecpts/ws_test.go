@@ -572,7 +572,27 @@ func TestTwoNodes(t *testing.T) {
 	if most := 20 + int(5*time.Since(t0).Seconds()) + 1; accepted > most {
 		t.Fatalf("%d of 40 sends accepted across two nodes in %v, want at most %d (one shared limit)", accepted, time.Since(t0), most)
 	}
-	// X sends again below: let the bucket refill (5 tokens a second).
+	// So does the limit of state-changing requests (20/s, bursts of 100;
+	// the sends above took from it too): read markers, alternating.
+	accepted, t0 = 0, time.Now()
+	for i := range 160 {
+		c := x
+		if i%2 == 1 {
+			c = x2
+		}
+		switch code := c.status("POST", "/api/v1/channels/"+flood+"/read", `{"seq":1}`); code {
+		case 204:
+			accepted++
+		case 429:
+		default:
+			t.Fatalf("read marker %d: status %d", i, code)
+		}
+	}
+	if most := 100 + int(20*time.Since(t0).Seconds()) + 1; accepted > most {
+		t.Fatalf("%d of 160 writes accepted across two nodes in %v, want at most %d (one shared limit)", accepted, time.Since(t0), most)
+	}
+	// X writes again below: let the buckets refill (5 sends, 20 writes a
+	// second).
 	time.Sleep(time.Second)
 
 	// A rename on node 1 reaches node 2's channel cache through Redis (node
