@@ -39,11 +39,16 @@ const sidebarOf = (page) => page.locator('#barre-laterale');
 
 async function login(page, email, pass = password) {
   await page.goto('/connexion');
+  await submitLogin(page, email, pass);
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
+  await sidebarOf(page).waitFor({ state: 'attached' });
+}
+
+/** Fills and submits the login form the page shows. */
+async function submitLogin(page, email, pass = password) {
   await page.getByLabel('Adresse e-mail').fill(email);
   await page.getByLabel('Mot de passe').fill(pass);
   await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
 }
 
 /** The coordinator's page, logged in once and shared by the tests. */
@@ -368,6 +373,73 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await page.getByRole('heading', { name: 'Page introuvable' }).waitFor();
     });
     await ctx.close();
+  });
+
+  test('after the login page, only pages of the app itself: ?suite= never leads to another site', { timeout: 120_000 }, async () => {
+    // Browsers read "/\host" and "/<TAB>/host" as "//host", another site.
+    const payloads = ['/connexion?suite=/%5Cevil.invalid/phish', '/connexion?suite=%2F%09%2Fevil.invalid%2Fx'];
+    const left = []; // every request the browser made to another origin
+    const watched = async (opts) => {
+      const ctx = await newContext(opts);
+      await ctx.route(
+        (url) => url.origin !== server.baseURL,
+        (route) => {
+          left.push(route.request().url());
+          return route.abort();
+        },
+      );
+      return ctx;
+    };
+    /** Waits until the app shows a page past the login page, or the browser tried to leave. */
+    const landed = async (page, what) => {
+      await waitFor(
+        async () =>
+          left.length > 0 ||
+          (!new URL(page.url()).pathname.startsWith('/connexion') && (await sidebarOf(page).count()) > 0),
+        { what: `${what}: the app past the login page` },
+      );
+      assert.deepEqual(left, [], `${what}: the browser went to another site`);
+      const url = new URL(page.url());
+      assert.equal(url.origin, server.baseURL, `${what}: same origin`);
+      return url;
+    };
+
+    const ctx = await watched();
+    for (const [i, payload] of payloads.entries()) {
+      // Logged out: the login form, then home.
+      const fresh = i === 0 ? ctx : await watched();
+      const page = await fresh.newPage();
+      await withDiagnostics(page, 'suite-logged-out', async () => {
+        await page.goto(payload);
+        await submitLogin(page, 'kine@loire-nord.demo');
+        const url = await landed(page, `logged out, ${payload}`);
+        assert.equal(url.pathname, '/', `logged out, ${payload}: home`);
+      });
+      if (fresh !== ctx) await fresh.close();
+    }
+    // Logged in: at once.
+    const page = await ctx.newPage();
+    for (const payload of payloads) {
+      await withDiagnostics(page, 'suite-logged-in', async () => {
+        await page.goto(payload);
+        const url = await landed(page, `logged in, ${payload}`);
+        assert.equal(url.pathname, '/', `logged in, ${payload}: home`);
+      });
+    }
+    // A page of the app is still where ?suite= leads.
+    await withDiagnostics(page, 'suite-in-app', async () => {
+      await page.goto('/connexion?suite=%2Fannuaire');
+      assert.equal((await landed(page, 'logged in, /annuaire')).pathname, '/annuaire');
+    });
+    await ctx.close();
+    const out = await watched();
+    const page2 = await out.newPage();
+    await withDiagnostics(page2, 'suite-in-app-logged-out', async () => {
+      await page2.goto('/connexion?suite=/annuaire');
+      await submitLogin(page2, 'kine@loire-nord.demo');
+      assert.equal((await landed(page2, 'logged out, /annuaire')).pathname, '/annuaire');
+    });
+    await out.close();
   });
 
   test('on a phone the sidebar is a drawer that leads to a channel', { timeout: 120_000 }, async () => {

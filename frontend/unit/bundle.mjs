@@ -1,12 +1,14 @@
 // Bundles one TypeScript module of src/ (and what it imports) into a
 // temporary ES module with Vite, so node --test can import it: the unit
-// tests exercise the shipped code, not a copy. Returns the module.
+// tests exercise the shipped code, not a copy. Returns the module. The
+// Svelte plugin compiles runes in .svelte.ts modules as the app build does.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 const frontendDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,6 +19,7 @@ export async function bundle(entry) {
     configFile: false,
     root: frontendDir,
     logLevel: 'warn',
+    plugins: [svelte()],
     build: {
       outDir,
       emptyOutDir: true,

@@ -71,14 +71,42 @@ export const router = new Router();
 
 window.addEventListener('popstate', () => router.sync());
 
-/** Goes to an in-app path ("/canaux/…?x=1"), pushing or replacing history. */
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
-  const url = new URL(to, window.location.origin);
-  if (url.origin !== window.location.origin) {
-    window.location.assign(to);
-    return;
+/**
+ * `to` read as a URL of the app's origin, the way the browser reads it (for
+ * "/\evil.example/" or "/<TAB>/evil.example/" it goes to evil.example, as
+ * for "//evil.example/"): its path, query and hash, or null when it leads to
+ * another origin.
+ */
+function sameOriginPath(to: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(to, window.location.origin);
+  } catch {
+    return null;
   }
-  const target = url.pathname + url.search + url.hash;
+  if (url.origin !== window.location.origin) return null;
+  return url.pathname + url.search + url.hash;
+}
+
+/**
+ * Where to go after logging in, from a ?suite= parameter anyone can write:
+ * a page of this origin that the router knows (not the login page itself),
+ * else home.
+ */
+export function safeNext(next: string | null): string {
+  const target = next ? sameOriginPath(next) : null;
+  if (!target) return '/';
+  const route = match(new URL(target, window.location.origin).pathname);
+  return route.name === 'notFound' || route.name === 'login' ? '/' : target;
+}
+
+/**
+ * Goes to an in-app path ("/canaux/…?x=1"), pushing or replacing history.
+ * It never leaves the app's origin: `to` may come from a URL parameter, and
+ * anything that leads elsewhere goes home instead.
+ */
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  const target = sameOriginPath(to) ?? '/';
   if (target === window.location.pathname + window.location.search + window.location.hash) return;
   if (opts.replace) window.history.replaceState(null, '', target);
   else window.history.pushState(null, '', target);
