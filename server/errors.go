@@ -93,6 +93,8 @@ func statusOfKind(kind error) int {
 		return fiber.StatusTooManyRequests
 	case errors.Is(kind, core.ErrUpstream):
 		return fiber.StatusBadGateway
+	case errors.Is(kind, core.ErrNotConfigured):
+		return fiber.StatusServiceUnavailable
 	}
 	return fiber.StatusBadRequest
 }

@@ -292,7 +292,7 @@ func (s *Server) invite(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	v, err := s.deps.Core.Invite(c.UserContext(), sess, model.CPTSID(id), in.Email, in.Role, clone(c.BaseURL()))
+	v, err := s.deps.Core.Invite(c.UserContext(), sess, model.CPTSID(id), in.Email, in.Role)
 	if err != nil {
 		return err
 	}

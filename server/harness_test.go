@@ -38,8 +38,10 @@ type harness struct {
 	srv     *Server
 	mailer  mailer.Mailer
 	mailDir string
-	ids     map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
-	offset  atomic.Int64      // added to the wall clock core sees (h.advance)
+	// publicURL is the configured public address (restart reads it).
+	publicURL string
+	ids       map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
+	offset    atomic.Int64      // added to the wall clock core sees (h.advance)
 }
 
 func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }
@@ -60,7 +62,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, mailDir: dir, ids: map[string]string{}, mailer: m}
+	h := &harness{t: t, st: st, mailDir: dir, publicURL: "http://ecpts.test", ids: map[string]string{}, mailer: m}
 	h.restart()
 	h.collectIDs()
 	return h
@@ -77,11 +79,12 @@ func (h *harness) restart() {
 		h.t.Fatal(err)
 	}
 	h.core = core.New(core.Deps{
-		Store: h.st, Mailer: h.mailer, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring,
+		Store: h.st, Mailer: h.mailer, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring, PublicURL: h.publicURL,
 		AccountLimiter: ratelimit.NewMemory(ratelimit.Rule{Max: 5, Window: 15 * time.Minute}, time.Now),
 		IPLimiter:      ratelimit.NewMemory(ratelimit.Rule{Max: 1000, Window: 15 * time.Minute}, time.Now),
 	})
-	h.srv = New(Deps{Core: h.core, Logger: log, Registry: prometheus.NewRegistry(), Checks: map[string]func(context.Context) error{"database": h.st.Ping}})
+	h.srv = New(Deps{Core: h.core, Logger: log, Registry: prometheus.NewRegistry(), Checks: map[string]func(context.Context) error{"database": h.st.Ping},
+		PublicURL: h.publicURL})
 }
 
 // session is a logged-in client.
@@ -140,6 +143,10 @@ func (h *harness) doWith(s session, method, url, body string, headers map[string
 		req.Header.Set("X-CSRF-Token", s.csrf)
 	}
 	for k, v := range headers {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	res, err := h.srv.App().Test(req, -1)
@@ -215,9 +222,19 @@ var linkPattern = regexp.MustCompile(`/invitation/([A-Za-z0-9_-]+)`)
 // lastInvitationToken reads the newest .eml and returns its token.
 func (h *harness) lastInvitationToken() string {
 	h.t.Helper()
+	m := linkPattern.FindStringSubmatch(h.lastMail())
+	if m == nil {
+		h.t.Fatal("no invitation link in the newest e-mail")
+	}
+	return m[1]
+}
+
+// lastMail returns the text of the newest .eml, quoted-printable undone.
+func (h *harness) lastMail() string {
+	h.t.Helper()
 	files, _ := filepath.Glob(filepath.Join(h.mailDir, "*.eml"))
 	if len(files) == 0 {
-		h.t.Fatal("no invitation e-mail written")
+		h.t.Fatal("no e-mail written")
 	}
 	var newest string
 	var newestT time.Time
@@ -231,10 +248,5 @@ func (h *harness) lastInvitationToken() string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	text := strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(string(b))
-	m := linkPattern.FindStringSubmatch(text)
-	if m == nil {
-		h.t.Fatalf("no invitation link in %s", newest)
-	}
-	return m[1]
+	return strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(string(b))
 }

@@ -26,8 +26,9 @@ type Deps struct {
 	PublicURL string
 	// Origins are extra allowed origins for unsafe requests and /ws.
 	Origins []string
-	// TrustedProxies: client addresses taken from X-Forwarded-For only
-	// when the connection comes from one of these.
+	// TrustedProxies: X-Forwarded-For (client address), X-Forwarded-Host
+	// and X-Forwarded-Proto are read only when the connection comes from
+	// one of these; empty: never.
 	TrustedProxies []string
 	// UI is the built web app (nil when not built).
 	UI fs.FS
@@ -74,11 +75,12 @@ func New(d Deps) *Server {
 		// connection), nor does an idle keep-alive connection. The cost:
 		// a pool round trip per request.
 		ReduceMemoryUsage: true,
-	}
-	if len(d.TrustedProxies) > 0 {
-		cfg.EnableTrustedProxyCheck = true
-		cfg.TrustedProxies = d.TrustedProxies
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+		// X-Forwarded-Host, -Proto and -For count only when the TCP peer
+		// is a trusted proxy; with none configured, never (Fiber trusts
+		// every peer when the check is off).
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
 	}
 	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger}
 	// The hub closes WebSockets itself; their hijack handler may return

@@ -138,6 +138,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}
 
+	// Listening now gives the demo its public URL: the address really bound
+	// (ECPTS_ADDR may say port 0). Connections wait in the backlog until
+	// the server serves.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ECPTS_ADDR: cannot listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	publicURL := cfg.PublicURL
+	switch {
+	case publicURL == "" && cfg.Demo:
+		publicURL = listenURL(ln.Addr())
+	case publicURL == "":
+		log.Warn("ECPTS_PUBLIC_URL is not set: invitations are disabled (their e-mail links are built on it, never on a request's Host)")
+	}
+
 	accessKey := cfg.RedisPrefix + "access"
 	var window core.SharedWindow
 	var sendBucket, writeBucket core.SendBucket
@@ -150,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	app := core.New(core.Deps{
 		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
-		Logger: log.With("component", "core"), Now: now, PublicURL: cfg.PublicURL,
+		Logger: log.With("component", "core"), Now: now, PublicURL: publicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
 		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
 		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
@@ -193,19 +209,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	ui, _ := frontend.Dist()
 	srv := server.New(server.Deps{
 		Core: app, Logger: log.With("component", "http"), Registry: reg, Checks: checks,
-		PublicURL: cfg.PublicURL, Origins: cfg.Origins, TrustedProxies: cfg.TrustedProxies, UI: ui,
+		PublicURL: publicURL, Origins: cfg.Origins, TrustedProxies: cfg.TrustedProxies, UI: ui,
 		Hub: hub, HubContext: bgCtx, Presence: hub.Online,
 	})
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("ECPTS_ADDR: cannot listen on %s: %w", cfg.Addr, err)
-	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	url := "http://" + ln.Addr().String()
-	if cfg.PublicURL != "" {
-		url = cfg.PublicURL
+	url := publicURL
+	if url == "" {
+		url = listenURL(ln.Addr())
 	}
 	fmt.Fprintf(out, "e-CPTS est prêt : %s (données : %s)\n", url, absPath(cfg.DataDir))
 	if cfg.Demo {
@@ -255,6 +267,19 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger, now f
 			}
 		}
 	}
+}
+
+// listenURL is the http:// address of a listener; a wildcard host
+// (0.0.0.0, ::) is reached on loopback.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func absPath(p string) string {

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"strings"
@@ -119,6 +122,17 @@ func TestRunDemoRestart(t *testing.T) {
 		t.Fatalf("demo conversation: %+v", convs)
 	}
 
+	// Without ECPTS_PUBLIC_URL the demo's public URL is the address it
+	// listens on: invitation links lead there, whatever Host and
+	// X-Forwarded-Host the request names.
+	res, body := invite(t, c, map[string]string{"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+	if res.StatusCode != 201 {
+		t.Fatalf("demo invitation: %d %s", res.StatusCode, body)
+	}
+	if mail := newestMail(t, filepath.Join(dir, "mail")); strings.Contains(mail, "evil.example") || !strings.Contains(mail, base+"/invitation/") {
+		t.Fatalf("the demo's invitation link must lead to %s:\n%s", base, mail)
+	}
+
 	// `ecpts healthcheck` (compose's container check) sees it ready.
 	port := base[strings.LastIndex(base, ":")+1:]
 	if err := run(context.Background(), []string{"healthcheck"}, func(k string) string {
@@ -146,6 +160,69 @@ func TestRunDemoRestart(t *testing.T) {
 	if got := login(t, base, "pharmacien@val-de-cher.demo", "demo-ecpts"); got != 200 {
 		t.Fatalf("login after restart: %d", got)
 	}
+	// Outside the demo, no public URL: no invitation link to build.
+	res, body = invite(t, newClient(t, base, "coordination@loire-nord.demo"), nil)
+	if res.StatusCode != 503 || !strings.Contains(body, `"code":"public_url_missing"`) || !strings.Contains(body, "ECPTS_PUBLIC_URL") {
+		t.Fatalf("invitation without ECPTS_PUBLIC_URL outside the demo: %d %s", res.StatusCode, body)
+	}
+}
+
+// invite asks, as c, to invite a new address to CPTS Loire Nord, with
+// extra headers ("Host" sets the request's host).
+func invite(t *testing.T, c *client, headers map[string]string) (*http.Response, string) {
+	t.Helper()
+	var cpts struct{ CPTS []struct{ ID, Name string } }
+	c.call("GET", "/api/v1/cpts", "", 200, &cpts)
+	id := ""
+	for _, x := range cpts.CPTS {
+		if x.Name == "CPTS Loire Nord" {
+			id = x.ID
+		}
+	}
+	req, _ := http.NewRequest("POST", c.base+"/api/v1/cpts/"+id+"/invitations", strings.NewReader(`{"email":"invitee@exemple.fr","role":"membre"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	// The jar would pick cookies by req.Host: give the session's at once.
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	for k, v := range headers {
+		if k == "Host" {
+			req.Host = v
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// newestMail returns the text of the newest .eml in dir, quoted-printable
+// undone.
+func newestMail(t *testing.T, dir string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	var newest string
+	var newestT time.Time
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && !fi.ModTime().Before(newestT) {
+			newest, newestT = f, fi.ModTime()
+		}
+	}
+	if newest == "" {
+		t.Fatalf("no e-mail in %s", dir)
+	}
+	b, err := os.ReadFile(newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(string(b))
 }
 
 func TestRunStartupErrors(t *testing.T) {

@@ -28,7 +28,7 @@ type Config struct {
 	MeiliURL    string     // ECPTS_MEILI_URL; empty: embedded bleve index
 	MeiliKey    string     // ECPTS_MEILI_KEY (secret)
 	Demo        bool       // ECPTS_DEMO=1|true
-	PublicURL   string     // ECPTS_PUBLIC_URL, e.g. https://ecpts.example.fr (no trailing slash); empty: derive from the request host
+	PublicURL   string     // ECPTS_PUBLIC_URL, e.g. https://ecpts.example.fr (no trailing slash), base of e-mail links; empty: the demo uses its listening address, otherwise no invitation is sent
 	Origins     []string   // ECPTS_ORIGINS, comma-separated extra allowed origins (scheme://host[:port])
 	SMTPURL     string     // ECPTS_SMTP_URL (secret), smtp://user:pass@host:587 or smtps://user:pass@host:465
 	SMTPFrom    string     // ECPTS_SMTP_FROM, default "e-CPTS <no-reply@ecpts.invalid>"
@@ -38,7 +38,9 @@ type Config struct {
 	RedisPrefix string     // ECPTS_REDIS_PREFIX, default "ecpts:"
 	// TrustedProxies: ECPTS_TRUSTED_PROXIES, comma-separated IPs or CIDRs of
 	// reverse proxies whose X-Forwarded-For gives the client address (login
-	// rate limiting per IP needs the real one behind a proxy).
+	// rate limiting per IP needs the real one behind a proxy) and whose
+	// X-Forwarded-Host and -Proto give the host and scheme the browser used.
+	// Forwarded headers from any other peer are ignored.
 	TrustedProxies []string
 	// SendRate: ECPTS_SEND_RATE, messages per second one user may send
 	// through a node (bursts of 4× that, at least 20); 0 = 5/s.

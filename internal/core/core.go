@@ -56,7 +56,7 @@ type Deps struct {
 	IPLimiter      ratelimit.Limiter
 	Logger         *slog.Logger
 	Now            func() time.Time
-	PublicURL      string      // base of links in e-mails; empty: the request's
+	PublicURL      string      // base of links in e-mails; empty: no invitation is sent (public_url_missing)
 	PasswordParams auth.Params // zero: auth.DefaultParams
 	// Sealer encrypts direct conversations; required to create or read one.
 	Sealer Sealer

@@ -32,11 +32,12 @@ var roleLabels = map[model.Role]string{
 	model.RolePartenaire:   "partenaire",
 }
 
-// Invite sends an invitation e-mail to join a CPTS. baseURL is the public
-// address of the app (the configured one wins). An earlier pending
-// invitation of the same address to the same CPTS is revoked: the newest
-// link is the only valid one.
-func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, email string, role model.Role, baseURL string) (InvitationView, error) {
+// Invite sends an invitation e-mail to join a CPTS. Its link is built on
+// the configured public URL alone, never on a request header (anyone may
+// write Host or X-Forwarded-Host); without one nobody is invited. An
+// earlier pending invitation of the same address to the same CPTS is
+// revoked: the newest link is the only valid one.
+func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, email string, role model.Role) (InvitationView, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
 		return InvitationView{}, err
@@ -56,6 +57,9 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	}
 	if !a.CanInviteRole(cpts, role) {
 		return InvitationView{}, errForbidden
+	}
+	if c.public == "" {
+		return InvitationView{}, errPublicURLMissing
 	}
 	x, err := c.st.CPTS.ByID(ctx, cpts)
 	if isNotFound(err) {
@@ -86,11 +90,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	if err := c.st.Invitations.Insert(ctx, inv); err != nil {
 		return InvitationView{}, fmt.Errorf("core: invite to %s: %w", cpts, err)
 	}
-	base := c.public
-	if base == "" {
-		base = baseURL
-	}
-	link := strings.TrimRight(base, "/") + "/invitation/" + token
+	link := strings.TrimRight(c.public, "/") + "/invitation/" + token
 	m := mailer.Mail{
 		To:      e,
 		Subject: "Invitation à rejoindre " + x.Name + " sur e-CPTS",
@@ -123,6 +123,13 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 // ErrUpstream marks a failure of a service core depends on (the mailer):
 // the HTTP layer answers 502.
 var ErrUpstream = errors.New("upstream service unavailable")
+
+// ErrNotConfigured marks a feature the operator has not configured: the
+// HTTP layer answers 503.
+var ErrNotConfigured = errors.New("not configured")
+
+var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
+	"Les invitations sont désactivées : l'adresse publique d'e-CPTS (ECPTS_PUBLIC_URL) n'est pas configurée. Prévenez l'administrateur de la plateforme.")
 
 // Invitations lists the pending invitations of a CPTS.
 func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTSID) ([]InvitationView, error) {
