@@ -51,16 +51,30 @@ func requestID(c *fiber.Ctx) string {
 }
 
 // contentSecurityPolicy: everything from our own origin; inline styles are
-// allowed for Svelte's transitions, never inline scripts.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data: blob:; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; " +
-	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+// allowed for Svelte's transitions, never inline scripts. WebSockets go to
+// our own origin only: CSP3 browsers match same-origin ws: and wss: with
+// 'self', and the public URL's ws(s):// origin is named for the others
+// (behind a TLS proxy, wss:// on the public host).
+func contentSecurityPolicy(publicURL string) string {
+	connect := "'self'"
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		switch u.Scheme {
+		case "https":
+			connect += " wss://" + u.Host
+		case "http":
+			connect += " ws://" + u.Host
+		}
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: blob:; connect-src " + connect + "; font-src 'self'; object-src 'none'; " +
+		"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+}
 
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("X-Frame-Options", "DENY")
 	c.Set("Referrer-Policy", "same-origin")
-	c.Set("Content-Security-Policy", contentSecurityPolicy)
+	c.Set("Content-Security-Policy", s.csp)
 	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 	if s.secure(c) {
 		c.Set("Strict-Transport-Security", "max-age=31536000")

@@ -22,7 +22,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Checks are run by /readyz ("database", "broker", "index"…).
 	Checks map[string]func(context.Context) error
-	// PublicURL is the configured public address (may be empty).
+	// PublicURL is the configured public address (may be empty): an
+	// allowed Origin, and its ws(s):// origin is in the CSP's connect-src.
 	PublicURL string
 	// Origins are extra allowed origins for unsafe requests and /ws.
 	Origins []string
@@ -45,6 +46,7 @@ type Server struct {
 	app  *fiber.App
 	deps Deps
 	log  *slog.Logger
+	csp  string // the Content-Security-Policy header
 }
 
 // Request limits.
@@ -82,7 +84,7 @@ func New(d Deps) *Server {
 		TrustedProxies:          d.TrustedProxies,
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 	}
-	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger}
+	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger, csp: contentSecurityPolicy(d.PublicURL)}
 	// The hub closes WebSockets itself; their hijack handler may return
 	// before (see webSocket).
 	s.app.Server().KeepHijackedConns = true
