@@ -106,7 +106,7 @@ func schemas() obj {
 		"ChannelMemberAdd":   object([]string{"user_id"}, obj{"user_id": id}),
 		"Message": obj{"type": "object", "properties": obj{
 			"id": str(), "channel_id": id, "seq": obj{"type": "integer"}, "author_id": id,
-			"author": obj{"type": "object", "properties": obj{"id": id, "name": str(), "profession": str(), "profession_label": str()}},
+			"author": obj{"type": "object", "properties": obj{"id": id, "name": str(), "profession": str(), "profession_label": str(), "commune": str()}},
 			"body":   str(), "html": str(), "thread_id": str(), "client_id": str(), "created_at": str(), "edited_at": str(),
 			"deleted": boolean(), "reply_count": obj{"type": "integer"}, "last_reply_at": str(),
 			"reactions": arr(obj{"type": "object", "properties": obj{"emoji": str(), "count": obj{"type": "integer"}, "user_ids": arr(id)}}),

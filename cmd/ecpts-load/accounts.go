@@ -131,7 +131,7 @@ func createUsers(ctx context.Context, base string, coord *session, cpts, dataDir
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s, err := createUser(ctx, base, coord, cpts, mb, fmt.Sprintf("charge-%s-%04d@ecpts-load.test", run, i), fmt.Sprintf("Testeur Charge %d", i))
+			s, err := createUser(ctx, base, coord, cpts, mb, fmt.Sprintf("charge-%s-%04d@ecpts-load.test", run, i), fmt.Sprintf("Testeur Charge %s %d", run, i))
 			if err != nil {
 				errs <- fmt.Errorf("load user %d: %w", i, err)
 				return

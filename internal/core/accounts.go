@@ -269,12 +269,58 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if err != nil {
 		return UserView{}, err
 	}
+	if nameKey(in.Name) != nameKey(u.Name) {
+		if err := c.colleagueNameFree(ctx, u.ID, in.Name); err != nil {
+			return UserView{}, err
+		}
+	}
 	if err := c.st.Users.UpdateProfile(ctx, u.ID, in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, c.now()); err != nil {
 		return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
 	}
 	c.users.forget(u.ID)
 	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune
 	return userView(u, true), nil
+}
+
+// colleagueNameFree refuses a display name that reads as the name of an
+// active member, other than self, of one of the CPTS given or of those self
+// belongs to. Homonyms are real, so names are not unique platform-wide; but
+// within a CPTS the same name would let one member pass for a colleague.
+func (c *Core) colleagueNameFree(ctx context.Context, self model.UserID, name string, cpts ...model.CPTSID) error {
+	if self != "" {
+		ms, err := c.st.Memberships.ByUser(ctx, self)
+		if err != nil {
+			return fmt.Errorf("core: memberships of %s: %w", self, err)
+		}
+		for _, m := range ms {
+			cpts = append(cpts, m.CPTSID)
+		}
+	}
+	seen := make(map[model.CPTSID]bool, len(cpts))
+	var ids []model.UserID
+	for _, id := range cpts {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		ms, err := c.st.Memberships.ByCPTS(ctx, id)
+		if err != nil {
+			return fmt.Errorf("core: members of %s: %w", id, err)
+		}
+		for _, m := range ms {
+			if m.Status == model.StatusActive && m.UserID != self {
+				ids = append(ids, m.UserID)
+			}
+		}
+	}
+	us, err := c.st.Users.ByIDs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("core: colleague names: %w", err)
+	}
+	if nameTaken(us, name, self, func(u model.User) (model.UserID, string) { return u.ID, u.Name }) {
+		return errColleagueName()
+	}
+	return nil
 }
 
 // ChangePassword checks the current password, applies the policy to the

@@ -146,7 +146,28 @@ type ChannelInput struct {
 
 // channelName checks a channel name: a short line, like Slack's.
 func channelName(raw string) (string, error) {
-	return oneLine("name", "Le nom du canal", raw, true, maxObjectName)
+	return cleanName("name", "Le nom du canal", raw, true, maxObjectName)
+}
+
+// channelNameFree refuses a name that reads as the name of another channel
+// (self excepted) of the same group, or of the same CPTS for a CPTS
+// channel: archived ones count, as in the store's unique index, which
+// only compares lowercased names.
+func (c *Core) channelNameFree(ctx context.Context, cpts model.CPTSID, group model.GroupID, name string, self model.ChannelID) error {
+	var chs []model.Channel
+	var err error
+	if group != "" {
+		chs, err = c.st.Channels.ByGroup(ctx, group)
+	} else {
+		chs, err = c.st.Channels.ByCPTS(ctx, cpts)
+	}
+	if err != nil {
+		return fmt.Errorf("core: channel names: %w", err)
+	}
+	if nameTaken(chs, name, self, func(ch model.Channel) (model.ChannelID, string) { return ch.ID, ch.Name }) {
+		return errChannelNameTaken()
+	}
+	return nil
 }
 
 // CreateChannel creates a channel; its creator joins it.
@@ -198,6 +219,9 @@ func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInp
 	if in.Kind != model.KindStandard && in.Kind != model.KindAnnouncement {
 		return ChannelView{}, model.Invalid("kind", "invalid_kind", "Le type doit être standard ou announcement.")
 	}
+	if err := c.channelNameFree(ctx, in.CPTSID, in.GroupID, name, ""); err != nil {
+		return ChannelView{}, err
+	}
 	now := c.now().UTC()
 	ch := model.Channel{
 		ID: model.ChannelID(model.NewID()), Name: name, Topic: topic, Kind: in.Kind, Visibility: in.Visibility,
@@ -205,7 +229,7 @@ func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInp
 	}
 	if err := c.st.Channels.Insert(ctx, ch); err != nil {
 		if errors.Is(err, model.ErrConflict) {
-			return ChannelView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un canal porte déjà ce nom ici."}
+			return ChannelView{}, errChannelNameTaken()
 		}
 		return ChannelView{}, fmt.Errorf("core: create channel: %w", err)
 	}
@@ -252,9 +276,12 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 		}
 	}
 	if p.Name != nil && name != ch.Name {
+		if err := c.channelNameFree(ctx, ch.CPTSID, ch.GroupID, name, ch.ID); err != nil {
+			return ChannelView{}, err
+		}
 		if err := c.st.Channels.Rename(ctx, ch.ID, name); err != nil {
 			if errors.Is(err, model.ErrConflict) {
-				return ChannelView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un canal porte déjà ce nom ici."}
+				return ChannelView{}, errChannelNameTaken()
 			}
 			return ChannelView{}, fmt.Errorf("core: rename channel %s: %w", ch.ID, err)
 		}

@@ -121,9 +121,16 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 	if !a.CanCreateCPTS() {
 		return CPTSView{}, errForbidden
 	}
-	name, err := oneLine("name", "Le nom", in.Name, true, maxObjectName)
+	name, err := cleanName("name", "Le nom", in.Name, true, maxObjectName)
 	if err != nil {
 		return CPTSView{}, err
+	}
+	all, err := c.st.CPTS.List(ctx)
+	if err != nil {
+		return CPTSView{}, fmt.Errorf("core: create cpts: %w", err)
+	}
+	if nameTaken(all, name, "", func(x model.CPTS) (model.CPTSID, string) { return x.ID, x.Name }) {
+		return CPTSView{}, errCPTSNameTaken()
 	}
 	dep := strings.ToUpper(strings.TrimSpace(in.Department))
 	if !departmentPattern.MatchString(dep) {
@@ -134,7 +141,7 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 	}
 	communes := make([]string, 0, len(in.Communes))
 	for _, raw := range in.Communes {
-		cm, err := oneLine("communes", "Le nom de commune", raw, true, maxCommune)
+		cm, err := cleanName("communes", "Le nom de commune", raw, true, maxCommune)
 		if err != nil {
 			return CPTSView{}, err
 		}
@@ -151,7 +158,7 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 	}
 	if err := c.st.CPTS.Insert(ctx, x); err != nil {
 		if errors.Is(err, model.ErrConflict) {
-			return CPTSView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Une CPTS porte déjà ce nom."}
+			return CPTSView{}, errCPTSNameTaken()
 		}
 		return CPTSView{}, fmt.Errorf("core: create cpts: %w", err)
 	}

@@ -115,6 +115,22 @@ func sortFolded[T any](xs []T, name func(T) string) {
 	}
 }
 
+// groupNameFree refuses a name that reads as the name of another group
+// (self excepted) owned by the same CPTS, the scope of the store's unique
+// index.
+func (c *Core) groupNameFree(ctx context.Context, owner model.CPTSID, name string, self model.GroupID) error {
+	gs, err := c.st.Groups.ByCPTS(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("core: group names of %s: %w", owner, err)
+	}
+	// ByCPTS also lists the groups of other CPTS this one was invited into.
+	gs = slices.DeleteFunc(gs, func(g model.Group) bool { return g.OwnerCPTS != owner })
+	if nameTaken(gs, name, self, func(g model.Group) (model.GroupID, string) { return g.ID, g.Name }) {
+		return errGroupNameTaken()
+	}
+	return nil
+}
+
 // group loads a group the actor may see.
 func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Group, error) {
 	g, err := c.st.Groups.ByID(ctx, id)
@@ -164,8 +180,11 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 	if !a.CanCreateGroup(in.CPTSID) {
 		return GroupView{}, errForbidden
 	}
-	name, err := oneLine("name", "Le nom du groupe", in.Name, true, maxObjectName)
+	name, err := cleanName("name", "Le nom du groupe", in.Name, true, maxObjectName)
 	if err != nil {
+		return GroupView{}, err
+	}
+	if err := c.groupNameFree(ctx, in.CPTSID, name, ""); err != nil {
 		return GroupView{}, err
 	}
 	desc, err := text("description", "La description", in.Description, false, maxDescription)
@@ -195,7 +214,7 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 	g := model.Group{ID: model.GroupID(model.NewID()), Name: name, Description: desc, OwnerCPTS: in.CPTSID, CPTSIDs: ids, CreatedBy: a.ID(), CreatedAt: now}
 	if err := c.st.Groups.Insert(ctx, g); err != nil {
 		if errors.Is(err, model.ErrConflict) {
-			return GroupView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un groupe de cette CPTS porte déjà ce nom."}
+			return GroupView{}, errGroupNameTaken()
 		}
 		return GroupView{}, fmt.Errorf("core: create group: %w", err)
 	}
@@ -228,7 +247,10 @@ func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupI
 		return GroupView{}, errForbidden
 	}
 	if p.Name != nil {
-		if g.Name, err = oneLine("name", "Le nom du groupe", *p.Name, true, maxObjectName); err != nil {
+		if g.Name, err = cleanName("name", "Le nom du groupe", *p.Name, true, maxObjectName); err != nil {
+			return GroupView{}, err
+		}
+		if err := c.groupNameFree(ctx, g.OwnerCPTS, g.Name, g.ID); err != nil {
 			return GroupView{}, err
 		}
 	}
@@ -239,7 +261,7 @@ func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupI
 	}
 	if err := c.st.Groups.Update(ctx, g.ID, g.Name, g.Description); err != nil {
 		if errors.Is(err, model.ErrConflict) {
-			return GroupView{}, &model.InvalidError{Field: "name", Code: "name_taken", Message: "Un groupe de cette CPTS porte déjà ce nom."}
+			return GroupView{}, errGroupNameTaken()
 		}
 		return GroupView{}, fmt.Errorf("core: update group %s: %w", id, err)
 	}

@@ -285,6 +285,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		if err != nil {
 			return AcceptResult{}, err
 		}
+		if err := c.colleagueNameFree(ctx, "", p.Name, inv.CPTSID); err != nil {
+			return AcceptResult{}, err
+		}
 		if err := auth.CheckPasswordPolicy(in.Password, inv.Email, p.Name); err != nil {
 			return AcceptResult{}, err
 		}

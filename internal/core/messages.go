@@ -24,12 +24,14 @@ var ErrTooFarBehind = model.Coded(nil, "too_far_behind",
 
 var clientIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// AuthorView names a message's author.
+// AuthorView names a message's author; profession and commune tell
+// homonyms apart.
 type AuthorView struct {
 	ID              model.UserID     `json:"id"`
 	Name            string           `json:"name"`
 	Profession      model.Profession `json:"profession"`
 	ProfessionLabel string           `json:"profession_label"`
+	Commune         string           `json:"commune,omitempty"`
 }
 
 // ReactionView is one emoji on a message.
@@ -96,7 +98,7 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		v.Mentions = []model.UserID{}
 	}
 	if u, ok := users[m.AuthorID]; ok {
-		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label()}
+		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
 	}
 	if m.Deleted() {
 		v.Deleted, v.Body, v.HTML, v.Mentions = true, "", "", []model.UserID{}

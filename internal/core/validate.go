@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -75,7 +77,7 @@ type ProfileInput struct {
 // validateProfile checks and normalises a profile.
 func validateProfile(in ProfileInput) (ProfileInput, error) {
 	var err error
-	if in.Name, err = oneLine("name", "Le nom", in.Name, true, maxName); err != nil {
+	if in.Name, err = cleanName("name", "Le nom", in.Name, true, maxName); err != nil {
 		return in, err
 	}
 	if _, ok := model.LookupProfession(in.Profession); !ok {
@@ -89,7 +91,7 @@ func validateProfile(in ProfileInput) (ProfileInput, error) {
 	if in.ADELI != "" && !model.ValidADELI(in.ADELI) {
 		return in, model.Invalid("adeli", "invalid_adeli", "Le numéro ADELI doit comporter 9 chiffres.")
 	}
-	if in.Commune, err = oneLine("commune", "La commune", in.Commune, false, maxCommune); err != nil {
+	if in.Commune, err = cleanName("commune", "La commune", in.Commune, false, maxCommune); err != nil {
 		return in, err
 	}
 	return in, nil
@@ -103,4 +105,165 @@ func fold(s string) string {
 		out = s
 	}
 	return strings.ToLower(out)
+}
+
+// cleanName is the one check of every name a person types and others read
+// as an identity: display names, communes, names of channels, groups and
+// CPTS. It normalises to NFC, trims, turns every run of spaces (U+00A0 and
+// the other Zs included) into one ASCII space, and refuses what can make
+// two names look alike or disguise one: control, format (U+200B–U+200F,
+// the bidi overrides U+202A–U+202E and isolates U+2066–U+2069, U+FEFF,
+// the soft hyphen…), private-use, surrogate and unassigned code points,
+// line and paragraph separators, default-ignorable fillers (U+3164,
+// U+115F, U+FFA0, U+034F…), variation selectors, and a word mixing Latin
+// and Cyrillic letters ("Clаire" with a Cyrillic "а"). A name must hold a
+// letter or a digit.
+func cleanName(field, label, raw string, required bool, max int) (string, error) {
+	if !utf8.ValidString(raw) {
+		return "", model.Invalid(field, "invalid_characters", label+" contient des caractères non valides.")
+	}
+	s := norm.NFC.String(strings.TrimSpace(raw))
+	var b strings.Builder
+	b.Grow(len(s))
+	space, visible := false, false
+	for _, r := range s {
+		if hiddenRune(r) {
+			return "", model.Invalid(field, "invalid_characters", fmt.Sprintf(
+				"%s contient un caractère invisible, de contrôle ou de mise en forme (U+%04X) : retirez-le (il peut venir d'un copier-coller ou d'un émoji composé).", label, r))
+		}
+		if unicode.Is(unicode.Zs, r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		visible = visible || unicode.IsLetter(r) || unicode.IsNumber(r)
+		b.WriteRune(r)
+	}
+	s = b.String()
+	if s == "" {
+		if required {
+			return "", model.Invalid(field, "required", label+" est obligatoire.")
+		}
+		return "", nil
+	}
+	if !visible {
+		return "", model.Invalid(field, "invalid_characters", label+" doit contenir au moins une lettre ou un chiffre.")
+	}
+	if r, ok := mixedScripts(s); ok {
+		return "", model.Invalid(field, "mixed_scripts", fmt.Sprintf(
+			"%s mêle des lettres latines et cyrilliques dans un même mot (« %c », U+%04X) : retapez-le au clavier.", label, r, r))
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", model.Invalid(field, "too_long", label+" est trop long ("+strconv.Itoa(max)+" caractères au plus).")
+	}
+	return s, nil
+}
+
+// hiddenRune reports a code point a name may not hold: one that shows
+// nothing, reorders or reshapes its neighbours, or means nothing yet.
+func hiddenRune(r rune) bool {
+	switch {
+	case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector, unicode.Noncharacter_Code_Point):
+		return true
+	case r == '\u2800':
+		// BRAILLE PATTERN BLANK: a letter-width blank in the So category,
+		// which no property table singles out.
+		return true
+	}
+	// Unassigned (Cn): in none of the assigned categories.
+	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z, unicode.C)
+}
+
+// mixedScripts finds, in a word (a run of letters and marks), a letter
+// whose script differs from the word's first letter where one is Latin and
+// the other Cyrillic: the pair whose look-alikes (а/a, е/e, о/o, р/p, с/c…)
+// no reader tells apart. Greek is left alone: medical names mix it with
+// Latin ("βhCG").
+func mixedScripts(s string) (rune, bool) {
+	var first *unicode.RangeTable
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+			first = nil
+			continue
+		}
+		var script *unicode.RangeTable
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			script = unicode.Latin
+		case unicode.Is(unicode.Cyrillic, r):
+			script = unicode.Cyrillic
+		default:
+			continue
+		}
+		if first == nil {
+			first = script
+		} else if script != first {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// foldCase is Unicode full case folding ("ß" and "SS" fold alike).
+var foldCase = cases.Fold()
+
+// nameKey is what duplicate names are compared by: compatibility forms
+// decomposed ("ﬁ" is "fi", a full-width "Ｇ" a "G"), accents dropped, case
+// folded, invisible code points dropped (names stored before cleanName),
+// and every run of spaces, hyphens and underscores one "-", as in a slug.
+// "Général", "general", "ge\u0301ne\u0301ral" and "général\u200b" share a
+// key, as do "soins non programmés" and "Soins-non-programmes".
+func nameKey(s string) string {
+	s = norm.NFKD.String(foldCase.String(norm.NFKD.String(s)))
+	var b strings.Builder
+	b.Grow(len(s))
+	sep := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r) || hiddenRune(r):
+			continue
+		case unicode.IsSpace(r) || r == '_' || unicode.Is(unicode.Pd, r):
+			sep = true
+			continue
+		}
+		if sep && b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		sep = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Refusals of a name that reads like another's (see nameKey): new values
+// each time, as callers may set Field.
+func errChannelNameTaken() error {
+	return model.Invalid("name", "name_taken", "Un canal porte déjà ce nom ici (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+}
+
+func errGroupNameTaken() error {
+	return model.Invalid("name", "name_taken", "Un groupe de cette CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+}
+
+func errCPTSNameTaken() error {
+	return model.Invalid("name", "name_taken", "Une CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part).")
+}
+
+func errColleagueName() error {
+	return model.Invalid("name", "name_taken", "Un·e membre de votre CPTS porte déjà ce nom : ajoutez un deuxième prénom ou une initiale pour qu'on ne vous confonde pas.")
+}
+
+// nameTaken reports whether one of xs other than self reads as name.
+func nameTaken[T any, I comparable](xs []T, name string, self I, of func(T) (I, string)) bool {
+	key := nameKey(name)
+	for _, x := range xs {
+		if id, n := of(x); id != self && nameKey(n) == key {
+			return true
+		}
+	}
+	return false
 }

@@ -14,6 +14,10 @@
 //     their level. A chat line never gets a page-sized title.
 //   - A link whose target is not http(s) with a host or mailto keeps its text
 //     but loses the link.
+//   - A link whose text names an address ("[https://ameli.fr](https://evil.example)",
+//     "[ameli.fr](…)") but leads to another host is followed by the real
+//     host, in ASCII (punycode for an internationalised one):
+//     <span class="link-host">(evil.example)</span>. See linkhost.go.
 //   - The input is normalised to Unicode NFC so that "é" typed on any keyboard
 //     is one code point for mentions, search and display.
 //

@@ -19,6 +19,7 @@ func FuzzSanitize(f *testing.F) {
 		f.Add(s)
 	}
 	f.Add(benchMessage)
+	f.Add("[https://ameli.fr](https://ameli.fr@\u0430meli.fr/x) [a@b.fr](mailto:c@d.fr?x) ![www.x.fr](http://y.fr)")
 	f.Fuzz(func(t *testing.T, in string) {
 		out, err := testRenderer.Render(in)
 		if len(in) > MaxInputBytes {

@@ -107,7 +107,7 @@ func newMarkdown(blocks, inlines, paragraphs []util.PrioritizedValue, extra ...g
 		)...),
 		goldmark.WithRendererOptions(
 			html.WithHardWraps(),
-			renderer.WithNodeRenderers(util.Prioritized(mentionRenderer{}, 100)),
+			renderer.WithNodeRenderers(util.Prioritized(mentionRenderer{}, 100), util.Prioritized(linkHostRenderer{}, 100)),
 		),
 	)
 }
@@ -138,7 +138,7 @@ func newPolicy() *bluemonday.Policy {
 	p.RequireNoReferrerOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 
-	p.AllowAttrs("class").Matching(regexp.MustCompile(`^mention$`)).OnElements("span")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^(mention|link-host)$`)).OnElements("span")
 	p.AllowAttrs("data-mention").Matching(regexp.MustCompile(`^[\p{L}\p{N}._-]+$`)).OnElements("span")
 	return p
 }

@@ -50,6 +50,8 @@ func plainText(doc ast.Node, source []byte) string {
 		case *mentionNode:
 			b.Write(n.segment.Value(source))
 			return ast.WalkSkipChildren, nil
+		case *linkHostNode:
+			b.WriteString(" (" + n.host + ")")
 		}
 		return ast.WalkContinue, nil
 	})

@@ -12,7 +12,8 @@ import (
 
 // chatTransformer reshapes the parsed document into the chat flavour:
 // headings capped at h3, images turned into links, links restricted to
-// http(s)/mailto and marked rel/target, mentions inside links demoted to
+// http(s)/mailto, marked rel/target and followed by their real host when
+// their text names another (revealHost), mentions inside links demoted to
 // text. It collects first and edits after, as goldmark's Walk does not
 // allow changing the tree under it.
 type chatTransformer struct{}
@@ -44,7 +45,7 @@ func (chatTransformer) Transform(doc *ast.Document, reader text.Reader, _ parser
 		m.Parent().ReplaceChild(m.Parent(), m, ast.NewTextSegment(m.segment))
 	}
 	for _, n := range images {
-		imageToLink(n.(*ast.Image))
+		imageToLink(n.(*ast.Image), source)
 	}
 	for _, n := range links {
 		var dest []byte
@@ -63,6 +64,7 @@ func (chatTransformer) Transform(doc *ast.Document, reader text.Reader, _ parser
 		}
 		n.SetAttributeString("rel", []byte(linkRel))
 		n.SetAttributeString("target", []byte(linkTarget))
+		revealHost(n, dest, source)
 	}
 }
 
@@ -78,7 +80,7 @@ func insideLink(n ast.Node) bool {
 
 // imageToLink replaces an image with a link to it, or with its alt text
 // alone when it already sits inside a link (no link in a link).
-func imageToLink(img *ast.Image) {
+func imageToLink(img *ast.Image, source []byte) {
 	parent := img.Parent()
 	if parent == nil {
 		return
@@ -111,6 +113,7 @@ func imageToLink(img *ast.Image) {
 	}
 	link.SetAttributeString("rel", []byte(linkRel))
 	link.SetAttributeString("target", []byte(linkTarget))
+	revealHost(link, link.Destination, source)
 }
 
 // unwrapLink replaces a link by its content: the text of a Link, the label

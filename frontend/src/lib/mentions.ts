@@ -52,7 +52,9 @@ export function mentionOptions(
   for (const u of members) {
     if (u.id === opts.me) continue;
     if (matches(u.name, mentionToken(u.name))) {
-      out.push({ insert: mentionToken(u.name), label: u.name, detail: u.profession_label, kind: 'user', userId: u.id });
+      // Profession and commune tell two members of the same name apart.
+      const detail = [u.profession_label, u.commune].filter(Boolean).join(' · ');
+      out.push({ insert: mentionToken(u.name), label: u.name, detail, kind: 'user', userId: u.id });
     }
   }
   for (const p of professions) {

@@ -149,6 +149,7 @@ export interface MessageAuthor {
   name: string;
   profession: string;
   profession_label: string;
+  commune?: string;
 }
 
 export interface Reaction {
