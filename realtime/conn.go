@@ -567,14 +567,10 @@ type tokenBucket struct {
 	last        time.Time
 }
 
-// tokenSlack: a frame that comes when its token is due is not refused
-// for the rounding error of the refill.
-const tokenSlack = 1e-9
-
 func (b *tokenBucket) take(now time.Time) bool {
 	b.tokens = b.at(now)
 	b.last = now
-	if b.tokens >= 1-tokenSlack {
+	if b.tokens >= 1 {
 		b.tokens--
 		return true
 	}
@@ -594,7 +590,7 @@ func (b *tokenBucket) at(now time.Time) float64 {
 
 // wait returns how long from now until the bucket holds a token.
 func (b *tokenBucket) wait(now time.Time) time.Duration {
-	missing := 1 - tokenSlack - b.at(now)
+	missing := 1 - b.at(now)
 	if missing <= 0 {
 		return 0
 	}
