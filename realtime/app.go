@@ -1,8 +1,10 @@
 package realtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -56,9 +58,14 @@ type App interface {
 	Typing(ctx context.Context, sess Session, channel model.ChannelID) error
 }
 
+// defaultRetryAfter is the retry_after of an App rate limit that does not
+// say (model.ErrTooMany without a RetryAfter).
+const defaultRetryAfter = time.Second
+
 // errorFrameFor maps an App error to the error frame the client sees. The
 // second result is false for errors that must not reach the client (their
-// cause is logged, the frame says "internal"). ref names the request.
+// cause is logged, the frame says "internal"). ref names the request. A
+// rate limit (model.ErrTooMany) carries its RetryAfter, or a second.
 func errorFrameFor(err error, ref string) (*FrameError, bool) {
 	var coded *model.CodedError
 	if errors.As(err, &coded) {
@@ -66,7 +73,11 @@ func errorFrameFor(err error, ref string) (*FrameError, bool) {
 		if msg == "" {
 			msg = msgInternal
 		}
-		return &FrameError{Code: coded.Code, Message: msg, Ref: ref}, true
+		fe := &FrameError{Code: coded.Code, Message: msg, Ref: ref}
+		if errors.Is(coded, model.ErrTooMany) {
+			fe.RetryAfter = cmp.Or(coded.RetryAfter, defaultRetryAfter)
+		}
+		return fe, true
 	}
 	var invalid *model.InvalidError
 	if errors.As(err, &invalid) {
@@ -88,7 +99,7 @@ func errorFrameFor(err error, ref string) (*FrameError, bool) {
 	case errors.Is(err, model.ErrGone):
 		return &FrameError{Code: CodeGone, Message: msgGone, Ref: ref}, true
 	case errors.Is(err, model.ErrTooMany):
-		return &FrameError{Code: CodeRateLimited, Message: msgRateLimited, Ref: ref}, true
+		return &FrameError{Code: CodeRateLimited, Message: msgRateLimited, Ref: ref, RetryAfter: defaultRetryAfter}, true
 	}
 	return &FrameError{Code: CodeInternal, Message: msgInternal, Ref: ref}, false
 }

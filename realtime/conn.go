@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type Conn struct {
 	abuseStart  time.Time
 	abuseCount  int
 	lastRateErr time.Time
+	nextRetry   time.Time // the earliest free resend slot of a refused send (see retryAfter)
 	// announced: channels this connection told its user is online in
 	// (nil until the first). Online lasts as long as the connection, so a
 	// resubscribe announces nothing again.
@@ -198,7 +200,7 @@ func (c *Conn) onFrame(mt int, data []byte) bool {
 		c.close(CloseMessageTooBig, "payload_too_large", true)
 		return false
 	}
-	if !c.allow(now) {
+	if !c.allow(now, data) {
 		return true
 	}
 	f, err := DecodeFrame(data)
@@ -213,9 +215,14 @@ func (c *Conn) onFrame(mt int, data []byte) bool {
 	return true
 }
 
-// allow applies the inbound rate limit. A dropped frame earns an error
-// frame (at most one a second); too many drops in AbuseWindow close.
-func (c *Conn) allow(now time.Time) bool {
+// allow applies the inbound rate limit to the frame data. A dropped send
+// earns an error frame naming it (ref: its client_id) with the time after
+// which to send it again, so that a client pipelining sends resends exactly
+// the dropped ones; any other dropped frame, one error frame a second at
+// most, without ref. Either way a drop costs at most one frame out, and
+// more than AbuseLimit drops in AbuseWindow close the connection: a flood
+// is cut short before it costs much.
+func (c *Conn) allow(now time.Time, data []byte) bool {
 	if c.bucket.take(now) {
 		return true
 	}
@@ -229,11 +236,32 @@ func (c *Conn) allow(now time.Time) bool {
 		c.close(CloseRateLimited, "rate_limited", false)
 		return false
 	}
+	if id := sendRef(data); id != "" {
+		c.reply(encodeError(&FrameError{Code: CodeRateLimited, Message: msgRateLimited, Ref: id, RetryAfter: c.retryAfter(now, 0)}))
+		return false
+	}
 	if now.Sub(c.lastRateErr) >= time.Second {
 		c.lastRateErr = now
 		c.reply(encodeError(&FrameError{Code: CodeRateLimited, Message: msgRateLimited}))
 	}
 	return false
+}
+
+// retryAfter books the time a refused send should come back, from now: no
+// sooner than atLeast (the App's own delay) nor than the bucket's next
+// token, and one token (1/RateLimit) after the send refused before it. A
+// client that resends each refused send after its own retry_after then
+// finds a token for each, instead of resending them all at once into an
+// empty bucket, being dropped again and again, and closed for abuse.
+// Frames the client sends meanwhile may still take some of those tokens:
+// the sends they displace are dropped again and booked anew, further on.
+func (c *Conn) retryAfter(now time.Time, atLeast time.Duration) time.Duration {
+	at := now.Add(max(atLeast, c.bucket.wait(now)))
+	if at.Before(c.nextRetry) {
+		at = c.nextRetry
+	}
+	c.nextRetry = at.Add(c.bucket.interval())
+	return at.Sub(now)
 }
 
 func (c *Conn) handle(f ClientFrame) {
@@ -367,6 +395,12 @@ func (c *Conn) appError(err error, ref, op string, channel model.ChannelID) {
 	fe, known := errorFrameFor(err, ref)
 	if !known {
 		c.hub.log.Error("realtime: app call failed", "op", op, "user_id", c.sess.UserID, "channel_id", channel, "err", err)
+	}
+	if op == "send" && fe.RetryAfter > 0 {
+		// The App's send limit: its resend slot is booked with those of
+		// the sends the connection dropped, so that they do not all come
+		// back together.
+		fe.RetryAfter = c.retryAfter(c.hub.opt.Now(), fe.RetryAfter)
 	}
 	c.reply(encodeError(fe))
 }
@@ -534,15 +568,36 @@ type tokenBucket struct {
 }
 
 func (b *tokenBucket) take(now time.Time) bool {
-	if b.last.IsZero() {
-		b.tokens = b.burst
-	} else if elapsed := now.Sub(b.last); elapsed > 0 {
-		b.tokens = min(b.burst, b.tokens+elapsed.Seconds()*b.rate)
-	}
+	b.tokens = b.at(now)
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
 		return true
 	}
 	return false
+}
+
+// at returns the tokens the bucket holds at now (full before first use).
+func (b *tokenBucket) at(now time.Time) float64 {
+	if b.last.IsZero() {
+		return b.burst
+	}
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		return min(b.burst, b.tokens+elapsed.Seconds()*b.rate)
+	}
+	return b.tokens
+}
+
+// wait returns how long from now until the bucket holds a token.
+func (b *tokenBucket) wait(now time.Time) time.Duration {
+	missing := 1 - b.at(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(math.Ceil(missing / b.rate * float64(time.Second)))
+}
+
+// interval is the time the bucket takes to gain one token.
+func (b *tokenBucket) interval() time.Duration {
+	return time.Duration(math.Ceil(float64(time.Second) / b.rate))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -106,11 +107,13 @@ func (Ping) frameType() string        { return TypePing }
 
 // FrameError is a request the hub answers with an error frame. Code is
 // stable, Message French, Ref names what the error refers to (the client_id
-// of a send, else the channel of the request, else empty).
+// of a send, else the channel of the request, else empty). RetryAfter, for
+// rate_limited, is how long to wait before sending the request again.
 type FrameError struct {
-	Code    string
-	Message string
-	Ref     string
+	Code       string
+	Message    string
+	Ref        string
+	RetryAfter time.Duration
 }
 
 func (e *FrameError) Error() string { return "realtime: frame: " + e.Code }
@@ -312,6 +315,10 @@ type errorFrame struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Ref     string `json:"ref,omitempty"`
+	// RetryAfter is in seconds, like REST's Retry-After, but to the
+	// millisecond (0.05): a send dropped by the connection's limit may
+	// come back a twentieth of a second later.
+	RetryAfter float64 `json:"retry_after,omitempty"`
 }
 
 type typingFrame struct {
@@ -357,7 +364,31 @@ func encode(v any) []byte {
 }
 
 func encodeError(fe *FrameError) []byte {
-	return encode(errorFrame{Type: TypeError, Code: fe.Code, Message: fe.Message, Ref: fe.Ref})
+	return encode(errorFrame{Type: TypeError, Code: fe.Code, Message: fe.Message, Ref: fe.Ref, RetryAfter: retrySeconds(fe.RetryAfter)})
+}
+
+// retrySeconds is d in seconds, rounded up to the millisecond: a client
+// waiting that long is never early. Zero stays zero (no retry_after).
+func retrySeconds(d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return float64(ms) / 1000
+}
+
+// sendRef returns the client_id (lowercased) of a send frame that carries a
+// valid one, else "". It reads only type and client_id: the body is
+// skipped, not copied, so naming a dropped send stays cheap.
+func sendRef(data []byte) string {
+	var probe struct {
+		Type     string `json:"type"`
+		ClientID string `json:"client_id"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.Type != TypeSend || !validClientID(probe.ClientID) {
+		return ""
+	}
+	return strings.ToLower(probe.ClientID)
 }
 
 // appendBatch joins frames as newline-separated JSON, the batch format of

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -107,6 +109,61 @@ func TestServerFramesEncoding(t *testing.T) {
 	}
 }
 
+// Rate limits tell when to come back: retry_after in seconds, to the
+// millisecond, rounded up; the App's limit keeps its own delay and ref.
+func TestErrorFrameRetryAfter(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		50 * time.Millisecond:                    `"retry_after":0.05`,
+		time.Second:                              `"retry_after":1`,
+		time.Nanosecond:                          `"retry_after":0.001`,
+		7*time.Second + 850*time.Millisecond + 1: `"retry_after":7.851`,
+	} {
+		got := string(encodeError(&FrameError{Code: CodeRateLimited, Message: msgRateLimited, Ref: "r", RetryAfter: d}))
+		if !strings.Contains(got, want) {
+			t.Errorf("%v: %s, want %s", d, got, want)
+		}
+	}
+	if got := string(encodeError(&FrameError{Code: CodeNotFound, Message: msgNotFound})); strings.Contains(got, "retry_after") {
+		t.Fatalf("retry_after without a delay: %s", got)
+	}
+
+	const ref = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	coded := &model.CodedError{Kind: model.ErrTooMany, Code: "rate_limited", Message: "Patientez.", RetryAfter: 3 * time.Second}
+	for _, c := range []struct {
+		err   error
+		code  string
+		retry time.Duration
+	}{
+		{fmt.Errorf("core: %w", coded), "rate_limited", 3 * time.Second},
+		{model.Coded(model.ErrTooMany, "too_many_attempts", "Trop d'essais."), "too_many_attempts", time.Second},
+		{fmt.Errorf("x: %w", model.ErrTooMany), CodeRateLimited, time.Second},
+		{model.Coded(model.ErrForbidden, "channel_archived", "Archivé."), "channel_archived", 0},
+		{model.ErrNotFound, CodeNotFound, 0},
+	} {
+		fe, known := errorFrameFor(c.err, ref)
+		if !known || fe.Code != c.code || fe.Ref != ref || fe.RetryAfter != c.retry {
+			t.Errorf("%v: %+v (known %v), want code %s, ref, retry %v", c.err, fe, known, c.code, c.retry)
+		}
+	}
+}
+
+func TestSendRef(t *testing.T) {
+	const id = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+	for in, want := range map[string]string{
+		`{"type":"send","channel":"` + testChan + `","client_id":"` + id + `","body":"x"}`: strings.ToLower(id),
+		`{"type":"send","client_id":"` + id + `"}`:                                         strings.ToLower(id),
+		`{"type":"read","client_id":"` + id + `"}`:                                         "",
+		`{"type":"send","client_id":"not-a-uuid"}`:                                         "",
+		`{"type":"send","client_id":7}`:                                                    "",
+		`{"type":"send","client_id":"` + id + `"`:                                          "",
+		`[]`: "",
+	} {
+		if got := sendRef([]byte(in)); got != want {
+			t.Errorf("sendRef(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestEnvelopes(t *testing.T) {
 	env, err := openPayload(sequencedPayload(42, []byte("{}")))
 	if err != nil || env.kind != envSequenced || env.seq != 42 || string(env.body) != "{}" {
@@ -136,6 +193,15 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeFrame(data)
+		// A dropped send is named by sendRef: a client id, the one
+		// DecodeFrame would have read.
+		ref := sendRef(data)
+		if ref != "" && (!validClientID(ref) || ref != strings.ToLower(ref)) {
+			t.Fatalf("sendRef %q", ref)
+		}
+		if s, ok := got.(Send); ok && ref != s.ClientID {
+			t.Fatalf("sendRef %q, DecodeFrame %q", ref, s.ClientID)
+		}
 		if err != nil {
 			var fe *FrameError
 			if !errors.As(err, &fe) {

@@ -381,10 +381,12 @@ type fakeApp struct {
 	beforeSnapshot func(ch model.ChannelID)
 	afterSnapshot  func(ch model.ChannelID)
 	// fail forces an error for an op ("subscribe", "send", "read", "typing").
-	fail     map[string]error
-	typings  atomic.Int64
-	reads    []uint64
-	snapshot atomic.Int64 // Subscribe calls that took a snapshot
+	fail map[string]error
+	// sendLimit, when set, is a per-user send limit like core's.
+	sendLimit *fakeSendLimit
+	typings   atomic.Int64
+	reads     []uint64
+	snapshot  atomic.Int64 // Subscribe calls that took a snapshot
 }
 
 type fakeChannel struct {
@@ -527,10 +529,52 @@ func (a *fakeApp) sendVia(ctx context.Context, pub *realtime.Publisher, sess rea
 		a.mu.Unlock()
 		return ack, nil
 	}
+	if a.sendLimit != nil && !a.sendLimit.take(sess.UserID) {
+		a.mu.Unlock()
+		return realtime.Ack{}, a.sendLimit.refusal
+	}
 	fc.nextSeq++
 	seq := fc.nextSeq
 	a.mu.Unlock()
 	return a.storeVia(ctx, pub, in.Channel, seq, sess.UserID, in.ClientID, in.Body)
+}
+
+// fakeSendLimit is core's per-user send limit in small: a token bucket
+// per user on the test's clock. A refusal is core's error: rate_limited,
+// Retry-After one second.
+type fakeSendLimit struct {
+	now         func() time.Time
+	refusal     *model.CodedError
+	rate, burst float64
+	tokens      map[model.UserID]float64
+	at          map[model.UserID]time.Time
+}
+
+var errFakeSendFlood = &model.CodedError{Kind: model.ErrTooMany, Code: "rate_limited", Message: "Vous envoyez trop de messages à la fois.", RetryAfter: time.Second}
+
+// limitSends gives app a per-user send limit of rate and burst on now.
+func (a *fakeApp) limitSends(now func() time.Time, rate, burst float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sendLimit = &fakeSendLimit{now: now, refusal: errFakeSendFlood, rate: rate, burst: burst, tokens: make(map[model.UserID]float64), at: make(map[model.UserID]time.Time)}
+}
+
+// take is called with a.mu held.
+func (l *fakeSendLimit) take(user model.UserID) bool {
+	now := l.now()
+	tokens, ok := l.tokens[user]
+	if !ok {
+		tokens = l.burst
+	} else {
+		tokens = min(l.burst, tokens+now.Sub(l.at[user]).Seconds()*l.rate)
+	}
+	l.at[user] = now
+	if tokens < 1 {
+		l.tokens[user] = tokens
+		return false
+	}
+	l.tokens[user] = tokens - 1
+	return true
 }
 
 // onNode is the same application data served by another node: its sends

@@ -652,3 +652,128 @@ func TestTwoNodes(t *testing.T) {
 	x.next(typ("subscribed"), "subscribed")
 	x.noMore(typ("message"), 300*time.Millisecond, "duplicate")
 }
+
+// TestPipelinedSends: a client pipelining 200 sends on one socket (an
+// integration, the browser's outbox after a reconnect) is told which ones
+// the server did not take, by client_id, and when to send them again;
+// resending exactly those ends with the 200 messages stored once each,
+// seqs without gap.
+//
+// ECPTS_SEND_RATE is raised (40 messages/s, bursts of 160): at the default
+// 5/s, 200 messages take 40 s. The limit at work here is the connection's
+// (20 frames/s, bursts of 40): resends wait for their retry_after in real
+// time, about 8 s in all. The per-user limit's answers are tested in
+// realtime (TestPipelinedSendsAreEachAnswered).
+func TestPipelinedSends(t *testing.T) {
+	base, stop := start(t, map[string]string{"ECPTS_ADDR": "127.0.0.1:0", "ECPTS_DATA_DIR": t.TempDir(), "ECPTS_DEMO": "1", "ECPTS_LOG_LEVEL": "warn", "ECPTS_SEND_RATE": "40"})
+	defer stop()
+	a := newClient(t, base, "coordination@loire-nord.demo")
+	ch := a.freshChannel("envoi-en-rafale")
+	a.connect()
+
+	const n = 200
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	send := func(ids []string) map[string]bool {
+		inFlight := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			inFlight[id] = true
+			a.sendFrame(map[string]any{"type": "send", "channel": ch, "client_id": id, "body": "rafale " + id})
+		}
+		return inFlight
+	}
+	isAnswer := func(f map[string]any) bool { return f["type"] == "ack" || f["type"] == "error" }
+	acked := make(map[string]bool)
+	retryAt := make(map[string]time.Time)
+	refusals := make(map[string]int)
+	// await takes one answer per send in flight.
+	await := func(inFlight map[string]bool) {
+		for len(inFlight) > 0 {
+			f := a.next(isAnswer, fmt.Sprintf("answers to %d sends", len(inFlight)))
+			id, _ := f["client_id"].(string)
+			if f["type"] == "error" {
+				id, _ = f["ref"].(string)
+			}
+			if !inFlight[id] {
+				t.Fatalf("%v answers no send in flight (a second answer, or none named)", f)
+			}
+			delete(inFlight, id)
+			if f["type"] == "ack" {
+				acked[id] = true
+				continue
+			}
+			secs, ok := f["retry_after"].(float64)
+			if f["code"] != "rate_limited" || !ok || secs <= 0 {
+				t.Fatalf("send %s refused with %v, want rate_limited and a retry_after", id, f)
+			}
+			refusals[id]++
+			retryAt[id] = time.Now().Add(time.Duration(secs * float64(time.Second)))
+		}
+	}
+
+	began := time.Now()
+	await(send(ids))
+	firstRefused := len(retryAt)
+	if firstRefused == 0 {
+		t.Fatal("no send refused: the test does not reach the connection's limit")
+	}
+	steps, resent := 0, 0
+	for deadline := time.Now().Add(60 * time.Second); len(retryAt) > 0; steps++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sends still refused after %d resend steps", len(retryAt), steps)
+		}
+		next := time.Time{}
+		for _, at := range retryAt {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		time.Sleep(time.Until(next)) // the wait retry_after asks for
+		var due []string
+		for _, id := range ids {
+			if at, ok := retryAt[id]; ok && !at.After(time.Now()) {
+				due = append(due, id)
+				delete(retryAt, id)
+			}
+		}
+		resent += len(due)
+		await(send(due))
+	}
+	if len(acked) != n {
+		t.Fatalf("%d sends acked, want %d", len(acked), n)
+	}
+	most := 0
+	for _, k := range refusals {
+		most = max(most, k)
+	}
+	t.Logf("first pass: %d acked, %d refused; then %d resends in %d steps, %v in all; at most %d refusals of one send",
+		n-firstRefused, firstRefused, resent, steps, time.Since(began).Round(time.Millisecond), most)
+
+	// The store holds each send once, seqs 1..200.
+	seen := make(map[string]bool, n)
+	for after := uint64(0); after < n; after += 100 {
+		var page struct {
+			Messages []struct {
+				Seq      uint64 `json:"seq"`
+				ClientID string `json:"client_id"`
+			} `json:"messages"`
+			LastSeq uint64 `json:"last_seq"`
+		}
+		a.call("GET", fmt.Sprintf("/api/v1/channels/%s/messages?after_seq=%d&limit=100", ch, after), "", 200, &page)
+		if page.LastSeq != n || len(page.Messages) != 100 {
+			t.Fatalf("after %d: %d messages, last_seq %d; want 100 and %d", after, len(page.Messages), page.LastSeq, n)
+		}
+		for i, m := range page.Messages {
+			if m.Seq != after+uint64(i)+1 {
+				t.Fatalf("after %d: message %d has seq %d", after, i, m.Seq)
+			}
+			if !acked[m.ClientID] || seen[m.ClientID] {
+				t.Fatalf("seq %d: client_id %q not one of the sends, or stored twice", m.Seq, m.ClientID)
+			}
+			seen[m.ClientID] = true
+		}
+	}
+	a.noMore(isAnswer, 200*time.Millisecond, "answer to no send")
+}

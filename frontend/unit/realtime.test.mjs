@@ -306,6 +306,43 @@ describe('client', () => {
     client.stop();
   });
 
+  test('a send the server did not take (rate_limited, ref) goes again after its retry_after, alone, and ends acked', () => {
+    const { client, events, ws } = startClient();
+    ws.accept();
+    client.send({ type: 'send', channel: CH, client_id: UUID, body: 'a' });
+    client.send({ type: 'send', channel: CH, client_id: UUID2, body: 'b' });
+    ws.receive(
+      { type: 'ack', channel: CH, client_id: UUID, seq: 1, id: `${CH}-0000000001` },
+      { type: 'error', code: 'rate_limited', message: 'Trop de requêtes : ralentissez.', ref: UUID2.toUpperCase(), retry_after: 12.5 },
+    );
+    const sentB = () => ws.sentOf('send').filter((f) => f.client_id === UUID2).length;
+    mock.timers.tick(12_400);
+    assert.equal(sentB(), 1, 'not before its retry_after');
+    assert.equal(ofKind(events, 'send-failed').length, 0, 'waiting for retry_after is not an ack timeout');
+    assert.equal(client.isPending(UUID2), true);
+    mock.timers.tick(200);
+    assert.equal(sentB(), 2, 'sent again once retry_after passed, with the same client_id');
+    assert.equal(ws.sentOf('send').filter((f) => f.client_id === UUID).length, 1, 'the acked one is not sent again');
+    ws.receive({ type: 'ack', channel: CH, client_id: UUID2, seq: 2, id: `${CH}-0000000002` });
+    mock.timers.tick(30_000);
+    assert.deepEqual(
+      ofKind(events, 'ack').map((e) => e.clientId),
+      [UUID, UUID2],
+    );
+    assert.equal(ofKind(events, 'send-failed').length, 0, 'never "non envoyé"');
+    assert.equal(client.isPending(UUID2), false);
+    assert.equal(sentB(), 2);
+    client.stop();
+  });
+
+  test('retry_after is read from error frames: seconds, a number', () => {
+    const parse = (extra) => mod.parseServerFrame(JSON.stringify({ type: 'error', code: 'rate_limited', message: 'm', ref: UUID, ...extra }));
+    assert.equal(parse({ retry_after: 0.05 }).retry_after, 0.05);
+    assert.equal(parse({}).retry_after, undefined);
+    assert.equal(parse({ retry_after: '3' }).retry_after, undefined);
+    assert.equal(parse({ retry_after: -1 }).retry_after, undefined);
+  });
+
   test('a send without ack for 10 s on an open socket is reported failed; offline it waits', () => {
     nav.onLine = true;
     const { client, events, ws } = startClient();

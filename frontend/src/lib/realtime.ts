@@ -11,7 +11,9 @@
 // - send() is idempotent by client_id: unacknowledged sends are re-sent
 //   after every reconnect with the same client_id (the server de-duplicates)
 //   until an ack, an error frame whose ref is that client_id, or a timeout
-//   while connected, reported as a 'send-failed' event.
+//   while connected, reported as a 'send-failed' event. A rate_limited
+//   error about a send is no failure: that send goes again after the
+//   error's retry_after.
 // - Nothing here touches the DOM or the stores: views and stores read the
 //   events (stores/live.svelte.ts binds them to state in one place).
 
@@ -26,7 +28,8 @@ export type ServerFrame =
   | { type: 'message_updated'; channel: string; message: Message }
   | { type: 'subscribed'; channel: string; last_seq: number }
   | { type: 'ack'; channel: string; client_id: string; seq: number; id: string }
-  | { type: 'error'; code: string; message: string; ref?: string }
+  /** retry_after: with rate_limited, seconds to wait before sending the request again. */
+  | { type: 'error'; code: string; message: string; ref?: string; retry_after?: number }
   | { type: 'typing'; channel: string; user_id: string }
   | { type: 'presence'; channel?: string; user_id: string; status: 'online' | 'offline' }
   | { type: 'unsubscribed'; channel: string; reason: 'removed' | 'archived' | string }
@@ -48,6 +51,7 @@ export type SendFrame = Extract<ClientFrame, { type: 'send' }>;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isDelay = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /**
  * Parses one JSON line of a server text frame. Anything that does not have
@@ -76,10 +80,13 @@ export function parseServerFrame(line: string): ServerFrame | null {
       return isStr(v.channel) && isStr(v.client_id) && isSeq(v.seq) && isStr(v.id)
         ? { type: 'ack', channel: v.channel, client_id: v.client_id, seq: v.seq, id: v.id }
         : null;
-    case 'error':
-      return isStr(v.code)
-        ? { type: 'error', code: v.code, message: isStr(v.message) ? v.message : '', ref: isStr(v.ref) && v.ref ? v.ref : undefined }
-        : null;
+    case 'error': {
+      if (!isStr(v.code)) return null;
+      const ref = isStr(v.ref) && v.ref ? v.ref : undefined;
+      const f: ServerFrame = { type: 'error', code: v.code, message: isStr(v.message) ? v.message : '', ref };
+      if (isDelay(v.retry_after)) f.retry_after = v.retry_after;
+      return f;
+    }
     case 'typing':
       return isStr(v.channel) && isStr(v.user_id) ? { type: 'typing', channel: v.channel, user_id: v.user_id } : null;
     case 'presence':
@@ -148,6 +155,13 @@ export const backoffMaxMs = 15_000;
 const rateLimitedBackoffMs = 60_000;
 /** A send without ack this long on an open socket is reported failed. */
 export const ackTimeoutMs = 10_000;
+/**
+ * A send the server did not take (rate_limited, ref = its client_id) goes
+ * again after the error's retry_after, or this long when it has none; a
+ * retry_after beyond the cap is taken as the cap.
+ */
+const resendDefaultMs = 1_500;
+const resendMaxMs = 60_000;
 /**
  * Application pings detect a dead link that the browser would only notice
  * minutes later (Wi-Fi gone without an 'offline' event).
@@ -674,11 +688,14 @@ export class RealtimeClient {
     if (ref && this.unacked.has(ref)) {
       const u = this.unacked.get(ref);
       if (f.code === 'rate_limited' && u) {
-        // Dropped, not refused: try the same client_id again shortly.
-        u.sentAt = 0;
+        // Not stored, only deferred: send that one again, same client_id,
+        // when the server said. It spreads the retry_after of the sends it
+        // refused, so each finds room instead of all coming back together.
+        u.sentAt = 0; // waiting is not an ack timeout
+        const wait = f.retry_after === undefined ? resendDefaultMs : Math.min(resendMaxMs, Math.ceil(f.retry_after * 1000));
         setTimeout(() => {
           if (this.unacked.get(ref) === u && this.write(u.frame)) u.sentAt = Date.now();
-        }, 1_500);
+        }, wait);
         return;
       }
       this.unacked.delete(ref);
