@@ -113,7 +113,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.deps.Core.ChangePassword(c.UserContext(), sess, in.CurrentPassword, in.NewPassword); err != nil {
+	if err := s.deps.Core.ChangePassword(c.UserContext(), sess, in.CurrentPassword, in.NewPassword, clone(c.IP())); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -42,9 +42,14 @@ type harness struct {
 	publicURL string
 	ids       map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
 	offset    atomic.Int64      // added to the wall clock core sees (h.advance)
+	start     time.Time         // the login limiters' clock stands still at start + offset
 }
 
 func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }
+
+// limitNow is the login limiters' clock: only h.advance moves it, so a
+// test reads exact Retry-After values whatever the machine's speed.
+func (h *harness) limitNow() time.Time { return h.start.Add(time.Duration(h.offset.Load())) }
 
 // advance moves core's clock forward.
 func (h *harness) advance(d time.Duration) { h.offset.Add(int64(d)) }
@@ -62,7 +67,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, mailDir: dir, publicURL: "http://ecpts.test", ids: map[string]string{}, mailer: m}
+	h := &harness{t: t, st: st, mailDir: dir, publicURL: "http://ecpts.test", ids: map[string]string{}, mailer: m, start: time.Now()}
 	h.restart()
 	h.collectIDs()
 	return h
@@ -80,11 +85,14 @@ func (h *harness) restart() {
 	}
 	h.core = core.New(core.Deps{
 		Store: h.st, Mailer: h.mailer, Logger: log, PasswordParams: fastParams, Now: h.now, Sealer: keyring, PublicURL: h.publicURL,
-		AccountLimiter: ratelimit.NewMemory(ratelimit.Rule{Max: 5, Window: 15 * time.Minute}, time.Now),
-		IPLimiter:      ratelimit.NewMemory(ratelimit.Rule{Max: 1000, Window: 15 * time.Minute}, time.Now),
+		PairLimiter:    ratelimit.NewMemory(core.LoginPairRule, h.limitNow),
+		IPLimiter:      ratelimit.NewMemory(core.LoginIPRule, h.limitNow),
+		AccountLimiter: ratelimit.NewMemory(core.LoginAccountRule, h.limitNow),
 	})
+	// The in-process requests come from 0.0.0.0: trusting it lets a test
+	// pick its client address with X-Forwarded-For (fromIP).
 	h.srv = New(Deps{Core: h.core, Logger: log, Registry: prometheus.NewRegistry(), Checks: map[string]func(context.Context) error{"database": h.st.Ping},
-		PublicURL: h.publicURL})
+		PublicURL: h.publicURL, TrustedProxies: []string{"0.0.0.0"}})
 }
 
 // session is a logged-in client.

@@ -30,13 +30,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Login limits: per account they stop password guessing on one address,
-// per IP they slow a spray over many addresses.
-var (
-	accountRule = ratelimit.Rule{Max: 5, Window: 15 * time.Minute}
-	ipRule      = ratelimit.Rule{Max: 30, Window: 15 * time.Minute}
-)
-
 // run wires config → store → core → server, serves until ctx ends, then
 // stops in reverse order. It prints the URL on out once the app is ready.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
@@ -81,9 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	checks := map[string]func(context.Context) error{"database": st.Ping}
 	var (
-		acctRL, ipRL ratelimit.Limiter
-		broker       realtime.Broker
-		rdb          *redis.Client
+		pairRL, ipRL, acctRL ratelimit.Limiter
+		broker               realtime.Broker
+		rdb                  *redis.Client
 	)
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
@@ -98,15 +91,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return fmt.Errorf("ECPTS_REDIS_URL: cannot connect to %s: %w", opt.Addr, err)
 		}
-		acctRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:acct:", accountRule)
-		ipRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:ip:", ipRule)
+		// Not the "rl:ip:" and "rl:acct:" of the fixed windows before: their
+		// counters are strings, which these hashes cannot read.
+		pairRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:pair:", core.LoginPairRule, now)
+		ipRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:ip:", core.LoginIPRule, now)
+		acctRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:acct:", core.LoginAccountRule, now)
 		// The broker gets its own client: Pub/Sub holds a connection.
 		brokerClient := redis.NewClient(opt)
 		defer brokerClient.Close()
 		broker = redisbroker.New(brokerClient, redisbroker.Options{Prefix: cfg.RedisPrefix, Logger: log.With("component", "broker")})
 	} else {
-		acctRL = ratelimit.NewMemory(accountRule, now)
-		ipRL = ratelimit.NewMemory(ipRule, now)
+		pairRL = ratelimit.NewMemory(core.LoginPairRule, now)
+		ipRL = ratelimit.NewMemory(core.LoginIPRule, now)
+		acctRL = ratelimit.NewMemory(core.LoginAccountRule, now)
 		broker = realtime.NewMemoryBroker()
 	}
 	checks["broker"] = broker.Ping
@@ -165,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		sendBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"send:", rate, burst)
 	}
 	app := core.New(core.Deps{
-		Store: st, Mailer: mail, AccountLimiter: acctRL, IPLimiter: ipRL,
+		Store: st, Mailer: mail, PairLimiter: pairRL, IPLimiter: ipRL, AccountLimiter: acctRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: publicURL,
 		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
 		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,

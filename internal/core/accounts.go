@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/auth"
@@ -28,9 +30,9 @@ type LoginResult struct {
 var errBadCredentials = model.Coded(model.ErrUnauthenticated, "invalid_credentials",
 	"Adresse e-mail ou mot de passe incorrect.")
 
-// Login checks a password, with rate limiting per account and per client
-// address, and opens a session. ip is the client address as the HTTP layer
-// sees it.
+// Login checks a password, slowed down by the login limits (see
+// loginWait), and opens a session. ip is the client address as the HTTP
+// layer sees it.
 func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResult, error) {
 	e, err := normEmail("email", email)
 	if err != nil {
@@ -42,23 +44,9 @@ func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResu
 	if len(password) > 1024 {
 		return LoginResult{}, errBadCredentials
 	}
-	// Rate-limit keys never hold the address in clear.
-	acctKey := "login:acct:" + shortHash(e)
-	ipKey := "login:ip:" + ip
-	for _, l := range []struct {
-		lim ratelimit.Limiter
-		key string
-	}{{c.acctRL, acctKey}, {c.ipRL, ipKey}} {
-		if l.lim == nil {
-			continue
-		}
-		ok, retry, err := l.lim.Allow(ctx, l.key)
-		if err != nil {
-			return LoginResult{}, fmt.Errorf("core: login rate limit: %w", err)
-		}
-		if !ok {
-			return LoginResult{}, tooManyAttempts(retry)
-		}
+	k := loginKeysFor(e, ip)
+	if err := c.loginWait(ctx, k, "Trop de tentatives de connexion."); err != nil {
+		return LoginResult{}, err
 	}
 	u, err := c.st.Users.ByEmail(ctx, e)
 	if err != nil && !isNotFound(err) {
@@ -73,23 +61,12 @@ func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResu
 		if verr != nil && u.ID != "" {
 			c.log.Error("stored password hash unreadable", "user_id", u.ID, "err", verr)
 		}
-		if c.acctRL != nil {
-			if err := c.acctRL.Fail(ctx, acctKey); err != nil {
-				return LoginResult{}, fmt.Errorf("core: login rate limit: %w", err)
-			}
-		}
-		if c.ipRL != nil {
-			if err := c.ipRL.Fail(ctx, ipKey); err != nil {
-				return LoginResult{}, fmt.Errorf("core: login rate limit: %w", err)
-			}
+		if err := c.loginFailed(ctx, k); err != nil {
+			return LoginResult{}, err
 		}
 		return LoginResult{}, errBadCredentials
 	}
-	if c.acctRL != nil {
-		if err := c.acctRL.Reset(ctx, acctKey); err != nil {
-			c.log.Warn("reset login rate limit", "user_id", u.ID, "err", err)
-		}
-	}
+	c.loginSucceeded(ctx, k, u.ID)
 	if auth.NeedsRehash(u.PasswordHash, c.params) {
 		if h, err := auth.HashPassword(password, c.params); err == nil {
 			if err := c.st.Users.SetPasswordHash(ctx, u.ID, h, c.now()); err != nil {
@@ -100,17 +77,130 @@ func (c *Core) Login(ctx context.Context, email, password, ip string) (LoginResu
 	return c.openSession(ctx, u)
 }
 
-func tooManyAttempts(retry time.Duration) error {
-	minutes := int(math.Ceil(retry.Minutes()))
-	if minutes < 1 {
-		minutes = 1
+// Login limits: every check of a password (a login, the current password
+// of a change) counts its failure for the (account, address) pair, the
+// address and the account, and waits as loginWait says. None locks: they
+// delay, growing with the failures and forgotten with time (see package
+// ratelimit and README "Login protection").
+var (
+	// LoginPairRule: a guesser on one account from one address gets 5
+	// tries, then waits 1 s, 2 s, 4 s… up to 15 minutes; one failure is
+	// forgotten an hour after the previous one. A success resets it.
+	LoginPairRule = ratelimit.Rule{Free: 5, Base: time.Second, Max: 15 * time.Minute, Leak: time.Hour}
+	// LoginIPRule: one address gets 30 failures over all accounts before
+	// its delays start, and one more every 2 minutes (the typos of a
+	// practice or hospital behind one address never add up).
+	LoginIPRule = ratelimit.Rule{Free: 30, Base: time.Second, Max: 15 * time.Minute, Leak: 2 * time.Minute}
+	// LoginAccountRule: past 100 failures on one account from all
+	// addresses together (one forgotten every 10 minutes), an address that
+	// already failed on it waits 1 s, 2 s… up to 5 minutes after its own
+	// last failure. An address that has not failed on it is never slowed
+	// by it, so the owner is not locked out by a distributed attack.
+	LoginAccountRule = ratelimit.Rule{Free: 100, Base: time.Second, Max: 5 * time.Minute, Leak: 10 * time.Minute}
+)
+
+// loginKeys are the limiter keys of one password check. The account is
+// its e-mail's hash, never the address in clear.
+type loginKeys struct{ pair, ip, acct string }
+
+func loginKeysFor(email, ip string) loginKeys {
+	a, addr := shortHash(email), clientNet(ip)
+	return loginKeys{pair: "login:pair:" + a + ":" + addr, ip: "login:ip:" + addr, acct: "login:acct:" + a}
+}
+
+// clientNet is the address the limits count by: an IPv4 address, or the
+// /64 of an IPv6 one (a subscriber gets a whole /64 and could pick a new
+// address for each try).
+func clientNet(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
 	}
-	unit := "minutes"
-	if minutes == 1 {
-		unit = "minute"
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
 	}
-	e := model.Coded(model.ErrTooMany, "too_many_attempts",
-		"Trop de tentatives de connexion. Réessayez dans "+strconv.Itoa(minutes)+" "+unit+".")
+	p, _ := a.Prefix(64) // cannot fail for an IPv6 address and 64
+	return p.String()
+}
+
+// loginWait refuses a password check that must wait, with
+// too_many_attempts, Retry-After and the French message what (e.g.
+// "Trop de tentatives de connexion.") followed by when to come back. It
+// waits for whichever is longer: the pair's delay, the address's delay,
+// and, when the pair already failed, the account's delay counted from the
+// pair's own last failure.
+func (c *Core) loginWait(ctx context.Context, k loginKeys, what string) error {
+	var pair, ip, acct ratelimit.Status
+	for _, l := range []struct {
+		lim ratelimit.Limiter
+		key string
+		st  *ratelimit.Status
+	}{{c.pairRL, k.pair, &pair}, {c.ipRL, k.ip, &ip}, {c.acctRL, k.acct, &acct}} {
+		if l.lim == nil {
+			continue
+		}
+		st, err := l.lim.Check(ctx, l.key)
+		if err != nil {
+			return fmt.Errorf("core: login rate limit: %w", err)
+		}
+		*l.st = st
+	}
+	wait := max(pair.RetryAfter, ip.RetryAfter)
+	if pair.Failures > 0 {
+		wait = max(wait, acct.Wait-pair.Since)
+	}
+	if wait > 0 {
+		return tooManyAttempts(what, wait)
+	}
+	return nil
+}
+
+// loginFailed counts a wrong password for all three keys.
+func (c *Core) loginFailed(ctx context.Context, k loginKeys) error {
+	for _, l := range []struct {
+		lim ratelimit.Limiter
+		key string
+	}{{c.pairRL, k.pair}, {c.ipRL, k.ip}, {c.acctRL, k.acct}} {
+		if l.lim == nil {
+			continue
+		}
+		if err := l.lim.Fail(ctx, l.key); err != nil {
+			return fmt.Errorf("core: login rate limit: %w", err)
+		}
+	}
+	return nil
+}
+
+// loginSucceeded forgets the pair's failures. Not the address's nor the
+// account's: one's own password must not clear the count of a spray from
+// a shared address, nor of an attack on one's account.
+func (c *Core) loginSucceeded(ctx context.Context, k loginKeys, id model.UserID) {
+	if c.pairRL == nil {
+		return
+	}
+	if err := c.pairRL.Reset(ctx, k.pair); err != nil {
+		c.log.Warn("reset login rate limit", "user_id", id, "err", err)
+	}
+}
+
+// tooManyAttempts says when to come back, in seconds under a minute, else
+// in minutes (rounded up, like Retry-After).
+func tooManyAttempts(what string, retry time.Duration) error {
+	var when string
+	if s := int(math.Ceil(retry.Seconds())); s < 60 {
+		when = strconv.Itoa(s) + " seconde"
+		if s > 1 {
+			when += "s"
+		}
+	} else {
+		m := int(math.Ceil(retry.Minutes()))
+		when = strconv.Itoa(m) + " minute"
+		if m > 1 {
+			when += "s"
+		}
+	}
+	e := model.Coded(model.ErrTooMany, "too_many_attempts", what+" Réessayez dans "+when+".")
 	e.RetryAfter = retry
 	return e
 }
@@ -323,17 +413,29 @@ func (c *Core) colleagueNameFree(ctx context.Context, self model.UserID, name st
 	return nil
 }
 
-// ChangePassword checks the current password, applies the policy to the
-// new one and closes every other session of the user.
-func (c *Core) ChangePassword(ctx context.Context, s model.Session, current, next string) error {
+// ChangePassword checks the current password (under the login limits, ip
+// being the client address), applies the policy to the new one and closes
+// every other session of the user.
+func (c *Core) ChangePassword(ctx context.Context, s model.Session, current, next, ip string) error {
 	u, err := c.st.Users.ByID(ctx, s.UserID)
 	if err != nil {
 		return fmt.Errorf("core: password %s: %w", s.UserID, err)
 	}
+	// The current password is guessed like a login's: the same limits,
+	// the same counts, so a stolen session cannot try more passwords here
+	// than at the login form.
+	k := loginKeysFor(strings.ToLower(strings.TrimSpace(u.Email)), ip)
+	if err := c.loginWait(ctx, k, "Trop de tentatives avec un mot de passe incorrect."); err != nil {
+		return err
+	}
 	ok, _, err := auth.VerifyPassword(current, u.PasswordHash)
 	if err != nil || !ok {
+		if err := c.loginFailed(ctx, k); err != nil {
+			return err
+		}
 		return model.Invalid("current_password", "wrong_password", "Le mot de passe actuel est incorrect.")
 	}
+	c.loginSucceeded(ctx, k, u.ID)
 	if err := auth.CheckPasswordPolicy(next, u.Email, u.Name); err != nil {
 		var inv *model.InvalidError
 		if errors.As(err, &inv) {

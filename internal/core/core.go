@@ -50,10 +50,12 @@ type Deps struct {
 	Store     *store.Store
 	Mailer    mailer.Mailer
 	Publisher Publisher // optional until the realtime hub is wired
-	// AccountLimiter and IPLimiter count failed logins per account and per
-	// client address.
-	AccountLimiter ratelimit.Limiter
+	// PairLimiter, IPLimiter and AccountLimiter count wrong passwords per
+	// (account, client address) pair, per address and per account, with
+	// LoginPairRule, LoginIPRule and LoginAccountRule (see loginWait).
+	PairLimiter    ratelimit.Limiter
 	IPLimiter      ratelimit.Limiter
+	AccountLimiter ratelimit.Limiter
 	Logger         *slog.Logger
 	Now            func() time.Time
 	PublicURL      string      // base of links in e-mails; empty: no invitation is sent (public_url_missing)
@@ -108,8 +110,9 @@ type Core struct {
 	st        *store.Store
 	mail      mailer.Mailer
 	pub       Publisher
-	acctRL    ratelimit.Limiter
+	pairRL    ratelimit.Limiter
 	ipRL      ratelimit.Limiter
+	acctRL    ratelimit.Limiter
 	log       *slog.Logger
 	now       func() time.Time
 	public    string
@@ -146,7 +149,7 @@ const (
 func New(d Deps) *Core {
 	c := &Core{
 		st: d.Store, mail: d.Mailer, pub: d.Publisher,
-		acctRL: d.AccountLimiter, ipRL: d.IPLimiter,
+		pairRL: d.PairLimiter, ipRL: d.IPLimiter, acctRL: d.AccountLimiter,
 		log: d.Logger, now: d.Now, public: d.PublicURL, params: d.PasswordParams,
 	}
 	if c.log == nil {

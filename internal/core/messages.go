@@ -786,10 +786,9 @@ func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.Mess
 		release()
 		return model.Coded(model.ErrForbidden, "forbidden", "Vous ne pouvez pas supprimer ce message.")
 	}
-	now := c.now().UTC().Truncate(time.Millisecond)
-	m.DeletedAt = &now
-	// The text goes; the history of edits goes with it.
-	m.Body, m.HTML, m.Text, m.Edits, m.Mentions, m.Reactions = "", "", "", nil, nil, nil
+	// The text goes; the history of edits goes with it. On SQLite the
+	// store then erases it from the disk too (store.Messages.Replace).
+	m.Erase(c.now().UTC().Truncate(time.Millisecond))
 	err = c.replaceLocked(ctx, st, ch, m)
 	release()
 	if err != nil {

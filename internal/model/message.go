@@ -73,3 +73,11 @@ type Message struct {
 
 // Deleted reports a soft-deleted message.
 func (m Message) Deleted() bool { return m.DeletedAt != nil }
+
+// Erase soft-deletes m at at: what stays is its place in the channel (id,
+// seq, author, thread, dates); its text goes, with the history of its
+// edits, its mentions and its reactions.
+func (m *Message) Erase(at time.Time) {
+	m.DeletedAt = &at
+	m.Body, m.HTML, m.Text, m.Edits, m.Mentions, m.Reactions = "", "", "", nil, nil, nil
+}

@@ -11,26 +11,21 @@ import (
 // busy node, small enough that a flood of made-up keys cannot exhaust RAM.
 const DefaultMaxKeys = 100_000
 
-// Memory is a Limiter for one process. Its memory is bounded: expired
-// entries are swept at most once per window, and at MaxKeys it evicts
-// (expired first, then keys still under the limit, then any).
+// Memory is a Limiter for one process. Its memory is bounded: forgotten
+// entries are swept at most once per Rule.Leak, and at MaxKeys it evicts
+// (forgotten first, then keys that delay nobody, then any).
 type Memory struct {
 	rule    Rule
 	now     func() time.Time
 	maxKeys int
 
 	mu        sync.Mutex
-	entries   map[string]entry
-	nextSweep time.Time
-}
-
-type entry struct {
-	count   int
-	expires time.Time // end of the window opened by the first failure
+	entries   map[string]state // times in nanoseconds
+	nextSweep int64
 }
 
 // NewMemory returns an in-memory limiter; now is its clock (nil:
-// time.Now). It panics on a rule with Max < 1 or Window < 1ms.
+// time.Now). It panics on an invalid rule (see Rule).
 func NewMemory(rule Rule, now func() time.Time) *Memory {
 	return NewMemoryMax(rule, now, DefaultMaxKeys)
 }
@@ -42,40 +37,39 @@ func NewMemoryMax(rule Rule, now func() time.Time, maxKeys int) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{rule: rule, now: now, maxKeys: max(1, maxKeys), entries: make(map[string]entry)}
+	return &Memory{rule: rule, now: now, maxKeys: max(1, maxKeys), entries: make(map[string]state)}
 }
 
-// Allow implements Limiter. It never fails.
-func (m *Memory) Allow(_ context.Context, key string) (bool, time.Duration, error) {
-	now := m.now()
+// Check implements Limiter. It never fails.
+func (m *Memory) Check(_ context.Context, key string) (Status, error) {
+	now := m.now().UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[key]
-	if !ok || !now.Before(e.expires) || e.count < m.rule.Max {
-		return true, 0, nil
+	s, ok := m.entries[key]
+	if !ok {
+		return Status{}, nil
 	}
-	return false, e.expires.Sub(now), nil
+	return m.status(s, now), nil
 }
 
 // Fail implements Limiter. It never fails.
 func (m *Memory) Fail(_ context.Context, key string) error {
-	now := m.now()
+	now := m.now().UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !now.Before(m.nextSweep) {
+	if now >= m.nextSweep {
 		m.sweep(now)
-		m.nextSweep = now.Add(m.rule.Window)
+		m.nextSweep = now + int64(m.rule.Leak)
 	}
-	e, ok := m.entries[key]
-	if ok && now.Before(e.expires) {
-		e.count++
-		m.entries[key] = e
-		return nil
-	}
+	s, ok := m.entries[key]
 	if !ok && len(m.entries) >= m.maxKeys {
 		m.makeRoom(now)
 	}
-	m.entries[key] = entry{count: 1, expires: now.Add(m.rule.Window)}
+	m.entries[key] = state{
+		n:    counted(s, now, int64(m.rule.Leak)) + 1,
+		last: now,
+		tat:  max(s.tat, now) + int64(m.rule.Leak),
+	}
 	return nil
 }
 
@@ -94,28 +88,39 @@ func (m *Memory) Len() int {
 	return len(m.entries)
 }
 
-func (m *Memory) sweep(now time.Time) {
-	for k, e := range m.entries {
-		if !now.Before(e.expires) {
+// status is the Status of s at now (nanoseconds).
+func (m *Memory) status(s state, now int64) Status {
+	since := time.Duration(max(0, now-s.last))
+	wait := m.rule.Delay(s.n)
+	c := counted(s, now, int64(m.rule.Leak))
+	if c == 0 && since >= wait {
+		return Status{}
+	}
+	return Status{Failures: c, Since: since, Wait: wait, RetryAfter: max(0, wait-since)}
+}
+
+func (m *Memory) sweep(now int64) {
+	for k, s := range m.entries {
+		if m.status(s, now) == (Status{}) {
 			delete(m.entries, k)
 		}
 	}
 }
 
 // makeRoom frees a tenth of the capacity so that a flood of new keys costs
-// one O(n) pass per 10% of MaxKeys, not one per key. Keys at their limit go
-// last: evicting them would unlock exactly what an attacker is after, so a
+// one O(n) pass per 10% of MaxKeys, not one per key. Keys that delay go
+// last: evicting them would free exactly what an attacker is after, so a
 // flood of fresh keys evicts other fresh keys first. Go's map iteration
 // order is random, which makes the choice among equals unpredictable.
-func (m *Memory) makeRoom(now time.Time) {
+func (m *Memory) makeRoom(now int64) {
 	m.sweep(now)
 	target := m.maxKeys - max(1, m.maxKeys/10)
-	for _, blockedToo := range []bool{false, true} {
-		for k, e := range m.entries {
+	for _, delayingToo := range []bool{false, true} {
+		for k, s := range m.entries {
 			if len(m.entries) <= target {
 				return
 			}
-			if blockedToo || e.count < m.rule.Max {
+			if st := m.status(s, now); delayingToo || (st.RetryAfter == 0 && st.Failures < m.rule.Free) {
 				delete(m.entries, k)
 			}
 		}

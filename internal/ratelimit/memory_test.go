@@ -38,31 +38,11 @@ func TestMemory(t *testing.T) {
 	})
 }
 
-func TestMemoryExactRetryAfter(t *testing.T) {
-	c := newClock()
-	m := ratelimit.NewMemory(ratelimit.Rule{Max: 2, Window: 15 * time.Minute}, c.Now)
-	ctx := context.Background()
-	_ = m.Fail(ctx, "k")
-	c.Advance(4 * time.Minute)
-	_ = m.Fail(ctx, "k")
-	c.Advance(time.Minute)
-	if ok, retry, _ := m.Allow(ctx, "k"); ok || retry != 10*time.Minute {
-		t.Fatalf("Allow = %v, %v; want false, 10m", ok, retry)
-	}
-	c.Advance(10*time.Minute - time.Nanosecond)
-	if ok, retry, _ := m.Allow(ctx, "k"); ok || retry != time.Nanosecond {
-		t.Fatalf("Allow one ns before the end = %v, %v", ok, retry)
-	}
-	c.Advance(time.Nanosecond)
-	if ok, _, _ := m.Allow(ctx, "k"); !ok {
-		t.Fatal("refused at the end of the window")
-	}
-}
+var testRule = ratelimit.Rule{Free: 3, Base: time.Second, Max: time.Minute, Leak: time.Minute}
 
-func TestMemorySweepsExpired(t *testing.T) {
+func TestMemorySweepsForgotten(t *testing.T) {
 	c := newClock()
-	rule := ratelimit.Rule{Max: 3, Window: time.Minute}
-	m := ratelimit.NewMemory(rule, c.Now)
+	m := ratelimit.NewMemory(testRule, c.Now)
 	ctx := context.Background()
 	for i := range 1000 {
 		_ = m.Fail(ctx, fmt.Sprint("old-", i))
@@ -70,22 +50,21 @@ func TestMemorySweepsExpired(t *testing.T) {
 	if m.Len() != 1000 {
 		t.Fatalf("Len = %d, want 1000", m.Len())
 	}
-	c.Advance(rule.Window)
-	_ = m.Fail(ctx, "new") // at most one sweep per window: this one is due
+	c.Advance(testRule.Leak)
+	_ = m.Fail(ctx, "new") // at most one sweep per Leak: this one is due
 	if m.Len() != 1 {
-		t.Fatalf("Len after a window = %d, want 1 (expired keys swept)", m.Len())
+		t.Fatalf("Len after a Leak = %d, want 1 (forgotten keys swept)", m.Len())
 	}
 }
 
-func TestMemoryBoundedKeepsBlockedKeys(t *testing.T) {
+func TestMemoryBoundedKeepsDelayedKeys(t *testing.T) {
 	c := newClock()
-	rule := ratelimit.Rule{Max: 3, Window: time.Hour}
 	const maxKeys = 100
-	m := ratelimit.NewMemoryMax(rule, c.Now, maxKeys)
+	m := ratelimit.NewMemoryMax(testRule, c.Now, maxKeys)
 	ctx := context.Background()
-	// Ten accounts an attacker has locked out (or is working on)...
+	// Ten accounts an attacker is slowed on...
 	for i := range 10 {
-		for range rule.Max {
+		for range testRule.Free {
 			_ = m.Fail(ctx, fmt.Sprint("victim-", i))
 		}
 	}
@@ -97,30 +76,39 @@ func TestMemoryBoundedKeepsBlockedKeys(t *testing.T) {
 		}
 	}
 	for i := range 10 {
-		if ok, _, _ := m.Allow(ctx, fmt.Sprint("victim-", i)); ok {
+		if s, _ := m.Check(ctx, fmt.Sprint("victim-", i)); s.RetryAfter == 0 {
 			t.Fatalf("victim-%d was evicted by a flood of fresh keys", i)
 		}
 	}
 }
 
-func TestMemoryBoundedAllBlocked(t *testing.T) {
+func TestMemoryBoundedAllDelayed(t *testing.T) {
 	c := newClock()
-	rule := ratelimit.Rule{Max: 1, Window: time.Hour}
+	rule := ratelimit.Rule{Free: 1, Base: time.Minute, Max: time.Hour, Leak: time.Hour}
 	m := ratelimit.NewMemoryMax(rule, c.Now, 10)
 	ctx := context.Background()
-	for i := range 50 { // every key blocked: eviction must still happen
+	for i := range 50 { // every key delayed: eviction must still happen
 		_ = m.Fail(ctx, fmt.Sprint("k", i))
 		if m.Len() > 10 {
 			t.Fatalf("Len = %d, want ≤ 10", m.Len())
 		}
 	}
-	if ok, _, _ := m.Allow(ctx, "k49"); ok {
+	if s, _ := m.Check(ctx, "k49"); s.RetryAfter == 0 {
 		t.Fatal("the newest key is not counted")
 	}
 }
 
 func TestInvalidRulePanics(t *testing.T) {
-	for _, r := range []ratelimit.Rule{{}, {Max: 0, Window: time.Minute}, {Max: 1, Window: 0}, {Max: 1, Window: time.Microsecond}} {
+	ok := testRule
+	for _, r := range []ratelimit.Rule{
+		{},
+		{Free: 0, Base: ok.Base, Max: ok.Max, Leak: ok.Leak},
+		{Free: 1, Base: 0, Max: ok.Max, Leak: ok.Leak},
+		{Free: 1, Base: ok.Base, Max: ok.Max, Leak: 0},
+		{Free: 1, Base: time.Minute, Max: time.Second, Leak: ok.Leak},
+		{Free: 1, Base: 1500 * time.Microsecond, Max: ok.Max, Leak: ok.Leak},
+		{Free: 1, Base: ok.Base, Max: 400 * 24 * time.Hour, Leak: ok.Leak},
+	} {
 		func() {
 			defer func() {
 				if recover() == nil {

@@ -73,7 +73,9 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		}
 		backend, setting, where = BackendFerretDBSQLite, "ECPTS_DATA_DIR", dir
 		cfg.Handler = "sqlite"
-		cfg.SQLiteURL = (&url.URL{Scheme: "file", Path: dir + "/"}).String()
+		// secure_delete: SQLite overwrites what it frees with zeros, so a
+		// deleted message's text is not left in free space (scrub.go).
+		cfg.SQLiteURL = (&url.URL{Scheme: "file", Path: dir + "/", RawQuery: "_pragma=secure_delete(on)"}).String()
 	}
 
 	f, err := ferretdb.New(cfg)

@@ -31,6 +31,8 @@ type Messages struct {
 	// backend, where that equality is pushed down to an indexed SQL
 	// query, see accelerate), not by _id one at a time (SQLite).
 	byPage bool
+	// erased, when set, is told of each deletion (scrub.go).
+	erased func()
 }
 
 // messagesPerPage groups the messages of a channel for range reads: page
@@ -324,6 +326,8 @@ func (s *Messages) ByClientID(ctx context.Context, ch model.ChannelID, author mo
 }
 
 // Replace writes the whole message back (edit, delete, reaction, reply).
+// A deleted message's former text leaves the disk within seconds on the
+// embedded SQLite backend (scrub.go).
 func (s *Messages) Replace(ctx context.Context, m model.Message) error {
 	d := messageToDoc(m)
 	res, err := s.coll.ReplaceOne(ctx, byID(string(d.ID)), d)
@@ -332,6 +336,9 @@ func (s *Messages) Replace(ctx context.Context, m model.Message) error {
 	}
 	if res.MatchedCount == 0 {
 		return notFound("message " + string(d.ID))
+	}
+	if m.Deleted() && s.erased != nil {
+		s.erased()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,7 @@ type Store struct {
 	client   *mongo.Client
 	db       *mongo.Database
 	embedded *Embedded // owned: stopped by Close; nil on MongoDB or a shared one
+	scrub    *scrubber // embedded SQLite only: erases deleted text from the disk
 	backend  string
 	logger   *slog.Logger
 }
@@ -172,6 +174,10 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	if err := accelerate(ctx, s.db, emb); err != nil {
 		return nil, err
 	}
+	if emb != nil && emb.backend == BackendFerretDBSQLite {
+		s.scrub = startScrubber(ctx, filepath.Join(emb.sqliteDir, dbName+".sqlite"), logger)
+		s.Messages.erased = s.scrub.erased
+	}
 	logger.Info("store opened", "backend", s.backend, "database", dbName)
 	return s, nil
 }
@@ -180,6 +186,11 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 // started, if any, and waits for it (bounded by ctx).
 func (s *Store) Close(ctx context.Context) error {
 	var errs []error
+	if s.scrub != nil {
+		if err := s.scrub.stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if s.client != nil {
 		if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
 			errs = append(errs, fmt.Errorf("store: disconnect: %w", err))
