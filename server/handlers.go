@@ -38,7 +38,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	res, err := s.deps.Core.Login(c.UserContext(), in.Email, in.Password, clone(c.IP()))
+	res, err := s.deps.Core.Login(c.UserContext(), in.Email, in.Password, s.clientIP(c))
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.deps.Core.ChangePassword(c.UserContext(), sess, in.CurrentPassword, in.NewPassword, clone(c.IP())); err != nil {
+	if err := s.deps.Core.ChangePassword(c.UserContext(), sess, in.CurrentPassword, in.NewPassword, s.clientIP(c)); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

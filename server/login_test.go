@@ -250,3 +250,22 @@ func TestChangePasswordCountsAsLogin(t *testing.T) {
 	res, body = h.changePasswordFrom(s, ip, demo.Password, "nouveau-secret-42")
 	mustStatus(t, "change after the wait", res.StatusCode, body, 204, "")
 }
+
+// TestLoginSpoofedForwardedFor: behind a proxy that appends to
+// X-Forwarded-For, what the client wrote stands on the left; a guesser who
+// changes it on every try is still one address, the one the proxy saw.
+func TestLoginSpoofedForwardedFor(t *testing.T) {
+	h := newHarness(t)
+	const attacker, victim = "203.0.113.9", "kine@loire-nord.demo"
+	for i := range 5 {
+		spoofed := fmt.Sprintf("198.51.100.%d, %s", i+1, attacker)
+		res, body := h.loginFrom(spoofed, victim, wrongPassword)
+		mustStatus(t, fmt.Sprintf("wrong password %d", i+1), res.StatusCode, body, 401, "invalid_credentials")
+	}
+	res, body := h.loginFrom("192.0.2.77, "+attacker, victim, wrongPassword)
+	mustWait(t, "a sixth try under yet another spoofed address", res, body, time.Second)
+	// Garbage on the right is not an address: the last one vouched for
+	// (the trusted peer itself) counts, not a free new one.
+	res, body = h.loginFrom("not-an-ip", victim, demo.Password)
+	mustStatus(t, "the owner behind the proxy itself", res.StatusCode, body, 200, "")
+}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type Server struct {
 	deps Deps
 	log  *slog.Logger
 	csp  string // the Content-Security-Policy header
+	// proxies are the parsed TrustedProxies (clientIP).
+	proxies []netip.Prefix
 }
 
 // Request limits.
@@ -80,11 +83,12 @@ func New(d Deps) *Server {
 		// X-Forwarded-Host, -Proto and -For count only when the TCP peer
 		// is a trusted proxy; with none configured, never (Fiber trusts
 		// every peer when the check is off).
+		// The client address is clientIP's: Fiber's ProxyHeader would
+		// take X-Forwarded-For whole, as the client wrote it.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.TrustedProxies,
-		ProxyHeader:             fiber.HeaderXForwardedFor,
 	}
-	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger, csp: contentSecurityPolicy(d.PublicURL)}
+	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger, csp: contentSecurityPolicy(d.PublicURL), proxies: parseProxies(d.TrustedProxies)}
 	// The hub closes WebSockets itself; their hijack handler may return
 	// before (see webSocket).
 	s.app.Server().KeepHijackedConns = true
@@ -133,3 +137,56 @@ func (s *Server) apiNoStore(c *fiber.Ctx) error {
 
 // clone copies a value taken from the request: Fiber reuses its buffers.
 func clone(v string) string { return strings.Clone(v) }
+
+// parseProxies reads TrustedProxies (addresses or CIDR prefixes; config
+// validated them) as prefixes.
+func parseProxies(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range list {
+		if pfx, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pfx.Masked())
+		} else if a, err := netip.ParseAddr(p); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	return out
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address the login limits count: the TCP peer, or, when
+// the peer is a trusted proxy, the nearest address of X-Forwarded-For that
+// is not itself a trusted proxy, read from the right. Entries further left
+// were written by the client and prove nothing: a proxy that appends to
+// the header (nginx's usual setting) keeps whatever the client sent there.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return c.Context().RemoteIP().String()
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	ip := peer
+	entries := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(entries) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(entries[i]))
+		if err != nil {
+			break // garbage: the address of the last hop we can vouch for
+		}
+		ip = a.Unmap()
+		if !s.trusted(ip) {
+			break
+		}
+	}
+	return ip.String()
+}
