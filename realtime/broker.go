@@ -200,8 +200,8 @@ func (p *Publisher) PublishFrame(ctx context.Context, channel model.ChannelID, f
 }
 
 // RevokeChannel removes user's subscriptions to channel on every node; each
-// affected connection gets an "unsubscribed" frame with reason (ReasonRemoved
-// or ReasonArchived). An empty user revokes every subscriber (archiving).
+// affected connection gets an "unsubscribed" frame with reason (ReasonRemoved,
+// ReasonArchived or ReasonReadOnly). An empty user revokes every subscriber (archiving).
 // Publish it after the change is stored, so a racing subscribe is refused.
 func (p *Publisher) RevokeChannel(ctx context.Context, user model.UserID, channel model.ChannelID, reason string) error {
 	return p.control(ctx, control{Op: opRevoke, UserID: user, Channel: channel, Reason: reason})

@@ -60,6 +60,10 @@ const (
 const (
 	ReasonRemoved  = "removed"
 	ReasonArchived = "archived"
+	// ReasonReadOnly: a direct conversation became read-only for the user
+	// (they no longer reach every other participant); its history stays
+	// readable through REST.
+	ReasonReadOnly = "read_only"
 )
 
 // ClientFrame is one decoded client frame: Subscribe, Unsubscribe, Send,

@@ -398,7 +398,8 @@ func (h *Hub) limitSubscribe(c *Conn, fn func()) {
 }
 
 // RevokeChannel removes user's subscriptions to channel on every node (all
-// users when user is empty), with reason ReasonRemoved or ReasonArchived.
+// users when user is empty), with reason ReasonRemoved, ReasonArchived or
+// ReasonReadOnly.
 func (h *Hub) RevokeChannel(ctx context.Context, user model.UserID, channel model.ChannelID, reason string) error {
 	return h.pub.RevokeChannel(ctx, user, channel, reason)
 }
@@ -751,7 +752,7 @@ func (h *Hub) subscribersOf(key ChannelKey) []connSub {
 }
 
 func (h *Hub) revokeLocal(user model.UserID, channel model.ChannelID, reason string) {
-	if reason != ReasonArchived {
+	if reason != ReasonArchived && reason != ReasonReadOnly {
 		reason = ReasonRemoved
 	}
 	key := KeyOf(channel)

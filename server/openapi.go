@@ -121,11 +121,20 @@ func schemas() obj {
 		"SeqBody":              object([]string{"seq"}, obj{"seq": obj{"type": "integer", "minimum": 0}}),
 		"Unread":               obj{"type": "object", "properties": obj{"channels": arr(obj{"type": "object"}), "threads": arr(obj{"type": "object"})}},
 		"Threads":              wrap("threads", arr(obj{"type": "object", "properties": obj{"root": ref("Message"), "unread": obj{"type": "integer"}, "reply_count": obj{"type": "integer"}, "last_reply_at": str()}})),
-		"Conversation":         obj{"type": "object", "properties": obj{"id": id, "kind": str(), "name": str(), "participants": arr(ref("User")), "last_seq": obj{"type": "integer"}}},
+		"Conversation":         obj{"type": "object", "properties": obj{"id": id, "kind": str(), "name": str(), "participants": arr(ref("User")), "last_seq": obj{"type": "integer"}, "created_at": str(), "can_post": boolean()}},
 		"Conversations":        wrap("conversations", arr(ref("Conversation"))),
 		"ConversationOpen":     object([]string{"user_ids"}, obj{"user_ids": arr(id)}),
 		"ConversationResponse": wrap("conversation", ref("Conversation")),
 		"Presence":             wrap("online", arr(id)),
+		"AuditPage": obj{"type": "object", "properties": obj{
+			"entries": arr(obj{"type": "object", "properties": obj{
+				"id": id, "at": str(), "actor_id": id, "action": enum("cpts_created", "invitation_created", "invitation_revoked",
+					"invitation_accepted", "member_validated", "member_refused", "member_removed", "member_left", "role_changed",
+					"group_member_added", "group_member_removed"),
+				"cpts_id": id, "group_id": id, "target_id": id, "invitation_id": id, "role": role,
+			}}),
+			"next": id,
+		}},
 		"Directory": wrap("members", arr(obj{"type": "object", "properties": obj{
 			"id": id, "name": str(), "profession": str(), "profession_label": str(), "commune": str(),
 			"cpts": arr(obj{"type": "object", "properties": obj{"id": id, "name": str(), "role": role}}),

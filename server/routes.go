@@ -38,6 +38,8 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/cpts/:id/invitations", "Invitations en attente", true, "", "Invitations", 200, nil, h.listInvitations},
 		{"POST", "/cpts/:id/invitations", "Inviter un professionnel par e-mail", true, "InvitationCreate", "InvitationResponse", 201, nil, h.invite},
 		{"DELETE", "/cpts/:id/invitations/:inv_id", "Révoquer une invitation", true, "", "", 204, nil, h.revokeInvitation},
+		{"GET", "/cpts/:id/audit", "Journal d'audit d'une CPTS (coordination), du plus récent au plus ancien", true, "", "AuditPage", 200, []string{"before", "limit"}, h.cptsAudit},
+		{"GET", "/admin/audit", "Journal d'audit de la plateforme (administrateur), du plus récent au plus ancien", true, "", "AuditPage", 200, []string{"before", "limit"}, h.adminAudit},
 
 		{"GET", "/invitations/:token", "Décrire une invitation (le jeton fait foi)", false, "", "InvitationInfo", 200, nil, h.invitationInfo},
 		{"POST", "/invitations/:token/accept", "Accepter une invitation (crée le compte)", false, "InvitationAccept", "InvitationAccepted", 200, nil, h.acceptInvitation},

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -441,6 +442,113 @@ func TestWebSocketEndToEnd(t *testing.T) {
 	}
 }
 
+// userID is the caller's user id (GET /me).
+func (c *client) userID() string {
+	c.t.Helper()
+	var me struct{ User struct{ ID string } }
+	c.call("GET", "/api/v1/me", "", 200, &me)
+	return me.User.ID
+}
+
+// cptsID is the id of the caller's CPTS named name.
+func (c *client) cptsID(name string) string {
+	c.t.Helper()
+	var out struct{ CPTS []struct{ ID, Name string } }
+	c.call("GET", "/api/v1/cpts", "", 200, &out)
+	for _, x := range out.CPTS {
+		if x.Name == name {
+			return x.ID
+		}
+	}
+	c.t.Fatalf("no CPTS %q", name)
+	return ""
+}
+
+// openConversation opens (or finds: the demo holds some) the caller's
+// conversation with others and returns its id and last seq.
+func (c *client) openConversation(others ...string) (string, uint64) {
+	c.t.Helper()
+	ids, _ := json.Marshal(map[string][]string{"user_ids": others})
+	req, _ := http.NewRequest("POST", c.base+"/api/v1/conversations", bytes.NewReader(ids))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("open conversation: %v", err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out struct {
+		Conversation struct {
+			ID      string
+			LastSeq uint64 `json:"last_seq"`
+		}
+	}
+	if (res.StatusCode != 200 && res.StatusCode != 201) || json.Unmarshal(b, &out) != nil {
+		c.t.Fatalf("open conversation: %d %s", res.StatusCode, b)
+	}
+	return out.Conversation.ID, out.Conversation.LastSeq
+}
+
+// unsubscribedFrom matches the "unsubscribed" frame of ch with reason.
+func unsubscribedFrom(ch, reason string) func(map[string]any) bool {
+	return func(f map[string]any) bool {
+		return f["type"] == "unsubscribed" && f["channel"] == ch && f["reason"] == reason
+	}
+}
+
+// errorFor matches the error frame of a request (its ref) with code.
+func errorFor(ref, code string) func(map[string]any) bool {
+	return func(f map[string]any) bool { return f["type"] == "error" && f["ref"] == ref && f["code"] == code }
+}
+
+// TestRemovedMemberLosesConversation: a member removed from their CPTS
+// stops following, on their open socket, the conversation they had with a
+// member of another CPTS (through a group they lost with it); so does the
+// other participant, whose sends over the socket are refused, as are a new
+// subscribe and a REST post.
+func TestRemovedMemberLosesConversation(t *testing.T) {
+	base, stop := start(t, map[string]string{"ECPTS_ADDR": "127.0.0.1:0", "ECPTS_DATA_DIR": t.TempDir(), "ECPTS_DEMO": "1", "ECPTS_LOG_LEVEL": "warn"})
+	defer stop()
+	coord := newClient(t, base, "coordination@loire-nord.demo")
+	kine := newClient(t, base, "kine@loire-nord.demo")
+	pharma := newClient(t, base, "pharmacien@val-de-cher.demo")
+	id, last := kine.openConversation(pharma.userID())
+	kine.connect()
+	pharma.connect()
+	kine.subscribe(id, last)
+	pharma.subscribe(id, last)
+	_, seq := kine.send(id, "Bonjour Julien")
+	if got := pharma.messages(id, 1); got[0] != seq {
+		t.Fatalf("pharmacist got %v, want %d", got, seq)
+	}
+
+	coord.call("DELETE", "/api/v1/cpts/"+coord.cptsID("CPTS Loire Nord")+"/members/"+kine.userID(), "", 204, nil)
+	kine.next(unsubscribedFrom(id, "read_only"), "the removed member's revocation")
+	pharma.next(unsubscribedFrom(id, "read_only"), "the other participant's revocation")
+
+	for _, c := range []*client{pharma, kine} {
+		ref := uuid.NewString()
+		c.sendFrame(map[string]any{"type": "send", "channel": id, "client_id": ref, "body": "encore là ?"})
+		c.next(errorFor(ref, "read_only"), "send refused")
+		c.sendFrame(map[string]any{"type": "subscribe", "channel": id, "since_seq": 0})
+		c.next(errorFor(id, "read_only"), "subscribe refused")
+	}
+	body := pharma.call("POST", "/api/v1/channels/"+id+"/messages", `{"body":"par REST","client_id":"`+uuid.NewString()+`"}`, 403, nil)
+	if !strings.Contains(body, `"code":"read_only"`) {
+		t.Fatalf("REST post: %s", body)
+	}
+	kine.noMore(func(f map[string]any) bool {
+		return f["type"] == "message" && f["channel"] == id && messageSeq(f) > seq
+	}, 300*time.Millisecond, "message after the removal")
+	// The history stays readable.
+	var page struct{ Messages []struct{ Seq uint64 } }
+	kine.call("GET", "/api/v1/channels/"+id+"/messages", "", 200, &page)
+	if n := len(page.Messages); n == 0 || page.Messages[n-1].Seq != seq {
+		t.Fatalf("history: %+v, want up to %d", page, seq)
+	}
+}
+
 // TestTwoNodes: two ecpts nodes on one database (FerretDB on PostgreSQL)
 // and one Redis. A message sent on node 1 reaches a client of node 2; node
 // 1 stops mid-stream, its client reconnects to node 2 and resumes without
@@ -636,6 +744,46 @@ func TestTwoNodes(t *testing.T) {
 	if got := y.messages(conv.Conversation.ID, 1); got[0] != first {
 		t.Fatalf("first direct message on node 2: %v", got)
 	}
+
+	// A member removed on node 1 loses, on both nodes, the conversation
+	// she had with a member of another CPTS: the pharmacist's live
+	// subscription on node 2 ends and his sends there are refused.
+	kine := newClient(t, base1, "kine@loire-nord.demo")
+	pharma := newClient(t, base2, "pharmacien@val-de-cher.demo")
+	dm, dmLast := kine.openConversation(pharma.userID())
+	kine.connect()
+	pharma.connect()
+	kine.subscribe(dm, dmLast)
+	pharma.subscribe(dm, dmLast)
+	x.call("DELETE", "/api/v1/cpts/"+x.cptsID("CPTS Loire Nord")+"/members/"+kine.userID(), "", 204, nil)
+	kine.next(unsubscribedFrom(dm, "read_only"), "revocation on node 1")
+	pharma.next(unsubscribedFrom(dm, "read_only"), "revocation on node 2")
+	// Node 2 drops its cached memberships of the physio through Redis.
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		var list struct {
+			Conversations []struct {
+				ID      string
+				CanPost bool `json:"can_post"`
+			}
+		}
+		pharma.call("GET", "/api/v1/conversations", "", 200, &list)
+		if i := slices.IndexFunc(list.Conversations, func(c struct {
+			ID      string
+			CanPost bool `json:"can_post"`
+		}) bool {
+			return c.ID == dm
+		}); i >= 0 && !list.Conversations[i].CanPost {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 still lets the pharmacist post: %+v", list)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ref := uuid.NewString()
+	pharma.sendFrame(map[string]any{"type": "send", "channel": dm, "client_id": ref, "body": "encore là ?"})
+	pharma.next(errorFor(ref, "read_only"), "send refused on node 2")
 
 	// Node 1 stops; Y keeps writing on node 2; X reconnects to node 2.
 	stop1()

@@ -612,10 +612,15 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
     const pageP = await ctxP.newPage();
     // Every frame the pharmacist's page receives, from its first socket on.
     const frames = [];
+    const sent = []; // and every frame it sends
     pageP.on('websocket', (ws) => {
       ws.on('framereceived', (ev) => {
         const data = typeof ev.payload === 'string' ? ev.payload : ev.payload.toString('utf8');
         for (const line of data.split('\n')) if (line.trim()) frames.push(JSON.parse(line));
+      });
+      ws.on('framesent', (ev) => {
+        const data = typeof ev.payload === 'string' ? ev.payload : ev.payload.toString('utf8');
+        for (const line of data.split('\n')) if (line.trim()) sent.push(JSON.parse(line));
       });
     });
     await withDiagnostics('direct', { kine: pageK, pharmacien: pageP }, async () => {
@@ -681,6 +686,44 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
         if (f.message) assert.ok(!loireIds.has(f.message.channel_id), `a message of Loire Nord channel ${f.message.channel_id}`);
         if (f.ref) assert.ok(!loireIds.has(f.ref), `an error about Loire Nord channel ${f.ref}`);
       }
+
+      // The physiotherapist leaves the inter-CPTS group: they share nothing
+      // any more. Both pages turn the conversation read-only at once, its
+      // history still there.
+      await pageP.goto(`/messages/${convId}`);
+      await messageIn(mainList(pageP), answer).waitFor();
+      await pageP.getByRole('textbox', { name: /Écrire dans Marc Lefèvre/ }).waitFor();
+      const { groups } = await apiJSON(pageA, '/api/v1/groups');
+      const bpco = groups.find((g) => g.name === 'Parcours BPCO inter-CPTS');
+      assert.ok(bpco, 'the coordinator runs the BPCO group');
+      const kineId = (await apiJSON(pageK, '/api/v1/me')).user.id;
+      const gone = await pageA.request.delete(`/api/v1/groups/${bpco.id}/members/${kineId}`, {
+        headers: { 'X-CSRF-Token': await csrf(pageA) },
+      });
+      assert.equal(gone.status(), 204);
+      for (const [page, other] of [
+        [pageK, 'Julien Perrin'],
+        [pageP, 'Marc Lefèvre'],
+      ]) {
+        await page
+          .getByText(`Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ${other}.`)
+          .waitFor();
+        assert.equal(await page.getByRole('textbox', { name: /Écrire dans/ }).count(), 0, 'no composer');
+        await messageIn(mainList(page), hello).waitFor();
+      }
+      // The read-only conversation is not subscribed to again and again
+      // (the server would refuse each time): once the page has settled,
+      // at most one more try.
+      const subscribes = () => sent.filter((f) => f.type === 'subscribe' && f.channel === convId).length;
+      const settled = subscribes();
+      await pageP.waitForTimeout(1_500);
+      assert.ok(subscribes() <= settled + 1, `${subscribes() - settled} more subscribes to the read-only conversation`);
+      // Back into the group for what follows.
+      const back = await pageA.request.post(`/api/v1/groups/${bpco.id}/members`, {
+        headers: { 'X-CSRF-Token': await csrf(pageA) },
+        data: { user_id: kineId },
+      });
+      assert.equal(back.status(), 201);
     });
     await ctxK.close();
     await ctxP.close();

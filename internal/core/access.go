@@ -33,6 +33,19 @@ type accessCache struct {
 	mu    sync.Mutex
 	m     map[model.UserID]accessEntry
 	fills fills[model.UserID, accessEntry] // guarded by mu
+	// scopes are the documents of each user's channels and groups, read
+	// only when policy's reach rules need them (Core.scopes) and dropped
+	// with the user's memberships.
+	scopes     map[model.UserID]scopeEntry
+	scopeFills fills[model.UserID, scopeEntry] // guarded by mu
+}
+
+// scopeEntry: the user's channels other than direct conversations (their
+// kind, visibility and scope, fixed at creation) and groups.
+type scopeEntry struct {
+	chans  []model.Channel
+	groups []model.Group
+	at     time.Time
 }
 
 type accessEntry struct {
@@ -43,8 +56,9 @@ type accessEntry struct {
 }
 
 func newAccessCache(ttl time.Duration, max int, now func() time.Time) *accessCache {
-	a := &accessCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]accessEntry)}
+	a := &accessCache{ttl: ttl, max: max, now: now, m: make(map[model.UserID]accessEntry), scopes: make(map[model.UserID]scopeEntry)}
 	a.fills.init(&a.mu)
+	a.scopeFills.init(&a.mu)
 	return a
 }
 
@@ -79,8 +93,24 @@ func (a *accessCache) invalidate(ids ...model.UserID) {
 	for _, id := range ids {
 		delete(a.m, id)
 		a.fills.forget(id)
+		delete(a.scopes, id)
+		a.scopeFills.forget(id)
 	}
 	a.mu.Unlock()
+}
+
+// putScopes keeps e; a.mu must be held.
+func (a *accessCache) putScopes(id model.UserID, e scopeEntry) {
+	if len(a.scopes) >= a.max {
+		n := 0
+		for k := range a.scopes {
+			delete(a.scopes, k)
+			if n++; n >= a.max/4 {
+				break
+			}
+		}
+	}
+	a.scopes[id] = e
 }
 
 // InvalidateAccess forgets cached memberships of users; the realtime layer
@@ -127,6 +157,54 @@ func (c *Core) memberships(ctx context.Context, id model.UserID) (accessEntry, e
 				}
 				return map[model.UserID]accessEntry{id: {ms: ms, gms: gms, cms: cms, at: at}}, nil
 			}, a.put)
+	}
+	e, _, err := f.wait(ctx)
+	return e, err
+}
+
+// scopes returns the documents of the user's channels and groups, from the
+// cache when fresh. The memberships they complete are read through
+// memberships; an invalidation of the user drops both.
+func (c *Core) scopes(ctx context.Context, id model.UserID) (scopeEntry, error) {
+	a := c.access
+	a.mu.Lock()
+	if e, ok := a.scopes[id]; ok && a.now().Sub(e.at) <= a.ttl {
+		a.mu.Unlock()
+		return e, nil
+	}
+	f, lead := a.scopeFills.claim(id)
+	at := a.now()
+	a.mu.Unlock()
+	if lead {
+		a.scopeFills.start(ctx, []model.UserID{id}, []*fill[scopeEntry]{f},
+			func(ctx context.Context, _ []model.UserID) (map[model.UserID]scopeEntry, error) {
+				e, err := c.memberships(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				ids := make([]model.ChannelID, 0, len(e.cms))
+				for _, cm := range e.cms {
+					ids = append(ids, cm.ChannelID)
+				}
+				chs, err := c.channelsByIDs(ctx, ids)
+				if err != nil {
+					return nil, err
+				}
+				se := scopeEntry{at: at}
+				for _, ch := range chs {
+					if ch.Kind != model.KindDirect {
+						se.chans = append(se.chans, model.Channel{ID: ch.ID, Kind: ch.Kind, Visibility: ch.Visibility, CPTSID: ch.CPTSID, GroupID: ch.GroupID})
+					}
+				}
+				gids := make([]model.GroupID, 0, len(e.gms))
+				for _, gm := range e.gms {
+					gids = append(gids, gm.GroupID)
+				}
+				if se.groups, err = c.st.Groups.ByIDs(ctx, gids); err != nil {
+					return nil, err
+				}
+				return map[model.UserID]scopeEntry{id: se}, nil
+			}, a.putScopes)
 	}
 	e, _, err := f.wait(ctx)
 	return e, err

@@ -131,6 +131,9 @@ func (c *Core) GetChannel(ctx context.Context, s model.Session, id model.Channel
 	if err != nil {
 		return ChannelView{}, err
 	}
+	if err := c.loadPeers(ctx, a, ch); err != nil {
+		return ChannelView{}, err
+	}
 	return channelView(a, ch, g), nil
 }
 
@@ -321,6 +324,9 @@ func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.Channe
 		return ChannelView{}, err
 	}
 	if a.IsChannelMember(ch.ID) {
+		if err := c.loadPeers(ctx, a, ch); err != nil {
+			return ChannelView{}, err
+		}
 		return channelView(a, ch, g), nil
 	}
 	if !a.CanJoinChannel(ch, g) {
@@ -357,6 +363,9 @@ func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.Chann
 	if ch.Visibility == model.VisibilityPrivate {
 		c.revoke(ctx, a.ID(), []model.ChannelID{ch.ID}, "removed")
 	}
+	// The channel may have been how a partenaire and the caller reached
+	// each other.
+	c.revokeReadOnly(ctx, a.ID())
 	return nil
 }
 
@@ -454,6 +463,7 @@ func (c *Core) RemoveChannelMember(ctx context.Context, s model.Session, id mode
 	}
 	c.accessChanged(ctx, user)
 	c.revoke(ctx, user, []model.ChannelID{ch.ID}, "removed")
+	c.revokeReadOnly(ctx, user)
 	c.log.Info("audit: channel member removed", "actor_id", a.ID(), "channel_id", ch.ID, "user_id", user)
 	return nil
 }

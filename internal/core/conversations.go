@@ -24,6 +24,9 @@ type ConversationView struct {
 	Participants []UserView      `json:"participants"`
 	LastSeq      uint64          `json:"last_seq"`
 	CreatedAt    string          `json:"created_at"`
+	// CanPost is false once the caller no longer reaches every other
+	// participant: the conversation is then read-only for them.
+	CanPost bool `json:"can_post"`
 }
 
 func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel) (ConversationView, error) {
@@ -32,8 +35,23 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}
 	ids := make([]model.UserID, 0, len(cms))
+	others := make([]*Actor, 0, len(cms))
 	for _, m := range cms {
 		ids = append(ids, m.UserID)
+		if m.UserID == a.ID() {
+			continue
+		}
+		t, err := c.actorOf(ctx, m.UserID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return ConversationView{}, err
+		}
+		others = append(others, t)
+	}
+	if err := c.setPeers(ctx, a, ch.ID, others); err != nil {
+		return ConversationView{}, err
 	}
 	users, err := c.usersByID(ctx, ids)
 	if err != nil {
@@ -43,7 +61,8 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 	if err != nil {
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}
-	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: last, CreatedAt: ch.CreatedAt.UTC().Format(timeLayout), Participants: []UserView{}}
+	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: last, CreatedAt: ch.CreatedAt.UTC().Format(timeLayout),
+		Participants: []UserView{}, CanPost: a.CanPost(ch, nil)}
 	var names []string
 	for _, id := range ids {
 		u, ok := users[id]
@@ -76,7 +95,7 @@ func conversationKey(ids []model.UserID) string {
 }
 
 // OpenConversation opens the direct conversation between the caller and
-// others (1 to 7 people, each sharing a CPTS or a group with the caller).
+// others (1 to 7 people who may all message one another: CanMessage).
 // The same set of people gets the same conversation, and whoever had left
 // it is brought back by another participant; but someone who left does not
 // bring themselves back (that would undo the leave and show them what was
@@ -109,14 +128,29 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 	if len(set) > maxParticipants {
 		return ConversationView{}, false, model.Invalid("user_ids", "too_many", "Une conversation réunit au plus 8 personnes.")
 	}
+	peers := make([]*Actor, 0, len(set)-1)
 	for _, id := range set[1:] {
 		t, err := c.actorOf(ctx, id)
-		if isNotFound(err) || (err == nil && !a.CanMessage(t)) {
+		ok := false
+		if err == nil {
+			ok, err = c.canMessage(ctx, a, t)
+		}
+		if isNotFound(err) || (err == nil && !ok) {
 			return ConversationView{}, false, model.Invalid("user_ids", "not_reachable",
 				"Vous ne pouvez écrire qu'aux professionnels qui partagent une CPTS ou un groupe avec vous.")
 		}
 		if err != nil {
 			return ConversationView{}, false, err
+		}
+		peers = append(peers, t)
+	}
+	if !a.CanOpenConversation(peers) {
+		if err := c.loadScopes(ctx, peers...); err != nil {
+			return ConversationView{}, false, err
+		}
+		if !a.CanOpenConversation(peers) {
+			return ConversationView{}, false, model.Invalid("user_ids", "not_reachable",
+				"Ces personnes ne partagent pas toutes une CPTS ou un groupe : elles ne pourraient pas s'écrire dans cette conversation.")
 		}
 	}
 	now := c.now().UTC()
@@ -249,7 +283,11 @@ func (c *Core) VisibleUsers(ctx context.Context, s model.Session, users []model.
 		if err != nil {
 			continue
 		}
-		if a.CanMessage(t) {
+		ok, err := c.canMessage(ctx, a, t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			out = append(out, id)
 		}
 	}

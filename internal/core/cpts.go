@@ -163,6 +163,7 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 		return CPTSView{}, fmt.Errorf("core: create cpts: %w", err)
 	}
 	c.log.Info("audit: cpts created", "actor_id", a.ID(), "cpts_id", x.ID)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditCPTSCreated, CPTSID: x.ID})
 	return c.cptsView(a, x), nil
 }
 
@@ -228,6 +229,16 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 	if !a.CanManageCPTS(cpts) {
 		return MemberView{}, errForbidden
 	}
+	u, err := c.st.Users.ByID(ctx, user)
+	if isNotFound(err) {
+		return MemberView{}, errMemberNotFound
+	}
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: validate %s: %w", user, err)
+	}
+	if !a.CanValidateMember(cpts, u) {
+		return MemberView{}, errForbidden
+	}
 	m, err := c.st.Memberships.Validate(ctx, cpts, user, a.ID(), c.now().UTC())
 	if isNotFound(err) {
 		return MemberView{}, errMemberNotFound
@@ -236,11 +247,8 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
 	}
 	c.accessChanged(ctx, user)
-	u, err := c.st.Users.ByID(ctx, user)
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: validate %s: %w", user, err)
-	}
 	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberValidated, CPTSID: cpts, TargetID: user, Role: m.Role})
 	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
 	v.User.Email = u.Email
 	return v, nil
@@ -269,6 +277,13 @@ func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CP
 	if err != nil {
 		return MemberView{}, fmt.Errorf("core: role of %s in %s: %w", user, cpts, err)
 	}
+	u, err := c.st.Users.ByID(ctx, user)
+	if err != nil {
+		return MemberView{}, fmt.Errorf("core: role of %s: %w", user, err)
+	}
+	if !a.CanChangeRole(cpts, u) {
+		return MemberView{}, errForbidden
+	}
 	if m.Role == model.RoleCoordinateur && role != model.RoleCoordinateur && m.Status == model.StatusActive {
 		if err := c.keepOneCoordinator(ctx, cpts); err != nil {
 			return MemberView{}, err
@@ -281,14 +296,13 @@ func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CP
 	c.accessChanged(ctx, user)
 	if role == model.RolePartenaire {
 		// A partenaire keeps only the channels they were explicitly added to;
-		// public channels they merely read are no longer theirs.
+		// public channels they merely read are no longer theirs, nor the
+		// people they reached through the CPTS alone.
 		c.revokeCPTSPublicReads(ctx, cpts, user)
-	}
-	u, err := c.st.Users.ByID(ctx, user)
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: role of %s: %w", user, err)
+		c.revokeReadOnly(ctx, user)
 	}
 	c.log.Info("audit: member role changed", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user, "role", role)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditRoleChanged, CPTSID: cpts, TargetID: user, Role: role})
 	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
 	v.User.Email = u.Email
 	return v, nil
@@ -369,6 +383,15 @@ func (c *Core) RemoveMember(ctx context.Context, s model.Session, cpts model.CPT
 	// Revoke what is already gone even if the cascade stopped half way:
 	// policy checks memberships on every read, so nothing leaks meanwhile.
 	c.revoke(ctx, user, revoked, "removed")
+	c.revokeReadOnly(ctx, user)
+	action := model.AuditMemberRemoved
+	switch {
+	case self:
+		action = model.AuditMemberLeft
+	case m.Status == model.StatusPending:
+		action = model.AuditMemberRefused
+	}
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: action, CPTSID: cpts, TargetID: user})
 	if err != nil {
 		return err
 	}

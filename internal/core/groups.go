@@ -385,6 +385,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 	}
 	c.accessChanged(ctx, user)
 	c.log.Info("audit: group member added", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditGroupMemberAdded, CPTSID: g.OwnerCPTS, GroupID: g.ID, TargetID: user, Role: role})
 	return MemberView{User: userView(u, false), Role: role, CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
 }
 
@@ -415,10 +416,12 @@ func (c *Core) RemoveGroupMember(ctx context.Context, s model.Session, id model.
 	gone, err := c.dropGroupMember(ctx, g, user)
 	c.accessChanged(ctx, user)
 	c.revoke(ctx, user, gone, "removed")
+	c.revokeReadOnly(ctx, user)
 	if err != nil {
 		return err
 	}
 	c.log.Info("audit: group member removed", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditGroupMemberRemoved, CPTSID: g.OwnerCPTS, GroupID: g.ID, TargetID: user})
 	return nil
 }
 

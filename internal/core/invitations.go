@@ -117,6 +117,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		}
 	}
 	c.log.Info("audit: invitation sent", "actor_id", a.ID(), "cpts_id", cpts, "invitation_id", inv.ID, "role", role)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditInvitationCreated, CPTSID: cpts, InvitationID: inv.ID, Role: role})
 	return invitationView(inv), nil
 }
 
@@ -180,6 +181,7 @@ func (c *Core) RevokeInvitation(ctx context.Context, s model.Session, cpts model
 		return fmt.Errorf("core: revoke invitation %s: %w", id, err)
 	}
 	c.log.Info("audit: invitation revoked", "actor_id", a.ID(), "cpts_id", cpts, "invitation_id", id)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditInvitationRevoked, CPTSID: cpts, InvitationID: id})
 	return nil
 }
 
@@ -344,6 +346,7 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 	}
 	res := AcceptResult{Membership: MembershipView{CPTSID: x.ID, CPTSName: x.Name, Role: m.Role, Status: m.Status}}
 	c.log.Info("audit: invitation accepted", "user_id", existing.ID, "cpts_id", inv.CPTSID, "invitation_id", inv.ID)
+	c.audit(ctx, model.AuditEntry{ActorID: existing.ID, Action: model.AuditInvitationAccepted, CPTSID: inv.CPTSID, TargetID: existing.ID, InvitationID: inv.ID, Role: m.Role})
 	if newUser != nil {
 		if res.Login, err = c.openSession(ctx, *newUser); err != nil {
 			return AcceptResult{}, err

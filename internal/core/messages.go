@@ -191,6 +191,8 @@ func postError(a *Actor, ch model.Channel) error {
 		return errArchived
 	case !a.IsChannelMember(ch.ID):
 		return errJoinFirst
+	case ch.Kind == model.KindDirect:
+		return errReadOnly
 	case ch.Kind == model.KindAnnouncement:
 		return errAnnounceOnly
 	}
@@ -237,6 +239,9 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		return v, false, err
 	}
 	st.mu.Unlock()
+	if err := c.loadPeers(ctx, a, ch); err != nil {
+		return MessageView{}, false, err
+	}
 	if !a.CanPost(ch, g) {
 		return MessageView{}, false, postError(a, ch)
 	}
@@ -630,15 +635,22 @@ func (c *Core) sharedPage(ctx context.Context, ch model.Channel, after uint64, h
 }
 
 // Backlog serves a WebSocket resume: the messages after since (at most
-// maxReplay) and the channel's last seq, for a user allowed to read it.
+// maxReplay) and the channel's last seq, for a user allowed to follow it
+// live (a read-only conversation is read through History).
 func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID, since uint64) ([]MessageView, uint64, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
 		return nil, 0, err
 	}
-	ch, _, err := c.channel(ctx, a, id)
+	ch, g, err := c.channel(ctx, a, id)
 	if err != nil {
 		return nil, 0, err
+	}
+	if err := c.loadPeers(ctx, a, ch); err != nil {
+		return nil, 0, err
+	}
+	if !a.CanSubscribe(ch, g) {
+		return nil, 0, errReadOnly
 	}
 	st := c.chanState(ch.ID)
 	st.mu.Lock()
@@ -686,6 +698,13 @@ func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.Mess
 	ch, g, err = c.channel(ctx, a, chID)
 	if err != nil {
 		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
+	}
+	if write {
+		// Before the locks: whether a direct conversation is read-only
+		// takes reads of its participants.
+		if err := c.loadPeers(ctx, a, ch); err != nil {
+			return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
+		}
 	}
 	// Every change is fanned out to the channel's subscribers: one request
 	// must not be turned into thousands of deliveries at will.
@@ -920,6 +939,9 @@ func (c *Core) Typing(ctx context.Context, s model.Session, id model.ChannelID) 
 	}
 	ch, g, err := c.channel(ctx, a, id)
 	if err != nil {
+		return err
+	}
+	if err := c.loadPeers(ctx, a, ch); err != nil {
 		return err
 	}
 	if !a.CanPost(ch, g) {

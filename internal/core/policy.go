@@ -18,8 +18,17 @@ import "github.com/ecpts/ecpts/internal/model"
 //     the coordinateurs of the owner CPTS.
 //   - A private channel is seen by its members only. A direct conversation
 //     is seen by its participants only.
+//   - Two people may talk directly (CanMessage) when both are active
+//     coordinateurs or membres of one CPTS, both are in one group (inGroup),
+//     or both see a channel other than a direct conversation that one of
+//     them was added to: a partenaire reaches whom its channels show it.
+//     The same rule opens a conversation, lets a participant post, edit,
+//     react and follow it live, and shows presence; when it stops holding,
+//     the conversation stays readable but is read-only (CanPost).
 //   - Platform admins manage CPTS and their membership; they do not read
-//     channels they are not members of.
+//     channels they are not members of. Their own membership of a CPTS is
+//     validated, and its role changed, only by an active coordinator of
+//     that CPTS other than themself.
 
 // Actor is the caller as policy sees it.
 type Actor struct {
@@ -27,6 +36,17 @@ type Actor struct {
 	cpts     map[model.CPTSID]model.Membership
 	groups   map[model.GroupID]model.GroupMember
 	channels map[model.ChannelID]bool
+
+	// What CanMessage needs beyond the memberships, loaded by core only
+	// when the CPTS rule alone does not answer (withScopes): the actor's
+	// channels other than direct conversations (kind, visibility and scope,
+	// fixed at creation) and the documents of its groups.
+	scoped    bool
+	shared    []model.Channel
+	groupDocs map[model.GroupID]model.Group
+	// peers holds, per direct conversation, its other current participants
+	// (withPeers): CanPost there needs them.
+	peers map[model.ChannelID][]*Actor
 }
 
 // NewActor builds an actor from its memberships. Used by core when loading
@@ -47,6 +67,37 @@ func NewActor(u model.User, ms []model.Membership, gms []model.GroupMember, cms 
 	for _, c := range cms {
 		a.channels[c.ChannelID] = true
 	}
+	return a
+}
+
+// withScopes adds the documents of the actor's channels and groups, which
+// the group and channel rules of CanMessage read. Direct conversations and
+// channels or groups the actor does not belong to are ignored.
+func (a *Actor) withScopes(chs []model.Channel, gs []model.Group) *Actor {
+	a.scoped = true
+	a.shared = a.shared[:0]
+	for _, ch := range chs {
+		if ch.Kind == model.KindDirect || !a.channels[ch.ID] {
+			continue
+		}
+		a.shared = append(a.shared, model.Channel{ID: ch.ID, Kind: ch.Kind, Visibility: ch.Visibility, CPTSID: ch.CPTSID, GroupID: ch.GroupID})
+	}
+	a.groupDocs = make(map[model.GroupID]model.Group, len(gs))
+	for _, g := range gs {
+		if _, ok := a.groups[g.ID]; ok {
+			a.groupDocs[g.ID] = g
+		}
+	}
+	return a
+}
+
+// withPeers records the other current participants of the direct
+// conversation ch (CanPost there reads them).
+func (a *Actor) withPeers(ch model.ChannelID, others []*Actor) *Actor {
+	if a.peers == nil {
+		a.peers = make(map[model.ChannelID][]*Actor, 1)
+	}
+	a.peers[ch] = others
 	return a
 }
 
@@ -110,6 +161,28 @@ func (a *Actor) CanInviteRole(c model.CPTSID, r model.Role) bool {
 	}
 	return a.CanManageCPTS(c)
 }
+
+// CanValidateMember: turn target's pending membership of c into an active
+// one. A platform admin's own membership is validated only by an active
+// coordinator of c other than themself, never by virtue of the admin flag:
+// platform administration is no way into a CPTS's conversations.
+func (a *Actor) CanValidateMember(c model.CPTSID, target model.User) bool {
+	if target.Admin {
+		return target.ID != a.ID() && a.isCoordinator(c)
+	}
+	return a.CanManageCPTS(c)
+}
+
+// CanChangeRole of target in c: as CanValidateMember.
+func (a *Actor) CanChangeRole(c model.CPTSID, target model.User) bool {
+	return a.CanValidateMember(c, target)
+}
+
+// CanReadAudit of CPTS c: its coordinators and platform admins.
+func (a *Actor) CanReadAudit(c model.CPTSID) bool { return a.CanManageCPTS(c) }
+
+// CanReadAllAudit: the whole audit log, platform admins only.
+func (a *Actor) CanReadAllAudit() bool { return a.Admin() }
 
 // inGroup: a group member who is still an active member of one of the
 // group's CPTS (removal from a CPTS also removes group rights at once).
@@ -235,10 +308,15 @@ func (a *Actor) CanJoinChannel(ch model.Channel, g *model.Group) bool {
 func (a *Actor) IsChannelMember(ch model.ChannelID) bool { return a.channels[ch] }
 
 // CanPost: a member of a visible, live channel; announcement channels take
-// posts from coordinators only.
+// posts from coordinators only. In a direct conversation, a participant
+// who may still message every other participant (see withPeers; unknown
+// participants refuse): otherwise it is read-only for them.
 func (a *Actor) CanPost(ch model.Channel, g *model.Group) bool {
 	if ch.Archived || !a.channels[ch.ID] || !a.CanSeeChannel(ch, g) {
 		return false
+	}
+	if ch.Kind == model.KindDirect {
+		return a.reachesPeers(ch.ID)
 	}
 	if ch.Kind == model.KindAnnouncement {
 		return a.canManageScope(ch, g)
@@ -311,28 +389,102 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 }
 
 // CanReact: members of a live channel react, announcement channels
-// included (reacting is not posting).
+// included (reacting is not posting). In a direct conversation reacting is
+// posting.
 func (a *Actor) CanReact(ch model.Channel, g *model.Group) bool {
+	if ch.Kind == model.KindDirect {
+		return a.CanPost(ch, g)
+	}
 	return !ch.Archived && a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
 
-// CanMessage: a direct conversation needs a CPTS where both are active, or
-// a group both belong to.
+// CanSubscribe: following a channel live. A direct conversation is
+// followed live only while the participant may post in it; its history
+// stays readable (CanSeeChannel) when it is read-only.
+func (a *Actor) CanSubscribe(ch model.Channel, g *model.Group) bool {
+	if ch.Kind == model.KindDirect {
+		return a.CanPost(ch, g)
+	}
+	return a.CanSeeChannel(ch, g)
+}
+
+// reachesPeers: the actor may message every other participant of the
+// direct conversation ch, whose participants are known.
+func (a *Actor) reachesPeers(ch model.ChannelID) bool {
+	others, ok := a.peers[ch]
+	if !ok {
+		return false
+	}
+	for _, o := range others {
+		if o.ID() != a.ID() && !a.CanMessage(o) {
+			return false
+		}
+	}
+	return true
+}
+
+// CanMessage: the two may talk directly: open a conversation, post, edit,
+// react in it and follow it live, see each other's presence. One of
+//   - both are active coordinateurs or membres of one CPTS (a partenaire is
+//     not reached through its CPTS);
+//   - both belong to one group and are active, in any role, in one of its
+//     CPTS (inGroup): a partenaire counts once explicitly added to it;
+//   - both see a channel other than a direct conversation that one of them
+//     was added to: a partenaire reaches the people of the channels it was
+//     invited into, and they reach it.
+//
+// The rule is symmetric. The last two rules read the actors' scopes
+// (withScopes): without them CanMessage answers from the first alone,
+// never more than with them.
 func (a *Actor) CanMessage(other *Actor) bool {
-	if other.ID() == a.ID() {
+	if other == nil || other.ID() == a.ID() {
 		return false
 	}
 	for c := range a.cpts {
-		_, mine := a.activeRole(c)
-		_, theirs := other.activeRole(c)
-		if mine && theirs {
+		if a.fullMember(c) && other.fullMember(c) {
 			return true
 		}
 	}
-	for g := range a.groups {
-		if _, ok := other.groups[g]; ok {
+	// Each side's own copy of the group: it was read after that side's
+	// last membership change.
+	for id := range a.groups {
+		mine, ok1 := a.groupDocs[id]
+		theirs, ok2 := other.groupDocs[id]
+		if ok1 && ok2 && a.inGroup(mine) && other.inGroup(theirs) {
+			return true
+		}
+	}
+	return a.sharesChannel(other) || other.sharesChannel(a)
+}
+
+// sharesChannel: a channel of a's (not a direct conversation) both see.
+func (a *Actor) sharesChannel(other *Actor) bool {
+	for _, ch := range a.shared {
+		var g *model.Group
+		if ch.GroupID != "" {
+			gd, ok := a.groupDocs[ch.GroupID]
+			if !ok {
+				continue
+			}
+			g = &gd
+		}
+		if a.CanSeeChannel(ch, g) && other.CanSeeChannel(ch, g) {
 			return true
 		}
 	}
 	return false
+}
+
+// CanOpenConversation: the actor and others may all message one another
+// (every participant may then post in it).
+func (a *Actor) CanOpenConversation(others []*Actor) bool {
+	all := append([]*Actor{a}, others...)
+	for i, x := range all {
+		for _, y := range all[i+1:] {
+			if x.ID() != y.ID() && !x.CanMessage(y) {
+				return false
+			}
+		}
+	}
+	return true
 }

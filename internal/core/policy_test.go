@@ -14,7 +14,9 @@ import (
 // The permission table: every row is an action on an object, with the
 // exact set of actors allowed; every other actor must be refused. Two CPTS
 // (Loire Nord, Val de Cher), an inter-CPTS group (BPCO: owner LN, with VC)
-// and a Loire Nord-only group (Chutes).
+// and a Loire Nord-only group (Chutes), two direct conversations: one of
+// two LN members, one opened by a member since removed from LN (and so
+// from BPCO) with a VC member.
 func TestPermissionTable(t *testing.T) {
 	const (
 		ln model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01"
@@ -36,6 +38,7 @@ func TestPermissionTable(t *testing.T) {
 		bpcoPriv   = ch("cccccccccccccccccccccc08", "", bpco.ID, model.VisibilityPrivate, model.KindStandard, false)
 		chutesChan = ch("cccccccccccccccccccccc09", "", chutes.ID, model.VisibilityPublic, model.KindStandard, false)
 		dm         = ch("cccccccccccccccccccccc10", "", "", model.VisibilityPrivate, model.KindDirect, false)
+		dmEx       = ch("cccccccccccccccccccccc11", "", "", model.VisibilityPrivate, model.KindDirect, false)
 	)
 	active := func(c model.CPTSID, r model.Role) model.Membership {
 		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
@@ -62,11 +65,45 @@ func TestPermissionTable(t *testing.T) {
 			nil, cm(lnGeneral)),
 		"coordVC": NewActor(model.User{ID: "u6"}, []model.Membership{active(vc, model.RoleCoordinateur)}, nil, cm(vcGeneral)),
 		"pharmVC": NewActor(model.User{ID: "u7"}, []model.Membership{active(vc, model.RoleMembre)},
-			[]model.GroupMember{gm(bpco, model.RoleMembre)}, cm(vcGeneral, bpcoChan, bpcoPriv)),
+			[]model.GroupMember{gm(bpco, model.RoleMembre)}, cm(vcGeneral, bpcoChan, bpcoPriv, dmEx)),
+		// A VC partenaire explicitly added to the BPCO group.
+		"partVC": NewActor(model.User{ID: "u12"}, []model.Membership{active(vc, model.RolePartenaire)},
+			[]model.GroupMember{gm(bpco, model.RoleMembre)}, nil),
+		// Removed from Loire Nord (and so from BPCO); still a participant
+		// of the conversation opened with the pharmacist before.
+		"exLN": NewActor(model.User{ID: "u11"}, nil, nil, cm(dmEx)),
 		// Removed from Val de Cher, still listed in the group: no access.
 		"exVC":     NewActor(model.User{ID: "u8"}, nil, []model.GroupMember{gm(bpco, model.RoleMembre)}, cm(bpcoChan)),
 		"admin":    NewActor(model.User{ID: "u9", Admin: true}, nil, nil, nil),
 		"outsider": NewActor(model.User{ID: "u10"}, nil, nil, nil),
+	}
+	// Reach reads the documents of each actor's channels and groups.
+	for _, a := range actors {
+		a.withScopes([]model.Channel{lnGeneral, lnBureau, lnAnnonces, lnArchived, lnSortie, vcGeneral, bpcoChan, bpcoPriv, chutesChan, dm, dmEx},
+			[]model.Group{bpco, chutes})
+	}
+	// others are the named actors but a.
+	others := func(a *Actor, names ...string) []*Actor {
+		var out []*Actor
+		for _, n := range names {
+			if actors[n].ID() != a.ID() {
+				out = append(out, actors[n])
+			}
+		}
+		return out
+	}
+	// inConv is a as a participant of ch with the named participants:
+	// CanPost there reads them.
+	inConv := func(a *Actor, ch model.Channel, names ...string) *Actor {
+		cp := *a
+		cp.peers = nil
+		return cp.withPeers(ch.ID, others(a, names...))
+	}
+	// bare is a without its scopes.
+	bare := func(a *Actor) *Actor {
+		cp := *a
+		cp.scoped, cp.shared, cp.groupDocs = false, nil, nil
+		return &cp
 	}
 	grp := func(g model.Group) *model.Group { return &g }
 	ms := func(m ...model.Membership) []model.Membership { return m }
@@ -76,14 +113,14 @@ func TestPermissionTable(t *testing.T) {
 		allowed []string
 	}{
 		{"see CPTS LN", func(a *Actor) bool { return a.CanSeeCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN", "partLN", "pendLN", "admin"}},
-		{"see CPTS VC", func(a *Actor) bool { return a.CanSeeCPTS(vc) }, []string{"coordVC", "pharmVC", "admin"}},
+		{"see CPTS VC", func(a *Actor) bool { return a.CanSeeCPTS(vc) }, []string{"coordVC", "pharmVC", "partVC", "admin"}},
 		{"see LN members", func(a *Actor) bool { return a.CanSeeCPTSMembers(ln) }, []string{"coordLN", "ideLN", "kineLN", "admin"}},
 		{"manage LN (invite, validate, remove)", func(a *Actor) bool { return a.CanManageCPTS(ln) }, []string{"coordLN", "admin"}},
 		{"manage VC", func(a *Actor) bool { return a.CanManageCPTS(vc) }, []string{"coordVC", "admin"}},
 		{"invite a coordinateur to LN", func(a *Actor) bool { return a.CanInviteRole(ln, model.RoleCoordinateur) }, []string{"coordLN", "admin"}},
 		{"create a CPTS", func(a *Actor) bool { return a.CanCreateCPTS() }, []string{"admin"}},
 		{"create a group in LN", func(a *Actor) bool { return a.CanCreateGroup(ln) }, []string{"coordLN", "admin"}},
-		{"see group BPCO", func(a *Actor) bool { return a.CanSeeGroup(bpco) }, []string{"coordLN", "kineLN", "coordVC", "pharmVC", "admin"}},
+		{"see group BPCO", func(a *Actor) bool { return a.CanSeeGroup(bpco) }, []string{"coordLN", "kineLN", "coordVC", "pharmVC", "partVC", "admin"}},
 		{"see group Chutes", func(a *Actor) bool { return a.CanSeeGroup(chutes) }, []string{"coordLN", "ideLN", "admin"}},
 		{"manage group BPCO", func(a *Actor) bool { return a.CanManageGroup(bpco) }, []string{"coordLN", "admin"}},
 		{"invite a CPTS into BPCO", func(a *Actor) bool { return a.CanInviteCPTSToGroup(bpco) }, []string{"coordLN", "admin"}},
@@ -107,7 +144,7 @@ func TestPermissionTable(t *testing.T) {
 		{"create channel in LN", func(a *Actor) bool { return a.CanCreateChannelInCPTS(ln) }, []string{"coordLN"}},
 		{"create channel in BPCO", func(a *Actor) bool { return a.CanCreateChannelInGroup(bpco) }, []string{"coordLN"}},
 		{"read VC général", func(a *Actor) bool { return a.CanSeeChannel(vcGeneral, nil) }, []string{"coordVC", "pharmVC"}},
-		{"read BPCO channel", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"read BPCO channel", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
 		{"read BPCO channel without its group", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, nil) }, nil},
 		{"read BPCO channel with the wrong group", func(a *Actor) bool { return a.CanSeeChannel(bpcoChan, grp(chutes)) }, nil},
 		{"post in BPCO channel", func(a *Actor) bool { return a.CanPost(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
@@ -120,6 +157,39 @@ func TestPermissionTable(t *testing.T) {
 		{"add kine to LN bureau", func(a *Actor) bool { return a.CanAddToChannel(lnBureau, nil, actors["kineLN"]) }, []string{"coordLN"}},
 		{"add pharmacist (VC) to LN bureau", func(a *Actor) bool { return a.CanAddToChannel(lnBureau, nil, actors["pharmVC"]) }, nil},
 		{"add pharmacist to BPCO private", func(a *Actor) bool { return a.CanAddToChannel(bpcoPriv, grp(bpco), actors["pharmVC"]) }, []string{"coordLN"}},
+
+		// Who may talk to whom (#2, #9): one rule for opening, posting,
+		// following live and presence.
+		{"message kineLN", func(a *Actor) bool { return a.CanMessage(actors["kineLN"]) }, []string{"coordLN", "ideLN", "pharmVC", "partVC"}},
+		{"message coordLN", func(a *Actor) bool { return a.CanMessage(actors["coordLN"]) }, []string{"ideLN", "kineLN", "partLN", "pharmVC", "partVC"}},
+		{"message a partenaire of LN (invited into LN sortie)", func(a *Actor) bool { return a.CanMessage(actors["partLN"]) }, []string{"coordLN"}},
+		{"message a partenaire of VC added to BPCO", func(a *Actor) bool { return a.CanMessage(actors["partVC"]) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"message a member removed from VC, still listed in BPCO", func(a *Actor) bool { return a.CanMessage(actors["exVC"]) }, nil},
+		{"message a member removed from LN", func(a *Actor) bool { return a.CanMessage(actors["exLN"]) }, nil},
+		{"message without scopes: the CPTS rule alone", func(a *Actor) bool { return bare(a).CanMessage(bare(actors["pharmVC"])) }, []string{"coordVC"}},
+		{"post in the LN members' conversation", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanPost(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"follow the LN members' conversation live", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanSubscribe(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"react in the LN members' conversation", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanReact(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"post in a conversation whose participants are unknown", func(a *Actor) bool { return a.CanPost(dm, nil) }, nil},
+		{"read the removed member's conversation (read-only)", func(a *Actor) bool { return a.CanSeeChannel(dmEx, nil) }, []string{"pharmVC", "exLN"}},
+		{"post in the removed member's conversation", func(a *Actor) bool { return inConv(a, dmEx, "exLN", "pharmVC").CanPost(dmEx, nil) }, nil},
+		{"follow the removed member's conversation live", func(a *Actor) bool { return inConv(a, dmEx, "exLN", "pharmVC").CanSubscribe(dmEx, nil) }, nil},
+		{"react in the removed member's conversation", func(a *Actor) bool { return inConv(a, dmEx, "exLN", "pharmVC").CanReact(dmEx, nil) }, nil},
+		{"edit one's message in the removed member's conversation", func(a *Actor) bool {
+			return inConv(a, dmEx, "exLN", "pharmVC").CanEditMessage(dmEx, nil, model.Message{AuthorID: a.ID()})
+		}, nil},
+		{"open a conversation with kineLN and pharmVC", func(a *Actor) bool { return a.CanOpenConversation(others(a, "kineLN", "pharmVC")) },
+			[]string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		// The nurse and the pharmacist share nothing: nobody gathers them.
+		{"open a conversation with ideLN and pharmVC", func(a *Actor) bool { return a.CanOpenConversation(others(a, "ideLN", "pharmVC")) }, nil},
+
+		// Platform administration is no way into a CPTS (#4).
+		{"validate a member's membership of LN", func(a *Actor) bool { return a.CanValidateMember(ln, model.User{ID: "u20"}) }, []string{"coordLN", "admin"}},
+		{"validate the platform admin's membership of LN", func(a *Actor) bool { return a.CanValidateMember(ln, actors["admin"].User) }, []string{"coordLN"}},
+		{"change the platform admin's role in LN", func(a *Actor) bool { return a.CanChangeRole(ln, actors["admin"].User) }, []string{"coordLN"}},
+		{"change a member's role in LN", func(a *Actor) bool { return a.CanChangeRole(ln, actors["ideLN"].User) }, []string{"coordLN", "admin"}},
+		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
+		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
 	}
 	names := make([]string, 0, len(actors))
 	for n := range actors {
@@ -150,7 +220,8 @@ func TestMessagePolicy(t *testing.T) {
 		for _, x := range chans {
 			cms = append(cms, model.ChannelMember{ChannelID: x})
 		}
-		return NewActor(model.User{ID: id}, []model.Membership{{CPTSID: c, Role: r, Status: model.StatusActive}}, gms, cms)
+		return NewActor(model.User{ID: id}, []model.Membership{{CPTSID: c, Role: r, Status: model.StatusActive}}, gms, cms).
+			withScopes([]model.Channel{general, ann}, []model.Group{g})
 	}
 	coord := act("u1", ln, model.RoleCoordinateur, nil, general.ID, ann.ID)
 	ide := act("u2", ln, model.RoleMembre, nil, general.ID, ann.ID)
@@ -177,6 +248,32 @@ func TestMessagePolicy(t *testing.T) {
 		{"not with oneself", ide.CanMessage(ide), false},
 	}
 	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestAdminMembershipPolicy: a platform admin who is also an active
+// coordinator of a CPTS (validated by another) validates other admins
+// there, never its own membership, and the admin flag alone validates no
+// admin.
+func TestAdminMembershipPolicy(t *testing.T) {
+	const ln, vc model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01", "aaaaaaaaaaaaaaaaaaaaaa02"
+	adminCoord := NewActor(model.User{ID: "u1", Admin: true},
+		[]model.Membership{{CPTSID: ln, Role: model.RoleCoordinateur, Status: model.StatusActive}}, nil, nil)
+	otherAdmin := model.User{ID: "u2", Admin: true}
+	for _, c := range []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"validates another admin where it coordinates", adminCoord.CanValidateMember(ln, otherAdmin), true},
+		{"does not validate itself", adminCoord.CanValidateMember(ln, adminCoord.User), false},
+		{"does not change its own role", adminCoord.CanChangeRole(ln, adminCoord.User), false},
+		{"does not validate an admin where it only administers", adminCoord.CanValidateMember(vc, otherAdmin), false},
+		{"validates a member where it only administers", adminCoord.CanValidateMember(vc, model.User{ID: "u3"}), true},
+	} {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}

@@ -49,6 +49,7 @@ var accelFields = map[string][]string{
 	"invitations":     {"token_hash"},
 	"messages":        {"client_id", "page"},
 	"thread_states":   {"user_id"},
+	"audit":           {"cpts_id"},
 }
 
 // accelCollections are created up front so that their tables exist when
@@ -56,7 +57,7 @@ var accelFields = map[string][]string{
 var accelCollections = []string{
 	"users", "cpts", "memberships", "groups", "group_members", "channels", "channel_members",
 	"sessions", "invitations", "invitation_locks", "messages", "read_markers", "thread_states",
-	"conversation_keys", "channel_seqs", metaCollection,
+	"conversation_keys", "channel_seqs", "audit", metaCollection,
 }
 
 // accelerate creates the lookup indexes of the embedded backend e for the

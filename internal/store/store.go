@@ -53,6 +53,7 @@ type Store struct {
 	ThreadStates     *ThreadStates
 	ConversationKeys *ConversationKeys
 	ChannelSeqs      *ChannelSeqs
+	Audit            *Audit
 
 	client   *mongo.Client
 	db       *mongo.Database
@@ -155,11 +156,12 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ThreadStates = &ThreadStates{coll: s.db.Collection("thread_states")}
 	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
 	s.ChannelSeqs = &ChannelSeqs{coll: s.db.Collection("channel_seqs"), ferret: ferret}
+	s.Audit = &Audit{coll: s.db.Collection("audit")}
 
 	for _, c := range []interface {
 		EnsureIndexes(context.Context) error
 	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations,
-		s.Messages, s.ReadMarkers, s.ThreadStates} {
+		s.Messages, s.ReadMarkers, s.ThreadStates, s.Audit} {
 		if err := c.EnsureIndexes(ctx); err != nil {
 			return nil, err
 		}

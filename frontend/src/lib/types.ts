@@ -204,6 +204,8 @@ export interface Conversation {
   name: string;
   participants: User[] | MemberUser[] | null;
   last_seq: number;
+  /** False: read-only, I no longer share a CPTS or group with every other participant. */
+  can_post: boolean;
 }
 
 export interface Unread {

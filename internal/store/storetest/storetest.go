@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Invitations", testInvitations},
 		{"Messages", testMessages},
 		{"ReadState", testReadState},
+		{"Audit", testAudit},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.run(t, open) })

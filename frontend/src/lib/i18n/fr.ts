@@ -205,6 +205,8 @@ export const fr = {
     leaveConfirm: 'Quitter cette conversation ? Vous ne verrez plus ses messages.',
     notFound: 'Cette conversation est introuvable.',
     with: (names: string) => `Avec ${names}`,
+    readOnly: (names: string) =>
+      `Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ${names}.`,
   },
   unread: {
     badge: (n: number) => (n > 1 ? `${n} messages non lus` : `${n} message non lu`),

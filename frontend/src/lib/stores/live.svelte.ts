@@ -24,7 +24,7 @@ class Live {
   status = $state<ConnectionStatus>('connecte');
   /** False until the first connection: the first "connecting" is no "reconnecting". */
   connectedOnce = $state(false);
-  /** Channels the server closed for me, with the reason (removed, archived, not_found). */
+  /** Channels the server closed for me, with the reason (removed, archived, read_only, not_found). */
   revoked = $state<Record<string, string>>({});
 
   private started = false;
@@ -98,13 +98,19 @@ class Live {
     const before = new Set(conversations.items.map((c) => c.id));
     await conversations.load();
     if (conversations.items.some((c) => !before.has(c.id))) void this.loadUnread();
+    // A conversation one may write in again is followed again (apply).
+    for (const c of conversations.items) {
+      if (c.can_post && this.revoked[c.id] === 'read_only') delete this.revoked[c.id];
+    }
+    this.apply();
   }
 
   private apply(): void {
     if (!this.started || !messages.unreadLoaded) return;
     const want = new Set([...this.wanted, ...this.viewing.keys()]);
     for (const id of want) {
-      if (realtime.following(id) || this.looking.has(id)) continue;
+      // A read-only conversation is not followed live (the server refuses).
+      if (realtime.following(id) || this.looking.has(id) || this.revoked[id] === 'read_only') continue;
       const u = messages.unread[id];
       if (u) realtime.follow(id, u.lastSeq);
       else void this.followFromServer(id);
@@ -166,7 +172,10 @@ class Live {
         return;
       case 'revoked':
         this.revoked[ev.channel] = ev.reason;
-        if (ev.reason !== 'archived') {
+        // A read-only conversation stays readable: its can_post changed.
+        if (ev.reason === 'read_only') {
+          void this.refreshConversations();
+        } else if (ev.reason !== 'archived') {
           messages.forget(ev.channel);
           threads.forgetChannel(ev.channel);
           conversations.remove(ev.channel);
