@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store/cache"
 	"github.com/ecpts/ecpts/realtime"
 	"github.com/redis/go-redis/v9"
 )
@@ -59,12 +59,9 @@ func (h hubApp) Typing(ctx context.Context, s realtime.Session, ch model.Channel
 	return h.c.Typing(ctx, coreSession(s), ch)
 }
 
-// publisher adapts the realtime publisher (and, with several nodes, a
-// Redis channel for membership-cache invalidation) to core.Publisher.
+// publisher adapts the realtime publisher to core.Publisher.
 type publisher struct {
-	p         *realtime.Publisher
-	rdb       *redis.Client // nil on a single node
-	accessKey string
+	p *realtime.Publisher
 }
 
 func (p publisher) RevokeChannels(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) error {
@@ -101,32 +98,28 @@ func (p publisher) PublishUpdate(ctx context.Context, ch model.ChannelID, v core
 	return p.p.PublishFrame(ctx, ch, realtime.Frame{Data: b})
 }
 
-// AccessChanged tells the other nodes to drop cached memberships (on one
-// node core has already done it), then tells the users' connections, on
-// every node, to re-read their lists.
+// AccessChanged tells the users' connections, on every node, to re-read
+// their lists.
 func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) error {
 	if len(users) == 0 {
 		return nil
 	}
-	if p.rdb != nil {
-		ids := make([]string, len(users))
-		for i, u := range users {
-			ids[i] = string(u)
-		}
-		if err := p.rdb.Publish(ctx, p.accessKey, strings.Join(ids, ",")).Err(); err != nil {
-			return err
-		}
-	}
 	return p.p.AccessChanged(ctx, users)
 }
 
-// ChannelChanged tells the other nodes to drop a cached channel ("c:" ids
-// travel on the same Redis channel as users).
-func (p publisher) ChannelChanged(ctx context.Context, ch model.ChannelID) error {
-	if p.rdb == nil {
-		return nil
+// redisBus carries the cache layer's invalidations to the other nodes on a
+// Redis channel of their own (cache.Bus).
+type redisBus struct {
+	rdb *redis.Client
+	key string
+}
+
+func (b redisBus) Announce(ctx context.Context, inv cache.Invalidation) error {
+	msg, err := inv.MarshalBinary()
+	if err != nil {
+		return err
 	}
-	return p.rdb.Publish(ctx, p.accessKey, "c:"+string(ch)).Err()
+	return b.rdb.Publish(ctx, b.key, msg).Err()
 }
 
 // subscribeAccess subscribes to other nodes' invalidations and waits for
@@ -141,7 +134,7 @@ func subscribeAccess(ctx context.Context, rdb *redis.Client, key string) (*redis
 }
 
 // listenAccess applies other nodes' invalidations until ctx ends.
-func listenAccess(ctx context.Context, sub *redis.PubSub, c *core.Core, log *slog.Logger) {
+func listenAccess(ctx context.Context, sub *redis.PubSub, layer *cache.Layer, log *slog.Logger) {
 	defer sub.Close()
 	ch := sub.Channel()
 	for {
@@ -152,19 +145,12 @@ func listenAccess(ctx context.Context, sub *redis.PubSub, c *core.Core, log *slo
 			if !ok {
 				return
 			}
-			if id, ok := strings.CutPrefix(m.Payload, "c:"); ok {
-				if model.ValidID(id) {
-					c.InvalidateChannel(model.ChannelID(id))
-				}
+			var inv cache.Invalidation
+			if err := inv.UnmarshalBinary([]byte(m.Payload)); err != nil {
+				log.Warn("cache invalidation ignored", "err", err)
 				continue
 			}
-			var users []model.UserID
-			for _, id := range strings.Split(m.Payload, ",") {
-				if model.ValidID(id) {
-					users = append(users, model.UserID(id))
-				}
-			}
-			c.InvalidateAccess(users...)
+			layer.Apply(inv)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/internal/store/cache"
 	"github.com/ecpts/ecpts/realtime"
 	"github.com/ecpts/ecpts/realtime/redisbroker"
 	"github.com/ecpts/ecpts/server"
@@ -153,18 +154,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	accessKey := cfg.RedisPrefix + "access"
 	var window core.SharedWindow
-	var sendBucket, writeBucket core.SendBucket
+	var sendBucket, writeBucket ratelimit.Bucket
+	var bus cache.Bus
 	if rdb != nil {
+		bus = redisBus{rdb: rdb, key: accessKey}
 		wrate, wburst := core.WriteLimits(cfg.WriteRate)
 		writeBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"writes:", wrate, wburst)
 		window = redisbroker.NewWindow(rdb, redisbroker.WindowOptions{Prefix: cfg.RedisPrefix})
 		rate, burst := core.SendLimits(cfg.SendRate, 0)
 		sendBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"send:", rate, burst)
 	}
+	// The read markers are cached only on a node alone: with several,
+	// another node writes them too.
+	layer := cache.New(st, cache.Options{Bus: bus, Markers: rdb == nil, Now: now, Logger: log.With("component", "cache")})
 	app := core.New(core.Deps{
-		Store: st, Mailer: mail, PairLimiter: pairRL, IPLimiter: ipRL, AccountLimiter: acctRL,
+		Store: st, Cache: layer, Mailer: mail, PairLimiter: pairRL, IPLimiter: ipRL, AccountLimiter: acctRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: publicURL,
-		Publisher: publisher{p: realtime.NewPublisher(broker), rdb: rdb, accessKey: accessKey},
+		Publisher: publisher{p: realtime.NewPublisher(broker)},
 		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
 		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
 	})
@@ -195,7 +201,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return err
 		}
 		bg.Add(1)
-		go func() { defer bg.Done(); listenAccess(bgCtx, sub, app, log) }()
+		go func() { defer bg.Done(); listenAccess(bgCtx, sub, layer, log) }()
 	}
 	select {
 	case <-hub.Ready():

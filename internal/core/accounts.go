@@ -15,6 +15,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
 // LoginResult is what a successful login (or invitation acceptance) gives
@@ -136,7 +137,7 @@ func (c *Core) loginWait(ctx context.Context, k loginKeys, what string) error {
 		lim ratelimit.Limiter
 		key string
 		st  *ratelimit.Status
-	}{{c.pairRL, k.pair, &pair}, {c.ipRL, k.ip, &ip}, {c.acctRL, k.acct, &acct}} {
+	}{{c.limits.pair, k.pair, &pair}, {c.limits.ip, k.ip, &ip}, {c.limits.account, k.acct, &acct}} {
 		if l.lim == nil {
 			continue
 		}
@@ -161,7 +162,7 @@ func (c *Core) loginFailed(ctx context.Context, k loginKeys) error {
 	for _, l := range []struct {
 		lim ratelimit.Limiter
 		key string
-	}{{c.pairRL, k.pair}, {c.ipRL, k.ip}, {c.acctRL, k.acct}} {
+	}{{c.limits.pair, k.pair}, {c.limits.ip, k.ip}, {c.limits.account, k.acct}} {
 		if l.lim == nil {
 			continue
 		}
@@ -176,10 +177,10 @@ func (c *Core) loginFailed(ctx context.Context, k loginKeys) error {
 // account's: one's own password must not clear the count of a spray from
 // a shared address, nor of an attack on one's account.
 func (c *Core) loginSucceeded(ctx context.Context, k loginKeys, id model.UserID) {
-	if c.pairRL == nil {
+	if c.limits.pair == nil {
 		return
 	}
-	if err := c.pairRL.Reset(ctx, k.pair); err != nil {
+	if err := c.limits.pair.Reset(ctx, k.pair); err != nil {
 		c.log.Warn("reset login rate limit", "user_id", id, "err", err)
 	}
 }
@@ -367,7 +368,7 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if err := c.st.Users.UpdateProfile(ctx, u.ID, in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, c.now()); err != nil {
 		return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
 	}
-	c.users.forget(u.ID)
+	c.invalidate(ctx, cache.Invalidation{Users: []model.UserID{u.ID}})
 	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune
 	return userView(u, true), nil
 }

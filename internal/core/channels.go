@@ -35,7 +35,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	for id := range a.channels {
 		joined = append(joined, id)
 	}
-	chs, err := c.channelsByIDs(ctx, joined)
+	chs, err := c.cached.channels.ByIDs(ctx, joined)
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
 	}
@@ -46,7 +46,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		if !a.fullMember(id) {
 			continue
 		}
-		chs, err := c.scopeChannels(ctx, "cpts:"+string(id), func(ctx context.Context) ([]model.Channel, error) { return c.st.Channels.ByCPTS(ctx, id) })
+		chs, err := c.cached.channels.ByCPTS(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("core: list channels of %s: %w", id, err)
 		}
@@ -69,7 +69,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		if !a.inGroup(*g) {
 			continue
 		}
-		chs, err := c.scopeChannels(ctx, "group:"+string(g.ID), func(ctx context.Context) ([]model.Channel, error) { return c.st.Channels.ByGroup(ctx, g.ID) })
+		chs, err := c.cached.channels.ByGroup(ctx, g.ID)
 		if err != nil {
 			return nil, fmt.Errorf("core: list channels of group %s: %w", g.ID, err)
 		}
@@ -98,7 +98,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 
 // channel loads a channel the actor may see, with its group.
 func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model.Channel, *model.Group, error) {
-	ch, err := c.channelByID(ctx, id)
+	ch, err := c.cached.channels.ByID(ctx, id)
 	if isNotFound(err) {
 		return model.Channel{}, nil, errChannelNotFound
 	}

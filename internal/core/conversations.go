@@ -222,7 +222,7 @@ func (c *Core) Conversations(ctx context.Context, s model.Session) ([]Conversati
 	for id := range a.channels {
 		ids = append(ids, id)
 	}
-	chs, err := c.channelsByIDs(ctx, ids)
+	chs, err := c.cached.channels.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: conversations: %w", err)
 	}

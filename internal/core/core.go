@@ -13,6 +13,7 @@ import (
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/sanitize"
 	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
 // Publisher reaches connected clients on every node. cmd/ecpts plugs the
@@ -22,12 +23,10 @@ type Publisher interface {
 	RevokeChannels(ctx context.Context, user model.UserID, channels []model.ChannelID, reason string) error
 	// CloseUser closes every live connection of the user (logout, removal).
 	CloseUser(ctx context.Context, user model.UserID) error
-	// AccessChanged tells the other nodes that these users' memberships
-	// changed, so they drop what they cached (Core.InvalidateAccess).
+	// AccessChanged tells every connection of these users, on every node,
+	// that their memberships changed (the caches have already dropped
+	// them, through Deps.Cache).
 	AccessChanged(ctx context.Context, users []model.UserID) error
-	// ChannelChanged tells the other nodes a channel document changed
-	// (Core.InvalidateChannel).
-	ChannelChanged(ctx context.Context, ch model.ChannelID) error
 	// CloseSession closes the live connections of one session (logout).
 	CloseSession(ctx context.Context, sessionID string) error
 	// PublishMessage sends a newly stored message (seq'd) to the
@@ -47,7 +46,13 @@ type Sealer interface {
 
 // Deps are what core needs; cmd/ecpts fills them.
 type Deps struct {
-	Store     *store.Store
+	Store *store.Store
+	// Cache is the cache layer over Store (cache.New), the one with the
+	// Bus to the other nodes; nil: one of this node's own, its read
+	// markers cached unless MultiNode.
+	Cache *cache.Layer
+	// Uncached: core reads the store directly, caching nothing (tests).
+	Uncached  bool
 	Mailer    mailer.Mailer
 	Publisher Publisher // optional until the realtime hub is wired
 	// PairLimiter, IPLimiter and AccountLimiter count wrong passwords per
@@ -68,13 +73,13 @@ type Deps struct {
 	SendBurst float64
 	// SendBucket, with several nodes, holds those limits in Redis for all
 	// of them (ratelimit.NewRedisBucket with the same rate and burst).
-	SendBucket SendBucket
+	SendBucket ratelimit.Bucket
 	// WriteRate bounds the state-changing API requests of one user
 	// (requests/s, bursts of 5× that, at least 100; zero: 20/s), and
 	// WriteBucket holds that limit in Redis for all nodes
 	// (ratelimit.NewRedisBucket with WriteLimits). See AllowWrite.
 	WriteRate   float64
-	WriteBucket SendBucket
+	WriteBucket ratelimit.Bucket
 	// MultiNode: other nodes write to the same database (Redis broker), so
 	// a channel's last seq is re-read before it is served, from Window
 	// when set, else from the store.
@@ -108,30 +113,22 @@ type SharedWindow interface {
 // Core is the application. Build it with New.
 type Core struct {
 	st        *store.Store
+	cached    cached // the reads core makes most, through the cache layer
 	mail      mailer.Mailer
 	pub       Publisher
-	pairRL    ratelimit.Limiter
-	ipRL      ratelimit.Limiter
-	acctRL    ratelimit.Limiter
+	limits    limits
 	log       *slog.Logger
 	now       func() time.Time
 	public    string
 	params    auth.Params
-	access    *accessCache
-	users     *userCache
 	states    chanStates
 	locks     keyLocks
 	render    *sanitize.Renderer
 	sealer    Sealer
 	multiNode bool
 	win       SharedWindow // multi-node only
-	flood     *floodGuard  // sends
-	changes   *floodGuard  // edits, deletions, reactions: each one is fanned out too
-	writes    *floodGuard  // every state-changing API request (AllowWrite)
 	bg        background
 	pending   supersede // background writes a newer one makes useless
-	markers   markerCache
-	chans     *chanCache
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -140,16 +137,12 @@ const (
 	SessionIdle       = 14 * 24 * time.Hour
 	sessionRenewEvery = time.Hour
 	invitationTTL     = 7 * 24 * time.Hour
-	// accessTTL bounds how long another node's missed invalidation could
-	// leave stale memberships here.
-	accessTTL = 30 * time.Second
 )
 
 // New returns a Core.
 func New(d Deps) *Core {
 	c := &Core{
 		st: d.Store, mail: d.Mailer, pub: d.Publisher,
-		pairRL: d.PairLimiter, ipRL: d.IPLimiter, acctRL: d.AccountLimiter,
 		log: d.Logger, now: d.Now, public: d.PublicURL, params: d.PasswordParams,
 	}
 	if c.log == nil {
@@ -161,8 +154,8 @@ func New(d Deps) *Core {
 	if c.params == (auth.Params{}) {
 		c.params = auth.DefaultParams
 	}
-	c.access = newAccessCache(accessTTL, 20000, c.now)
-	c.users = newUserCache(5*time.Minute, 20000, c.now)
+	c.cached = newCached(d, c.now, c.log)
+	c.limits = newLimits(d, c.now, c.log)
 	c.states.m = make(map[model.ChannelID]*chanState)
 	c.render = sanitize.New()
 	c.sealer = d.Sealer
@@ -170,14 +163,8 @@ func New(d Deps) *Core {
 	if d.MultiNode {
 		c.win = d.Window
 	}
-	srate, sburst := SendLimits(d.SendRate, d.SendBurst)
-	wrate, wburst := WriteLimits(d.WriteRate)
-	c.flood = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "")
-	c.changes = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "changes:")
-	c.writes = newFloodGuard(c.now, c.log, wrate, wburst, d.WriteBucket, "")
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.bg.cwake = make(chan struct{}, 1)
-	c.chans = newChanCache(accessTTL, c.now)
 	return c
 }
 
@@ -197,9 +184,9 @@ func (c *Core) actor(ctx context.Context, s model.Session) (*Actor, error) {
 }
 
 func (c *Core) actorOf(ctx context.Context, id model.UserID) (*Actor, error) {
-	// The user comes from the user cache: a profile change on this node
-	// drops it at once, and no role lives on the user but the platform
-	// admin flag, which no API changes.
+	// The user comes from the user cache: a profile change drops it at
+	// once (on the other nodes too), and no role lives on the user but the
+	// platform admin flag, which no API changes.
 	users, err := c.usersByID(ctx, []model.UserID{id})
 	if err != nil {
 		return nil, fmt.Errorf("core: actor %s: %w", id, err)
@@ -208,11 +195,11 @@ func (c *Core) actorOf(ctx context.Context, id model.UserID) (*Actor, error) {
 	if !ok {
 		return nil, fmt.Errorf("core: actor %s: %w", id, model.ErrNotFound)
 	}
-	e, err := c.memberships(ctx, id)
+	e, err := c.cached.access.Access(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("core: actor %s memberships: %w", id, err)
 	}
-	return NewActor(u, e.ms, e.gms, e.cms), nil
+	return NewActor(u, e.Memberships, e.GroupMembers, e.ChannelMembers), nil
 }
 
 // notFound wraps ErrNotFound with a French message for the object kind.

@@ -330,13 +330,13 @@ func (c *Core) revokeCPTSPublicReads(ctx context.Context, cpts model.CPTSID, use
 		c.log.Error("list channels for revocation", "cpts_id", cpts, "err", err)
 		return
 	}
-	e, err := c.memberships(ctx, user)
+	e, err := c.cached.access.Access(ctx, user)
 	if err != nil {
 		// Revoke them all rather than leave a read that is no longer allowed.
 		c.log.Error("channel memberships for revocation", "user_id", user, "err", err)
 	}
-	joined := make(map[model.ChannelID]bool, len(e.cms))
-	for _, cm := range e.cms {
+	joined := make(map[model.ChannelID]bool, len(e.ChannelMembers))
+	for _, cm := range e.ChannelMembers {
 		joined[cm.ChannelID] = true
 	}
 	ids := make([]model.ChannelID, 0, len(chans))

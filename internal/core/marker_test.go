@@ -12,17 +12,20 @@ import (
 
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/internal/store/cache"
 	"github.com/ecpts/ecpts/internal/store/storetest"
 )
 
 // TestMarkerCache: on one node the read markers are cached write-through
 // and what the store holds is always what the cache says; with several
-// nodes nothing is cached.
+// nodes nothing is cached, nor, of course, by a core without caches.
 func TestMarkerCache(t *testing.T) {
 	st := storetest.OpenTest(t, "sqlite")
 	ctx := context.Background()
-	for _, multi := range []bool{false, true} {
-		c := New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MultiNode: multi})
+	for _, d := range []Deps{{}, {MultiNode: true}, {Uncached: true}} {
+		d.Store, d.Logger = st, slog.New(slog.NewTextHandler(io.Discard, nil))
+		c := New(d)
+		multi := d.MultiNode || d.Uncached // nothing cached
 		s, ch := benchChannel(t, st)
 		u := s.UserID
 		check := func(step string, seq uint64, mentions string) {
@@ -34,7 +37,7 @@ func TestMarkerCache(t *testing.T) {
 			if mk.Seq != seq || fmt.Sprint(mk.MentionSeqs) != mentions {
 				t.Fatalf("multi %v, %s: store has seq %d mentions %v, want %d %s", multi, step, mk.Seq, mk.MentionSeqs, seq, mentions)
 			}
-			cached, err := c.readMarker(ctx, u, ch)
+			cached, err := c.cached.markers.Get(ctx, u, ch)
 			if err != nil || cached.Seq != seq || fmt.Sprint(cached.MentionSeqs) != mentions {
 				t.Fatalf("multi %v, %s: core reads seq %d mentions %v (%v)", multi, step, cached.Seq, cached.MentionSeqs, err)
 			}
@@ -43,10 +46,10 @@ func TestMarkerCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("advance to 5", 5, "[]")
-		mk, _ := c.readMarker(ctx, u, ch)
+		mk, _ := c.cached.markers.Get(ctx, u, ch)
 		mk.MentionSeqs = append(mk.MentionSeqs, 7, 9)
 		mk.MentionSeqs[0] = 7 // the caller's copy: the cache must not share it
-		if err := c.putMarker(ctx, mk); err != nil {
+		if err := c.cached.markers.Put(ctx, mk); err != nil {
 			t.Fatal(err)
 		}
 		check("mentions 7 and 9", 5, "[7 9]")
@@ -58,9 +61,10 @@ func TestMarkerCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("never back", 8, "[9]")
-		c.markers.mu.Lock()
-		n := len(c.markers.m)
-		c.markers.mu.Unlock()
+		n := 0
+		if m, ok := c.cached.markers.(*cache.Markers); ok {
+			n = m.Len()
+		}
 		if multi && n != 0 || !multi && n != 1 {
 			t.Fatalf("multi %v: %d markers cached", multi, n)
 		}
@@ -68,9 +72,9 @@ func TestMarkerCache(t *testing.T) {
 		// never replaces a cached marker with the store's copy.
 		_, other := benchChannel(t, st)
 		if !multi {
-			c.keepMarker(string(u)+":"+string(ch), store.ReadMarker{UserID: u, ChannelID: ch, Seq: 12}) // ahead of the store (authorRead)
+			c.cached.markers.(markerKeeper).Keep(store.ReadMarker{UserID: u, ChannelID: ch, Seq: 12}) // ahead of the store (authorRead)
 		}
-		mks, err := c.readMarkers(ctx, u, []model.ChannelID{other, ch})
+		mks, err := c.cached.markers.Many(ctx, u, []model.ChannelID{other, ch})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +85,7 @@ func TestMarkerCache(t *testing.T) {
 		if mks[0].ChannelID != other || mks[0].Seq != 0 || mks[1].ChannelID != ch || mks[1].Seq != want {
 			t.Fatalf("multi %v: batch read %+v, want seq 0 then %d", multi, mks, want)
 		}
-		if cached, _ := c.readMarker(ctx, u, ch); cached.Seq != want {
+		if cached, _ := c.cached.markers.Get(ctx, u, ch); cached.Seq != want {
 			t.Fatalf("multi %v: marker %d after the batch read, want %d", multi, cached.Seq, want)
 		}
 	}
@@ -110,7 +114,7 @@ func TestAuthorReadFlush(t *testing.T) {
 			// The background work runs after the ack: wait for it.
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				mk, err := c.readMarker(ctx, s.UserID, ch)
+				mk, err := c.cached.markers.Get(ctx, s.UserID, ch)
 				if err == nil && mk.Seq == last {
 					break
 				}

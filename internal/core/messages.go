@@ -249,7 +249,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
-	if !c.flood.allow(ctx, a.ID()) {
+	if !c.limits.sends.Allow(ctx, string(a.ID())) {
 		return MessageView{}, false, errSendFlood
 	}
 	r, err := c.render.Render(body)
@@ -708,7 +708,7 @@ func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.Mess
 	}
 	// Every change is fanned out to the channel's subscribers: one request
 	// must not be turned into thousands of deliveries at will.
-	if write && !c.changes.allow(ctx, a.ID()) {
+	if write && !c.limits.changes.Allow(ctx, string(a.ID())) {
 		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errChangeFlood
 	}
 	st = c.chanState(ch.ID)

@@ -1,12 +1,8 @@
 package core
 
 import (
-	"context"
-	"errors"
-	"log/slog"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -277,64 +273,6 @@ func TestAdminMembershipPolicy(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
 		}
-	}
-}
-
-func TestFloodGuard(t *testing.T) {
-	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	f := newFloodGuard(func() time.Time { return now }, slog.Default(), sendRate, sendBurst, nil, "")
-	for i := 0; i < int(sendBurst); i++ {
-		if !f.allow(context.Background(), "u1") {
-			t.Fatalf("message %d of the burst refused", i+1)
-		}
-	}
-	if f.allow(context.Background(), "u1") {
-		t.Fatal("a message past the burst was allowed")
-	}
-	if !f.allow(context.Background(), "u2") {
-		t.Fatal("another user is not affected")
-	}
-	now = now.Add(time.Second)
-	for i := 0; i < int(sendRate); i++ {
-		if !f.allow(context.Background(), "u1") {
-			t.Fatalf("after a second, message %d refused", i+1)
-		}
-	}
-	if f.allow(context.Background(), "u1") {
-		t.Fatal("more than the rate after a second")
-	}
-	now = now.Add(time.Hour)
-	f.allow(context.Background(), "u3")
-	if len(f.buckets) != 1 {
-		t.Fatalf("idle buckets are swept: %d left", len(f.buckets))
-	}
-}
-
-type fakeBucket struct {
-	ok  bool
-	err error
-	n   int
-}
-
-func (f *fakeBucket) Take(context.Context, string) (bool, error) { f.n++; return f.ok, f.err }
-
-func TestFloodGuardShared(t *testing.T) {
-	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	f := newFloodGuard(func() time.Time { return now }, slog.Default(), sendRate, sendBurst, nil, "")
-	shared := &fakeBucket{ok: false}
-	f.shared = shared
-	if f.allow(context.Background(), "u1") || shared.n != 1 {
-		t.Fatalf("shared bucket empty: allowed (asked %d times)", shared.n)
-	}
-	// Redis down: this node's own bucket applies (full for u1).
-	shared.err = errors.New("redis: connection refused")
-	for i := 0; i < int(sendBurst); i++ {
-		if !f.allow(context.Background(), "u1") {
-			t.Fatalf("fallback: message %d of the burst refused", i+1)
-		}
-	}
-	if f.allow(context.Background(), "u1") {
-		t.Fatal("fallback: past the burst allowed")
 	}
 }
 

@@ -23,11 +23,11 @@ func (c *Core) loadScopes(ctx context.Context, actors ...*Actor) error {
 		if x.scoped {
 			continue
 		}
-		e, err := c.scopes(ctx, x.ID())
+		e, err := c.cached.access.Scopes(ctx, x.ID())
 		if err != nil {
 			return fmt.Errorf("core: scopes of %s: %w", x.ID(), err)
 		}
-		x.withScopes(e.chans, e.groups)
+		x.withScopes(e.Channels, e.Groups)
 	}
 	return nil
 }
@@ -102,16 +102,16 @@ func (c *Core) revokeReadOnly(ctx context.Context, user model.UserID) {
 	if c.pub == nil {
 		return
 	}
-	e, err := c.memberships(ctx, user)
+	e, err := c.cached.access.Access(ctx, user)
 	if err != nil {
 		c.log.Error("conversations for revocation", "user_id", user, "err", err)
 		return
 	}
-	ids := make([]model.ChannelID, 0, len(e.cms))
-	for _, cm := range e.cms {
+	ids := make([]model.ChannelID, 0, len(e.ChannelMembers))
+	for _, cm := range e.ChannelMembers {
 		ids = append(ids, cm.ChannelID)
 	}
-	chs, err := c.channelsByIDs(ctx, ids)
+	chs, err := c.cached.channels.ByIDs(ctx, ids)
 	if err != nil {
 		c.log.Error("conversations for revocation", "user_id", user, "err", err)
 		return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -47,14 +46,14 @@ func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message,
 	}
 	for _, u := range targets {
 		unlock := c.locks.lock("rm:" + string(u) + ":" + string(ch.ID))
-		mk, err := c.readMarker(ctx, u, ch.ID)
+		mk, err := c.cached.markers.Get(ctx, u, ch.ID)
 		if err == nil && m.Seq > mk.Seq && !slices.Contains(mk.MentionSeqs, m.Seq) {
 			mk.MentionSeqs = append(mk.MentionSeqs, m.Seq)
 			if len(mk.MentionSeqs) > 500 {
 				mk.MentionSeqs = mk.MentionSeqs[len(mk.MentionSeqs)-500:]
 			}
 			mk.UpdatedAt = c.now()
-			err = c.putMarker(ctx, mk)
+			err = c.cached.markers.Put(ctx, mk)
 		}
 		unlock()
 		if err != nil {
@@ -98,13 +97,13 @@ func (c *Core) authorRead(ctx context.Context, user model.UserID, ch model.Chann
 		}
 		return
 	}
-	if !c.multiNode {
+	if keeper, ok := c.cached.markers.(markerKeeper); ok {
 		unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
-		if mk, err := c.readMarker(ctx, user, ch); err == nil && seq > mk.Seq {
+		if mk, err := c.cached.markers.Get(ctx, user, ch); err == nil && seq > mk.Seq {
 			mk.Seq = seq
 			mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
 			mk.UpdatedAt = c.now()
-			c.keepMarker(string(user)+":"+string(ch), mk)
+			keeper.Keep(mk)
 		}
 		unlock()
 	}
@@ -131,7 +130,7 @@ func (c *Core) flushAuthorReads(ctx context.Context) {
 	c.bg.readsMu.Unlock()
 	for k, seq := range reads {
 		unlock := c.locks.lock("rm:" + string(k.user) + ":" + string(k.ch))
-		mk, err := c.readMarker(ctx, k.user, k.ch)
+		mk, err := c.cached.markers.Get(ctx, k.user, k.ch)
 		if err == nil {
 			if seq > mk.Seq {
 				mk.Seq = seq
@@ -139,7 +138,7 @@ func (c *Core) flushAuthorReads(ctx context.Context) {
 				mk.UpdatedAt = c.now()
 			}
 			// The cache may already say so: the store does not yet.
-			err = c.putMarker(ctx, mk)
+			err = c.cached.markers.Put(ctx, mk)
 		}
 		unlock()
 		if err != nil {
@@ -209,14 +208,14 @@ func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID
 func (c *Core) advanceRead(ctx context.Context, user model.UserID, ch model.ChannelID, seq uint64) error {
 	unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
 	defer unlock()
-	mk, err := c.readMarker(ctx, user, ch)
+	mk, err := c.cached.markers.Get(ctx, user, ch)
 	if err != nil || seq <= mk.Seq {
 		return err
 	}
 	mk.Seq = seq
 	mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
 	mk.UpdatedAt = c.now()
-	return c.putMarker(ctx, mk)
+	return c.cached.markers.Put(ctx, mk)
 }
 
 // UnreadView is one channel's unread state for the caller.
@@ -251,7 +250,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	for id := range a.channels {
 		ids = append(ids, id)
 	}
-	chs, err := c.channelsByIDs(ctx, ids)
+	chs, err := c.cached.channels.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
@@ -276,7 +275,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 		}
 	}
 	slices.Sort(seen)
-	mks, err := c.readMarkers(ctx, a.ID(), seen)
+	mks, err := c.cached.markers.Many(ctx, a.ID(), seen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
@@ -537,109 +536,4 @@ func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, err
 		out = out[:100]
 	}
 	return c.views(ctx, out)
-}
-
-// markerCache keeps, on a single node, the read markers this node last
-// read or wrote, so moving one (the author's, on every send) is one write
-// instead of a read and a write. Every marker write goes through core on
-// this node under c.locks ("rm:" keys), so the copy stays exact. With
-// several nodes another one may write a marker: no cache there.
-type markerCache struct {
-	mu sync.Mutex
-	m  map[string]store.ReadMarker
-}
-
-const markerCacheMax = 50000
-
-// readMarker returns the user's marker of ch. Caller holds its "rm:" lock.
-func (c *Core) readMarker(ctx context.Context, user model.UserID, ch model.ChannelID) (store.ReadMarker, error) {
-	key := string(user) + ":" + string(ch)
-	if !c.multiNode {
-		c.markers.mu.Lock()
-		mk, ok := c.markers.m[key]
-		c.markers.mu.Unlock()
-		if ok {
-			mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
-			return mk, nil
-		}
-	}
-	mk, err := c.st.ReadMarkers.Get(ctx, user, ch)
-	if err == nil {
-		c.keepMarker(key, mk)
-	}
-	return mk, err
-}
-
-// readMarkers returns the user's markers of chans, in that order: on a
-// single node those in the cache from there (it may be ahead of the store,
-// see authorRead), the others in one store batch. Callers hold no "rm:"
-// lock: what the batch reads goes into the cache only where the cache has
-// nothing, so it never replaces a newer marker written meanwhile.
-func (c *Core) readMarkers(ctx context.Context, user model.UserID, chans []model.ChannelID) ([]store.ReadMarker, error) {
-	out := make([]store.ReadMarker, len(chans))
-	var miss []model.ChannelID
-	var at []int
-	c.markers.mu.Lock()
-	for i, ch := range chans {
-		if mk, ok := c.markers.m[string(user)+":"+string(ch)]; ok && !c.multiNode {
-			mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
-			out[i] = mk
-			continue
-		}
-		miss = append(miss, ch)
-		at = append(at, i)
-	}
-	c.markers.mu.Unlock()
-	if len(miss) == 0 {
-		return out, nil
-	}
-	got, err := c.st.ReadMarkers.Many(ctx, user, miss)
-	if err != nil {
-		return nil, err
-	}
-	for j, mk := range got {
-		out[at[j]] = mk // absent: a zero marker, as readMarker caches it too
-		c.keepMarkerIfAbsent(string(user)+":"+string(mk.ChannelID), mk)
-	}
-	return out, nil
-}
-
-// putMarker writes a marker. Caller holds its "rm:" lock.
-func (c *Core) putMarker(ctx context.Context, mk store.ReadMarker) error {
-	key := string(mk.UserID) + ":" + string(mk.ChannelID)
-	if err := c.st.ReadMarkers.Put(ctx, mk); err != nil {
-		c.markers.mu.Lock()
-		delete(c.markers.m, key) // the store may or may not hold it
-		c.markers.mu.Unlock()
-		return err
-	}
-	c.keepMarker(key, mk)
-	return nil
-}
-
-func (c *Core) keepMarker(key string, mk store.ReadMarker) { c.cacheMarker(key, mk, true) }
-
-func (c *Core) keepMarkerIfAbsent(key string, mk store.ReadMarker) { c.cacheMarker(key, mk, false) }
-
-func (c *Core) cacheMarker(key string, mk store.ReadMarker, replace bool) {
-	if c.multiNode {
-		return
-	}
-	mk.MentionSeqs = slices.Clone(mk.MentionSeqs)
-	c.markers.mu.Lock()
-	defer c.markers.mu.Unlock()
-	if c.markers.m == nil {
-		c.markers.m = make(map[string]store.ReadMarker)
-	}
-	_, held := c.markers.m[key]
-	if held && !replace {
-		return
-	}
-	if !held && len(c.markers.m) >= markerCacheMax {
-		for k := range c.markers.m { // drop one at random
-			delete(c.markers.m, k)
-			break
-		}
-	}
-	c.markers.m[key] = mk
 }

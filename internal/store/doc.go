@@ -36,6 +36,10 @@
 // (name_key), which makes uniqueness case-insensitive. Lists "ordered by
 // name" are sorted in Go, accents folded, ties broken by id.
 //
+// Access and Scopes (access.go) read what one user belongs to across
+// collections. The reads the application makes most are cached by the
+// layer in internal/store/cache, which wraps these types.
+//
 // Every method takes a context first and is safe for concurrent use.
 // Errors carry identifiers, never content: no e-mail, name, token or hash.
 package store

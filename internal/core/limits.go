@@ -3,10 +3,10 @@ package core
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/ratelimit"
 )
 
 // Default sending limits per user, whatever the path (REST, any number of
@@ -34,31 +34,9 @@ func floodError(message string) *model.CodedError {
 	return e
 }
 
-// SendBucket is a token bucket per user shared by the nodes
-// (ratelimit.RedisBucket).
-type SendBucket interface {
-	Take(ctx context.Context, key string) (bool, error)
-}
-
-type floodGuard struct {
-	shared  SendBucket // nil on a single node
-	prefix  string     // of the shared bucket's key: one guard's buckets are not another's
-	log     *slog.Logger
-	rate    float64
-	burst   float64
-	mu      sync.Mutex
-	now     func() time.Time
-	buckets map[model.UserID]*bucket
-	swept   time.Time
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
 // SendLimits are the per-user send rate and burst core applies for the
-// configured ones (zero: the defaults), for building a SendBucket.
+// configured ones (zero: the defaults), for building the shared bucket
+// (ratelimit.NewRedisBucket).
 func SendLimits(rate, burst float64) (float64, float64) {
 	if rate <= 0 {
 		rate = sendRate
@@ -90,50 +68,30 @@ func WriteLimits(rate float64) (float64, float64) {
 // AllowWrite takes one of user's state-changing requests: an error
 // (rate_limited, 429 with Retry-After) once they come too fast.
 func (c *Core) AllowWrite(ctx context.Context, user model.UserID) error {
-	if !c.writes.allow(ctx, user) {
+	if !c.limits.writes.Allow(ctx, string(user)) {
 		return errWriteFlood
 	}
 	return nil
 }
 
-// newFloodGuard returns a guard of rate and burst, shared through the
-// nodes' bucket when there is one, under prefix.
-func newFloodGuard(now func() time.Time, log *slog.Logger, rate, burst float64, shared SendBucket, prefix string) *floodGuard {
-	return &floodGuard{rate: rate, burst: burst, now: now, buckets: make(map[model.UserID]*bucket), log: log, shared: shared, prefix: prefix}
+// limits are what bounds one user's pace: wrong passwords (loginWait) and
+// the flood guards.
+type limits struct {
+	// pair, ip and account count wrong passwords per (account, client
+	// address) pair, per address and per account.
+	pair, ip, account ratelimit.Limiter
+	sends             *ratelimit.Guard // messages sent
+	changes           *ratelimit.Guard // edits, deletions, reactions: each one is fanned out too
+	writes            *ratelimit.Guard // every state-changing API request (AllowWrite)
 }
 
-// allow takes one token of user's bucket: the shared one, or this node's
-// when there is none or it cannot be reached.
-func (f *floodGuard) allow(ctx context.Context, user model.UserID) bool {
-	if f.shared != nil {
-		ok, err := f.shared.Take(ctx, f.prefix+string(user))
-		if err == nil {
-			return ok
-		}
-		f.log.Warn("shared send limit unavailable, this node's applies", "err", err)
+func newLimits(d Deps, now func() time.Time, log *slog.Logger) limits {
+	srate, sburst := SendLimits(d.SendRate, d.SendBurst)
+	wrate, wburst := WriteLimits(d.WriteRate)
+	return limits{
+		pair: d.PairLimiter, ip: d.IPLimiter, account: d.AccountLimiter,
+		sends:   ratelimit.NewGuard(srate, sburst, ratelimit.GuardOptions{Shared: d.SendBucket, Now: now, Logger: log}),
+		changes: ratelimit.NewGuard(srate, sburst, ratelimit.GuardOptions{Shared: d.SendBucket, Prefix: "changes:", Now: now, Logger: log}),
+		writes:  ratelimit.NewGuard(wrate, wburst, ratelimit.GuardOptions{Shared: d.WriteBucket, Now: now, Logger: log}),
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.now()
-	if now.Sub(f.swept) > time.Minute {
-		// A bucket idle long enough to be full again is the same as none.
-		for id, b := range f.buckets {
-			if now.Sub(b.at).Seconds()*f.rate >= f.burst {
-				delete(f.buckets, id)
-			}
-		}
-		f.swept = now
-	}
-	b, ok := f.buckets[user]
-	if !ok {
-		b = &bucket{tokens: f.burst, at: now}
-		f.buckets[user] = b
-	}
-	b.tokens = min(f.burst, b.tokens+now.Sub(b.at).Seconds()*f.rate)
-	b.at = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

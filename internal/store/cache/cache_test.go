@@ -1,4 +1,4 @@
-package core
+package cache
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 	"github.com/ecpts/ecpts/internal/store/storetest"
 )
 
-// The cache fills (access.go, usercache.go, chancache.go) run against the
+// The cache fills (access.go, users.go, channels.go) run against the
 // embedded FerretDB (SQLite). Each fills table's around hook is a gate that
 // counts the reads and holds the first one while the test lines callers
 // up; the store's own command counter (ecpts_store_commands_total) checks
@@ -57,8 +57,8 @@ func cacheStore(t *testing.T) (st *store.Store, finds func() int) {
 	}
 }
 
-func cacheCore(st *store.Store) *Core {
-	return New(Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+func newLayer(st *store.Store) *Layer {
+	return New(st, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 // cacheFixture is a CPTS with one member and one channel the member joined.
@@ -152,15 +152,30 @@ func (g *gate) reads() int {
 	return g.n
 }
 
-// cacheCase is one cached read, seen through a summary of its result.
+// cacheCase is one cached read of a layer, seen through a summary of its
+// result.
 type cacheCase struct {
+	l       *Layer
 	get     func(ctx context.Context) (string, error)
-	install func(g *gate)      // plugs g into the fills table
-	joined  func() int         // callers that joined the key's fill in flight
-	change  func(t *testing.T) // writes to the store, then invalidates as core does
-	before  string             // get's summary before change
-	after   string             // and after
-	finds   int                // find commands one read sends
+	install func(g *gate) // plugs g into the fills table
+	joined  func() int    // callers that joined the key's fill in flight
+	// write writes to the store and returns what core invalidates after
+	// it; remote: as another node does (the layer applies its announcement).
+	write  func(t *testing.T) Invalidation
+	remote bool
+	before string // get's summary before change
+	after  string // and after
+	finds  int    // find commands one read sends
+}
+
+// change writes to the store, then invalidates.
+func (k cacheCase) change(t *testing.T) {
+	inv := k.write(t)
+	if k.remote {
+		k.l.Apply(inv)
+	} else {
+		k.l.Invalidate(context.Background(), inv)
+	}
 }
 
 // dups returns the joiners of the fill of k in flight (-1: none).
@@ -179,9 +194,64 @@ func aroundOf[K any](g *gate) func(context.Context, []K, func(context.Context) e
 	return func(ctx context.Context, _ []K, read func(context.Context) error) error { return g.around(ctx, read) }
 }
 
-var cacheCaseNames = []string{"memberships", "user", "channel", "channels", "scope"}
+var cacheCaseNames = []string{"memberships", "scopes", "user", "channel", "channels", "scope"}
 
-func newCacheCase(t *testing.T, name string, c *Core, st *store.Store, f cacheFixture) cacheCase {
+func newCacheCase(t *testing.T, name string, l *Layer, st *store.Store, f cacheFixture) cacheCase {
+	k := cacheCase{l: l}
+	switch name {
+	case "memberships":
+		k.get = func(ctx context.Context) (string, error) {
+			e, err := l.Access.Access(ctx, f.user.ID)
+			return strconv.Itoa(len(e.Memberships)) + " adhésions, " + strconv.Itoa(len(e.ChannelMembers)) + " canaux", err
+		}
+		k.install = func(g *gate) { l.Access.fills.around = aroundOf[model.UserID](g) }
+		k.joined = dups(&l.Access.fills, f.user.ID)
+	case "scopes":
+		k.get = func(ctx context.Context) (string, error) {
+			e, err := l.Access.Scopes(ctx, f.user.ID)
+			return channelIDs(e.Channels, f), err
+		}
+		k.install = func(g *gate) { l.Access.scopeFills.around = aroundOf[model.UserID](g) }
+		k.joined = dups(&l.Access.scopeFills, f.user.ID)
+	case "user":
+		k.get = func(ctx context.Context) (string, error) {
+			us, err := l.Users.ByIDs(ctx, []model.UserID{f.user.ID})
+			return userNames(us), err
+		}
+		k.install = func(g *gate) { l.Users.fills.around = aroundOf[model.UserID](g) }
+		k.joined = dups(&l.Users.fills, f.user.ID)
+	case "channel":
+		k.get = func(ctx context.Context) (string, error) {
+			ch, err := l.Channels.ByID(ctx, f.ch.ID)
+			return ch.Name, err
+		}
+	case "channels":
+		k.get = func(ctx context.Context) (string, error) {
+			chs, err := l.Channels.ByIDs(ctx, []model.ChannelID{f.ch.ID})
+			return channelNames(chs), err
+		}
+	case "scope":
+		k.get = func(ctx context.Context) (string, error) {
+			chs, err := l.Channels.ByCPTS(ctx, f.cpts.ID)
+			return channelNames(chs), err
+		}
+		k.install = func(g *gate) { l.Channels.listFills.around = aroundOf[string](g) }
+		k.joined = dups(&l.Channels.listFills, cptsList(f.cpts.ID))
+	default:
+		t.Fatalf("unknown cache case %q", name)
+	}
+	if name == "channel" || name == "channels" {
+		k.install = func(g *gate) { l.Channels.idFills.around = aroundOf[model.ChannelID](g) }
+		k.joined = dups(&l.Channels.idFills, f.ch.ID)
+	}
+	w := writeCase(t, name, st, f)
+	k.write, k.remote, k.before, k.after, k.finds = w.write, w.remote, w.before, w.after, w.finds
+	return k
+}
+
+// writeCase is the store side of a cacheCase: a write that changes what
+// its get reads.
+func writeCase(t *testing.T, name string, st *store.Store, f cacheFixture) cacheCase {
 	ctx := context.Background()
 	must := func(err error) {
 		t.Helper()
@@ -189,83 +259,66 @@ func newCacheCase(t *testing.T, name string, c *Core, st *store.Store, f cacheFi
 			t.Fatal(err)
 		}
 	}
-	renameChannel := func(t *testing.T) {
-		must(st.Channels.Rename(ctx, f.ch.ID, "renomme"))
-		c.channelChanged(ctx, f.ch)
-	}
 	switch name {
 	case "memberships":
 		return cacheCase{
-			get: func(ctx context.Context) (string, error) {
-				e, err := c.memberships(ctx, f.user.ID)
-				return strconv.Itoa(len(e.ms)) + " adhésions, " + strconv.Itoa(len(e.cms)) + " canaux", err
-			},
-			install: func(g *gate) { c.access.fills.around = aroundOf[model.UserID](g) },
-			joined:  dups(&c.access.fills, f.user.ID),
-			change: func(t *testing.T) {
+			write: func(t *testing.T) Invalidation {
 				x := model.CPTS{ID: model.CPTSID(model.NewID()), Name: "CPTS " + model.NewID(), Department: "18", Status: "active", CreatedAt: time.Now()}
 				must(st.CPTS.Insert(ctx, x))
 				must(st.Memberships.Insert(ctx, model.Membership{CPTSID: x.ID, UserID: f.user.ID, Role: model.RoleMembre, Status: model.StatusActive, CreatedAt: time.Now()}))
-				c.accessChanged(ctx, f.user.ID)
+				return Invalidation{Access: []model.UserID{f.user.ID}}
 			},
 			before: "1 adhésions, 1 canaux", after: "2 adhésions, 1 canaux",
 			finds: 3, // memberships, group members, channel members
 		}
+	case "scopes":
+		return cacheCase{
+			write: func(t *testing.T) Invalidation { // the user joins another channel
+				ch := model.Channel{ID: model.ChannelID(model.NewID()), Name: "autre", Kind: model.KindStandard, Visibility: model.VisibilityPrivate, CPTSID: f.cpts.ID, CreatedAt: time.Now()}
+				must(st.Channels.Insert(ctx, ch))
+				must(st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: f.user.ID, JoinedAt: time.Now()}))
+				return Invalidation{Access: []model.UserID{f.user.ID}}
+			},
+			before: "general", after: "general,other",
+			finds: 4, // the memberships (3), then the channel (no group)
+		}
 	case "user":
 		return cacheCase{
-			get: func(ctx context.Context) (string, error) {
-				us, err := c.usersByID(ctx, []model.UserID{f.user.ID})
-				return us[f.user.ID].Name, err
-			},
-			install: func(g *gate) { c.users.fills.around = aroundOf[model.UserID](g) },
-			joined:  dups(&c.users.fills, f.user.ID),
-			change: func(t *testing.T) { // as UpdateProfile does
+			write: func(t *testing.T) Invalidation { // as UpdateProfile does
 				must(st.Users.UpdateProfile(ctx, f.user.ID, "Alice Après", f.user.Profession, "", "", "", time.Now()))
-				c.users.forget(f.user.ID)
+				return Invalidation{Users: []model.UserID{f.user.ID}}
 			},
 			before: "Alice Avant", after: "Alice Après", finds: 1,
 		}
-	case "channel":
+	case "channel", "channels":
 		return cacheCase{
-			get: func(ctx context.Context) (string, error) {
-				ch, err := c.channelByID(ctx, f.ch.ID)
-				return ch.Name, err
+			write: func(t *testing.T) Invalidation {
+				must(st.Channels.Rename(ctx, f.ch.ID, "renomme"))
+				return ChannelChanged(f.ch)
 			},
-			install: func(g *gate) { c.chans.idFills.around = aroundOf[model.ChannelID](g) },
-			joined:  dups(&c.chans.idFills, f.ch.ID),
-			change:  renameChannel,
-			before:  "general", after: "renomme", finds: 1,
-		}
-	case "channels":
-		return cacheCase{
-			get: func(ctx context.Context) (string, error) {
-				chs, err := c.channelsByIDs(ctx, []model.ChannelID{f.ch.ID})
-				return channelNames(chs), err
-			},
-			install: func(g *gate) { c.chans.idFills.around = aroundOf[model.ChannelID](g) },
-			joined:  dups(&c.chans.idFills, f.ch.ID),
-			change:  renameChannel,
-			before:  "general", after: "renomme", finds: 1,
+			before: "general", after: "renomme", finds: 1,
 		}
 	case "scope":
-		scope := "cpts:" + string(f.cpts.ID)
 		return cacheCase{
-			get: func(ctx context.Context) (string, error) {
-				chs, err := c.scopeChannels(ctx, scope, func(ctx context.Context) ([]model.Channel, error) { return st.Channels.ByCPTS(ctx, f.cpts.ID) })
-				return channelNames(chs), err
-			},
-			install: func(g *gate) { c.chans.scopeFills.around = aroundOf[string](g) },
-			joined:  dups(&c.chans.scopeFills, scope),
-			change: func(t *testing.T) { // a channel created on another node
+			write: func(t *testing.T) Invalidation {
 				ch := model.Channel{ID: model.ChannelID(model.NewID()), Name: "nouveau", Kind: model.KindStandard, Visibility: model.VisibilityPublic, CPTSID: f.cpts.ID, CreatedAt: time.Now()}
 				must(st.Channels.Insert(ctx, ch))
-				c.InvalidateChannel(ch.ID)
+				return ChannelChanged(ch)
 			},
+			remote: true, // a channel created on another node
 			before: "general", after: "general,nouveau", finds: 1,
 		}
 	}
 	t.Fatalf("unknown cache case %q", name)
 	return cacheCase{}
+}
+
+func userNames(us []model.User) string {
+	names := make([]string, 0, len(us))
+	for _, u := range us {
+		names = append(names, u.Name)
+	}
+	return strings.Join(names, ",")
 }
 
 func channelNames(chs []model.Channel) string {
@@ -332,8 +385,8 @@ func TestCacheSingleFlight(t *testing.T) {
 	st, finds := cacheStore(t)
 	for _, name := range cacheCaseNames {
 		t.Run(name, func(t *testing.T) {
-			c := cacheCore(st)
-			k := newCacheCase(t, name, c, st, newCacheFixture(t, st))
+			l := newLayer(st)
+			k := newCacheCase(t, name, l, st, newCacheFixture(t, st))
 			g := newGate(t)
 			k.install(g)
 			ctx := guarded(t)
@@ -366,8 +419,8 @@ func TestCacheInvalidationDuringFill(t *testing.T) {
 	st, _ := cacheStore(t)
 	for _, name := range cacheCaseNames {
 		t.Run(name, func(t *testing.T) {
-			c := cacheCore(st)
-			k := newCacheCase(t, name, c, st, newCacheFixture(t, st))
+			l := newLayer(st)
+			k := newCacheCase(t, name, l, st, newCacheFixture(t, st))
 			g := newGate(t) // held once the old data is read
 			k.install(g)
 			ctx := guarded(t)
@@ -396,8 +449,8 @@ func TestCacheInvalidationSplitsFill(t *testing.T) {
 	st, _ := cacheStore(t)
 	for _, name := range cacheCaseNames {
 		t.Run(name, func(t *testing.T) {
-			c := cacheCore(st)
-			k := newCacheCase(t, name, c, st, newCacheFixture(t, st))
+			l := newLayer(st)
+			k := newCacheCase(t, name, l, st, newCacheFixture(t, st))
 			g := newGate(t)
 			k.install(g)
 			ctx := guarded(t)
@@ -428,8 +481,8 @@ func TestCacheErrorNotCached(t *testing.T) {
 	st, _ := cacheStore(t)
 	for _, name := range cacheCaseNames {
 		t.Run(name, func(t *testing.T) {
-			c := cacheCore(st)
-			k := newCacheCase(t, name, c, st, newCacheFixture(t, st))
+			l := newLayer(st)
+			k := newCacheCase(t, name, l, st, newCacheFixture(t, st))
 			errDown := errors.New("base indisponible")
 			g := newGate(t)
 			g.fail = errDown
@@ -462,8 +515,8 @@ func TestCacheLeaderCancelled(t *testing.T) {
 	st, _ := cacheStore(t)
 	for _, name := range cacheCaseNames {
 		t.Run(name, func(t *testing.T) {
-			c := cacheCore(st)
-			k := newCacheCase(t, name, c, st, newCacheFixture(t, st))
+			l := newLayer(st)
+			k := newCacheCase(t, name, l, st, newCacheFixture(t, st))
 			g := newGate(t)
 			g.before = true // held before it reads
 			k.install(g)
@@ -499,7 +552,7 @@ func TestCacheLeaderCancelled(t *testing.T) {
 // and joins the others' reads.
 func TestCacheUsersBatchJoins(t *testing.T) {
 	st, finds := cacheStore(t)
-	c := cacheCore(st)
+	l := newLayer(st)
 	ctx := guarded(t)
 	var us []model.User
 	for i := range 3 {
@@ -512,7 +565,7 @@ func TestCacheUsersBatchJoins(t *testing.T) {
 	g := newGate(t)
 	var mu sync.Mutex
 	var batches [][]model.UserID
-	c.users.fills.around = func(ctx context.Context, keys []model.UserID, read func(context.Context) error) error {
+	l.Users.fills.around = func(ctx context.Context, keys []model.UserID, read func(context.Context) error) error {
 		mu.Lock()
 		batches = append(batches, slices.Clone(keys))
 		mu.Unlock()
@@ -525,7 +578,14 @@ func TestCacheUsersBatchJoins(t *testing.T) {
 	get := func(ids ...model.UserID) <-chan result {
 		out := make(chan result, 1)
 		go func() {
-			m, err := c.usersByID(ctx, ids)
+			us, err := l.Users.ByIDs(ctx, ids)
+			m := make(map[model.UserID]model.User, len(us))
+			for _, u := range us {
+				if _, dup := m[u.ID]; dup {
+					err = errors.Join(err, errors.New("user "+string(u.ID)+" returned twice"))
+				}
+				m[u.ID] = u
+			}
 			out <- result{m, err}
 		}()
 		return out
@@ -534,14 +594,14 @@ func TestCacheUsersBatchJoins(t *testing.T) {
 	a := get(us[0].ID, us[1].ID)
 	within(t, g.reached, "the first read")
 	b := get(us[1].ID, us[2].ID, us[2].ID)
-	waitJoined(t, cacheCase{joined: dups(&c.users.fills, us[1].ID)}, 1)
+	waitJoined(t, cacheCase{joined: dups(&l.Users.fills, us[1].ID)}, 1)
 	g.open()
 	for _, x := range []struct {
 		r    result
 		want []model.User
 	}{{<-a, us[:2]}, {<-b, us[1:]}} {
 		if x.r.err != nil || len(x.r.m) != len(x.want) {
-			t.Fatalf("usersByID = %v, %v; want %d users", x.r.m, x.r.err, len(x.want))
+			t.Fatalf("Users.ByIDs = %v, %v; want %d users", x.r.m, x.r.err, len(x.want))
 		}
 		for _, u := range x.want {
 			if x.r.m[u.ID].Name != u.Name {
@@ -556,4 +616,105 @@ func TestCacheUsersBatchJoins(t *testing.T) {
 	if got := finds() - f0; got != 3 { // FerretDB: one _id lookup per user
 		t.Errorf("%d find commands, want 3", got)
 	}
+}
+
+// memBus joins the layers of one process as Redis joins nodes: what one
+// announces, every layer (itself included) applies, through the wire
+// encoding.
+type memBus struct {
+	mu     sync.Mutex
+	layers []*Layer
+	sent   [][]byte
+}
+
+func (b *memBus) Announce(_ context.Context, inv Invalidation) error {
+	msg, err := inv.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.sent = append(b.sent, msg)
+	layers := b.layers
+	b.mu.Unlock()
+	for _, l := range layers {
+		var got Invalidation
+		if err := got.UnmarshalBinary(msg); err != nil {
+			return err
+		}
+		l.Apply(got)
+	}
+	return nil
+}
+
+// TestTwoLayers: two nodes' layers over one store. A write on one node,
+// followed by its invalidation, drops the entry on the other at once;
+// without the invalidation the other keeps serving what it cached.
+func TestTwoLayers(t *testing.T) {
+	st, _ := cacheStore(t)
+	ctx := guarded(t)
+	for _, name := range cacheCaseNames {
+		t.Run(name, func(t *testing.T) {
+			bus := &memBus{}
+			a := New(st, Options{Bus: bus})
+			b := New(st, Options{Bus: bus})
+			bus.layers = []*Layer{a, b}
+			f := newCacheFixture(t, st)
+			ka, kb := newCacheCase(t, name, a, st, f), newCacheCase(t, name, b, st, f)
+			get := func(k cacheCase, step string, want string) {
+				t.Helper()
+				if got, err := k.get(ctx); err != nil || got != want {
+					t.Fatalf("%s: got %q, %v; want %q", step, got, err, want)
+				}
+			}
+			get(ka, "node a, before", ka.before)
+			get(kb, "node b, before", kb.before)
+			inv := ka.write(t)
+			get(kb, "node b, after the write, before its invalidation (cached)", kb.before)
+			a.Invalidate(ctx, inv)
+			get(kb, "node b, after node a's invalidation", kb.after)
+			get(ka, "node a, after its invalidation", ka.after)
+			if len(bus.sent) != 1 {
+				t.Errorf("%d announcements, want 1", len(bus.sent))
+			}
+		})
+	}
+}
+
+// channelIDs names f's channel "general" and any other "other", sorted.
+func channelIDs(chs []model.Channel, f cacheFixture) string {
+	var names []string
+	for _, ch := range chs {
+		if ch.ID == f.ch.ID {
+			names = append(names, "general")
+		} else {
+			names = append(names, "other")
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// TestInvalidateAnnounceFails: a bus that fails leaves this node's
+// invalidation done (the other nodes' TTLs bound theirs).
+func TestInvalidateAnnounceFails(t *testing.T) {
+	st, _ := cacheStore(t)
+	ctx := guarded(t)
+	l := New(st, Options{Bus: failingBus{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := newCacheFixture(t, st)
+	if ch, err := l.Channels.ByID(ctx, f.ch.ID); err != nil || ch.Name != "general" {
+		t.Fatalf("channel = %q, %v", ch.Name, err)
+	}
+	if err := st.Channels.Rename(ctx, f.ch.ID, "renomme"); err != nil {
+		t.Fatal(err)
+	}
+	l.Invalidate(ctx, ChannelChanged(f.ch))
+	if ch, err := l.Channels.ByID(ctx, f.ch.ID); err != nil || ch.Name != "renomme" {
+		t.Fatalf("channel after the invalidation = %q, %v; want renomme", ch.Name, err)
+	}
+}
+
+type failingBus struct{}
+
+func (failingBus) Announce(context.Context, Invalidation) error {
+	return errors.New("redis: connection refused")
 }
