@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/realtime"
-	"github.com/redis/go-redis/v9"
 )
 
 // hubApp adapts core to realtime.App: the hub declares what it needs, core
@@ -30,13 +26,9 @@ func (h hubApp) Subscribe(ctx context.Context, s realtime.Session, ch model.Chan
 	if err != nil {
 		return nil, 0, err
 	}
-	frames := make([]realtime.Frame, 0, len(vs))
-	for _, v := range vs {
-		f, err := realtime.MessageFrame(ch, v.Seq, v)
-		if err != nil {
-			return nil, 0, err
-		}
-		frames = append(frames, f)
+	frames, err := realtime.MessageFrames(ch, vs, func(v core.MessageView) uint64 { return v.Seq })
+	if err != nil {
+		return nil, 0, err
 	}
 	return frames, last, nil
 }
@@ -59,13 +51,11 @@ func (h hubApp) Typing(ctx context.Context, s realtime.Session, ch model.Channel
 	return h.c.Typing(ctx, coreSession(s), ch)
 }
 
-// publisher adapts the realtime publisher (and, with several nodes, a
-// Redis channel for membership-cache invalidation) to core.Publisher.
-type publisher struct {
-	p         *realtime.Publisher
-	rdb       *redis.Client // nil on a single node
-	accessKey string
-}
+// publisher adapts the realtime publisher to core.Publisher: every
+// node-to-node event goes through the broker, cache invalidations
+// included (realtime.Publisher.Announce, applied on every node by
+// applyInvalidation).
+type publisher struct{ p *realtime.Publisher }
 
 func (p publisher) RevokeChannels(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) error {
 	var errs []error
@@ -87,84 +77,58 @@ func (p publisher) PublishMessage(ctx context.Context, ch model.ChannelID, seq u
 	return p.p.PublishMessage(ctx, ch, seq, v)
 }
 
-type updateFrame struct {
-	Type    string           `json:"type"`
-	Channel model.ChannelID  `json:"channel"`
-	Message core.MessageView `json:"message"`
-}
-
 func (p publisher) PublishUpdate(ctx context.Context, ch model.ChannelID, v core.MessageView) error {
-	b, err := json.Marshal(updateFrame{Type: "message_updated", Channel: ch, Message: v})
-	if err != nil {
-		return err
-	}
-	return p.p.PublishFrame(ctx, ch, realtime.Frame{Data: b})
+	return p.p.PublishUpdate(ctx, ch, v)
 }
 
-// AccessChanged tells the other nodes to drop cached memberships (on one
-// node core has already done it), then tells the users' connections, on
-// every node, to re-read their lists.
+// Kinds of the invalidations core's caches announce; the payload is a
+// comma-separated list of user ids, or one channel id.
+const (
+	invalidateAccess  = "access"
+	invalidateChannel = "channel"
+)
+
+// AccessChanged tells every node to drop cached memberships of users (core
+// has dropped its own already), then tells the users' connections to
+// re-read their lists: in that order on the broker's control key, so a
+// node drops its cache before its clients hear of the change.
 func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) error {
 	if len(users) == 0 {
 		return nil
 	}
-	if p.rdb != nil {
-		ids := make([]string, len(users))
-		for i, u := range users {
-			ids[i] = string(u)
-		}
-		if err := p.rdb.Publish(ctx, p.accessKey, strings.Join(ids, ",")).Err(); err != nil {
-			return err
-		}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = string(u)
+	}
+	if err := p.p.Announce(ctx, invalidateAccess, []byte(strings.Join(ids, ","))); err != nil {
+		return err
 	}
 	return p.p.AccessChanged(ctx, users)
 }
 
-// ChannelChanged tells the other nodes to drop a cached channel ("c:" ids
-// travel on the same Redis channel as users).
+// ChannelChanged tells every node to drop a cached channel.
 func (p publisher) ChannelChanged(ctx context.Context, ch model.ChannelID) error {
-	if p.rdb == nil {
-		return nil
-	}
-	return p.rdb.Publish(ctx, p.accessKey, "c:"+string(ch)).Err()
+	return p.p.Announce(ctx, invalidateChannel, []byte(ch))
 }
 
-// subscribeAccess subscribes to other nodes' invalidations and waits for
-// Redis to confirm, so none published once the node serves is missed.
-func subscribeAccess(ctx context.Context, rdb *redis.Client, key string) (*redis.PubSub, error) {
-	sub := rdb.Subscribe(ctx, key)
-	if _, err := sub.Receive(ctx); err != nil {
-		_ = sub.Close()
-		return nil, fmt.Errorf("ECPTS_REDIS_URL: subscribe: %w", err)
-	}
-	return sub, nil
-}
-
-// listenAccess applies other nodes' invalidations until ctx ends.
-func listenAccess(ctx context.Context, sub *redis.PubSub, c *core.Core, log *slog.Logger) {
-	defer sub.Close()
-	ch := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case m, ok := <-ch:
-			if !ok {
-				return
-			}
-			if id, ok := strings.CutPrefix(m.Payload, "c:"); ok {
-				if model.ValidID(id) {
-					c.InvalidateChannel(model.ChannelID(id))
-				}
-				continue
-			}
+// applyInvalidation applies an invalidation announced by any node, this
+// one included (it dropped its own cache before announcing: dropping again
+// is harmless). Ids that are not valid are ignored.
+func applyInvalidation(c *core.Core) func(kind string, payload []byte) {
+	return func(kind string, payload []byte) {
+		switch kind {
+		case invalidateAccess:
 			var users []model.UserID
-			for _, id := range strings.Split(m.Payload, ",") {
+			for id := range strings.SplitSeq(string(payload), ",") {
 				if model.ValidID(id) {
 					users = append(users, model.UserID(id))
 				}
 			}
 			c.InvalidateAccess(users...)
+		case invalidateChannel:
+			if id := string(payload); model.ValidID(id) {
+				c.InvalidateChannel(model.ChannelID(id))
+			}
 		}
 	}
 }
