@@ -56,14 +56,13 @@ func TestSubscribeReplaysBacklogThenLive(t *testing.T) {
 // as a "message_updated" frame without a seq, built by the publisher.
 func TestPublishUpdate(t *testing.T) {
 	h, app := newTestHub(t, realtime.Options{})
-	c := connect(t, h, alice, "s1")
-	other := connect(t, h, alice, "s2")
-	c.subscribe(chanA, 0)
+	sub, other := connect(t, h, alice, "s1"), connect(t, h, alice, "s2")
+	sub.subscribe(chanA, 0)
 	other.subscribe(chanB, 0)
 	if err := app.pub.PublishUpdate(t.Context(), chanA, fakeMessage{ID: "m1", Body: "modifié"}); err != nil {
 		t.Fatal(err)
 	}
-	f := c.skipTo(realtime.TypeUpdated)
+	f := sub.skipTo(realtime.TypeUpdated)
 	if _, ok := f["seq"]; ok || f["channel"] != string(chanA) || f["message"].(map[string]any)["body"] != "modifié" {
 		t.Fatalf("message_updated frame %v", f)
 	}

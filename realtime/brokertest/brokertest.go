@@ -88,12 +88,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		for i := range n {
 			mustPublish(t, nodes[1], "chan:o", fmt.Appendf(nil, "%03d", i))
 		}
-		got := recs[0].waitCount(t, "chan:o", n)
-		for i, p := range got {
-			if want := fmt.Sprintf("%03d", i); string(p) != want {
-				t.Fatalf("publication %d is %q, want %q", i, p, want)
-			}
-		}
+		inOrder(t, "publication", recs[0].waitCount(t, "chan:o", n))
 	})
 
 	t.Run("ConcurrentPublishers", func(t *testing.T) {
@@ -236,12 +231,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		for i := range n {
 			mustAnnounce(t, nodes[0], "channel", fmt.Appendf(nil, "%03d", i))
 		}
-		got := recs[1].waitCount(t, "channel", n)
-		for i, p := range got {
-			if want := fmt.Sprintf("%03d", i); string(p) != want {
-				t.Fatalf("announcement %d is %q, want %q", i, p, want)
-			}
-		}
+		inOrder(t, "announcement", recs[1].waitCount(t, "channel", n))
 	})
 
 	t.Run("InvalidAnnouncementsDropped", func(t *testing.T) {
@@ -403,6 +393,44 @@ func Start(t *testing.T, b realtime.Broker) *Recorder {
 	return rec
 }
 
+// inOrder checks that got holds "000", "001"… in that order.
+func inOrder(t *testing.T, what string, got [][]byte) {
+	t.Helper()
+	for i, p := range got {
+		if want := fmt.Sprintf("%03d", i); string(p) != want {
+			t.Fatalf("%s %d is %q, want %q", what, i, p, want)
+		}
+	}
+}
+
+// RunHub runs h until the test ends and returns once it is ready; the
+// test fails if it stops early or does not return after its cleanup
+// cancels it.
+func RunHub(t *testing.T, h *realtime.Hub) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("hub Run: %v", err)
+			}
+		case <-time.After(wait):
+			t.Errorf("hub Run did not return after cancel")
+		}
+	})
+	select {
+	case <-h.Ready():
+	case err := <-done:
+		t.Fatalf("hub stopped before it was ready: %v", err)
+	case <-time.After(wait):
+		t.Fatal("hub not ready")
+	}
+}
+
 // startHubs runs a hub on each node until the test ends, recording what
 // each hands to Options.OnInvalidate by kind.
 func startHubs(t *testing.T, nodes []realtime.Broker) []*Recorder {
@@ -411,28 +439,7 @@ func startHubs(t *testing.T, nodes []realtime.Broker) []*Recorder {
 	for i, b := range nodes {
 		rec := newRecorder()
 		recs[i] = rec
-		h := realtime.New(b, nil, realtime.Options{OnInvalidate: func(kind string, payload []byte) { rec.HandlePublication(kind, payload) }})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- h.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("hub Run: %v", err)
-				}
-			case <-time.After(wait):
-				t.Errorf("hub Run did not return after cancel")
-			}
-		})
-		select {
-		case <-h.Ready():
-		case err := <-done:
-			t.Fatalf("hub stopped before it was ready: %v", err)
-		case <-time.After(wait):
-			t.Fatal("hub not ready")
-		}
+		RunHub(t, realtime.New(b, nil, realtime.Options{OnInvalidate: func(kind string, payload []byte) { rec.HandlePublication(kind, payload) }}))
 	}
 	return recs
 }
