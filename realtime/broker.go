@@ -152,10 +152,13 @@ const (
 	opCloseSession = "close_session"
 	opResume       = "resume"
 	opAccess       = "access"
+	opInvalidate   = "invalidate"
 )
 
 // control is a control event. Empty UserID with opRevoke means every user
 // (an archived channel); empty Channel with opResume means every channel.
+// An opInvalidate event carries Kind and Payload (base64 in the JSON) for
+// Options.OnInvalidate.
 type control struct {
 	Op        string          `json:"op"`
 	UserID    model.UserID    `json:"user_id,omitempty"`
@@ -163,6 +166,45 @@ type control struct {
 	Channel   model.ChannelID `json:"channel,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
 	Users     []model.UserID  `json:"user_ids,omitempty"` // opAccess
+	Kind      string          `json:"kind,omitempty"`     // opInvalidate
+	Payload   []byte          `json:"payload,omitempty"`  // opInvalidate
+}
+
+// MaxInvalidationPayload bounds the payload of one announced invalidation
+// (Publisher.Announce): a list of some ten thousand ids.
+const MaxInvalidationPayload = 256 << 10
+
+// validKind: 1 to 32 of [a-z0-9_.:-], starting with a letter. Kinds are
+// names the application chooses ("access", "channel"…), never data.
+func validKind(kind string) bool {
+	if kind == "" || len(kind) > 32 || kind[0] < 'a' || kind[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(kind); i++ {
+		switch c := kind[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '.', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ErrInvalidAnnouncement is returned by Publisher.Announce for a kind that
+// is not a short lowercase name or a payload over MaxInvalidationPayload.
+var ErrInvalidAnnouncement = errors.New("realtime: invalid announcement")
+
+func checkAnnouncement(kind string, payload []byte) error {
+	if !validKind(kind) {
+		if len(kind) > 40 {
+			kind = kind[:40] + "…"
+		}
+		return fmt.Errorf("%w: kind %q", ErrInvalidAnnouncement, kind)
+	}
+	if len(payload) > MaxInvalidationPayload {
+		return fmt.Errorf("%w: %s payload of %d bytes", ErrInvalidAnnouncement, kind, len(payload))
+	}
+	return nil
 }
 
 // Publisher is how the application (core) reaches subscribers on every
@@ -199,6 +241,18 @@ func (p *Publisher) PublishFrame(ctx context.Context, channel model.ChannelID, f
 	return nil
 }
 
+// PublishUpdate encodes a "message_updated" frame once and publishes it to
+// the channel's subscribers: message (marshalled with encoding/json), sent
+// before, changed (edit, deletion, reactions, reply count). Call it once
+// the change is stored.
+func (p *Publisher) PublishUpdate(ctx context.Context, channel model.ChannelID, message any) error {
+	f, err := updatedFrameOf(channel, message)
+	if err != nil {
+		return err
+	}
+	return p.PublishFrame(ctx, channel, f)
+}
+
 // RevokeChannel removes user's subscriptions to channel on every node; each
 // affected connection gets an "unsubscribed" frame with reason (ReasonRemoved,
 // ReasonArchived or ReasonReadOnly). An empty user revokes every subscriber (archiving).
@@ -233,6 +287,28 @@ func (p *Publisher) AccessChanged(ctx context.Context, users []model.UserID) err
 		return nil
 	}
 	return p.control(ctx, control{Op: opAccess, Users: users})
+}
+
+// Announce tells every node, this one included, of a change to what they
+// may have cached: each node's hub hands kind and payload to its
+// Options.OnInvalidate, in the order the events were published, after
+// every control event published before it on this node (an AccessChanged
+// published after it reaches clients once their node dropped its cache).
+//
+// The payload is opaque to realtime: the application encodes it and must
+// validate it on receipt (another node, or a newer version, wrote it).
+// Delivery is at most once: a node that was disconnected from the broker
+// misses it (HandleResume tells its clients, not its caches), so caches
+// keep a bound on how stale they may be. The node that announces gets its
+// own announcement back, later than the call returns on Redis, at once on
+// a memory broker, in the caller's goroutine: it must apply the change
+// locally itself before announcing, and OnInvalidate must be idempotent and
+// take no lock the announcer holds.
+func (p *Publisher) Announce(ctx context.Context, kind string, payload []byte) error {
+	if err := checkAnnouncement(kind, payload); err != nil {
+		return err
+	}
+	return p.control(ctx, control{Op: opInvalidate, Kind: kind, Payload: payload})
 }
 
 func (p *Publisher) control(ctx context.Context, c control) error {

@@ -30,6 +30,7 @@ const (
 const (
 	TypeSubscribed   = "subscribed"
 	TypeMessage      = "message"
+	TypeUpdated      = "message_updated"
 	TypeAck          = "ack"
 	TypeError        = "error"
 	TypePresence     = "presence"
@@ -298,6 +299,37 @@ func MessageFrame(channel model.ChannelID, seq uint64, message any) (Frame, erro
 		return Frame{}, fmt.Errorf("realtime: encode message frame for channel %s: %w", channel, err)
 	}
 	return Frame{Seq: seq, Data: data}, nil
+}
+
+// MessageFrames encodes the "message" frames of msgs, a backlog in
+// ascending order (App.Subscribe); seq gives each message's sequence.
+func MessageFrames[M any](channel model.ChannelID, msgs []M, seq func(M) uint64) ([]Frame, error) {
+	frames := make([]Frame, 0, len(msgs))
+	for _, m := range msgs {
+		f, err := MessageFrame(channel, seq(m), m)
+		if err != nil {
+			return nil, err
+		}
+		frames = append(frames, f)
+	}
+	return frames, nil
+}
+
+type updatedFrame struct {
+	Type    string          `json:"type"`
+	Channel model.ChannelID `json:"channel"`
+	Message any             `json:"message"`
+}
+
+// updatedFrameOf encodes a "message_updated" frame: a message already sent
+// changed (edit, deletion, reactions, reply count). It has no seq of its
+// own and is not replayed on resume.
+func updatedFrameOf(channel model.ChannelID, message any) (Frame, error) {
+	data, err := json.Marshal(updatedFrame{Type: TypeUpdated, Channel: channel, Message: message})
+	if err != nil {
+		return Frame{}, fmt.Errorf("realtime: encode message_updated frame for channel %s: %w", channel, err)
+	}
+	return Frame{Data: data}, nil
 }
 
 type subscribedFrame struct {

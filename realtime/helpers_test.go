@@ -15,6 +15,7 @@ import (
 
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/realtime"
+	"github.com/ecpts/ecpts/realtime/brokertest"
 )
 
 // waitFor bounds every expectation of these tests.
@@ -618,27 +619,7 @@ func (a *fakeApp) Typing(ctx context.Context, sess realtime.Session, ch model.Ch
 func startHub(t *testing.T, b realtime.Broker, app realtime.App, opt realtime.Options) *realtime.Hub {
 	t.Helper()
 	h := realtime.New(b, app, opt)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	select {
-	case <-h.Ready():
-	case err := <-done:
-		t.Fatalf("hub stopped before ready: %v", err)
-	case <-time.After(waitFor):
-		t.Fatal("hub not ready")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("hub Run: %v", err)
-			}
-		case <-time.After(waitFor):
-			t.Errorf("hub Run did not return")
-		}
-	})
+	brokertest.RunHub(t, h)
 	return h
 }
 

@@ -73,6 +73,13 @@ type Options struct {
 	// node (each asks App for the backlog, a database round trip); the
 	// others wait their turn. Default: 4 × GOMAXPROCS.
 	MaxConcurrentSubscribes int
+	// OnInvalidate receives every invalidation announced on any node, this
+	// one included (Publisher.Announce), with a valid kind and a payload
+	// the application must still validate. It is called from the broker's
+	// delivery (in order, one at a time on Redis; in the publisher's
+	// goroutine on a memory broker): it must be quick, idempotent and not
+	// take a lock an announcer may hold. Nil: announcements are ignored.
+	OnInvalidate func(kind string, payload []byte)
 }
 
 // DefaultOptions are the production values.
@@ -727,6 +734,15 @@ func (h *Hub) handleControl(ev control) {
 			for _, c := range h.index.conns(u) {
 				c.reply(accessBytes)
 			}
+		}
+	case opInvalidate:
+		if err := checkAnnouncement(ev.Kind, ev.Payload); err != nil {
+			h.stats.dropped.Add(1)
+			h.log.Warn("realtime: dropped invalid announcement", "err", err)
+			return
+		}
+		if h.opt.OnInvalidate != nil {
+			h.opt.OnInvalidate(ev.Kind, ev.Payload)
 		}
 	default:
 		h.stats.dropped.Add(1)

@@ -52,6 +52,23 @@ func TestSubscribeReplaysBacklogThenLive(t *testing.T) {
 	}
 }
 
+// TestPublishUpdate: a changed message reaches the channel's subscribers
+// as a "message_updated" frame without a seq, built by the publisher.
+func TestPublishUpdate(t *testing.T) {
+	h, app := newTestHub(t, realtime.Options{})
+	sub, other := connect(t, h, alice, "s1"), connect(t, h, alice, "s2")
+	sub.subscribe(chanA, 0)
+	other.subscribe(chanB, 0)
+	if err := app.pub.PublishUpdate(t.Context(), chanA, fakeMessage{ID: "m1", Body: "modifié"}); err != nil {
+		t.Fatal(err)
+	}
+	f := sub.skipTo(realtime.TypeUpdated)
+	if _, ok := f["seq"]; ok || f["channel"] != string(chanA) || f["message"].(map[string]any)["body"] != "modifié" {
+		t.Fatalf("message_updated frame %v", f)
+	}
+	other.roundTrip() // the pong comes next, not the update of chanA
+}
+
 func TestSendAcksAndFansOut(t *testing.T) {
 	h, _ := newTestHub(t, realtime.Options{})
 	a := connect(t, h, alice, "s1")

@@ -63,6 +63,8 @@ func TestAPITable(t *testing.T) {
 		{"ide private channel", "ide", "GET", "/api/v1/channels/{lnBureau}", "", nil, 404, "not_found", nil, nil},
 		{"ide archives général", "ide", "PATCH", "/api/v1/channels/{lnGeneral}", `{"archived":true}`, nil, 403, "forbidden", nil, nil},
 		{"ide channel can_post annonces", "ide", "GET", "/api/v1/channels/{lnAnnonces}", "", nil, 200, "", []string{`"can_post":false`}, nil},
+		{"ide told why annonces is closed", "ide", "GET", "/api/v1/channels/{lnAnnonces}", "", nil, 200, "", []string{`"post_refusal":"announcement_only"`}, nil},
+		{"coord posts in général", "coord", "GET", "/api/v1/channels/{lnGeneral}", "", nil, 200, "", []string{`"can_post":true`}, []string{"post_refusal"}},
 		{"coord private channel", "coord", "GET", "/api/v1/channels/{lnBureau}", "", nil, 200, "", []string{"bureau", `"visibility":"private"`}, nil},
 		{"coord members with emails", "coord", "GET", "/api/v1/cpts/{ln}/members", "", nil, 200, "", []string{"infirmiere@loire-nord.demo"}, []string{"pharmacien@"}},
 		{"ide members without emails", "ide", "GET", "/api/v1/cpts/{ln}/members", "", nil, 200, "", []string{"Sophie Garnier"}, []string{"@loire-nord.demo"}},

@@ -193,6 +193,10 @@ func TestChannelLifecycle(t *testing.T) {
 		t.Fatalf("ide sees public channels only: %s", body)
 	}
 	ann := created.Channel.ID
+	_, body = h.do(ide, "GET", "/api/v1/channels/"+ann, "")
+	if !strings.Contains(body, `"post_refusal":"not_member"`) {
+		t.Fatalf("the view says to join first: %s", body)
+	}
 	res, body = h.do(ide, "POST", "/api/v1/channels/"+ann+"/join", "")
 	mustStatus(t, "join announcement", res.StatusCode, body, 200, "")
 	if !strings.Contains(body, `"can_post":false`) {
@@ -211,6 +215,10 @@ func TestChannelLifecycle(t *testing.T) {
 	_, body = h.do(ide, "GET", "/api/v1/channels?archived=1", "")
 	if !strings.Contains(body, ann) || !strings.Contains(body, "annonces-bureau") {
 		t.Fatalf("?archived=1 shows them: %s", body)
+	}
+	_, body = h.do(ide, "GET", "/api/v1/channels/"+ann, "")
+	if !strings.Contains(body, `"post_refusal":"archived"`) {
+		t.Fatalf("the view says it is archived: %s", body)
 	}
 	res, body = h.do(coord, "PATCH", "/api/v1/channels/"+ann, `{"archived":false}`)
 	mustStatus(t, "unarchive", res.StatusCode, body, 200, "")

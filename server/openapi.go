@@ -46,6 +46,8 @@ func object(required []string, props obj) obj {
 func schemas() obj {
 	id := obj{"type": "string", "pattern": "^[0-9a-f]{24}$"}
 	role := enum("coordinateur", "membre", "partenaire")
+	// Why can_post is false (absent when it is true): core.PostRefusal.
+	postRefusal := enum("archived", "not_member", "read_only", "announcement_only", "forbidden")
 	user := obj{"type": "object", "properties": obj{
 		"id": id, "email": str(), "name": str(), "profession": str(), "profession_label": str(),
 		"rpps": str(), "adeli": str(), "commune": str(), "admin": boolean(), "created_at": str(),
@@ -63,7 +65,7 @@ func schemas() obj {
 	channel := obj{"type": "object", "properties": obj{
 		"id": id, "name": str(), "topic": str(), "kind": enum("standard", "announcement", "direct"),
 		"visibility": enum("public", "private"), "cpts_id": id, "group_id": id, "archived": boolean(),
-		"member": boolean(), "can_post": boolean(), "can_manage": boolean(), "created_by": id, "created_at": str(),
+		"member": boolean(), "can_post": boolean(), "post_refusal": postRefusal, "can_manage": boolean(), "created_by": id, "created_at": str(),
 	}}
 	invitation := obj{"type": "object", "properties": obj{"id": id, "email": str(), "cpts_id": id, "role": role, "created_at": str(), "expires_at": str()}}
 	wrap := func(key string, o obj) obj { return obj{"type": "object", "properties": obj{key: o}} }
@@ -121,7 +123,7 @@ func schemas() obj {
 		"SeqBody":              object([]string{"seq"}, obj{"seq": obj{"type": "integer", "minimum": 0}}),
 		"Unread":               obj{"type": "object", "properties": obj{"channels": arr(obj{"type": "object"}), "threads": arr(obj{"type": "object"})}},
 		"Threads":              wrap("threads", arr(obj{"type": "object", "properties": obj{"root": ref("Message"), "unread": obj{"type": "integer"}, "reply_count": obj{"type": "integer"}, "last_reply_at": str()}})),
-		"Conversation":         obj{"type": "object", "properties": obj{"id": id, "kind": str(), "name": str(), "participants": arr(ref("User")), "last_seq": obj{"type": "integer"}, "created_at": str(), "can_post": boolean()}},
+		"Conversation":         obj{"type": "object", "properties": obj{"id": id, "kind": str(), "name": str(), "participants": arr(ref("User")), "last_seq": obj{"type": "integer"}, "created_at": str(), "can_post": boolean(), "post_refusal": postRefusal}},
 		"Conversations":        wrap("conversations", arr(ref("Conversation"))),
 		"ConversationOpen":     object([]string{"user_ids"}, obj{"user_ids": arr(id)}),
 		"ConversationResponse": wrap("conversation", ref("Conversation")),

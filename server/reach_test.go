@@ -139,6 +139,13 @@ func TestRemovedMemberConversationReadOnly(t *testing.T) {
 	if !strings.Contains(b, `"can_post":false`) {
 		t.Fatalf("the channel view says it is read-only: %s", b)
 	}
+	for _, path := range []string{"/api/v1/channels/" + conv, "/api/v1/conversations"} {
+		res, b = h.do(pharma, "GET", path, "")
+		mustStatus(t, path, res.StatusCode, b, 200, "")
+		if !strings.Contains(b, `"post_refusal":"read_only"`) {
+			t.Fatalf("%s says why it is read-only: %s", path, b)
+		}
+	}
 	ids, _ := json.Marshal(map[string][]string{"user_ids": {pharmaID}})
 	res, b = h.do(kine, "POST", "/api/v1/conversations", string(ids))
 	mustStatus(t, "a new conversation", res.StatusCode, b, 400, "not_reachable")

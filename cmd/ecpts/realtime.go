@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/store/cache"
 	"github.com/ecpts/ecpts/realtime"
-	"github.com/redis/go-redis/v9"
 )
 
 // hubApp adapts core to realtime.App: the hub declares what it needs, core
@@ -30,13 +27,9 @@ func (h hubApp) Subscribe(ctx context.Context, s realtime.Session, ch model.Chan
 	if err != nil {
 		return nil, 0, err
 	}
-	frames := make([]realtime.Frame, 0, len(vs))
-	for _, v := range vs {
-		f, err := realtime.MessageFrame(ch, v.Seq, v)
-		if err != nil {
-			return nil, 0, err
-		}
-		frames = append(frames, f)
+	frames, err := realtime.MessageFrames(ch, vs, func(v core.MessageView) uint64 { return v.Seq })
+	if err != nil {
+		return nil, 0, err
 	}
 	return frames, last, nil
 }
@@ -59,10 +52,11 @@ func (h hubApp) Typing(ctx context.Context, s realtime.Session, ch model.Channel
 	return h.c.Typing(ctx, coreSession(s), ch)
 }
 
-// publisher adapts the realtime publisher to core.Publisher.
-type publisher struct {
-	p *realtime.Publisher
-}
+// publisher adapts the realtime publisher to core.Publisher: every
+// node-to-node event goes through the broker, cache invalidations
+// included (realtime.Publisher.Announce, applied on every node by
+// applyInvalidation).
+type publisher struct{ p *realtime.Publisher }
 
 func (p publisher) RevokeChannels(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) error {
 	var errs []error
@@ -84,18 +78,8 @@ func (p publisher) PublishMessage(ctx context.Context, ch model.ChannelID, seq u
 	return p.p.PublishMessage(ctx, ch, seq, v)
 }
 
-type updateFrame struct {
-	Type    string           `json:"type"`
-	Channel model.ChannelID  `json:"channel"`
-	Message core.MessageView `json:"message"`
-}
-
 func (p publisher) PublishUpdate(ctx context.Context, ch model.ChannelID, v core.MessageView) error {
-	b, err := json.Marshal(updateFrame{Type: "message_updated", Channel: ch, Message: v})
-	if err != nil {
-		return err
-	}
-	return p.p.PublishFrame(ctx, ch, realtime.Frame{Data: b})
+	return p.p.PublishUpdate(ctx, ch, v)
 }
 
 // AccessChanged tells the users' connections, on every node, to re-read
@@ -107,50 +91,34 @@ func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) erro
 	return p.p.AccessChanged(ctx, users)
 }
 
-// redisBus carries the cache layer's invalidations to the other nodes on a
-// Redis channel of their own (cache.Bus).
-type redisBus struct {
-	rdb *redis.Client
-	key string
-}
+// cacheKind is the kind of the broker's invalidate events that carry the
+// cache layer's invalidations.
+const cacheKind = "cache"
 
-func (b redisBus) Announce(ctx context.Context, inv cache.Invalidation) error {
+// cacheBus carries the cache layer's invalidations to every node through
+// the broker (cache.Bus).
+type cacheBus struct{ p *realtime.Publisher }
+
+func (b cacheBus) Announce(ctx context.Context, inv cache.Invalidation) error {
 	msg, err := inv.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	return b.rdb.Publish(ctx, b.key, msg).Err()
+	return b.p.Announce(ctx, cacheKind, msg)
 }
 
-// subscribeAccess subscribes to other nodes' invalidations and waits for
-// Redis to confirm, so none published once the node serves is missed.
-func subscribeAccess(ctx context.Context, rdb *redis.Client, key string) (*redis.PubSub, error) {
-	sub := rdb.Subscribe(ctx, key)
-	if _, err := sub.Receive(ctx); err != nil {
-		_ = sub.Close()
-		return nil, fmt.Errorf("ECPTS_REDIS_URL: subscribe: %w", err)
-	}
-	return sub, nil
-}
-
-// listenAccess applies other nodes' invalidations until ctx ends.
-func listenAccess(ctx context.Context, sub *redis.PubSub, layer *cache.Layer, log *slog.Logger) {
-	defer sub.Close()
-	ch := sub.Channel()
-	for {
-		select {
-		case <-ctx.Done():
+// applyInvalidation applies what any node announced, this one included (it
+// dropped its own entries before announcing: dropping again is harmless).
+func applyInvalidation(layer *cache.Layer, log *slog.Logger) func(kind string, payload []byte) {
+	return func(kind string, payload []byte) {
+		if kind != cacheKind {
 			return
-		case m, ok := <-ch:
-			if !ok {
-				return
-			}
-			var inv cache.Invalidation
-			if err := inv.UnmarshalBinary([]byte(m.Payload)); err != nil {
-				log.Warn("cache invalidation ignored", "err", err)
-				continue
-			}
-			layer.Apply(inv)
 		}
+		var inv cache.Invalidation
+		if err := inv.UnmarshalBinary(payload); err != nil {
+			log.Warn("cache invalidation ignored", "err", err)
+			return
+		}
+		layer.Apply(inv)
 	}
 }

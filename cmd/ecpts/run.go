@@ -28,7 +28,6 @@ import (
 	"github.com/ecpts/ecpts/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/redis/go-redis/v9"
 )
 
 // run wires config → store → core → server, serves until ctx ends, then
@@ -75,32 +74,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	checks := map[string]func(context.Context) error{"database": st.Ping}
 	var (
-		pairRL, ipRL, acctRL ratelimit.Limiter
-		broker               realtime.Broker
-		rdb                  *redis.Client
+		pairRL, ipRL, acctRL    ratelimit.Limiter
+		broker                  realtime.Broker
+		window                  core.SharedWindow
+		sendBucket, writeBucket ratelimit.Bucket
 	)
 	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		rn, err := redisbroker.Connect(ctx, cfg.RedisURL, redisbroker.Options{Prefix: cfg.RedisPrefix, Logger: log.With("component", "broker")})
 		if err != nil {
 			return fmt.Errorf("ECPTS_REDIS_URL: %w", err)
 		}
-		rdb = redis.NewClient(opt)
-		defer rdb.Close()
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = rdb.Ping(pctx).Err()
-		cancel()
-		if err != nil {
-			return fmt.Errorf("ECPTS_REDIS_URL: cannot connect to %s: %w", opt.Addr, err)
-		}
+		defer rn.Close()
+		broker, window = rn.Broker, rn.Window
 		// Not the "rl:ip:" and "rl:acct:" of the fixed windows before: their
 		// counters are strings, which these hashes cannot read.
-		pairRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:pair:", core.LoginPairRule, now)
-		ipRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:ip:", core.LoginIPRule, now)
-		acctRL = ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:login:acct:", core.LoginAccountRule, now)
-		// The broker gets its own client: Pub/Sub holds a connection.
-		brokerClient := redis.NewClient(opt)
-		defer brokerClient.Close()
-		broker = redisbroker.New(brokerClient, redisbroker.Options{Prefix: cfg.RedisPrefix, Logger: log.With("component", "broker")})
+		pairRL = ratelimit.NewRedis(rn.Client, cfg.RedisPrefix+"rl:login:pair:", core.LoginPairRule, now)
+		ipRL = ratelimit.NewRedis(rn.Client, cfg.RedisPrefix+"rl:login:ip:", core.LoginIPRule, now)
+		acctRL = ratelimit.NewRedis(rn.Client, cfg.RedisPrefix+"rl:login:acct:", core.LoginAccountRule, now)
+		wrate, wburst := core.WriteLimits(cfg.WriteRate)
+		writeBucket = ratelimit.NewRedisBucket(rn.Client, cfg.RedisPrefix+"writes:", wrate, wburst)
+		rate, burst := core.SendLimits(cfg.SendRate, 0)
+		sendBucket = ratelimit.NewRedisBucket(rn.Client, cfg.RedisPrefix+"send:", rate, burst)
 	} else {
 		pairRL = ratelimit.NewMemory(core.LoginPairRule, now)
 		ipRL = ratelimit.NewMemory(core.LoginIPRule, now)
@@ -152,26 +146,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Warn("ECPTS_PUBLIC_URL is not set: invitations are disabled (their e-mail links are built on it, never on a request's Host)")
 	}
 
-	accessKey := cfg.RedisPrefix + "access"
-	var window core.SharedWindow
-	var sendBucket, writeBucket ratelimit.Bucket
-	var bus cache.Bus
-	if rdb != nil {
-		bus = redisBus{rdb: rdb, key: accessKey}
-		wrate, wburst := core.WriteLimits(cfg.WriteRate)
-		writeBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"writes:", wrate, wburst)
-		window = redisbroker.NewWindow(rdb, redisbroker.WindowOptions{Prefix: cfg.RedisPrefix})
-		rate, burst := core.SendLimits(cfg.SendRate, 0)
-		sendBucket = ratelimit.NewRedisBucket(rdb, cfg.RedisPrefix+"send:", rate, burst)
-	}
+	pub := realtime.NewPublisher(broker)
 	// The read markers are cached only on a node alone: with several,
 	// another node writes them too.
-	layer := cache.New(st, cache.Options{Bus: bus, Markers: rdb == nil, Now: now, Logger: log.With("component", "cache")})
+	layer := cache.New(st, cache.Options{Bus: cacheBus{pub}, Markers: cfg.RedisURL == "", Now: now, Logger: log.With("component", "cache")})
 	app := core.New(core.Deps{
 		Store: st, Cache: layer, Mailer: mail, PairLimiter: pairRL, IPLimiter: ipRL, AccountLimiter: acctRL,
 		Logger: log.With("component", "core"), Now: now, PublicURL: publicURL,
-		Publisher: publisher{p: realtime.NewPublisher(broker)},
-		Sealer:    keyring, MultiNode: rdb != nil, Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
+		Publisher: publisher{p: pub},
+		Sealer:    keyring, MultiNode: cfg.RedisURL != "", Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
 		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
 	})
 	if demoLoaded {
@@ -179,7 +162,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return err
 		}
 	}
-	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{Logger: log.With("component", "realtime"), Now: now, MaxConnsPerUser: cfg.WSPerUser})
+	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{
+		Logger: log.With("component", "realtime"), Now: now, MaxConnsPerUser: cfg.WSPerUser,
+		OnInvalidate: applyInvalidation(layer, log),
+	})
 	registerHubMetrics(reg, hub)
 
 	// Background work, stopped (and waited for) before the store closes.
@@ -195,14 +181,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			log.Error("realtime hub stopped", "err", err)
 		}
 	}()
-	if rdb != nil {
-		sub, err := subscribeAccess(ctx, rdb, accessKey)
-		if err != nil {
-			return err
-		}
-		bg.Add(1)
-		go func() { defer bg.Done(); listenAccess(bgCtx, sub, layer, log) }()
-	}
 	select {
 	case <-hub.Ready():
 	case <-ctx.Done():

@@ -13,13 +13,16 @@ import (
 // ChannelView is a channel with what the caller may do in it.
 type ChannelView struct {
 	model.Channel
-	Member    bool `json:"member"`
-	CanPost   bool `json:"can_post"`
-	CanManage bool `json:"can_manage"`
+	Member  bool `json:"member"`
+	CanPost bool `json:"can_post"`
+	// PostRefusal says why CanPost is false (absent when it is true).
+	PostRefusal PostRefusal `json:"post_refusal,omitempty"`
+	CanManage   bool        `json:"can_manage"`
 }
 
 func channelView(a *Actor, ch model.Channel, g *model.Group) ChannelView {
-	return ChannelView{Channel: ch, Member: a.IsChannelMember(ch.ID), CanPost: a.CanPost(ch, g), CanManage: a.CanManageChannel(ch, g)}
+	r := a.PostRefusal(ch, g)
+	return ChannelView{Channel: ch, Member: a.IsChannelMember(ch.ID), CanPost: r == PostAllowed, PostRefusal: r, CanManage: a.CanManageChannel(ch, g)}
 }
 
 // ListChannels returns the channels the caller joined and the public ones

@@ -25,8 +25,10 @@ type ConversationView struct {
 	LastSeq      uint64          `json:"last_seq"`
 	CreatedAt    string          `json:"created_at"`
 	// CanPost is false once the caller no longer reaches every other
-	// participant: the conversation is then read-only for them.
-	CanPost bool `json:"can_post"`
+	// participant: the conversation is then read-only for them, and
+	// PostRefusal says so ("read_only").
+	CanPost     bool        `json:"can_post"`
+	PostRefusal PostRefusal `json:"post_refusal,omitempty"`
 }
 
 func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel) (ConversationView, error) {
@@ -62,7 +64,8 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}
 	v := ConversationView{ID: ch.ID, Kind: string(model.KindDirect), LastSeq: last, CreatedAt: ch.CreatedAt.UTC().Format(timeLayout),
-		Participants: []UserView{}, CanPost: a.CanPost(ch, nil)}
+		Participants: []UserView{}, PostRefusal: a.PostRefusal(ch, nil)}
+	v.CanPost = v.PostRefusal == PostAllowed
 	var names []string
 	for _, id := range ids {
 		u, ok := users[id]

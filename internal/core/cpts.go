@@ -47,13 +47,9 @@ func (c *Core) ListCPTS(ctx context.Context, s model.Session) ([]CPTSView, error
 		return nil, err
 	}
 	var cs []model.CPTS
-	if a.Admin() {
+	if all, ids := a.ListedCPTS(); all {
 		cs, err = c.st.CPTS.List(ctx)
 	} else {
-		ids := make([]model.CPTSID, 0, len(a.cpts))
-		for id := range a.cpts {
-			ids = append(ids, id)
-		}
 		cs, err = c.st.CPTS.ByIDs(ctx, ids)
 	}
 	if err != nil {
@@ -185,7 +181,7 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	if !a.CanSeeCPTSMembers(id) {
 		return nil, errCPTSNotFound
 	}
-	manage := a.CanManageCPTS(id)
+	emails := a.CanSeeMemberEmails(id)
 	ms, err := c.st.Memberships.ByCPTS(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("core: members of %s: %w", id, err)
@@ -193,7 +189,7 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	ids := make([]model.UserID, 0, len(ms))
 	byUser := make(map[model.UserID]model.Membership, len(ms))
 	for _, m := range ms {
-		if m.Status != model.StatusActive && !manage {
+		if !a.CanSeeMember(m) {
 			continue
 		}
 		ids = append(ids, m.UserID)
@@ -207,7 +203,7 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	for _, u := range us {
 		m := byUser[u.ID]
 		v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
-		if manage {
+		if emails {
 			v.User.Email = u.Email
 		}
 		out = append(out, v)
@@ -427,13 +423,7 @@ func (c *Core) cascadeRemoval(ctx context.Context, cpts model.CPTSID, user model
 		if err != nil {
 			return revoked, fmt.Errorf("core: cascade group %s: %w", gm.GroupID, err)
 		}
-		still := false
-		for _, m := range remaining {
-			if m.Status == model.StatusActive && g.HasCPTS(m.CPTSID) {
-				still = true
-			}
-		}
-		if still {
+		if groupEligible(g, remaining) {
 			continue
 		}
 		gone, err := c.dropGroupMember(ctx, g, user)

@@ -91,7 +91,7 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 		}
 		full := a.fullMember(id)
 		for _, m := range ms {
-			if m.Status != model.StatusActive {
+			if !a.CanSeeInDirectory(m, gs) {
 				continue
 			}
 			memberships[m.UserID] = append(memberships[m.UserID], m)

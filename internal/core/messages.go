@@ -184,16 +184,16 @@ var (
 	errMsgNotFound  = notFound("Ce message est introuvable.")
 )
 
-// postError explains why the actor may not post in ch.
-func postError(a *Actor, ch model.Channel) error {
-	switch {
-	case ch.Archived:
+// postError is the error of a refusal to post (Actor.PostRefusal).
+func postError(r PostRefusal) error {
+	switch r {
+	case RefusedArchived:
 		return errArchived
-	case !a.IsChannelMember(ch.ID):
+	case RefusedNotMember:
 		return errJoinFirst
-	case ch.Kind == model.KindDirect:
+	case RefusedReadOnly:
 		return errReadOnly
-	case ch.Kind == model.KindAnnouncement:
+	case RefusedAnnouncementOnly:
 		return errAnnounceOnly
 	}
 	return errNotPoster
@@ -242,8 +242,8 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err := c.loadPeers(ctx, a, ch); err != nil {
 		return MessageView{}, false, err
 	}
-	if !a.CanPost(ch, g) {
-		return MessageView{}, false, postError(a, ch)
+	if r := a.PostRefusal(ch, g); r != PostAllowed {
+		return MessageView{}, false, postError(r)
 	}
 	body, err := validBody(in.Body)
 	if err != nil {
@@ -751,7 +751,7 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 		if m.AuthorID != a.ID() {
 			return MessageView{}, model.Coded(model.ErrForbidden, "forbidden", "Seul l'auteur peut modifier ce message.")
 		}
-		return MessageView{}, postError(a, ch)
+		return MessageView{}, postError(a.PostRefusal(ch, g))
 	}
 	if body == m.Body {
 		release()
@@ -894,7 +894,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 		if m.Deleted() {
 			return MessageView{}, model.Coded(model.ErrConflict, "message_deleted", "Ce message a été supprimé.")
 		}
-		return MessageView{}, postError(a, ch)
+		return MessageView{}, postError(a.PostRefusal(ch, g))
 	}
 	changed := false
 	i := slices.IndexFunc(m.Reactions, func(r model.Reaction) bool { return r.Emoji == emoji })
@@ -944,8 +944,8 @@ func (c *Core) Typing(ctx context.Context, s model.Session, id model.ChannelID) 
 	if err := c.loadPeers(ctx, a, ch); err != nil {
 		return err
 	}
-	if !a.CanPost(ch, g) {
-		return postError(a, ch)
+	if r := a.PostRefusal(ch, g); r != PostAllowed {
+		return postError(r)
 	}
 	return nil
 }

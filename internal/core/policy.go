@@ -25,10 +25,13 @@ import "github.com/ecpts/ecpts/internal/model"
 //     The same rule opens a conversation, lets a participant post, edit,
 //     react and follow it live, and shows presence; when it stops holding,
 //     the conversation stays readable but is read-only (CanPost).
-//   - Platform admins manage CPTS and their membership; they do not read
-//     channels they are not members of. Their own membership of a CPTS is
-//     validated, and its role changed, only by an active coordinator of
-//     that CPTS other than themself.
+//   - A pending member is listed to those who manage the CPTS (they
+//     validate them), as are the members' e-mail addresses; to nobody
+//     else, and in nobody's directory.
+//   - Platform admins manage CPTS and their membership (their list of CPTS
+//     holds every one); they do not read channels they are not members of.
+//     Their own membership of a CPTS is validated, and its role changed,
+//     only by an active coordinator of that CPTS other than themself.
 
 // Actor is the caller as policy sees it.
 type Actor struct {
@@ -144,6 +147,53 @@ func (a *Actor) CanSeeCPTSMembers(c model.CPTSID) bool {
 	return a.fullMember(c) || a.Admin()
 }
 
+// ListedCPTS: the CPTS of the actor's list. Every CPTS (all) for a
+// platform admin; otherwise those it has a membership of, pending ones
+// included (CanSeeCPTS).
+func (a *Actor) ListedCPTS() (all bool, ids []model.CPTSID) {
+	if a.Admin() {
+		return true, nil
+	}
+	ids = make([]model.CPTSID, 0, len(a.cpts))
+	for id := range a.cpts {
+		ids = append(ids, id)
+	}
+	return false, ids
+}
+
+// CanSeeMember: m shows in the member list of its CPTS when the actor sees
+// that list, and, while m is pending, only when the actor manages the CPTS
+// (it validates or refuses it).
+func (a *Actor) CanSeeMember(m model.Membership) bool {
+	if !a.CanSeeCPTSMembers(m.CPTSID) {
+		return false
+	}
+	return m.Status == model.StatusActive || a.CanManageCPTS(m.CPTSID)
+}
+
+// CanSeeMemberEmails of CPTS c: those who manage it.
+func (a *Actor) CanSeeMemberEmails(c model.CPTSID) bool { return a.CanManageCPTS(c) }
+
+// CanSeeInDirectory: the directory shows a member under CPTS m.CPTSID when
+// m is active (a pending member is in nobody's directory) and the actor
+// knows that CPTS: it is an active coordinateur or membre of it, or it is
+// in one of groups (the documents of the actor's groups) that the CPTS
+// takes part in.
+func (a *Actor) CanSeeInDirectory(m model.Membership, groups []model.Group) bool {
+	if m.Status != model.StatusActive {
+		return false
+	}
+	if a.fullMember(m.CPTSID) {
+		return true
+	}
+	for _, g := range groups {
+		if g.HasCPTS(m.CPTSID) && a.inGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanManageCPTS: invite, validate, remove members, change roles, create
 // groups and channels of the CPTS.
 func (a *Actor) CanManageCPTS(c model.CPTSID) bool {
@@ -228,26 +278,40 @@ func (a *Actor) runsGroup(g model.Group) bool {
 	return ok && gm.Role == model.RoleCoordinateur && a.inGroup(g)
 }
 
+// groupEligible: someone with memberships ms may belong to g, being an
+// active member (any role) of one of its CPTS. Removal from a CPTS drops
+// the group memberships this no longer allows.
+func groupEligible(g model.Group, ms []model.Membership) bool {
+	for _, m := range ms {
+		if m.Status == model.StatusActive && g.HasCPTS(m.CPTSID) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanAddToGroup: a manager adds any active member of a participating CPTS;
 // the coordinator of a participating CPTS adds its own members.
 // target lists the target user's memberships.
 func (a *Actor) CanAddToGroup(g model.Group, target []model.Membership) bool {
-	eligible := false
-	ownCoord := false
-	for _, m := range target {
-		if m.Status != model.StatusActive || !g.HasCPTS(m.CPTSID) {
-			continue
-		}
-		eligible = true
-		if a.isCoordinator(m.CPTSID) {
-			ownCoord = true
-		}
-	}
-	if !eligible {
+	if !groupEligible(g, target) {
 		return false
 	}
-	return a.CanManageGroup(g) || ownCoord
+	if a.CanManageGroup(g) {
+		return true
+	}
+	for _, m := range target {
+		if m.Status == model.StatusActive && g.HasCPTS(m.CPTSID) && a.isCoordinator(m.CPTSID) {
+			return true
+		}
+	}
+	return false
 }
+
+// CanAddGroupCoordinator: adding someone to g as a coordinateur of the
+// group is for its managers; a CPTS coordinator adds its members as
+// membres only.
+func (a *Actor) CanAddGroupCoordinator(g model.Group) bool { return a.CanManageGroup(g) }
 
 // CanRemoveFromGroup: managers, the coordinator of the target's CPTS, or
 // the member themself (leaving).
@@ -307,21 +371,50 @@ func (a *Actor) CanJoinChannel(ch model.Channel, g *model.Group) bool {
 // IsChannelMember reports an explicit membership.
 func (a *Actor) IsChannelMember(ch model.ChannelID) bool { return a.channels[ch] }
 
-// CanPost: a member of a visible, live channel; announcement channels take
-// posts from coordinators only. In a direct conversation, a participant
-// who may still message every other participant (see withPeers; unknown
-// participants refuse): otherwise it is read-only for them.
+// PostRefusal says why the actor may not post in a channel (PostAllowed
+// when it may); views carry it so that clients explain, and errors name it.
+type PostRefusal string
+
+const (
+	PostAllowed PostRefusal = ""
+	// RefusedArchived: the channel is archived.
+	RefusedArchived PostRefusal = "archived"
+	// RefusedNotMember: the actor must join the channel first.
+	RefusedNotMember PostRefusal = "not_member"
+	// RefusedReadOnly: a direct conversation whose other participants the
+	// actor no longer reaches (CanMessage).
+	RefusedReadOnly PostRefusal = "read_only"
+	// RefusedAnnouncementOnly: an announcement channel, for its
+	// coordinators only.
+	RefusedAnnouncementOnly PostRefusal = "announcement_only"
+	// RefusedForbidden: any other reason (a channel the actor does not see).
+	RefusedForbidden PostRefusal = "forbidden"
+)
+
+// PostRefusal: a member of a visible, live channel posts; announcement
+// channels take posts from coordinators only. In a direct conversation, a
+// participant who may still message every other participant (see
+// withPeers; unknown participants refuse): otherwise it is read-only for
+// them. The first reason that holds, in that order, is the answer.
+func (a *Actor) PostRefusal(ch model.Channel, g *model.Group) PostRefusal {
+	switch {
+	case ch.Archived:
+		return RefusedArchived
+	case !a.channels[ch.ID]:
+		return RefusedNotMember
+	case !a.CanSeeChannel(ch, g):
+		return RefusedForbidden
+	case ch.Kind == model.KindDirect && !a.reachesPeers(ch.ID):
+		return RefusedReadOnly
+	case ch.Kind == model.KindAnnouncement && !a.canManageScope(ch, g):
+		return RefusedAnnouncementOnly
+	}
+	return PostAllowed
+}
+
+// CanPost: PostRefusal finds no reason.
 func (a *Actor) CanPost(ch model.Channel, g *model.Group) bool {
-	if ch.Archived || !a.channels[ch.ID] || !a.CanSeeChannel(ch, g) {
-		return false
-	}
-	if ch.Kind == model.KindDirect {
-		return a.reachesPeers(ch.ID)
-	}
-	if ch.Kind == model.KindAnnouncement {
-		return a.canManageScope(ch, g)
-	}
-	return true
+	return a.PostRefusal(ch, g) == PostAllowed
 }
 
 // CanManageChannel: rename, topic, archive, add or remove members.

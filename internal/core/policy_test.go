@@ -102,6 +102,15 @@ func TestPermissionTable(t *testing.T) {
 		return &cp
 	}
 	grp := func(g model.Group) *model.Group { return &g }
+	pending := func(c model.CPTSID) model.Membership {
+		return model.Membership{CPTSID: c, Role: model.RoleMembre, Status: model.StatusPending}
+	}
+	groups := []model.Group{bpco, chutes}
+	names := make([]string, 0, len(actors))
+	for n := range actors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
 	ms := func(m ...model.Membership) []model.Membership { return m }
 	table := []struct {
 		action  string
@@ -111,6 +120,18 @@ func TestPermissionTable(t *testing.T) {
 		{"see CPTS LN", func(a *Actor) bool { return a.CanSeeCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN", "partLN", "pendLN", "admin"}},
 		{"see CPTS VC", func(a *Actor) bool { return a.CanSeeCPTS(vc) }, []string{"coordVC", "pharmVC", "partVC", "admin"}},
 		{"see LN members", func(a *Actor) bool { return a.CanSeeCPTSMembers(ln) }, []string{"coordLN", "ideLN", "kineLN", "admin"}},
+		{"list every CPTS", func(a *Actor) bool { all, _ := a.ListedCPTS(); return all }, []string{"admin"}},
+		{"list LN among one's CPTS", func(a *Actor) bool { all, ids := a.ListedCPTS(); return all || slices.Contains(ids, ln) },
+			[]string{"coordLN", "ideLN", "kineLN", "partLN", "pendLN", "admin"}},
+		{"see an active member in LN's member list", func(a *Actor) bool { return a.CanSeeMember(active(ln, model.RoleMembre)) },
+			[]string{"coordLN", "ideLN", "kineLN", "admin"}},
+		{"see a pending member in LN's member list", func(a *Actor) bool { return a.CanSeeMember(pending(ln)) }, []string{"coordLN", "admin"}},
+		{"see the e-mail addresses of LN's members", func(a *Actor) bool { return a.CanSeeMemberEmails(ln) }, []string{"coordLN", "admin"}},
+		{"see an active member of LN in the directory", func(a *Actor) bool { return a.CanSeeInDirectory(active(ln, model.RoleMembre), groups) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC"}},
+		{"see an active member of VC in the directory", func(a *Actor) bool { return a.CanSeeInDirectory(active(vc, model.RoleMembre), groups) },
+			[]string{"coordVC", "pharmVC", "partVC", "coordLN", "kineLN"}},
+		{"see a pending member of LN in the directory", func(a *Actor) bool { return a.CanSeeInDirectory(pending(ln), groups) }, nil},
 		{"manage LN (invite, validate, remove)", func(a *Actor) bool { return a.CanManageCPTS(ln) }, []string{"coordLN", "admin"}},
 		{"manage VC", func(a *Actor) bool { return a.CanManageCPTS(vc) }, []string{"coordVC", "admin"}},
 		{"invite a coordinateur to LN", func(a *Actor) bool { return a.CanInviteRole(ln, model.RoleCoordinateur) }, []string{"coordLN", "admin"}},
@@ -126,6 +147,7 @@ func TestPermissionTable(t *testing.T) {
 		{"add a pending LN member to BPCO", func(a *Actor) bool {
 			return a.CanAddToGroup(bpco, ms(model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}))
 		}, nil},
+		{"add someone to BPCO as its coordinateur", func(a *Actor) bool { return a.CanAddGroupCoordinator(bpco) }, []string{"coordLN", "admin"}},
 		{"read LN général", func(a *Actor) bool { return a.CanSeeChannel(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
 		{"join LN général", func(a *Actor) bool { return a.CanJoinChannel(lnGeneral, nil) }, nil},
 		{"join LN annonces", func(a *Actor) bool { return a.CanJoinChannel(lnAnnonces, nil) }, []string{"kineLN"}},
@@ -135,6 +157,15 @@ func TestPermissionTable(t *testing.T) {
 		{"post in LN annonces", func(a *Actor) bool { return a.CanPost(lnAnnonces, nil) }, []string{"coordLN"}},
 		{"read archived LN channel", func(a *Actor) bool { return a.CanSeeChannel(lnArchived, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
 		{"post in archived LN channel", func(a *Actor) bool { return a.CanPost(lnArchived, nil) }, nil},
+		// Why posting is refused, as views and errors say it (PostRefusal).
+		{"told LN archived is archived", func(a *Actor) bool { return a.PostRefusal(lnArchived, nil) == RefusedArchived }, names},
+		{"told to join LN général first", func(a *Actor) bool { return a.PostRefusal(lnGeneral, nil) == RefusedNotMember },
+			[]string{"partLN", "coordVC", "pharmVC", "partVC", "exLN", "exVC", "admin", "outsider"}},
+		{"told LN annonces is for the coordination", func(a *Actor) bool { return a.PostRefusal(lnAnnonces, nil) == RefusedAnnouncementOnly }, []string{"ideLN"}},
+		{"told LN général is not theirs (a stale membership)", func(a *Actor) bool { return a.PostRefusal(lnGeneral, nil) == RefusedForbidden }, []string{"pendLN"}},
+		{"told the removed member's conversation is read-only", func(a *Actor) bool {
+			return inConv(a, dmEx, "exLN", "pharmVC").PostRefusal(dmEx, nil) == RefusedReadOnly
+		}, []string{"pharmVC", "exLN"}},
 		{"join archived LN channel", func(a *Actor) bool { return a.CanJoinChannel(lnArchived, nil) }, nil},
 		{"manage LN général", func(a *Actor) bool { return a.CanManageChannel(lnGeneral, nil) }, []string{"coordLN"}},
 		{"create channel in LN", func(a *Actor) bool { return a.CanCreateChannelInCPTS(ln) }, []string{"coordLN"}},
@@ -187,11 +218,6 @@ func TestPermissionTable(t *testing.T) {
 		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
 		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
 	}
-	names := make([]string, 0, len(actors))
-	for n := range actors {
-		names = append(names, n)
-	}
-	slices.Sort(names)
 	for _, row := range table {
 		for _, n := range names {
 			want := slices.Contains(row.allowed, n)

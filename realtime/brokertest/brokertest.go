@@ -3,8 +3,12 @@ package brokertest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,12 +88,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		for i := range n {
 			mustPublish(t, nodes[1], "chan:o", fmt.Appendf(nil, "%03d", i))
 		}
-		got := recs[0].waitCount(t, "chan:o", n)
-		for i, p := range got {
-			if want := fmt.Sprintf("%03d", i); string(p) != want {
-				t.Fatalf("publication %d is %q, want %q", i, p, want)
-			}
-		}
+		inOrder(t, "publication", recs[0].waitCount(t, "chan:o", n))
 	})
 
 	t.Run("ConcurrentPublishers", func(t *testing.T) {
@@ -201,6 +200,74 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		defer cancel()
 		if err := nodes[0].Run(ctx, newRecorder()); err == nil {
 			t.Fatal("second Run returned nil")
+		}
+	})
+
+	t.Run("AnnounceReachesEveryNode", func(t *testing.T) {
+		// Cache invalidations (Publisher.Announce) travel as control
+		// events: every node's hub hands them to OnInvalidate, the
+		// announcing node's included, with kind and payload intact.
+		nodes := newBrokers(t, 3)
+		recs := startHubs(t, nodes)
+		payload := []byte("ids\x00\n\r\"{}\xff,C")
+		mustAnnounce(t, nodes[1], "access", payload)
+		for i, rec := range recs {
+			rec.expect(t, "access", string(payload))
+			if got := rec.all("access"); len(got) != 1 {
+				t.Fatalf("node %d got the announcement %d times", i, len(got))
+			}
+		}
+		mustAnnounce(t, nodes[0], "channel", nil)
+		recs[2].WaitFor(t, "an empty payload", func() bool { return len(recs[2].all("channel")) == 1 })
+		if got := recs[2].all("channel")[0]; len(got) != 0 {
+			t.Fatalf("empty payload arrived as %q", got)
+		}
+	})
+
+	t.Run("AnnouncementsInOrder", func(t *testing.T) {
+		nodes := newBrokers(t, 2)
+		recs := startHubs(t, nodes)
+		const n = 50
+		for i := range n {
+			mustAnnounce(t, nodes[0], "channel", fmt.Appendf(nil, "%03d", i))
+		}
+		inOrder(t, "announcement", recs[1].waitCount(t, "channel", n))
+	})
+
+	t.Run("InvalidAnnouncementsDropped", func(t *testing.T) {
+		nodes := newBrokers(t, 2)
+		recs := startHubs(t, nodes)
+		pub := realtime.NewPublisher(nodes[0])
+		ctx := testContext(t)
+		for _, kind := range []string{"", "Access", "a b", "1x", "access\n", strings.Repeat("a", 33)} {
+			if err := pub.Announce(ctx, kind, []byte("x")); !errors.Is(err, realtime.ErrInvalidAnnouncement) {
+				t.Errorf("kind %q: %v, want ErrInvalidAnnouncement", kind, err)
+			}
+		}
+		if err := pub.Announce(ctx, "access", make([]byte, realtime.MaxInvalidationPayload+1)); !errors.Is(err, realtime.ErrInvalidAnnouncement) {
+			t.Errorf("payload over the limit: %v", err)
+		}
+		// What another node (or another version) put on the control key
+		// is checked again on receipt: an invalid kind, an oversized or
+		// undecodable payload never reach OnInvalidate.
+		big := base64.StdEncoding.EncodeToString(make([]byte, realtime.MaxInvalidationPayload+1))
+		for _, raw := range []string{
+			`{"op":"invalidate","kind":"BAD KIND","payload":"eA=="}`,
+			`{"op":"invalidate","payload":"eA=="}`,
+			`{"op":"invalidate","kind":"access","payload":"` + big + `"}`,
+			`{"op":"invalidate","kind":"access","payload":"not base64!"}`,
+		} {
+			mustPublish(t, nodes[1], realtime.ControlKey, append([]byte{'C'}, raw...))
+		}
+		mustAnnounce(t, nodes[1], "marker", []byte("m"))
+		for i, rec := range recs {
+			rec.expect(t, "marker", "m")
+			rec.mu.Lock()
+			kinds := slices.Sorted(maps.Keys(rec.got))
+			rec.mu.Unlock()
+			if len(kinds) != 1 || len(rec.all("marker")) != 1 {
+				t.Fatalf("node %d: invalid announcements reached OnInvalidate (kinds %q)", i, kinds)
+			}
 		}
 	})
 
@@ -324,6 +391,66 @@ func Start(t *testing.T, b realtime.Broker) *Recorder {
 		}
 	})
 	return rec
+}
+
+// inOrder checks that got holds "000", "001"… in that order.
+func inOrder(t *testing.T, what string, got [][]byte) {
+	t.Helper()
+	for i, p := range got {
+		if want := fmt.Sprintf("%03d", i); string(p) != want {
+			t.Fatalf("%s %d is %q, want %q", what, i, p, want)
+		}
+	}
+}
+
+// RunHub runs h until the test ends and returns once it is ready; the
+// test fails if it stops early or does not return after its cleanup
+// cancels it.
+func RunHub(t *testing.T, h *realtime.Hub) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("hub Run: %v", err)
+			}
+		case <-time.After(wait):
+			t.Errorf("hub Run did not return after cancel")
+		}
+	})
+	select {
+	case <-h.Ready():
+	case err := <-done:
+		t.Fatalf("hub stopped before it was ready: %v", err)
+	case <-time.After(wait):
+		t.Fatal("hub not ready")
+	}
+}
+
+// startHubs runs a hub on each node until the test ends, recording what
+// each hands to Options.OnInvalidate by kind.
+func startHubs(t *testing.T, nodes []realtime.Broker) []*Recorder {
+	t.Helper()
+	recs := make([]*Recorder, len(nodes))
+	for i, b := range nodes {
+		rec := newRecorder()
+		recs[i] = rec
+		RunHub(t, realtime.New(b, nil, realtime.Options{OnInvalidate: func(kind string, payload []byte) { rec.HandlePublication(kind, payload) }}))
+	}
+	return recs
+}
+
+func mustAnnounce(t *testing.T, b realtime.Broker, kind string, payload []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(testContext(t), wait)
+	defer cancel()
+	if err := realtime.NewPublisher(b).Announce(ctx, kind, payload); err != nil {
+		t.Fatalf("announce %s: %v", kind, err)
+	}
 }
 
 func startAll(t *testing.T, nodes []realtime.Broker) []*Recorder {

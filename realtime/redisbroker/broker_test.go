@@ -218,3 +218,42 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("bad URL: %v", err)
 	}
 }
+
+// TestConnect: one call gives a node its broker, its window (both under
+// the prefix) and the client rate limits take; errors never show the URL.
+func TestConnect(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix(t, newClient(t, ""))
+	n, err := redisbroker.Connect(ctx, redisURL(), redisbroker.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { // cleanups run last first: after Run has returned
+		if err := n.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	rec := brokertest.Start(t, n.Broker)
+	if err := n.Broker.Subscribe(ctx, "chan:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Broker.Publish(ctx, "chan:a", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, "the publication", func() bool { return len(rec.Payloads("chan:a")) == 1 })
+	if err := n.Window.Append(ctx, msg("chan-a", 1, "un")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := n.Client.Exists(ctx, prefix+"win:chan-a").Result(); err != nil || got != 1 {
+		t.Fatalf("window key under the prefix: %d, %v", got, err)
+	}
+
+	_, err = redisbroker.Connect(ctx, "redis://:s3cret@127.0.0.1:1/0", redisbroker.Options{})
+	if err == nil || !strings.Contains(err.Error(), "cannot connect to 127.0.0.1:1") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("closed port: %v", err)
+	}
+	_, err = redisbroker.Connect(ctx, "http://s3cret@x", redisbroker.Options{})
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("bad URL: %v", err)
+	}
+}

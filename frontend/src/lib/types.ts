@@ -77,8 +77,13 @@ export interface Channel {
   archived: boolean;
   member: boolean;
   can_post: boolean;
+  /** Why can_post is false (absent when it is true). */
+  post_refusal?: PostRefusal;
   can_manage: boolean;
 }
+
+/** Why the server refuses my posts in a channel or conversation. */
+export type PostRefusal = 'archived' | 'not_member' | 'read_only' | 'announcement_only' | 'forbidden';
 
 export interface MemberUser {
   id: string;
@@ -206,6 +211,8 @@ export interface Conversation {
   last_seq: number;
   /** False: read-only, I no longer share a CPTS or group with every other participant. */
   can_post: boolean;
+  /** 'read_only' when can_post is false. */
+  post_refusal?: PostRefusal;
 }
 
 export interface Unread {
