@@ -104,7 +104,7 @@ func (s *Server) metrics() fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			status, _, _ = apiErrorFor(err)
+			status = describe(err).Status
 		}
 		route := c.Route().Path
 		if route == "/" && c.Path() != "/" || route == "" {
