@@ -161,15 +161,6 @@ func requireSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// mustSession returns the session or the unauthenticated error.
-func mustSession(c *fiber.Ctx) (model.Session, error) {
-	sess, ok := sessionOf(c)
-	if !ok {
-		return model.Session{}, errUnauthenticated
-	}
-	return sess, nil
-}
-
 func safeMethod(m string) bool {
 	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
 }
