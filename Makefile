@@ -84,6 +84,8 @@ vet:
 go-test:
 	$(GO) test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
 
+# npm run check fails when frontend/src/lib/api-types.ts is not what server/openapi.json
+# generates (npm run check:api-types), then type-checks the app against it (svelte-check).
 ui-check: $(NODE_STAMP)
 	cd $(FRONTEND) && $(NPM) run check && $(NPM) run test:unit
 

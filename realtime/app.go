@@ -1,11 +1,9 @@
 package realtime
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"time"
 
+	"github.com/ecpts/ecpts/internal/apierr"
 	"github.com/ecpts/ecpts/internal/model"
 )
 
@@ -32,7 +30,7 @@ type Ack struct {
 
 // ErrTooFarBehind is returned by App.Subscribe when since is older than what
 // it can replay: the client must page through REST, then subscribe again.
-var ErrTooFarBehind = errors.New("realtime: too far behind to replay")
+var ErrTooFarBehind = model.Coded(nil, CodeTooFarBehind, msgTooFarBehind)
 
 // App is what the hub needs from the application (internal/core). The hub
 // calls it on behalf of the connection's reader (from a goroutine the
@@ -58,48 +56,12 @@ type App interface {
 	Typing(ctx context.Context, sess Session, channel model.ChannelID) error
 }
 
-// defaultRetryAfter is the retry_after of an App rate limit that does not
-// say (model.ErrTooMany without a RetryAfter).
-const defaultRetryAfter = time.Second
-
-// errorFrameFor maps an App error to the error frame the client sees. The
-// second result is false for errors that must not reach the client (their
-// cause is logged, the frame says "internal"). ref names the request. A
-// rate limit (model.ErrTooMany) carries its RetryAfter, or a second.
+// errorFrameFor maps an App error to the error frame the client sees,
+// through the error table (internal/apierr), as REST does. The second
+// result is false for errors whose cause must be logged (an unexpected one
+// says "internal" and nothing more). ref names the request. A rate limit
+// (model.ErrTooMany) carries its RetryAfter, or the table's default.
 func errorFrameFor(err error, ref string) (*FrameError, bool) {
-	var coded *model.CodedError
-	if errors.As(err, &coded) {
-		msg := coded.Message
-		if msg == "" {
-			msg = msgInternal
-		}
-		fe := &FrameError{Code: coded.Code, Message: msg, Ref: ref}
-		if errors.Is(coded, model.ErrTooMany) {
-			fe.RetryAfter = cmp.Or(coded.RetryAfter, defaultRetryAfter)
-		}
-		return fe, true
-	}
-	var invalid *model.InvalidError
-	if errors.As(err, &invalid) {
-		msg := invalid.Message
-		if msg == "" {
-			msg = msgInvalidFrame
-		}
-		return &FrameError{Code: invalid.ErrorCode(), Message: msg, Ref: ref}, true
-	}
-	switch {
-	case errors.Is(err, ErrTooFarBehind):
-		return &FrameError{Code: CodeTooFarBehind, Message: msgTooFarBehind, Ref: ref}, true
-	case errors.Is(err, model.ErrNotFound):
-		return &FrameError{Code: CodeNotFound, Message: msgNotFound, Ref: ref}, true
-	case errors.Is(err, model.ErrForbidden):
-		return &FrameError{Code: CodeForbidden, Message: msgForbidden, Ref: ref}, true
-	case errors.Is(err, model.ErrConflict):
-		return &FrameError{Code: CodeConflict, Message: msgConflict, Ref: ref}, true
-	case errors.Is(err, model.ErrGone):
-		return &FrameError{Code: CodeGone, Message: msgGone, Ref: ref}, true
-	case errors.Is(err, model.ErrTooMany):
-		return &FrameError{Code: CodeRateLimited, Message: msgRateLimited, Ref: ref, RetryAfter: defaultRetryAfter}, true
-	}
-	return &FrameError{Code: CodeInternal, Message: msgInternal, Ref: ref}, false
+	a := apierr.Describe(err)
+	return &FrameError{Code: a.Code, Message: a.FrameMessage, Ref: ref, RetryAfter: a.RetryAfter}, !a.Log
 }

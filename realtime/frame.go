@@ -266,13 +266,9 @@ const (
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
 	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
-	msgForbidden            = "Action non autorisée dans ce canal."
-	msgConflict             = "Conflit avec une action concurrente, réessayez."
-	msgGone                 = "Ce contenu n'est plus disponible."
 	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
 	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."
 	msgUnavailable          = "Service temporairement indisponible, réessayez."
-	msgInternal             = "Une erreur interne est survenue."
 )
 
 // Frame is an encoded server frame and, for "message" frames, the

@@ -1,38 +1,22 @@
 package server
 
 import (
+	"context"
 	"strconv"
 
+	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
-	"github.com/gofiber/fiber/v2"
 )
 
-// auditPage answers a page of the audit log of cpts (the whole log when
-// empty): ?before=<next of the previous page>&limit=<1..200>.
-func (s *Server) auditPage(c *fiber.Ctx, cpts model.CPTSID) error {
-	sess, err := mustSession(c)
-	if err != nil {
-		return err
-	}
+// auditPage answers a page of the audit log of the CPTS :id (the whole
+// log on /admin/audit): ?before=<next of the previous page>&limit=<1..200>.
+func (s *Server) auditPage(ctx context.Context, sess model.Session, p params, _ none) (core.AuditPage, error) {
 	limit := 0
-	if v := c.Query("limit"); v != "" {
+	if v := p.c.Query("limit"); v != "" {
+		var err error
 		if limit, err = strconv.Atoi(v); err != nil || limit <= 0 {
-			return model.Invalid("limit", "invalid_limit", "Une page du journal compte de 1 à 200 entrées.")
+			return core.AuditPage{}, model.Invalid("limit", "invalid_limit", "Une page du journal compte de 1 à 200 entrées.")
 		}
 	}
-	p, err := s.deps.Core.Audit(c.UserContext(), sess, cpts, clone(c.Query("before")), limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
-}
-
-func (s *Server) adminAudit(c *fiber.Ctx) error { return s.auditPage(c, "") }
-
-func (s *Server) cptsAudit(c *fiber.Ctx) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	return s.auditPage(c, model.CPTSID(id))
+	return s.deps.Core.Audit(ctx, sess, p.cpts(), p.query("before"), limit)
 }

@@ -162,6 +162,9 @@ func (h *harness) doWith(s session, method, url, body string, headers map[string
 		h.t.Fatalf("%s %s: %v", method, url, err)
 	}
 	b, _ := io.ReadAll(res.Body)
+	if err := conformErr(method, url, res, string(b)); err != nil {
+		h.t.Errorf("%s %s: %d %s: the answer does not conform to openapi.json: %v", method, url, res.StatusCode, b, err)
+	}
 	return res, string(b)
 }
 

@@ -104,7 +104,7 @@ func (s *Server) metrics() fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			status, _, _ = apiErrorFor(err)
+			status = describe(err).Status
 		}
 		route := c.Route().Path
 		if route == "/" && c.Path() != "/" || route == "" {
@@ -159,15 +159,6 @@ func requireSession(c *fiber.Ctx) error {
 		return errUnauthenticated
 	}
 	return c.Next()
-}
-
-// mustSession returns the session or the unauthenticated error.
-func mustSession(c *fiber.Ctx) (model.Session, error) {
-	sess, ok := sessionOf(c)
-	if !ok {
-		return model.Session{}, errUnauthenticated
-	}
-	return sess, nil
 }
 
 func safeMethod(m string) bool {

@@ -1,88 +1,142 @@
 package server
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"reflect"
+	"slices"
+
+	"github.com/gofiber/fiber/v2"
+)
 
 // route is one REST endpoint with what the OpenAPI document says of it.
 // The table is the single source: routes() registers it and openapi.go
-// describes it (a test keeps the committed openapi.json in step).
+// describes it, its schemas derived from Req and Resp (a test keeps the
+// committed openapi.json in step).
 type route struct {
 	Method  string
 	Path    string // Fiber syntax, relative to /api/v1
 	Summary string
-	Auth    bool   // needs a session
-	Req     string // request schema name ("" = none)
-	Resp    string // response schema name ("" = 204 No Content)
-	Status  int    // success status
+	Auth    bool         // needs a session
+	Req     reflect.Type // request body (nil: none)
+	ReqOpt  bool         // the body may be left out
+	Resp    reflect.Type // response body (nil: none), or the value under Key
+	Key     string       // the response is {Key: value}
+	Status  int          // success status
 	Query   []string
 	handler fiber.Handler
 }
 
+// option adjusts a route built by endpoint.
+type option func(*route)
+
+// public: no session needed.
+func public(r *route) { r.Auth = false }
+
+// created: the route answers 201 (200 when its result says it repeated
+// an earlier request, see repeatable).
+func created(r *route) { r.Status = fiber.StatusCreated }
+
+// under: the result is sent under key, as {"key": result}.
+func under(key string) option { return func(r *route) { r.Key = key } }
+
+// optionalBody: the request body may be empty.
+func optionalBody(r *route) { r.ReqOpt = true }
+
+// query names the query parameters the route reads.
+func query(names ...string) option { return func(r *route) { r.Query = names } }
+
+// endpoint builds a route whose handler is handle(fn): its request and
+// response types are fn's, so the document cannot drift from the handler.
+func endpoint[In, Out any](method, path, summary string, fn call[In, Out], opts ...option) route {
+	for _, m := range paramPattern.FindAllStringSubmatch(path, -1) {
+		if !slices.Contains(pathParams, m[1]) {
+			panic("server: " + path + ": readParams has no rule for :" + m[1])
+		}
+	}
+	r := route{Method: method, Path: path, Summary: summary, Auth: true, Status: fiber.StatusOK}
+	if t := reflect.TypeFor[In](); t != reflect.TypeFor[none]() {
+		r.Req = t
+	}
+	if t := reflect.TypeFor[Out](); t != reflect.TypeFor[none]() {
+		r.Resp = t
+	} else {
+		r.Status = fiber.StatusNoContent
+	}
+	for _, o := range opts {
+		o(&r)
+	}
+	if r.Resp != nil && r.Key == "" && r.Resp.Kind() != reflect.Struct {
+		panic("server: " + path + ": a " + r.Resp.String() + " result needs a key (under)")
+	}
+	r.handler = handle(fn, r.Status, r.ReqOpt, r.Key)
+	return r
+}
+
 func (s *Server) apiRoutes() []route {
-	h := s
+	const get, post, patch, put, del = "GET", "POST", "PATCH", "PUT", "DELETE"
 	return []route{
-		{"GET", "/meta", "Listes de référence : professions, missions, rôles", false, "", "Meta", 200, nil, h.meta},
-		{"POST", "/auth/login", "Connexion (pose le cookie de session)", false, "LoginRequest", "LoginResponse", 200, nil, h.login},
-		{"POST", "/auth/logout", "Déconnexion", true, "", "", 204, nil, h.logout},
-		{"GET", "/me", "Moi : profil, jeton CSRF, adhésions", true, "", "Me", 200, nil, h.me},
-		{"PATCH", "/me", "Modifier mon profil", true, "ProfilePatch", "UserResponse", 200, nil, h.updateMe},
-		{"POST", "/me/password", "Changer mon mot de passe (ferme mes autres sessions)", true, "PasswordChange", "", 204, nil, h.changePassword},
+		endpoint(get, "/meta", "Listes de référence : professions, missions, rôles", s.meta, public),
+		endpoint(post, "/auth/login", "Connexion (pose le cookie de session)", s.login, public),
+		endpoint(post, "/auth/logout", "Déconnexion", s.logout),
+		endpoint(get, "/me", "Moi : profil, jeton CSRF, adhésions", s.me),
+		endpoint(patch, "/me", "Modifier mon profil", s.updateMe, under("user")),
+		endpoint(post, "/me/password", "Changer mon mot de passe (ferme mes autres sessions)", s.changePassword),
 
-		{"GET", "/cpts", "Mes CPTS (toutes pour un administrateur)", true, "", "CPTSList", 200, nil, h.listCPTS},
-		{"GET", "/cpts/catalog", "Noms de toutes les CPTS (pour inviter une CPTS dans un groupe)", true, "", "CPTSCatalog", 200, nil, h.cptsCatalog},
-		{"POST", "/cpts", "Créer une CPTS (administrateur)", true, "CPTSCreate", "CPTSResponse", 201, nil, h.createCPTS},
-		{"GET", "/cpts/:id", "Une CPTS", true, "", "CPTSResponse", 200, nil, h.getCPTS},
-		{"GET", "/cpts/:id/members", "Membres d'une CPTS", true, "", "Members", 200, nil, h.cptsMembers},
-		{"POST", "/cpts/:id/members/:user_id/validate", "Valider l'adhésion d'un membre", true, "", "MemberResponse", 200, nil, h.validateMember},
-		{"PATCH", "/cpts/:id/members/:user_id", "Changer le rôle d'un membre", true, "RolePatch", "MemberResponse", 200, nil, h.setMemberRole},
-		{"DELETE", "/cpts/:id/members/:user_id", "Retirer un membre (ou quitter la CPTS)", true, "", "", 204, nil, h.removeMember},
-		{"GET", "/cpts/:id/invitations", "Invitations en attente", true, "", "Invitations", 200, nil, h.listInvitations},
-		{"POST", "/cpts/:id/invitations", "Inviter un professionnel par e-mail", true, "InvitationCreate", "InvitationResponse", 201, nil, h.invite},
-		{"DELETE", "/cpts/:id/invitations/:inv_id", "Révoquer une invitation", true, "", "", 204, nil, h.revokeInvitation},
-		{"GET", "/cpts/:id/audit", "Journal d'audit d'une CPTS (coordination), du plus récent au plus ancien", true, "", "AuditPage", 200, []string{"before", "limit"}, h.cptsAudit},
-		{"GET", "/admin/audit", "Journal d'audit de la plateforme (administrateur), du plus récent au plus ancien", true, "", "AuditPage", 200, []string{"before", "limit"}, h.adminAudit},
+		endpoint(get, "/cpts", "Mes CPTS (toutes pour un administrateur)", s.listCPTS, under("cpts")),
+		endpoint(get, "/cpts/catalog", "Noms de toutes les CPTS (pour inviter une CPTS dans un groupe)", s.cptsCatalog, under("cpts")),
+		endpoint(post, "/cpts", "Créer une CPTS (administrateur)", s.createCPTS, under("cpts"), created),
+		endpoint(get, "/cpts/:id", "Une CPTS", s.getCPTS, under("cpts")),
+		endpoint(get, "/cpts/:id/members", "Membres d'une CPTS", s.cptsMembers, under("members")),
+		endpoint(post, "/cpts/:id/members/:user_id/validate", "Valider l'adhésion d'un membre", s.validateMember, under("member")),
+		endpoint(patch, "/cpts/:id/members/:user_id", "Changer le rôle d'un membre", s.setMemberRole, under("member")),
+		endpoint(del, "/cpts/:id/members/:user_id", "Retirer un membre (ou quitter la CPTS)", s.removeMember),
+		endpoint(get, "/cpts/:id/invitations", "Invitations en attente", s.listInvitations, under("invitations")),
+		endpoint(post, "/cpts/:id/invitations", "Inviter un professionnel par e-mail", s.invite, under("invitation"), created),
+		endpoint(del, "/cpts/:id/invitations/:inv_id", "Révoquer une invitation", s.revokeInvitation),
+		endpoint(get, "/cpts/:id/audit", "Journal d'audit d'une CPTS (coordination), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
+		endpoint(get, "/admin/audit", "Journal d'audit de la plateforme (administrateur), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
 
-		{"GET", "/invitations/:token", "Décrire une invitation (le jeton fait foi)", false, "", "InvitationInfo", 200, nil, h.invitationInfo},
-		{"POST", "/invitations/:token/accept", "Accepter une invitation (crée le compte)", false, "InvitationAccept", "InvitationAccepted", 200, nil, h.acceptInvitation},
+		endpoint(get, "/invitations/:token", "Décrire une invitation (le jeton fait foi)", s.invitationInfo, public),
+		endpoint(post, "/invitations/:token/accept", "Accepter une invitation (crée le compte)", s.acceptInvitation, public, optionalBody),
 
-		{"GET", "/groups", "Mes groupes", true, "", "Groups", 200, nil, h.listGroups},
-		{"POST", "/groups", "Créer un groupe (éventuellement inter-CPTS)", true, "GroupCreate", "GroupResponse", 201, nil, h.createGroup},
-		{"GET", "/groups/:id", "Un groupe", true, "", "GroupResponse", 200, nil, h.getGroup},
-		{"PATCH", "/groups/:id", "Renommer ou décrire un groupe", true, "GroupPatch", "GroupResponse", 200, nil, h.updateGroup},
-		{"POST", "/groups/:id/cpts", "Inviter une autre CPTS dans le groupe", true, "GroupCPTS", "GroupResponse", 200, nil, h.inviteCPTSToGroup},
-		{"GET", "/groups/:id/members", "Membres d'un groupe", true, "", "Members", 200, nil, h.groupMembers},
-		{"POST", "/groups/:id/members", "Ajouter un membre au groupe", true, "GroupMemberAdd", "MemberResponse", 201, nil, h.addGroupMember},
-		{"DELETE", "/groups/:id/members/:user_id", "Retirer un membre du groupe (ou le quitter)", true, "", "", 204, nil, h.removeGroupMember},
+		endpoint(get, "/groups", "Mes groupes", s.listGroups, under("groups")),
+		endpoint(post, "/groups", "Créer un groupe (éventuellement inter-CPTS)", s.createGroup, under("group"), created),
+		endpoint(get, "/groups/:id", "Un groupe", s.getGroup, under("group")),
+		endpoint(patch, "/groups/:id", "Renommer ou décrire un groupe", s.updateGroup, under("group")),
+		endpoint(post, "/groups/:id/cpts", "Inviter une autre CPTS dans le groupe", s.inviteCPTSToGroup, under("group")),
+		endpoint(get, "/groups/:id/members", "Membres d'un groupe", s.groupMembers, under("members")),
+		endpoint(post, "/groups/:id/members", "Ajouter un membre au groupe", s.addGroupMember, under("member"), created),
+		endpoint(del, "/groups/:id/members/:user_id", "Retirer un membre du groupe (ou le quitter)", s.removeGroupMember),
 
-		{"GET", "/channels", "Mes canaux et les canaux publics que je peux rejoindre", true, "", "Channels", 200, []string{"archived"}, h.listChannels},
-		{"POST", "/channels", "Créer un canal", true, "ChannelCreate", "ChannelResponse", 201, nil, h.createChannel},
-		{"GET", "/channels/:id", "Un canal", true, "", "ChannelResponse", 200, nil, h.getChannel},
-		{"PATCH", "/channels/:id", "Renommer, changer le sujet, archiver", true, "ChannelPatch", "ChannelResponse", 200, nil, h.updateChannel},
-		{"POST", "/channels/:id/join", "Rejoindre un canal public", true, "", "ChannelResponse", 200, nil, h.joinChannel},
-		{"POST", "/channels/:id/leave", "Quitter un canal", true, "", "", 204, nil, h.leaveChannel},
-		{"GET", "/channels/:id/members", "Membres d'un canal", true, "", "Members", 200, nil, h.channelMembers},
-		{"POST", "/channels/:id/members", "Ajouter un membre (canal privé)", true, "ChannelMemberAdd", "MemberResponse", 201, nil, h.addChannelMember},
-		{"DELETE", "/channels/:id/members/:user_id", "Retirer un membre d'un canal", true, "", "", 204, nil, h.removeChannelMember},
+		endpoint(get, "/channels", "Mes canaux et les canaux publics que je peux rejoindre", s.listChannels, under("channels"), query("archived")),
+		endpoint(post, "/channels", "Créer un canal", s.createChannel, under("channel"), created),
+		endpoint(get, "/channels/:id", "Un canal", s.getChannel, under("channel")),
+		endpoint(patch, "/channels/:id", "Renommer, changer le sujet, archiver", s.updateChannel, under("channel")),
+		endpoint(post, "/channels/:id/join", "Rejoindre un canal public", s.joinChannel, under("channel")),
+		endpoint(post, "/channels/:id/leave", "Quitter un canal", s.leaveChannel),
+		endpoint(get, "/channels/:id/members", "Membres d'un canal", s.channelMembers, under("members")),
+		endpoint(post, "/channels/:id/members", "Ajouter un membre (canal privé)", s.addChannelMember, under("member"), created),
+		endpoint(del, "/channels/:id/members/:user_id", "Retirer un membre d'un canal", s.removeChannelMember),
 
-		{"GET", "/channels/:id/messages", "Historique d'un canal (par pages de seq)", true, "", "Messages", 200, []string{"after_seq", "before_seq", "limit"}, h.listMessages},
-		{"POST", "/channels/:id/messages", "Envoyer un message (idempotent par client_id)", true, "MessagePost", "MessageResponse", 201, nil, h.postMessage},
-		{"POST", "/channels/:id/read", "Marquer un canal comme lu jusqu'à seq", true, "SeqBody", "", 204, nil, h.markRead},
-		{"PATCH", "/messages/:id", "Modifier un message (historique conservé)", true, "MessagePatch", "MessageResponse", 200, nil, h.editMessage},
-		{"DELETE", "/messages/:id", "Supprimer un message", true, "", "", 204, nil, h.deleteMessage},
-		{"GET", "/messages/:id/history", "Versions précédentes d'un message", true, "", "EditHistory", 200, nil, h.messageHistory},
-		{"PUT", "/messages/:id/reactions/:emoji", "Ajouter une réaction", true, "", "MessageResponse", 200, nil, h.react(true)},
-		{"DELETE", "/messages/:id/reactions/:emoji", "Retirer ma réaction", true, "", "MessageResponse", 200, nil, h.react(false)},
-		{"GET", "/messages/:id/thread", "Un fil de discussion", true, "", "Thread", 200, nil, h.thread},
-		{"PUT", "/messages/:id/follow", "Suivre un fil", true, "", "", 204, nil, h.follow(true)},
-		{"DELETE", "/messages/:id/follow", "Ne plus suivre un fil", true, "", "", 204, nil, h.follow(false)},
-		{"POST", "/messages/:id/thread-read", "Marquer un fil comme lu jusqu'à seq", true, "SeqBody", "", 204, nil, h.markThreadRead},
-		{"GET", "/unread", "Non-lus par canal et par fil", true, "", "Unread", 200, nil, h.unread},
-		{"GET", "/threads", "Fils suivis", true, "", "Threads", 200, nil, h.threads},
-		{"GET", "/replies", "Réponses à mes messages", true, "", "Messages", 200, nil, h.replies},
-		{"GET", "/conversations", "Mes conversations directes", true, "", "Conversations", 200, nil, h.conversations},
-		{"POST", "/conversations", "Ouvrir une conversation directe (1 à 7 personnes)", true, "ConversationOpen", "ConversationResponse", 201, nil, h.openConversation},
-		{"POST", "/conversations/:id/leave", "Quitter une conversation", true, "", "", 204, nil, h.leaveConversation},
-		{"GET", "/presence", "Qui est en ligne", true, "", "Presence", 200, []string{"user_ids"}, h.presence},
-		{"GET", "/directory", "Annuaire : qui fait quoi sur mon territoire", true, "", "Directory", 200, []string{"profession", "commune", "cpts_id", "q"}, h.directory},
-		{"GET", "/openapi.json", "Ce document", false, "", "", 200, nil, h.openAPI},
+		endpoint(get, "/channels/:id/messages", "Historique d'un canal (par pages de seq)", s.listMessages, query("after_seq", "before_seq", "limit")),
+		endpoint(post, "/channels/:id/messages", "Envoyer un message (idempotent par client_id)", s.postMessage, created),
+		endpoint(post, "/channels/:id/read", "Marquer un canal comme lu jusqu'à seq", s.markRead),
+		endpoint(patch, "/messages/:id", "Modifier un message (historique conservé)", s.editMessage, under("message")),
+		endpoint(del, "/messages/:id", "Supprimer un message", s.deleteMessage),
+		endpoint(get, "/messages/:id/history", "Versions précédentes d'un message", s.messageHistory, under("edits")),
+		endpoint(put, "/messages/:id/reactions/:emoji", "Ajouter une réaction", s.react(true), under("message")),
+		endpoint(del, "/messages/:id/reactions/:emoji", "Retirer ma réaction", s.react(false), under("message")),
+		endpoint(get, "/messages/:id/thread", "Un fil de discussion", s.thread),
+		endpoint(put, "/messages/:id/follow", "Suivre un fil", s.follow(true)),
+		endpoint(del, "/messages/:id/follow", "Ne plus suivre un fil", s.follow(false)),
+		endpoint(post, "/messages/:id/thread-read", "Marquer un fil comme lu jusqu'à seq", s.markThreadRead),
+		endpoint(get, "/unread", "Non-lus par canal et par fil", s.unread),
+		endpoint(get, "/threads", "Fils suivis", s.threads, under("threads")),
+		endpoint(get, "/replies", "Réponses à mes messages", s.replies, under("messages")),
+		endpoint(get, "/conversations", "Mes conversations directes", s.conversations, under("conversations")),
+		endpoint(post, "/conversations", "Ouvrir une conversation directe (1 à 7 personnes)", s.openConversation, created),
+		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
+		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
+		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
+		{Method: get, Path: "/openapi.json", Summary: "Ce document", Status: fiber.StatusOK, handler: s.openAPI},
 	}
 }

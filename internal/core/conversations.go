@@ -19,7 +19,7 @@ const maxParticipants = 8
 // ConversationView is a direct conversation as its participants see it.
 type ConversationView struct {
 	ID           model.ChannelID `json:"id"`
-	Kind         string          `json:"kind"`
+	Kind         string          `json:"kind" openapi:"enum=direct"`
 	Name         string          `json:"name"`
 	Participants []UserView      `json:"participants"`
 	LastSeq      uint64          `json:"last_seq"`

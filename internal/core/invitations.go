@@ -70,7 +70,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	}
 	if u, err := c.st.Users.ByEmail(ctx, e); err == nil {
 		if _, err := c.st.Memberships.Get(ctx, cpts, u.ID); err == nil {
-			return InvitationView{}, &model.InvalidError{Field: "email", Code: "already_member", Message: "Cette personne est déjà membre de la CPTS."}
+			return InvitationView{}, model.InvalidAs(model.ErrConflict, "email", "already_member", "Cette personne est déjà membre de la CPTS.")
 		} else if !isNotFound(err) {
 			return InvitationView{}, fmt.Errorf("core: invite to %s: %w", cpts, err)
 		}
@@ -122,12 +122,12 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 }
 
 // ErrUpstream marks a failure of a service core depends on (the mailer):
-// the HTTP layer answers 502.
-var ErrUpstream = errors.New("upstream service unavailable")
+// 502 (internal/apierr's table).
+var ErrUpstream = model.ErrUpstream
 
-// ErrNotConfigured marks a feature the operator has not configured: the
-// HTTP layer answers 503.
-var ErrNotConfigured = errors.New("not configured")
+// ErrNotConfigured marks a feature the operator has not configured: 503
+// (internal/apierr's table).
+var ErrNotConfigured = model.ErrNotConfigured
 
 var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
 	"Les invitations sont désactivées : l'adresse publique d'e-CPTS (ECPTS_PUBLIC_URL) n'est pas configurée. Prévenez l'administrateur de la plateforme.")
@@ -318,8 +318,8 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 	if newUser != nil {
 		if err := c.st.Users.Insert(ctx, *newUser); err != nil {
 			if errors.Is(err, model.ErrConflict) {
-				return AcceptResult{}, release(&model.InvalidError{Field: "email", Code: "email_taken",
-					Message: "Un compte existe déjà pour cette adresse e-mail : connectez-vous pour accepter l'invitation."})
+				return AcceptResult{}, release(model.InvalidAs(model.ErrConflict, "email", "email_taken",
+					"Un compte existe déjà pour cette adresse e-mail : connectez-vous pour accepter l'invitation."))
 			}
 			return AcceptResult{}, release(fmt.Errorf("core: create user: %w", err))
 		}

@@ -242,19 +242,19 @@ func nameKey(s string) string {
 // Refusals of a name that reads like another's (see nameKey): new values
 // each time, as callers may set Field.
 func errChannelNameTaken() error {
-	return model.Invalid("name", "name_taken", "Un canal porte déjà ce nom ici (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un canal porte déjà ce nom ici (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
 }
 
 func errGroupNameTaken() error {
-	return model.Invalid("name", "name_taken", "Un groupe de cette CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un groupe de cette CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
 }
 
 func errCPTSNameTaken() error {
-	return model.Invalid("name", "name_taken", "Une CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part).")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Une CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part).")
 }
 
 func errColleagueName() error {
-	return model.Invalid("name", "name_taken", "Un·e membre de votre CPTS porte déjà ce nom : ajoutez un deuxième prénom ou une initiale pour qu'on ne vous confonde pas.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un·e membre de votre CPTS porte déjà ce nom : ajoutez un deuxième prénom ou une initiale pour qu'on ne vous confonde pas.")
 }
 
 // nameTaken reports whether one of xs other than self reads as name.

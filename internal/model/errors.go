@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Sentinel errors. Stores and core wrap them with %w and context (IDs, never
-// content); the HTTP layer maps them to a status and a French message.
+// Sentinel errors: the kinds of error. Stores and core wrap them with %w and
+// context (IDs, never content); internal/apierr maps each kind to its HTTP
+// status, code and French message, for REST and WebSocket alike.
 var (
 	// ErrNotFound: the object does not exist, or the caller may not know it
 	// exists (a private channel answers not found, not forbidden).
@@ -21,8 +22,12 @@ var (
 )
 
 // InvalidError is a validation failure that names the offending field and
-// carries the French message shown to the user.
+// carries the French message shown to the user. Its Kind is nil (a bad
+// request) or ErrConflict for a well-formed value that clashes with what
+// exists (a name or an address already taken); it sets the status only:
+// errors.Is does not see it.
 type InvalidError struct {
+	Kind    error  // nil or ErrConflict
 	Field   string // JSON field name, e.g. "email"; empty when global
 	Code    string // snake_case, e.g. "invalid_email"; defaults to "invalid_input"
 	Message string // French, shown as is
@@ -50,12 +55,18 @@ func Invalid(field, code, message string) *InvalidError {
 	return &InvalidError{Field: field, Code: code, Message: message}
 }
 
+// InvalidAs builds an *InvalidError of the given kind, e.g.
+// InvalidAs(ErrConflict, "name", "name_taken", …).
+func InvalidAs(kind error, field, code, message string) *InvalidError {
+	return &InvalidError{Kind: kind, Field: field, Code: code, Message: message}
+}
+
 // CodedError is a domain error with its own stable code, HTTP-agnostic
 // "kind" (one of the sentinel errors above or nil for a 400) and a French
 // message. Core returns them for business outcomes that deserve their own
 // code: an expired invitation, a used one, too many login attempts…
 type CodedError struct {
-	Kind       error // ErrNotFound, ErrConflict, ErrForbidden, ErrUnauthenticated, ErrGone, ErrTooMany or nil
+	Kind       error // one of the sentinel errors of this file, or nil for a 400
 	Code       string
 	Message    string
 	RetryAfter time.Duration // for ErrTooMany
@@ -65,10 +76,15 @@ func (e *CodedError) Error() string { return e.Code }
 func (e *CodedError) Unwrap() error { return e.Kind }
 
 // ErrGone marks something that existed but can no longer be used (a used or
-// expired invitation). ErrTooMany marks a rate limit.
+// expired invitation). ErrTooMany marks a rate limit. ErrUpstream marks a
+// failure of a service the application depends on (the mailer): the
+// request was fine, retrying later may work. ErrNotConfigured marks a
+// feature the operator has not configured.
 var (
-	ErrGone    = errors.New("gone")
-	ErrTooMany = errors.New("too many requests")
+	ErrGone          = errors.New("gone")
+	ErrTooMany       = errors.New("too many requests")
+	ErrUpstream      = errors.New("upstream service unavailable")
+	ErrNotConfigured = errors.New("not configured")
 )
 
 // Coded builds a *CodedError.

@@ -1,0 +1,373 @@
+// Code generated from server/openapi.json by `npm run api-types` (openapi-typescript). DO NOT EDIT.
+// Change the Go types, regenerate openapi.json (go test ./server -run TestOpenAPI -update), then this file.
+
+export type paths = Record<string, never>;
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ApiError: {
+            code: string;
+            field?: string;
+            message: string;
+        };
+        /** @enum {string} */
+        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed";
+        AuditEntry: {
+            action: components["schemas"]["AuditAction"];
+            actor_id: string;
+            /** Format: date-time */
+            at: string;
+            cpts_id?: string;
+            group_id?: string;
+            id: string;
+            invitation_id?: string;
+            role?: components["schemas"]["Role"];
+            target_id?: string;
+        };
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][] | null;
+            next?: string;
+        };
+        Author: {
+            commune?: string;
+            id: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+        };
+        CPTS: {
+            can_manage: boolean;
+            communes: string[] | null;
+            /** Format: date-time */
+            created_at: string;
+            department: string;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            my_role?: components["schemas"]["Role"];
+            my_status?: components["schemas"]["MembershipStatus"];
+            name: string;
+            status: string;
+        };
+        CPTSRef: {
+            department?: string;
+            id: string;
+            name: string;
+        };
+        Channel: {
+            archived: boolean;
+            can_manage: boolean;
+            can_post: boolean;
+            cpts_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            group_id?: string;
+            id: string;
+            kind: components["schemas"]["ChannelKind"];
+            member: boolean;
+            name: string;
+            post_refusal?: components["schemas"]["PostRefusal"];
+            topic: string;
+            visibility: components["schemas"]["Visibility"];
+        };
+        ChannelCreate: {
+            cpts_id?: string;
+            group_id?: string;
+            /** @enum {string} */
+            kind?: "standard" | "announcement";
+            name: string;
+            topic?: string;
+            visibility?: components["schemas"]["Visibility"];
+        };
+        /** @enum {string} */
+        ChannelKind: "standard" | "announcement" | "direct";
+        ChannelMemberAdd: {
+            user_id: string;
+        };
+        ChannelPatch: {
+            archived?: boolean;
+            name?: string;
+            topic?: string;
+        };
+        Conversation: {
+            can_post: boolean;
+            created_at: string;
+            id: string;
+            /** @enum {string} */
+            kind: "direct";
+            last_seq: number;
+            name: string;
+            participants: components["schemas"]["User"][] | null;
+            post_refusal?: components["schemas"]["PostRefusal"];
+        };
+        ConversationOpen: {
+            user_ids: string[] | null;
+        };
+        ConversationResponse: {
+            conversation: components["schemas"]["Conversation"];
+        };
+        CptsCreate: {
+            communes?: string[];
+            department: string;
+            missions?: components["schemas"]["Mission"][];
+            name: string;
+        };
+        DirectoryCPTS: {
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        DirectoryEntry: {
+            commune?: string;
+            cpts: components["schemas"]["DirectoryCPTS"][] | null;
+            id: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+        };
+        Edit: {
+            body: string;
+            /** Format: date-time */
+            edited_at: string;
+        };
+        ErrorBody: {
+            error: components["schemas"]["ApiError"];
+        };
+        FollowedThread: {
+            /** Format: date-time */
+            last_reply_at?: string;
+            reply_count: number;
+            root: components["schemas"]["Message"];
+            unread: number;
+        };
+        Group: {
+            can_manage: boolean;
+            cpts: components["schemas"]["CPTSRef"][] | null;
+            cpts_ids: string[] | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            description: string;
+            id: string;
+            inter_cpts: boolean;
+            my_role?: components["schemas"]["Role"];
+            name: string;
+            owner_cpts_id: string;
+        };
+        GroupCPTS: {
+            cpts_id: string;
+        };
+        GroupCreate: {
+            cpts_id: string;
+            description?: string;
+            invited_cpts_ids?: string[];
+            name: string;
+        };
+        GroupMemberAdd: {
+            /** @enum {string} */
+            role?: "coordinateur" | "membre";
+            user_id: string;
+        };
+        GroupPatch: {
+            description?: string;
+            name?: string;
+        };
+        Invitation: {
+            cpts_id: string;
+            /** Format: date-time */
+            created_at: string;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            role: components["schemas"]["Role"];
+        };
+        InvitationAccept: {
+            adeli?: string;
+            commune?: string;
+            name?: string;
+            password?: string;
+            profession?: components["schemas"]["Profession"];
+            rpps?: string;
+        };
+        InvitationAccepted: {
+            csrf_token: string;
+            membership: components["schemas"]["Membership"];
+            user: components["schemas"]["User"];
+        };
+        InvitationCreate: {
+            email: string;
+            role: components["schemas"]["Role"];
+        };
+        InvitationInfo: {
+            cpts_name: string;
+            email: string;
+            existing_account: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            invited_by_name: string;
+            role: components["schemas"]["Role"];
+        };
+        LoginRequest: {
+            email: string;
+            password: string;
+        };
+        LoginResponse: {
+            csrf_token: string;
+            user: components["schemas"]["User"];
+        };
+        Me: {
+            csrf_token: string;
+            memberships: components["schemas"]["Membership"][] | null;
+            user: components["schemas"]["User"];
+        };
+        Member: {
+            created_at?: string;
+            role?: components["schemas"]["Role"];
+            status?: components["schemas"]["MembershipStatus"];
+            user: components["schemas"]["User"];
+        };
+        Membership: {
+            cpts_id: string;
+            cpts_name: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["MembershipStatus"];
+        };
+        /** @enum {string} */
+        MembershipStatus: "pending" | "active";
+        Message: {
+            author?: components["schemas"]["Author"];
+            author_id: string;
+            body: string;
+            channel_id: string;
+            client_id: string;
+            /** Format: date-time */
+            created_at: string;
+            deleted: boolean;
+            /** Format: date-time */
+            edited_at?: string;
+            html: string;
+            id: string;
+            /** Format: date-time */
+            last_reply_at?: string;
+            mention_channel: boolean;
+            mentions: string[] | null;
+            reactions: components["schemas"]["Reaction"][] | null;
+            reply_count: number;
+            seq: number;
+            thread_id?: string;
+        };
+        MessagePage: {
+            last_seq: number;
+            messages: components["schemas"]["Message"][] | null;
+        };
+        MessagePatch: {
+            body: string;
+        };
+        MessagePost: {
+            body: string;
+            client_id: string;
+            thread_id?: string;
+        };
+        MessageResponse: {
+            message: components["schemas"]["Message"];
+        };
+        MetaResponse: {
+            missions: components["schemas"]["MissionInfo"][];
+            professions: components["schemas"]["ProfessionInfo"][];
+            roles: components["schemas"]["RoleInfo"][];
+        };
+        /** @enum {string} */
+        Mission: "acces_aux_soins" | "parcours" | "prevention" | "qualite" | "stagiaires" | "crise";
+        MissionInfo: {
+            code: components["schemas"]["Mission"];
+            label: string;
+        };
+        PasswordChange: {
+            current_password: string;
+            new_password: string;
+        };
+        /** @enum {string} */
+        PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
+        PresenceResponse: {
+            online: string[];
+        };
+        /** @enum {string} */
+        Profession: "medecin_generaliste" | "medecin_specialiste" | "infirmier" | "pharmacien" | "masseur_kinesitherapeute" | "sage_femme" | "chirurgien_dentiste" | "orthophoniste" | "pedicure_podologue" | "orthoptiste" | "psychologue" | "dieteticien" | "travailleur_social" | "medico_social" | "coordination" | "autre";
+        ProfessionInfo: {
+            code: components["schemas"]["Profession"];
+            health: boolean;
+            label: string;
+            mention: string;
+        };
+        ProfilePatch: {
+            adeli?: string;
+            commune?: string;
+            name?: string;
+            profession?: components["schemas"]["Profession"];
+            rpps?: string;
+        };
+        Reaction: {
+            count: number;
+            emoji: string;
+            user_ids: string[] | null;
+        };
+        /** @enum {string} */
+        Role: "coordinateur" | "membre" | "partenaire";
+        RoleInfo: {
+            code: components["schemas"]["Role"];
+            label: string;
+        };
+        RolePatch: {
+            role: components["schemas"]["Role"];
+        };
+        SeqBody: {
+            seq: number;
+        };
+        Thread: {
+            following: boolean;
+            replies: components["schemas"]["Message"][] | null;
+            root: components["schemas"]["Message"];
+        };
+        ThreadUnread: {
+            channel_id: string;
+            following: boolean;
+            reply_count: number;
+            thread_id: string;
+            unread: number;
+        };
+        Unread: {
+            channel_id: string;
+            last_seq: number;
+            mentions: number;
+            read_seq: number;
+            unread: number;
+        };
+        UnreadResponse: {
+            channels: components["schemas"]["Unread"][] | null;
+            threads: components["schemas"]["ThreadUnread"][] | null;
+        };
+        User: {
+            adeli?: string;
+            admin?: boolean;
+            commune?: string;
+            /** Format: date-time */
+            created_at?: string;
+            email?: string;
+            id: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+            rpps?: string;
+        };
+        /** @enum {string} */
+        Visibility: "public" | "private";
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

@@ -1,0 +1,24 @@
+package server
+
+import (
+	"context"
+
+	"github.com/ecpts/ecpts/internal/core"
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+func (s *Server) listCPTS(ctx context.Context, sess model.Session, _ params, _ none) ([]core.CPTSView, error) {
+	return s.deps.Core.ListCPTS(ctx, sess)
+}
+
+func (s *Server) cptsCatalog(ctx context.Context, sess model.Session, _ params, _ none) ([]core.CPTSRef, error) {
+	return s.deps.Core.CPTSCatalog(ctx, sess)
+}
+
+func (s *Server) createCPTS(ctx context.Context, sess model.Session, _ params, in cptsCreate) (core.CPTSView, error) {
+	return s.deps.Core.CreateCPTS(ctx, sess, core.CPTSInput(in))
+}
+
+func (s *Server) getCPTS(ctx context.Context, sess model.Session, p params, _ none) (core.CPTSView, error) {
+	return s.deps.Core.GetCPTS(ctx, sess, p.cpts())
+}
