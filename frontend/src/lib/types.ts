@@ -46,6 +46,8 @@ export interface CPTS {
   missions: string[] | null;
   my_role?: Role;
   my_status?: MembershipStatus;
+  /** May manage this CPTS: its members, invitations, groups and channels. */
+  can_manage: boolean;
 }
 
 export interface CPTSRef {
