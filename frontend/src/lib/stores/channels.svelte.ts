@@ -1,9 +1,10 @@
-// The channels I joined plus the public ones I may join (GET /channels).
-// The sidebar reads this store; views that change a channel put the
-// server's answer back here so the sidebar follows at once.
+// The channels I joined plus the public ones I may join (GET /channels),
+// and every change to a channel. The sidebar reads this store; each change
+// puts the server's answer back here so the sidebar follows at once.
 
-import { api, ApiError, seg, toApiError } from '../api';
-import type { Channel } from '../types';
+import { api, seg } from '../api';
+import type { Channel, ChannelKind, Visibility } from '../types';
+import { ListStore } from './list.svelte';
 
 const collator = new Intl.Collator('fr', { sensitivity: 'base', numeric: true });
 
@@ -11,21 +12,28 @@ export function byName(a: { name: string }, b: { name: string }): number {
   return collator.compare(a.name, b.name);
 }
 
-class Channels {
-  items = $state<Channel[]>([]);
-  loaded = $state(false);
-  error = $state<ApiError | null>(null);
+/** A new channel lives in a CPTS or in a group. */
+export interface NewChannel {
+  name: string;
+  topic: string;
+  visibility: Visibility;
+  kind: Exclude<ChannelKind, 'direct'>;
+  cpts_id?: string;
+  group_id?: string;
+}
 
+class Channels extends ListStore<Channel> {
   async load(): Promise<void> {
-    try {
+    await this.fill(async () => {
       const res = await api.get<{ channels: Channel[] | null }>('/channels');
-      this.items = (res.channels ?? []).filter((c) => c.kind !== 'direct');
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loaded = true;
-    }
+      return (res.channels ?? []).filter((c) => c.kind !== 'direct');
+    });
+  }
+
+  /** Every channel I see, archived ones included (the administration). */
+  async withArchived(): Promise<Channel[]> {
+    const res = await api.get<{ channels: Channel[] | null }>('/channels?archived=1');
+    return res.channels ?? [];
   }
 
   /** Joined, non-archived channels of a CPTS, by name. */
@@ -43,6 +51,38 @@ class Channels {
     return this.items.filter((c) => !c.member && !c.archived && c.visibility === 'public').sort(byName);
   }
 
+  /** One channel as the server sees it for me now. */
+  async get(id: string): Promise<Channel> {
+    const res = await api.get<{ channel: Channel }>(`/channels/${seg(id)}`);
+    this.upsert(res.channel);
+    return res.channel;
+  }
+
+  async create(c: NewChannel): Promise<Channel> {
+    const res = await api.post<{ channel: Channel }>('/channels', c);
+    this.upsert(res.channel);
+    return res.channel;
+  }
+
+  rename(id: string, name: string): Promise<Channel> {
+    return this.patch(id, { name });
+  }
+
+  setTopic(id: string, topic: string): Promise<Channel> {
+    return this.patch(id, { topic });
+  }
+
+  /** Archives a channel (read-only for all) or brings it back. */
+  setArchived(id: string, archived: boolean): Promise<Channel> {
+    return this.patch(id, { archived });
+  }
+
+  private async patch(id: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<Channel> {
+    const res = await api.patch<{ channel: Channel }>(`/channels/${seg(id)}`, change);
+    this.upsert(res.channel);
+    return res.channel;
+  }
+
   async join(id: string): Promise<Channel> {
     const res = await api.post<{ channel: Channel }>(`/channels/${seg(id)}/join`);
     this.upsert(res.channel);
@@ -53,19 +93,6 @@ class Channels {
     await api.post<void>(`/channels/${seg(id)}/leave`);
     // A private channel vanishes once left; a public one becomes joinable.
     await this.load();
-  }
-
-  /** Replaces or adds one channel after a change. */
-  upsert(c: Channel): void {
-    const i = this.items.findIndex((x) => x.id === c.id);
-    if (i >= 0) this.items[i] = c;
-    else this.items = [...this.items, c];
-  }
-
-  reset(): void {
-    this.items = [];
-    this.loaded = false;
-    this.error = null;
   }
 }
 

@@ -2,8 +2,9 @@
 // with POST /conversations. A conversation is a channel of kind "direct":
 // its id is a channel id for messages, unread counts and the socket.
 
-import { api, ApiError, seg, toApiError } from '../api';
+import { api, seg } from '../api';
 import type { Conversation, MemberUser, User } from '../types';
+import { ListStore } from './list.svelte';
 import { presence } from './presence.svelte';
 import { onSessionEnd, session } from './session.svelte';
 
@@ -12,27 +13,13 @@ export const maxOthers = 7;
 
 type Participant = User | MemberUser;
 
-class Conversations {
-  items = $state<Conversation[]>([]);
-  loaded = $state(false);
-  error = $state<ApiError | null>(null);
+class Conversations extends ListStore<Conversation> {
+  protected newFirst = true;
 
   async load(): Promise<void> {
-    try {
-      const res = await api.get<{ conversations: Conversation[] | null }>('/conversations');
-      this.items = res.conversations ?? [];
-      this.error = null;
-      // The sidebar shows who is online among the other participants.
-      void presence.load(this.items.flatMap((c) => this.others(c).map((p) => p.id)));
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loaded = true;
-    }
-  }
-
-  byId(id: string): Conversation | undefined {
-    return this.items.find((c) => c.id === id);
+    const ok = await this.fill(async () => (await api.get<{ conversations: Conversation[] | null }>('/conversations')).conversations ?? []);
+    // The sidebar shows who is online among the other participants.
+    if (ok) void presence.load(this.items.flatMap((c) => this.others(c).map((p) => p.id)));
   }
 
   /** Opens (or finds) the conversation with exactly these people. */
@@ -47,16 +34,6 @@ class Conversations {
     this.remove(id);
   }
 
-  upsert(c: Conversation): void {
-    const i = this.items.findIndex((x) => x.id === c.id);
-    if (i >= 0) this.items[i] = c;
-    else this.items = [c, ...this.items];
-  }
-
-  remove(id: string): void {
-    this.items = this.items.filter((c) => c.id !== id);
-  }
-
   /** The other participants (everyone but me). */
   others(c: Conversation): Participant[] {
     const me = session.user?.id;
@@ -69,12 +46,6 @@ class Conversations {
     return this.others(c)
       .map((p) => p.name)
       .join(', ');
-  }
-
-  reset(): void {
-    this.items = [];
-    this.loaded = false;
-    this.error = null;
   }
 }
 

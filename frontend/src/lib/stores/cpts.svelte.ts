@@ -1,25 +1,20 @@
-// My CPTS (GET /cpts) and, on demand, the catalog of every CPTS used to
-// invite one into a group.
+// My CPTS (GET /cpts), one CPTS on demand, and the catalog of every CPTS
+// used to invite one into a group.
 
-import { api, ApiError, toApiError } from '../api';
+import { api, seg } from '../api';
 import type { CPTS, CPTSRef } from '../types';
+import { ListStore } from './list.svelte';
 
-class CptsStore {
-  items = $state<CPTS[]>([]);
-  loaded = $state(false);
-  error = $state<ApiError | null>(null);
+class CptsStore extends ListStore<CPTS> {
   catalog = $state<CPTSRef[]>([]);
 
   async load(): Promise<void> {
-    try {
-      const res = await api.get<{ cpts: CPTS[] | null }>('/cpts');
-      this.items = res.cpts ?? [];
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loaded = true;
-    }
+    await this.fill(async () => (await api.get<{ cpts: CPTS[] | null }>('/cpts')).cpts ?? []);
+  }
+
+  /** One CPTS with my role in it and what I may do there (can_manage). */
+  async get(id: string): Promise<CPTS> {
+    return (await api.get<{ cpts: CPTS }>(`/cpts/${seg(id)}`)).cpts;
   }
 
   /** Loads the catalog of every CPTS (once per session unless forced). */
@@ -30,8 +25,9 @@ class CptsStore {
     return this.catalog;
   }
 
-  byId(id: string | undefined): CPTS | undefined {
-    return id ? this.items.find((c) => c.id === id) : undefined;
+  /** True when I may manage cptsId (its administration page). */
+  canManage(cptsId: string): boolean {
+    return this.byId(cptsId)?.can_manage ?? false;
   }
 
   /** Name of a CPTS from my list or the catalog, or "" when unknown. */
@@ -41,10 +37,8 @@ class CptsStore {
   }
 
   reset(): void {
-    this.items = [];
+    super.reset();
     this.catalog = [];
-    this.loaded = false;
-    this.error = null;
   }
 }
 

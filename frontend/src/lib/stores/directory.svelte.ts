@@ -39,6 +39,12 @@ class Directory {
     }
   }
 
+  /** Everyone I may reach (my CPTS and groups), without the filters. */
+  async everyone(): Promise<DirectoryEntry[]> {
+    const res = await api.get<{ members: DirectoryEntry[] | null }>('/directory');
+    return res.members ?? [];
+  }
+
   /** Members of one CPTS, without touching the on-screen filters. */
   async ofCpts(cptsId: string): Promise<DirectoryEntry[]> {
     const res = await api.get<{ members: DirectoryEntry[] | null }>(`/directory${query({ cpts_id: cptsId })}`);

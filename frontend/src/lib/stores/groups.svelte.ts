@@ -1,27 +1,20 @@
-// The groups I belong to or may manage (GET /groups).
+// The groups I belong to or may manage (GET /groups), and every change to
+// a group.
 
-import { api, ApiError, toApiError } from '../api';
+import { api, seg } from '../api';
 import type { Group } from '../types';
+import { ListStore } from './list.svelte';
 
-class Groups {
-  items = $state<Group[]>([]);
-  loaded = $state(false);
-  error = $state<ApiError | null>(null);
+export interface NewGroup {
+  name: string;
+  description: string;
+  cpts_id: string;
+  invited_cpts_ids: string[];
+}
 
+class Groups extends ListStore<Group> {
   async load(): Promise<void> {
-    try {
-      const res = await api.get<{ groups: Group[] | null }>('/groups');
-      this.items = res.groups ?? [];
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loaded = true;
-    }
-  }
-
-  byId(id: string | undefined): Group | undefined {
-    return id ? this.items.find((g) => g.id === id) : undefined;
+    await this.fill(async () => (await api.get<{ groups: Group[] | null }>('/groups')).groups ?? []);
   }
 
   /** Groups a CPTS owns or participates in. */
@@ -29,17 +22,28 @@ class Groups {
     return this.items.filter((g) => g.owner_cpts_id === cptsId || (g.cpts_ids ?? []).includes(cptsId));
   }
 
-  /** Replaces or adds one group after a change. */
-  upsert(g: Group): void {
-    const i = this.items.findIndex((x) => x.id === g.id);
-    if (i >= 0) this.items[i] = g;
-    else this.items = [...this.items, g];
+  /** One group as the server sees it for me now. */
+  async get(id: string): Promise<Group> {
+    return this.put(await api.get<{ group: Group }>(`/groups/${seg(id)}`));
   }
 
-  reset(): void {
-    this.items = [];
-    this.loaded = false;
-    this.error = null;
+  async create(g: NewGroup): Promise<Group> {
+    return this.put(await api.post<{ group: Group }>('/groups', g));
+  }
+
+  /** Changes the name and description of a group. */
+  async edit(id: string, name: string, description: string): Promise<Group> {
+    return this.put(await api.patch<{ group: Group }>(`/groups/${seg(id)}`, { name, description }));
+  }
+
+  /** Brings another CPTS into the group. */
+  async inviteCpts(id: string, cptsId: string): Promise<Group> {
+    return this.put(await api.post<{ group: Group }>(`/groups/${seg(id)}/cpts`, { cpts_id: cptsId }));
+  }
+
+  private put(res: { group: Group }): Group {
+    this.upsert(res.group);
+    return res.group;
   }
 }
 

@@ -9,7 +9,7 @@
 
 import { api, ApiError, query, seg, toApiError } from '../api';
 import { realtime } from '../realtime';
-import type { Message, MessagePage, Reaction, Unread } from '../types';
+import type { Message, MessageEdit, MessagePage, Reaction, Unread } from '../types';
 import { onSessionEnd, session } from './session.svelte';
 
 export const pageSize = 50;
@@ -441,6 +441,12 @@ class Messages {
     const res = mine ? await api.delete<{ message: Message }>(path) : await api.put<{ message: Message }>(path, {});
     this.applyUpdate(res.message);
     return res.message;
+  }
+
+  /** Earlier versions of an edited message, newest first. */
+  async history(m: Message): Promise<MessageEdit[]> {
+    const res = await api.get<{ edits: MessageEdit[] | null }>(`/messages/${seg(m.id)}/history`);
+    return [...(res.edits ?? [])].sort((a, b) => b.edited_at.localeCompare(a.edited_at));
   }
 
   reset(): void {

@@ -18,6 +18,15 @@ export function onSessionEnd(fn: () => void): void {
   endHooks.add(fn);
 }
 
+/** The fields of my profile, as the profile form edits them. */
+export interface ProfileFields {
+  name: string;
+  profession: string;
+  rpps: string;
+  adeli: string;
+  commune: string;
+}
+
 class Session {
   user = $state<User | null>(null);
   memberships = $state<MembershipSummary[]>([]);
@@ -87,19 +96,30 @@ class Session {
     for (const fn of endHooks) fn();
   }
 
-  setUser(user: User): void {
-    this.user = user;
+  /**
+   * Saves my profile. Only what changed is sent: an untouched field is
+   * never validated again.
+   */
+  async saveProfile(profile: ProfileFields): Promise<void> {
+    const now = this.user;
+    const before: ProfileFields = {
+      name: now?.name ?? '',
+      profession: now?.profession ?? '',
+      rpps: now?.rpps ?? '',
+      adeli: now?.adeli ?? '',
+      commune: now?.commune ?? '',
+    };
+    const changed = Object.fromEntries(Object.entries(profile).filter(([k, v]) => before[k as keyof ProfileFields] !== v));
+    if (Object.keys(changed).length === 0) return;
+    this.user = (await api.patch<{ user: User }>('/me', changed)).user;
+  }
+
+  async changePassword(current: string, next: string): Promise<void> {
+    await api.post<void>('/me/password', { current_password: current, new_password: next });
   }
 
   membership(cptsId: string): MembershipSummary | undefined {
     return this.memberships.find((m) => m.cpts_id === cptsId);
-  }
-
-  /** True when the user is an active coordinator of cptsId (or a platform admin). */
-  canAdminister(cptsId: string): boolean {
-    if (this.user?.admin) return true;
-    const m = this.membership(cptsId);
-    return m?.role === 'coordinateur' && m.status === 'active';
   }
 
   get pending(): MembershipSummary[] {
