@@ -20,6 +20,7 @@ import (
 	"github.com/ecpts/ecpts/internal/demo"
 	"github.com/ecpts/ecpts/internal/envelope"
 	"github.com/ecpts/ecpts/internal/mailer"
+	"github.com/ecpts/ecpts/internal/msglog"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/realtime"
@@ -152,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 
 	accessKey := cfg.RedisPrefix + "access"
-	var window core.SharedWindow
+	var window msglog.SharedWindow
 	var sendBucket, writeBucket core.SendBucket
 	if rdb != nil {
 		wrate, wburst := core.WriteLimits(cfg.WriteRate)

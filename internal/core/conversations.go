@@ -57,7 +57,7 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	last, err := c.lastSeq(ctx, ch)
+	last, err := c.msgs.Last(ctx, ch.ID)
 	if err != nil {
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/msglog"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/sanitize"
 	"github.com/ecpts/ecpts/internal/store"
@@ -75,34 +76,13 @@ type Deps struct {
 	// (ratelimit.NewRedisBucket with WriteLimits). See AllowWrite.
 	WriteRate   float64
 	WriteBucket SendBucket
-	// MultiNode: other nodes write to the same database (Redis broker), so
-	// a channel's last seq is re-read before it is served, from Window
-	// when set, else from the store.
+	// MultiNode: other nodes write to the same database (Redis broker):
+	// the message log re-reads a channel's last seq before serving it
+	// (msglog.Options), and read markers are not cached.
 	MultiNode bool
 	// Window is the recent-history window the nodes share (Redis) in
 	// multi-node mode; nil on a single node, which keeps its own in memory.
-	Window SharedWindow
-}
-
-// SharedWindow is the per-channel recent-history window and write lock
-// several nodes share (realtime/redisbroker.Window). Messages go in and
-// come out in their stored form: a direct message stays sealed. It is a
-// cache that may lag the store, never lead it.
-type SharedWindow interface {
-	// Append records a message just stored and raises the channel's last seq.
-	Append(ctx context.Context, m model.Message) error
-	// Replace updates a message the window holds.
-	Replace(ctx context.Context, m model.Message) error
-	// Observe raises the channel's last seq to seq (read from the store)
-	// and returns the resulting one.
-	Observe(ctx context.Context, ch model.ChannelID, seq uint64) (uint64, error)
-	// Range returns the last seq the window knows (0: nothing) and the
-	// messages it holds with from ≤ seq ≤ min(to, last), or the newest
-	// ones when newest > 0; ok when it held every one of those seqs.
-	Range(ctx context.Context, ch model.ChannelID, from, to uint64, newest int) (last uint64, ms []model.Message, ok bool, err error)
-	// Lock takes the channel's cross-node write lock until the returned
-	// function is called.
-	Lock(ctx context.Context, ch model.ChannelID) (func(), error)
+	Window msglog.SharedWindow
 }
 
 // Core is the application. Build it with New.
@@ -119,15 +99,14 @@ type Core struct {
 	params    auth.Params
 	access    *accessCache
 	users     *userCache
-	states    chanStates
 	locks     keyLocks
 	render    *sanitize.Renderer
 	sealer    Sealer
-	multiNode bool
-	win       SharedWindow // multi-node only
-	flood     *floodGuard  // sends
-	changes   *floodGuard  // edits, deletions, reactions: each one is fanned out too
-	writes    *floodGuard  // every state-changing API request (AllowWrite)
+	multiNode bool // read markers: see markerCache
+	msgs      *msglog.Log
+	flood     *floodGuard // sends
+	changes   *floodGuard // edits, deletions, reactions: each one is fanned out too
+	writes    *floodGuard // every state-changing API request (AllowWrite)
 	bg        background
 	pending   supersede // background writes a newer one makes useless
 	markers   markerCache
@@ -163,20 +142,20 @@ func New(d Deps) *Core {
 	}
 	c.access = newAccessCache(accessTTL, 20000, c.now)
 	c.users = newUserCache(5*time.Minute, 20000, c.now)
-	c.states.m = make(map[model.ChannelID]*chanState)
 	c.render = sanitize.New()
 	c.sealer = d.Sealer
 	c.multiNode = d.MultiNode
-	if d.MultiNode {
-		c.win = d.Window
-	}
+	c.msgs = msglog.New(msglog.Options{
+		Messages: d.Store.Messages, Seqs: d.Store.ChannelSeqs,
+		MultiNode: d.MultiNode, Window: d.Window,
+		Codec: sealCodec{d.Sealer}, Logger: c.log,
+	})
 	srate, sburst := SendLimits(d.SendRate, d.SendBurst)
 	wrate, wburst := WriteLimits(d.WriteRate)
 	c.flood = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "")
 	c.changes = newFloodGuard(c.now, c.log, srate, sburst, d.SendBucket, "changes:")
 	c.writes = newFloodGuard(c.now, c.log, wrate, wburst, d.WriteBucket, "")
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
-	c.bg.cwake = make(chan struct{}, 1)
 	c.chans = newChanCache(accessTTL, c.now)
 	return c
 }
