@@ -20,6 +20,7 @@ import (
 	"github.com/ecpts/ecpts/internal/demo"
 	"github.com/ecpts/ecpts/internal/envelope"
 	"github.com/ecpts/ecpts/internal/mailer"
+	"github.com/ecpts/ecpts/internal/msglog"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
@@ -76,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	var (
 		pairRL, ipRL, acctRL    ratelimit.Limiter
 		broker                  realtime.Broker
-		window                  core.SharedWindow
+		window                  msglog.SharedWindow
 		sendBucket, writeBucket ratelimit.Bucket
 	)
 	if cfg.RedisURL != "" {

@@ -59,7 +59,7 @@ func (c *Core) conversationView(ctx context.Context, a *Actor, ch model.Channel)
 	if err != nil {
 		return ConversationView{}, err
 	}
-	last, err := c.lastSeq(ctx, ch)
+	last, err := c.msgs.Last(ctx, ch.ID)
 	if err != nil {
 		return ConversationView{}, fmt.Errorf("core: conversation %s: %w", ch.ID, err)
 	}
@@ -110,7 +110,7 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 	if err != nil {
 		return ConversationView{}, false, err
 	}
-	if c.sealer == nil {
+	if c.content.sealer == nil {
 		return ConversationView{}, false, fmt.Errorf("core: conversations need a key ring")
 	}
 	set := []model.UserID{a.ID()}
@@ -182,7 +182,7 @@ func (c *Core) claimConversation(ctx context.Context, caller model.UserID, set [
 		existing, err := c.st.ConversationKeys.Claim(ctx, key, ch.ID)
 		switch {
 		case err == nil:
-			if ch.Key, err = c.sealer.NewConversationKey(string(ch.ID)); err != nil {
+			if ch.Key, err = c.content.sealer.NewConversationKey(string(ch.ID)); err != nil {
 				_ = c.st.ConversationKeys.Release(ctx, key)
 				return model.Channel{}, false, fmt.Errorf("core: conversation key: %w", err)
 			}

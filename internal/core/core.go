@@ -10,6 +10,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/msglog"
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/sanitize"
 	"github.com/ecpts/ecpts/internal/store"
@@ -80,55 +81,44 @@ type Deps struct {
 	// (ratelimit.NewRedisBucket with WriteLimits). See AllowWrite.
 	WriteRate   float64
 	WriteBucket ratelimit.Bucket
-	// MultiNode: other nodes write to the same database (Redis broker), so
-	// a channel's last seq is re-read before it is served, from Window
-	// when set, else from the store.
+	// MultiNode: other nodes write to the same database (Redis broker):
+	// the message log re-reads a channel's last seq before serving it
+	// (msglog.Options), and read markers are not cached.
 	MultiNode bool
 	// Window is the recent-history window the nodes share (Redis) in
 	// multi-node mode; nil on a single node, which keeps its own in memory.
-	Window SharedWindow
-}
-
-// SharedWindow is the per-channel recent-history window and write lock
-// several nodes share (realtime/redisbroker.Window). Messages go in and
-// come out in their stored form: a direct message stays sealed. It is a
-// cache that may lag the store, never lead it.
-type SharedWindow interface {
-	// Append records a message just stored and raises the channel's last seq.
-	Append(ctx context.Context, m model.Message) error
-	// Replace updates a message the window holds.
-	Replace(ctx context.Context, m model.Message) error
-	// Observe raises the channel's last seq to seq (read from the store)
-	// and returns the resulting one.
-	Observe(ctx context.Context, ch model.ChannelID, seq uint64) (uint64, error)
-	// Range returns the last seq the window knows (0: nothing) and the
-	// messages it holds with from ≤ seq ≤ min(to, last), or the newest
-	// ones when newest > 0; ok when it held every one of those seqs.
-	Range(ctx context.Context, ch model.ChannelID, from, to uint64, newest int) (last uint64, ms []model.Message, ok bool, err error)
-	// Lock takes the channel's cross-node write lock until the returned
-	// function is called.
-	Lock(ctx context.Context, ch model.ChannelID) (func(), error)
+	Window msglog.SharedWindow
 }
 
 // Core is the application. Build it with New.
 type Core struct {
-	st        *store.Store
-	cached    cached // the reads core makes most, through the cache layer
-	mail      mailer.Mailer
-	pub       Publisher
-	limits    limits
-	log       *slog.Logger
-	now       func() time.Time
-	public    string
-	params    auth.Params
-	states    chanStates
-	locks     keyLocks
-	render    *sanitize.Renderer
-	sealer    Sealer
-	multiNode bool
-	win       SharedWindow // multi-node only
-	bg        background
-	pending   supersede // background writes a newer one makes useless
+	st      *store.Store
+	cached  cached  // the reads core makes most, through the cache layer
+	mail    mailing // invitations and their links
+	pub     Publisher
+	limits  limits
+	log     *slog.Logger
+	now     func() time.Time
+	params  auth.Params
+	locks   keyLocks
+	content content // how a message body is rendered and sealed
+	msgs    *msglog.Log
+	bg      background
+}
+
+// mailing sends e-mails whose links start with public, the configured public
+// address (never a request's Host).
+type mailing struct {
+	send   mailer.Mailer
+	public string
+}
+
+// content turns a message body into safe HTML (render) and seals the
+// messages of direct conversations (sealer: their keys, and the text at
+// rest).
+type content struct {
+	render *sanitize.Renderer
+	sealer Sealer
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -142,8 +132,8 @@ const (
 // New returns a Core.
 func New(d Deps) *Core {
 	c := &Core{
-		st: d.Store, mail: d.Mailer, pub: d.Publisher,
-		log: d.Logger, now: d.Now, public: d.PublicURL, params: d.PasswordParams,
+		st: d.Store, mail: mailing{send: d.Mailer, public: d.PublicURL}, pub: d.Publisher,
+		log: d.Logger, now: d.Now, params: d.PasswordParams,
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -156,15 +146,13 @@ func New(d Deps) *Core {
 	}
 	c.cached = newCached(d, c.now, c.log)
 	c.limits = newLimits(d, c.now, c.log)
-	c.states.m = make(map[model.ChannelID]*chanState)
-	c.render = sanitize.New()
-	c.sealer = d.Sealer
-	c.multiNode = d.MultiNode
-	if d.MultiNode {
-		c.win = d.Window
-	}
+	c.content = content{render: sanitize.New(), sealer: d.Sealer}
+	c.msgs = msglog.New(msglog.Options{
+		Messages: d.Store.Messages, Seqs: d.Store.ChannelSeqs,
+		MultiNode: d.MultiNode, Window: d.Window,
+		Codec: sealCodec{d.Sealer}, Logger: c.log,
+	})
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
-	c.bg.cwake = make(chan struct{}, 1)
 	return c
 }
 

@@ -58,7 +58,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	if !a.CanInviteRole(cpts, role) {
 		return InvitationView{}, errForbidden
 	}
-	if c.public == "" {
+	if c.mail.public == "" {
 		return InvitationView{}, errPublicURLMissing
 	}
 	x, err := c.st.CPTS.ByID(ctx, cpts)
@@ -90,7 +90,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	if err := c.st.Invitations.Insert(ctx, inv); err != nil {
 		return InvitationView{}, fmt.Errorf("core: invite to %s: %w", cpts, err)
 	}
-	link := strings.TrimRight(c.public, "/") + "/invitation/" + token
+	link := strings.TrimRight(c.mail.public, "/") + "/invitation/" + token
 	m := mailer.Mail{
 		To:      e,
 		Subject: "Invitation à rejoindre " + x.Name + " sur e-CPTS",
@@ -100,7 +100,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
 			"— e-CPTS\n",
 	}
-	if err := c.mail.Send(ctx, m); err != nil {
+	if err := c.mail.send.Send(ctx, m); err != nil {
 		// Nobody received the link: the invitation must not stay usable.
 		if rerr := c.st.Invitations.Revoke(ctx, inv.ID, now); rerr != nil {
 			c.log.Error("revoke unsent invitation", "invitation_id", inv.ID, "err", rerr)

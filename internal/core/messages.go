@@ -12,13 +12,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/msglog"
 )
 
 // maxBody is the longest message body, in characters.
 const maxBody = 8000
 
-// ErrTooFarBehind: a resume asks for more than maxReplay messages; the
-// client pages through REST first.
+// ErrTooFarBehind: a resume asks for more than msglog.MaxReplay
+// messages; the client pages through REST first.
 var ErrTooFarBehind = model.Coded(nil, "too_far_behind",
 	"Trop de messages manqués : l'historique se recharge par pages.")
 
@@ -118,8 +119,12 @@ type sealedContent struct {
 	Edits []model.Edit `json:"e,omitempty"`
 }
 
-// seal moves a direct message's content into its envelope.
-func (c *Core) seal(ch model.Channel, m model.Message) (model.Message, error) {
+// sealCodec is the message log's Codec: a direct conversation's content
+// is sealed at rest with the conversation's key (Sealer).
+type sealCodec struct{ sealer Sealer }
+
+// Seal moves a direct message's content into its envelope.
+func (c sealCodec) Seal(ch model.Channel, m model.Message) (model.Message, error) {
 	if ch.Kind != model.KindDirect {
 		return m, nil
 	}
@@ -138,8 +143,8 @@ func (c *Core) seal(ch model.Channel, m model.Message) (model.Message, error) {
 	return m, nil
 }
 
-// open restores a direct message's content.
-func (c *Core) open(ch model.Channel, m model.Message) (model.Message, error) {
+// Open restores a direct message's content.
+func (c sealCodec) Open(ch model.Channel, m model.Message) (model.Message, error) {
 	if len(m.Sealed) == 0 {
 		return m, nil
 	}
@@ -156,16 +161,6 @@ func (c *Core) open(ch model.Channel, m model.Message) (model.Message, error) {
 	}
 	m.Body, m.HTML, m.Text, m.Edits, m.Sealed = sc.Body, sc.HTML, sc.Text, sc.Edits, nil
 	return m, nil
-}
-
-func (c *Core) openAll(ch model.Channel, ms []model.Message) ([]model.Message, error) {
-	for i := range ms {
-		var err error
-		if ms[i], err = c.open(ch, ms[i]); err != nil {
-			return nil, err
-		}
-	}
-	return ms, nil
 }
 
 // SendInput is one message to post.
@@ -230,15 +225,11 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if !clientIDPattern.MatchString(clientID) {
 		return MessageView{}, false, model.Invalid("client_id", "invalid_client_id", "L'identifiant client du message doit être un UUID.")
 	}
-	st := c.chanState(ch.ID)
 	// An idempotent repeat answers even if posting is no longer allowed.
-	st.mu.Lock()
-	if m, ok := st.byClient(a.ID(), clientID); ok {
-		st.mu.Unlock()
+	if m, ok := c.msgs.ByClient(ch.ID, a.ID(), clientID); ok {
 		v, err := c.view(ctx, m)
 		return v, false, err
 	}
-	st.mu.Unlock()
 	if err := c.loadPeers(ctx, a, ch); err != nil {
 		return MessageView{}, false, err
 	}
@@ -252,7 +243,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if !c.limits.sends.Allow(ctx, string(a.ID())) {
 		return MessageView{}, false, errSendFlood
 	}
-	r, err := c.render.Render(body)
+	r, err := c.content.render.Render(body)
 	if err != nil {
 		return MessageView{}, false, model.Invalid("body", "invalid_body", "Ce message ne peut pas être mis en forme.")
 	}
@@ -265,7 +256,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
 	}
 
-	stored, root, created, err := c.insert(ctx, st, ch, m)
+	stored, root, created, err := c.insert(ctx, ch, m)
 	if err != nil {
 		return MessageView{}, false, err
 	}
@@ -288,30 +279,19 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 			}
 		}
 	}
-	c.pending.note(lastSeqKey(ch.ID), stored.Seq)
-	c.pending.note(authorReadKey(stored.AuthorID, ch.ID), stored.Seq)
+	c.bg.pending.note(lastSeqKey(ch.ID), stored.Seq)
+	c.bg.pending.note(authorReadKey(stored.AuthorID, ch.ID), stored.Seq)
 	c.later(ctx, func(ctx context.Context) { c.afterSend(ctx, ch, stored, root) })
 	return v, true, nil
 }
 
-// A send whose seq another node took tries the next seq seqStepAttempts
-// times, then re-reads the channel's last seq, and gives up after
-// maxSeqAttempts.
-const (
-	seqStepAttempts = 8
-	maxSeqAttempts  = 20
-	maxRenumbers    = 100 // another send of the channel failed meanwhile
-)
-
-// insert assigns the next seq to m and stores it, several sends of one
-// channel in flight at once (see commit), and updates the thread root. It
-// returns the stored message, the updated root (nil outside a thread) and
-// whether a message was created (false: a repeat of a stored one).
-func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m model.Message) (model.Message, *model.Message, bool, error) {
+// insert stores m through the message log (next seq, group commit,
+// idempotent by client id) and updates its thread root. It returns the
+// stored message, the updated root (nil outside a thread) and whether a
+// message was created (false: a repeat of a stored one).
+func (c *Core) insert(ctx context.Context, ch model.Channel, m model.Message) (model.Message, *model.Message, bool, error) {
 	if m.ThreadID != "" {
-		st.mu.Lock()
-		r, err := c.messageLocked(ctx, st, ch, m.ThreadID)
-		st.mu.Unlock()
+		r, err := c.msgs.Get(ctx, ch, m.ThreadID)
 		if err != nil {
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "Ce fil de discussion est introuvable.")
 		}
@@ -319,125 +299,13 @@ func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m mo
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "On ne peut répondre qu'à un message principal qui existe encore.")
 		}
 	}
-	key := clientKey{m.AuthorID, m.ClientID}
-	var over chan struct{} // closed when this send is over; set once ours
-	defer func() {
-		if over != nil {
-			st.mu.Lock()
-			delete(st.inflight, key)
-			st.mu.Unlock()
-			close(over)
-		}
-	}()
-	plain := m
-	renumbered := 0
-	for attempt := 0; ; attempt++ {
-		st.mu.Lock()
-		if err := c.syncLast(ctx, st, ch); err != nil {
-			st.mu.Unlock()
-			return model.Message{}, nil, false, err
-		}
-		if prev, ok := st.byClient(m.AuthorID, m.ClientID); ok {
-			st.mu.Unlock()
-			return prev, nil, false, nil
-		}
-		if other := st.inflight[key]; other != nil && other != over {
-			// The same send is in flight: its outcome answers this one.
-			st.mu.Unlock()
-			select {
-			case <-other:
-			case <-ctx.Done():
-				return model.Message{}, nil, false, ctx.Err()
-			}
-			attempt--
-			continue
-		}
-		if over == nil {
-			over = make(chan struct{})
-			if st.inflight == nil {
-				st.inflight = make(map[clientKey]chan struct{})
-			}
-			st.inflight[key] = over
-		}
-		plain.Seq = max(st.next, st.last) + 1
-		plain.ID = model.MessageIDOf(ch.ID, plain.Seq)
-		sealed, err := c.seal(ch, plain)
-		if err != nil {
-			st.mu.Unlock()
-			return model.Message{}, nil, false, err
-		}
-		st.next = plain.Seq
-		r := &commitReq{st: st, gen: st.gen, plain: plain, m: sealed, done: make(chan error, 1)}
-		if !c.enqueueCommit(r) {
-			// No committer (Run is not running): store it now, holding
-			// the lock, one message in flight.
-			err := c.st.Messages.Insert(ctx, sealed)
-			c.settleLocked(r, err)
-			r.done <- err
-		}
-		st.mu.Unlock()
-		// Wait even if ctx ends: the insert may happen, and its outcome
-		// keeps the channel's seqs right.
-		err = <-r.done
-		if err == nil {
-			break
-		}
-		if errors.Is(err, errRenumber) {
-			// Not a failure of this message: an earlier one failed.
-			if renumbered++; renumbered <= maxRenumbers {
-				attempt--
-				continue
-			}
-		}
-		if !errors.Is(err, model.ErrConflict) || attempt >= maxSeqAttempts {
-			return model.Message{}, nil, false, fmt.Errorf("core: store message in %s: %w", ch.ID, err)
-		}
-		// Either this client id is already stored (a repeat the window no
-		// longer holds) or another node took the seq.
-		if prev, err := c.st.Messages.ByClientID(ctx, ch.ID, m.AuthorID, m.ClientID); err == nil {
-			prev, err = c.open(ch, prev)
-			return prev, nil, false, err
-		}
-		st.mu.Lock()
-		st.forget() // it no longer ends at the channel's last message
-		if attempt < seqStepAttempts {
-			// The seq is taken: once every seq before it is stored, the
-			// next send tries the one after (two nodes writing one
-			// channel collide on one seq at a time). Before that, the
-			// sends numbered again fill the seqs below it first.
-			if plain.Seq == st.last+1 {
-				st.last = plain.Seq
-			}
-		} else {
-			// Far behind: find the last seq again.
-			st.loaded = false
-		}
-		st.mu.Unlock()
+	plain, created, err := c.msgs.Append(ctx, ch, m)
+	if err != nil || !created || m.ThreadID == "" {
+		return plain, nil, created, err
 	}
-	if c.win != nil {
-		if sealed, err := c.seal(ch, plain); err == nil {
-			if err := c.win.Append(ctx, sealed); err != nil {
-				// Stored: readers of the shared window fall back to the store.
-				c.log.Warn("shared window: append", "message_id", plain.ID, "err", err)
-			}
-		}
-	}
-	if m.ThreadID == "" {
-		return plain, nil, true, nil
-	}
-	// The root is read, counted and written back: across nodes that
-	// read-modify-write takes the channel's shared lock (after st.mu, as
-	// loadForChange does).
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	unlock, err := c.lockShared(ctx, ch.ID)
-	if err != nil {
-		c.log.Error("update thread root", "message_id", m.ThreadID, "err", err)
-		return plain, nil, true, nil
-	}
-	defer unlock()
-	root, err := c.messageLocked(ctx, st, ch, m.ThreadID)
-	if err == nil {
+	// The root is read, counted and written back under the channel's
+	// write locks (msglog.Log.Update).
+	root, _, err := c.msgs.Update(ctx, ch, m.ThreadID, func(root *model.Message) (bool, error) {
 		root.ReplyCount++
 		i, _ := slices.BinarySearch(root.ReplySeqs, plain.Seq)
 		root.ReplySeqs = slices.Insert(root.ReplySeqs, i, plain.Seq)
@@ -445,8 +313,8 @@ func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m mo
 			t := plain.CreatedAt
 			root.LastReplyAt = &t
 		}
-		err = c.replaceLocked(ctx, st, ch, root)
-	}
+		return true, nil
+	})
 	if err != nil {
 		// The reply is stored; its root's counters lag until the next
 		// reply. Log, do not fail the send.
@@ -455,67 +323,6 @@ func (c *Core) insert(ctx context.Context, st *chanState, ch model.Channel, m mo
 	}
 	return plain, &root, true, nil
 }
-
-// messageLocked reads one message of ch (window first). Caller holds st.mu.
-func (c *Core) messageLocked(ctx context.Context, st *chanState, ch model.Channel, id model.MessageID) (model.Message, error) {
-	chID, seq, ok := id.Parse()
-	if !ok || chID != ch.ID {
-		return model.Message{}, errMsgNotFound
-	}
-	if c.win != nil {
-		// Several nodes: this node's window may hold an old version.
-		if _, ms, ok, err := c.win.Range(ctx, ch.ID, seq, seq, 0); err == nil && ok && len(ms) == 1 {
-			return c.open(ch, ms[0])
-		}
-	} else if i, ok := st.index(seq); ok {
-		return st.window[i], nil
-	}
-	m, err := c.st.Messages.ByID(ctx, id)
-	if isNotFound(err) {
-		return model.Message{}, errMsgNotFound
-	}
-	if err != nil {
-		return model.Message{}, fmt.Errorf("core: message %s: %w", id, err)
-	}
-	return c.open(ch, m)
-}
-
-// replaceLocked writes a changed message back. Caller holds st.mu.
-func (c *Core) replaceLocked(ctx context.Context, st *chanState, ch model.Channel, m model.Message) error {
-	sealed, err := c.seal(ch, m)
-	if err != nil {
-		return err
-	}
-	if err := c.st.Messages.Replace(ctx, sealed); err != nil {
-		return fmt.Errorf("core: update message %s: %w", m.ID, err)
-	}
-	st.replace(m)
-	if c.win != nil {
-		if err := c.win.Replace(ctx, sealed); err != nil {
-			c.log.Warn("shared window: replace", "message_id", m.ID, "err", err)
-		}
-	}
-	return nil
-}
-
-// lockShared takes the channel's cross-node write lock in multi-node mode
-// (a no-op on a single node, where st.mu suffices), waiting at most
-// sharedLockWait.
-func (c *Core) lockShared(ctx context.Context, ch model.ChannelID) (func(), error) {
-	if c.win == nil {
-		return func() {}, nil
-	}
-	lctx, cancel := context.WithTimeout(ctx, sharedLockWait)
-	defer cancel()
-	unlock, err := c.win.Lock(lctx, ch)
-	if err != nil {
-		return nil, fmt.Errorf("core: lock channel %s: %w", ch, err)
-	}
-	return unlock, nil
-}
-
-// sharedLockWait bounds the wait for another node's channel write lock.
-const sharedLockWait = 5 * time.Second
 
 // History pages through a channel: after (ascending from after+1) or
 // before (the page just below before); neither gives the newest page.
@@ -535,7 +342,7 @@ func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID,
 	if limit > 100 {
 		return nil, 0, model.Invalid("limit", "invalid_limit", "La page compte au plus 100 messages.")
 	}
-	ms, last, err := c.page(ctx, ch, after, hasAfter, before, limit)
+	ms, last, err := c.msgs.Page(ctx, ch, after, hasAfter, before, limit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -543,99 +350,8 @@ func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID,
 	return vs, last, err
 }
 
-// page reads seqs of ch from the window when it holds them, else the store.
-func (c *Core) page(ctx context.Context, ch model.Channel, after uint64, hasAfter bool, before uint64, limit int) ([]model.Message, uint64, error) {
-	if c.win != nil {
-		if ms, last, ok := c.sharedPage(ctx, ch, after, hasAfter, before, limit); ok {
-			return ms, last, nil
-		}
-	}
-	st := c.chanState(ch.ID)
-	st.mu.Lock()
-	if err := c.syncLast(ctx, st, ch); err != nil {
-		st.mu.Unlock()
-		return nil, 0, err
-	}
-	last := st.last
-	from, to := pageBounds(last, after, hasAfter, before, limit)
-	if to == 0 || from > to {
-		st.mu.Unlock()
-		return []model.Message{}, last, nil
-	}
-	if c.win == nil {
-		// With several nodes this node's window may hold old versions.
-		if ms, ok := st.span(from, to); ok {
-			st.mu.Unlock()
-			return ms, last, nil
-		}
-	}
-	st.mu.Unlock()
-	ms, err := c.st.Messages.Range(ctx, ch.ID, from, to)
-	if err != nil {
-		return nil, 0, fmt.Errorf("core: history of %s: %w", ch.ID, err)
-	}
-	ms, err = c.openAll(ch, ms)
-	return ms, last, err
-}
-
-// pageBounds is the seq range of a history page in a channel whose last
-// seq is last (see History).
-func pageBounds(last, after uint64, hasAfter bool, before uint64, limit int) (from, to uint64) {
-	switch {
-	case hasAfter && after >= last:
-		return 1, 0 // nothing after it (and after+1 could wrap around)
-	case hasAfter:
-		return after + 1, min(after+uint64(limit), last)
-	case before > 0:
-		to = min(before-1, last)
-	default:
-		to = last
-	}
-	from = 1
-	if to >= uint64(limit) {
-		from = to - uint64(limit) + 1
-	}
-	return from, to
-}
-
-// sharedPage serves a history page from the shared window in one round
-// trip; ok false sends the caller to the store (the window lost those
-// messages, lags, or is unreachable).
-func (c *Core) sharedPage(ctx context.Context, ch model.Channel, after uint64, hasAfter bool, before uint64, limit int) ([]model.Message, uint64, bool) {
-	var from, to uint64
-	newest := 0
-	switch {
-	case hasAfter:
-		from, to = after+1, after+uint64(limit)
-	case before > 0:
-		from, to = pageBounds(before-1, 0, false, 0, limit)
-	default:
-		newest = limit
-	}
-	last, ms, ok, err := c.win.Range(ctx, ch.ID, from, to, newest)
-	if err != nil {
-		c.log.Warn("shared window: history", "channel_id", ch.ID, "err", err)
-		return nil, 0, false
-	}
-	if !ok || last == 0 {
-		return nil, 0, false
-	}
-	from, to = pageBounds(last, after, hasAfter, before, limit)
-	if to == 0 || from > to {
-		return []model.Message{}, last, true
-	}
-	if uint64(len(ms)) != to-from+1 || ms[0].Seq != from {
-		return nil, 0, false
-	}
-	ms, err = c.openAll(ch, ms)
-	if err != nil {
-		return nil, 0, false
-	}
-	return ms, last, true
-}
-
 // Backlog serves a WebSocket resume: the messages after since (at most
-// maxReplay) and the channel's last seq, for a user allowed to follow it
+// msglog.MaxReplay) and the channel's last seq, for a user allowed to follow it
 // live (a read-only conversation is read through History).
 func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID, since uint64) ([]MessageView, uint64, error) {
 	a, err := c.actor(ctx, s)
@@ -652,84 +368,81 @@ func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID,
 	if !a.CanSubscribe(ch, g) {
 		return nil, 0, errReadOnly
 	}
-	st := c.chanState(ch.ID)
-	st.mu.Lock()
-	err = c.syncLast(ctx, st, ch)
-	last := st.last
-	st.mu.Unlock()
-	if err != nil {
-		return nil, 0, err
-	}
-	if since >= last {
-		return nil, last, nil
-	}
-	if last-since > maxReplay {
+	ms, last, err := c.msgs.Since(ctx, ch, since)
+	if errors.Is(err, msglog.ErrTooFarBehind) {
 		return nil, last, ErrTooFarBehind
 	}
-	var out []model.Message
-	for from := since; from < last; {
-		page, _, err := c.page(ctx, ch, from, true, 0, 100)
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(page) == 0 {
-			break
-		}
-		out = append(out, page...)
-		from = page[len(page)-1].Seq
+	if err != nil || since >= last {
+		return nil, last, err
 	}
-	vs, err := c.views(ctx, out)
+	vs, err := c.views(ctx, ms)
 	return vs, last, err
 }
 
-// loadForChange reads a message the actor may see, with its channel, for
-// an edit, a deletion or a reaction (write) or to read its history. The
-// caller then holds the channel's write locks (st.mu and, for a write on
-// several nodes, the shared one) until it calls release.
-func (c *Core) loadForChange(ctx context.Context, s model.Session, id model.MessageID, write bool) (a *Actor, ch model.Channel, g *model.Group, st *chanState, m model.Message, release func(), err error) {
-	a, err = c.actor(ctx, s)
+// messageChannel finds the channel of message id for the actor: a
+// message of a channel they may not see is not found.
+func (c *Core) messageChannel(ctx context.Context, s model.Session, id model.MessageID) (*Actor, model.Channel, *model.Group, error) {
+	a, err := c.actor(ctx, s)
 	if err != nil {
-		return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
+		return nil, model.Channel{}, nil, err
 	}
 	chID, _, ok := id.Parse()
 	if !ok {
-		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
+		return nil, model.Channel{}, nil, errMsgNotFound
 	}
-	ch, g, err = c.channel(ctx, a, chID)
+	ch, g, err := c.channel(ctx, a, chID)
 	if err != nil {
-		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errMsgNotFound
+		return nil, model.Channel{}, nil, errMsgNotFound
 	}
-	if write {
-		// Before the locks: whether a direct conversation is read-only
-		// takes reads of its participants.
-		if err := c.loadPeers(ctx, a, ch); err != nil {
-			return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
-		}
+	return a, ch, g, nil
+}
+
+// loadMessage reads a message the actor may see, with its channel (to read
+// its history or its thread).
+func (c *Core) loadMessage(ctx context.Context, s model.Session, id model.MessageID) (*Actor, model.Channel, model.Message, error) {
+	a, ch, _, err := c.messageChannel(ctx, s, id)
+	if err != nil {
+		return nil, model.Channel{}, model.Message{}, err
+	}
+	m, err := c.msgs.Get(ctx, ch, id)
+	if errors.Is(err, msglog.ErrNotFound) {
+		err = errMsgNotFound
+	}
+	if err != nil {
+		return nil, model.Channel{}, model.Message{}, err
+	}
+	return a, ch, m, nil
+}
+
+// changeMessage runs change on a message the actor may see, for an edit,
+// a deletion or a reaction: change asks policy.go whether the actor may,
+// changes m and reports whether it did; the message is then written back.
+// change runs under the channel's write locks (msglog.Log.Update). It
+// returns the actor and the message as it now is.
+func (c *Core) changeMessage(ctx context.Context, s model.Session, id model.MessageID,
+	change func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error)) (*Actor, model.Message, bool, error) {
+	a, ch, g, err := c.messageChannel(ctx, s, id)
+	if err != nil {
+		return nil, model.Message{}, false, err
+	}
+	// Before the locks: whether a direct conversation is read-only takes
+	// reads of its participants.
+	if err := c.loadPeers(ctx, a, ch); err != nil {
+		return nil, model.Message{}, false, err
 	}
 	// Every change is fanned out to the channel's subscribers: one request
 	// must not be turned into thousands of deliveries at will.
-	if write && !c.limits.changes.Allow(ctx, string(a.ID())) {
-		return nil, model.Channel{}, nil, nil, model.Message{}, nil, errChangeFlood
+	if !c.limits.changes.Allow(ctx, string(a.ID())) {
+		return nil, model.Message{}, false, errChangeFlood
 	}
-	st = c.chanState(ch.ID)
-	st.mu.Lock()
-	unlock := func() {}
-	if write {
-		if unlock, err = c.lockShared(ctx, ch.ID); err != nil {
-			st.mu.Unlock()
-			return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
-		}
+	m, changed, err := c.msgs.Update(ctx, ch, id, func(m *model.Message) (bool, error) { return change(a, ch, g, m) })
+	if errors.Is(err, msglog.ErrNotFound) {
+		err = errMsgNotFound
 	}
-	release = func() {
-		unlock()
-		st.mu.Unlock()
-	}
-	m, err = c.messageLocked(ctx, st, ch, id)
 	if err != nil {
-		release()
-		return nil, model.Channel{}, nil, nil, model.Message{}, nil, err
+		return nil, model.Message{}, false, err
 	}
-	return a, ch, g, st, m, release, nil
+	return a, m, changed, nil
 }
 
 // EditMessage changes a message's body, keeping the previous one.
@@ -738,42 +451,38 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 	if err != nil {
 		return MessageView{}, err
 	}
-	r, err := c.render.Render(body)
+	r, err := c.content.render.Render(body)
 	if err != nil {
 		return MessageView{}, model.Invalid("body", "invalid_body", "Ce message ne peut pas être mis en forme.")
 	}
-	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
-	if err != nil {
-		return MessageView{}, err
-	}
-	if !a.CanEditMessage(ch, g, m) {
-		release()
-		if m.AuthorID != a.ID() {
-			return MessageView{}, model.Coded(model.ErrForbidden, "forbidden", "Seul l'auteur peut modifier ce message.")
+	_, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
+		if !a.CanEditMessage(ch, g, *m) {
+			if m.AuthorID != a.ID() {
+				return false, model.Coded(model.ErrForbidden, "forbidden", "Seul l'auteur peut modifier ce message.")
+			}
+			return false, postError(a.PostRefusal(ch, g))
 		}
-		return MessageView{}, postError(a.PostRefusal(ch, g))
+		if body == m.Body {
+			return false, nil
+		}
+		if len(m.Edits) >= 100 {
+			return false, model.Invalid("body", "too_many_edits", "Ce message a été modifié trop de fois.")
+		}
+		mentions, all, err := c.resolveMentions(ctx, ch, r.Mentions, a.ID())
+		if err != nil {
+			return false, err
+		}
+		now := c.now().UTC().Truncate(time.Millisecond)
+		m.Edits = append(m.Edits, model.Edit{Body: m.Body, EditedAt: now})
+		m.Body, m.HTML, m.Text, m.EditedAt = body, r.HTML, r.Text, &now
+		m.Mentions, m.MentionChannel = mentions, all
+		return true, nil
+	})
+	if err != nil {
+		return MessageView{}, err
 	}
-	if body == m.Body {
-		release()
+	if !changed {
 		return c.view(ctx, m)
-	}
-	if len(m.Edits) >= 100 {
-		release()
-		return MessageView{}, model.Invalid("body", "too_many_edits", "Ce message a été modifié trop de fois.")
-	}
-	mentions, all, err := c.resolveMentions(ctx, ch, r.Mentions, a.ID())
-	if err != nil {
-		release()
-		return MessageView{}, err
-	}
-	now := c.now().UTC().Truncate(time.Millisecond)
-	m.Edits = append(m.Edits, model.Edit{Body: m.Body, EditedAt: now})
-	m.Body, m.HTML, m.Text, m.EditedAt = body, r.HTML, r.Text, &now
-	m.Mentions, m.MentionChannel = mentions, all
-	err = c.replaceLocked(ctx, st, ch, m)
-	release()
-	if err != nil {
-		return MessageView{}, err
 	}
 	return c.publishUpdate(ctx, m)
 }
@@ -793,24 +502,19 @@ func (c *Core) publishUpdate(ctx context.Context, m model.Message) (MessageView,
 
 // DeleteMessage soft-deletes a message (its author, or a channel manager).
 func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.MessageID) error {
-	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
-	if err != nil {
-		return err
-	}
-	if m.Deleted() {
-		release()
-		return nil
-	}
-	if !a.CanDeleteMessage(ch, g, m) {
-		release()
-		return model.Coded(model.ErrForbidden, "forbidden", "Vous ne pouvez pas supprimer ce message.")
-	}
-	// The text goes; the history of edits goes with it. On SQLite the
-	// store then erases it from the disk too (store.Messages.Replace).
-	m.Erase(c.now().UTC().Truncate(time.Millisecond))
-	err = c.replaceLocked(ctx, st, ch, m)
-	release()
-	if err != nil {
+	a, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
+		if m.Deleted() {
+			return false, nil
+		}
+		if !a.CanDeleteMessage(ch, g, *m) {
+			return false, model.Coded(model.ErrForbidden, "forbidden", "Vous ne pouvez pas supprimer ce message.")
+		}
+		// The text goes; the history of edits goes with it. On SQLite the
+		// store then erases it from the disk too (store.Messages.Replace).
+		m.Erase(c.now().UTC().Truncate(time.Millisecond))
+		return true, nil
+	})
+	if err != nil || !changed {
 		return err
 	}
 	c.log.Info("audit: message deleted", "actor_id", a.ID(), "message_id", m.ID)
@@ -820,11 +524,10 @@ func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.Mess
 
 // EditHistory lists the previous versions of a message, oldest first.
 func (c *Core) EditHistory(ctx context.Context, s model.Session, id model.MessageID) ([]model.Edit, error) {
-	_, _, _, _, m, release, err := c.loadForChange(ctx, s, id, false)
+	_, _, m, err := c.loadMessage(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
-	release()
 	if m.Edits == nil {
 		return []model.Edit{}, nil
 	}
@@ -885,48 +588,43 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 	if on && !validEmoji(emoji) || !on && !emojiShaped(emoji) {
 		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 	}
-	a, ch, g, st, m, release, err := c.loadForChange(ctx, s, id, true)
+	_, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
+		if !a.CanReact(ch, g) || m.Deleted() {
+			if m.Deleted() {
+				return false, model.Coded(model.ErrConflict, "message_deleted", "Ce message a été supprimé.")
+			}
+			return false, postError(a.PostRefusal(ch, g))
+		}
+		// m may share its slices with the log's window: change copies, so
+		// a failed write leaves the window as stored.
+		m.Reactions = slices.Clone(m.Reactions)
+		i := slices.IndexFunc(m.Reactions, func(r model.Reaction) bool { return r.Emoji == emoji })
+		switch {
+		case on && i < 0:
+			if len(m.Reactions) >= 50 {
+				return false, model.Invalid("emoji", "too_many_reactions", "Ce message a déjà trop de réactions différentes.")
+			}
+			m.Reactions = append(m.Reactions, model.Reaction{Emoji: emoji, Users: []model.UserID{a.ID()}})
+			return true, nil
+		case on && !slices.Contains(m.Reactions[i].Users, a.ID()):
+			m.Reactions[i].Users = append(slices.Clone(m.Reactions[i].Users), a.ID())
+			return true, nil
+		case !on && i >= 0 && slices.Contains(m.Reactions[i].Users, a.ID()):
+			users := slices.DeleteFunc(slices.Clone(m.Reactions[i].Users), func(u model.UserID) bool { return u == a.ID() })
+			if len(users) == 0 {
+				m.Reactions = slices.Delete(m.Reactions, i, i+1)
+			} else {
+				m.Reactions[i].Users = users
+			}
+			return true, nil
+		}
+		return false, nil
+	})
 	if err != nil {
 		return MessageView{}, err
-	}
-	if !a.CanReact(ch, g) || m.Deleted() {
-		release()
-		if m.Deleted() {
-			return MessageView{}, model.Coded(model.ErrConflict, "message_deleted", "Ce message a été supprimé.")
-		}
-		return MessageView{}, postError(a.PostRefusal(ch, g))
-	}
-	changed := false
-	i := slices.IndexFunc(m.Reactions, func(r model.Reaction) bool { return r.Emoji == emoji })
-	switch {
-	case on && i < 0:
-		if len(m.Reactions) >= 50 {
-			release()
-			return MessageView{}, model.Invalid("emoji", "too_many_reactions", "Ce message a déjà trop de réactions différentes.")
-		}
-		m.Reactions = append(m.Reactions, model.Reaction{Emoji: emoji, Users: []model.UserID{a.ID()}})
-		changed = true
-	case on && !slices.Contains(m.Reactions[i].Users, a.ID()):
-		m.Reactions[i].Users = append(slices.Clone(m.Reactions[i].Users), a.ID())
-		changed = true
-	case !on && i >= 0 && slices.Contains(m.Reactions[i].Users, a.ID()):
-		users := slices.DeleteFunc(slices.Clone(m.Reactions[i].Users), func(u model.UserID) bool { return u == a.ID() })
-		m.Reactions = slices.Clone(m.Reactions)
-		if len(users) == 0 {
-			m.Reactions = slices.Delete(m.Reactions, i, i+1)
-		} else {
-			m.Reactions[i].Users = users
-		}
-		changed = true
 	}
 	if !changed {
-		release()
 		return c.view(ctx, m)
-	}
-	err = c.replaceLocked(ctx, st, ch, m)
-	release()
-	if err != nil {
-		return MessageView{}, err
 	}
 	return c.publishUpdate(ctx, m)
 }

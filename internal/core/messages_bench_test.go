@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/msglog"
 	"github.com/ecpts/ecpts/internal/store/storetest"
 	"github.com/google/uuid"
 )
@@ -18,15 +19,15 @@ import (
 // BenchmarkHistoryPage: a page of 50 messages of a channel holding n
 // (HISTORY_N, default 10,000), the newest page (served from the window of
 // recent messages) and one far back (read from the store), with p50/p99.
-// The last windowSize messages are posted through SendMessage, the rest
+// The last msglog.WindowSize messages are posted through SendMessage, the rest
 // inserted directly (8 writers), as history accumulated before a restart.
 func BenchmarkHistoryPage(b *testing.B) {
 	n := uint64(10000)
 	if v := envUint("HISTORY_N"); v > 0 {
 		n = v
 	}
-	if n < 2*windowSize+100 {
-		b.Fatalf("HISTORY_N must be at least %d", 2*windowSize+100)
+	if n < 2*msglog.WindowSize+100 {
+		b.Fatalf("HISTORY_N must be at least %d", 2*msglog.WindowSize+100)
 	}
 	for _, backend := range []string{"sqlite", "postgresql"} {
 		b.Run(fmt.Sprintf("%s/%d", backend, n), func(b *testing.B) {
@@ -35,8 +36,8 @@ func BenchmarkHistoryPage(b *testing.B) {
 			s, ch := benchChannel(b, st)
 			ctx := context.Background()
 			t0 := time.Now()
-			seed(b, st, ch, s.UserID, n-windowSize)
-			for i := uint64(0); i < windowSize; i++ {
+			seed(b, st, ch, s.UserID, n-msglog.WindowSize)
+			for i := uint64(0); i < msglog.WindowSize; i++ {
 				if _, _, err := c.SendMessage(ctx, s, SendInput{Channel: ch, ClientID: uuid.NewString(), Body: "message récent"}); err != nil {
 					b.Fatal(err)
 				}
@@ -59,7 +60,7 @@ func BenchmarkHistoryPage(b *testing.B) {
 				i := uint64(0)
 				for b.Loop() {
 					// Pages spread over the whole history, none in the window.
-					before := 51 + (i*7919)%(n-windowSize-100)
+					before := 51 + (i*7919)%(n-msglog.WindowSize-100)
 					i++
 					t := time.Now()
 					ms, _, err := c.History(ctx, s, ch, 0, false, before, 50)
@@ -126,7 +127,8 @@ func BenchmarkSendMessageParallel(b *testing.B) {
 			b.StopTimer()
 			reportLatency(b, lat)
 			b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msg/s")
-			b.ReportMetric(float64(c.bg.batched.Load())/max(1, float64(c.bg.batches.Load())), "msgs/commit")
+			batches, batched := c.msgs.Commits()
+			b.ReportMetric(float64(batched)/max(1, float64(batches)), "msgs/commit")
 		})
 	}
 }

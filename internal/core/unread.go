@@ -17,19 +17,15 @@ import (
 // (unread mention counts) and thread following. Failures are logged: the
 // message itself is stored and delivered.
 func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message, root *model.Message) {
-	// The recorded last seq only speeds up finding the true one (LastSeq
-	// gallops from it), so it may lag: $max keeps it from going back.
-	// It is written every recordEvery messages, and skipped (as is the
-	// author's read marker) when a later send of the channel (by the
-	// author) is queued: its work covers this one.
-	if c.pending.take(lastSeqKey(ch.ID), m.Seq) && c.chanState(ch.ID).recordDue(m.Seq) {
-		if err := c.st.ChannelSeqs.Record(ctx, ch.ID, m.Seq); err != nil {
-			c.log.Warn("record last seq", "channel_id", ch.ID, "err", err)
-		}
+	// The channel's recorded last seq (msglog.Log.Record) is skipped (as
+	// is the author's read marker) when a later send of the channel (by
+	// the author) is queued: its work covers this one.
+	if c.bg.pending.take(lastSeqKey(ch.ID), m.Seq) {
+		c.msgs.Record(ctx, ch.ID, m.Seq)
 	}
 	// Writing in a channel means having read it (as in Slack): one's own
 	// messages are never unread.
-	if c.pending.take(authorReadKey(m.AuthorID, ch.ID), m.Seq) {
+	if c.bg.pending.take(authorReadKey(m.AuthorID, ch.ID), m.Seq) {
 		c.authorRead(ctx, m.AuthorID, ch.ID, m.Seq)
 	}
 	targets := m.Mentions
@@ -188,11 +184,7 @@ func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID
 	if err != nil {
 		return err
 	}
-	st := c.chanState(ch.ID)
-	st.mu.Lock()
-	err = c.syncLast(ctx, st, ch)
-	last := st.last
-	st.mu.Unlock()
+	last, err := c.msgs.Last(ctx, ch.ID)
 	if err != nil {
 		return err
 	}
@@ -279,8 +271,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
-	// The recorded last seq lags (it is written every recordEvery
-	// messages): after a restart, or for a channel another node wrote to,
+	// The recorded last seq lags (it is written every few messages): after a restart, or for a channel another node wrote to,
 	// it would count recent messages as read. So each channel's true one,
 	// from memory once known; the first request after a start finds them
 	// in the store, a few channels at a time (sequential probes of 50
@@ -290,7 +281,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	g.SetLimit(lastSeqProbes)
 	for i, id := range seen {
 		g.Go(func() (err error) {
-			lasts[i], err = c.lastSeq(gctx, visible[id])
+			lasts[i], err = c.msgs.Last(gctx, id)
 			return err
 		})
 	}
@@ -332,10 +323,7 @@ func (c *Core) followedThreads(ctx context.Context, a *Actor, limit int) ([]foll
 		if err != nil {
 			continue // access gone: the thread is not shown
 		}
-		st := c.chanState(ch.ID)
-		st.mu.Lock()
-		root, err := c.messageLocked(ctx, st, ch, ts.RootID)
-		st.mu.Unlock()
+		root, err := c.msgs.Get(ctx, ch, ts.RootID)
 		if err != nil {
 			if errors.Is(err, model.ErrNotFound) {
 				continue
@@ -363,20 +351,16 @@ type ThreadView struct {
 
 // Thread returns a thread (root and its replies, oldest first).
 func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) (ThreadView, error) {
-	a, ch, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
+	a, ch, root, err := c.loadMessage(ctx, s, id)
 	if err != nil {
 		return ThreadView{}, err
 	}
-	release()
 	if root.ThreadID != "" {
 		return ThreadView{}, model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
 	}
-	replies, err := c.st.Messages.BySeqs(ctx, ch.ID, root.ReplySeqs)
+	replies, err := c.msgs.BySeqs(ctx, ch, root.ReplySeqs)
 	if err != nil {
 		return ThreadView{}, fmt.Errorf("core: thread %s: %w", id, err)
-	}
-	if replies, err = c.openAll(ch, replies); err != nil {
-		return ThreadView{}, err
 	}
 	vs, err := c.views(ctx, append([]model.Message{root}, replies...))
 	if err != nil {
@@ -389,11 +373,10 @@ func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) 
 
 // SetFollow follows or unfollows a thread.
 func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageID, on bool) error {
-	a, _, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
+	a, _, root, err := c.loadMessage(ctx, s, id)
 	if err != nil {
 		return err
 	}
-	release()
 	if root.ThreadID != "" {
 		return model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
 	}
@@ -415,11 +398,10 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 
 // MarkThreadRead records the caller read a thread up to seq.
 func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.MessageID, seq uint64) error {
-	a, _, _, _, root, release, err := c.loadForChange(ctx, s, id, false)
+	a, _, root, err := c.loadMessage(ctx, s, id)
 	if err != nil {
 		return err
 	}
-	release()
 	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
 	defer unlock()
 	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
@@ -502,12 +484,9 @@ func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, err
 		if err != nil {
 			continue
 		}
-		rs, err := c.st.Messages.BySeqs(ctx, ch.ID, seqs)
+		rs, err := c.msgs.BySeqs(ctx, ch, seqs)
 		if err != nil {
 			return nil, fmt.Errorf("core: replies: %w", err)
-		}
-		if rs, err = c.openAll(ch, rs); err != nil {
-			return nil, err
 		}
 		// Replies after this seq answer the caller: all of them in their
 		// own thread, else those after their first reply.

@@ -15,7 +15,7 @@ import (
 )
 
 // Window is the recent-history window of every channel, shared by the
-// nodes through Redis (core.SharedWindow): the last messages of each
+// nodes through Redis (msglog.SharedWindow): the last messages of each
 // channel as stored (a direct message stays sealed) and the channel's
 // last seq, so that resumes and the newest history page are served
 // without a database query whichever node wrote the messages. It also

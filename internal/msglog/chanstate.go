@@ -1,4 +1,4 @@
-package core
+package msglog
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"github.com/ecpts/ecpts/internal/model"
 )
 
-// windowSize is how many recent messages of a channel each node keeps in
+// WindowSize is how many recent messages of a channel each node keeps in
 // memory: resumes and the newest history page are served from it without
-// a store read. Resumes further back than maxReplay go through REST.
+// a store read. Resumes further back than MaxReplay go through REST.
 const (
-	windowSize = 256
-	maxReplay  = 1000
+	WindowSize = 256
+	MaxReplay  = 1000
 )
 
 // chanState is this node's view of one channel's sequence. mu serialises
@@ -40,7 +40,7 @@ type chanState struct {
 	gen      uint64
 	inflight map[clientKey]chan struct{}
 	// recorded is the last seq written to the store's channel_seqs (a
-	// hint LastSeq gallops from), by the background work.
+	// hint LastSeq gallops from), by Record.
 	recorded atomic.Uint64
 }
 
@@ -76,13 +76,13 @@ type chanStates struct {
 	m  map[model.ChannelID]*chanState
 }
 
-func (c *Core) chanState(id model.ChannelID) *chanState {
-	c.states.mu.Lock()
-	defer c.states.mu.Unlock()
-	st, ok := c.states.m[id]
+func (l *Log) state(id model.ChannelID) *chanState {
+	l.states.mu.Lock()
+	defer l.states.mu.Unlock()
+	st, ok := l.states.m[id]
 	if !ok {
 		st = &chanState{}
-		c.states.m[id] = st
+		l.states.m[id] = st
 	}
 	return st
 }
@@ -93,14 +93,14 @@ func (c *Core) chanState(id model.ChannelID) *chanState {
 // when it knows less than this node (Redis lost its state), the store is
 // probed from what is known (a few _id lookups) and the window told.
 // Caller holds st.mu.
-func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) error {
-	if st.loaded && !c.multiNode {
+func (l *Log) syncLast(ctx context.Context, st *chanState, ch model.ChannelID) error {
+	if st.loaded && !l.multiNode {
 		return nil
 	}
-	if c.win != nil && st.loaded {
-		last, _, _, err := c.win.Range(ctx, ch.ID, 1, 0, 0)
+	if l.win != nil && st.loaded {
+		last, _, _, err := l.win.Range(ctx, ch, 1, 0, 0)
 		if err != nil {
-			c.log.Warn("shared window: last seq", "channel_id", ch.ID, "err", err)
+			l.log.Warn("shared window: last seq", "channel_id", ch, "err", err)
 		} else if last >= st.last {
 			if last != st.last {
 				st.forget() // another node wrote: our window no longer ends at last
@@ -111,19 +111,19 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 	}
 	hint := st.last
 	if !st.loaded {
-		seqs, err := c.st.ChannelSeqs.Many(ctx, []model.ChannelID{ch.ID})
+		seqs, err := l.seqs.Many(ctx, []model.ChannelID{ch})
 		if err != nil {
-			return fmt.Errorf("core: recorded seq of %s: %w", ch.ID, err)
+			return fmt.Errorf("msglog: recorded seq of %s: %w", ch, err)
 		}
-		hint = max(hint, seqs[ch.ID])
+		hint = max(hint, seqs[ch])
 	}
-	last, err := c.st.Messages.LastSeq(ctx, ch.ID, hint)
+	last, err := l.msgs.LastSeq(ctx, ch, hint)
 	if err != nil {
-		return fmt.Errorf("core: last seq of %s: %w", ch.ID, err)
+		return fmt.Errorf("msglog: last seq of %s: %w", ch, err)
 	}
-	if c.win != nil {
-		if _, err := c.win.Observe(ctx, ch.ID, last); err != nil {
-			c.log.Warn("shared window: observe last seq", "channel_id", ch.ID, "err", err)
+	if l.win != nil {
+		if _, err := l.win.Observe(ctx, ch, last); err != nil {
+			l.log.Warn("shared window: observe last seq", "channel_id", ch, "err", err)
 		}
 	}
 	if last != st.last {
@@ -133,17 +133,6 @@ func (c *Core) syncLast(ctx context.Context, st *chanState, ch model.Channel) er
 	return nil
 }
 
-// lastSeq returns the channel's true last seq (see syncLast).
-func (c *Core) lastSeq(ctx context.Context, ch model.Channel) (uint64, error) {
-	st := c.chanState(ch.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := c.syncLast(ctx, st, ch); err != nil {
-		return 0, err
-	}
-	return st.last, nil
-}
-
 // remember appends a just-stored message to the window.
 func (st *chanState) remember(m model.Message) {
 	if len(st.window) > 0 && st.window[len(st.window)-1].Seq+1 != m.Seq {
@@ -151,13 +140,13 @@ func (st *chanState) remember(m model.Message) {
 	}
 	st.window = append(st.window, m)
 	if st.clients == nil {
-		st.clients = make(map[clientKey]uint64, 2*windowSize)
+		st.clients = make(map[clientKey]uint64, 2*WindowSize)
 	}
 	st.clients[clientKey{m.AuthorID, m.ClientID}] = m.Seq
 	// Trim only once it holds twice the size: copying the window on every
 	// send once it is full cost a copy of 256 messages per message.
-	if len(st.window) > 2*windowSize {
-		cut := len(st.window) - windowSize
+	if len(st.window) > 2*WindowSize {
+		cut := len(st.window) - WindowSize
 		for _, old := range st.window[:cut] {
 			delete(st.clients, clientKey{old.AuthorID, old.ClientID})
 		}
@@ -208,18 +197,4 @@ func (st *chanState) byClient(author model.UserID, clientID string) (model.Messa
 		return model.Message{}, false
 	}
 	return st.window[i], true
-}
-
-// keyLocks serialises writes to one small per-user document (read marker,
-// thread state) on this node.
-type keyLocks struct{ stripes [64]sync.Mutex }
-
-func (k *keyLocks) lock(key string) func() {
-	var h uint32 = 2166136261
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	m := &k.stripes[h%uint32(len(k.stripes))]
-	m.Lock()
-	return m.Unlock
 }
