@@ -62,6 +62,7 @@ var accelFields = map[string][]string{
 	"protocol_acks":    {"pv"},
 	"materials":        {"seen_by"},
 	"file_attachments": {"target"},
+	"calendar_tokens":  {"user_id"},
 }
 
 // accelCollections are created up front so that their tables exist when
@@ -70,7 +71,7 @@ var accelCollections = []string{
 	"users", "cpts", "memberships", "groups", "group_members", "channels", "channel_members",
 	"sessions", "invitations", "invitation_locks", "messages", "read_markers", "thread_states",
 	"conversation_keys", "channel_seqs", "audit", metaCollection,
-	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers",
+	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers", "calendar_tokens",
 	"protocols", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
 	"materials", "files", "file_attachments", "tombstones",
 }

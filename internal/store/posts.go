@@ -164,6 +164,8 @@ func checkPost(p model.Post) error {
 		return fmt.Errorf("unknown kind %q", p.Kind)
 	case (p.Kind == model.PostEvent) != (p.Event != nil):
 		return errors.New("an event post, and only it, has event details")
+	case p.Event != nil && p.Event.EndsAt.Before(p.Event.StartsAt):
+		return errors.New("an event ends before it starts")
 	}
 	return nil
 }
@@ -496,13 +498,19 @@ func (s *Posts) Pinned(ctx context.Context, scope model.FeedScope) ([]model.Post
 	for i, p := range pins {
 		ids[i] = p.ID
 	}
-	posts, err := s.ByIDs(ctx, ids)
+	docs, err := findByIDs[postDoc](ctx, s.coll, s.backend != BackendMongoDB, ids)
 	if err != nil {
-		return nil, err
+		return nil, dbErr(err, "pinned posts of feed "+scope.Key())
 	}
-	out := posts[:0]
-	for _, p := range posts {
-		if !p.Deleted() && p.Pinned {
+	byID := make(map[model.PostID]postDoc, len(docs))
+	for _, d := range docs {
+		byID[d.ID] = d
+	}
+	out := make([]model.Post, 0, len(pins))
+	for _, pin := range pins {
+		if d, ok := byID[pin.ID]; ok && d.DeletedAt == nil {
+			p := d.model()
+			pin.apply(&p)
 			out = append(out, p)
 		}
 	}
@@ -542,8 +550,9 @@ func (s *Posts) Update(ctx context.Context, p model.Post) (model.Post, error) {
 	if cur.DeletedAt != nil {
 		return model.Post{}, notFound(what)
 	}
-	if (cur.Kind == model.PostEvent) != (p.Event != nil) {
-		return model.Post{}, fmt.Errorf("store: %s: an event post, and only it, has event details", what)
+	p.Kind, p.CPTSID, p.GroupID = cur.Kind, cur.CPTSID, cur.GroupID
+	if err := checkPost(p); err != nil {
+		return model.Post{}, fmt.Errorf("store: %s: %w", what, err)
 	}
 	set := bson.D{
 		{Key: "title", Value: p.Title}, {Key: "body", Value: p.Body}, {Key: "html", Value: p.HTML}, {Key: "text", Value: p.Text},

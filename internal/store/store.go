@@ -60,6 +60,7 @@ type Store struct {
 	PostReactions    *PostReactions
 	RSVPs            *RSVPs
 	FeedMarkers      *FeedMarkers
+	CalendarTokens   *CalendarTokens
 	Protocols        *Protocols
 	ProtocolVersions *ProtocolVersions
 	ProtocolReviews  *ProtocolReviews
@@ -175,6 +176,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.PostReactions = &PostReactions{coll: s.db.Collection("post_reactions"), backend: s.backend}
 	s.RSVPs = &RSVPs{coll: s.db.Collection("rsvps"), seats: s.db.Collection("rsvp_seats"), backend: s.backend}
 	s.FeedMarkers = &FeedMarkers{coll: s.db.Collection("feed_markers"), backend: s.backend}
+	s.CalendarTokens = &CalendarTokens{coll: s.db.Collection("calendar_tokens")}
 	s.Protocols = &Protocols{coll: s.db.Collection("protocols"), events: s.db.Collection("protocol_events"),
 		versions: s.db.Collection("protocol_versions"), backend: s.backend}
 	s.ProtocolVersions = &ProtocolVersions{coll: s.db.Collection("protocol_versions"), backend: s.backend}
@@ -187,7 +189,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		EnsureIndexes(context.Context) error
 	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations,
 		s.Messages, s.ReadMarkers, s.ThreadStates, s.Audit,
-		s.Posts, s.PostReactions, s.RSVPs, s.Protocols, s.ProtocolReviews, s.ProtocolAcks, s.Materials, s.Files} {
+		s.Posts, s.PostReactions, s.RSVPs, s.CalendarTokens, s.Protocols, s.ProtocolReviews, s.ProtocolAcks, s.Materials, s.Files} {
 		if err := c.EnsureIndexes(ctx); err != nil {
 			return nil, err
 		}

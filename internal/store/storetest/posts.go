@@ -93,7 +93,10 @@ func testPosts(t *testing.T, open func(t *testing.T) *store.Store) {
 		equal(t, both, []model.Post{gotE, got}, "ByIDs, in the order asked")
 		_, err = s.Posts.ByID(ctx, model.PostIDOf(feed, 2))
 		wantErr(t, err, model.ErrNotFound, "absent post")
+		backwards := event(feed, "À l'envers", at(time.Hour), 0)
+		backwards.Event.EndsAt = at(0)
 		for _, bad := range []model.Post{
+			backwards,
 			{Kind: model.PostAnnouncement},
 			{CPTSID: feed.CPTSID, GroupID: model.GroupID(id()), Kind: model.PostAnnouncement},
 			{CPTSID: feed.CPTSID, Kind: "sondage"},
@@ -604,5 +607,39 @@ func testRSVPs(t *testing.T, open func(t *testing.T) *store.Store) {
 				must(t, err, fmt.Sprintf("round %d: the member said non last, the seat must be free", round))
 			}
 		}
+	})
+}
+
+func testCalendarTokens(t *testing.T, open func(t *testing.T) *store.Store) {
+	t.Run("RotateLookUpRevoke", func(t *testing.T) {
+		s, ctx := open(t), ctxT(t)
+		u1, u2 := model.UserID(id()), model.UserID(id())
+		_, ok, err := s.CalendarTokens.Since(ctx, u1)
+		must(t, err, "since")
+		equal(t, ok, false, "no feed yet")
+		must(t, s.CalendarTokens.Rotate(ctx, u1, "hash-1", at(0)), "issue")
+		must(t, s.CalendarTokens.Rotate(ctx, u2, "hash-2", at(0)), "issue to another user")
+		got, err := s.CalendarTokens.UserOf(ctx, "hash-1")
+		must(t, err, "user of")
+		equal(t, got, u1, "UserOf")
+		must(t, s.CalendarTokens.Rotate(ctx, u1, "hash-3", at(time.Hour)), "rotate")
+		_, err = s.CalendarTokens.UserOf(ctx, "hash-1")
+		wantErr(t, err, model.ErrNotFound, "the old token is revoked", "hash-1")
+		got, err = s.CalendarTokens.UserOf(ctx, "hash-3")
+		must(t, err, "user of the new token")
+		equal(t, got, u1, "UserOf the new token")
+		since, ok, err := s.CalendarTokens.Since(ctx, u1)
+		must(t, err, "since")
+		if !ok || !since.Equal(ms(at(time.Hour))) {
+			t.Fatalf("Since: %v %v", since, ok)
+		}
+		wantErr(t, s.CalendarTokens.Rotate(ctx, u1, "hash-2", at(0)), model.ErrConflict, "a hash already issued", "hash-2")
+		must(t, s.CalendarTokens.Revoke(ctx, u1), "revoke")
+		must(t, s.CalendarTokens.Revoke(ctx, u1), "revoke again")
+		_, err = s.CalendarTokens.UserOf(ctx, "hash-3")
+		wantErr(t, err, model.ErrNotFound, "revoked")
+		got, err = s.CalendarTokens.UserOf(ctx, "hash-2")
+		must(t, err, "the other user's feed")
+		equal(t, got, u2, "untouched")
 	})
 }

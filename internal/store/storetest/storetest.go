@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Posts", testPosts},
 		{"PostReactions", testPostReactions},
 		{"RSVPs", testRSVPs},
+		{"CalendarTokens", testCalendarTokens},
 		{"Protocols", testProtocols},
 		{"ProtocolReviewsAndAcks", testProtocolReviewsAndAcks},
 		{"Materials", testMaterials},
