@@ -178,8 +178,10 @@ const maxSeqAttempts = 50
 // stored: Seq and ID assigned, times in UTC to the millisecond, not
 // pinned, not deleted. Seq and ID given are ignored. A post without a
 // valid scope (exactly one of CPTSID and GroupID), with an unknown kind,
-// or whose Event does not match its kind is refused. Events are indexed
-// for Upcoming.
+// or whose Event does not match its kind (or ends before it starts) is
+// refused. Events are indexed for Upcoming; should that write fail, the
+// post is stored all the same and the error says so (Update indexes it
+// again).
 func (s *Posts) Insert(ctx context.Context, p model.Post) (model.Post, error) {
 	if err := checkPost(p); err != nil {
 		return model.Post{}, fmt.Errorf("store: insert post in %s: %w", p.Scope(), err)
@@ -196,11 +198,11 @@ func (s *Posts) Insert(ctx context.Context, p model.Post) (model.Post, error) {
 		d := postToDoc(p)
 		_, err := s.coll.InsertOne(ctx, d)
 		if err == nil {
-			if err := s.recordSeq(ctx, d.Feed, p.Seq); err != nil {
-				return model.Post{}, err
-			}
+			// The recorded last seq is a hint that LastSeq checks: failing
+			// to raise it costs a few lookups later, nothing else.
+			_ = s.recordSeq(ctx, d.Feed, p.Seq)
 			if err := s.indexEvent(ctx, d); err != nil {
-				return model.Post{}, err
+				return model.Post{}, fmt.Errorf("store: post %s stored, its event not indexed: %w", p.ID, err)
 			}
 			return d.model(), nil
 		}

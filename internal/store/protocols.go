@@ -216,11 +216,11 @@ func (s *Protocols) Create(ctx context.Context, p model.Protocol, v model.Protoc
 	// Then the creation event. A crash before it leaves a protocol without
 	// its first event: Transition accepts revision 1 on the document's
 	// word, and RepairAll writes the event back.
+	// The protocol exists from here on, so a failure of this last write
+	// is not the caller's: it is left to RepairAll.
 	ev := protocolEventDoc{ID: eventID(p.ID, 1), ProtocolID: p.ID, Rev: 1, Kind: model.ProtocolEventCreated,
 		ActorID: p.AuthorID, At: pd.CreatedAt, State: pd, Version: &vd}
-	if _, err := s.events.InsertOne(ctx, ev); err != nil && !isDuplicateKey(err) {
-		return model.Protocol{}, dbErr(err, what)
-	}
+	_, _ = s.events.InsertOne(ctx, ev)
 	return pd.model(), nil
 }
 
@@ -391,11 +391,10 @@ func (s *Protocols) Transition(ctx context.Context, id model.ProtocolID, fromRev
 		}
 		return model.Protocol{}, dbErr(err, what)
 	}
-	if _, err := s.advance(ctx, nd, &ev); err != nil {
-		// The transition is recorded; its projection will be completed by
-		// the next Get or RepairAll.
-		return model.Protocol{}, err
-	}
+	// The transition is recorded: it happened. Should its projection fail
+	// (the database gone meanwhile), the next Get or RepairAll completes
+	// it, so that is no failure of the transition.
+	_, _ = s.advance(ctx, nd, &ev)
 	return nd.model(), nil
 }
 
