@@ -57,7 +57,7 @@ var accelFields = map[string][]string{
 	"post_reactions":   {"post_id"},
 	"rsvps":            {"post_id"},
 	"rsvp_seats":       {"post_id", "holder"},
-	"protocols":        {"seen_by"},
+	"protocol_index":   {"seen_by"},
 	"protocol_reviews": {"pv", "protocol_id"},
 	"protocol_acks":    {"pv"},
 	"materials":        {"seen_by"},
@@ -72,7 +72,7 @@ var accelCollections = []string{
 	"sessions", "invitations", "invitation_locks", "messages", "read_markers", "thread_states",
 	"conversation_keys", "channel_seqs", "audit", metaCollection,
 	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers", "calendar_tokens",
-	"protocols", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
+	"protocols", "protocol_index", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
 	"materials", "files", "file_attachments", "tombstones",
 }
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -41,10 +43,20 @@ import (
 // and projects the latest; Get does the same before it answers (one more
 // _id lookup), and RepairAll brings every protocol up to date (to run at
 // start-up). List and ByIDs read the projection as it is.
+//
+// List reads protocol_index, a second projection written with the first:
+// per protocol, only what the library filters and sorts on, packed in
+// three fields (seen_by, tags, row). FerretDB decodes every document a
+// query returns, or on SQLite every document of the collection, at a cost
+// that grows with its number of fields: at 1,000 protocols, reading these
+// small documents takes a quarter of the time the protocol documents
+// would (measured on both backends). The page itself is then read by
+// _id.
 type Protocols struct {
 	coll     *mongo.Collection
 	events   *mongo.Collection
 	versions *mongo.Collection
+	index    *mongo.Collection
 	backend  string
 }
 
@@ -151,13 +163,71 @@ func (d protocolEventDoc) model() model.ProtocolEvent {
 
 func eventID(id model.ProtocolID, rev int) string { return seqID(string(id), rev) }
 
-// EnsureIndexes creates the indexes of protocols (seen_by with status,
-// cpts_id) and the unique (protocol_id, rev) of protocol_events and
+// protocolIndexDoc is a protocol's entry in protocol_index.
+type protocolIndexDoc struct {
+	ID     model.ProtocolID `bson:"_id"`
+	Rev    int              `bson:"rev"`
+	SeenBy []string         `bson:"seen_by"`
+	// Tags are "s:<status>", "m:<mission>" and "p:<profession>".
+	Tags []string `bson:"tags"`
+	// Row is title_key, owner and review date, separated by rowSep.
+	Row string `bson:"row"`
+}
+
+const rowSep = "\x1f"
+
+func indexOf(d protocolDoc) protocolIndexDoc {
+	tags := []string{"s:" + string(d.Status)}
+	for _, m := range d.Missions {
+		tags = append(tags, "m:"+string(m))
+	}
+	for _, p := range d.Professions {
+		tags = append(tags, "p:"+string(p))
+	}
+	return protocolIndexDoc{ID: d.ID, Rev: d.Rev, SeenBy: d.SeenBy, Tags: tags,
+		Row: d.TitleKey + rowSep + string(d.CPTSID) + rowSep + string(d.ReviewDate)}
+}
+
+// entry is a decoded protocolIndexDoc.
+type protocolEntry struct {
+	id         model.ProtocolID
+	titleKey   string
+	owner      model.CPTSID
+	reviewDate model.Date
+	tags       []string
+}
+
+func (d protocolIndexDoc) entry() protocolEntry {
+	parts := strings.SplitN(d.Row, rowSep, 3)
+	for len(parts) < 3 {
+		parts = append(parts, "")
+	}
+	return protocolEntry{id: d.ID, titleKey: parts[0], owner: model.CPTSID(parts[1]), reviewDate: model.Date(parts[2]), tags: d.Tags}
+}
+
+// project writes a state over the protocol document, then its index
+// entry.
+func (s *Protocols) project(ctx context.Context, d protocolDoc) error {
+	if err := replaceUpsert(ctx, s.coll, string(d.ID), d); err != nil {
+		return dbErr(err, "project protocol "+string(d.ID))
+	}
+	if err := replaceUpsert(ctx, s.index, string(d.ID), indexOf(d)); err != nil {
+		return dbErr(err, "index protocol "+string(d.ID))
+	}
+	return nil
+}
+
+// EnsureIndexes creates the cpts_id index of protocols, the (seen_by,
+// tags) index of protocol_index, and the unique (protocol_id, rev) of protocol_events and
 // (protocol_id, n) of protocol_versions; idempotent.
 func (s *Protocols) EnsureIndexes(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "status", Value: 1}}, Options: options.Index().SetName("seen_by_status")},
 		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
+	); err != nil {
+		return err
+	}
+	if err := ensureIndexes(ctx, s.index,
+		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "tags", Value: 1}}, Options: options.Index().SetName("seen_by_tags")},
 	); err != nil {
 		return err
 	}
@@ -211,6 +281,9 @@ func (s *Protocols) Create(ctx context.Context, p model.Protocol, v model.Protoc
 		return model.Protocol{}, dbErr(err, what)
 	}
 	if _, err := s.coll.InsertOne(ctx, pd); err != nil {
+		return model.Protocol{}, dbErr(err, what)
+	}
+	if err := replaceUpsert(ctx, s.index, string(pd.ID), indexOf(pd)); err != nil {
 		return model.Protocol{}, dbErr(err, what)
 	}
 	// Then the creation event. A crash before it leaves a protocol without
@@ -311,8 +384,8 @@ func (s *Protocols) advance(ctx context.Context, cur protocolDoc, mine *protocol
 		if attempt > 100 {
 			return protocolDoc{}, fmt.Errorf("store: %s: no stable state after %d writes", what, attempt)
 		}
-		if err := replaceUpsert(ctx, s.coll, string(id), cur); err != nil {
-			return protocolDoc{}, dbErr(err, what)
+		if err := s.project(ctx, cur); err != nil {
+			return protocolDoc{}, err
 		}
 		written = true
 	}
@@ -429,14 +502,15 @@ func (s *Protocols) stateAt(ctx context.Context, id model.ProtocolID, rev int) (
 }
 
 // maxApplyAttempts bounds Apply's retries.
-const maxApplyAttempts = 10
+const maxApplyAttempts = 50
 
 // Apply reads the protocol, asks decide for the transition to make from
 // that state (decide checks the business rules and returns its own error
 // to refuse), records it, and starts again from the new state when a
 // concurrent transition won the revision. So two coordinators validating
 // at once make one transition: the second decide sees the protocol
-// validated and refuses. ErrConflict after maxApplyAttempts lost races.
+// validated and refuses. After a lost race it waits a few milliseconds at
+// random; ErrConflict after maxApplyAttempts lost races.
 func (s *Protocols) Apply(ctx context.Context, id model.ProtocolID, decide func(model.Protocol) (ProtocolTransition, error)) (model.Protocol, error) {
 	for attempt := 0; attempt < maxApplyAttempts; attempt++ {
 		cur, err := s.Get(ctx, id)
@@ -448,10 +522,16 @@ func (s *Protocols) Apply(ctx context.Context, id model.ProtocolID, decide func(
 			return model.Protocol{}, err
 		}
 		next, err := s.Transition(ctx, id, cur.Rev, tr)
-		if errors.Is(err, model.ErrConflict) {
-			continue
+		if !errors.Is(err, model.ErrConflict) {
+			return next, err
 		}
-		return next, err
+		// Lost to a concurrent transition: wait a little, at random, so
+		// that several writers do not keep colliding.
+		select {
+		case <-ctx.Done():
+			return model.Protocol{}, ctx.Err()
+		case <-time.After(rand.N(time.Duration(min(attempt+1, 10)) * time.Millisecond)):
+		}
 	}
 	return model.Protocol{}, fmt.Errorf("store: protocol %s: %d transitions lost to concurrent ones: %w", id, maxApplyAttempts, model.ErrConflict)
 }
@@ -479,8 +559,9 @@ func (s *Protocols) Events(ctx context.Context, id model.ProtocolID) ([]model.Pr
 }
 
 // RepairAll brings every protocol up to date with its events (a crash
-// between a transition's event and its projection) and writes back the
-// creation event of a protocol created just before a crash. It returns
+// between a transition's event and its projection, or between the
+// document and its index entry) and writes back the creation event of a
+// protocol created just before a crash. It returns
 // how many protocols it repaired. Open does not run it: the caller does,
 // at start-up.
 func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
@@ -500,6 +581,14 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 	for _, e := range found {
 		lagging[e.ProtocolID] = true
 	}
+	var entries []protocolIndexDoc
+	if err := findAll(ctx, s.index, bson.D{}, nil, &entries); err != nil {
+		return 0, dbErr(err, "list protocol index to repair")
+	}
+	indexed := make(map[model.ProtocolID]int, len(entries))
+	for _, e := range entries {
+		indexed[e.ID] = e.Rev
+	}
 	repaired := 0
 	for _, d := range docs {
 		if lagging[d.ID] {
@@ -508,6 +597,13 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 			}
 			repaired++
 			continue
+		}
+		if rev, ok := indexed[d.ID]; !ok || rev != d.Rev {
+			// Stopped between the document and its index entry.
+			if err := replaceUpsert(ctx, s.index, string(d.ID), indexOf(d)); err != nil {
+				return repaired, dbErr(err, "index protocol "+string(d.ID))
+			}
+			repaired++
 		}
 		if d.Rev == 1 {
 			ok, err := exists(ctx, s.events, eventID(d.ID, 1))
@@ -563,11 +659,14 @@ type ProtocolPage struct {
 }
 
 // List returns the protocols the query selects, ordered by title
-// (accents and case folded), then id. One query per seen_by key (the
-// viewer's CPTS and the platform) on FerretDB-PostgreSQL, each pushed
-// down to SQL with the equality filters (status when one, mission,
-// profession) on an index of seen_by; one query elsewhere. Documents
-// carry no content (versions do), so the page is cut in Go.
+// (accents and case folded), then id. It reads protocol_index: one query
+// per seen_by key (the viewer's CPTS and the platform) on
+// FerretDB-PostgreSQL, pushed down to SQL on an index of seen_by with
+// one equality on tags (the status when one is asked, else the mission,
+// else the profession); one query elsewhere. The other filters, the
+// order and the page are applied in Go, then the page's protocols are
+// read by _id (and checked against the filters again, should an index
+// entry lag its document).
 func (s *Protocols) List(ctx context.Context, q ProtocolQuery) (ProtocolPage, error) {
 	limit := pageLimit(q.Limit, 50, 200)
 	var afterKey, afterID string
@@ -578,57 +677,90 @@ func (s *Protocols) List(ctx context.Context, q ProtocolQuery) (ProtocolPage, er
 		}
 	}
 	var extra bson.D
-	switch len(q.Statuses) {
-	case 0:
-	case 1:
-		extra = append(extra, bson.E{Key: "status", Value: q.Statuses[0]})
-	default:
-		extra = append(extra, bson.E{Key: "status", Value: in(q.Statuses)})
+	switch {
+	case len(q.Statuses) == 1:
+		extra = bson.D{{Key: "tags", Value: "s:" + string(q.Statuses[0])}}
+	case q.Mission != "":
+		extra = bson.D{{Key: "tags", Value: "m:" + string(q.Mission)}}
+	case q.Profession != "":
+		extra = bson.D{{Key: "tags", Value: "p:" + string(q.Profession)}}
 	}
-	if q.Mission != "" {
-		extra = append(extra, bson.E{Key: "missions", Value: q.Mission})
-	}
-	if q.Profession != "" {
-		extra = append(extra, bson.E{Key: "professions", Value: q.Profession})
-	}
-	if q.ReviewDueBefore != "" {
-		extra = append(extra, bson.E{Key: "review_date", Value: bson.D{{Key: "$gt", Value: ""}, {Key: "$lt", Value: q.ReviewDueBefore}}})
-	}
-	docs, err := findAny(ctx, s.coll, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d protocolDoc) string { return string(d.ID) })
+	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d protocolIndexDoc) string { return string(d.ID) })
 	if err != nil {
 		return ProtocolPage{}, dbErr(err, "list protocols")
 	}
-	if len(q.Owners) > 0 {
-		docs = slices.DeleteFunc(docs, func(d protocolDoc) bool { return !slices.Contains(q.Owners, d.CPTSID) })
+	entries := make([]protocolEntry, 0, len(docs))
+	for _, d := range docs {
+		if e := d.entry(); q.matchesEntry(e) {
+			entries = append(entries, e)
+		}
 	}
-	slices.SortFunc(docs, func(a, b protocolDoc) int {
-		if c := cmp.Compare(a.TitleKey, b.TitleKey); c != 0 {
+	slices.SortFunc(entries, func(a, b protocolEntry) int {
+		if c := cmp.Compare(a.titleKey, b.titleKey); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return cmp.Compare(a.id, b.id)
 	})
-	page := ProtocolPage{Total: len(docs), Items: []model.Protocol{}}
+	page := ProtocolPage{Total: len(entries), Items: []model.Protocol{}}
 	start := 0
 	if q.After != "" {
-		start, _ = slices.BinarySearchFunc(docs, [2]string{afterKey, afterID}, func(d protocolDoc, k [2]string) int {
-			if c := cmp.Compare(d.TitleKey, k[0]); c != 0 {
+		start, _ = slices.BinarySearchFunc(entries, [2]string{afterKey, afterID}, func(e protocolEntry, k [2]string) int {
+			if c := cmp.Compare(e.titleKey, k[0]); c != 0 {
 				return c
 			}
-			return cmp.Compare(string(d.ID), k[1])
+			return cmp.Compare(string(e.id), k[1])
 		})
-		if start < len(docs) && docs[start].TitleKey == afterKey && string(docs[start].ID) == afterID {
+		if start < len(entries) && entries[start].titleKey == afterKey && string(entries[start].id) == afterID {
 			start++
 		}
 	}
-	end := min(start+limit, len(docs))
-	for _, d := range docs[start:end] {
-		page.Items = append(page.Items, d.model())
+	end := min(start+limit, len(entries))
+	ids := make([]model.ProtocolID, 0, end-start)
+	for _, e := range entries[start:end] {
+		ids = append(ids, e.id)
 	}
-	if end < len(docs) {
-		last := docs[end-1]
-		page.Next = encodeCursor(last.TitleKey, string(last.ID))
+	ps, err := s.ByIDs(ctx, ids)
+	if err != nil {
+		return ProtocolPage{}, err
+	}
+	for _, p := range ps {
+		if q.matches(p) {
+			page.Items = append(page.Items, p)
+		}
+	}
+	if end < len(entries) {
+		last := entries[end-1]
+		page.Next = encodeCursor(last.titleKey, string(last.id))
 	}
 	return page, nil
+}
+
+func (q ProtocolQuery) matchesEntry(e protocolEntry) bool {
+	has := func(tag string) bool { return slices.Contains(e.tags, tag) }
+	switch {
+	case len(q.Owners) > 0 && !slices.Contains(q.Owners, e.owner):
+		return false
+	case len(q.Statuses) > 0 && !slices.ContainsFunc(q.Statuses, func(st model.ProtocolStatus) bool { return has("s:" + string(st)) }):
+		return false
+	case q.Mission != "" && !has("m:"+string(q.Mission)):
+		return false
+	case q.Profession != "" && !has("p:"+string(q.Profession)):
+		return false
+	case q.ReviewDueBefore != "" && (e.reviewDate == "" || !e.reviewDate.Before(q.ReviewDueBefore)):
+		return false
+	}
+	return true
+}
+
+// matches checks a protocol read by _id against the query, visibility
+// included.
+func (q ProtocolQuery) matches(p model.Protocol) bool {
+	seen := false
+	keys := viewerKeys(q.Viewer)
+	for _, k := range seenByKeys(p.CPTSID, p.Visibility, p.SharedWith) {
+		seen = seen || slices.Contains(keys, k)
+	}
+	return seen && q.matchesEntry(indexOf(protocolToDoc(p)).entry())
 }
 
 // ProtocolVersions is the protocol_versions collection: _id = protocol id

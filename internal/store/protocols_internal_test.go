@@ -136,6 +136,23 @@ func TestProtocolProjectionRepair(t *testing.T) {
 			if n, err := s.Protocols.RepairAll(ctx); err != nil || n != 0 {
 				t.Fatalf("second RepairAll: %d %v", n, err)
 			}
+
+			// 4. Stopped between the document and its index entry: the
+			// library still lists it as it was; RepairAll re-indexes it.
+			if err := replaceUpsert(ctx, s.Protocols.index, string(q.ID), indexOf(protocolToDoc(q))); err != nil {
+				t.Fatal(err)
+			}
+			page, err := s.Protocols.List(ctx, ProtocolQuery{Viewer: []model.CPTSID{q.CPTSID}})
+			if err != nil || len(page.Items) != 1 || page.Items[0].Rev != 2 {
+				t.Fatalf("List over a lagging index entry: %+v %v", page.Items, err)
+			}
+			if n, err := s.Protocols.RepairAll(ctx); err != nil || n != 1 {
+				t.Fatalf("RepairAll of a lagging index entry: %d %v", n, err)
+			}
+			var e protocolIndexDoc
+			if err := s.Protocols.index.FindOne(ctx, byID(string(q.ID))).Decode(&e); err != nil || e.Rev != 2 {
+				t.Fatalf("index entry after RepairAll: %+v %v", e, err)
+			}
 		})
 	}
 }

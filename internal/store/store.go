@@ -178,7 +178,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.FeedMarkers = &FeedMarkers{coll: s.db.Collection("feed_markers"), backend: s.backend}
 	s.CalendarTokens = &CalendarTokens{coll: s.db.Collection("calendar_tokens")}
 	s.Protocols = &Protocols{coll: s.db.Collection("protocols"), events: s.db.Collection("protocol_events"),
-		versions: s.db.Collection("protocol_versions"), backend: s.backend}
+		versions: s.db.Collection("protocol_versions"), index: s.db.Collection("protocol_index"), backend: s.backend}
 	s.ProtocolVersions = &ProtocolVersions{coll: s.db.Collection("protocol_versions"), backend: s.backend}
 	s.ProtocolReviews = &ProtocolReviews{coll: s.db.Collection("protocol_reviews"), backend: s.backend}
 	s.ProtocolAcks = &ProtocolAcks{coll: s.db.Collection("protocol_acks"), backend: s.backend}
