@@ -60,7 +60,7 @@ var accelFields = map[string][]string{
 	"protocol_index":   {"seen_by"},
 	"protocol_reviews": {"pv", "protocol_id"},
 	"protocol_acks":    {"pv"},
-	"materials":        {"seen_by"},
+	"material_index":   {"seen_by"},
 	"file_attachments": {"target"},
 	"calendar_tokens":  {"user_id"},
 }
@@ -73,7 +73,7 @@ var accelCollections = []string{
 	"conversation_keys", "channel_seqs", "audit", metaCollection,
 	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers", "calendar_tokens",
 	"protocols", "protocol_index", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
-	"materials", "files", "file_attachments", "tombstones",
+	"materials", "material_index", "files", "file_attachments", "tombstones",
 }
 
 // accelerate creates the lookup indexes of the embedded backend e for the

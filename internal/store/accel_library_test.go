@@ -108,7 +108,7 @@ func TestAccelerateLibraryPostgreSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{ // collection → field
-		"protocol_index": "seen_by", "materials": "seen_by", "posts": "page", "post_pins": "feed", "post_events": "feed",
+		"protocol_index": "seen_by", "material_index": "seen_by", "posts": "page", "post_pins": "feed", "post_events": "feed",
 		"post_reactions": "post_id", "rsvps": "post_id", "rsvp_seats": "holder", "file_attachments": "target",
 		"protocol_reviews": "pv", "protocol_acks": "pv",
 	}

@@ -149,3 +149,53 @@ func BenchmarkFeedPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMaterialList measures the prevention materials query with
+// 1,000 materials in 20 CPTS (one in five platform-wide): what a member
+// of one CPTS sees (about 250), first page of 50, all themes and one.
+//
+//	go test ./internal/store/ -run '^$' -bench BenchmarkMaterialList -benchtime 50x
+func BenchmarkMaterialList(b *testing.B) {
+	themes := []model.Theme{model.ThemeTabac, model.ThemeAlcool, model.ThemeVaccination, model.ThemeChutes, model.ThemeNutrition}
+	for _, backend := range []string{"sqlite", "postgresql"} {
+		b.Run(backend, func(b *testing.B) {
+			s := storetest.OpenTest(b, backend)
+			ctx := context.Background()
+			cpts := make([]model.CPTSID, 20)
+			for i := range cpts {
+				cpts[i] = model.CPTSID(model.NewID())
+			}
+			for i := 0; i < 1000; i++ {
+				m := model.Material{
+					CPTSID: cpts[i%len(cpts)], Title: fmt.Sprintf("Affiche %d", i), Description: "Affiche pour la salle d'attente",
+					Kind: model.MaterialLink, URL: "https://www.example.org/affiche", Theme: themes[i%len(themes)],
+					Audience: model.AudiencePatients, Language: "fr", Visibility: model.SharingCPTS,
+					AuthorID: model.UserID(model.NewID()), CreatedAt: time.Now(),
+				}
+				if i%5 == 1 {
+					m.Visibility = model.SharingPlatform
+				}
+				if _, err := s.Materials.Insert(ctx, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, q := range []struct {
+				name string
+				q    store.MaterialQuery
+			}{
+				{"all", store.MaterialQuery{Viewer: []model.CPTSID{cpts[0]}}},
+				{"theme", store.MaterialQuery{Viewer: []model.CPTSID{cpts[0]}, Theme: model.ThemeAlcool}},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					reportP99(b, func() error {
+						page, err := s.Materials.List(ctx, q.q)
+						if err == nil && len(page.Items) == 0 {
+							err = fmt.Errorf("empty page")
+						}
+						return err
+					})
+				})
+			}
+		})
+	}
+}

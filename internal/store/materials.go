@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -19,10 +20,71 @@ import (
 // material id. Visibility works as for protocols (the seen_by keys);
 // deletion is soft and final, guarded by a tombstone against a concurrent
 // edit (see tombstones).
+//
+// List reads material_index, one small entry per material that is not
+// deleted (seen_by, theme, row), as Protocols.List reads protocol_index:
+// FerretDB decodes the small entries several times faster. Each write
+// of a material writes its entry from the document it left.
 type Materials struct {
 	coll    *mongo.Collection
+	index   *mongo.Collection
 	tombs   tombstones
 	backend string
+}
+
+// materialIndexDoc is a material's entry in material_index: seen_by (for
+// the equality FerretDB-PostgreSQL pushes down), theme (a second one),
+// the rest packed in one string (see protocolIndexDoc).
+type materialIndexDoc struct {
+	ID     model.MaterialID `bson:"_id"`
+	SeenBy []string         `bson:"seen_by"`
+	Theme  model.Theme      `bson:"theme"`
+	// Row is the sort key, the owner, ValidFrom, ValidTo, UpdatedAt (ms)
+	// and the tags ("c:<campaign>", "a:<audience>", "k:<kind>",
+	// "l:<language>", space-separated), separated by rowSep.
+	Row string `bson:"row"`
+}
+
+type materialEntry struct {
+	id                 model.MaterialID
+	theme              model.Theme
+	sortKey            string
+	owner              model.CPTSID
+	validFrom, validTo model.Date
+	tags               []string
+}
+
+func materialIndexOf(d materialDoc) materialIndexDoc {
+	tags := []string{"a:" + string(d.Audience), "k:" + string(d.Kind), "l:" + d.Language}
+	if d.Campaign != "" {
+		tags = append(tags, "c:"+string(d.Campaign))
+	}
+	row := strings.Join([]string{materialSortKey(d), string(d.CPTSID), string(d.ValidFrom), string(d.ValidTo),
+		fmt.Sprint(d.UpdatedAt.UnixMilli()), strings.Join(tags, " ")}, rowSep)
+	return materialIndexDoc{ID: d.ID, SeenBy: d.SeenBy, Theme: d.Theme, Row: row}
+}
+
+func (d materialIndexDoc) entry() materialEntry {
+	parts := strings.SplitN(d.Row, rowSep, 6)
+	for len(parts) < 6 {
+		parts = append(parts, "")
+	}
+	return materialEntry{id: d.ID, theme: d.Theme, sortKey: parts[0], owner: model.CPTSID(parts[1]), validFrom: model.Date(parts[2]),
+		validTo: model.Date(parts[3]), tags: strings.Fields(parts[5])}
+}
+
+// reindex writes the entry of the material as its document now stands
+// (or removes it, for a deleted material).
+func (s *Materials) reindex(ctx context.Context, id model.MaterialID) error {
+	var d materialDoc
+	err := s.coll.FindOne(ctx, byID(string(id))).Decode(&d)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments) || err == nil && d.DeletedAt != nil:
+		_, err = s.index.DeleteOne(ctx, byID(string(id)))
+	case err == nil:
+		err = replaceUpsert(ctx, s.index, string(id), materialIndexOf(d))
+	}
+	return dbErr(err, "index material "+string(id))
 }
 
 type materialDoc struct {
@@ -66,13 +128,16 @@ func (d materialDoc) model() model.Material {
 	}
 }
 
-// EnsureIndexes creates the (seen_by, theme) and cpts_id indexes;
-// idempotent.
+// EnsureIndexes creates the cpts_id index of materials and the (seen_by,
+// theme) index of material_index; idempotent.
 func (s *Materials) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "theme", Value: 1}}, Options: options.Index().SetName("seen_by_theme")},
+	if err := ensureIndexes(ctx, s.coll,
 		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
-	)
+	); err != nil {
+		return err
+	}
+	return ensureIndexes(ctx, s.index,
+		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "theme", Value: 1}}, Options: options.Index().SetName("seen_by_theme")})
 }
 
 func materialTomb(id model.MaterialID) string { return "material:" + string(id) }
@@ -110,7 +175,8 @@ func checkMaterial(m model.Material) error {
 
 // Insert stores a new material (ID set when empty, UpdatedAt = CreatedAt,
 // not deleted) and returns it as stored; ErrConflict when the id is
-// taken.
+// taken. Should its index entry fail to be written, the material is
+// stored all the same and the error says so (RepairIndex writes it).
 func (s *Materials) Insert(ctx context.Context, m model.Material) (model.Material, error) {
 	if m.ID == "" {
 		m.ID = model.MaterialID(model.NewID())
@@ -123,6 +189,9 @@ func (s *Materials) Insert(ctx context.Context, m model.Material) (model.Materia
 	d := materialToDoc(m)
 	if _, err := s.coll.InsertOne(ctx, d); err != nil {
 		return model.Material{}, dbErr(err, what)
+	}
+	if err := replaceUpsert(ctx, s.index, string(d.ID), materialIndexOf(d)); err != nil {
+		return model.Material{}, fmt.Errorf("store: material %s stored, not indexed: %w", d.ID, err)
 	}
 	return d.model(), nil
 }
@@ -198,6 +267,9 @@ func (s *Materials) Update(ctx context.Context, m model.Material) (model.Materia
 		}
 		return model.Material{}, notFound(what)
 	}
+	if err := s.reindex(ctx, m.ID); err != nil {
+		return model.Material{}, err
+	}
 	return s.ByID(ctx, m.ID)
 }
 
@@ -219,7 +291,51 @@ func (s *Materials) Delete(ctx context.Context, id model.MaterialID, at time.Tim
 func (s *Materials) erase(ctx context.Context, id model.MaterialID, at time.Time) error {
 	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(id)}, {Key: "deleted_at", Value: nil}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "deleted_at", Value: msUTC(at)}}}})
-	return dbErr(err, "delete material "+string(id))
+	if err != nil {
+		return dbErr(err, "delete material "+string(id))
+	}
+	_, err = s.index.DeleteOne(ctx, byID(string(id)))
+	return dbErr(err, "unindex material "+string(id))
+}
+
+// RepairIndex rewrites the index entries that do not match their
+// material (a crash between the two writes, or two edits at once whose
+// writes interleaved) and returns how many it fixed. The caller runs it
+// at start-up, with Protocols.RepairAll.
+func (s *Materials) RepairIndex(ctx context.Context) (int, error) {
+	var docs []materialDoc
+	if err := findAll(ctx, s.coll, bson.D{}, nil, &docs); err != nil {
+		return 0, dbErr(err, "list materials to repair")
+	}
+	var entries []materialIndexDoc
+	if err := findAll(ctx, s.index, bson.D{}, nil, &entries); err != nil {
+		return 0, dbErr(err, "list material index to repair")
+	}
+	byID := make(map[model.MaterialID]materialIndexDoc, len(entries))
+	for _, e := range entries {
+		byID[e.ID] = e
+	}
+	fixed := 0
+	for _, d := range docs {
+		e, indexed := byID[d.ID]
+		delete(byID, d.ID)
+		want := materialIndexOf(d)
+		upToDate := indexed && slices.Equal(e.SeenBy, want.SeenBy) && e.Theme == want.Theme && e.Row == want.Row
+		if d.DeletedAt == nil && upToDate || d.DeletedAt != nil && !indexed {
+			continue
+		}
+		if err := s.reindex(ctx, d.ID); err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	for id := range byID { // entries of materials that no longer exist
+		if err := s.reindex(ctx, id); err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	return fixed, nil
 }
 
 // MaterialQuery selects prevention materials.
@@ -255,8 +371,9 @@ type MaterialPage struct {
 func materialSortKey(d materialDoc) string { return fmt.Sprintf("%016d", d.CreatedAt.UnixMilli()) }
 
 // List returns the materials the query selects that are not deleted,
-// newest first (ties by id, descending). Queries go by seen_by key as for
-// protocols, with the equality filters pushed down.
+// newest first (ties by id, descending). It reads material_index by
+// seen_by key as Protocols.List does, the theme pushed down with it when
+// asked, then reads the page by _id and checks it again.
 func (s *Materials) List(ctx context.Context, q MaterialQuery) (MaterialPage, error) {
 	limit := pageLimit(q.Limit, 50, 200)
 	var afterKey, afterID string
@@ -266,46 +383,85 @@ func (s *Materials) List(ctx context.Context, q MaterialQuery) (MaterialPage, er
 			return MaterialPage{}, err
 		}
 	}
-	extra := bson.D{{Key: "deleted_at", Value: nil}}
-	for _, f := range []struct {
-		field, value string
-	}{{"theme", string(q.Theme)}, {"campaign", string(q.Campaign)}, {"audience", string(q.Audience)}, {"kind", string(q.Kind)}, {"language", q.Language}} {
-		if f.value != "" {
-			extra = append(extra, bson.E{Key: f.field, Value: f.value})
-		}
+	var extra bson.D
+	if q.Theme != "" {
+		extra = bson.D{{Key: "theme", Value: q.Theme}}
 	}
-	docs, err := findAny(ctx, s.coll, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d materialDoc) string { return string(d.ID) })
+	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d materialIndexDoc) string { return string(d.ID) })
 	if err != nil {
 		return MaterialPage{}, dbErr(err, "list materials")
 	}
-	docs = slices.DeleteFunc(docs, func(d materialDoc) bool {
-		if len(q.Owners) > 0 && !slices.Contains(q.Owners, d.CPTSID) {
-			return true
+	entries := make([]materialEntry, 0, len(docs))
+	for _, d := range docs {
+		if e := d.entry(); q.matchesEntry(e) {
+			entries = append(entries, e)
 		}
-		return q.ValidOn != "" && !d.model().ValidOn(q.ValidOn)
-	})
-	cmpDocs := func(a materialDoc, bKey, bID string) int {
-		if c := cmp.Compare(bKey, materialSortKey(a)); c != 0 {
+	}
+	// Newest first: descending sort key, then descending id.
+	cmpEntry := func(a materialEntry, bKey, bID string) int {
+		if c := cmp.Compare(bKey, a.sortKey); c != 0 {
 			return c
 		}
-		return cmp.Compare(bID, string(a.ID))
+		return cmp.Compare(bID, string(a.id))
 	}
-	slices.SortFunc(docs, func(a, b materialDoc) int { return cmpDocs(a, materialSortKey(b), string(b.ID)) })
-	page := MaterialPage{Total: len(docs), Items: []model.Material{}}
+	slices.SortFunc(entries, func(a, b materialEntry) int { return cmpEntry(a, b.sortKey, string(b.id)) })
+	page := MaterialPage{Total: len(entries), Items: []model.Material{}}
 	start := 0
 	if q.After != "" {
-		start, _ = slices.BinarySearchFunc(docs, [2]string{afterKey, afterID}, func(d materialDoc, k [2]string) int { return cmpDocs(d, k[0], k[1]) })
-		if start < len(docs) && materialSortKey(docs[start]) == afterKey && string(docs[start].ID) == afterID {
+		start, _ = slices.BinarySearchFunc(entries, [2]string{afterKey, afterID}, func(e materialEntry, k [2]string) int { return cmpEntry(e, k[0], k[1]) })
+		if start < len(entries) && entries[start].sortKey == afterKey && string(entries[start].id) == afterID {
 			start++
 		}
 	}
-	end := min(start+limit, len(docs))
-	for _, d := range docs[start:end] {
-		page.Items = append(page.Items, d.model())
+	end := min(start+limit, len(entries))
+	ids := make([]model.MaterialID, 0, end-start)
+	for _, e := range entries[start:end] {
+		ids = append(ids, e.id)
 	}
-	if end < len(docs) {
-		last := docs[end-1]
-		page.Next = encodeCursor(materialSortKey(last), string(last.ID))
+	ms, err := s.ByIDs(ctx, ids)
+	if err != nil {
+		return MaterialPage{}, err
+	}
+	for _, m := range ms {
+		if q.matches(m) {
+			page.Items = append(page.Items, m)
+		}
+	}
+	if end < len(entries) {
+		last := entries[end-1]
+		page.Next = encodeCursor(last.sortKey, string(last.id))
 	}
 	return page, nil
+}
+
+func (q MaterialQuery) matchesEntry(e materialEntry) bool {
+	has := func(tag string) bool { return slices.Contains(e.tags, tag) }
+	if q.Theme != "" && e.theme != q.Theme {
+		return false
+	}
+	for _, f := range []struct{ prefix, value string }{
+		{"c:", string(q.Campaign)}, {"a:", string(q.Audience)}, {"k:", string(q.Kind)}, {"l:", q.Language},
+	} {
+		if f.value != "" && !has(f.prefix+f.value) {
+			return false
+		}
+	}
+	if len(q.Owners) > 0 && !slices.Contains(q.Owners, e.owner) {
+		return false
+	}
+	return q.ValidOn == "" || model.Material{ValidFrom: e.validFrom, ValidTo: e.validTo}.ValidOn(q.ValidOn)
+}
+
+// matches checks a material read by _id against the query, visibility
+// and deletion included.
+func (q MaterialQuery) matches(m model.Material) bool {
+	if m.Deleted() {
+		return false
+	}
+	seen := false
+	keys := viewerKeys(q.Viewer)
+	for _, k := range seenByKeys(m.CPTSID, m.Visibility, m.SharedWith) {
+		seen = seen || slices.Contains(keys, k)
+	}
+	return seen && q.matchesEntry(materialIndexOf(materialToDoc(m)).entry())
 }

@@ -150,7 +150,7 @@ func TestProtocolProjectionRepair(t *testing.T) {
 				t.Fatalf("RepairAll of a lagging index entry: %d %v", n, err)
 			}
 			var e protocolIndexDoc
-			if err := s.Protocols.index.FindOne(ctx, byID(string(q.ID))).Decode(&e); err != nil || e.Rev != 2 {
+			if err := s.Protocols.index.FindOne(ctx, byID(string(q.ID))).Decode(&e); err != nil || e.entry().rev != 2 {
 				t.Fatalf("index entry after RepairAll: %+v %v", e, err)
 			}
 		})
