@@ -135,13 +135,21 @@ type GroupMember struct {
 }
 
 // ChannelKind: a standard channel, an announcement channel where only
-// coordinators post, or a direct conversation.
+// coordinators post, a direct conversation, or the comments of a post.
 type ChannelKind string
 
 const (
 	KindStandard     ChannelKind = "standard"
 	KindAnnouncement ChannelKind = "announcement"
 	KindDirect       ChannelKind = "direct"
+	// KindComments is the channel holding the comments of one feed post
+	// (Post.CommentsChannel), created with the post, in the post's CPTS or
+	// group (CPTSID or GroupID set as for a standard channel). The store
+	// gives it a scope of its own ("comments:<channel id>"), so it is never
+	// listed by Channels.ByCPTS or ByGroup, i.e. never in a sidebar, and its
+	// name needs no uniqueness. Who may read and write it follows from the
+	// post and its feed (core's policy), not from channel members.
+	KindComments ChannelKind = "comments"
 )
 
 // Visibility of a channel.

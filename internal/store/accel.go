@@ -50,6 +50,19 @@ var accelFields = map[string][]string{
 	"messages":        {"client_id", "page"},
 	"thread_states":   {"user_id"},
 	"audit":           {"cpts_id"},
+	// Issue 14: feeds, events, the protocol library, materials, files.
+	"posts":            {"page"},
+	"post_pins":        {"feed"},
+	"post_events":      {"feed"},
+	"post_reactions":   {"post_id"},
+	"rsvps":            {"post_id"},
+	"rsvp_seats":       {"post_id", "holder"},
+	"protocol_index":   {"seen_by"},
+	"protocol_reviews": {"pv", "protocol_id"},
+	"protocol_acks":    {"pv"},
+	"material_index":   {"seen_by"},
+	"file_attachments": {"target"},
+	"calendar_tokens":  {"user_id"},
 }
 
 // accelCollections are created up front so that their tables exist when
@@ -58,6 +71,9 @@ var accelCollections = []string{
 	"users", "cpts", "memberships", "groups", "group_members", "channels", "channel_members",
 	"sessions", "invitations", "invitation_locks", "messages", "read_markers", "thread_states",
 	"conversation_keys", "channel_seqs", "audit", metaCollection,
+	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers", "calendar_tokens",
+	"protocols", "protocol_index", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
+	"materials", "material_index", "files", "file_attachments", "tombstones",
 }
 
 // accelerate creates the lookup indexes of the embedded backend e for the

@@ -13,11 +13,12 @@ import (
 )
 
 // Channels is the channels collection: _id = channel id. Each channel has
-// a scope, "cpts:<id>", "group:<id>" or "dm:<channel id>", derived here
-// from CPTSID, GroupID and Kind; the unique index on (scope, name_key)
-// makes names unique per CPTS or group, case-insensitively, and never
-// constrains direct conversations (each is its own scope). ByCPTS and
-// ByGroup query scope, which that index serves as its prefix.
+// a scope, "cpts:<id>", "group:<id>", "dm:<channel id>" or
+// "comments:<channel id>", derived here from CPTSID, GroupID and Kind; the
+// unique index on (scope, name_key) makes names unique per CPTS or group,
+// case-insensitively, and never constrains direct conversations or the
+// comments of posts (each is its own scope). ByCPTS and ByGroup query
+// scope, which that index serves as its prefix.
 type Channels struct {
 	coll   *mongo.Collection
 	ferret bool // FerretDB: see findByIDs
@@ -58,13 +59,16 @@ func (d channelDoc) model() model.Channel {
 func cptsScope(id model.CPTSID) string   { return "cpts:" + string(id) }
 func groupScope(id model.GroupID) string { return "group:" + string(id) }
 
-// channelScope places a channel: a direct conversation is its own scope; a
+// channelScope places a channel: a direct conversation, and the comments
+// of a post, are their own scope (never listed by ByCPTS or ByGroup); a
 // group channel belongs to its group even when CPTSID is also set (the
 // owner CPTS); otherwise the channel belongs to its CPTS.
 func channelScope(x model.Channel) (string, error) {
 	switch {
 	case x.Kind == model.KindDirect:
 		return "dm:" + string(x.ID), nil
+	case x.Kind == model.KindComments:
+		return "comments:" + string(x.ID), nil
 	case x.GroupID != "":
 		return groupScope(x.GroupID), nil
 	case x.CPTSID != "":

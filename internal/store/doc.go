@@ -1,8 +1,11 @@
 // Package store is the persistence layer of e-CPTS: one type per MongoDB
 // collection (Users, CPTSs, Memberships, Groups, GroupMembers, Channels,
-// ChannelMembers, Sessions, Invitations), each owning its indexes and an
-// unexported BSON document type, each returning internal/model types and
-// translating driver errors into model.ErrNotFound and model.ErrConflict.
+// ChannelMembers, Sessions, Invitations, Messages…; for what a CPTS
+// publishes: Posts, PostReactions, RSVPs, FeedMarkers, CalendarTokens,
+// Protocols, ProtocolVersions, ProtocolReviews, ProtocolAcks, Materials,
+// Files), each owning its indexes and an unexported BSON document type,
+// each returning internal/model types and translating driver errors into
+// model.ErrNotFound and model.ErrConflict.
 //
 // The same code runs on real MongoDB and on an embedded FerretDB v1 (SQLite
 // or PostgreSQL backend). FerretDB v1 shapes what the code may do:
@@ -12,11 +15,19 @@
 //   - an update reads the matching documents, applies the operators in Go and
 //     writes whole documents back by _id. So $inc, $addToSet and
 //     FindOneAndUpdate are NOT atomic there: two concurrent updates of one
-//     document may both "match" and the last write wins, losing the other.
-//     Only the uniqueness of _id and of unique indexes is enforced by the SQL
-//     backend under concurrency. Where exactly one winner matters
-//     (Invitations.Claim), the store takes a lock by inserting a document
-//     with a unique _id;
+//     document may both "match" and the last write wins, losing the other
+//     (TestFerretConditionalUpdateIsNotCompareAndSet: of 8 updates filtered
+//     on the same old state, 2 to 8 report a modification). Only the
+//     uniqueness of _id and of unique indexes is enforced by the SQL
+//     backend under concurrency. Where exactly one winner matters, the
+//     store inserts a document with a unique _id: the lock of
+//     Invitations.Claim, the next revision of a protocol (Protocols), a
+//     seat of an event (RSVPs), a file's attachment (Files), a reviewer's
+//     decision on a version. State that different people change at once
+//     lives in documents of its own (one per reaction, RSVP, pin,
+//     attachment), and a deletion leaves a tombstone that an edit checks
+//     after it wrote (Posts, Materials). Upserts of a new _id collide too
+//     (upsert, replaceUpsert);
 //   - its SQL backends cannot use the indexes it creates (see accel.go):
 //     Open adds, under FerretDB, indexes its query shapes do use — on
 //     SQLite for {_id: x}, the only filter it pushes down to SQL there; on

@@ -55,6 +55,19 @@ type Store struct {
 	ChannelSeqs      *ChannelSeqs
 	Audit            *Audit
 
+	// What a CPTS publishes (issue 14).
+	Posts            *Posts
+	PostReactions    *PostReactions
+	RSVPs            *RSVPs
+	FeedMarkers      *FeedMarkers
+	CalendarTokens   *CalendarTokens
+	Protocols        *Protocols
+	ProtocolVersions *ProtocolVersions
+	ProtocolReviews  *ProtocolReviews
+	ProtocolAcks     *ProtocolAcks
+	Materials        *Materials
+	Files            *Files
+
 	client   *mongo.Client
 	db       *mongo.Database
 	embedded *Embedded // owned: stopped by Close; nil on MongoDB or a shared one
@@ -157,11 +170,26 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
 	s.ChannelSeqs = &ChannelSeqs{coll: s.db.Collection("channel_seqs"), ferret: ferret}
 	s.Audit = &Audit{coll: s.db.Collection("audit")}
+	tombs := tombstones{coll: s.db.Collection("tombstones")}
+	s.Posts = &Posts{coll: s.db.Collection("posts"), seqs: s.db.Collection("post_seqs"), pins: s.db.Collection("post_pins"),
+		events: s.db.Collection("post_events"), tombs: tombs, backend: s.backend}
+	s.PostReactions = &PostReactions{coll: s.db.Collection("post_reactions"), backend: s.backend}
+	s.RSVPs = &RSVPs{coll: s.db.Collection("rsvps"), seats: s.db.Collection("rsvp_seats"), backend: s.backend}
+	s.FeedMarkers = &FeedMarkers{coll: s.db.Collection("feed_markers"), backend: s.backend}
+	s.CalendarTokens = &CalendarTokens{coll: s.db.Collection("calendar_tokens")}
+	s.Protocols = &Protocols{coll: s.db.Collection("protocols"), events: s.db.Collection("protocol_events"),
+		versions: s.db.Collection("protocol_versions"), index: s.db.Collection("protocol_index"), backend: s.backend}
+	s.ProtocolVersions = &ProtocolVersions{coll: s.db.Collection("protocol_versions"), backend: s.backend}
+	s.ProtocolReviews = &ProtocolReviews{coll: s.db.Collection("protocol_reviews"), backend: s.backend}
+	s.ProtocolAcks = &ProtocolAcks{coll: s.db.Collection("protocol_acks"), backend: s.backend}
+	s.Materials = &Materials{coll: s.db.Collection("materials"), index: s.db.Collection("material_index"), tombs: tombs, backend: s.backend}
+	s.Files = &Files{coll: s.db.Collection("files"), attachments: s.db.Collection("file_attachments"), backend: s.backend}
 
 	for _, c := range []interface {
 		EnsureIndexes(context.Context) error
 	}{s.Users, s.CPTS, s.Memberships, s.Groups, s.GroupMembers, s.Channels, s.ChannelMembers, s.Sessions, s.Invitations,
-		s.Messages, s.ReadMarkers, s.ThreadStates, s.Audit} {
+		s.Messages, s.ReadMarkers, s.ThreadStates, s.Audit,
+		s.Posts, s.PostReactions, s.RSVPs, s.CalendarTokens, s.Protocols, s.ProtocolReviews, s.ProtocolAcks, s.Materials, s.Files} {
 		if err := c.EnsureIndexes(ctx); err != nil {
 			return nil, err
 		}

@@ -32,6 +32,14 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Messages", testMessages},
 		{"ReadState", testReadState},
 		{"Audit", testAudit},
+		{"Posts", testPosts},
+		{"PostReactions", testPostReactions},
+		{"RSVPs", testRSVPs},
+		{"CalendarTokens", testCalendarTokens},
+		{"Protocols", testProtocols},
+		{"ProtocolReviewsAndAcks", testProtocolReviewsAndAcks},
+		{"Materials", testMaterials},
+		{"Files", testFiles},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.run(t, open) })

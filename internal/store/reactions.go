@@ -1,0 +1,100 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// PostReactions is the post_reactions collection: one document per
+// (post, user, emoji), _id = postID + ":" + userID + ":" + emoji, so two
+// members reacting at once each insert their own document and neither
+// undoes the other (a reaction stored inside the post would be, on
+// FerretDB). Index on post_id.
+type PostReactions struct {
+	coll    *mongo.Collection
+	backend string
+}
+
+type postReactionDoc struct {
+	ID     string       `bson:"_id"`
+	PostID model.PostID `bson:"post_id"`
+	UserID model.UserID `bson:"user_id"`
+	Emoji  string       `bson:"emoji"`
+	At     time.Time    `bson:"at"`
+}
+
+func reactionID(post model.PostID, user model.UserID, emoji string) string {
+	return string(post) + ":" + string(user) + ":" + emoji
+}
+
+// EnsureIndexes creates the post_id index; idempotent.
+func (r *PostReactions) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, r.coll, mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")})
+}
+
+// Add records user's emoji on post at at; added is false when it was
+// there already. The emoji is stored as given (core validates it).
+func (r *PostReactions) Add(ctx context.Context, post model.PostID, user model.UserID, emoji string, at time.Time) (added bool, err error) {
+	if emoji == "" {
+		return false, fmt.Errorf("store: reaction on post %s: empty emoji", post)
+	}
+	_, err = r.coll.InsertOne(ctx, postReactionDoc{ID: reactionID(post, user, emoji), PostID: post, UserID: user, Emoji: emoji, At: msUTC(at)})
+	switch {
+	case err == nil:
+		return true, nil
+	case isDuplicateKey(err):
+		return false, nil
+	}
+	return false, dbErr(err, fmt.Sprintf("reaction of %s on post %s", user, post))
+}
+
+// Remove takes user's emoji off post; removed is false when it was not
+// there.
+func (r *PostReactions) Remove(ctx context.Context, post model.PostID, user model.UserID, emoji string) (removed bool, err error) {
+	res, err := r.coll.DeleteOne(ctx, byID(reactionID(post, user, emoji)))
+	if err != nil {
+		return false, dbErr(err, fmt.Sprintf("remove reaction of %s on post %s", user, post))
+	}
+	return res.DeletedCount == 1, nil
+}
+
+// ByPosts returns the reactions of each post that has some: per emoji,
+// the users who put it, emojis in the order they first appeared and users
+// in the order they reacted.
+func (r *PostReactions) ByPosts(ctx context.Context, posts []model.PostID) (map[model.PostID][]model.Reaction, error) {
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i] = string(p)
+	}
+	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d postReactionDoc) string { return d.ID })
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("reactions of %d posts", len(posts)))
+	}
+	slices.SortFunc(docs, func(a, b postReactionDoc) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	out := make(map[model.PostID][]model.Reaction)
+	for _, d := range docs {
+		rs := out[d.PostID]
+		i := slices.IndexFunc(rs, func(x model.Reaction) bool { return x.Emoji == d.Emoji })
+		if i < 0 {
+			rs = append(rs, model.Reaction{Emoji: d.Emoji})
+			i = len(rs) - 1
+		}
+		rs[i].Users = append(rs[i].Users, d.UserID)
+		out[d.PostID] = rs
+	}
+	return out, nil
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/ecpts/ecpts/internal/model"
+)
+
+// RSVPs holds the answers to events: the rsvps collection, _id = postID +
+// ":" + userID (one answer per member and event, the last given), and,
+// for an event with a capacity, its seats.
+//
+// The capacity holds under concurrency without transactions: an "oui"
+// must first claim a seat, a document of rsvp_seats with _id = postID +
+// ":" + n for some 1 ≤ n ≤ capacity, by inserting it, which only one
+// caller can win on every backend; a unique index on its holder (postID
+// + ":" + userID) gives a member one seat at most. An answer other than
+// "oui" releases the seat. So at most capacity members ever hold a seat
+// at once, whatever the interleaving.
+type RSVPs struct {
+	coll    *mongo.Collection
+	seats   *mongo.Collection
+	backend string
+}
+
+// ErrFull is the error (wrapped, and itself a model.ErrConflict) of an
+// "oui" to an event whose seats are all taken.
+var ErrFull = fmt.Errorf("no seat left: %w", model.ErrConflict)
+
+type rsvpDoc struct {
+	ID     string           `bson:"_id"`
+	PostID model.PostID     `bson:"post_id"`
+	UserID model.UserID     `bson:"user_id"`
+	Answer model.RSVPAnswer `bson:"answer"`
+	At     time.Time        `bson:"at"`
+}
+
+func (d rsvpDoc) model() model.RSVP {
+	return model.RSVP{PostID: d.PostID, UserID: d.UserID, Answer: d.Answer, At: d.At.UTC()}
+}
+
+type seatDoc struct {
+	ID     string       `bson:"_id"`
+	PostID model.PostID `bson:"post_id"`
+	N      int          `bson:"n"`
+	Holder string       `bson:"holder"`
+	At     time.Time    `bson:"at"`
+}
+
+func seatID(post model.PostID, n int) string { return fmt.Sprintf("%s:%d", post, n) }
+
+// EnsureIndexes creates the post_id index of rsvps and rsvp_seats and the
+// unique holder index of rsvp_seats; idempotent.
+func (r *RSVPs) EnsureIndexes(ctx context.Context) error {
+	if err := ensureIndexes(ctx, r.coll, mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")}); err != nil {
+		return err
+	}
+	return ensureIndexes(ctx, r.seats,
+		mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")},
+		mongo.IndexModel{Keys: bson.D{{Key: "holder", Value: 1}}, Options: options.Index().SetName("holder_unique").SetUnique(true)},
+	)
+}
+
+// Set records the member's answer to the event post. capacity is the
+// event's (0: unlimited). An "oui" to a full event returns ErrFull and
+// leaves the previous answer in place; answering "oui" again keeps the
+// seat held. The caller has checked the rules (member, deadline, event
+// not over).
+//
+// Two answers of the same member at the same moment end consistent: the
+// seat follows the answer that was written last (reconcile).
+func (r *RSVPs) Set(ctx context.Context, x model.RSVP, capacity int) (model.RSVP, error) {
+	what := fmt.Sprintf("rsvp of %s to %s", x.UserID, x.PostID)
+	if !x.Answer.Valid() {
+		return model.RSVP{}, fmt.Errorf("store: %s: unknown answer %q", what, x.Answer)
+	}
+	if capacity > 0 && x.Answer == model.RSVPYes {
+		if _, err := r.claimSeat(ctx, x.PostID, x.UserID, capacity, x.At); err != nil {
+			return model.RSVP{}, err
+		}
+	}
+	d := rsvpDoc{ID: pairID(x.PostID, x.UserID), PostID: x.PostID, UserID: x.UserID, Answer: x.Answer, At: msUTC(x.At)}
+	if err := replaceUpsert(ctx, r.coll, d.ID, d); err != nil {
+		return model.RSVP{}, dbErr(err, what)
+	}
+	if capacity > 0 {
+		if err := r.reconcile(ctx, x.PostID, x.UserID, capacity, x.At); err != nil {
+			return model.RSVP{}, err
+		}
+	}
+	return d.model(), nil
+}
+
+// claimSeat gives the member a seat of the event, the one they hold if
+// any, else the lowest free one; ErrFull when none is left.
+func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.UserID, capacity int, at time.Time) (int, error) {
+	what := fmt.Sprintf("seat of %s at %s", user, post)
+	holder := pairID(post, user)
+	if n, err := r.seatOf(ctx, holder); err != nil || n > 0 {
+		return n, err
+	}
+	var seats []seatDoc
+	if err := findAll(ctx, r.seats, bson.D{{Key: "post_id", Value: post}}, nil, &seats); err != nil {
+		return 0, dbErr(err, what)
+	}
+	taken := make(map[int]bool, len(seats))
+	for _, s := range seats {
+		taken[s.N] = true
+	}
+	retries := 0
+	for n := 1; n <= capacity; n++ {
+		if taken[n] {
+			continue
+		}
+		_, err := r.seats.InsertOne(ctx, seatDoc{ID: seatID(post, n), PostID: post, N: n, Holder: holder, At: msUTC(at)})
+		if err == nil {
+			return n, nil
+		}
+		if !isDuplicateKey(err) {
+			return 0, dbErr(err, what)
+		}
+		// Seat n was taken meanwhile, or this member got another one
+		// (the holder index): look which.
+		var s seatDoc
+		err = r.seats.FindOne(ctx, byID(seatID(post, n))).Decode(&s)
+		switch {
+		case err == nil && s.Holder == holder:
+			return n, nil
+		case err == nil:
+			continue
+		case errors.Is(err, mongo.ErrNoDocuments):
+			if m, err := r.seatOf(ctx, holder); err != nil || m > 0 {
+				return m, err
+			}
+			// Freed between the two reads: try it again (a few times).
+			if retries < 3 {
+				retries++
+				n--
+			}
+		default:
+			return 0, dbErr(err, what)
+		}
+	}
+	return 0, fmt.Errorf("store: %s: %w", what, ErrFull)
+}
+
+// seatOf returns the seat the holder has (0: none).
+func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
+	var seats []seatDoc
+	if err := findAll(ctx, r.seats, bson.D{{Key: "holder", Value: holder}}, nil, &seats); err != nil {
+		return 0, dbErr(err, "seat of "+holder)
+	}
+	if len(seats) == 0 {
+		return 0, nil
+	}
+	return seats[0].N, nil
+}
+
+// answer returns the stored answer ("" none).
+func (r *RSVPs) answer(ctx context.Context, post model.PostID, user model.UserID) (model.RSVPAnswer, error) {
+	x, err := r.Get(ctx, post, user)
+	if errors.Is(err, model.ErrNotFound) {
+		return "", nil
+	}
+	return x.Answer, err
+}
+
+// reconcile makes the seat follow the stored answer: a seat held without
+// an "oui" is released, an "oui" without a seat claims one. It repeats
+// until a pass changes nothing, so when two answers of one member race,
+// the pass that runs after the last write sees it and settles the seat.
+// An "oui" that finds no seat left in that race stays without one.
+func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.UserID, capacity int, at time.Time) error {
+	holder := pairID(post, user)
+	for pass := 0; pass < 8; pass++ {
+		a, err := r.answer(ctx, post, user)
+		if err != nil {
+			return err
+		}
+		n, err := r.seatOf(ctx, holder)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a == model.RSVPYes && n == 0:
+			if _, err := r.claimSeat(ctx, post, user, capacity, at); errors.Is(err, ErrFull) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		case a != model.RSVPYes && n > 0:
+			if _, err := r.seats.DeleteMany(ctx, bson.D{{Key: "holder", Value: holder}}); err != nil {
+				return dbErr(err, "release seat of "+holder)
+			}
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// Get returns the member's answer to the event; ErrNotFound when none.
+func (r *RSVPs) Get(ctx context.Context, post model.PostID, user model.UserID) (model.RSVP, error) {
+	var d rsvpDoc
+	if err := r.coll.FindOne(ctx, byID(pairID(post, user))).Decode(&d); err != nil {
+		return model.RSVP{}, dbErr(err, fmt.Sprintf("rsvp of %s to %s", user, post))
+	}
+	return d.model(), nil
+}
+
+// Mine returns the member's answers to those of posts they answered.
+func (r *RSVPs) Mine(ctx context.Context, user model.UserID, posts []model.PostID) (map[model.PostID]model.RSVP, error) {
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i] = pairID(p, user)
+	}
+	docs, err := findByIDs[rsvpDoc](ctx, r.coll, r.backend != BackendMongoDB, ids)
+	if err != nil {
+		return nil, dbErr(err, "rsvps of "+string(user))
+	}
+	out := make(map[model.PostID]model.RSVP, len(docs))
+	for _, d := range docs {
+		out[d.PostID] = d.model()
+	}
+	return out, nil
+}
+
+// ByPost returns every answer to the event, oldest first: the organiser's
+// list (core groups it by profession and exports it).
+func (r *RSVPs) ByPost(ctx context.Context, post model.PostID) ([]model.RSVP, error) {
+	var docs []rsvpDoc
+	if err := findAll(ctx, r.coll, bson.D{{Key: "post_id", Value: post}}, nil, &docs); err != nil {
+		return nil, dbErr(err, "rsvps to "+string(post))
+	}
+	slices.SortFunc(docs, func(a, b rsvpDoc) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	out := make([]model.RSVP, len(docs))
+	for i, d := range docs {
+		out[i] = d.model()
+	}
+	return out, nil
+}
+
+// Counts returns the answer counts of each post (posts without answers
+// count zero).
+func (r *RSVPs) Counts(ctx context.Context, posts []model.PostID) (map[model.PostID]model.RSVPCounts, error) {
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		ids[i] = string(p)
+	}
+	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d rsvpDoc) string { return d.ID })
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("rsvp counts of %d posts", len(posts)))
+	}
+	out := make(map[model.PostID]model.RSVPCounts, len(posts))
+	for _, p := range posts {
+		out[p] = model.RSVPCounts{}
+	}
+	for _, d := range docs {
+		c := out[d.PostID]
+		switch d.Answer {
+		case model.RSVPYes:
+			c.Yes++
+		case model.RSVPNo:
+			c.No++
+		case model.RSVPMaybe:
+			c.Maybe++
+		}
+		out[d.PostID] = c
+	}
+	return out, nil
+}
