@@ -200,29 +200,21 @@ func describe(m string) string {
 // detect runs mimetype over head and maps the result on the allow-list.
 // zip reports a zip archive (or a type mimetype derives from one), which
 // only the zip directory can tell.
-func detect(head []byte) (t Type, detected string, zip bool, ok bool) {
+func detect(head []byte) (t Type, detected string, isZip bool, ok bool) {
 	m := mimetype.Detect(head)
 	detected, _, _ = strings.Cut(m.String(), ";")
 	for x := m; x != nil; x = x.Parent() {
 		if x.Is("application/zip") {
-			zip = true
+			isZip = true
 		}
 	}
-	switch {
-	case m.Is("image/vnd.mozilla.apng"):
+	if m.Is("image/vnd.mozilla.apng") {
 		// Animated PNG: a PNG to every decoder; re-encoding keeps its
 		// first frame.
 		return mustLookup(PNG), detected, false, true
-	case m.Is("text/plain"), m.Is(CSV), m.Is(TSV):
-		t, ok = Lookup(detected)
-		return t, detected, false, ok
-	}
-	if zip {
-		t, ok = Lookup(detected)
-		return t, detected, true, ok
 	}
 	t, ok = Lookup(detected)
-	return t, detected, false, ok
+	return t, detected, isZip, ok
 }
 
 // Sniff refuses, from a file's first bytes (its first SniffLen bytes, or

@@ -315,6 +315,26 @@ func TestBombsRefusedBeforeDecoding(t *testing.T) {
 	}
 }
 
+// TestExtremeShapes: a one-pixel-high strip and a one-pixel-wide one get
+// a thumbnail of at least one pixel.
+func TestExtremeShapes(t *testing.T) {
+	p := images.New(images.Options{})
+	for _, size := range [][2]int{{5000, 1}, {1, 5000}} {
+		var b bytes.Buffer
+		if err := png.Encode(&b, halves(size[0], size[1])); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Process(context.Background(), bytes.NewReader(b.Bytes()), filetype.PNG)
+		if err != nil {
+			t.Fatalf("%v: %v", size, err)
+		}
+		if res.ThumbWidth < 1 || res.ThumbHeight < 1 || res.ThumbWidth > 320 || res.ThumbHeight > 640 {
+			t.Errorf("%v: thumbnail %d×%d", size, res.ThumbWidth, res.ThumbHeight)
+		}
+		decode(t, res.Thumb)
+	}
+}
+
 // TestGIFKeepsFirstFrame: an animation is stored as its first frame.
 func TestGIFKeepsFirstFrame(t *testing.T) {
 	pal := color.Palette{color.Black, color.White, color.NRGBA{230, 20, 20, 255}}
