@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # test-deps.sh makes sure everything `make test` needs is here and running:
 # the Go toolchain, Node.js/npm and the front end's node_modules, PostgreSQL
-# with the ecpts_test database, Redis, and Debian's Chromium for the browser
-# tests. It is idempotent and quick when everything is already in place, and
+# with the ecpts_test database, Redis, Debian's Chromium for the browser
+# tests, and Debian's clamav-daemon (the virus-scan tests start their own
+# clamd with a local test signature; no signature is downloaded). It is idempotent and quick when everything is already in place, and
 # it exits non-zero with a clear message when something cannot be had: a
 # missing service must fail the test run, never skip tests.
 #
 # Usage: scripts/test-deps.sh [STEP...]
-#   STEP is one of go, node, postgres, redis, chromium; without any, all run
-#   in that order (`make bench` asks for go postgres redis only).
+#   STEP is one of go, node, postgres, redis, chromium, clamav; without any,
+#   all run in that order (`make bench` asks for go postgres redis only).
 #
 # Environment:
 #   ECPTS_TEST_POSTGRES_URL  when set to something else than the local
@@ -18,6 +19,8 @@
 #   DEPS_WAIT_SECONDS        how long to wait for a started service (30)
 #   CHROMIUM_PATH            the browser to check for (/usr/bin/chromium);
 #                            apt-get installs Debian's chromium when missing
+#   CLAMD_PATH               the clamd to check for (/usr/sbin/clamd);
+#                            apt-get installs Debian's clamav-daemon when missing
 set -euo pipefail
 
 readonly DEFAULT_PG_URL='postgres://root@127.0.0.1:5432/ecpts_test?sslmode=disable'
@@ -25,6 +28,7 @@ readonly DEFAULT_REDIS_URL='redis://127.0.0.1:6379/0'
 readonly GO_MIN_MINOR=26 # go.mod says go 1.26
 readonly NODE_MIN_MAJOR=20
 readonly CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium}
+readonly CLAMD=${CLAMD_PATH:-/usr/sbin/clamd}
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 wait_seconds=${DEPS_WAIT_SECONDS:-30}
@@ -32,19 +36,19 @@ steps=()
 
 for arg in "$@"; do
 	case $arg in
-	go | node | postgres | redis | chromium) steps+=("$arg") ;;
+	go | node | postgres | redis | chromium | clamav) steps+=("$arg") ;;
 	-h | --help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "test-deps: unknown step: $arg (want go, node, postgres, redis or chromium)" >&2
+		echo "test-deps: unknown step: $arg (want go, node, postgres, redis, chromium or clamav)" >&2
 		exit 2
 		;;
 	esac
 done
 if ((${#steps[@]} == 0)); then
-	steps=(go node postgres redis chromium)
+	steps=(go node postgres redis chromium clamav)
 fi
 
 log() { echo "test-deps: $*"; }
@@ -191,6 +195,23 @@ check_chromium() {
 	log "chromium: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
 }
 
+# check_clamav makes sure clamd is installed. The tests of internal/clamav
+# start their own clamd (foreground, loopback port and socket in a temporary
+# directory, a local EICAR signature as the only database): nothing here
+# starts the Debian service or runs freshclam, which cannot download here.
+check_clamav() {
+	if [[ ! -x $CLAMD ]]; then
+		log "clamav: $CLAMD missing, installing Debian's clamav-daemon"
+		command -v apt-get >/dev/null 2>&1 || die "$CLAMD is missing and apt-get is not available: install ClamAV's clamd so that $CLAMD exists"
+		as_root apt-get -o DPkg::Lock::Timeout=300 update -qq ||
+			die "apt-get update failed: cannot install clamav-daemon"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq clamav-daemon ||
+			die "apt-get install clamav-daemon failed"
+		[[ -x $CLAMD ]] || die "clamav-daemon was installed but $CLAMD is still missing"
+	fi
+	log "clamav: $("$CLAMD" --version 2>/dev/null || echo "$CLAMD")"
+}
+
 for step in "${steps[@]}"; do
 	case $step in
 	go) check_go ;;
@@ -201,6 +222,7 @@ for step in "${steps[@]}"; do
 	postgres) check_postgres ;;
 	redis) check_redis ;;
 	chromium) check_chromium ;;
+	clamav) check_clamav ;;
 	esac
 done
 log "ready: ${steps[*]}"

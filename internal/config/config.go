@@ -51,6 +51,25 @@ type Config struct {
 	// WriteRate: ECPTS_WRITE_RATE, state-changing API requests per second
 	// one user may make (bursts of 5× that, at least 100); 0 = 20/s.
 	WriteRate float64
+	// MaxUploadMB: ECPTS_MAX_UPLOAD_MB, the largest file one may upload,
+	// in MiB (1 to 1024); 0 = DefaultMaxUploadMB. See MaxUploadBytes.
+	MaxUploadMB int
+	// ClamdAddr: ECPTS_CLAMD_ADDR, the ClamAV daemon that scans every
+	// upload (host:port, tcp://host:port, or a Unix socket path, optionally
+	// unix:-prefixed); empty: no virus scan.
+	ClamdAddr string
+}
+
+// DefaultMaxUploadMB is the upload limit when ECPTS_MAX_UPLOAD_MB is
+// unset: Debian's clamd scans up to 25M by default (StreamMaxLength).
+const DefaultMaxUploadMB = 25
+
+// MaxUploadBytes is the upload limit in bytes.
+func (c Config) MaxUploadBytes() int64 {
+	if c.MaxUploadMB <= 0 {
+		return DefaultMaxUploadMB << 20
+	}
+	return int64(c.MaxUploadMB) << 20
 }
 
 // Environment variable names.
@@ -76,6 +95,8 @@ const (
 	EnvSendRate       = "ECPTS_SEND_RATE"
 	EnvWSPerUser      = "ECPTS_WS_PER_USER"
 	EnvWriteRate      = "ECPTS_WRITE_RATE"
+	EnvMaxUploadMB    = "ECPTS_MAX_UPLOAD_MB"
+	EnvClamdAddr      = "ECPTS_CLAMD_ADDR"
 )
 
 // Defaults returns the configuration used when no variable is set: a single
@@ -164,6 +185,14 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.WSPerUser = n
 	}
+	if v := strings.TrimSpace(getenv(EnvMaxUploadMB)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			errs = append(errs, fmt.Errorf("config: %s: want a size in MiB from 1 to 1024, got %q", EnvMaxUploadMB, v))
+		}
+		c.MaxUploadMB = n
+	}
+	str(EnvClamdAddr, &c.ClamdAddr)
 	for _, p := range strings.Split(getenv(EnvTrustedProxies), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
@@ -304,6 +333,14 @@ func (c Config) Validate() error {
 	if strings.ContainsAny(c.RedisPrefix, " \t\r\n") {
 		bad(EnvRedisPrefix, "must not contain spaces")
 	}
+	if c.MaxUploadMB < 0 || c.MaxUploadMB > 1024 {
+		bad(EnvMaxUploadMB, "want a size in MiB from 1 to 1024")
+	}
+	if c.ClamdAddr != "" {
+		if err := checkClamdAddr(c.ClamdAddr); err != nil {
+			bad(EnvClamdAddr, "%v", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -343,6 +380,26 @@ func checkAddr(addr string) error {
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 0 || n > 65535 {
 		return fmt.Errorf("port must be a number from 0 to 65535, got %q", port)
+	}
+	return nil
+}
+
+// checkClamdAddr accepts what internal/clamav.ParseAddr does: a Unix
+// socket ("/run/clamav/clamd.ctl", "unix:/…") or TCP ("host:port",
+// "tcp://host:port").
+func checkClamdAddr(addr string) error {
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if !strings.HasPrefix(strings.TrimPrefix(p, "//"), "/") {
+			return errors.New("a Unix socket needs an absolute path, e.g. /run/clamav/clamd.ctl")
+		}
+		return nil
+	}
+	if strings.HasPrefix(addr, "/") {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(addr, "tcp://"))
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("want host:port (e.g. clamav:3310), tcp://host:port or a Unix socket path, got %q", addr)
 	}
 	return nil
 }

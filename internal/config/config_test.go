@@ -76,6 +76,9 @@ func TestLoadEachVariable(t *testing.T) {
 		{env{"ECPTS_LOG_LEVEL": "error"}, func(c *config.Config) { c.LogLevel = slog.LevelError }},
 		{env{"ECPTS_LOG_FORMAT": "JSON"}, func(c *config.Config) { c.LogFormat = "json" }},
 		{env{"ECPTS_REDIS_PREFIX": "t1:"}, func(c *config.Config) { c.RedisPrefix = "t1:" }},
+		{env{"ECPTS_MAX_UPLOAD_MB": "100"}, func(c *config.Config) { c.MaxUploadMB = 100 }},
+		{env{"ECPTS_CLAMD_ADDR": "clamav:3310"}, func(c *config.Config) { c.ClamdAddr = "clamav:3310" }},
+		{env{"ECPTS_CLAMD_ADDR": "/run/clamav/clamd.ctl"}, func(c *config.Config) { c.ClamdAddr = "/run/clamav/clamd.ctl" }},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
@@ -106,6 +109,9 @@ func TestLoadParseErrors(t *testing.T) {
 		{env{"ECPTS_WRITE_RATE": "vite"}, "ECPTS_WRITE_RATE"},
 		{env{"ECPTS_WS_PER_USER": "beaucoup"}, "ECPTS_WS_PER_USER"},
 		{env{"ECPTS_LOG_LEVEL": "verbose"}, "ECPTS_LOG_LEVEL"},
+		{env{"ECPTS_MAX_UPLOAD_MB": "0"}, "ECPTS_MAX_UPLOAD_MB"},
+		{env{"ECPTS_MAX_UPLOAD_MB": "2048"}, "ECPTS_MAX_UPLOAD_MB"},
+		{env{"ECPTS_MAX_UPLOAD_MB": "25Mo"}, "ECPTS_MAX_UPLOAD_MB"},
 	}
 	for _, tt := range tests {
 		_, err := config.Load(tt.env.get)
@@ -239,6 +245,12 @@ func TestValidate(t *testing.T) {
 		{"log format", func(c *config.Config) { c.LogFormat = "xml" }, "ECPTS_LOG_FORMAT"},
 		{"log level", func(c *config.Config) { c.LogLevel = slog.Level(12) }, "ECPTS_LOG_LEVEL"},
 		{"redis prefix", func(c *config.Config) { c.RedisPrefix = "a b" }, "ECPTS_REDIS_PREFIX"},
+		{"clamd tcp url", func(c *config.Config) { c.ClamdAddr = "tcp://127.0.0.1:3310" }, ""},
+		{"clamd unix url", func(c *config.Config) { c.ClamdAddr = "unix:///run/clamav/clamd.ctl" }, ""},
+		{"clamd no port", func(c *config.Config) { c.ClamdAddr = "clamav" }, "ECPTS_CLAMD_ADDR"},
+		{"clamd bad port", func(c *config.Config) { c.ClamdAddr = "clamav:0" }, "ECPTS_CLAMD_ADDR"},
+		{"clamd relative socket", func(c *config.Config) { c.ClamdAddr = "unix:clamd.ctl" }, "ECPTS_CLAMD_ADDR"},
+		{"upload limit too big", func(c *config.Config) { c.MaxUploadMB = 4096 }, "ECPTS_MAX_UPLOAD_MB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,6 +336,17 @@ func TestRedaction(t *testing.T) {
 	odd.PostgresURL = "not a url : pw-raw"
 	if s := odd.String(); strings.Contains(s, "1234") || strings.Contains(s, "5678") || strings.Contains(s, "pw-raw") {
 		t.Errorf("misparsed URL leaks: %s", s)
+	}
+}
+
+func TestMaxUploadBytes(t *testing.T) {
+	c := config.Defaults()
+	if got := c.MaxUploadBytes(); got != 25<<20 {
+		t.Errorf("default MaxUploadBytes = %d, want 25 MiB", got)
+	}
+	c.MaxUploadMB = 100
+	if got := c.MaxUploadBytes(); got != 100<<20 {
+		t.Errorf("MaxUploadBytes with 100 = %d", got)
 	}
 }
 
