@@ -120,7 +120,10 @@ var closingQuote = map[rune]rune{'"': '"', '“': '”', '«': '»'}
 // lex splits s into items. It never fails: unbalanced quotes run to the
 // end of the input. operators says whether "name:value" makes operator
 // items (Parse) or plain words (the free text of a Query).
-func lex(s string, operators bool) (items []item, trailingSpace bool) {
+//
+// complete reports whether anything (white space, a lone "-") follows the
+// last item: then a last word is not being typed.
+func lex(s string, operators bool) (items []item, complete bool) {
 	rs := []rune(s)
 	i := 0
 	readQuoted := func() string { // rs[i] is an opening quote
@@ -144,7 +147,9 @@ func lex(s string, operators bool) (items []item, trailingSpace bool) {
 		}
 		return string(rs[start:i])
 	}
+	lastEnd := 0 // where the last item ended
 	for i < len(rs) {
+		before := len(items)
 		r := rs[i]
 		switch {
 		case unicode.IsSpace(r):
@@ -166,22 +171,24 @@ func lex(s string, operators bool) (items []item, trailingSpace bool) {
 		default:
 			w := readWord()
 			name, value, isOp := strings.Cut(w, ":")
-			if !isOp || name == "" || !isOperatorName(name) || strings.HasPrefix(value, "//") {
+			switch {
+			case !isOp || name == "" || !isOperatorName(name) || strings.HasPrefix(value, "//"):
 				items = append(items, item{kind: itemWord, text: w})
-				continue
-			}
-			if !operators {
+			case !operators:
 				items = append(items, item{kind: itemWord, text: name + " " + value})
-				continue
+			default:
+				op := item{kind: itemOperator, name: name, text: value}
+				if value == "" && i < len(rs) && isQuote(rs[i]) {
+					op.text, op.quoted = readQuoted(), true
+				}
+				items = append(items, op)
 			}
-			op := item{kind: itemOperator, name: name, text: value}
-			if value == "" && i < len(rs) && isQuote(rs[i]) {
-				op.text, op.quoted = readQuoted(), true
-			}
-			items = append(items, op)
+		}
+		if len(items) > before {
+			lastEnd = i
 		}
 	}
-	return items, len(rs) > 0 && unicode.IsSpace(rs[len(rs)-1])
+	return items, lastEnd < len(rs)
 }
 
 // isOperatorName reports whether name looks like one: letters only (so
@@ -246,7 +253,7 @@ var typeWords = map[string]Type{
 func Parse(raw string) Parsed {
 	var p Parsed
 	raw, p.Truncated = truncateRunes(strings.ToValidUTF8(raw, ""), MaxQueryRunes)
-	items, trailingSpace := lex(raw, true)
+	items, tail := lex(raw, true)
 	var free []item
 	for _, it := range items {
 		if it.kind != itemOperator {
@@ -256,10 +263,11 @@ func Parse(raw string) Parsed {
 		name := Fold(it.name)
 		op, ok := operatorNames[name]
 		if !ok {
+			// Its words stay text; no ":" left, or they would read as an
+			// operator again ("a:b:" → "a b").
 			p.Unknown = appendUnique(p.Unknown, name)
-			free = append(free, item{kind: itemWord, text: it.name})
-			if it.text != "" {
-				free = append(free, item{kind: itemWord, text: it.text, quoted: it.quoted})
+			for _, w := range strings.Fields(strings.ReplaceAll(it.name+" "+it.text, ":", " ")) {
+				free = append(free, item{kind: itemWord, text: w})
 			}
 			continue
 		}
@@ -277,7 +285,7 @@ func Parse(raw string) Parsed {
 		kept = append(kept, it)
 	}
 	// The last word is being typed only if nothing (an operator) follows it.
-	complete := trailingSpace || len(items) == 0 || items[len(items)-1].kind != itemWord
+	complete := tail || len(items) == 0 || items[len(items)-1].kind != itemWord
 	p.Text = p.assemble(kept, complete)
 	return p
 }
@@ -540,7 +548,7 @@ func (t textQuery) positive() bool { return len(t.words) > 0 || len(t.phrases) >
 // ("de:x" is the words "de" and "x"); bounds are those of Parse.
 func parseText(s string) textQuery {
 	s, _ = truncateRunes(strings.ToValidUTF8(s, ""), MaxQueryRunes)
-	items, trailingSpace := lex(s, false)
+	items, tail := lex(s, false)
 	var t textQuery
 	words := 0
 	lastWord := false
@@ -569,7 +577,7 @@ func parseText(s string) textQuery {
 			lastWord = true
 		}
 	}
-	t.prefix = lastWord && !trailingSpace && len(t.words) > 0
+	t.prefix = lastWord && !tail && len(t.words) > 0
 	return t
 }
 
