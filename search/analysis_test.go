@@ -167,3 +167,19 @@ func markedParts(s string, rs []Range) []string {
 	}
 	return out
 }
+
+func TestWithinDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+		want bool
+	}{
+		{"cystit", "cystyt", 1, true}, {"cystit", "cystit", 0, true}, {"hypertension", "hypertention", 1, true},
+		{"kinesitherapeut", "kinesiterapeut", 1, true}, {"chut", "chat", 0, false}, {"abc", "abcde", 1, false},
+		{"abcde", "abc", 2, true}, {"medecin", "medcine", 1, false}, {"medecin", "medcine", 2, true}, {"", "ab", 2, true},
+	} {
+		if got := withinDistance([]rune(c.a), []rune(c.b), c.d); got != c.want {
+			t.Errorf("withinDistance(%q, %q, %d) = %v", c.a, c.b, c.d, got)
+		}
+	}
+}

@@ -126,11 +126,11 @@ const (
 var searchFields = []struct {
 	name   string
 	weight float64
-	loose  bool // typos and prefixes too
+	loose  bool // typos and prefixes too (each costs an automaton per field)
 }{
 	{fTitle, 3, true},
 	{fText, 1, true},
-	{fTags, 0.8, true},
+	{fTags, 0.8, false},
 	{fChannelName, 0.6, false},
 	{fAuthorName, 0.6, false},
 }
@@ -461,11 +461,10 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 
 	req := bleve.NewSearchRequestOptions(bq, p.limit, p.offset, false)
 	req.Fields = []string{fSource}
-	req.IncludeLocations = true
+	// No IncludeLocations: term vectors of every match would be decoded;
+	// the page's highlights are found again in its texts (highlighter).
 	if p.q.Sort == SortNewest || !p.text.positive() {
 		req.SortBy([]string{"-" + fCreated, "_id"})
-	} else {
-		req.SortBy([]string{"-_score", "-" + fCreated, "_id"})
 	}
 	for name, field := range map[string]string{"types": fType, "cpts": fCPTS, "professions": fProfession,
 		"missions": fMissions, "campaigns": fCampaign, "statuses": fStatus} {
@@ -479,14 +478,15 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		return Result{}, b.unavailable("search", err)
 	}
 	out := Result{Hits: make([]Hit, 0, len(res.Hits)), Total: int(res.Total), Page: p.q.Page, PerPage: p.q.PerPage}
+	hl := newHighlighter(p.text)
 	for _, h := range res.Hits {
 		d, err := sourceOf(h)
 		if err != nil {
 			return Result{}, err
 		}
 		hit := Hit{ID: h.ID, Type: d.Type, Score: h.Score}
-		hit.Title, hit.TitleHighlights = makeSnippet(d.Title, locations(h, fTitle), 2*SnippetRunes)
-		hit.Snippet, hit.Highlights = makeSnippet(d.Text, locations(h, fText), SnippetRunes)
+		hit.Title, hit.TitleHighlights = makeSnippet(d.Title, hl.ranges(d.Title), 2*SnippetRunes)
+		hit.Snippet, hit.Highlights = makeSnippet(d.Text, hl.ranges(d.Text), SnippetRunes)
 		out.Hits = append(out.Hits, hit)
 	}
 	facet := func(name string) []FacetCount {
@@ -505,17 +505,6 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		Missions: facet("missions"), Campaigns: facet("campaigns"), Statuses: facet("statuses"),
 	}.normalized()
 	return out, nil
-}
-
-// locations returns the byte ranges of the matched terms of field.
-func locations(h *bsearch.DocumentMatch, field string) []Range {
-	var out []Range
-	for _, locs := range h.Locations[field] {
-		for _, l := range locs {
-			out = append(out, Range{int(l.Start), int(l.End)})
-		}
-	}
-	return out
 }
 
 // filterQuery is access and the filters, applied without scoring.
@@ -590,55 +579,23 @@ const minPrefixRunes = 3
 // textClauses turns the words and phrases into must clauses: every word
 // (or its synonym) must match, in any searchable field.
 func textClauses(t textQuery) []query.Query {
-	// Terms of every word, remembering which word each came from, so a
-	// synonym matches whole words only.
-	type term struct {
-		term string
-		word int
-	}
-	var terms []term
-	for i, w := range t.words {
-		for _, x := range Terms(w) {
-			terms = append(terms, term{x, i})
-		}
-	}
-	flat := make([]string, len(terms))
-	for i, x := range terms {
-		flat[i] = x.term
-	}
 	var must []query.Query
 	last := len(t.words) - 1
-	syn := synonyms()
-	for i := 0; i < len(terms); {
-		w := terms[i].word
-		if i == 0 || terms[i-1].word != w { // at the start of a word
-			if n, g, ok := syn.match(flat, i); ok {
-				end := i + n
-				if end == len(terms) || terms[end].word != terms[end-1].word {
-					// Words w..terms[end-1].word, or any other expression of the group.
-					lastWord := terms[end-1].word
-					var own []query.Query
-					for j := w; j <= lastWord; j++ {
-						own = append(own, wordClause(t.words[j], t.prefix && j == last))
-					}
-					alts := []query.Query{query.NewConjunctionQuery(own)}
-					key := strings.Join(flat[i:end], " ")
-					for _, e := range syn.groups[g] {
-						if strings.Join(Terms(e), " ") != key {
-							alts = append(alts, exactClause(e, boostSynonym))
-						}
-					}
-					must = append(must, query.NewDisjunctionQuery(alts))
-					i = end
-					continue
-				}
-			}
+	for _, u := range wordUnits(t) {
+		var own []query.Query
+		for j := u.first; j <= u.last; j++ {
+			own = append(own, wordClause(t.words[j], t.prefix && j == last))
 		}
-		// No synonym: the whole word.
-		must = append(must, wordClause(t.words[w], t.prefix && w == last))
-		for i < len(terms) && terms[i].word == w {
-			i++
+		if len(u.synonyms) == 0 {
+			must = append(must, own...)
+			continue
 		}
+		// The words themselves, or any other expression of their group.
+		alts := []query.Query{query.NewConjunctionQuery(own)}
+		for _, e := range u.synonyms {
+			alts = append(alts, exactClause(e, boostSynonym))
+		}
+		must = append(must, query.NewDisjunctionQuery(alts))
 	}
 	for _, ph := range t.phrases {
 		must = append(must, exactClause(ph, 1))

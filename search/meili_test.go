@@ -452,7 +452,6 @@ func TestMeiliSearchRequestAndResponse(t *testing.T) {
 	}
 }
 
-
 func TestMeiliNoAllowedNoRequest(t *testing.T) {
 	f, srv := newFakeMeili(t)
 	m, err := openFake(t, srv, time.Second)

@@ -294,10 +294,13 @@ func Parse(raw string) Parsed {
 func (p *Parsed) assemble(items []item, complete bool) string {
 	var b strings.Builder
 	for _, it := range items {
+		text := boundWords(it.text)
+		if text == "" {
+			continue // only quote marks
+		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		text := boundWords(it.text)
 		switch {
 		case it.kind == itemPhrase:
 			p.Phrases = append(p.Phrases, text)

@@ -119,7 +119,7 @@ func TestParseText(t *testing.T) {
 		{"protocole cyst", []string{"protocole", "cyst"}, true},
 		{`cyst "a b"`, []string{"cyst"}, false},
 		{"type:x cyst", []string{"type", "x", "cyst"}, true}, // no operators in Query.Text
-		{"le la les cyst", []string{"cyst"}, true},        // stop words dropped
+		{"le la les cyst", []string{"cyst"}, true},           // stop words dropped
 		{"cyst l'", []string{"cyst"}, false},
 	}
 	for _, c := range cases {

@@ -1,0 +1,177 @@
+package search
+
+import (
+	"strings"
+)
+
+// A unit of the free text: consecutive words that either match as they
+// are, or — when they form an expression of the synonym list — as any
+// other expression of its group.
+type wordUnit struct {
+	first, last int      // indexes into textQuery.words
+	synonyms    []string // the other expressions of the group, if any
+}
+
+// wordUnits groups the words of t: a synonym expression covers whole
+// words only, the longest first ("infirmière en pratique avancée" is IPA,
+// not IDE followed by three words).
+func wordUnits(t textQuery) []wordUnit {
+	type term struct {
+		term string
+		word int
+	}
+	var terms []term
+	for i, w := range t.words {
+		for _, x := range Terms(w) {
+			terms = append(terms, term{x, i})
+		}
+	}
+	flat := make([]string, len(terms))
+	for i, x := range terms {
+		flat[i] = x.term
+	}
+	syn := synonyms()
+	var units []wordUnit
+	for i := 0; i < len(terms); {
+		w := terms[i].word
+		if i == 0 || terms[i-1].word != w { // at the start of a word
+			if n, g, ok := syn.match(flat, i); ok {
+				end := i + n
+				if end == len(terms) || terms[end].word != terms[end-1].word {
+					key := strings.Join(flat[i:end], " ")
+					u := wordUnit{first: w, last: terms[end-1].word}
+					for _, e := range syn.groups[g] {
+						if strings.Join(Terms(e), " ") != key {
+							u.synonyms = append(u.synonyms, e)
+						}
+					}
+					units = append(units, u)
+					i = end
+					continue
+				}
+			}
+		}
+		units = append(units, wordUnit{first: w, last: w})
+		for i < len(terms) && terms[i].word == w {
+			i++
+		}
+	}
+	return units
+}
+
+// highlighter finds in a text the words a query matched, the way the
+// bleve query matches them: same analysis, exact terms (words, phrases,
+// synonyms), typos within the same distance, the prefix of the word being
+// typed. Highlighting the page's hits this way costs far less than asking
+// bleve for the term locations of every match.
+type highlighter struct {
+	exact    map[string]bool
+	fuzzy    []fuzzyTerm
+	prefixes []string
+}
+
+type fuzzyTerm struct {
+	term []rune
+	dist int
+}
+
+func newHighlighter(t textQuery) *highlighter {
+	h := &highlighter{exact: map[string]bool{}}
+	last := len(t.words) - 1
+	for _, u := range wordUnits(t) {
+		for _, e := range u.synonyms {
+			for _, x := range Terms(e) {
+				h.exact[x] = true
+			}
+		}
+		for j := u.first; j <= u.last; j++ {
+			word := t.words[j]
+			terms := Terms(word)
+			folded := Fold(stripElision(strings.ToLower(word)))
+			for k, x := range terms {
+				h.exact[x] = true
+				length := runeLen(x)
+				if len(terms) == 1 {
+					length = runeLen(folded)
+				}
+				if d := typos(length); d > 0 {
+					h.fuzzy = append(h.fuzzy, fuzzyTerm{[]rune(x), d})
+				}
+				if t.prefix && j == last && k == len(terms)-1 {
+					h.prefixes = append(h.prefixes, prefixesOf(x, folded, len(terms) == 1)...)
+				}
+			}
+		}
+	}
+	for _, p := range t.phrases {
+		for _, x := range Terms(p) {
+			h.exact[x] = true
+		}
+	}
+	return h
+}
+
+// ranges returns the byte ranges of the matching words of text.
+func (h *highlighter) ranges(text string) []Range {
+	if text == "" || (len(h.exact) == 0 && len(h.prefixes) == 0) {
+		return nil
+	}
+	var out []Range
+	for _, tok := range frenchAnalyzer().Analyze([]byte(text)) {
+		if h.matches(string(tok.Term)) {
+			out = append(out, Range{tok.Start, tok.End})
+		}
+	}
+	return out
+}
+
+func (h *highlighter) matches(term string) bool {
+	if h.exact[term] {
+		return true
+	}
+	for _, p := range h.prefixes {
+		if strings.HasPrefix(term, p) {
+			return true
+		}
+	}
+	if len(h.fuzzy) > 0 {
+		r := []rune(term)
+		for _, f := range h.fuzzy {
+			// Like the fuzzy query: the first letter must match.
+			if len(r) > 0 && r[0] == f.term[0] && withinDistance(r, f.term, f.dist) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withinDistance reports whether the Levenshtein distance of a and b is at
+// most d (rows of the classic table, cut off once they all exceed d).
+func withinDistance(a, b []rune, d int) bool {
+	if diff := len(a) - len(b); diff > d || -diff > d {
+		return false
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > d {
+			return false
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)] <= d
+}
