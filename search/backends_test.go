@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,4 +72,51 @@ func TestMeili(t *testing.T) {
 		})
 		return idx
 	})
+}
+
+// TestBleveReopen: what was upserted is there after a close and a reopen;
+// a directory that is not an index, or an index of another schema, is
+// refused with ErrUnavailable (ErrStale for the schema) and left as it is.
+func TestBleveReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "bleve")
+	idx, err := search.OpenBleve(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Upsert(ctx, searchtest.Fixture()...); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	idx, err = search.OpenBleve(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := idx.Search(ctx, search.Query{Text: "cystyte", Allowed: []string{"cpts:a0000000000000000000000a"}})
+	if err != nil || res.Total != 1 {
+		t.Errorf("after reopen: %+v, %v", res, err)
+	}
+	if err := idx.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := search.OpenBleve(other); !errors.Is(err, search.ErrUnavailable) {
+		t.Errorf("a non-empty directory that is no index: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(other, "notes.txt")); err != nil {
+		t.Errorf("the directory was touched: %v", err)
+	}
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, "index_meta.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := search.OpenBleve(corrupt); !errors.Is(err, search.ErrUnavailable) {
+		t.Errorf("a corrupt index: %v", err)
+	}
 }
