@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"unicode"
@@ -36,9 +37,14 @@ import (
 // stemmer sees the same input whether or not the user typed the accents.
 const (
 	analyzerName = "ecpts_fr"
-	foldName     = "ecpts_fold"
-	stopName     = "ecpts_stop_fr"
-	stemName     = "ecpts_stem_fr"
+	// prefixAnalyzerName is the chain without stop words and stemmer: the
+	// words as written, folded, for the prefix of the word being typed (a
+	// stem can be shorter than what the user typed: "pansem" → "pansement"
+	// is stemmed "pans").
+	prefixAnalyzerName = "ecpts_fr_prefix"
+	foldName           = "ecpts_fold"
+	stopName           = "ecpts_stop_fr"
+	stemName           = "ecpts_stem_fr"
 )
 
 // stopWords is the Snowball French stop list, accent-folded, without
@@ -100,14 +106,16 @@ func (sf stemFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 // reaccent puts back the accent of the endings the light stemmer keys on.
 // A plural "s" is looked through, as the stemmer strips it first.
 func reaccent(term []byte) []byte {
-	s := string(term)
-	plural := ""
-	if len(s) > 3 && strings.HasSuffix(s, "s") {
-		s, plural = s[:len(s)-1], "s"
+	base := term
+	if len(base) > 3 && base[len(base)-1] == 's' {
+		base = base[:len(base)-1]
 	}
 	for _, e := range [...]struct{ plain, accented string }{{"ieme", "ième"}, {"ere", "ère"}, {"ete", "ète"}} {
-		if strings.HasSuffix(s, e.plain) {
-			return []byte(strings.TrimSuffix(s, e.plain) + e.accented + plural)
+		if bytes.HasSuffix(base, []byte(e.plain)) {
+			out := make([]byte, 0, len(term)+1)
+			out = append(out, base[:len(base)-len(e.plain)]...)
+			out = append(out, e.accented...)
+			return append(out, term[len(base):]...)
 		}
 	}
 	return term
@@ -163,7 +171,31 @@ func init() {
 		}
 		return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
 	}))
+	must(registry.RegisterAnalyzer(prefixAnalyzerName, func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
+		tok, err := c.TokenizerNamed(unicodetok.Name)
+		if err != nil {
+			return nil, err
+		}
+		var filters []analysis.TokenFilter
+		for _, name := range []string{lowercase.Name, fr.ElisionName, foldName} {
+			f, err := c.TokenFilterNamed(name)
+			if err != nil {
+				return nil, err
+			}
+			filters = append(filters, f)
+		}
+		return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
+	}))
 }
+
+// prefixAnalyzer is the prefix chain, built once.
+var prefixAnalyzer = sync.OnceValue(func() analysis.Analyzer {
+	a, err := registry.NewCache().AnalyzerNamed(prefixAnalyzerName)
+	if err != nil {
+		panic("search: building the prefix analyzer: " + err.Error())
+	}
+	return a
+})
 
 // frenchAnalyzer is the chain above, built once for query-side use (after
 // init has registered its parts).

@@ -104,7 +104,9 @@ const (
 	fText        = "text"
 	fAuthorName  = "author_name"
 	fChannelName = "channel_name"
-	fTags        = "tags" // campaign, theme, the author's profession label
+	fTags        = "tags"    // campaign, theme, the author's profession label
+	fTitleWords  = "title_w" // title and text again, words unstemmed: prefixes
+	fTextWords   = "text_w"
 	fAuthor      = "author"
 	fProfession  = "profession"
 	fCPTS        = "cpts"
@@ -169,6 +171,16 @@ func indexMapping() *mapping.IndexMappingImpl {
 	}
 	text(fTitle, true)
 	text(fText, true)
+	for _, name := range []string{fTitleWords, fTextWords} {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = prefixAnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		f.SkipFreqNorm = true
+		doc.AddFieldMappingsAt(name, f)
+	}
 	text(fTags, false)
 	text(fAuthorName, false)
 	text(fChannelName, false)
@@ -196,6 +208,7 @@ func bleveDoc(d Document) (map[string]any, error) {
 	tags := strings.TrimSpace(d.Campaign + "\n" + d.Theme + "\n" + professionLabel(d.AuthorProfession))
 	m := map[string]any{
 		fType: string(d.Type), fTitle: d.Title, fText: d.Text, fTags: tags,
+		fTitleWords: d.Title, fTextWords: d.Text,
 		fAuthorName: d.AuthorName, fChannelName: d.ChannelName,
 		fScopes: d.Scopes, fVersion: strconv.FormatInt(d.Version, 10), fSource: string(src),
 		fCreated: d.CreatedAt,
@@ -438,6 +451,40 @@ func (b *Bleve) Close() error {
 	return nil
 }
 
+// knownTerms returns whether a term is in the title or text of some
+// document (a dictionary lookup), and a func to release the reader.
+func (b *Bleve) knownTerms(ctx context.Context) (func(string) bool, func(), error) {
+	ix, err := b.idx.Advanced()
+	if err != nil {
+		return nil, nil, b.unavailable("reader", err)
+	}
+	r, err := ix.Reader()
+	if err != nil {
+		return nil, nil, b.unavailable("reader", err)
+	}
+	cache := map[string]bool{}
+	known := func(term string) bool {
+		if k, ok := cache[term]; ok {
+			return k
+		}
+		found := false
+		for _, f := range []string{fTitle, fText} {
+			tfr, err := r.TermFieldReader(ctx, []byte(term), f, false, false, false)
+			if err != nil {
+				continue
+			}
+			found = tfr.Count() > 0
+			_ = tfr.Close()
+			if found {
+				break
+			}
+		}
+		cache[term] = found
+		return found
+	}
+	return known, func() { _ = r.Close() }, nil
+}
+
 // Search implements Index.
 func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	if b.closed.Load() {
@@ -450,14 +497,20 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	if p.none {
 		return emptyResult(p), nil
 	}
-	bq := query.NewBooleanQuery(nil, nil, nil)
-	if must := textClauses(p.text); len(must) > 0 {
-		bq.AddMust(must...)
+	known, done, err := b.knownTerms(ctx)
+	if err != nil {
+		return Result{}, err
 	}
+	defer done()
+	// Access and filters are a must clause that scores nothing: in the
+	// conjunction, the engine skips straight to the documents the caller
+	// may see (a filter clause would score every text match first, of
+	// every CPTS, then drop the others).
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	bq.AddMust(append(textClauses(p.text, known), filterQuery(p.q))...)
 	for _, e := range p.text.excluded {
 		bq.AddMustNot(exclusion(e))
 	}
-	bq.AddFilter(filterQuery(p.q))
 
 	req := bleve.NewSearchRequestOptions(bq, p.limit, p.offset, false)
 	req.Fields = []string{fSource}
@@ -478,7 +531,7 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		return Result{}, b.unavailable("search", err)
 	}
 	out := Result{Hits: make([]Hit, 0, len(res.Hits)), Total: int(res.Total), Page: p.q.Page, PerPage: p.q.PerPage}
-	hl := newHighlighter(p.text)
+	hl := newHighlighter(p.text, known)
 	for _, h := range res.Hits {
 		d, err := sourceOf(h)
 		if err != nil {
@@ -507,13 +560,14 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	return out, nil
 }
 
-// filterQuery is access and the filters, applied without scoring.
+// filterQuery is access and the filters; its clauses score nothing.
 func filterQuery(q Query) query.Query {
 	any := func(field string, values []string) query.Query {
 		qs := make([]query.Query, len(values))
 		for i, v := range values {
 			t := query.NewTermQuery(v)
 			t.SetField(field)
+			t.SetBoost(0) // filters do not score
 			qs[i] = t
 		}
 		return query.NewDisjunctionQuery(qs)
@@ -548,6 +602,7 @@ func filterQuery(q Query) query.Query {
 		}
 		dr := query.NewDateRangeInclusiveQuery(from, to, &inclusive, &exclusive)
 		dr.SetField(fCreated)
+		dr.SetBoost(0)
 		all = append(all, dr)
 	}
 	return query.NewConjunctionQuery(all)
@@ -578,13 +633,13 @@ const minPrefixRunes = 3
 
 // textClauses turns the words and phrases into must clauses: every word
 // (or its synonym) must match, in any searchable field.
-func textClauses(t textQuery) []query.Query {
+func textClauses(t textQuery, known func(string) bool) []query.Query {
 	var must []query.Query
 	last := len(t.words) - 1
 	for _, u := range wordUnits(t) {
 		var own []query.Query
 		for j := u.first; j <= u.last; j++ {
-			own = append(own, wordClause(t.words[j], t.prefix && j == last))
+			own = append(own, wordClause(t.words[j], t.prefix && j == last, known))
 		}
 		if len(u.synonyms) == 0 {
 			must = append(must, own...)
@@ -604,9 +659,11 @@ func textClauses(t textQuery) []query.Query {
 }
 
 // wordClause matches one word typed by the user: each of its terms, in
-// any searchable field, exactly, with typos, or — for the word being typed
-// — as a prefix.
-func wordClause(word string, prefix bool) query.Query {
+// any searchable field, exactly, or — for the word being typed — as a
+// prefix; with typos when the index does not have the term (a word found
+// as typed is taken as meant: fuzzy expansions of frequent words cost
+// more than they find).
+func wordClause(word string, prefix bool, known func(string) bool) query.Query {
 	terms := Terms(word)
 	folded := Fold(stripElision(strings.ToLower(word)))
 	n := runeLen(folded)
@@ -628,7 +685,7 @@ func wordClause(word string, prefix bool) query.Query {
 			if len(terms) == 1 {
 				length = n
 			}
-			if d := typos(length); d > 0 {
+			if d := typos(length); d > 0 && !known(t) {
 				fq := query.NewFuzzyQuery(t)
 				fq.SetField(f.name)
 				fq.SetFuzziness(d)
@@ -636,8 +693,13 @@ func wordClause(word string, prefix bool) query.Query {
 				fq.SetBoost(f.weight * boostFuzzy)
 				alts = append(alts, fq)
 			}
-			if prefix && isLast {
-				for _, p := range prefixesOf(t, folded, len(terms) == 1) {
+		}
+		if prefix && isLast {
+			for _, p := range prefixesOf(word) {
+				for _, f := range []struct {
+					name   string
+					weight float64
+				}{{fTitleWords, 3}, {fTextWords, 1}} {
 					pq := query.NewPrefixQuery(p)
 					pq.SetField(f.name)
 					pq.SetBoost(f.weight * boostPrefix)
@@ -653,18 +715,19 @@ func wordClause(word string, prefix bool) query.Query {
 	return query.NewConjunctionQuery(perTerm)
 }
 
-// prefixesOf returns the prefixes the last word is looked up by: its stem
-// and, for a one-term word, its folded form ("infirmie" → stem "infirm";
-// "protoc" → "protoc"), each of at least minPrefixRunes runes.
-func prefixesOf(stem, folded string, single bool) []string {
-	var out []string
-	if runeLen(stem) >= minPrefixRunes {
-		out = append(out, stem)
+// prefixesOf returns what the word being typed is looked up by, as a
+// prefix of the unstemmed words: its last word as written, folded, of at
+// least minPrefixRunes runes ("sage-fem" → "fem").
+func prefixesOf(word string) []string {
+	ts := prefixAnalyzer().Analyze([]byte(word))
+	if len(ts) == 0 {
+		return nil
 	}
-	if single && folded != stem && runeLen(folded) >= minPrefixRunes && !strings.HasPrefix(folded, stem) {
-		out = append(out, folded)
+	p := string(ts[len(ts)-1].Term)
+	if runeLen(p) < minPrefixRunes {
+		return nil
 	}
-	return out
+	return []string{p}
 }
 
 // exactClause matches an expression exactly (modulo the analysis): its

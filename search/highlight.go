@@ -75,7 +75,9 @@ type fuzzyTerm struct {
 	dist int
 }
 
-func newHighlighter(t textQuery) *highlighter {
+// known says whether a term is in the index: typos are only looked for
+// for the words that are not, as the query does.
+func newHighlighter(t textQuery, known func(string) bool) *highlighter {
 	h := &highlighter{exact: map[string]bool{}}
 	last := len(t.words) - 1
 	for _, u := range wordUnits(t) {
@@ -94,11 +96,11 @@ func newHighlighter(t textQuery) *highlighter {
 				if len(terms) == 1 {
 					length = runeLen(folded)
 				}
-				if d := typos(length); d > 0 {
+				if d := typos(length); d > 0 && !known(x) {
 					h.fuzzy = append(h.fuzzy, fuzzyTerm{[]rune(x), d})
 				}
 				if t.prefix && j == last && k == len(terms)-1 {
-					h.prefixes = append(h.prefixes, prefixesOf(x, folded, len(terms) == 1)...)
+					h.prefixes = append(h.prefixes, prefixesOf(word)...)
 				}
 			}
 		}
@@ -122,17 +124,22 @@ func (h *highlighter) ranges(text string) []Range {
 			out = append(out, Range{tok.Start, tok.End})
 		}
 	}
-	return out
+	if len(h.prefixes) > 0 { // prefixes are of the words as written
+		for _, tok := range prefixAnalyzer().Analyze([]byte(text)) {
+			for _, p := range h.prefixes {
+				if strings.HasPrefix(string(tok.Term), p) {
+					out = append(out, Range{tok.Start, tok.End})
+					break
+				}
+			}
+		}
+	}
+	return out // makeSnippet sorts and merges
 }
 
 func (h *highlighter) matches(term string) bool {
 	if h.exact[term] {
 		return true
-	}
-	for _, p := range h.prefixes {
-		if strings.HasPrefix(term, p) {
-			return true
-		}
 	}
 	if len(h.fuzzy) > 0 {
 		r := []rune(term)

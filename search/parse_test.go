@@ -166,7 +166,7 @@ func FuzzParse(f *testing.F) {
 		}
 		tq := parseText(p.Text)
 		_ = meiliQuery(tq)
-		_ = textClauses(tq)
+		_ = textClauses(tq, func(string) bool { return false })
 		q := p.Query()
 		q.Allowed = []string{"platform"}
 		if _, err := q.plan(); err != nil && err != ErrEmptyQuery {

@@ -482,6 +482,13 @@ func testPrefix(t *testing.T, idx search.Index) {
 	wantHits(t, idx, "kinésith", allScopes, []string{idKine})
 	wantHits(t, idx, "dépist", allScopes, []string{idMedecin})
 	wantHits(t, idx, "Blo", allScopes, []string{idMedecin})
+	// A prefix longer than the stem of the word it starts ("pansement" is
+	// stemmed shorter than "pansem").
+	wantHits(t, idx, "pansem", allScopes, []string{idInfirmiere})
+	wantHits(t, idx, "l'infirmière passe tous les matins pour le pansem", allScopes, []string{idInfirmiere})
+	wantHits(t, idx, "délivrance encadr", allScopes, []string{idCystite})
+	// A complete word is not a prefix.
+	wantHits(t, idx, "pansem ", allScopes, nil, idInfirmiere)
 }
 
 func testSynonyms(t *testing.T, idx search.Index) {
