@@ -225,10 +225,47 @@ func buildFixture() (*latencyFixture, error) {
 		}
 	}
 	f.bleveLoad = time.Since(start)
-	if err := f.loadPostgres(ctx); err != nil {
-		return f, fmt.Errorf("postgres peer: %w", err)
-	}
 	return f, nil
+}
+
+var pgOnce sync.Once
+
+// withPostgres loads the peer into f once.
+func withPostgres(b *testing.B, f *latencyFixture) {
+	var err error
+	pgOnce.Do(func() { err = f.loadPostgres(context.Background()) })
+	if err != nil {
+		b.Fatalf("postgres peer: %v", err)
+	}
+	if f.pg == nil {
+		b.Fatal("postgres peer: not loaded")
+	}
+}
+
+// BenchmarkSearch measures bleve query latency over the corpus with no
+// concurrent writes, one query of benchQueries per iteration.
+func BenchmarkSearch(b *testing.B) {
+	f := getFixture(b)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		q := benchQueries[i%len(benchQueries)]
+		text := q.text + " "
+		if isPrefixQuery(q.text) {
+			text = q.text
+		}
+		t0 := time.Now()
+		if _, err := f.bleve.Search(ctx, search.Query{Text: text, Allowed: benchAllowed(i % benchCPTS)}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	p50, p95, p99 := percentiles(lat)
+	b.ReportMetric(ms(p50), "p50-ms")
+	b.ReportMetric(ms(p95), "p95-ms")
+	b.ReportMetric(ms(p99), "p99-ms")
 }
 
 const pgBenchDB = "ecpts_search_bench"
@@ -309,6 +346,7 @@ SELECT id, total, ts_headline('french', body, q.q, 'MaxWords=30, MinWords=10') F
 // logs the ratio and the queries each engine answered with nothing.
 func BenchmarkSearchWhileIndexing(b *testing.B) {
 	f := getFixture(b)
+	withPostgres(b, f)
 	b.Logf("corpus: %d documents; bleve loaded in %s (%.0f docs/s), PostgreSQL COPY + GIN in %s; GOMAXPROCS %d, %s",
 		f.docs, f.bleveLoad.Round(time.Millisecond), float64(f.docs)/f.bleveLoad.Seconds(), f.pgLoad.Round(time.Millisecond),
 		runtime.GOMAXPROCS(0), cpuModel())

@@ -102,9 +102,7 @@ const (
 	fType        = "type"
 	fTitle       = "title"
 	fText        = "text"
-	fAuthorName  = "author_name"
-	fChannelName = "channel_name"
-	fTags        = "tags"    // campaign, theme, the author's profession label
+	fMeta        = "meta"    // campaign, theme, the author's name and profession label, the channel's name
 	fTitleWords  = "title_w" // title and text again, words unstemmed: prefixes
 	fTextWords   = "text_w"
 	fAuthor      = "author"
@@ -132,9 +130,7 @@ var searchFields = []struct {
 }{
 	{fTitle, 3, true},
 	{fText, 1, true},
-	{fTags, 0.8, false},
-	{fChannelName, 0.6, false},
-	{fAuthorName, 0.6, false},
+	{fMeta, 0.7, false},
 }
 
 func indexMapping() *mapping.IndexMappingImpl {
@@ -181,9 +177,7 @@ func indexMapping() *mapping.IndexMappingImpl {
 		f.SkipFreqNorm = true
 		doc.AddFieldMappingsAt(name, f)
 	}
-	text(fTags, false)
-	text(fAuthorName, false)
-	text(fChannelName, false)
+	text(fMeta, false)
 	for _, f := range []string{fType, fAuthor, fProfession, fCPTS, fGroup, fChannel, fMissions,
 		fCampaign, fCampaignKey, fStatus, fStatusKey, fScopes} {
 		kw(f)
@@ -205,11 +199,13 @@ func bleveDoc(d Document) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags := strings.TrimSpace(d.Campaign + "\n" + d.Theme + "\n" + professionLabel(d.AuthorProfession))
+	// One field for the short texts about the document: fewer searchers
+	// per word than one field each. Lines keep phrases from spanning two.
+	meta := strings.TrimSpace(strings.Join([]string{d.Campaign, d.Theme, d.AuthorName,
+		professionLabel(d.AuthorProfession), d.ChannelName}, "\n\n"))
 	m := map[string]any{
-		fType: string(d.Type), fTitle: d.Title, fText: d.Text, fTags: tags,
+		fType: string(d.Type), fTitle: d.Title, fText: d.Text, fMeta: meta,
 		fTitleWords: d.Title, fTextWords: d.Text,
-		fAuthorName: d.AuthorName, fChannelName: d.ChannelName,
 		fScopes: d.Scopes, fVersion: strconv.FormatInt(d.Version, 10), fSource: string(src),
 		fCreated: d.CreatedAt,
 	}
@@ -519,9 +515,12 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	if p.q.Sort == SortNewest || !p.text.positive() {
 		req.SortBy([]string{"-" + fCreated, "_id"})
 	}
-	for name, field := range map[string]string{"types": fType, "cpts": fCPTS, "professions": fProfession,
-		"missions": fMissions, "campaigns": fCampaign, "statuses": fStatus} {
-		req.AddFacet(name, bleve.NewFacetRequest(field, MaxFacetValues))
+	req.AddFacet("types", bleve.NewFacetRequest(fType, MaxFacetValues))
+	if p.q.WithFacets {
+		for name, field := range map[string]string{"cpts": fCPTS, "professions": fProfession,
+			"missions": fMissions, "campaigns": fCampaign, "statuses": fStatus} {
+			req.AddFacet(name, bleve.NewFacetRequest(field, MaxFacetValues))
+		}
 	}
 	res, err := b.idx.SearchInContext(ctx, req)
 	if err != nil {

@@ -113,8 +113,13 @@ func newHighlighter(t textQuery, known func(string) bool) *highlighter {
 	return h
 }
 
+// highlightBytes bounds the text searched for highlights: a snippet of
+// a long protocol comes from its first part.
+const highlightBytes = 16 << 10
+
 // ranges returns the byte ranges of the matching words of text.
 func (h *highlighter) ranges(text string) []Range {
+	text = cleanText(text, highlightBytes)
 	if text == "" || (len(h.exact) == 0 && len(h.prefixes) == 0) {
 		return nil
 	}

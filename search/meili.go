@@ -570,7 +570,8 @@ func meiliQuery(t textQuery) string {
 	return q
 }
 
-// meiliFacets maps facet attributes to the Facets lists.
+// meiliFacets maps facet attributes to the Facets lists; the first is
+// always asked for, the others with Query.WithFacets.
 var meiliFacets = []string{mType, mCPTS, mProfession, mMissions, mCampaign, mStatus}
 
 // Search implements Index.
@@ -593,7 +594,7 @@ func (m *Meili) Search(ctx context.Context, q Query) (Result, error) {
 	req := &meilisearch.SearchRequest{
 		Query:                 meiliQuery(p.text),
 		Filter:                meiliFilter(p.q),
-		Facets:                meiliFacets,
+		Facets:                meiliFacets[:1],
 		Page:                  page,
 		HitsPerPage:           &perPage,
 		MatchingStrategy:      meilisearch.All,
@@ -605,6 +606,9 @@ func (m *Meili) Search(ctx context.Context, q Query) (Result, error) {
 		HighlightPreTag:       string(markOpen),
 		HighlightPostTag:      string(markClose),
 		ShowRankingScore:      true,
+	}
+	if p.q.WithFacets {
+		req.Facets = meiliFacets
 	}
 	if p.q.Sort == SortNewest || !p.text.positive() {
 		req.Sort = []string{mCreated + ":desc"}

@@ -363,6 +363,7 @@ func TestMeiliSearchRequestAndResponse(t *testing.T) {
 		From:      from, To: to,
 		Allowed: []string{`cpts:a"b\c`, "chan:x"},
 		Page:    2, PerPage: 2,
+		WithFacets: true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -286,6 +286,11 @@ type Query struct {
 	// empty Allowed matches nothing.
 	Allowed []string `json:"-"`
 
+	// WithFacets asks for every facet; without it only Facets.Types is
+	// counted (the others cost a read of every match's values: the
+	// as-you-type dropdown does without them).
+	WithFacets bool `json:"with_facets,omitempty"`
+
 	Sort    Sort `json:"sort,omitempty"`
 	Page    int  `json:"page,omitempty"`     // 1-based; < 1 means 1
 	PerPage int  `json:"per_page,omitempty"` // < 1 means DefaultPerPage; at most MaxPerPage
@@ -421,7 +426,8 @@ type Range struct {
 
 // Facets count the matching documents (all pages, every filter applied)
 // by value. Each list is sorted by count, then value, and holds at most
-// MaxFacetValues values.
+// MaxFacetValues values. Types is always counted, the others only when
+// Query.WithFacets is set.
 type Facets struct {
 	Types       []FacetCount `json:"types"`
 	CPTS        []FacetCount `json:"cpts"`

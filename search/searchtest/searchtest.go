@@ -372,7 +372,7 @@ func testAccess(t *testing.T, idx search.Index) {
 		}
 	}
 	// Totals and facets count what the caller may see only.
-	res := find(t, idx, search.Query{Types: []search.Type{search.TypeMessage}, Allowed: []string{cptsB}})
+	res := find(t, idx, search.Query{Types: []search.Type{search.TypeMessage}, Allowed: []string{cptsB}, WithFacets: true})
 	if res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].ID != idHTAShort {
 		t.Errorf("messages of B: %v total %d", hitIDs(res), res.Total)
 	}
@@ -632,7 +632,7 @@ func testDateRange(t *testing.T, idx search.Index) {
 
 func testFacets(t *testing.T, idx search.Index) {
 	load(t, idx)
-	res := find(t, idx, search.Query{Text: "-zzzz", Allowed: allScopes})
+	res := find(t, idx, search.Query{Text: "-zzzz", Allowed: allScopes, WithFacets: true})
 	count := func(fc []search.FacetCount, v string) int {
 		for _, f := range fc {
 			if f.Value == v {
@@ -667,8 +667,14 @@ func testFacets(t *testing.T, idx search.Index) {
 	if res.Facets.Types[0].Value != "message" {
 		t.Errorf("facets not sorted by count: %+v", res.Facets.Types)
 	}
-	// Facets follow the filters.
+	// Facets follow the filters; without WithFacets only types are counted.
+	if len(res.Facets.CPTS) == 0 {
+		t.Errorf("WithFacets: no CPTS facet")
+	}
 	res = find(t, idx, search.Query{Text: "cystite", Allowed: allScopes})
+	if len(res.Facets.CPTS)+len(res.Facets.Professions)+len(res.Facets.Missions) != 0 {
+		t.Errorf("facets counted without WithFacets: %+v", res.Facets)
+	}
 	if n := count(res.Facets.Types, "message") + count(res.Facets.Types, "protocol"); n != res.Total || res.Total != 2 {
 		t.Errorf("cystite facets %+v, total %d", res.Facets.Types, res.Total)
 	}
