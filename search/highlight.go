@@ -115,7 +115,7 @@ func newHighlighter(t textQuery, known func(string) bool) *highlighter {
 
 // highlightBytes bounds the text searched for highlights: a snippet of
 // a long protocol comes from its first part.
-const highlightBytes = 16 << 10
+const highlightBytes = 8 << 10
 
 // ranges returns the byte ranges of the matching words of text.
 func (h *highlighter) ranges(text string) []Range {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) search.Index) {
 		{"Paging", testPaging},
 		{"Highlights", testHighlights},
 		{"EdgeQueries", testEdgeQueries},
+		{"Concurrent", testConcurrent},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -822,6 +824,44 @@ func testEdgeQueries(t *testing.T, idx search.Index) {
 	}
 	many = append(many, cptsB)
 	wantHits(t, idx, "HTA", many, []string{idHTAShort}, idHTA)
+}
+
+// testConcurrent: writers and readers at once; every write is there at
+// the end, every search answers.
+func testConcurrent(t *testing.T, idx search.Index) {
+	load(t, idx)
+	ctx := ctxT(t)
+	const writers, perWriter = 3, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter+50)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				d := Fixture()[2]
+				d.ID = fmt.Sprintf("message:w%d-%d", w, i)
+				d.Text = fmt.Sprintf("Message concurrent numéro %d de l'écrivain %d sur la cystite.", i, w)
+				if err := idx.Upsert(ctx, d); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 25 {
+			if _, err := idx.Search(ctx, search.Query{Text: "cystite concurrent", Allowed: allScopes, WithFacets: true}); err != nil {
+				errs <- err
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	res := find(t, idx, search.Query{Text: "concurrent", Allowed: []string{cptsA}, PerPage: 100})
+	if res.Total != writers*perWriter {
+		t.Errorf("found %d concurrent writes, want %d", res.Total, writers*perWriter)
+	}
 }
 
 func testClosed(t *testing.T, idx search.Index) {
