@@ -248,6 +248,8 @@ func BenchmarkSearch(b *testing.B) {
 	f := getFixture(b)
 	ctx := context.Background()
 	lat := make([]time.Duration, 0, b.N)
+	byQuery := map[string][]time.Duration{}
+	totals := map[string]int{}
 	b.ResetTimer()
 	for i := range b.N {
 		q := benchQueries[i%len(benchQueries)]
@@ -256,12 +258,22 @@ func BenchmarkSearch(b *testing.B) {
 			text = q.text
 		}
 		t0 := time.Now()
-		if _, err := f.bleve.Search(ctx, search.Query{Text: text, Allowed: benchAllowed(i % benchCPTS)}); err != nil {
+		res, err := f.bleve.Search(ctx, search.Query{Text: text, Allowed: benchAllowed(i % benchCPTS)})
+		if err != nil {
 			b.Fatal(err)
 		}
-		lat = append(lat, time.Since(t0))
+		d := time.Since(t0)
+		lat = append(lat, d)
+		byQuery[q.text] = append(byQuery[q.text], d)
+		totals[q.text] = res.Total
 	}
 	b.StopTimer()
+	if b.N >= len(benchQueries) {
+		for _, q := range benchQueries {
+			m, _, _ := percentiles(byQuery[q.text])
+			b.Logf("%-30q %-8s p50 %6.2f ms, %6d hits", q.text, q.kind, ms(m), totals[q.text])
+		}
+	}
 	p50, p95, p99 := percentiles(lat)
 	b.ReportMetric(ms(p50), "p50-ms")
 	b.ReportMetric(ms(p95), "p95-ms")

@@ -97,6 +97,9 @@ func OpenBleve(dir string) (*Bleve, error) {
 	return &Bleve{idx: idx}, nil
 }
 
+// createdSortLayout sorts as text in time order (fixed width, UTC).
+const createdSortLayout = "20060102T150405.000000000"
+
 // Fields of the bleve documents.
 const (
 	fType        = "type"
@@ -116,7 +119,8 @@ const (
 	fStatus      = "status"
 	fStatusKey   = "status_key"
 	fScopes      = "scopes"
-	fCreated     = "created"
+	fCreated     = "created"   // datetime: range filters (no doc values)
+	fCreatedSort = "created_s" // fixed-width UTC text: sorting reads one small value per match
 	fVersion     = "v"   // stored decimal: float64 would lose nanoseconds
 	fSource      = "src" // the Document as JSON, stored only
 )
@@ -185,8 +189,9 @@ func indexMapping() *mapping.IndexMappingImpl {
 	created := bleve.NewDateTimeFieldMapping()
 	created.Store = false
 	created.IncludeInAll = false
-	created.DocValues = true
+	created.DocValues = false
 	doc.AddFieldMappingsAt(fCreated, created)
+	kw(fCreatedSort)
 	stored(fVersion)
 	stored(fSource)
 	im.DefaultMapping = doc
@@ -207,7 +212,7 @@ func bleveDoc(d Document) (map[string]any, error) {
 		fType: string(d.Type), fTitle: d.Title, fText: d.Text, fMeta: meta,
 		fTitleWords: d.Title, fTextWords: d.Text,
 		fScopes: d.Scopes, fVersion: strconv.FormatInt(d.Version, 10), fSource: string(src),
-		fCreated: d.CreatedAt,
+		fCreated: d.CreatedAt, fCreatedSort: d.CreatedAt.UTC().Format(createdSortLayout),
 	}
 	set := func(k, v string) {
 		if v != "" {
@@ -513,7 +518,10 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	// No IncludeLocations: term vectors of every match would be decoded;
 	// the page's highlights are found again in its texts (highlighter).
 	if p.q.Sort == SortNewest || !p.text.positive() {
-		req.SortBy([]string{"-" + fCreated, "_id"})
+		req.SortBy([]string{"-" + fCreatedSort, "_id"})
+	} else {
+		// Score only: a tie-break would read a value of every match.
+		req.SortBy([]string{"-_score"})
 	}
 	req.AddFacet("types", bleve.NewFacetRequest(fType, MaxFacetValues))
 	if p.q.WithFacets {
@@ -647,7 +655,7 @@ func textClauses(t textQuery, known func(string) bool) []query.Query {
 		// The words themselves, or any other expression of their group.
 		alts := []query.Query{query.NewConjunctionQuery(own)}
 		for _, e := range u.synonyms {
-			alts = append(alts, exactClause(e, boostSynonym))
+			alts = append(alts, synonymClause(e))
 		}
 		must = append(must, query.NewDisjunctionQuery(alts))
 	}
@@ -738,6 +746,26 @@ func exactClause(expr string, boost float64) query.Query {
 		mq.SetField(f.name)
 		mq.Analyzer = analyzerName
 		mq.SetBoost(f.weight * boost)
+		alts = append(alts, mq)
+	}
+	return query.NewDisjunctionQuery(alts)
+}
+
+// synonymClause matches another expression of a synonym group exactly:
+// one term in any searchable field, several as a phrase in the title or
+// the text (a phrase checks positions of every candidate: not in the
+// meta field's names and labels too).
+func synonymClause(expr string) query.Query {
+	fields := searchFields
+	if len(Terms(expr)) > 1 {
+		fields = searchFields[:2]
+	}
+	var alts []query.Query
+	for _, f := range fields {
+		mq := query.NewMatchPhraseQuery(expr)
+		mq.SetField(f.name)
+		mq.Analyzer = analyzerName
+		mq.SetBoost(f.weight * boostSynonym)
 		alts = append(alts, mq)
 	}
 	return query.NewDisjunctionQuery(alts)

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -38,13 +39,7 @@ func wordUnits(t textQuery) []wordUnit {
 			if n, g, ok := syn.match(flat, i); ok {
 				end := i + n
 				if end == len(terms) || terms[end].word != terms[end-1].word {
-					key := strings.Join(flat[i:end], " ")
-					u := wordUnit{first: w, last: terms[end-1].word}
-					for _, e := range syn.groups[g] {
-						if strings.Join(Terms(e), " ") != key {
-							u.synonyms = append(u.synonyms, e)
-						}
-					}
+					u := wordUnit{first: w, last: terms[end-1].word, synonyms: minimalExpressions(syn.groups[g], flat[i:end])}
 					units = append(units, u)
 					i = end
 					continue
@@ -57,6 +52,55 @@ func wordUnits(t textQuery) []wordUnit {
 		}
 	}
 	return units
+}
+
+// minimalExpressions returns the expressions of a group worth searching
+// besides the words typed (own, as terms): not the typed ones, one per set
+// of terms, and none that contains another as a run of terms — whatever
+// matches "hypertension artérielle" matches "hypertension" already, and
+// each phrase costs a positional check of every candidate.
+func minimalExpressions(group []string, own []string) []string {
+	type expr struct {
+		text  string
+		terms []string
+	}
+	var es []expr
+	seen := map[string]bool{strings.Join(own, " "): true}
+	for _, e := range group {
+		ts := Terms(e)
+		key := strings.Join(ts, " ")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		es = append(es, expr{e, ts})
+	}
+	var out []string
+	for i, e := range es {
+		redundant := containsRun(e.terms, own)
+		for j, o := range es {
+			if j != i && len(o.terms) < len(e.terms) && containsRun(e.terms, o.terms) {
+				redundant = true
+			}
+		}
+		if !redundant {
+			out = append(out, e.text)
+		}
+	}
+	return out
+}
+
+// containsRun reports whether run appears in terms, contiguous.
+func containsRun(terms, run []string) bool {
+	if len(run) == 0 || len(run) > len(terms) {
+		return false
+	}
+	for i := 0; i+len(run) <= len(terms); i++ {
+		if slices.Equal(terms[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
 }
 
 // highlighter finds in a text the words a query matched, the way the

@@ -253,8 +253,9 @@ func cleanText(s string, max int) string {
 type Sort string
 
 const (
-	// SortRelevance (the default): best match first, newer first on ties.
-	// A query without words is sorted by SortNewest.
+	// SortRelevance (the default): best match first (ties: newer first on
+	// Meilisearch, in index order on bleve). A query without words is
+	// sorted by SortNewest.
 	SortRelevance Sort = ""
 	// SortNewest: newest CreatedAt first.
 	SortNewest Sort = "newest"
