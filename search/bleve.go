@@ -121,8 +121,8 @@ const (
 	fScopes      = "scopes"
 	fCreated     = "created"   // datetime: range filters (no doc values)
 	fCreatedSort = "created_s" // fixed-width UTC text: sorting reads one small value per match
-	fVersion     = "v"   // stored decimal: float64 would lose nanoseconds
-	fSource      = "src" // the Document as JSON, stored only
+	fVersion     = "v"         // stored decimal: float64 would lose nanoseconds
+	fSource      = "src"       // the Document as JSON, stored only
 )
 
 // searchFields are the analysed fields a word is looked for in, with
