@@ -31,9 +31,11 @@
 // Every word must match (in the title, the text, the campaign, theme and
 // author's profession label, the channel name or the author's name); a
 // word matches exactly (after analysis), with typos — one from 5 letters,
-// two from 9, the first letter kept — or, for the last word when nothing
-// follows it (the user is typing), as a prefix of at least 3 letters (any
-// length on Meilisearch). A run of words that is an expression of the
+// two from 9, the first letter kept; on bleve only for a word the index
+// does not have as typed, Meilisearch always, ranked after exact matches —
+// or, for the last word when nothing follows it (the user is typing), as a
+// prefix of the words as written, of at least 3 letters (any length on
+// Meilisearch). Facets count types always, the rest with Query.WithFacets. A run of words that is an expression of the
 // synonym list matches any expression of its group. "Phrases" match in
 // order (modulo the analysis); -word and -"phrase" exclude, exactly.
 // A text of exclusions only searches everything allowed but them. A query
