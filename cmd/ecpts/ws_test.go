@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store/storetest"
 	"github.com/ecpts/ecpts/realtime/brokertest"
 )
 
@@ -554,9 +556,9 @@ func TestRemovedMemberLosesConversation(t *testing.T) {
 // 1 stops mid-stream, its client reconnects to node 2 and resumes without
 // loss or duplicate.
 func TestTwoNodes(t *testing.T) {
-	pg := os.Getenv("ECPTS_TEST_POSTGRES_URL")
-	if pg == "" {
-		pg = "postgres://root@127.0.0.1:5432/ecpts_test?sslmode=disable"
+	pg := storetest.PostgresURL()
+	if err := storetest.EnsurePostgresDatabase(context.Background(), pg); err != nil {
+		t.Fatalf("PostgreSQL (ECPTS_TEST_POSTGRES_URL): %v", err)
 	}
 	rd := os.Getenv("ECPTS_TEST_REDIS_URL")
 	if rd == "" {

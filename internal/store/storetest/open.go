@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,13 +25,41 @@ import (
 // ECPTS_TEST_POSTGRES_URL is unset.
 const DefaultPostgresURL = "postgres://root@127.0.0.1:5432/ecpts_test?sslmode=disable"
 
-// PostgresURL returns ECPTS_TEST_POSTGRES_URL or DefaultPostgresURL.
+// PostgresURL returns the PostgreSQL database of this test process: the
+// database of ECPTS_TEST_POSTGRES_URL (or DefaultPostgresURL) with a
+// suffix of its own, "<name>_<unix seconds>_<random>", created by
+// EnsurePostgresDatabase. Each test binary has its own database: FerretDB
+// reads the list of a database's schemas, and another binary dropping one
+// of them at that moment failed the read ("_ferretdb_database_metadata
+// does not exist") when packages ran in parallel. Databases of earlier
+// runs are dropped once they are old (EnsurePostgresDatabase).
 func PostgresURL() string {
-	if u := os.Getenv("ECPTS_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return DefaultPostgresURL
+	perProcess.once.Do(func() {
+		base := os.Getenv("ECPTS_TEST_POSTGRES_URL")
+		if base == "" {
+			base = DefaultPostgresURL
+		}
+		u, err := url.Parse(base)
+		if err != nil || strings.Trim(u.Path, "/") == "" {
+			perProcess.url = base // EnsurePostgresDatabase says what is wrong
+			return
+		}
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		u.Path = fmt.Sprintf("/%s_%d_%s", strings.Trim(u.Path, "/"), time.Now().Unix(), hex.EncodeToString(b[:]))
+		perProcess.url = u.String()
+	})
+	return perProcess.url
 }
+
+var perProcess struct {
+	once sync.Once
+	url  string
+}
+
+// staleAfter: a per-process database older than this is left from an
+// earlier run (longer than the test timeout of make test) and is dropped.
+const staleAfter = 30 * time.Minute
 
 // DatabaseName returns a fresh random database name, so concurrent test
 // runs never collide (FerretDB-PostgreSQL maps it to a schema).
@@ -148,6 +178,7 @@ func EnsurePostgresDatabase(ctx context.Context, rawURL string) error {
 			lastErr = err
 			continue
 		}
+		dropStale(ctx, conn, name)
 		_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 		_ = conn.Close(ctx)
 		var pgErr *pgconn.PgError
@@ -162,4 +193,39 @@ func EnsurePostgresDatabase(ctx context.Context, rawURL string) error {
 		}
 	}
 	return fmt.Errorf("ECPTS_TEST_POSTGRES_URL: cannot connect to %s: %w", u.Host, lastErr)
+}
+
+// dropStale drops the per-process databases (see PostgresURL) of the same
+// base name that are older than staleAfter. Failures are ignored: another
+// run may be dropping them too.
+func dropStale(ctx context.Context, conn *pgx.Conn, name string) {
+	i := strings.LastIndexByte(name, '_')
+	j := strings.LastIndexByte(name[:max(i, 0)], '_')
+	if i < 0 || j < 0 {
+		return
+	}
+	base := name[:j]
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", base+"_")
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var d string
+		if rows.Scan(&d) != nil {
+			continue
+		}
+		parts := strings.Split(strings.TrimPrefix(d, base+"_"), "_")
+		if len(parts) != 2 {
+			continue
+		}
+		sec, err := strconv.ParseInt(parts[0], 10, 64)
+		if err == nil && time.Since(time.Unix(sec, 0)) > staleAfter {
+			stale = append(stale, d)
+		}
+	}
+	rows.Close()
+	for _, d := range stale {
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d}.Sanitize()+" WITH (FORCE)")
+	}
 }
