@@ -15,6 +15,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
@@ -369,6 +370,7 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 		return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
 	}
 	c.invalidate(ctx, cache.Invalidation{Users: []model.UserID{u.ID}})
+	c.touch(ctx, store.OutboxUser, string(u.ID))
 	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune
 	return userView(u, true), nil
 }
