@@ -85,7 +85,9 @@ func OpenBleve(dir string) (*Bleve, error) {
 		}
 		return &Bleve{idx: idx}, nil
 	}
-	idx, err := bleve.Open(dir)
+	// Another process holding the index (a server while `ecpts reindex`
+	// runs) makes the open fail after a moment instead of waiting forever.
+	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "3s"})
 	if err != nil {
 		return nil, fmt.Errorf("search: bleve: open %s: %w: %w", dir, ErrUnavailable, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/search"
 )
 
 // Errors of the HTTP layer itself, as kinds: server turns Fiber's errors
@@ -56,6 +57,10 @@ var kinds = []Kind{
 		Message: "Un service dont e-CPTS dépend ne répond pas : réessayez plus tard."},
 	{Err: model.ErrNotConfigured, Status: http.StatusServiceUnavailable, Code: "not_configured",
 		Message: "Cette fonction n'est pas configurée sur ce serveur.", Log: true},
+
+	{Err: search.ErrUnavailable, Status: http.StatusServiceUnavailable, Code: "search_unavailable",
+		Message:    "La recherche est momentanément indisponible. Vos messages sont bien enregistrés et seront retrouvables dès son retour.",
+		RetryAfter: 5 * time.Second},
 
 	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request", Message: "Requête invalide."},
 	{Err: ErrPayloadTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
