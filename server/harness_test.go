@@ -23,6 +23,7 @@ import (
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/storetest"
+	"github.com/ecpts/ecpts/search"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -43,6 +44,7 @@ type harness struct {
 	ids       map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
 	offset    atomic.Int64      // added to the wall clock core sees (h.advance)
 	start     time.Time         // the login limiters' clock stands still at start + offset
+	index     search.Index      // the search index core uses (nil: none)
 }
 
 func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }
@@ -88,6 +90,7 @@ func (h *harness) restart() {
 		PairLimiter:    ratelimit.NewMemory(core.LoginPairRule, h.limitNow),
 		IPLimiter:      ratelimit.NewMemory(core.LoginIPRule, h.limitNow),
 		AccountLimiter: ratelimit.NewMemory(core.LoginAccountRule, h.limitNow),
+		Search:         h.index,
 	})
 	// The in-process requests come from 0.0.0.0: trusting it lets a test
 	// pick its client address with X-Forwarded-For (fromIP).

@@ -392,7 +392,11 @@ func (d *deriver) person(ctx context.Context, id model.UserID) error {
 	if err != nil {
 		return fmt.Errorf("core: index: memberships of %s: %w", id, err)
 	}
-	scopes := PersonScopes(ms)
+	gms, err := d.c.st.GroupMembers.ByUser(ctx, id)
+	if err != nil {
+		return fmt.Errorf("core: index: groups of %s: %w", id, err)
+	}
+	scopes := PersonScopes(ms, gms)
 	if len(scopes) == 0 {
 		d.remove(docID)
 		return nil

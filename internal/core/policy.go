@@ -596,8 +596,10 @@ func (a *Actor) CanOpenConversation(others []*Actor) bool {
 //     CPTS (a public channel of the group);
 //   - "chan:<id>": those who see the channel as members (every channel
 //     carries it: partenaires, private channels);
-//   - "dir:<id>": those whose directory shows the active members of the
-//     CPTS (a person).
+//   - "dir:<id>": the active coordinateurs and membres of the CPTS, whose
+//     directory lists its active members (a person);
+//   - "gm:<id>": the members of the group (still in one of its CPTS),
+//     whose directory lists the group's members (a person).
 //
 // Direct conversations are never in the shared index (see searchDirect).
 
@@ -619,16 +621,49 @@ func ChannelScopes(ch model.Channel) []string {
 	return scopes
 }
 
-// PersonScopes are the search scopes of a person with memberships ms:
-// the CPTS whose directory lists them (active memberships only).
-func PersonScopes(ms []model.Membership) []string {
+// PersonScopes are the search scopes of a person with memberships ms and
+// group memberships gms: the directories that list them (Directory). Nil
+// when no CPTS membership is active: nobody's directory lists them.
+func PersonScopes(ms []model.Membership, gms []model.GroupMember) []string {
 	var scopes []string
 	for _, m := range ms {
 		if m.Status == model.StatusActive {
 			scopes = append(scopes, "dir:"+string(m.CPTSID))
 		}
 	}
+	if len(scopes) == 0 {
+		return nil
+	}
+	for _, g := range gms {
+		scopes = append(scopes, "gm:"+string(g.GroupID))
+	}
 	return scopes
+}
+
+// CanFindPerson: a person (memberships ms, group memberships gms) is
+// found by those whose directory lists them: the active coordinateurs and
+// membres of one of their CPTS, and the members of a group they share,
+// under a CPTS the actor may know (CanSeeInDirectory). groups are the
+// documents of the actor's groups.
+func (a *Actor) CanFindPerson(ms []model.Membership, gms []model.GroupMember, groups []model.Group) bool {
+	for _, m := range ms {
+		if m.Status == model.StatusActive && a.fullMember(m.CPTSID) {
+			return true
+		}
+	}
+	for _, gm := range gms {
+		for _, g := range groups {
+			if g.ID != gm.GroupID || !a.inGroup(g) {
+				continue
+			}
+			for _, m := range ms {
+				if g.HasCPTS(m.CPTSID) && a.CanSeeInDirectory(m, groups) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // SearchScopes are the actor's search scopes. chs are the documents of
@@ -648,10 +683,7 @@ func (a *Actor) SearchScopes(chs []model.Channel, groups []model.Group) []string
 		if !a.inGroup(*g) {
 			continue
 		}
-		scopes = append(scopes, "group:"+string(g.ID))
-		for _, c := range g.CPTSIDs {
-			scopes = append(scopes, "dir:"+string(c))
-		}
+		scopes = append(scopes, "group:"+string(g.ID), "gm:"+string(g.ID))
 	}
 	for _, ch := range chs {
 		if ch.Kind == model.KindDirect || !a.channels[ch.ID] {

@@ -630,12 +630,11 @@ func (c *Core) checkHits(ctx context.Context, a *Actor, v *searchView, hits []se
 			if err != nil {
 				return nil, 0, fmt.Errorf("core: search check person %s: %w", id, err)
 			}
-			for _, m := range ms {
-				if a.CanSeeInDirectory(m, groups) {
-					keep = true
-					break
-				}
+			gms, err := c.st.GroupMembers.ByUser(ctx, model.UserID(id))
+			if err != nil {
+				return nil, 0, fmt.Errorf("core: search check person %s: %w", id, err)
 			}
+			keep = a.CanFindPerson(ms, gms, groups)
 		default:
 			// Posts, protocols and materials are checked by their producer
 			// (searchProducers); none without one.

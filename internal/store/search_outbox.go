@@ -142,7 +142,7 @@ func (o *SearchOutbox) Lease(ctx context.Context, name, holder string, ttl time.
 		return true, nil
 	}
 	_, err = o.leases.InsertOne(ctx, leaseDoc{ID: name, Holder: holder, Until: until})
-	if isDuplicateKey(err) {
+	if err != nil && isDuplicateKey(err) {
 		return false, nil
 	}
 	if err != nil {
