@@ -47,3 +47,7 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+export type SearchResult = Schema['SearchResult'];
+export type SearchHit = Schema['SearchHit'];
+export type SearchRange = Schema['Range'];
