@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -574,8 +575,14 @@ func (c *Core) checkHits(ctx context.Context, a *Actor, v *searchView, hits []se
 			dropped++
 			continue
 		}
+		score := h.Score
+		if math.IsNaN(score) || math.IsInf(score, 0) {
+			// A query of exclusions only matches everything without a
+			// score; JSON has no NaN.
+			score = 0
+		}
 		sh := SearchHit{Type: t, ID: id, Title: h.Title, TitleHighlights: orEmpty(h.TitleHighlights), Excerpt: h.Snippet,
-			Highlights: orEmpty(h.Highlights), Score: h.Score}
+			Highlights: orEmpty(h.Highlights), Score: score}
 		keep := false
 		switch t {
 		case search.TypeMessage:
