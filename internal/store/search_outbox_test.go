@@ -22,6 +22,9 @@ func TestSearchOutbox(t *testing.T) {
 			if backend == "sqlite" {
 				o.DataDir = t.TempDir()
 			} else {
+				if err := storetest.EnsurePostgresDatabase(context.Background(), storetest.PostgresURL()); err != nil {
+					t.Fatal(err)
+				}
 				o.PostgresURL = storetest.PostgresURL()
 			}
 			st := storetest.OpenWith(t, o)
