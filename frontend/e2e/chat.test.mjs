@@ -84,6 +84,9 @@ async function confirmed(page, text) {
 
 /** Waits until a member of the channel's side list shows this presence. */
 async function memberPresence(page, name, state) {
+  // The member panel opens on demand (its button in the channel header).
+  const toggle = page.getByRole('button', { name: /^Membres \(\d+\)$/ });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
   await page.locator('#channel-side li', { hasText: name }).locator(`[data-presence="${state}"]`).waitFor();
 }
 

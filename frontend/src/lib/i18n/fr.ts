@@ -215,6 +215,14 @@ export const fr = {
     readOnly: (names: string) =>
       `Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ${names}.`,
   },
+  profileCard: {
+    commune: 'Commune',
+    cpts: 'CPTS',
+    rpps: 'RPPS',
+    loading: 'Chargement du profil…',
+    message: 'Envoyer un message',
+    open: (name: string) => `Voir le profil de ${name}`,
+  },
   emoji: {
     search: 'Rechercher un emoji',
     recent: 'Récents',
