@@ -50,7 +50,7 @@ export type FollowedThread = Schema['FollowedThread'];
 
 /**
  * A person's profile card (GET /users/{id}): who they are as others see
- * them, the CPTS they share with the caller, the RPPS only to members of a
- * shared CPTS.
+ * them (the RPPS only to members of a shared CPTS), their CPTS, and
+ * whether I may write to them.
  */
-export type UserCard = Schema['User'] & { cpts?: CPTSRef[] | null };
+export type UserCard = Schema['ProfileCard'];

@@ -43,8 +43,8 @@ class People {
     this.loading = true;
     this.error = null;
     try {
-      const res = await api.get<{ user: UserCard }>(`/users/${seg(id)}`);
-      if (gen === this.generation) this.card = res.user;
+      const res = await api.get<UserCard>(`/users/${seg(id)}`);
+      if (gen === this.generation) this.card = res;
     } catch (err) {
       if (gen === this.generation) this.error = toApiError(err);
     } finally {
