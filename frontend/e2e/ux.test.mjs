@@ -265,6 +265,71 @@ describe('issue 13: the chat as a Slack or Mattermost user judges it', { concurr
     });
   }
 
+  for (const [size, viewport] of [
+    ['1366', laptop],
+    ['390', phone],
+  ]) {
+    test(`5. at ${size}px faces: initials avatars of a stable colour, a profile card on a click, "Envoyer un message"`, { timeout: 90_000 }, async () => {
+      const page = await newPage(viewport);
+      await withDiagnostics(`faces-${size}`, page, async () => {
+        await login(page, nurse);
+        await openChannel(page, ids.general, 'général');
+        const welcome = mainList(page).locator('article.message', { hasText: 'Bienvenue sur e-CPTS' });
+        const avatar = welcome.locator('.face .avatar');
+        assert.equal(await avatar.textContent(), 'CM', "Claire Morel's initials");
+        const colour = await avatar.evaluate((el) => getComputedStyle(el).backgroundColor);
+        // The same person, the same colour: in the member list too.
+        await page.getByRole('button', { name: /^Membres \(\d+\)$/ }).click();
+        const inList = page.locator('#channel-side li', { hasText: 'Claire Morel' }).locator('.avatar');
+        assert.equal(await inList.evaluate((el) => getComputedStyle(el).backgroundColor), colour);
+        const other = page.locator('#channel-side li', { hasText: 'Inès Caron' }).locator('.avatar');
+        assert.equal(await other.textContent(), 'IC');
+        if (viewport === phone) await page.locator('.side-close').getByRole('button', { name: 'Fermer' }).tap();
+        else await page.getByRole('button', { name: /^Membres \(\d+\)$/ }).click();
+        await shot(page, `faces-messages-${size}`);
+
+        // A click on the name: the card, with the RPPS (we share Loire Nord).
+        await welcome.getByRole('button', { name: 'Claire Morel' }).click();
+        const card = page.getByRole('dialog', { name: 'Claire Morel' });
+        await card.waitFor();
+        await card.getByText('CPTS Loire Nord').waitFor();
+        const text = await card.textContent();
+        assert.match(text, /Médecin/);
+        assert.match(text, /Roanne/);
+        assert.match(text, /RPPS\s*\d{11}/);
+        await shot(page, `faces-card-${size}`);
+        await card.getByRole('button', { name: 'Envoyer un message' }).click();
+        await page.waitForURL(/\/messages\//);
+        await page.getByRole('textbox', { name: 'Écrire à Claire Morel' }).waitFor();
+      });
+    });
+  }
+
+  test('5. no RPPS on the card of someone from another CPTS; the directory opens cards too', { timeout: 60_000 }, async () => {
+    const page = await newPage(laptop);
+    await withDiagnostics('faces-foreign', page, async () => {
+      await login(page, 'pharmacien@val-de-cher.demo');
+      await page.goto('/annuaire');
+      const row = page.getByRole('button', { name: 'Voir le profil de Karim Benali' });
+      await row.waitFor();
+      await row.click();
+      const card = page.getByRole('dialog', { name: 'Karim Benali' });
+      await card.getByText('CPTS Val de Cher').waitFor();
+      assert.match(await card.textContent(), /RPPS/, 'same CPTS: the RPPS shows');
+      await card.getByRole('button', { name: 'Fermer' }).click();
+      // Marc (Loire Nord) shares only a group with Julien: no RPPS.
+      const { conversations } = await apiJSON(page, '/api/v1/conversations');
+      const conv = conversations.find((c) => c.participants.some((p) => p.name === 'Marc Lefèvre'));
+      await page.goto(`/messages/${conv.id}`);
+      const msg = mainList(page).locator('article.message', { hasText: 'atelier BPCO' });
+      await msg.getByRole('button', { name: 'Marc Lefèvre' }).click();
+      const marc = page.getByRole('dialog', { name: 'Marc Lefèvre' });
+      await marc.getByText(/Mably/).waitFor();
+      await waitFor(async () => !(await marc.getByText('Chargement du profil…').count()), { what: 'the card loaded' });
+      assert.doesNotMatch(await marc.textContent(), /RPPS/, 'no shared CPTS: no RPPS');
+    });
+  });
+
   test('7. the composer says "Écrire à Julien Perrin…" in a direct conversation and "#général" in a channel', { timeout: 60_000 }, async () => {
     const page = await newPage(laptop);
     await withDiagnostics('composer', page, async () => {
