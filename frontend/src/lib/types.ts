@@ -47,3 +47,10 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+/**
+ * A person's profile card (GET /users/{id}): who they are as others see
+ * them (the RPPS only to members of a shared CPTS), their CPTS, and
+ * whether I may write to them.
+ */
+export type UserCard = Schema['ProfileCard'];
