@@ -19,6 +19,7 @@ export type MeResponse = Schema['Me'];
 export type LoginResponse = Schema['LoginResponse'];
 export type CPTS = Schema['CPTS'];
 export type CPTSRef = Schema['CPTSRef'];
+export type Mission = Schema['Mission'];
 export type Group = Schema['Group'];
 export type Channel = Schema['Channel'];
 /** A user as shown to others: the same shape as User, e-mail and numbers left out. */

@@ -2,6 +2,19 @@
 // wording change is one edit and a later translation one file. Strings that
 // need a value are small functions.
 
+/**
+ * "la CPTS Loire Nord" for a CPTS's name, with its article: names usually
+ * start with "CPTS"; one that does not gets it.
+ */
+export function theCpts(name: string): string {
+  return /^cpts\b/i.test(name.trim()) ? `la ${name.trim()}` : `la CPTS ${name.trim()}`;
+}
+
+/** The text with its first letter in capitals. */
+export function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 export const fr = {
   app: {
     name: 'e-CPTS',
@@ -192,6 +205,8 @@ export const fr = {
     title: 'Conversations',
     new: 'Nouvelle conversation',
     empty: 'Aucune conversation.',
+    noPeer:
+      'Une conversation directe réunit des personnes qui partagent une CPTS ou un groupe. Personne ne partage encore d’espace avec vous.',
     dialogTitle: 'Nouvelle conversation',
     dialogIntro: 'Choisissez de 1 à 7 personnes qui partagent une CPTS ou un groupe avec vous.',
     search: 'Rechercher une personne',
@@ -236,6 +251,9 @@ export const fr = {
     noChannel: "Aucun canal pour l'instant.",
     browse: 'Parcourir les canaux',
     noBrowse: 'Aucun autre canal public à rejoindre.',
+    noBrowseOutside: 'Les canaux d’une CPTS s’ouvrent à ses membres.',
+    platform: 'Plateforme',
+    membersOnly: 'Conversations réservées aux membres.',
     interCpts: 'inter-CPTS',
     pendingShort: 'Adhésion en attente de validation',
     mainNav: 'Navigation principale',
@@ -272,12 +290,18 @@ export const fr = {
     name: 'Nom',
     results: (n: number) => (n <= 1 ? `${n} professionnel` : `${n} professionnels`),
     empty: 'Aucun professionnel ne correspond à ces critères.',
+    outside:
+      'L’annuaire présente les professionnels des CPTS dont vous êtes membre. Il se remplira dès que la coordination aura validé votre adhésion.',
+    outsideAdmin:
+      'L’annuaire présente les professionnels des CPTS dont on est membre. Votre compte administre la plateforme sans être membre d’une CPTS : les membres de chaque CPTS sont listés dans son administration.',
+    toPlatform: 'Voir les CPTS de la plateforme',
     reset: 'Effacer les filtres',
   },
   admin: {
     title: (cpts: string) => `Administration — ${cpts}`,
-    notCoordinator: "Cette page est réservée à la coordination de la CPTS.",
-    tabs: { members: 'Membres', invitations: 'Invitations', groups: 'Groupes', channels: 'Canaux' },
+    notCoordinator: 'Cette page est réservée à la coordination de la CPTS.',
+    notPlatformAdmin: 'Cette page est réservée à l’administration de la plateforme.',
+    tabs: { cpts: 'CPTS', members: 'Membres', invitations: 'Invitations', groups: 'Groupes', channels: 'Canaux' },
     members: {
       name: 'Nom',
       email: 'E-mail',
@@ -349,6 +373,51 @@ export const fr = {
         announcement: 'Seule la coordination publie.',
       } as Record<string, string>,
     },
+  },
+  platform: {
+    title: 'Administration de la plateforme',
+    intro:
+      'Vous créez les CPTS, décrivez leur territoire et nommez leur coordination. Les conversations d’une CPTS ne sont visibles que par ses membres : vous en voyez les chiffres, pas le contenu.',
+    listTitle: 'CPTS de la plateforme',
+    empty: 'Aucune CPTS pour l’instant : créez la première ci-dessous.',
+    columns: {
+      name: 'CPTS',
+      department: 'Département',
+      members: 'Membres',
+      pending: 'En attente',
+      channels: 'Canaux',
+      groups: 'Groupes',
+      actions: 'Actions',
+    },
+    manage: 'Gérer',
+    manageLabel: (name: string) => `Gérer ${theCpts(name)}`,
+    createTitle: 'Créer une CPTS',
+    createSubmit: 'Créer la CPTS',
+    created: (name: string) => `${capitalize(theCpts(name))} est créée. Nommez maintenant sa coordination.`,
+    form: {
+      name: 'Nom de la CPTS',
+      department: 'Département',
+      departmentHint: 'Numéro du département : 42, 2A, 974…',
+      communes: 'Communes du territoire',
+      communesHint: 'Une commune par ligne, ou séparées par des virgules.',
+      missions: 'Missions',
+    },
+    editTitle: 'Informations de la CPTS',
+    editSubmit: 'Enregistrer',
+    updated: 'Informations enregistrées.',
+    coordinatorTitle: 'Nommer la coordination',
+    coordinatorIntro:
+      'Invitez la personne qui coordonnera la CPTS : elle recevra un e-mail pour créer son compte et pourra ensuite inviter et valider les membres.',
+    coordinatorEmail: 'Adresse e-mail de la coordination',
+    coordinatorSubmit: 'Envoyer l’invitation',
+    coordinatorSent: (email: string) => `Invitation de coordination envoyée à ${email}.`,
+    membersOnly: 'Les conversations de cette CPTS ne sont visibles que par ses membres.',
+    channelsCount: (n: number) => (n > 1 ? `${n} canaux` : `${n} canal`),
+    groupsCount: (n: number) => (n > 1 ? `${n} groupes` : `${n} groupe`),
+    membersCount: (n: number) => (n > 1 ? `${n} membres` : `${n} membre`),
+    pendingCount: (n: number) => (n > 1 ? `${n} adhésions en attente` : `${n} adhésion en attente`),
+    home: 'Votre espace d’administration',
+    openPlatform: 'Ouvrir l’administration de la plateforme',
   },
   group: {
     participating: 'CPTS participantes',
