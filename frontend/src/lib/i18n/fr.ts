@@ -376,6 +376,21 @@ export const fr = {
       } as Record<string, string>,
     },
   },
+  waiting: {
+    badge: (n: number) => (n > 1 ? `${n} adhésions à valider` : '1 adhésion à valider'),
+    title: 'Adhésions à valider',
+    intro: 'Ces personnes ont accepté leur invitation et attendent votre validation pour accéder aux canaux.',
+    validate: 'Valider',
+    validateLabel: (name: string) => `Valider l’adhésion de ${name}`,
+    refuse: 'Refuser',
+    refuseLabel: (name: string) => `Refuser l’adhésion de ${name}`,
+    refuseTitle: 'Refuser une adhésion',
+    refuseConfirm: (name: string, cpts: string) =>
+      `Refuser l’adhésion de ${name} à ${theCpts(cpts)} ? Cette personne n’aura pas accès à ses canaux ; une nouvelle invitation restera possible.`,
+    validated: (name: string) => `L’adhésion de ${name} est validée.`,
+    refused: (name: string) => `L’adhésion de ${name} est refusée.`,
+    since: (date: string) => `depuis le ${date}`,
+  },
   platform: {
     title: 'Administration de la plateforme',
     intro:
