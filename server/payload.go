@@ -50,6 +50,9 @@ type profilePatch struct {
 	RPPS       *string           `json:"rpps,omitempty"`
 	ADELI      *string           `json:"adeli,omitempty"`
 	Commune    *string           `json:"commune,omitempty"`
+	// TitleForm: how the person's profession and role are named
+	// (Infirmière, Coordinatrice…).
+	TitleForm *model.TitleForm `json:"title_form,omitempty"`
 }
 
 type passwordChange struct {
@@ -64,6 +67,15 @@ type cptsCreate struct {
 	Department string          `json:"department"`
 	Communes   []string        `json:"communes,omitempty"`
 	Missions   []model.Mission `json:"missions,omitempty"`
+}
+
+// cptsPatch edits a CPTS (platform admins); absent fields are kept.
+type cptsPatch struct {
+	Name       *string          `json:"name,omitempty"`
+	Department *string          `json:"department,omitempty"`
+	Communes   *[]string        `json:"communes,omitempty"`
+	Missions   *[]model.Mission `json:"missions,omitempty"`
+	Status     *string          `json:"status,omitempty"` // "projet" or "active"
 }
 
 // Members (of a CPTS, a group or a channel) (members.go).

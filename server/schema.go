@@ -51,9 +51,11 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[model.Visibility]():       values(model.VisibilityPublic, model.VisibilityPrivate),
 	reflect.TypeFor[model.Mission]():          missionCodes(),
 	reflect.TypeFor[model.Profession]():       professionCodes(),
+	reflect.TypeFor[model.TitleForm]():        values(model.TitleFeminine, model.TitleMasculine, model.TitleInclusive),
 	reflect.TypeFor[model.AuditAction](): values(model.AuditCPTSCreated, model.AuditInvitationCreated, model.AuditInvitationRevoked,
 		model.AuditInvitationAccepted, model.AuditMemberValidated, model.AuditMemberRefused, model.AuditMemberRemoved,
-		model.AuditMemberLeft, model.AuditRoleChanged, model.AuditGroupMemberAdded, model.AuditGroupMemberRemoved),
+		model.AuditMemberLeft, model.AuditRoleChanged, model.AuditGroupMemberAdded, model.AuditGroupMemberRemoved,
+		model.AuditCPTSUpdated, model.AuditAdminCreated),
 	reflect.TypeFor[core.PostRefusal](): values(core.RefusedArchived, core.RefusedNotMember, core.RefusedReadOnly,
 		core.RefusedAnnouncementOnly, core.RefusedForbidden),
 }

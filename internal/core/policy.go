@@ -28,8 +28,13 @@ import "github.com/ecpts/ecpts/internal/model"
 //   - A pending member is listed to those who manage the CPTS (they
 //     validate them), as are the members' e-mail addresses; to nobody
 //     else, and in nobody's directory.
-//   - Platform admins manage CPTS and their membership (their list of CPTS
-//     holds every one); they do not read channels they are not members of.
+//   - Platform admins create and edit CPTS, name their coordinators (an
+//     admin's invitation as coordinateur needs no validation) and see each
+//     CPTS's counts, and manage membership (their list of CPTS holds every
+//     one); they do not read channels they are not members of.
+//   - A profile card is shown to whoever sees the person elsewhere (same
+//     CPTS, group, channel, member list or directory); its RPPS only to
+//     those active in a CPTS where the person is active.
 //     Their own membership of a CPTS is validated, and its role changed,
 //     only by an active coordinator of that CPTS other than themself.
 
@@ -203,6 +208,24 @@ func (a *Actor) CanManageCPTS(c model.CPTSID) bool {
 // CanCreateCPTS: platform admins only.
 func (a *Actor) CanCreateCPTS() bool { return a.Admin() }
 
+// CanEditCPTS (its name, department, communes, missions, status):
+// platform admins only; coordinators run what happens inside.
+func (a *Actor) CanEditCPTS() bool { return a.Admin() }
+
+// CanSeePlatformOverview: every CPTS with its counts (members, pending,
+// channels, groups), never their content: platform admins only.
+func (a *Actor) CanSeePlatformOverview() bool { return a.Admin() }
+
+// NamesCoordinator: an invitation the actor sent to c in role r makes an
+// active coordinator on acceptance, without a validation, when the actor
+// is a platform admin naming a CPTS's coordinator (admins create CPTS and
+// name their first coordinators). Never for an admin's own account
+// (acceptor.Admin): that is validated by a coordinator of c (see
+// CanValidateMember).
+func (a *Actor) NamesCoordinator(c model.CPTSID, r model.Role, acceptor model.User) bool {
+	return a.Admin() && r == model.RoleCoordinateur && !acceptor.Admin && acceptor.ID != a.ID()
+}
+
 // CanInviteRole: only admins may invite straight into a coordinateur role
 // of a CPTS they do not coordinate; coordinators may invite every role.
 func (a *Actor) CanInviteRole(c model.CPTSID, r model.Role) bool {
@@ -226,6 +249,59 @@ func (a *Actor) CanValidateMember(c model.CPTSID, target model.User) bool {
 // CanChangeRole of target in c: as CanValidateMember.
 func (a *Actor) CanChangeRole(c model.CPTSID, target model.User) bool {
 	return a.CanValidateMember(c, target)
+}
+
+// CanRefuseMember: turn down target's pending membership of c: as
+// CanValidateMember.
+func (a *Actor) CanRefuseMember(c model.CPTSID, target model.User) bool {
+	return a.CanValidateMember(c, target)
+}
+
+// CanSeeProfile: the profile card of target (name, profession, commune,
+// CPTS): oneself, platform admins, whoever may message target
+// (CanMessage: same CPTS, group or channel), and whoever sees one of
+// target's memberships in a member list or directory (ms: target's
+// memberships; groups: the documents of the actor's groups). Others are
+// answered as if target did not exist.
+func (a *Actor) CanSeeProfile(target *Actor, groups []model.Group) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() || a.Admin() || a.CanMessage(target) {
+		return true
+	}
+	for _, m := range target.cpts {
+		if a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSeeProfileCPTS: the profile card of a person names their CPTS c
+// (membership m) when the actor sees m in a member list or directory, or
+// is a platform admin; a pending membership only for those who validate it.
+func (a *Actor) CanSeeProfileCPTS(m model.Membership, groups []model.Group) bool {
+	return a.Admin() || a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups)
+}
+
+// CanSeeRPPS of target (RPPS and ADELI numbers on the profile card): the
+// person themself, and those active in a CPTS where target is active.
+func (a *Actor) CanSeeRPPS(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() {
+		return true
+	}
+	for c := range a.cpts {
+		if _, ok := a.activeRole(c); ok {
+			if _, ok := target.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CanReadAudit of CPTS c: its coordinators and platform admins.

@@ -238,33 +238,13 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		ids = append(ids, id)
-	}
-	chs, err := c.cached.channels.ByIDs(ctx, ids)
+	visible, err := c.joinedVisible(ctx, a)
 	if err != nil {
-		return nil, nil, fmt.Errorf("core: unread: %w", err)
+		return nil, nil, err
 	}
-	visible := map[model.ChannelID]model.Channel{}
-	gids := map[model.GroupID]bool{}
-	for _, ch := range chs {
-		if ch.GroupID != "" {
-			gids[ch.GroupID] = true
-		}
-	}
-	groups := map[model.GroupID]*model.Group{}
-	for gid := range gids {
-		if g, err := c.st.Groups.ByID(ctx, gid); err == nil {
-			groups[gid] = &g
-		}
-	}
-	var seen []model.ChannelID
-	for _, ch := range chs {
-		if a.CanSeeChannel(ch, groups[ch.GroupID]) {
-			visible[ch.ID] = ch
-			seen = append(seen, ch.ID)
-		}
+	seen := make([]model.ChannelID, 0, len(visible))
+	for id := range visible {
+		seen = append(seen, id)
 	}
 	slices.Sort(seen)
 	mks, err := c.cached.markers.Many(ctx, a.ID(), seen)
@@ -303,6 +283,37 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 		tv = append(tv, ThreadUnreadView{ThreadID: t.root.ID, ChannelID: t.root.ChannelID, Unread: t.unread, ReplyCount: t.root.ReplyCount, Following: true})
 	}
 	return out, tv, nil
+}
+
+// joinedVisible returns the channels the actor joined and may still see.
+func (c *Core) joinedVisible(ctx context.Context, a *Actor) (map[model.ChannelID]model.Channel, error) {
+	ids := make([]model.ChannelID, 0, len(a.channels))
+	for id := range a.channels {
+		ids = append(ids, id)
+	}
+	chs, err := c.cached.channels.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("core: joined channels: %w", err)
+	}
+	gids := map[model.GroupID]bool{}
+	for _, ch := range chs {
+		if ch.GroupID != "" {
+			gids[ch.GroupID] = true
+		}
+	}
+	groups := map[model.GroupID]*model.Group{}
+	for gid := range gids {
+		if g, err := c.st.Groups.ByID(ctx, gid); err == nil {
+			groups[gid] = &g
+		}
+	}
+	visible := make(map[model.ChannelID]model.Channel, len(chs))
+	for _, ch := range chs {
+		if a.CanSeeChannel(ch, groups[ch.GroupID]) {
+			visible[ch.ID] = ch
+		}
+	}
+	return visible, nil
 }
 
 type followed struct {

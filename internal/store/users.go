@@ -27,6 +27,7 @@ type userDoc struct {
 	RPPS         string           `bson:"rpps"`
 	ADELI        string           `bson:"adeli"`
 	Commune      string           `bson:"commune"`
+	TitleForm    model.TitleForm  `bson:"title_form,omitempty"`
 	Admin        bool             `bson:"admin"`
 	PasswordHash string           `bson:"password_hash"`
 	CreatedAt    time.Time        `bson:"created_at"`
@@ -42,6 +43,7 @@ func userToDoc(u model.User) userDoc {
 		RPPS:         u.RPPS,
 		ADELI:        u.ADELI,
 		Commune:      u.Commune,
+		TitleForm:    u.TitleForm,
 		Admin:        u.Admin,
 		PasswordHash: u.PasswordHash,
 		CreatedAt:    msUTC(u.CreatedAt),
@@ -58,6 +60,7 @@ func (d userDoc) model() model.User {
 		RPPS:         d.RPPS,
 		ADELI:        d.ADELI,
 		Commune:      d.Commune,
+		TitleForm:    d.TitleForm,
 		Admin:        d.Admin,
 		PasswordHash: d.PasswordHash,
 		CreatedAt:    d.CreatedAt.UTC(),
@@ -128,6 +131,15 @@ func (u *Users) UpdateProfile(ctx context.Context, id model.UserID, name string,
 		{Key: "rpps", Value: rpps},
 		{Key: "adeli", Value: adeli},
 		{Key: "commune", Value: commune},
+		{Key: "updated_at", Value: msUTC(at)},
+	})
+}
+
+// SetTitleForm replaces the form of the user's titles and UpdatedAt;
+// ErrNotFound when the user does not exist.
+func (u *Users) SetTitleForm(ctx context.Context, id model.UserID, f model.TitleForm, at time.Time) error {
+	return u.set(ctx, id, "set title form of user", bson.D{
+		{Key: "title_form", Value: f},
 		{Key: "updated_at", Value: msUTC(at)},
 	})
 }

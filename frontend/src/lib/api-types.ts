@@ -11,7 +11,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed";
+        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed" | "cpts_updated" | "admin_created";
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
             actor_id: string;
@@ -46,6 +46,23 @@ export interface components {
             my_role?: components["schemas"]["Role"];
             my_status?: components["schemas"]["MembershipStatus"];
             name: string;
+            pending_count: number;
+            status: string;
+        };
+        CPTSOverview: {
+            channels: number;
+            communes: string[] | null;
+            coordinators: number;
+            /** Format: date-time */
+            created_at: string;
+            department: string;
+            groups: number;
+            id: string;
+            members: number;
+            missions: components["schemas"]["Mission"][] | null;
+            name: string;
+            pending: number;
+            pending_invitations: number;
             status: string;
         };
         CPTSRef: {
@@ -112,6 +129,13 @@ export interface components {
             missions?: components["schemas"]["Mission"][];
             name: string;
         };
+        CptsPatch: {
+            communes?: string[];
+            department?: string;
+            missions?: components["schemas"]["Mission"][];
+            name?: string;
+            status?: string;
+        };
         DirectoryCPTS: {
             id: string;
             name: string;
@@ -172,6 +196,28 @@ export interface components {
             description?: string;
             name?: string;
         };
+        Home: {
+            mention_count: number;
+            mentions: components["schemas"]["HomeMention"][] | null;
+            pending: components["schemas"]["PendingMember"][] | null;
+            threads: components["schemas"]["HomeThread"][] | null;
+        };
+        HomeMention: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            message: components["schemas"]["Message"];
+        };
+        HomeThread: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            /** Format: date-time */
+            last_reply_at?: string;
+            reply_count: number;
+            root: components["schemas"]["Message"];
+            unread: number;
+        };
         Invitation: {
             cpts_id: string;
             /** Format: date-time */
@@ -224,13 +270,16 @@ export interface components {
         Member: {
             created_at?: string;
             role?: components["schemas"]["Role"];
+            role_label?: string;
             status?: components["schemas"]["MembershipStatus"];
             user: components["schemas"]["User"];
         };
         Membership: {
             cpts_id: string;
             cpts_name: string;
+            pending_count: number;
             role: components["schemas"]["Role"];
+            role_label: string;
             status: components["schemas"]["MembershipStatus"];
         };
         /** @enum {string} */
@@ -287,6 +336,11 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PendingMember: {
+            cpts_id: string;
+            cpts_name: string;
+            member: components["schemas"]["Member"];
+        };
         /** @enum {string} */
         PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
         PresenceResponse: {
@@ -298,7 +352,21 @@ export interface components {
             code: components["schemas"]["Profession"];
             health: boolean;
             label: string;
+            label_feminine: string;
+            label_masculine: string;
             mention: string;
+        };
+        ProfileCPTS: {
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            role_label: string;
+            status: components["schemas"]["MembershipStatus"];
+        };
+        ProfileCard: {
+            can_message: boolean;
+            cpts: components["schemas"]["ProfileCPTS"][] | null;
+            user: components["schemas"]["User"];
         };
         ProfilePatch: {
             adeli?: string;
@@ -306,6 +374,7 @@ export interface components {
             name?: string;
             profession?: components["schemas"]["Profession"];
             rpps?: string;
+            title_form?: components["schemas"]["TitleForm"];
         };
         Reaction: {
             count: number;
@@ -336,6 +405,8 @@ export interface components {
             thread_id: string;
             unread: number;
         };
+        /** @enum {string} */
+        TitleForm: "feminin" | "masculin" | "inclusif";
         Unread: {
             channel_id: string;
             last_seq: number;
@@ -359,6 +430,7 @@ export interface components {
             profession: components["schemas"]["Profession"];
             profession_label: string;
             rpps?: string;
+            title_form?: components["schemas"]["TitleForm"];
         };
         /** @enum {string} */
         Visibility: "public" | "private";
