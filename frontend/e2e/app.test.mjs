@@ -291,7 +291,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       const row = coord.locator('tbody tr', { hasText: newMember.name });
       await row.getByText('En attente de validation').waitFor();
       await row.getByRole('button', { name: 'Valider' }).click();
-      await coord.getByText(`${newMember.name} est maintenant membre actif.`).waitFor();
+      await coord.getByText(`L’adhésion de ${newMember.name} est validée.`).waitFor();
       await row.getByText('Actif', { exact: true }).waitFor();
     });
 

@@ -48,3 +48,12 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+// Home page, platform administration, profile cards (issue 13).
+
+export type HomeResponse = Schema['Home'];
+export type HomeMention = Schema['HomeMention'];
+export type HomeThread = Schema['HomeThread'];
+export type PendingMember = Schema['PendingMember'];
+export type CPTSOverview = Schema['CPTSOverview'];
+export type TitleForm = Schema['TitleForm'];

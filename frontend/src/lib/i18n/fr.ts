@@ -376,6 +376,16 @@ export const fr = {
       } as Record<string, string>,
     },
   },
+  todo: {
+    title: 'À traiter',
+    nothing: 'Rien à traiter pour l’instant : vous êtes à jour.',
+    mentions: (n: number) => (n > 1 ? `${n} mentions non lues` : '1 mention non lue'),
+    threads: 'Fils avec de nouvelles réponses',
+    newReplies: (n: number) => (n > 1 ? `${n} nouvelles réponses` : '1 nouvelle réponse'),
+    inChannel: (name: string) => `dans #${name}`,
+    inConversation: (names: string) => `conversation avec ${names}`,
+    inDirect: 'conversation directe',
+  },
   waiting: {
     badge: (n: number) => (n > 1 ? `${n} adhésions à valider` : '1 adhésion à valider'),
     title: 'Adhésions à valider',

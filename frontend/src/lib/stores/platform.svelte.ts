@@ -4,7 +4,7 @@
 // platform admins only.
 
 import { api, seg } from '../api';
-import type { CPTS, Invitation, Mission } from '../types';
+import type { CPTS, CPTSOverview, Invitation, Mission } from '../types';
 import { cptsStore } from './cpts.svelte';
 import { ListStore } from './list.svelte';
 import { onSessionEnd } from './session.svelte';
@@ -18,7 +18,7 @@ export interface CptsFields {
 }
 
 /** The fields of cpts as the form starts from them. */
-export function fieldsOf(c: CPTS | undefined): CptsFields {
+export function fieldsOf(c: Pick<CPTS, 'name' | 'department' | 'communes' | 'missions'> | undefined): CptsFields {
   return {
     name: c?.name ?? '',
     department: c?.department ?? '',
@@ -35,24 +35,24 @@ export function parseCommunes(text: string): string[] {
     .filter(Boolean);
 }
 
-class Platform extends ListStore<CPTS> {
+class Platform extends ListStore<CPTSOverview> {
   async load(): Promise<void> {
-    await this.fill(async () => (await api.get<{ cpts: CPTS[] | null }>('/admin/cpts')).cpts ?? []);
+    await this.fill(async () => (await api.get<{ cpts: CPTSOverview[] | null }>('/admin/cpts')).cpts ?? []);
   }
 
   /** Creates a CPTS; it joins the overview and my list of CPTS. */
   async create(f: CptsFields): Promise<CPTS> {
     const c = (await api.post<{ cpts: CPTS }>('/cpts', f)).cpts;
-    this.upsert(c);
     cptsStore.upsert(c);
+    void this.load();
     return c;
   }
 
   /** Changes what changed of a CPTS (its name, territory, missions). */
   async update(id: string, f: CptsFields): Promise<CPTS> {
     const c = (await api.patch<{ cpts: CPTS }>(`/cpts/${seg(id)}`, f)).cpts;
-    this.upsert(c);
     cptsStore.upsert(c);
+    void this.load();
     return c;
   }
 
@@ -65,21 +65,3 @@ class Platform extends ListStore<CPTS> {
 
 export const platform = new Platform();
 onSessionEnd(() => platform.reset());
-
-/** The counts of a CPTS of the overview (0 for any the server left out). */
-export interface CptsCounts {
-  members: number;
-  pending: number;
-  channels: number;
-  groups: number;
-}
-
-export function countsOf(c: CPTS): CptsCounts {
-  const x = c as CPTS & Partial<Record<'members_count' | 'pending_count' | 'channels_count' | 'groups_count', number>>;
-  return {
-    members: x.members_count ?? 0,
-    pending: x.pending_count ?? 0,
-    channels: x.channels_count ?? 0,
-    groups: x.groups_count ?? 0,
-  };
-}
