@@ -5,6 +5,7 @@
 // docs/screenshots/ for a person to look at.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -177,6 +178,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await page.getByRole('button', { name: 'Enregistrer' }).click();
       await page.getByText('Informations enregistrées.').waitFor();
       await page.getByRole('heading', { level: 1, name: /CPTS Sologne Sud-Est/ }).waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
       await shot(page, 'admin-cpts-1366');
 
       // Another CPTS's channels: said plainly, not "Aucun canal".
@@ -289,5 +291,48 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await third.ctx.close();
     });
     for (const c of [coord.ctx, first.ctx, second.ctx, small.ctx]) await c.close();
+  });
+  test('the home page lists what needs me: mentions, threads with new replies, each a link to its place', { timeout: 180_000 }, async () => {
+    // The nurse mentions the coordinator in général.
+    const n = await loggedIn(nurse);
+    const { channels } = await apiJSON(n.page, '/api/v1/channels');
+    const general = channels.find((c) => c.name === 'général' && c.member);
+    assert.ok(general, 'the nurse is in général');
+    const csrf = (await apiJSON(n.page, '/api/v1/me')).csrf_token;
+    const res = await n.page.request.post(`/api/v1/channels/${general.id}/messages`, {
+      data: { body: '@Claire.Morel pouvez-vous relire le planning des gardes de janvier ?', client_id: randomUUID() },
+      headers: { 'X-CSRF-Token': csrf },
+    });
+    assert.equal(res.status(), 201, `the nurse posts: ${res.status()}`);
+    await n.ctx.close();
+
+    // The phone first: opening the mention (last, on the laptop) reads it.
+    for (const [viewport, size] of [
+      [phone, '390'],
+      [laptop, '1366'],
+    ]) {
+      const { ctx, page } = await loggedIn(coordinator, viewport);
+      await withDiagnostics(page, `todo-${size}`, async () => {
+        const todo = page.locator('section[aria-labelledby="home-todo"]');
+        await todo.getByRole('heading', { name: 'À traiter' }).waitFor();
+        await todo.getByRole('heading', { name: /mentions? non lues?/ }).waitFor();
+        const item = todo.locator('.todo-mentions li', { hasText: 'relire le planning des gardes' });
+        await item.waitFor();
+        assert.match((await item.textContent()) ?? '', /Sophie Garnier/);
+        // Followed threads with new replies (the demo's) are listed too.
+        await todo.getByRole('heading', { name: 'Fils avec de nouvelles réponses' }).waitFor();
+        const thread = todo.locator('.todo-threads li').first();
+        const threadHref = await thread.locator('a.todo-link').getAttribute('href');
+        assert.match(threadHref ?? '', /^\/(canaux|messages)\/[^/?]+\?fil=/, 'a thread links to its panel');
+        await shot(page, `home-todo-${size}`);
+
+        if (size !== '1366') return;
+        // The mention leads to its channel.
+        await item.getByRole('link', { name: 'dans #général' }).click();
+        await page.waitForURL((u) => u.pathname === `/canaux/${general.id}`);
+        await page.getByText('relire le planning des gardes').first().waitFor();
+      });
+      await ctx.close();
+    }
   });
 });

@@ -253,6 +253,7 @@ export const fr = {
     noChannel: "Aucun canal pour l’instant.",
     browse: 'Parcourir les canaux',
     noBrowse: 'Aucun autre canal public à rejoindre.',
+    noGroupOutside: 'Les groupes s’ouvrent à leurs membres.',
     noBrowseOutside: 'Les canaux d’une CPTS s’ouvrent à ses membres.',
     platform: 'Plateforme',
     membersOnly: 'Conversations réservées aux membres.',
