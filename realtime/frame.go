@@ -264,7 +264,7 @@ const (
 	msgInvalidThread        = "Identifiant de fil de discussion invalide."
 	msgMissingSeq           = "Numéro de séquence manquant."
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
-	msgRateLimited          = "Trop de requêtes : ralentissez."
+	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
 	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
 	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."

@@ -201,7 +201,7 @@ var (
 	errChannelNotFound    = notFound("Ce canal est introuvable.")
 	errMemberNotFound     = notFound("Ce membre est introuvable.")
 	errInvitationNotFound = notFound("Cette invitation est introuvable.")
-	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n'avez pas les droits pour cette action.")
+	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n’avez pas les droits pour cette action.")
 )
 
 // isNotFound reports a store not-found.
