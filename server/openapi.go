@@ -64,6 +64,8 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 			if r.Resp.Implements(reflect.TypeFor[repeatable]()) {
 				responses["200"] = obj{"description": "Déjà fait (requête répétée)", "content": jsonBody(sch)}
 			}
+		case r.Produces != "":
+			responses[strconv.Itoa(r.Status)] = obj{"description": "Succès", "content": obj{r.Produces: obj{"schema": obj{"type": "string"}}}}
 		case r.Status == fiber.StatusNoContent:
 			responses["204"] = obj{"description": "Fait"}
 		default:
