@@ -109,7 +109,7 @@ func (c *Core) postLink(id model.PostID) string {
 	if c.mail.public == "" {
 		return ""
 	}
-	return strings.TrimRight(c.mail.public, "/") + "/#/posts/" + string(id)
+	return strings.TrimRight(c.mail.public, "/") + "/publications/" + string(id)
 }
 
 // feedName names the CPTS or group of a feed.

@@ -47,3 +47,16 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+// The feed (issue 14).
+export type Post = Schema['Post'];
+export type PostInput = Schema['PostInput'];
+export type PostPatch = Schema['PostPatch'];
+export type EventInput = Schema['EventInput'];
+export type FeedPage = Schema['FeedPage'];
+export type FeedUnread = Schema['FeedUnread'];
+export type RSVPCounts = Schema['RSVPCounts'];
+export type RSVPState = Schema['RSVPState'];
+export type RSVPList = Schema['RSVPList'];
+export type RSVPAnswer = 'oui' | 'non' | 'peut_etre';
+export type CalendarFeed = Schema['CalendarFeed'];
