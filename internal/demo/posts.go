@@ -105,7 +105,7 @@ func LoadPosts(ctx context.Context, st *store.Store, c *core.Core, now time.Time
 	}
 	if bpco != "" {
 		ev, err := publish(core.PostInput{GroupID: bpco, Kind: model.PostEvent, Title: "Visio : réhabilitation respiratoire à domicile",
-			Body: "Point d'étape du parcours BPCO entre Loire Nord et Val de Cher : inhalateurs, activité physique adaptée.",
+			Body:  "Point d'étape du parcours BPCO entre Loire Nord et Val de Cher : inhalateurs, activité physique adaptée.",
 			Event: &core.EventInput{StartsAt: at(17, 12, 30), EndsAt: at(17, 13, 30), VisioURL: "https://visio.example.org/bpco-loire-cher"}})
 		if err != nil {
 			return err
