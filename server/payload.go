@@ -225,3 +225,9 @@ func (r conversationResponse) repeated() bool { return r.repeat }
 type presenceResponse struct {
 	Online []model.UserID `json:"online" openapi:"nonnull"`
 }
+
+// Feed (posts.go).
+
+type rsvpRequest struct {
+	Answer model.RSVPAnswer `json:"answer"`
+}

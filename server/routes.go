@@ -28,7 +28,10 @@ type route struct {
 	// by hand in the document; Binary: the answer is the file's bytes.
 	Multipart bool
 	Binary    bool
-	handler   fiber.Handler
+	// Produces is the media type of a response that is not JSON (a
+	// calendar, a CSV export).
+	Produces string
+	handler  fiber.Handler
 }
 
 // option adjusts a route built by endpoint.
@@ -154,6 +157,25 @@ func (s *Server) apiRoutes() []route {
 			Auth: true, Multipart: true, Resp: reflect.TypeFor[core.FileView](), Key: "file", Status: fiber.StatusCreated, handler: s.uploadFile},
 		{Method: get, Path: "/files/:id", Summary: "Télécharger un fichier (?thumb=1 : sa vignette), autorisé à chaque requête",
 			Auth: true, Binary: true, Query: []string{"thumb"}, Status: fiber.StatusOK, handler: s.downloadFile},
+
+		endpoint(get, "/posts", "Une page du fil d'une CPTS ou d'un groupe (épinglés d'abord)", s.listPosts, query("cpts_id", "group_id", "before", "limit")),
+		endpoint(post, "/posts", "Publier une annonce ou un événement (coordination)", s.createPost, under("post"), created),
+		endpoint(get, "/posts/:id", "Une publication", s.getPost, under("post")),
+		endpoint(patch, "/posts/:id", "Modifier une publication", s.editPost, under("post")),
+		endpoint(del, "/posts/:id", "Supprimer une publication", s.deletePost),
+		endpoint(put, "/posts/:id/pin", "Épingler une publication", s.pinPost(true), under("post")),
+		endpoint(del, "/posts/:id/pin", "Désépingler une publication", s.pinPost(false), under("post")),
+		endpoint(put, "/posts/:id/reactions/:emoji", "Réagir à une publication", s.reactPost(true), under("post")),
+		endpoint(del, "/posts/:id/reactions/:emoji", "Retirer ma réaction", s.reactPost(false), under("post")),
+		endpoint(post, "/posts/:id/rsvp", "Répondre à un événement (oui, non, peut_etre)", s.rsvp),
+		endpoint(get, "/posts/:id/rsvps", "Liste des réponses par profession (organisateur)", s.rsvpList),
+		{Method: get, Path: "/posts/:id/rsvps.csv", Summary: "Liste des réponses en CSV (organisateur)", Auth: true, Status: fiber.StatusOK, Produces: "text/csv", handler: s.rsvpCSV},
+		{Method: get, Path: "/posts/:id/event.ics", Summary: "L'événement au format iCalendar (.ics)", Auth: true, Status: fiber.StatusOK, Produces: "text/calendar", handler: s.eventICS},
+		endpoint(get, "/feeds/unread", "Publications non lues par fil", s.feedsUnread, under("feeds")),
+		endpoint(get, "/me/calendar", "Mon agenda privé : actif, depuis quand", s.calendarFeed),
+		endpoint(post, "/me/calendar", "Créer (ou remplacer) l'adresse de mon agenda privé", s.rotateCalendar, created),
+		endpoint(del, "/me/calendar", "Révoquer l'adresse de mon agenda privé", s.revokeCalendar),
+		{Method: get, Path: "/calendar/:token", Summary: "Agenda privé (iCalendar) : le jeton seul l'autorise", Status: fiber.StatusOK, Produces: "text/calendar", handler: s.calendarByToken},
 		{Method: get, Path: "/openapi.json", Summary: "Ce document", Status: fiber.StatusOK, handler: s.openAPI},
 	}
 }

@@ -32,11 +32,17 @@ import "github.com/ecpts/ecpts/internal/model"
 //     admin's invitation as coordinateur needs no validation) and see each
 //     CPTS's counts, and manage membership (their list of CPTS holds every
 //     one); they do not read channels they are not members of.
+//     Their own membership of a CPTS is validated, and its role changed,
+//     only by an active coordinator of that CPTS other than themself.
 //   - A profile card is shown to whoever sees the person elsewhere (same
 //     CPTS, group, channel, member list or directory); its RPPS only to
 //     those active in a CPTS where the person is active.
-//     Their own membership of a CPTS is validated, and its role changed,
-//     only by an active coordinator of that CPTS other than themself.
+//   - The feed of a CPTS is read by its active coordinateurs and membres,
+//     the feed of a group by the group's members (inGroup); the comments
+//     of a post (a channel of kind comments) by whoever reads its feed,
+//     without channel membership. Coordinators of the CPTS, and those who
+//     run the group, publish, edit, pin and delete posts and see the RSVP
+//     list; a reader reacts, comments and answers an event.
 
 // Actor is the caller as policy sees it.
 type Actor struct {
@@ -420,6 +426,8 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 	switch {
 	case ch.Kind == model.KindDirect:
 		return member
+	case ch.Kind == model.KindComments:
+		return a.CanSeeFeed(model.FeedScope{CPTSID: ch.CPTSID, GroupID: ch.GroupID}, g)
 	case ch.GroupID != "":
 		if g == nil || g.ID != ch.GroupID || !a.inGroup(*g) {
 			return false
@@ -441,7 +449,7 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 // CanJoinChannel: public, not archived, visible, not yet a member.
 func (a *Actor) CanJoinChannel(ch model.Channel, g *model.Group) bool {
 	return ch.Visibility == model.VisibilityPublic && !ch.Archived &&
-		ch.Kind != model.KindDirect && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
+		ch.Kind != model.KindDirect && ch.Kind != model.KindComments && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
 
 // IsChannelMember reports an explicit membership.
@@ -476,6 +484,12 @@ func (a *Actor) PostRefusal(ch model.Channel, g *model.Group) PostRefusal {
 	switch {
 	case ch.Archived:
 		return RefusedArchived
+	case ch.Kind == model.KindComments:
+		// Whoever sees the post comments it: no channel membership.
+		if !a.CanSeeChannel(ch, g) {
+			return RefusedForbidden
+		}
+		return PostAllowed
 	case !a.channels[ch.ID]:
 		return RefusedNotMember
 	case !a.CanSeeChannel(ch, g):
@@ -495,7 +509,7 @@ func (a *Actor) CanPost(ch model.Channel, g *model.Group) bool {
 
 // CanManageChannel: rename, topic, archive, add or remove members.
 func (a *Actor) CanManageChannel(ch model.Channel, g *model.Group) bool {
-	if ch.Kind == model.KindDirect {
+	if ch.Kind == model.KindDirect || ch.Kind == model.KindComments {
 		return false
 	}
 	return a.canManageScope(ch, g)
@@ -554,7 +568,8 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 	if m.Deleted() || ch.Archived || !a.CanSeeChannel(ch, g) {
 		return false
 	}
-	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g)
+	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g) ||
+		ch.Kind == model.KindComments && a.canManageScope(ch, g)
 }
 
 // CanReact: members of a live channel react, announcement channels
@@ -563,6 +578,9 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 func (a *Actor) CanReact(ch model.Channel, g *model.Group) bool {
 	if ch.Kind == model.KindDirect {
 		return a.CanPost(ch, g)
+	}
+	if ch.Kind == model.KindComments {
+		return !ch.Archived && a.CanSeeChannel(ch, g)
 	}
 	return !ch.Archived && a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
@@ -684,4 +702,78 @@ func (a *Actor) CanReadUnattachedFile(f model.File) bool {
 // CanAttachFile: the uploader attaches their own file, once.
 func (a *Actor) CanAttachFile(f model.File) bool {
 	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// feedGroup: g is the group of the feed scope (a group feed needs it).
+func feedGroup(scope model.FeedScope, g *model.Group) bool {
+	return g != nil && g.ID == scope.GroupID
+}
+
+// CanSeeFeed: the posts of a CPTS feed, for its active coordinateurs and
+// membres; of a group feed, for the group's members. g is the group of a
+// group feed (nil for a CPTS feed). Platform admins read no feed.
+func (a *Actor) CanSeeFeed(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.inGroup(*g)
+	case scope.CPTSID != "":
+		return a.fullMember(scope.CPTSID)
+	}
+	return false
+}
+
+// CanPublishIn the feed: coordinators of the CPTS; for a group, those who
+// run it (its coordinateurs and the coordinators of the owner CPTS).
+func (a *Actor) CanPublishIn(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.runsGroup(*g)
+	case scope.CPTSID != "":
+		return a.isCoordinator(scope.CPTSID)
+	}
+	return false
+}
+
+// CanManagePost: edit, delete, pin and unpin: whoever may publish in its
+// feed (the author included while they still may).
+func (a *Actor) CanManagePost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanPublishIn(p.Scope(), g)
+}
+
+// CanReactToPost: readers of the feed, on a live post.
+func (a *Actor) CanReactToPost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanRSVP: readers of the feed answer a live event (the dates and the
+// capacity are core's rules, not permissions).
+func (a *Actor) CanRSVP(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && p.Kind == model.PostEvent && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanSeeRSVPList: the organiser's list (names by profession, CSV export):
+// the author while they still read the feed, and whoever may publish in
+// it.
+func (a *Actor) CanSeeRSVPList(p model.Post, g *model.Group) bool {
+	if p.Deleted() || p.Kind != model.PostEvent {
+		return false
+	}
+	return a.CanPublishIn(p.Scope(), g) || p.AuthorID == a.ID() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// FeedScopes lists the feeds the actor reads among its CPTS and groups
+// (gs: the documents of its groups).
+func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
+	var out []model.FeedScope
+	for c := range a.cpts {
+		if a.fullMember(c) {
+			out = append(out, model.CPTSFeed(c))
+		}
+	}
+	for _, g := range gs {
+		if a.CanSeeFeed(model.GroupFeed(g.ID), &g) {
+			out = append(out, model.GroupFeed(g.ID))
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -35,7 +36,15 @@ func TestPermissionTable(t *testing.T) {
 		chutesChan = ch("cccccccccccccccccccccc09", "", chutes.ID, model.VisibilityPublic, model.KindStandard, false)
 		dm         = ch("cccccccccccccccccccccc10", "", "", model.VisibilityPrivate, model.KindDirect, false)
 		dmEx       = ch("cccccccccccccccccccccc11", "", "", model.VisibilityPrivate, model.KindDirect, false)
+		lnComments = ch("cccccccccccccccccccccc12", ln, "", model.VisibilityPrivate, model.KindComments, false)
+		lnGone     = ch("cccccccccccccccccccccc13", ln, "", model.VisibilityPrivate, model.KindComments, true)
+		bpcoCommts = ch("cccccccccccccccccccccc14", "", bpco.ID, model.VisibilityPrivate, model.KindComments, false)
 	)
+	deleted := time.Now()
+	lnEvent := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000001", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", Event: &model.EventInfo{}}
+	lnNews := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000002", CPTSID: ln, Kind: model.PostAnnouncement, AuthorID: "u1"}
+	lnDeleted := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000003", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", DeletedAt: &deleted}
+	bpcoEvent := model.Post{ID: "bbbbbbbbbbbbbbbbbbbbbb01-0000000001", GroupID: bpco.ID, Kind: model.PostEvent, AuthorID: "u3", Event: &model.EventInfo{}}
 	active := func(c model.CPTSID, r model.Role) model.Membership {
 		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
 	}
@@ -264,6 +273,34 @@ func TestPermissionTable(t *testing.T) {
 		{"attach ideLN's upload again", func(a *Actor) bool {
 			return a.CanAttachFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
 		}, nil},
+		// The feed (#14): posts, events, RSVP, comments.
+		{"read LN's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(ln), nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"read VC's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(vc), nil) }, []string{"coordVC", "pharmVC"}},
+		{"read BPCO's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read BPCO's feed without its group", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), nil) }, nil},
+		{"read Chutes's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(chutes.ID), grp(chutes)) }, []string{"coordLN", "ideLN"}},
+		{"publish in LN's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(ln), nil) }, []string{"coordLN"}},
+		{"publish in VC's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(vc), nil) }, []string{"coordVC"}},
+		{"publish in BPCO's feed", func(a *Actor) bool { return a.CanPublishIn(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN"}},
+		{"edit, pin or delete an LN post", func(a *Actor) bool { return a.CanManagePost(lnNews, nil) }, []string{"coordLN"}},
+		{"edit a deleted LN post", func(a *Actor) bool { return a.CanManagePost(lnDeleted, nil) }, nil},
+		{"edit, pin or delete a BPCO post", func(a *Actor) bool { return a.CanManagePost(bpcoEvent, grp(bpco)) }, []string{"coordLN"}},
+		{"react to an LN post", func(a *Actor) bool { return a.CanReactToPost(lnNews, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN event", func(a *Actor) bool { return a.CanRSVP(lnEvent, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN announcement", func(a *Actor) bool { return a.CanRSVP(lnNews, nil) }, nil},
+		{"answer a deleted LN event", func(a *Actor) bool { return a.CanRSVP(lnDeleted, nil) }, nil},
+		{"answer a BPCO event", func(a *Actor) bool { return a.CanRSVP(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"see the RSVP list of an LN event", func(a *Actor) bool { return a.CanSeeRSVPList(lnEvent, nil) }, []string{"coordLN"}},
+		{"see the RSVP list of a BPCO event (its author a member)", func(a *Actor) bool { return a.CanSeeRSVPList(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN"}},
+		{"read an LN post's comments", func(a *Actor) bool { return a.CanSeeChannel(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"comment an LN post", func(a *Actor) bool { return a.CanPost(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"follow an LN post's comments live", func(a *Actor) bool { return a.CanSubscribe(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"react to a comment of an LN post", func(a *Actor) bool { return a.CanReact(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"delete ideLN's comment of an LN post", func(a *Actor) bool { return a.CanDeleteMessage(lnComments, nil, model.Message{AuthorID: "u2"}) }, []string{"coordLN", "ideLN"}},
+		{"comment a deleted LN post", func(a *Actor) bool { return a.CanPost(lnGone, nil) }, nil},
+		{"join or manage an LN post's comments channel", func(a *Actor) bool { return a.CanJoinChannel(lnComments, nil) || a.CanManageChannel(lnComments, nil) }, nil},
+		{"comment a BPCO post", func(a *Actor) bool { return a.CanPost(bpcoCommts, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read a BPCO post's comments without the group", func(a *Actor) bool { return a.CanSeeChannel(bpcoCommts, nil) }, nil},
 	}
 	for _, row := range table {
 		for _, n := range names {

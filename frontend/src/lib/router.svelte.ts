@@ -14,6 +14,8 @@ export type Route =
   | { name: 'threads' }
   | { name: 'replies' }
   | { name: 'profile' }
+  | { name: 'feed'; feed: string }
+  | { name: 'post'; postId: string }
   | { name: 'notFound' };
 
 /** Routes reachable without a session. */
@@ -34,6 +36,9 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/fils\/?$/, () => ({ name: 'threads' })],
   [/^\/reponses\/?$/, () => ({ name: 'replies' })],
   [/^\/profil\/?$/, () => ({ name: 'profile' })],
+  [/^\/fil\/cpts\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `cpts:${decode(m[1])}` })],
+  [/^\/fil\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `group:${decode(m[1])}` })],
+  [/^\/publications\/([^/]+)\/?$/, (m) => ({ name: 'post', postId: decode(m[1]) })],
 ];
 
 function decode(s: string | undefined): string {

@@ -63,3 +63,15 @@ export type HomeThread = Schema['HomeThread'];
 export type PendingMember = Schema['PendingMember'];
 export type CPTSOverview = Schema['CPTSOverview'];
 export type TitleForm = Schema['TitleForm'];
+// The feed (issue 14).
+export type Post = Schema['Post'];
+export type PostInput = Schema['PostInput'];
+export type PostPatch = Schema['PostPatch'];
+export type EventInput = Schema['EventInput'];
+export type FeedPage = Schema['FeedPage'];
+export type FeedUnread = Schema['FeedUnread'];
+export type RSVPCounts = Schema['RSVPCounts'];
+export type RSVPState = Schema['RSVPState'];
+export type RSVPList = Schema['RSVPList'];
+export type RSVPAnswer = 'oui' | 'non' | 'peut_etre';
+export type CalendarFeed = Schema['CalendarFeed'];
