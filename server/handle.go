@@ -97,6 +97,10 @@ func readParams(c *fiber.Ctx) (params, error) {
 				if _, _, ok := model.MessageID(v).Parse(); !ok {
 					return p, errBadID
 				}
+			} else if strings.HasPrefix(c.Route().Path, "/api/v1/posts/") {
+				if !model.PostID(v).Valid() {
+					return p, errBadID
+				}
 			} else if !model.ValidID(v) {
 				return p, errBadID
 			}
@@ -121,6 +125,7 @@ func (p params) cpts() model.CPTSID       { return model.CPTSID(p.id) }
 func (p params) group() model.GroupID     { return model.GroupID(p.id) }
 func (p params) channel() model.ChannelID { return model.ChannelID(p.id) }
 func (p params) message() model.MessageID { return model.MessageID(p.id) }
+func (p params) post() model.PostID       { return model.PostID(p.id) }
 func (p params) user() model.UserID       { return model.UserID(p.userID) }
 
 // query is a copy of a query value ("" when absent).

@@ -28,10 +28,21 @@ import "github.com/ecpts/ecpts/internal/model"
 //   - A pending member is listed to those who manage the CPTS (they
 //     validate them), as are the members' e-mail addresses; to nobody
 //     else, and in nobody's directory.
-//   - Platform admins manage CPTS and their membership (their list of CPTS
-//     holds every one); they do not read channels they are not members of.
+//   - Platform admins create and edit CPTS, name their coordinators (an
+//     admin's invitation as coordinateur needs no validation) and see each
+//     CPTS's counts, and manage membership (their list of CPTS holds every
+//     one); they do not read channels they are not members of.
 //     Their own membership of a CPTS is validated, and its role changed,
 //     only by an active coordinator of that CPTS other than themself.
+//   - A profile card is shown to whoever sees the person elsewhere (same
+//     CPTS, group, channel, member list or directory); its RPPS only to
+//     those active in a CPTS where the person is active.
+//   - The feed of a CPTS is read by its active coordinateurs and membres,
+//     the feed of a group by the group's members (inGroup); the comments
+//     of a post (a channel of kind comments) by whoever reads its feed,
+//     without channel membership. Coordinators of the CPTS, and those who
+//     run the group, publish, edit, pin and delete posts and see the RSVP
+//     list; a reader reacts, comments and answers an event.
 
 // Actor is the caller as policy sees it.
 type Actor struct {
@@ -203,6 +214,24 @@ func (a *Actor) CanManageCPTS(c model.CPTSID) bool {
 // CanCreateCPTS: platform admins only.
 func (a *Actor) CanCreateCPTS() bool { return a.Admin() }
 
+// CanEditCPTS (its name, department, communes, missions, status):
+// platform admins only; coordinators run what happens inside.
+func (a *Actor) CanEditCPTS() bool { return a.Admin() }
+
+// CanSeePlatformOverview: every CPTS with its counts (members, pending,
+// channels, groups), never their content: platform admins only.
+func (a *Actor) CanSeePlatformOverview() bool { return a.Admin() }
+
+// NamesCoordinator: an invitation the actor sent to c in role r makes an
+// active coordinator on acceptance, without a validation, when the actor
+// is a platform admin naming a CPTS's coordinator (admins create CPTS and
+// name their first coordinators). Never for an admin's own account
+// (acceptor.Admin): that is validated by a coordinator of c (see
+// CanValidateMember).
+func (a *Actor) NamesCoordinator(c model.CPTSID, r model.Role, acceptor model.User) bool {
+	return a.Admin() && r == model.RoleCoordinateur && !acceptor.Admin && acceptor.ID != a.ID()
+}
+
 // CanInviteRole: only admins may invite straight into a coordinateur role
 // of a CPTS they do not coordinate; coordinators may invite every role.
 func (a *Actor) CanInviteRole(c model.CPTSID, r model.Role) bool {
@@ -226,6 +255,59 @@ func (a *Actor) CanValidateMember(c model.CPTSID, target model.User) bool {
 // CanChangeRole of target in c: as CanValidateMember.
 func (a *Actor) CanChangeRole(c model.CPTSID, target model.User) bool {
 	return a.CanValidateMember(c, target)
+}
+
+// CanRefuseMember: turn down target's pending membership of c: as
+// CanValidateMember.
+func (a *Actor) CanRefuseMember(c model.CPTSID, target model.User) bool {
+	return a.CanValidateMember(c, target)
+}
+
+// CanSeeProfile: the profile card of target (name, profession, commune,
+// CPTS): oneself, platform admins, whoever may message target
+// (CanMessage: same CPTS, group or channel; give both actors their
+// scopes), and whoever sees one of target's memberships in a CPTS's member
+// list (a partenaire, or a pending member for those who validate it).
+// Others are answered as if target did not exist.
+func (a *Actor) CanSeeProfile(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() || a.Admin() || a.CanMessage(target) {
+		return true
+	}
+	for _, m := range target.cpts {
+		if a.CanSeeMember(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSeeProfileCPTS: the profile card of a person names their CPTS c
+// (membership m) when the actor sees m in a member list or directory, or
+// is a platform admin; a pending membership only for those who validate it.
+func (a *Actor) CanSeeProfileCPTS(m model.Membership, groups []model.Group) bool {
+	return a.Admin() || a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups)
+}
+
+// CanSeeRPPS of target (RPPS and ADELI numbers on the profile card): the
+// person themself, and those active in a CPTS where target is active.
+func (a *Actor) CanSeeRPPS(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() {
+		return true
+	}
+	for c := range a.cpts {
+		if _, ok := a.activeRole(c); ok {
+			if _, ok := target.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CanReadAudit of CPTS c: its coordinators and platform admins.
@@ -344,6 +426,8 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 	switch {
 	case ch.Kind == model.KindDirect:
 		return member
+	case ch.Kind == model.KindComments:
+		return a.CanSeeFeed(model.FeedScope{CPTSID: ch.CPTSID, GroupID: ch.GroupID}, g)
 	case ch.GroupID != "":
 		if g == nil || g.ID != ch.GroupID || !a.inGroup(*g) {
 			return false
@@ -365,7 +449,7 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 // CanJoinChannel: public, not archived, visible, not yet a member.
 func (a *Actor) CanJoinChannel(ch model.Channel, g *model.Group) bool {
 	return ch.Visibility == model.VisibilityPublic && !ch.Archived &&
-		ch.Kind != model.KindDirect && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
+		ch.Kind != model.KindDirect && ch.Kind != model.KindComments && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
 
 // IsChannelMember reports an explicit membership.
@@ -400,6 +484,12 @@ func (a *Actor) PostRefusal(ch model.Channel, g *model.Group) PostRefusal {
 	switch {
 	case ch.Archived:
 		return RefusedArchived
+	case ch.Kind == model.KindComments:
+		// Whoever sees the post comments it: no channel membership.
+		if !a.CanSeeChannel(ch, g) {
+			return RefusedForbidden
+		}
+		return PostAllowed
 	case !a.channels[ch.ID]:
 		return RefusedNotMember
 	case !a.CanSeeChannel(ch, g):
@@ -419,7 +509,7 @@ func (a *Actor) CanPost(ch model.Channel, g *model.Group) bool {
 
 // CanManageChannel: rename, topic, archive, add or remove members.
 func (a *Actor) CanManageChannel(ch model.Channel, g *model.Group) bool {
-	if ch.Kind == model.KindDirect {
+	if ch.Kind == model.KindDirect || ch.Kind == model.KindComments {
 		return false
 	}
 	return a.canManageScope(ch, g)
@@ -478,7 +568,8 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 	if m.Deleted() || ch.Archived || !a.CanSeeChannel(ch, g) {
 		return false
 	}
-	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g)
+	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g) ||
+		ch.Kind == model.KindComments && a.canManageScope(ch, g)
 }
 
 // CanReact: members of a live channel react, announcement channels
@@ -487,6 +578,9 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 func (a *Actor) CanReact(ch model.Channel, g *model.Group) bool {
 	if ch.Kind == model.KindDirect {
 		return a.CanPost(ch, g)
+	}
+	if ch.Kind == model.KindComments {
+		return !ch.Archived && a.CanSeeChannel(ch, g)
 	}
 	return !ch.Archived && a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
@@ -580,6 +674,108 @@ func (a *Actor) CanOpenConversation(others []*Actor) bool {
 		}
 	}
 	return true
+}
+
+// Files. An upload is made somewhere — a CPTS (its feed, library,
+// materials), a group (its feed) or a channel (a message) — and whoever
+// may post there may upload there. Until it is attached, a file is its
+// uploader's alone: only they read it and only they attach it, once.
+// Once attached, a file is read by whoever reads what it is attached to
+// (core.canReadAttachment asks the rule of each kind).
+
+// CanUploadToCPTS: the active coordinateurs and membres of c (partenaires
+// post only in the channels they were added to).
+func (a *Actor) CanUploadToCPTS(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanUploadToGroup: the group's members (inGroup).
+func (a *Actor) CanUploadToGroup(g model.Group) bool { return a.inGroup(g) }
+
+// CanUploadToChannel: whoever may post in it (CanPost).
+func (a *Actor) CanUploadToChannel(ch model.Channel, g *model.Group) bool { return a.CanPost(ch, g) }
+
+// CanReadUnattachedFile: an upload attached to nothing is its uploader's
+// alone.
+func (a *Actor) CanReadUnattachedFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// CanAttachFile: the uploader attaches their own file, once.
+func (a *Actor) CanAttachFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// feedGroup: g is the group of the feed scope (a group feed needs it).
+func feedGroup(scope model.FeedScope, g *model.Group) bool {
+	return g != nil && g.ID == scope.GroupID
+}
+
+// CanSeeFeed: the posts of a CPTS feed, for its active coordinateurs and
+// membres; of a group feed, for the group's members. g is the group of a
+// group feed (nil for a CPTS feed). Platform admins read no feed.
+func (a *Actor) CanSeeFeed(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.inGroup(*g)
+	case scope.CPTSID != "":
+		return a.fullMember(scope.CPTSID)
+	}
+	return false
+}
+
+// CanPublishIn the feed: coordinators of the CPTS; for a group, those who
+// run it (its coordinateurs and the coordinators of the owner CPTS).
+func (a *Actor) CanPublishIn(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.runsGroup(*g)
+	case scope.CPTSID != "":
+		return a.isCoordinator(scope.CPTSID)
+	}
+	return false
+}
+
+// CanManagePost: edit, delete, pin and unpin: whoever may publish in its
+// feed (the author included while they still may).
+func (a *Actor) CanManagePost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanPublishIn(p.Scope(), g)
+}
+
+// CanReactToPost: readers of the feed, on a live post.
+func (a *Actor) CanReactToPost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanRSVP: readers of the feed answer a live event (the dates and the
+// capacity are core's rules, not permissions).
+func (a *Actor) CanRSVP(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && p.Kind == model.PostEvent && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanSeeRSVPList: the organiser's list (names by profession, CSV export):
+// the author while they still read the feed, and whoever may publish in
+// it.
+func (a *Actor) CanSeeRSVPList(p model.Post, g *model.Group) bool {
+	if p.Deleted() || p.Kind != model.PostEvent {
+		return false
+	}
+	return a.CanPublishIn(p.Scope(), g) || p.AuthorID == a.ID() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// FeedScopes lists the feeds the actor reads among its CPTS and groups
+// (gs: the documents of its groups).
+func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
+	var out []model.FeedScope
+	for c := range a.cpts {
+		if a.fullMember(c) {
+			out = append(out, model.CPTSFeed(c))
+		}
+	}
+	for _, g := range gs {
+		if a.CanSeeFeed(model.GroupFeed(g.ID), &g) {
+			out = append(out, model.GroupFeed(g.ID))
+		}
+	}
+	return out
 }
 
 // Search scopes. Every indexed document carries the scopes that let a

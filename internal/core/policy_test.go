@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -35,7 +36,15 @@ func TestPermissionTable(t *testing.T) {
 		chutesChan = ch("cccccccccccccccccccccc09", "", chutes.ID, model.VisibilityPublic, model.KindStandard, false)
 		dm         = ch("cccccccccccccccccccccc10", "", "", model.VisibilityPrivate, model.KindDirect, false)
 		dmEx       = ch("cccccccccccccccccccccc11", "", "", model.VisibilityPrivate, model.KindDirect, false)
+		lnComments = ch("cccccccccccccccccccccc12", ln, "", model.VisibilityPrivate, model.KindComments, false)
+		lnGone     = ch("cccccccccccccccccccccc13", ln, "", model.VisibilityPrivate, model.KindComments, true)
+		bpcoCommts = ch("cccccccccccccccccccccc14", "", bpco.ID, model.VisibilityPrivate, model.KindComments, false)
 	)
+	deleted := time.Now()
+	lnEvent := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000001", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", Event: &model.EventInfo{}}
+	lnNews := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000002", CPTSID: ln, Kind: model.PostAnnouncement, AuthorID: "u1"}
+	lnDeleted := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000003", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", DeletedAt: &deleted}
+	bpcoEvent := model.Post{ID: "bbbbbbbbbbbbbbbbbbbbbb01-0000000001", GroupID: bpco.ID, Kind: model.PostEvent, AuthorID: "u3", Event: &model.EventInfo{}}
 	active := func(c model.CPTSID, r model.Role) model.Membership {
 		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
 	}
@@ -217,6 +226,81 @@ func TestPermissionTable(t *testing.T) {
 		{"change a member's role in LN", func(a *Actor) bool { return a.CanChangeRole(ln, actors["ideLN"].User) }, []string{"coordLN", "admin"}},
 		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
 		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
+
+		// Platform administration (issue 13 #4): CPTS and their counts,
+		// never their content.
+		{"edit a CPTS", func(a *Actor) bool { return a.CanEditCPTS() }, []string{"admin"}},
+		{"see every CPTS's counts", func(a *Actor) bool { return a.CanSeePlatformOverview() }, []string{"admin"}},
+		{"name a coordinator of LN (active on acceptance)", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, model.User{ID: "u20"})
+		}, []string{"admin"}},
+		{"name a membre of LN (active on acceptance)", func(a *Actor) bool { return a.NamesCoordinator(ln, model.RoleMembre, model.User{ID: "u20"}) }, nil},
+		{"name the platform admin coordinator of LN", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, actors["admin"].User)
+		}, nil},
+		{"refuse a pending member of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, model.User{ID: "u20"}) }, []string{"coordLN", "admin"}},
+		{"refuse the platform admin's pending membership of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, actors["admin"].User) }, []string{"coordLN"}},
+
+		// Profile cards (issue 13 #5).
+		{"see kineLN's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["kineLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		{"see the LN partenaire's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["partLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "partLN", "admin"}},
+		{"see the pending LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["pendLN"]) },
+			[]string{"coordLN", "pendLN", "admin"}},
+		{"see the removed LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["exLN"]) }, []string{"exLN", "admin"}},
+		{"see no one's profile card", func(a *Actor) bool { return a.CanSeeProfile(nil) }, nil},
+		{"see kineLN's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["kineLN"]) }, []string{"coordLN", "ideLN", "kineLN", "partLN"}},
+		{"see pharmVC's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pharmVC"]) }, []string{"coordVC", "pharmVC", "partVC"}},
+		{"see the pending LN member's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pendLN"]) }, []string{"pendLN"}},
+		{"name LN on the card of a member of LN", func(a *Actor) bool { return a.CanSeeProfileCPTS(active(ln, model.RoleMembre), groups) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		// Files (issue 14): uploading where one may post; an unattached
+		// upload is its uploader's alone (ideLN's here).
+		{"upload to CPTS LN", func(a *Actor) bool { return a.CanUploadToCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to CPTS VC", func(a *Actor) bool { return a.CanUploadToCPTS(vc) }, []string{"coordVC", "pharmVC"}},
+		{"upload to group BPCO", func(a *Actor) bool { return a.CanUploadToGroup(bpco) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"upload to LN général", func(a *Actor) bool { return a.CanUploadToChannel(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to LN annonces", func(a *Actor) bool { return a.CanUploadToChannel(lnAnnonces, nil) }, []string{"coordLN"}},
+		{"upload to archived LN channel", func(a *Actor) bool { return a.CanUploadToChannel(lnArchived, nil) }, nil},
+		{"upload to BPCO channel", func(a *Actor) bool { return a.CanUploadToChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"upload to the LN members' conversation", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanUploadToChannel(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"read ideLN's unattached upload", func(a *Actor) bool { return a.CanReadUnattachedFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"read ideLN's upload once attached (by the attachment's rule)", func(a *Actor) bool {
+			return a.CanReadUnattachedFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
+		{"attach ideLN's unattached upload", func(a *Actor) bool { return a.CanAttachFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"attach ideLN's upload again", func(a *Actor) bool {
+			return a.CanAttachFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
+		// The feed (#14): posts, events, RSVP, comments.
+		{"read LN's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(ln), nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"read VC's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(vc), nil) }, []string{"coordVC", "pharmVC"}},
+		{"read BPCO's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read BPCO's feed without its group", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), nil) }, nil},
+		{"read Chutes's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(chutes.ID), grp(chutes)) }, []string{"coordLN", "ideLN"}},
+		{"publish in LN's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(ln), nil) }, []string{"coordLN"}},
+		{"publish in VC's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(vc), nil) }, []string{"coordVC"}},
+		{"publish in BPCO's feed", func(a *Actor) bool { return a.CanPublishIn(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN"}},
+		{"edit, pin or delete an LN post", func(a *Actor) bool { return a.CanManagePost(lnNews, nil) }, []string{"coordLN"}},
+		{"edit a deleted LN post", func(a *Actor) bool { return a.CanManagePost(lnDeleted, nil) }, nil},
+		{"edit, pin or delete a BPCO post", func(a *Actor) bool { return a.CanManagePost(bpcoEvent, grp(bpco)) }, []string{"coordLN"}},
+		{"react to an LN post", func(a *Actor) bool { return a.CanReactToPost(lnNews, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN event", func(a *Actor) bool { return a.CanRSVP(lnEvent, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN announcement", func(a *Actor) bool { return a.CanRSVP(lnNews, nil) }, nil},
+		{"answer a deleted LN event", func(a *Actor) bool { return a.CanRSVP(lnDeleted, nil) }, nil},
+		{"answer a BPCO event", func(a *Actor) bool { return a.CanRSVP(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"see the RSVP list of an LN event", func(a *Actor) bool { return a.CanSeeRSVPList(lnEvent, nil) }, []string{"coordLN"}},
+		{"see the RSVP list of a BPCO event (its author a member)", func(a *Actor) bool { return a.CanSeeRSVPList(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN"}},
+		{"read an LN post's comments", func(a *Actor) bool { return a.CanSeeChannel(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"comment an LN post", func(a *Actor) bool { return a.CanPost(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"follow an LN post's comments live", func(a *Actor) bool { return a.CanSubscribe(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"react to a comment of an LN post", func(a *Actor) bool { return a.CanReact(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"delete ideLN's comment of an LN post", func(a *Actor) bool { return a.CanDeleteMessage(lnComments, nil, model.Message{AuthorID: "u2"}) }, []string{"coordLN", "ideLN"}},
+		{"comment a deleted LN post", func(a *Actor) bool { return a.CanPost(lnGone, nil) }, nil},
+		{"join or manage an LN post's comments channel", func(a *Actor) bool { return a.CanJoinChannel(lnComments, nil) || a.CanManageChannel(lnComments, nil) }, nil},
+		{"comment a BPCO post", func(a *Actor) bool { return a.CanPost(bpcoCommts, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read a BPCO post's comments without the group", func(a *Actor) bool { return a.CanSeeChannel(bpcoCommts, nil) }, nil},
 	}
 	for _, row := range table {
 		for _, n := range names {

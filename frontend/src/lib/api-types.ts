@@ -11,7 +11,7 @@ export interface components {
             message: string;
         };
         /** @enum {string} */
-        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed";
+        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed" | "cpts_updated" | "admin_created";
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
             actor_id: string;
@@ -46,6 +46,23 @@ export interface components {
             my_role?: components["schemas"]["Role"];
             my_status?: components["schemas"]["MembershipStatus"];
             name: string;
+            pending_count: number;
+            status: string;
+        };
+        CPTSOverview: {
+            channels: number;
+            communes: string[] | null;
+            coordinators: number;
+            /** Format: date-time */
+            created_at: string;
+            department: string;
+            groups: number;
+            id: string;
+            members: number;
+            missions: components["schemas"]["Mission"][] | null;
+            name: string;
+            pending: number;
+            pending_invitations: number;
             status: string;
         };
         CPTSRef: {
@@ -112,6 +129,13 @@ export interface components {
             missions?: components["schemas"]["Mission"][];
             name: string;
         };
+        CptsPatch: {
+            communes?: string[];
+            department?: string;
+            missions?: components["schemas"]["Mission"][];
+            name?: string;
+            status?: string;
+        };
         DirectoryCPTS: {
             id: string;
             name: string;
@@ -133,17 +157,18 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ApiError"];
         };
-        FacetCount: {
-            count: number;
-            value: string;
-        };
-        Facets: {
-            campaigns: components["schemas"]["FacetCount"][] | null;
-            cpts: components["schemas"]["FacetCount"][] | null;
-            missions: components["schemas"]["FacetCount"][] | null;
-            professions: components["schemas"]["FacetCount"][] | null;
-            statuses: components["schemas"]["FacetCount"][] | null;
-            types: components["schemas"]["FacetCount"][] | null;
+        File: {
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            has_thumbnail: boolean;
+            id: string;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            size: number;
+            thumb_url?: string;
+            uploader_id: string;
+            url: string;
         };
         FollowedThread: {
             /** Format: date-time */
@@ -184,6 +209,28 @@ export interface components {
             description?: string;
             name?: string;
         };
+        Home: {
+            mention_count: number;
+            mentions: components["schemas"]["HomeMention"][] | null;
+            pending: components["schemas"]["PendingMember"][] | null;
+            threads: components["schemas"]["HomeThread"][] | null;
+        };
+        HomeMention: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            message: components["schemas"]["Message"];
+        };
+        HomeThread: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            /** Format: date-time */
+            last_reply_at?: string;
+            reply_count: number;
+            root: components["schemas"]["Message"];
+            unread: number;
+        };
         Invitation: {
             cpts_id: string;
             /** Format: date-time */
@@ -220,6 +267,8 @@ export interface components {
             invited_by_name: string;
             role: components["schemas"]["Role"];
         };
+        /** @enum {string} */
+        Kind: "image" | "pdf" | "text" | "document";
         LoginRequest: {
             email: string;
             password: string;
@@ -236,13 +285,16 @@ export interface components {
         Member: {
             created_at?: string;
             role?: components["schemas"]["Role"];
+            role_label?: string;
             status?: components["schemas"]["MembershipStatus"];
             user: components["schemas"]["User"];
         };
         Membership: {
             cpts_id: string;
             cpts_name: string;
+            pending_count: number;
             role: components["schemas"]["Role"];
+            role_label: string;
             status: components["schemas"]["MembershipStatus"];
         };
         /** @enum {string} */
@@ -258,6 +310,7 @@ export interface components {
             deleted: boolean;
             /** Format: date-time */
             edited_at?: string;
+            files: components["schemas"]["File"][] | null;
             html: string;
             id: string;
             /** Format: date-time */
@@ -279,6 +332,7 @@ export interface components {
         MessagePost: {
             body: string;
             client_id: string;
+            file_ids?: string[];
             thread_id?: string;
         };
         MessageResponse: {
@@ -295,31 +349,23 @@ export interface components {
             code: components["schemas"]["Mission"];
             label: string;
         };
-        Parsed: {
-            authors?: string[];
-            campaigns?: string[];
-            channels?: string[];
-            cpts?: string[];
-            excluded?: string[];
-            /** Format: date-time */
-            from?: string;
-            groups?: string[];
-            invalid?: string[];
-            missions?: string[];
-            phrases?: string[];
-            professions?: string[];
-            statuses?: string[];
-            text: string;
-            /** Format: date-time */
-            to?: string;
-            truncated?: boolean;
-            types?: string[];
-            unknown?: string[];
-            words?: string[];
-        };
         PasswordChange: {
             current_password: string;
             new_password: string;
+        };
+        PasswordSetup: {
+            password: string;
+        };
+        PasswordSetupInfo: {
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            name: string;
+        };
+        PendingMember: {
+            cpts_id: string;
+            cpts_name: string;
+            member: components["schemas"]["Member"];
         };
         /** @enum {string} */
         PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
@@ -332,7 +378,21 @@ export interface components {
             code: components["schemas"]["Profession"];
             health: boolean;
             label: string;
+            label_feminine: string;
+            label_masculine: string;
             mention: string;
+        };
+        ProfileCPTS: {
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            role_label: string;
+            status: components["schemas"]["MembershipStatus"];
+        };
+        ProfileCard: {
+            can_message: boolean;
+            cpts: components["schemas"]["ProfileCPTS"][] | null;
+            user: components["schemas"]["User"];
         };
         ProfilePatch: {
             adeli?: string;
@@ -340,10 +400,7 @@ export interface components {
             name?: string;
             profession?: components["schemas"]["Profession"];
             rpps?: string;
-        };
-        Range: {
-            end: number;
-            start: number;
+            title_form?: components["schemas"]["TitleForm"];
         };
         Reaction: {
             count: number;
@@ -358,35 +415,6 @@ export interface components {
         };
         RolePatch: {
             role: components["schemas"]["Role"];
-        };
-        SearchHit: {
-            author_id?: string;
-            author_name?: string;
-            /** Format: date-time */
-            created_at: string;
-            excerpt?: string;
-            highlights: components["schemas"]["Range"][] | null;
-            id: string;
-            location?: components["schemas"]["SearchLocation"];
-            score: number;
-            title?: string;
-            title_highlights: components["schemas"]["Range"][] | null;
-            type: string;
-        };
-        SearchLocation: {
-            channel_id: string;
-            channel_name?: string;
-            direct?: boolean;
-            seq: number;
-            thread_id?: string;
-        };
-        SearchResult: {
-            facets: components["schemas"]["Facets"];
-            hits: components["schemas"]["SearchHit"][] | null;
-            page: number;
-            parsed: components["schemas"]["Parsed"];
-            per_page: number;
-            total: number;
         };
         SeqBody: {
             seq: number;
@@ -403,6 +431,8 @@ export interface components {
             thread_id: string;
             unread: number;
         };
+        /** @enum {string} */
+        TitleForm: "feminin" | "masculin" | "inclusif";
         Unread: {
             channel_id: string;
             last_seq: number;
@@ -426,6 +456,7 @@ export interface components {
             profession: components["schemas"]["Profession"];
             profession_label: string;
             rpps?: string;
+            title_form?: components["schemas"]["TitleForm"];
         };
         /** @enum {string} */
         Visibility: "public" | "private";
