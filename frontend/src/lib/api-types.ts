@@ -70,6 +70,13 @@ export interface components {
             id: string;
             name: string;
         };
+        CalendarFeed: {
+            active: boolean;
+            /** Format: date-time */
+            since?: string;
+            token?: string;
+            url?: string;
+        };
         Channel: {
             archived: boolean;
             can_manage: boolean;
@@ -156,6 +163,37 @@ export interface components {
         };
         ErrorBody: {
             error: components["schemas"]["ApiError"];
+        };
+        EventInfo: {
+            capacity: number;
+            /** Format: date-time */
+            ends_at: string;
+            place?: string;
+            /** Format: date-time */
+            signup_deadline?: string;
+            /** Format: date-time */
+            starts_at: string;
+            visio_url?: string;
+        };
+        EventInput: {
+            capacity?: number;
+            ends_at: string;
+            place?: string;
+            signup_deadline?: string;
+            starts_at: string;
+            visio_url?: string;
+        };
+        FeedPage: {
+            can_publish: boolean;
+            next: number;
+            pinned: components["schemas"]["Post"][];
+            posts: components["schemas"]["Post"][];
+        };
+        FeedUnread: {
+            cpts_id?: string;
+            group_id?: string;
+            last_seq: number;
+            unread: number;
         };
         File: {
             content_type: string;
@@ -339,6 +377,8 @@ export interface components {
             message: components["schemas"]["Message"];
         };
         MetaResponse: {
+            accepted_files: string;
+            max_upload_bytes: number;
             missions: components["schemas"]["MissionInfo"][];
             professions: components["schemas"]["ProfessionInfo"][];
             roles: components["schemas"]["RoleInfo"][];
@@ -366,6 +406,46 @@ export interface components {
             cpts_id: string;
             cpts_name: string;
             member: components["schemas"]["Member"];
+        };
+        Post: {
+            author?: components["schemas"]["Author"];
+            author_id: string;
+            body: string;
+            can_manage: boolean;
+            can_see_rsvps: boolean;
+            comments_channel_id: string;
+            cpts_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            deleted: boolean;
+            /** Format: date-time */
+            edited_at?: string;
+            event?: components["schemas"]["EventInfo"];
+            group_id?: string;
+            html: string;
+            id: string;
+            kind: string;
+            my_rsvp?: string;
+            pinned: boolean;
+            reactions: components["schemas"]["Reaction"][] | null;
+            rsvp?: components["schemas"]["RSVPCounts"];
+            rsvp_open: boolean;
+            seats_left?: number;
+            seq: number;
+            title: string;
+        };
+        PostInput: {
+            body?: string;
+            cpts_id?: string;
+            event?: components["schemas"]["EventInput"];
+            group_id?: string;
+            kind: string;
+            title: string;
+        };
+        PostPatch: {
+            body?: string;
+            event?: components["schemas"]["EventInput"];
+            title?: string;
         };
         /** @enum {string} */
         PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
@@ -402,6 +482,39 @@ export interface components {
             rpps?: string;
             title_form?: components["schemas"]["TitleForm"];
         };
+        RSVPCounts: {
+            non: number;
+            oui: number;
+            peut_etre: number;
+        };
+        RSVPEntry: {
+            adeli?: string;
+            answer: string;
+            /** Format: date-time */
+            at: string;
+            commune?: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+            rpps?: string;
+            user_id: string;
+        };
+        RSVPList: {
+            counts: components["schemas"]["RSVPCounts"];
+            professions: components["schemas"]["RSVPProfession"][];
+            title: string;
+        };
+        RSVPProfession: {
+            counts: components["schemas"]["RSVPCounts"];
+            entries: components["schemas"]["RSVPEntry"][];
+            label: string;
+            profession: components["schemas"]["Profession"];
+        };
+        RSVPState: {
+            answer: string;
+            counts: components["schemas"]["RSVPCounts"];
+            seats_left?: number;
+        };
         Reaction: {
             count: number;
             emoji: string;
@@ -415,6 +528,9 @@ export interface components {
         };
         RolePatch: {
             role: components["schemas"]["Role"];
+        };
+        RsvpRequest: {
+            answer: string;
         };
         SeqBody: {
             seq: number;
