@@ -137,6 +137,22 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
 		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
 		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
+
+		endpoint(get, "/protocols", "Bibliothèque de protocoles (filtres : CPTS, mission, profession, statut, révision à prévoir ; par pages)", s.listProtocols,
+			query("cpts_id", "mission", "profession", "status", "review_due", "after", "limit")),
+		endpoint(get, "/protocols/template", "Modèle d'un protocole pluriprofessionnel (Markdown)", s.protocolTemplate),
+		endpoint(post, "/protocols", "Écrire un protocole (brouillon, version 1)", s.createProtocol, under("protocol"), created),
+		endpoint(get, "/protocols/:id", "Un protocole : version affichée, relecteurs, droits", s.getProtocol, under("protocol")),
+		endpoint(patch, "/protocols/:id", "Modifier un protocole (un nouveau contenu crée une version)", s.updateProtocol, under("protocol")),
+		endpoint(get, "/protocols/:id/versions", "Versions d'un protocole", s.protocolVersions, under("versions")),
+		endpoint(get, "/protocols/:id/versions/:n", "Une version d'un protocole, avec son contenu", s.protocolVersion, under("version")),
+		endpoint(post, "/protocols/:id/submit", "Envoyer en relecture (ou changer les relecteurs)", s.submitProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/reviews", "Avis d'un relecteur : approuver ou demander des modifications", s.reviewProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/validate", "Valider la version en relecture (coordination)", s.validateProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/archive", "Archiver un protocole (coordination)", s.archiveProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/ack", "J'ai lu et j'applique (version validée en vigueur)", s.ackProtocol, under("protocol")),
+		endpoint(get, "/protocols/:id/acks", "Qui a confirmé la lecture, par profession (coordination)", s.protocolAcks, query("cpts_id")),
+		endpoint(post, "/protocols/:id/remind", "Relancer par e-mail ceux qui n'ont pas confirmé (coordination)", s.remindProtocol, query("cpts_id")),
 		{Method: get, Path: "/openapi.json", Summary: "Ce document", Status: fiber.StatusOK, handler: s.openAPI},
 	}
 }

@@ -162,6 +162,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err := demo.LoadMessages(ctx, st, app); err != nil {
 			return err
 		}
+		if err := demo.LoadLibrary(ctx, st, app); err != nil {
+			return err
+		}
 	}
 	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{
 		Logger: log.With("component", "realtime"), Now: now, MaxConnsPerUser: cfg.WSPerUser,
