@@ -99,7 +99,7 @@ func TestProtocolAPI(t *testing.T) {
 	mustStatus(t, "create", res.StatusCode, body, 201, "")
 	var created struct {
 		Protocol struct {
-			ID        string `json:"id"`
+			ID        string                `json:"id"`
 			Version   struct{ Body string } `json:"version"`
 			Suggested []struct {
 				ID string `json:"id"`
