@@ -139,3 +139,11 @@ func (s *Server) remindProtocol(ctx context.Context, sess model.Session, p param
 	}
 	return s.deps.Core.RemindProtocol(ctx, sess, p.protocol(), model.CPTSID(c))
 }
+
+type protocolPreviewRequest struct {
+	Body string `json:"body"`
+}
+
+func (s *Server) previewProtocol(ctx context.Context, sess model.Session, _ params, in protocolPreviewRequest) (core.ProtocolPreview, error) {
+	return s.deps.Core.PreviewProtocol(ctx, sess, in.Body)
+}

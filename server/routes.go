@@ -141,6 +141,7 @@ func (s *Server) apiRoutes() []route {
 		endpoint(get, "/protocols", "Bibliothèque de protocoles (filtres : CPTS, mission, profession, statut, révision à prévoir ; par pages)", s.listProtocols,
 			query("cpts_id", "mission", "profession", "status", "review_due", "after", "limit")),
 		endpoint(get, "/protocols/template", "Modèle d'un protocole pluriprofessionnel (Markdown)", s.protocolTemplate),
+		endpoint(post, "/protocols/preview", "Aperçu d'un contenu Markdown tel que la bibliothèque l'affichera", s.previewProtocol),
 		endpoint(post, "/protocols", "Écrire un protocole (brouillon, version 1)", s.createProtocol, under("protocol"), created),
 		endpoint(get, "/protocols/:id", "Un protocole : version affichée, relecteurs, droits", s.getProtocol, under("protocol")),
 		endpoint(patch, "/protocols/:id", "Modifier un protocole (un nouveau contenu crée une version)", s.updateProtocol, under("protocol")),

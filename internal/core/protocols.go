@@ -1180,3 +1180,25 @@ func (c *Core) RemindProtocol(ctx context.Context, s model.Session, id model.Pro
 	}
 	return res, nil
 }
+
+// ProtocolPreview is the body as the library will show it.
+type ProtocolPreview struct {
+	HTML string `json:"html"`
+}
+
+// PreviewProtocol renders a body with the same Markdown and sanitising
+// path as a saved version (the editor's live preview).
+func (c *Core) PreviewProtocol(ctx context.Context, s model.Session, body string) (ProtocolPreview, error) {
+	if _, err := c.actor(ctx, s); err != nil {
+		return ProtocolPreview{}, err
+	}
+	b, err := text("body", "Le contenu", body, false, maxProtocolBody)
+	if err != nil {
+		return ProtocolPreview{}, err
+	}
+	r, err := c.renderProtocol(b)
+	if err != nil {
+		return ProtocolPreview{}, err
+	}
+	return ProtocolPreview{HTML: r.HTML}, nil
+}

@@ -419,6 +419,12 @@ export interface components {
             title?: string;
             visibility?: string;
         };
+        ProtocolPreview: {
+            html: string;
+        };
+        ProtocolPreviewRequest: {
+            body: string;
+        };
         ProtocolReview: {
             comment?: string;
             decision: string;
