@@ -13,6 +13,9 @@ export type Route =
   | { name: 'threads' }
   | { name: 'replies' }
   | { name: 'profile' }
+  | { name: 'library'; cptsId: string }
+  | { name: 'protocolNew'; cptsId: string }
+  | { name: 'protocol'; protocolId: string }
   | { name: 'notFound' };
 
 /** Routes reachable without a session. */
@@ -32,6 +35,9 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/fils\/?$/, () => ({ name: 'threads' })],
   [/^\/reponses\/?$/, () => ({ name: 'replies' })],
   [/^\/profil\/?$/, () => ({ name: 'profile' })],
+  [/^\/cpts\/([^/]+)\/protocoles\/?$/, (m) => ({ name: 'library', cptsId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/protocoles\/nouveau\/?$/, (m) => ({ name: 'protocolNew', cptsId: decode(m[1]) })],
+  [/^\/protocoles\/([^/]+)\/?$/, (m) => ({ name: 'protocol', protocolId: decode(m[1]) })],
 ];
 
 function decode(s: string | undefined): string {

@@ -47,3 +47,16 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+// The protocol library (docs/api.md "Protocols").
+
+export type Protocol = Schema['Protocol'];
+export type ProtocolDetail = Schema['ProtocolDetail'];
+export type ProtocolPage = Schema['ProtocolPage'];
+export type ProtocolVersion = Schema['ProtocolVersion'];
+export type ProtocolVersionInfo = Schema['Version'];
+export type ProtocolReviewer = Schema['Reviewer'];
+export type ProtocolCreate = Schema['ProtocolCreate'];
+export type ProtocolPatch = Schema['ProtocolPatch'];
+export type AckReport = Schema['AckReport'];
+export type RemindResult = Schema['RemindResult'];
