@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/ecpts/ecpts/internal/core"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,7 +24,11 @@ type route struct {
 	Key     string       // the response is {Key: value}
 	Status  int          // success status
 	Query   []string
-	handler fiber.Handler
+	// Multipart: the body is multipart/form-data (an upload), described
+	// by hand in the document; Binary: the answer is the file's bytes.
+	Multipart bool
+	Binary    bool
+	handler   fiber.Handler
 }
 
 // option adjusts a route built by endpoint.
@@ -154,6 +160,10 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/protocols/:id/ack", "J'ai lu et j'applique (version validée en vigueur)", s.ackProtocol, under("protocol")),
 		endpoint(get, "/protocols/:id/acks", "Qui a confirmé la lecture, par profession (coordination)", s.protocolAcks, query("cpts_id")),
 		endpoint(post, "/protocols/:id/remind", "Relancer par e-mail ceux qui n'ont pas confirmé (coordination)", s.remindProtocol, query("cpts_id")),
+		{Method: post, Path: "/files", Summary: "Déposer un fichier (multipart : cpts_id, group_id, channel_id ou conversation_id, puis file)",
+			Auth: true, Multipart: true, Resp: reflect.TypeFor[core.FileView](), Key: "file", Status: fiber.StatusCreated, handler: s.uploadFile},
+		{Method: get, Path: "/files/:id", Summary: "Télécharger un fichier (?thumb=1 : sa vignette), autorisé à chaque requête",
+			Auth: true, Binary: true, Query: []string{"thumb"}, Status: fiber.StatusOK, handler: s.downloadFile},
 		{Method: get, Path: "/openapi.json", Summary: "Ce document", Status: fiber.StatusOK, handler: s.openAPI},
 	}
 }

@@ -57,6 +57,9 @@ var kinds = []Kind{
 	{Err: model.ErrNotConfigured, Status: http.StatusServiceUnavailable, Code: "not_configured",
 		Message: "Cette fonction n'est pas configurée sur ce serveur.", Log: true},
 
+	{Err: model.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "file_too_large",
+		Message: "Le fichier dépasse la taille maximale autorisée."},
+
 	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request", Message: "Requête invalide."},
 	{Err: ErrPayloadTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
 		Message: "La requête est trop volumineuse."},

@@ -761,3 +761,31 @@ func (a *Actor) CanCreateMaterial(c model.CPTSID) bool { return a.fullMember(c) 
 func (a *Actor) CanEditMaterial(m model.Material) bool {
 	return !m.Deleted() && (a.isCoordinator(m.CPTSID) || m.AuthorID == a.ID() && a.fullMember(m.CPTSID))
 }
+
+// Files. An upload is made somewhere — a CPTS (its feed, library,
+// materials), a group (its feed) or a channel (a message) — and whoever
+// may post there may upload there. Until it is attached, a file is its
+// uploader's alone: only they read it and only they attach it, once.
+// Once attached, a file is read by whoever reads what it is attached to
+// (core.canReadAttachment asks the rule of each kind).
+
+// CanUploadToCPTS: the active coordinateurs and membres of c (partenaires
+// post only in the channels they were added to).
+func (a *Actor) CanUploadToCPTS(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanUploadToGroup: the group's members (inGroup).
+func (a *Actor) CanUploadToGroup(g model.Group) bool { return a.inGroup(g) }
+
+// CanUploadToChannel: whoever may post in it (CanPost).
+func (a *Actor) CanUploadToChannel(ch model.Channel, g *model.Group) bool { return a.CanPost(ch, g) }
+
+// CanReadUnattachedFile: an upload attached to nothing is its uploader's
+// alone.
+func (a *Actor) CanReadUnattachedFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// CanAttachFile: the uploader attaches their own file, once.
+func (a *Actor) CanAttachFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}

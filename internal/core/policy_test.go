@@ -217,6 +217,25 @@ func TestPermissionTable(t *testing.T) {
 		{"change a member's role in LN", func(a *Actor) bool { return a.CanChangeRole(ln, actors["ideLN"].User) }, []string{"coordLN", "admin"}},
 		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
 		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
+
+		// Files (issue 14): uploading where one may post; an unattached
+		// upload is its uploader's alone (ideLN's here).
+		{"upload to CPTS LN", func(a *Actor) bool { return a.CanUploadToCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to CPTS VC", func(a *Actor) bool { return a.CanUploadToCPTS(vc) }, []string{"coordVC", "pharmVC"}},
+		{"upload to group BPCO", func(a *Actor) bool { return a.CanUploadToGroup(bpco) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"upload to LN général", func(a *Actor) bool { return a.CanUploadToChannel(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to LN annonces", func(a *Actor) bool { return a.CanUploadToChannel(lnAnnonces, nil) }, []string{"coordLN"}},
+		{"upload to archived LN channel", func(a *Actor) bool { return a.CanUploadToChannel(lnArchived, nil) }, nil},
+		{"upload to BPCO channel", func(a *Actor) bool { return a.CanUploadToChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"upload to the LN members' conversation", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanUploadToChannel(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"read ideLN's unattached upload", func(a *Actor) bool { return a.CanReadUnattachedFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"read ideLN's upload once attached (by the attachment's rule)", func(a *Actor) bool {
+			return a.CanReadUnattachedFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
+		{"attach ideLN's unattached upload", func(a *Actor) bool { return a.CanAttachFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"attach ideLN's upload again", func(a *Actor) bool {
+			return a.CanAttachFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
 	}
 	for _, row := range table {
 		for _, n := range names {
