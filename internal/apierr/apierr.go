@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/search"
 )
 
 // Errors of the HTTP layer itself, as kinds: server turns Fiber's errors
@@ -59,6 +60,10 @@ var kinds = []Kind{
 
 	{Err: model.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "file_too_large",
 		Message: "Le fichier dépasse la taille maximale autorisée."},
+
+	{Err: search.ErrUnavailable, Status: http.StatusServiceUnavailable, Code: "search_unavailable",
+		Message:    "La recherche est momentanément indisponible. Vos messages sont bien enregistrés et seront retrouvables dès son retour.",
+		RetryAfter: 5 * time.Second},
 
 	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request", Message: "Requête invalide."},
 	{Err: ErrPayloadTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",

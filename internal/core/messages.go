@@ -308,6 +308,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if !created {
 		return v, false, nil
 	}
+	c.touchMessage(ctx, ch, stored.ID)
 	if c.pub != nil {
 		if err := c.pub.PublishMessage(ctx, ch.ID, stored.Seq, v); err != nil {
 			// Stored but not fanned out: subscribers get it on their next
@@ -503,6 +504,9 @@ func (c *Core) changeMessage(ctx context.Context, s model.Session, id model.Mess
 	}
 	if err != nil {
 		return nil, model.Message{}, false, err
+	}
+	if changed {
+		c.touchMessage(ctx, ch, id)
 	}
 	return a, m, changed, nil
 }

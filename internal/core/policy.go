@@ -957,3 +957,124 @@ func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
 	}
 	return out
 }
+
+// Search scopes. Every indexed document carries the scopes that let a
+// reader find it (DocumentScopes, PersonScopes), and every query carries
+// the caller's (SearchScopes): the index returns a document only when the
+// two meet. The scopes mirror CanSeeChannel and CanSeeInDirectory, and
+// every hit is checked again against those rules before it is shown, so
+// a change of membership or visibility applies at once, before the
+// indexer has caught up.
+//
+//   - "cpts:<id>": the active coordinateurs and membres of the CPTS (a
+//     public channel of the CPTS, and its messages);
+//   - "group:<id>": the members of the group who are still in one of its
+//     CPTS (a public channel of the group);
+//   - "chan:<id>": those who see the channel as members (every channel
+//     carries it: partenaires, private channels);
+//   - "dir:<id>": the active coordinateurs and membres of the CPTS, whose
+//     directory lists its active members (a person);
+//   - "gm:<id>": the members of the group (still in one of its CPTS),
+//     whose directory lists the group's members (a person).
+//
+// Direct conversations are never in the shared index (see searchDirect).
+
+// ChannelScopes are the search scopes of a channel and of its messages;
+// nil for a direct conversation, which the shared index never holds.
+func ChannelScopes(ch model.Channel) []string {
+	if ch.Kind == model.KindDirect {
+		return nil
+	}
+	scopes := []string{"chan:" + string(ch.ID)}
+	if ch.Visibility == model.VisibilityPublic {
+		switch {
+		case ch.GroupID != "":
+			scopes = append(scopes, "group:"+string(ch.GroupID))
+		case ch.CPTSID != "":
+			scopes = append(scopes, "cpts:"+string(ch.CPTSID))
+		}
+	}
+	return scopes
+}
+
+// PersonScopes are the search scopes of a person with memberships ms and
+// group memberships gms: the directories that list them (Directory). Nil
+// when no CPTS membership is active: nobody's directory lists them.
+func PersonScopes(ms []model.Membership, gms []model.GroupMember) []string {
+	var scopes []string
+	for _, m := range ms {
+		if m.Status == model.StatusActive {
+			scopes = append(scopes, "dir:"+string(m.CPTSID))
+		}
+	}
+	if len(scopes) == 0 {
+		return nil
+	}
+	for _, g := range gms {
+		scopes = append(scopes, "gm:"+string(g.GroupID))
+	}
+	return scopes
+}
+
+// CanFindPerson: a person (memberships ms, group memberships gms) is
+// found by those whose directory lists them: the active coordinateurs and
+// membres of one of their CPTS, and the members of a group they share,
+// under a CPTS the actor may know (CanSeeInDirectory). groups are the
+// documents of the actor's groups.
+func (a *Actor) CanFindPerson(ms []model.Membership, gms []model.GroupMember, groups []model.Group) bool {
+	for _, m := range ms {
+		if m.Status == model.StatusActive && a.fullMember(m.CPTSID) {
+			return true
+		}
+	}
+	for _, gm := range gms {
+		for _, g := range groups {
+			if g.ID != gm.GroupID || !a.inGroup(g) {
+				continue
+			}
+			for _, m := range ms {
+				if g.HasCPTS(m.CPTSID) && a.CanSeeInDirectory(m, groups) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// SearchScopes are the actor's search scopes. chs are the documents of
+// the channels the actor belongs to, groups those of its groups (others
+// are ignored).
+func (a *Actor) SearchScopes(chs []model.Channel, groups []model.Group) []string {
+	var scopes []string
+	for id := range a.cpts {
+		if a.fullMember(id) {
+			scopes = append(scopes, "cpts:"+string(id), "dir:"+string(id))
+		}
+	}
+	byID := make(map[model.GroupID]*model.Group, len(groups))
+	for i := range groups {
+		g := &groups[i]
+		byID[g.ID] = g
+		if !a.inGroup(*g) {
+			continue
+		}
+		scopes = append(scopes, "group:"+string(g.ID), "gm:"+string(g.ID))
+	}
+	for _, ch := range chs {
+		if ch.Kind == model.KindDirect || !a.channels[ch.ID] {
+			continue
+		}
+		if a.CanSeeChannel(ch, byID[ch.GroupID]) {
+			scopes = append(scopes, "chan:"+string(ch.ID))
+		}
+	}
+	return scopes
+}
+
+// CanSeeSearchHit re-checks a channel or message hit: the channel is seen
+// (CanSeeChannel). A person hit is checked by CanSeeInDirectory over each
+// of their memberships.
+func (a *Actor) CanSeeSearchHit(ch model.Channel, g *model.Group) bool {
+	return a.CanSeeChannel(ch, g)
+}

@@ -49,6 +49,9 @@ export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
 
+export type SearchResult = Schema['SearchResult'];
+export type SearchHit = Schema['SearchHit'];
+export type SearchRange = Schema['Range'];
 /**
  * A person's profile card (GET /users/{id}): who they are as others see
  * them (the RPPS only to members of a shared CPTS), their CPTS, and
