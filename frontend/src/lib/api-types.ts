@@ -201,6 +201,18 @@ export interface components {
             starts_at: string;
             visio_url?: string;
         };
+        FacetCount: {
+            count: number;
+            value: string;
+        };
+        Facets: {
+            campaigns: components["schemas"]["FacetCount"][] | null;
+            cpts: components["schemas"]["FacetCount"][] | null;
+            missions: components["schemas"]["FacetCount"][] | null;
+            professions: components["schemas"]["FacetCount"][] | null;
+            statuses: components["schemas"]["FacetCount"][] | null;
+            types: components["schemas"]["FacetCount"][] | null;
+        };
         FeedPage: {
             can_publish: boolean;
             next: number;
@@ -406,6 +418,28 @@ export interface components {
         MissionInfo: {
             code: components["schemas"]["Mission"];
             label: string;
+        };
+        Parsed: {
+            authors?: string[];
+            campaigns?: string[];
+            channels?: string[];
+            cpts?: string[];
+            excluded?: string[];
+            /** Format: date-time */
+            from?: string;
+            groups?: string[];
+            invalid?: string[];
+            missions?: string[];
+            phrases?: string[];
+            professions?: string[];
+            statuses?: string[];
+            text: string;
+            /** Format: date-time */
+            to?: string;
+            truncated?: boolean;
+            types?: string[];
+            unknown?: string[];
+            words?: string[];
         };
         PasswordChange: {
             current_password: string;
@@ -665,6 +699,10 @@ export interface components {
             counts: components["schemas"]["RSVPCounts"];
             seats_left?: number;
         };
+        Range: {
+            end: number;
+            start: number;
+        };
         Reaction: {
             count: number;
             emoji: string;
@@ -701,6 +739,35 @@ export interface components {
         };
         RsvpRequest: {
             answer: string;
+        };
+        SearchHit: {
+            author_id?: string;
+            author_name?: string;
+            /** Format: date-time */
+            created_at: string;
+            excerpt?: string;
+            highlights: components["schemas"]["Range"][] | null;
+            id: string;
+            location?: components["schemas"]["SearchLocation"];
+            score: number;
+            title?: string;
+            title_highlights: components["schemas"]["Range"][] | null;
+            type: string;
+        };
+        SearchLocation: {
+            channel_id: string;
+            channel_name?: string;
+            direct?: boolean;
+            seq: number;
+            thread_id?: string;
+        };
+        SearchResult: {
+            facets: components["schemas"]["Facets"];
+            hits: components["schemas"]["SearchHit"][] | null;
+            page: number;
+            parsed: components["schemas"]["Parsed"];
+            per_page: number;
+            total: number;
         };
         SeqBody: {
             seq: number;
