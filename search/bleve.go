@@ -740,8 +740,14 @@ func prefixesOf(word string) []string {
 // exactClause matches an expression exactly (modulo the analysis): its
 // terms in order in one field, or its one term.
 func exactClause(expr string, boost float64) query.Query {
+	return phraseClause(expr, len(searchFields), boost)
+}
+
+// phraseClause matches expr as a phrase in one of the first n
+// searchFields, each with its weight times boost.
+func phraseClause(expr string, n int, boost float64) query.Query {
 	var alts []query.Query
-	for _, f := range searchFields {
+	for _, f := range searchFields[:n] {
 		mq := query.NewMatchPhraseQuery(expr)
 		mq.SetField(f.name)
 		mq.Analyzer = analyzerName
@@ -756,19 +762,11 @@ func exactClause(expr string, boost float64) query.Query {
 // the text (a phrase checks positions of every candidate: not in the
 // meta field's names and labels too).
 func synonymClause(expr string) query.Query {
-	fields := searchFields
+	n := len(searchFields)
 	if len(Terms(expr)) > 1 {
-		fields = searchFields[:2]
+		n = 2
 	}
-	var alts []query.Query
-	for _, f := range fields {
-		mq := query.NewMatchPhraseQuery(expr)
-		mq.SetField(f.name)
-		mq.Analyzer = analyzerName
-		mq.SetBoost(f.weight * boostSynonym)
-		alts = append(alts, mq)
-	}
-	return query.NewDisjunctionQuery(alts)
+	return phraseClause(expr, n, boostSynonym)
 }
 
 // exclusion matches what -word or -"phrase" excludes, in any searchable

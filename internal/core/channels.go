@@ -99,6 +99,17 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	return out, nil
 }
 
+// actorChannel resolves the session's actor and a channel it may see,
+// with its group.
+func (c *Core) actorChannel(ctx context.Context, s model.Session, id model.ChannelID) (*Actor, model.Channel, *model.Group, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, model.Channel{}, nil, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	return a, ch, g, err
+}
+
 // channel loads a channel the actor may see, with its group.
 func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model.Channel, *model.Group, error) {
 	ch, err := c.cached.channels.ByID(ctx, id)
@@ -126,11 +137,7 @@ func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model
 
 // GetChannel returns one channel.
 func (c *Core) GetChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -259,11 +266,7 @@ type ChannelPatch struct {
 // UpdateChannel applies a patch. Archiving revokes every live subscription
 // to the channel.
 func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.ChannelID, p ChannelPatch) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -318,11 +321,7 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 
 // JoinChannel joins a public channel.
 func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -374,11 +373,7 @@ func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.Chann
 
 // ChannelMembers lists a channel's explicit members.
 func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.ChannelID) ([]MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	_, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +398,7 @@ func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.Cha
 
 // AddChannelMember adds someone to a channel (the way into a private one).
 func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) (MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return MemberView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return MemberView{}, err
 	}

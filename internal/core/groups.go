@@ -131,6 +131,16 @@ func (c *Core) groupNameFree(ctx context.Context, owner model.CPTSID, name strin
 	return nil
 }
 
+// actorGroup resolves the session's actor and a group it may see.
+func (c *Core) actorGroup(ctx context.Context, s model.Session, id model.GroupID) (*Actor, model.Group, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, model.Group{}, err
+	}
+	g, err := c.group(ctx, a, id)
+	return a, g, err
+}
+
 // group loads a group the actor may see.
 func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Group, error) {
 	g, err := c.st.Groups.ByID(ctx, id)
@@ -148,11 +158,7 @@ func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Gro
 
 // GetGroup returns one group.
 func (c *Core) GetGroup(ctx context.Context, s model.Session, id model.GroupID) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -170,12 +176,9 @@ type GroupInput struct {
 // CreateGroup creates a group owned by a CPTS the caller coordinates,
 // possibly inviting other CPTS at once. The creator becomes its coordinator.
 func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) (GroupView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, in.CPTSID)
 	if err != nil {
 		return GroupView{}, err
-	}
-	if !a.CanSeeCPTS(in.CPTSID) {
-		return GroupView{}, errCPTSNotFound
 	}
 	if !a.CanCreateGroup(in.CPTSID) {
 		return GroupView{}, errForbidden
@@ -235,11 +238,7 @@ type GroupPatch struct {
 
 // UpdateGroup changes the name or description of a group.
 func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupID, p GroupPatch) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -271,11 +270,7 @@ func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupI
 // InviteCPTSToGroup makes a group inter-CPTS: the coordinators of the
 // invited CPTS can then add their own members.
 func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.GroupID, cpts model.CPTSID) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -306,11 +301,7 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 
 // GroupMembers lists the members of a group.
 func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.GroupID) ([]MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	g, err := c.group(ctx, a, id)
+	_, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +329,7 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 
 // AddGroupMember adds an active member of a participating CPTS.
 func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.GroupID, user model.UserID, role model.Role) (MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return MemberView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return MemberView{}, err
 	}
