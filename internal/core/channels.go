@@ -347,11 +347,7 @@ func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.Channe
 
 // LeaveChannel leaves a channel.
 func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.ChannelID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	a, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}
@@ -377,21 +373,30 @@ func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.Cha
 	if err != nil {
 		return nil, err
 	}
+	what := "members of channel " + string(id)
 	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	ids := make([]model.UserID, 0, len(cms))
 	for _, m := range cms {
 		ids = append(ids, m.UserID)
 	}
+	return c.memberViews(ctx, ids, what, func(*MemberView) {})
+}
+
+// memberViews reads the users of ids as member views, in the order
+// Users.ByIDs gives (by name); fill adds what their membership says.
+func (c *Core) memberViews(ctx context.Context, ids []model.UserID, what string, fill func(*MemberView)) ([]MemberView, error) {
 	us, err := c.st.Users.ByIDs(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
-		out = append(out, MemberView{User: userView(u, false)})
+		v := MemberView{User: userView(u, false)}
+		fill(&v)
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -435,11 +440,7 @@ func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.C
 // RemoveChannelMember removes someone from a channel and revokes their
 // live subscription.
 func (c *Core) RemoveChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}

@@ -305,9 +305,10 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	if err != nil {
 		return nil, err
 	}
+	what := "members of group " + string(id)
 	gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of group %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	ids := make([]model.UserID, 0, len(gms))
 	roles := make(map[model.UserID]model.GroupMember, len(gms))
@@ -315,16 +316,10 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 		ids = append(ids, gm.UserID)
 		roles[gm.UserID] = gm
 	}
-	us, err := c.st.Users.ByIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("core: members of group %s: %w", id, err)
-	}
-	out := make([]MemberView, 0, len(us))
-	for _, u := range us {
-		gm := roles[u.ID]
-		out = append(out, MemberView{User: userView(u, false), Role: gm.Role, CreatedAt: gm.CreatedAt.UTC().Format(timeLayout)})
-	}
-	return out, nil
+	return c.memberViews(ctx, ids, what, func(v *MemberView) {
+		gm := roles[v.User.ID]
+		v.Role, v.CreatedAt = gm.Role, gm.CreatedAt.UTC().Format(timeLayout)
+	})
 }
 
 // AddGroupMember adds an active member of a participating CPTS.
@@ -379,11 +374,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 // RemoveGroupMember removes someone from a group (or lets them leave),
 // with the group's channels, revoking live subscriptions.
 func (c *Core) RemoveGroupMember(ctx context.Context, s model.Session, id model.GroupID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return err
 	}

@@ -192,11 +192,7 @@ func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message
 
 // MarkRead records that the user read ch up to seq.
 func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID, seq uint64) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	a, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}

@@ -44,9 +44,7 @@ func (d auditDoc) model() model.AuditEntry {
 
 // EnsureIndexes creates the (cpts_id, _id) index; idempotent.
 func (a *Audit) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, a.coll,
-		index("cpts_id_id", "cpts_id", "-_id"),
-	)
+	return ensureIndexes(ctx, a.coll, index("cpts_id_id", "cpts_id", "-_id"))
 }
 
 // auditID is the time-ordered _id of an entry made at t.

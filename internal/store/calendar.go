@@ -28,8 +28,7 @@ type calendarTokenDoc struct {
 
 // EnsureIndexes creates the unique user_id index; idempotent.
 func (c *CalendarTokens) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		uniqueIndex("user_id_unique", "user_id"))
+	return ensureIndexes(ctx, c.coll, uniqueIndex("user_id_unique", "user_id"))
 }
 
 // Rotate gives the user a new feed token (its hash), revoking the

@@ -80,9 +80,7 @@ func channelScope(x model.Channel) (string, error) {
 
 // EnsureIndexes creates the unique (scope, name_key) index; idempotent.
 func (c *Channels) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		uniqueIndex("scope_name_unique", "scope", "name_key"),
-	)
+	return ensureIndexes(ctx, c.coll, uniqueIndex("scope_name_unique", "scope", "name_key"))
 }
 
 // Insert stores a channel; ErrConflict on a duplicate name

@@ -44,9 +44,7 @@ func (d cptsDoc) model() model.CPTS {
 
 // EnsureIndexes creates the unique name index; it is idempotent.
 func (c *CPTSs) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		uniqueIndex("name_key_unique", "name_key"),
-	)
+	return ensureIndexes(ctx, c.coll, uniqueIndex("name_key_unique", "name_key"))
 }
 
 // Insert stores a new CPTS; ErrConflict when the id or the name

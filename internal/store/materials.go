@@ -130,13 +130,10 @@ func (d materialDoc) model() model.Material {
 // EnsureIndexes creates the cpts_id index of materials and the (seen_by,
 // theme) index of material_index; idempotent.
 func (s *Materials) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, s.coll,
-		index("cpts_id", "cpts_id"),
-	); err != nil {
+	if err := ensureIndexes(ctx, s.coll, index("cpts_id", "cpts_id")); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.index,
-		index("seen_by_theme", "seen_by", "theme"))
+	return ensureIndexes(ctx, s.index, index("seen_by_theme", "seen_by", "theme"))
 }
 
 func materialTomb(id model.MaterialID) string { return "material:" + string(id) }

@@ -150,8 +150,7 @@ func (s *Posts) EnsureIndexes(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.pins, index("feed", "feed")); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.events,
-		index("feed_ends_at", "feed", "ends_at"))
+	return ensureIndexes(ctx, s.events, index("feed_ends_at", "feed", "ends_at"))
 }
 
 func postTomb(id model.PostID) string { return "post:" + string(id) }

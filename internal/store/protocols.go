@@ -229,14 +229,10 @@ func (s *Protocols) project(ctx context.Context, d protocolDoc) error {
 // status) index of protocol_index, and the unique (protocol_id, rev) of protocol_events and
 // (protocol_id, n) of protocol_versions; idempotent.
 func (s *Protocols) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, s.coll,
-		index("cpts_id", "cpts_id"),
-	); err != nil {
+	if err := ensureIndexes(ctx, s.coll, index("cpts_id", "cpts_id")); err != nil {
 		return err
 	}
-	if err := ensureIndexes(ctx, s.index,
-		index("seen_by_status", "seen_by", "status"),
-	); err != nil {
+	if err := ensureIndexes(ctx, s.index, index("seen_by_status", "seen_by", "status")); err != nil {
 		return err
 	}
 	if err := ensureIndexes(ctx, s.events,
@@ -244,9 +240,7 @@ func (s *Protocols) EnsureIndexes(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.versions,
-		uniqueIndex("protocol_n_unique", "protocol_id", "n"),
-	)
+	return ensureIndexes(ctx, s.versions, uniqueIndex("protocol_n_unique", "protocol_id", "n"))
 }
 
 // checkProtocolState checks what the store itself guarantees of a state:

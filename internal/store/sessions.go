@@ -40,9 +40,7 @@ func (d sessionDoc) model() model.Session {
 
 // EnsureIndexes creates the user_id index; idempotent.
 func (s *Sessions) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, s.coll,
-		index("user_id", "user_id"),
-	)
+	return ensureIndexes(ctx, s.coll, index("user_id", "user_id"))
 }
 
 // sessionWhat names a session in errors by the user only: the id is a

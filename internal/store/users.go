@@ -66,9 +66,7 @@ func (d userDoc) model() model.User {
 
 // EnsureIndexes creates the unique e-mail index; it is idempotent.
 func (u *Users) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, u.coll,
-		uniqueIndex("email_unique", "email"),
-	)
+	return ensureIndexes(ctx, u.coll, uniqueIndex("email_unique", "email"))
 }
 
 // Insert stores a new user. The e-mail is normalised (trimmed, lowercased);
