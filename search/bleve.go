@@ -742,8 +742,14 @@ func prefixesOf(word string) []string {
 // exactClause matches an expression exactly (modulo the analysis): its
 // terms in order in one field, or its one term.
 func exactClause(expr string, boost float64) query.Query {
+	return phraseClause(expr, len(searchFields), boost)
+}
+
+// phraseClause matches expr as a phrase in one of the first n
+// searchFields, each with its weight times boost.
+func phraseClause(expr string, n int, boost float64) query.Query {
 	var alts []query.Query
-	for _, f := range searchFields {
+	for _, f := range searchFields[:n] {
 		alts = append(alts, matchExpr(expr, f.name, f.weight*boost))
 	}
 	return query.NewDisjunctionQuery(alts)
@@ -772,11 +778,7 @@ func matchExpr(expr, field string, boost float64) query.Query {
 // field keeps term positions for it: "SF" finds a sage-femme's message,
 // "SNP" one of the channel soins-non-programmés).
 func synonymClause(expr string) query.Query {
-	var alts []query.Query
-	for _, f := range searchFields {
-		alts = append(alts, matchExpr(expr, f.name, f.weight*boostSynonym))
-	}
-	return query.NewDisjunctionQuery(alts)
+	return phraseClause(expr, len(searchFields), boostSynonym)
 }
 
 // exclusion matches what -word or -"phrase" excludes, in any searchable

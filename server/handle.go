@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -70,12 +71,16 @@ type params struct {
 	invID  string // :inv_id
 	token  string // :token, opaque
 	emoji  string // :emoji, unescaped
+	n      int    // :n, a version number (1…)
 }
 
 var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 
 // pathParams are the names readParams knows.
-var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji"}
+var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji", "n"}
+
+// errBadVersion: a version number that is not one.
+var errBadVersion = model.Coded(model.ErrNotFound, "not_found", "Cette version du protocole est introuvable.")
 
 // readParams checks and copies the path values of c's route, in their
 // order: a malformed id answers not found without a lookup.
@@ -105,6 +110,12 @@ func readParams(c *fiber.Ctx) (params, error) {
 				return p, errBadID
 			}
 			p.id = clone(v)
+		case "n":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return p, errBadVersion
+			}
+			p.n = n
 		case "user_id", "inv_id":
 			if !model.ValidID(v) {
 				return p, errBadID

@@ -117,14 +117,24 @@ func (c *Core) CPTSCatalog(ctx context.Context, s model.Session) ([]CPTSRef, err
 	return out, nil
 }
 
-// GetCPTS returns one CPTS the caller may see.
-func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
+// actorInCPTS resolves the session's actor, which must see cpts
+// (errCPTSNotFound otherwise).
+func (c *Core) actorInCPTS(ctx context.Context, s model.Session, cpts model.CPTSID) (*Actor, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
-		return CPTSView{}, err
+		return nil, err
 	}
-	if !a.CanSeeCPTS(id) {
-		return CPTSView{}, errCPTSNotFound
+	if !a.CanSeeCPTS(cpts) {
+		return nil, errCPTSNotFound
+	}
+	return a, nil
+}
+
+// GetCPTS returns one CPTS the caller may see.
+func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
+	a, err := c.actorInCPTS(ctx, s, id)
+	if err != nil {
+		return CPTSView{}, err
 	}
 	x, err := c.st.CPTS.ByID(ctx, id)
 	if isNotFound(err) {
@@ -405,12 +415,9 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // ValidateMember turns a pending membership into an active one.
 func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return MemberView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return MemberView{}, errForbidden
@@ -443,12 +450,9 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 // SetMemberRole changes a member's role. The last active coordinator of a
 // CPTS cannot step down: someone must be able to run it.
 func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID, role model.Role) (MemberView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return MemberView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return MemberView{}, errForbidden

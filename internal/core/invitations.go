@@ -38,12 +38,9 @@ var roleLabels = map[model.Role]string{
 // earlier pending invitation of the same address to the same CPTS is
 // revoked: the newest link is the only valid one.
 func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, email string, role model.Role) (InvitationView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return InvitationView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return InvitationView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return InvitationView{}, errForbidden
@@ -134,12 +131,9 @@ var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
 
 // Invitations lists the pending invitations of a CPTS.
 func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTSID) ([]InvitationView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return nil, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return nil, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return nil, errForbidden

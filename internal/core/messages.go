@@ -391,11 +391,7 @@ func (c *Core) insert(ctx context.Context, ch model.Channel, m model.Message) (m
 // before (the page just below before); neither gives the newest page.
 // hasAfter says after was given (after 0 then means "from the start").
 func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID, after uint64, hasAfter bool, before uint64, limit int) ([]MessageView, uint64, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, 0, err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	_, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -417,11 +413,7 @@ func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID,
 // msglog.MaxReplay) and the channel's last seq, for a user allowed to follow it
 // live (a read-only conversation is read through History).
 func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID, since uint64) ([]MessageView, uint64, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, 0, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -701,11 +693,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 
 // Typing authorises a typing notice: only those who may post type.
 func (c *Core) Typing(ctx context.Context, s model.Session, id model.ChannelID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}

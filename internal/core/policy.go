@@ -676,6 +676,186 @@ func (a *Actor) CanOpenConversation(others []*Actor) bool {
 	return true
 }
 
+// The protocol library (and prevention materials, shared the same way):
+//   - A protocol belongs to a CPTS. Its active coordinateurs and membres
+//     see it in every state, drafts and reviews included, and may write
+//     protocols (CanSeeProtocolDrafts, CanCreateProtocol).
+//   - Once validated, it is also seen, read-only and in its validated
+//     version only, by its CPTS's partenaires and, as its sharing says, by
+//     the active members of the listed CPTS or by every user of the
+//     platform (platform admins included). A protocol never validated
+//     stays within its CPTS's coordinateurs and membres.
+//   - Its author (while still a coordinateur or membre of the CPTS) and
+//     the CPTS's coordinators edit it and send it to review; the named
+//     reviewers (coordinateurs or membres of the CPTS) approve or request
+//     changes; only a coordinator of the CPTS validates or archives it.
+//   - Whoever sees a validated protocol through an active membership
+//     acknowledges its validated version; the coordinators of a CPTS that
+//     sees it list who among their members did, and remind the others.
+
+// seesLibraryItem: an active member (any role) of the owner, of a listed
+// CPTS, or anyone for a platform-wide item.
+func (a *Actor) seesLibraryItem(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) bool {
+	if _, ok := a.activeRole(owner); ok {
+		return true
+	}
+	switch vis {
+	case model.SharingPlatform:
+		return true
+	case model.SharingListed:
+		for _, c := range shared {
+			if _, ok := a.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// memberSeeing: a CPTS the actor is an active member of that sees the item
+// (owner first), or "" when none.
+func (a *Actor) memberSeeing(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) model.CPTSID {
+	if _, ok := a.activeRole(owner); ok {
+		return owner
+	}
+	switch vis {
+	case model.SharingListed:
+		for _, c := range shared {
+			if _, ok := a.activeRole(c); ok {
+				return c
+			}
+		}
+	case model.SharingPlatform:
+		for c, m := range a.cpts {
+			if m.Status == model.StatusActive {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// CanSeeProtocolDrafts: every state and version of the protocol, its
+// reviewers and their decisions.
+func (a *Actor) CanSeeProtocolDrafts(p model.Protocol) bool { return a.fullMember(p.CPTSID) }
+
+// CanSeeProtocol: the protocol at all (its validated version for those
+// who do not see drafts).
+func (a *Actor) CanSeeProtocol(p model.Protocol) bool {
+	if a.CanSeeProtocolDrafts(p) {
+		return true
+	}
+	return p.ValidatedVersion > 0 && a.seesLibraryItem(p.CPTSID, p.Visibility, p.SharedWith)
+}
+
+// CanCreateProtocol in CPTS c: its coordinateurs and membres.
+func (a *Actor) CanCreateProtocol(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanEditProtocol: content, tags, review date, sharing, reviewers, sending
+// to review. Its author while a coordinateur or membre of the CPTS, and
+// the CPTS's coordinators. (An archived protocol is edited by nobody:
+// core says so with its own code.)
+func (a *Actor) CanEditProtocol(p model.Protocol) bool {
+	return a.isCoordinator(p.CPTSID) || p.AuthorID == a.ID() && a.fullMember(p.CPTSID)
+}
+
+// CanReviewProtocol: a named reviewer still a coordinateur or membre of
+// the CPTS.
+func (a *Actor) CanReviewProtocol(p model.Protocol) bool {
+	return p.IsReviewer(a.ID()) && a.fullMember(p.CPTSID)
+}
+
+// CanBeProtocolReviewer: who may be named reviewer (m is their membership
+// of the protocol's CPTS): an active coordinateur or membre, not the
+// author.
+func CanBeProtocolReviewer(p model.Protocol, u model.UserID, m model.Membership) bool {
+	return u != p.AuthorID && m.CPTSID == p.CPTSID && m.Status == model.StatusActive &&
+		(m.Role == model.RoleCoordinateur || m.Role == model.RoleMembre)
+}
+
+// CanValidateProtocol and CanArchiveProtocol: the CPTS's coordinators
+// only (not platform admins).
+func (a *Actor) CanValidateProtocol(p model.Protocol) bool { return a.isCoordinator(p.CPTSID) }
+
+// CanArchiveProtocol: see CanValidateProtocol.
+func (a *Actor) CanArchiveProtocol(p model.Protocol) bool { return a.isCoordinator(p.CPTSID) }
+
+// CanAckProtocol: whoever sees it through an active membership, once it
+// has a validated version (core checks which version).
+func (a *Actor) CanAckProtocol(p model.Protocol) bool {
+	return p.ValidatedVersion > 0 && a.memberSeeing(p.CPTSID, p.Visibility, p.SharedWith) != "" && a.CanSeeProtocol(p)
+}
+
+// CanSeeProtocolAcks of the members of CPTS c, and remind them: the
+// coordinators of c, when c owns the protocol or it is shared with c.
+func (a *Actor) CanSeeProtocolAcks(p model.Protocol, c model.CPTSID) bool {
+	if !a.isCoordinator(c) {
+		return false
+	}
+	switch {
+	case c == p.CPTSID:
+		return true
+	case p.ValidatedVersion == 0:
+		return false
+	case p.Visibility == model.SharingPlatform:
+		return true
+	case p.Visibility == model.SharingListed:
+		for _, x := range p.SharedWith {
+			if x == c {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AckCPTS: the CPTS whose acknowledgements the actor follows by default:
+// the owner when it coordinates it, else the first it coordinates that
+// sees the protocol ("" none).
+func (a *Actor) AckCPTS(p model.Protocol) model.CPTSID {
+	if a.CanSeeProtocolAcks(p, p.CPTSID) {
+		return p.CPTSID
+	}
+	var best model.CPTSID
+	for c := range a.cpts {
+		if a.CanSeeProtocolAcks(p, c) && (best == "" || c < best) {
+			best = c
+		}
+	}
+	return best
+}
+
+// LibraryViewer: the CPTS whose library items the actor may list (its
+// active memberships, any role), and those whose drafts it sees.
+func (a *Actor) LibraryViewer() (viewer, drafts []model.CPTSID) {
+	for c, m := range a.cpts {
+		if m.Status != model.StatusActive {
+			continue
+		}
+		viewer = append(viewer, c)
+		if a.fullMember(c) {
+			drafts = append(drafts, c)
+		}
+	}
+	return viewer, drafts
+}
+
+// CanSeeMaterial: a prevention material is seen like a validated
+// protocol: by the active members of its CPTS, of the listed CPTS, or by
+// everyone when platform-wide.
+func (a *Actor) CanSeeMaterial(m model.Material) bool {
+	return !m.Deleted() && a.seesLibraryItem(m.CPTSID, m.Visibility, m.SharedWith)
+}
+
+// CanCreateMaterial in CPTS c: its coordinateurs and membres.
+func (a *Actor) CanCreateMaterial(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanEditMaterial: its author while a coordinateur or membre, and the
+// CPTS's coordinators.
+func (a *Actor) CanEditMaterial(m model.Material) bool {
+	return !m.Deleted() && (a.isCoordinator(m.CPTSID) || m.AuthorID == a.ID() && a.fullMember(m.CPTSID))
+}
+
 // Files. An upload is made somewhere — a CPTS (its feed, library,
 // materials), a group (its feed) or a channel (a message) — and whoever
 // may post there may upload there. Until it is attached, a file is its

@@ -416,3 +416,129 @@ func TestValidEmoji(t *testing.T) {
 		}
 	}
 }
+
+// TestLibraryPermissionTable: the protocol library and prevention
+// materials, role × action × object. Loire Nord owns every object; Val de
+// Cher is listed on some; a third CPTS (Touraine Est) is listed on none.
+func TestLibraryPermissionTable(t *testing.T) {
+	const (
+		ln model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01"
+		vc model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa02"
+		te model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa03"
+	)
+	active := func(c model.CPTSID, r model.Role) model.Membership {
+		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
+	}
+	actor := func(id string, admin bool, ms ...model.Membership) *Actor {
+		return NewActor(model.User{ID: model.UserID(id), Admin: admin}, ms, nil, nil)
+	}
+	actors := map[string]*Actor{
+		"author":   actor("u1", false, active(ln, model.RoleMembre)),
+		"reviewer": actor("u2", false, active(ln, model.RoleMembre)),
+		"coordLN":  actor("u3", false, active(ln, model.RoleCoordinateur)),
+		"memberLN": actor("u4", false, active(ln, model.RoleMembre)),
+		"partLN":   actor("u5", false, active(ln, model.RolePartenaire)),
+		"pendLN":   actor("u6", false, model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}),
+		"coordVC":  actor("u7", false, active(vc, model.RoleCoordinateur)),
+		"memberVC": actor("u8", false, active(vc, model.RoleMembre)),
+		"memberTE": actor("u9", false, active(te, model.RoleMembre)),
+		"admin":    actor("u10", true),
+		// A former author and reviewer, removed from Loire Nord.
+		"exLN": actor("u11", false),
+	}
+	proto := func(status model.ProtocolStatus, validated int, vis model.Sharing, shared ...model.CPTSID) model.Protocol {
+		return model.Protocol{ID: "pppppppppppppppppppppp01", CPTSID: ln, Status: status, Visibility: vis, SharedWith: shared,
+			AuthorID: "u1", Reviewers: []model.UserID{"u2", "u11"}, CurrentVersion: max(validated, 1), ValidatedVersion: validated}
+	}
+	var (
+		draftOwn       = proto(model.ProtocolInReview, 0, model.SharingCPTS)
+		draftListed    = proto(model.ProtocolDraft, 0, model.SharingListed, vc)
+		draftPlatform  = proto(model.ProtocolInReview, 0, model.SharingPlatform)
+		validOwn       = proto(model.ProtocolValidated, 1, model.SharingCPTS)
+		validListed    = proto(model.ProtocolValidated, 2, model.SharingListed, vc)
+		validPlatform  = proto(model.ProtocolValidated, 1, model.SharingPlatform)
+		archivedListed = proto(model.ProtocolArchived, 1, model.SharingListed, vc)
+	)
+	material := func(vis model.Sharing, shared ...model.CPTSID) model.Material {
+		return model.Material{ID: "mmmmmmmmmmmmmmmmmmmmmm01", CPTSID: ln, AuthorID: "u1", Visibility: vis, SharedWith: shared}
+	}
+	now := model.Date("2026-01-01").Time()
+	deleted := material(model.SharingPlatform)
+	deleted.DeletedAt = &now
+	var (
+		lnOnly   = []string{"author", "reviewer", "coordLN", "memberLN"}
+		lnAll    = []string{"author", "reviewer", "coordLN", "memberLN", "partLN"}
+		withVC   = append(slices.Clone(lnAll), "coordVC", "memberVC")
+		everyone = append(slices.Clone(withVC), "memberTE", "admin", "exLN", "pendLN")
+		members  = append(slices.Clone(withVC), "memberTE") // an active membership somewhere
+	)
+	table := []struct {
+		action  string
+		check   func(a *Actor) bool
+		allowed []string
+	}{
+		{"see drafts of own protocol", func(a *Actor) bool { return a.CanSeeProtocolDrafts(draftOwn) }, lnOnly},
+		{"see never-validated own protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftOwn) }, lnOnly},
+		{"see never-validated listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftListed) }, lnOnly},
+		{"see never-validated platform protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftPlatform) }, lnOnly},
+		{"see validated own protocol", func(a *Actor) bool { return a.CanSeeProtocol(validOwn) }, lnAll},
+		{"see validated listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(validListed) }, withVC},
+		{"see validated platform protocol", func(a *Actor) bool { return a.CanSeeProtocol(validPlatform) }, everyone},
+		{"see archived listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(archivedListed) }, withVC},
+		{"create protocol in LN", func(a *Actor) bool { return a.CanCreateProtocol(ln) }, lnOnly},
+		{"create protocol in VC", func(a *Actor) bool { return a.CanCreateProtocol(vc) }, []string{"coordVC", "memberVC"}},
+		{"edit own-CPTS protocol", func(a *Actor) bool { return a.CanEditProtocol(draftOwn) }, []string{"author", "coordLN"}},
+		{"edit listed protocol", func(a *Actor) bool { return a.CanEditProtocol(validListed) }, []string{"author", "coordLN"}},
+		{"review protocol", func(a *Actor) bool { return a.CanReviewProtocol(draftOwn) }, []string{"reviewer"}},
+		{"validate protocol", func(a *Actor) bool { return a.CanValidateProtocol(draftOwn) }, []string{"coordLN"}},
+		{"validate listed protocol", func(a *Actor) bool { return a.CanValidateProtocol(validListed) }, []string{"coordLN"}},
+		{"archive protocol", func(a *Actor) bool { return a.CanArchiveProtocol(validPlatform) }, []string{"coordLN"}},
+		{"ack never-validated protocol", func(a *Actor) bool { return a.CanAckProtocol(draftPlatform) }, nil},
+		{"ack validated own protocol", func(a *Actor) bool { return a.CanAckProtocol(validOwn) }, lnAll},
+		{"ack validated listed protocol", func(a *Actor) bool { return a.CanAckProtocol(validListed) }, withVC},
+		{"ack validated platform protocol", func(a *Actor) bool { return a.CanAckProtocol(validPlatform) }, members},
+		{"see acks of LN members (own)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validOwn, ln) }, []string{"coordLN"}},
+		{"see acks of VC members (listed)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validListed, vc) }, []string{"coordVC"}},
+		{"see acks of VC members (not listed)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validOwn, vc) }, nil},
+		{"see acks of VC members (platform)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validPlatform, vc) }, []string{"coordVC"}},
+		{"see acks of VC members (listed, never validated)", func(a *Actor) bool { return a.CanSeeProtocolAcks(draftListed, vc) }, nil},
+		{"see own-CPTS material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingCPTS)) }, lnAll},
+		{"see listed material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingListed, vc)) }, withVC},
+		{"see platform material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingPlatform)) }, everyone},
+		{"see deleted material", func(a *Actor) bool { return a.CanSeeMaterial(deleted) }, nil},
+		{"create material in LN", func(a *Actor) bool { return a.CanCreateMaterial(ln) }, lnOnly},
+		{"edit material", func(a *Actor) bool { return a.CanEditMaterial(material(model.SharingListed, vc)) }, []string{"author", "coordLN"}},
+	}
+	names := make([]string, 0, len(actors))
+	for n := range actors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, row := range table {
+		for _, n := range names {
+			want := slices.Contains(row.allowed, n)
+			if got := row.check(actors[n]); got != want {
+				t.Errorf("%s by %s: got %v, want %v", row.action, n, got, want)
+			}
+		}
+	}
+	// Who may be named reviewer of an LN protocol: active coordinateurs and
+	// membres of LN, not the author.
+	p := draftOwn
+	for _, c := range []struct {
+		u    model.UserID
+		m    model.Membership
+		want bool
+	}{
+		{"u2", active(ln, model.RoleMembre), true},
+		{"u3", active(ln, model.RoleCoordinateur), true},
+		{"u1", active(ln, model.RoleMembre), false},
+		{"u5", active(ln, model.RolePartenaire), false},
+		{"u6", model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}, false},
+		{"u8", active(vc, model.RoleMembre), false},
+	} {
+		if got := CanBeProtocolReviewer(p, c.u, c.m); got != c.want {
+			t.Errorf("reviewer %s (%v): got %v, want %v", c.u, c.m, got, c.want)
+		}
+	}
+}

@@ -147,11 +147,27 @@ func authorReadKey(u model.UserID, ch model.ChannelID) string {
 	return "read:" + string(u) + ":" + string(ch)
 }
 
+// lockThreadState serialises the read-modify-write of user's state of
+// the thread of root on this node.
+func (c *Core) lockThreadState(user model.UserID, root model.Message) func() {
+	return c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+}
+
+// threadState is user's state of the thread of root; a zero one (not
+// following) when none is stored.
+func (c *Core) threadState(ctx context.Context, user model.UserID, root model.Message) (store.ThreadState, error) {
+	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
+	if isNotFound(err) {
+		return store.ThreadState{UserID: user, RootID: root.ID, ChannelID: root.ChannelID}, nil
+	}
+	return ts, err
+}
+
 // follow makes user follow root; read advances their read position when
 // set; replied says read is the seq of a reply of theirs. An explicit
 // unfollow is kept unless force.
 func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message, force bool, read uint64, replied bool) {
-	unlock := c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+	unlock := c.lockThreadState(user, root)
 	defer unlock()
 	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
 	switch {
@@ -176,11 +192,7 @@ func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message
 
 // MarkRead records that the user read ch up to seq.
 func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID, seq uint64) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	a, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}
@@ -442,12 +454,10 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 		c.follow(ctx, a.ID(), root, true, 0, false)
 		return nil
 	}
-	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	unlock := c.lockThreadState(a.ID(), root)
 	defer unlock()
-	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
-	if isNotFound(err) {
-		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
-	} else if err != nil {
+	ts, err := c.threadState(ctx, a.ID(), root)
+	if err != nil {
 		return fmt.Errorf("core: unfollow %s: %w", id, err)
 	}
 	ts.Following, ts.UpdatedAt = false, c.now()
@@ -460,12 +470,10 @@ func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.Mes
 	if err != nil {
 		return err
 	}
-	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	unlock := c.lockThreadState(a.ID(), root)
 	defer unlock()
-	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
-	if isNotFound(err) {
-		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
-	} else if err != nil {
+	ts, err := c.threadState(ctx, a.ID(), root)
+	if err != nil {
 		return fmt.Errorf("core: thread read %s: %w", id, err)
 	}
 	if seq <= ts.ReadSeq {

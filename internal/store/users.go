@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -76,9 +75,7 @@ func (d userDoc) model() model.User {
 
 // EnsureIndexes creates the unique e-mail index; it is idempotent.
 func (u *Users) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, u.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email_unique").SetUnique(true)},
-	)
+	return ensureIndexes(ctx, u.coll, uniqueIndex("email_unique", "email"))
 }
 
 // Insert stores a new user. The e-mail is normalised (trimmed, lowercased);
@@ -90,19 +87,14 @@ func (u *Users) Insert(ctx context.Context, user model.User) error {
 
 // ByID returns the user or ErrNotFound.
 func (u *Users) ByID(ctx context.Context, id model.UserID) (model.User, error) {
-	var d userDoc
-	err := u.coll.FindOne(ctx, byID(id)).Decode(&d)
-	if err != nil {
-		return model.User{}, dbErr(err, fmt.Sprintf("user %s", id))
-	}
-	return d.model(), nil
+	return getByID[userDoc](ctx, u.coll, id, fmt.Sprintf("user %s", id))
 }
 
 // ByEmail returns the user whose e-mail matches, case-insensitively, or
 // ErrNotFound.
 func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
 	var d userDoc
-	err := u.coll.FindOne(ctx, bson.D{{Key: "email", Value: normEmail(email)}}).Decode(&d)
+	err := u.coll.FindOne(ctx, eq("email", normEmail(email))).Decode(&d)
 	if err != nil {
 		// The e-mail is personal data: the error names the lookup, not the value.
 		return model.User{}, dbErr(err, "user by email")
@@ -113,19 +105,9 @@ func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
 // ByIDs returns the users among ids that exist, ordered by name; missing
 // ids are simply absent.
 func (u *Users) ByIDs(ctx context.Context, ids []model.UserID) ([]model.User, error) {
-	out := []model.User{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	docs, err := findByIDs[userDoc](ctx, u.coll, u.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("users by %d ids", len(ids)))
-	}
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
+	out, err := listByIDs[userDoc](ctx, u.coll, u.ferret, ids, fmt.Sprintf("users by %d ids", len(ids)))
 	sortByName(out, func(x model.User) string { return x.Name }, func(x model.User) string { return string(x.ID) })
-	return out, nil
+	return out, err
 }
 
 // UpdateProfile replaces the profile fields and UpdatedAt; ErrNotFound when
@@ -191,14 +173,7 @@ func (u *Users) SetPasswordHash(ctx context.Context, id model.UserID, hash strin
 }
 
 func (u *Users) set(ctx context.Context, id model.UserID, what string, fields bson.D) error {
-	res, err := u.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
-	if err != nil {
-		return dbErr(err, fmt.Sprintf("%s %s", what, id))
-	}
-	if res.MatchedCount == 0 {
-		return notFound(fmt.Sprintf("%s %s", what, id))
-	}
-	return nil
+	return updateOne(ctx, u.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
 }
 
 // Count returns the number of accounts (start-up decides on demo data

@@ -5,6 +5,24 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AckEntry: {
+            /** Format: date-time */
+            at?: string;
+            user: components["schemas"]["User"];
+        };
+        AckGroup: {
+            acked: components["schemas"]["AckEntry"][] | null;
+            label: string;
+            pending: components["schemas"]["AckEntry"][] | null;
+            profession: components["schemas"]["Profession"];
+        };
+        AckReport: {
+            acked_count: number;
+            cpts: components["schemas"]["CPTSRef"];
+            pending_count: number;
+            professions: components["schemas"]["AckGroup"][] | null;
+            version: number;
+        };
         ApiError: {
             code: string;
             field?: string;
@@ -516,6 +534,138 @@ export interface components {
             rpps?: string;
             title_form?: components["schemas"]["TitleForm"];
         };
+        Protocol: {
+            acked: boolean;
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            visibility: string;
+        };
+        ProtocolAck: {
+            version: number;
+        };
+        ProtocolCreate: {
+            body?: string;
+            cpts_id: string;
+            missions?: components["schemas"]["Mission"][];
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title: string;
+            visibility?: string;
+        };
+        ProtocolDetail: {
+            acked: boolean;
+            author: components["schemas"]["User"];
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            reviewers: components["schemas"]["Reviewer"][] | null;
+            reviews: components["schemas"]["Review"][] | null;
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            suggested_reviewers: components["schemas"]["User"][] | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            version: components["schemas"]["ProtocolVersion"];
+            visibility: string;
+        };
+        ProtocolPage: {
+            items: components["schemas"]["Protocol"][] | null;
+            next?: string;
+            total: number;
+        };
+        ProtocolPatch: {
+            base_version?: number;
+            body?: string;
+            missions?: components["schemas"]["Mission"][];
+            note?: string;
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title?: string;
+            visibility?: string;
+        };
+        ProtocolPreview: {
+            html: string;
+        };
+        ProtocolPreviewRequest: {
+            body: string;
+        };
+        ProtocolReview: {
+            comment?: string;
+            decision: string;
+            version?: number;
+        };
+        ProtocolRights: {
+            ack: boolean;
+            archive: boolean;
+            edit: boolean;
+            review: boolean;
+            see_acks: boolean;
+            submit: boolean;
+            validate: boolean;
+        };
+        ProtocolSubmit: {
+            reviewer_ids: string[] | null;
+        };
+        ProtocolTemplate: {
+            body: string;
+        };
+        ProtocolVersion: {
+            author_id: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            html: string;
+            n: number;
+            note?: string;
+            pdf_file_id?: string;
+            protocol_id: string;
+            text: string;
+        };
         RSVPCounts: {
             non: number;
             oui: number;
@@ -557,6 +707,26 @@ export interface components {
             count: number;
             emoji: string;
             user_ids: string[] | null;
+        };
+        RemindResult: {
+            sent: number;
+        };
+        Review: {
+            /** Format: date-time */
+            at: string;
+            comment?: string;
+            decision: string;
+            protocol_id: string;
+            reviewer: components["schemas"]["User"];
+            reviewer_id: string;
+            version: number;
+        };
+        Reviewer: {
+            /** Format: date-time */
+            at?: string;
+            comment?: string;
+            decision?: string;
+            user: components["schemas"]["User"];
         };
         /** @enum {string} */
         Role: "coordinateur" | "membre" | "partenaire";
@@ -640,6 +810,15 @@ export interface components {
             profession_label: string;
             rpps?: string;
             title_form?: components["schemas"]["TitleForm"];
+        };
+        Version: {
+            author: components["schemas"]["User"];
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            n: number;
+            note?: string;
+            validated: boolean;
         };
         /** @enum {string} */
         Visibility: "public" | "private";

@@ -16,6 +16,9 @@ export type Route =
   | { name: 'profile' }
   | { name: 'feed'; feed: string }
   | { name: 'post'; postId: string }
+  | { name: 'library'; cptsId: string }
+  | { name: 'protocolNew'; cptsId: string }
+  | { name: 'protocol'; protocolId: string }
   | { name: 'notFound' };
 
 /** Routes reachable without a session. */
@@ -39,6 +42,9 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/fil\/cpts\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `cpts:${decode(m[1])}` })],
   [/^\/fil\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `group:${decode(m[1])}` })],
   [/^\/publications\/([^/]+)\/?$/, (m) => ({ name: 'post', postId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/protocoles\/?$/, (m) => ({ name: 'library', cptsId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/protocoles\/nouveau\/?$/, (m) => ({ name: 'protocolNew', cptsId: decode(m[1]) })],
+  [/^\/protocoles\/([^/]+)\/?$/, (m) => ({ name: 'protocol', protocolId: decode(m[1]) })],
 ];
 
 function decode(s: string | undefined): string {

@@ -78,3 +78,15 @@ export type RSVPState = Schema['RSVPState'];
 export type RSVPList = Schema['RSVPList'];
 export type RSVPAnswer = 'oui' | 'non' | 'peut_etre';
 export type CalendarFeed = Schema['CalendarFeed'];
+// The protocol library (docs/api.md "Protocols").
+
+export type Protocol = Schema['Protocol'];
+export type ProtocolDetail = Schema['ProtocolDetail'];
+export type ProtocolPage = Schema['ProtocolPage'];
+export type ProtocolVersion = Schema['ProtocolVersion'];
+export type ProtocolVersionInfo = Schema['Version'];
+export type ProtocolReviewer = Schema['Reviewer'];
+export type ProtocolCreate = Schema['ProtocolCreate'];
+export type ProtocolPatch = Schema['ProtocolPatch'];
+export type AckReport = Schema['AckReport'];
+export type RemindResult = Schema['RemindResult'];
