@@ -274,6 +274,10 @@ func TestTitleForms(t *testing.T) {
 	if !strings.Contains(body, `"profession_label":"Infirmière"`) {
 		t.Fatalf("directory: %s", body)
 	}
+	st, _, b := send(t, h, ide, h.id("chan:LN:général"), "Bonjour à toutes et à tous", "")
+	if st != 201 || !strings.Contains(b, `"profession_label":"Infirmière"`) {
+		t.Fatalf("a message's author is named in her form: %d %s", st, b)
+	}
 	// The lists of professions keep the inclusive form and give the others.
 	_, body = h.do(session{}, "GET", "/api/v1/meta", "")
 	if !strings.Contains(body, `"label":"Infirmier·ère","label_feminine":"Infirmière","label_masculine":"Infirmier"`) {
