@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -8,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,7 +153,12 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 		_ = json.Unmarshal([]byte(body), &acc)
 		return acc.User.ID
 	}
+	rec := &accessRecorder{revocations: revocations{revoked: map[model.UserID][]model.ChannelID{}}}
+	h.core.SetPublisher(rec)
 	a := invite("attente.a@exemple.fr", "Alice Attente")
+	if !rec.told(h.id("user:Claire Morel")) || rec.told(h.id("user:Sophie Garnier")) {
+		t.Fatalf("an accepted invitation tells the coordinators live (access_changed), nobody else: %v", rec.changed)
+	}
 	b := invite("attente.b@exemple.fr", "Bruno Attente")
 
 	pendingOf := func(s session) (me, list int) {
@@ -474,4 +481,23 @@ func (h *harness) lastRawMail() string {
 		h.t.Fatal(err)
 	}
 	return string(b)
+}
+
+// accessRecorder records who core tells that their access changed.
+type accessRecorder struct {
+	revocations
+	changed []model.UserID
+}
+
+func (r *accessRecorder) AccessChanged(_ context.Context, users []model.UserID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changed = append(r.changed, users...)
+	return nil
+}
+
+func (r *accessRecorder) told(u string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.changed, model.UserID(u))
 }
