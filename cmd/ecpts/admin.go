@@ -151,9 +151,9 @@ func adminCommand(ctx context.Context, cfg config.Config, args []string, in io.R
 		return err
 	}
 	if res.LinkSent {
-		fmt.Fprintf(out, "Administrateur·rice créé·e : %s. Un lien pour choisir le mot de passe lui a été envoyé (valable 3 jours).\n", res.User.Email)
+		fmt.Fprintf(out, "Compte d'administration créé : %s. Un lien pour choisir le mot de passe a été envoyé à cette adresse (valable 3 jours).\n", res.User.Email)
 	} else {
-		fmt.Fprintf(out, "Administrateur·rice créé·e : %s. Connectez-vous avec ce mot de passe.\n", res.User.Email)
+		fmt.Fprintf(out, "Compte d'administration créé : %s. Connectez-vous avec ce mot de passe.\n", res.User.Email)
 	}
 	return nil
 }

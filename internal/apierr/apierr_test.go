@@ -3,6 +3,7 @@ package apierr_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // TestDescribe: the status comes from the error's kind, the code and
-// message from the error when it has them, else from the table.
+// message from the error when it has them, else from the table; French
+// typography's no-break spaces are put in (FrenchSpacing).
 func TestDescribe(t *testing.T) {
 	tooMany := model.Coded(model.ErrTooMany, "too_many_attempts", "Réessayez dans 2 minutes.")
 	tooMany.RetryAfter = 90 * time.Second
@@ -40,10 +42,10 @@ func TestDescribe(t *testing.T) {
 		{"bare conflict", model.ErrConflict, 409, "conflict", "", "Cet élément existe déjà.", "Conflit avec une action concurrente, réessayez.", 0, false},
 		{"bare unauthenticated", model.ErrUnauthenticated, 401, "unauthenticated", "", "Vous devez être connecté·e.", "Vous devez être connecté·e.", 0, false},
 		{"bare gone", model.ErrGone, 410, "gone", "", "Ce contenu n'est plus disponible.", "Ce contenu n'est plus disponible.", 0, false},
-		{"bare rate limit", fmt.Errorf("x: %w", model.ErrTooMany), 429, "rate_limited", "", "Trop de requêtes : ralentissez.", "Trop de requêtes : ralentissez.", time.Second, false},
+		{"bare rate limit", fmt.Errorf("x: %w", model.ErrTooMany), 429, "rate_limited", "", "Trop de requêtes\u00a0: ralentissez.", "Trop de requêtes\u00a0: ralentissez.", time.Second, false},
 		{"payload too large", apierr.ErrPayloadTooLarge, 413, "payload_too_large", "", "La requête est trop volumineuse.", "La requête est trop volumineuse.", 0, false},
 		{"unknown", errors.New("store: connection refused to 10.0.0.3"), 500, "internal", "",
-			"Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l'administration.", "Une erreur interne est survenue.", 0, true},
+			"Une erreur interne est survenue. Réessayez\u00a0; si elle persiste, contactez l'administration.", "Une erreur interne est survenue.", 0, true},
 	} {
 		a := apierr.Describe(c.err)
 		want := apierr.Answer{Status: c.status, Code: c.code, Message: c.message, FrameMessage: c.frame, Field: c.field, RetryAfter: c.retry, Log: c.log}
@@ -58,5 +60,18 @@ func TestDescribe(t *testing.T) {
 func TestInvalidKindIsNotWrapped(t *testing.T) {
 	if errors.Is(model.InvalidAs(model.ErrConflict, "name", "name_taken", "x"), model.ErrConflict) {
 		t.Fatal("errors.Is sees the kind of an invalid error")
+	}
+}
+
+func TestFrenchSpacing(t *testing.T) {
+	a := apierr.Describe(model.Coded(model.ErrConflict, "last_coordinator", "La CPTS doit garder au moins un coordinateur : nommez-en un autre d'abord !"))
+	if want := "La CPTS doit garder au moins un coordinateur\u00a0: nommez-en un autre d'abord\u00a0!"; a.Message != want || a.FrameMessage != want {
+		t.Fatalf("message %q / %q, want %q", a.Message, a.FrameMessage, want)
+	}
+	if got := apierr.FrenchSpacing("Le statut est « projet » ; prêt ? Voir https://ecpts.example.fr:443"); got != "Le statut est «\u00a0projet\u00a0»\u00a0; prêt\u00a0? Voir https://ecpts.example.fr:443" {
+		t.Fatalf("FrenchSpacing: %q", got)
+	}
+	if a := apierr.Describe(model.ErrForbidden); strings.Contains(a.Message, " :") {
+		t.Fatalf("table message: %q", a.Message)
 	}
 }

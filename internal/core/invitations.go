@@ -96,7 +96,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		Subject: "Invitation à rejoindre " + model.CPTSWithArticle(x.Name) + " sur e-CPTS",
 		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + model.CPTSWithArticle(x.Name) +
 			" sur e-CPTS, en tant que " + roleLabels[role] + ".\n\n" +
-			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
+			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien\u00a0:\n" + link + "\n\n" +
 			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
 			"— e-CPTS\n",
 	}
