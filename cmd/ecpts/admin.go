@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecpts/ecpts/internal/apierr"
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/config"
 	"github.com/ecpts/ecpts/internal/core"
@@ -142,11 +143,11 @@ func adminCommand(ctx context.Context, cfg config.Config, args []string, in io.R
 	if err != nil {
 		var coded *model.CodedError
 		if errors.As(err, &coded) {
-			return errors.New(coded.Message)
+			return errors.New(apierr.FrenchSpacing(coded.Message))
 		}
 		var invalid *model.InvalidError
 		if errors.As(err, &invalid) {
-			return errors.New(invalid.Message)
+			return errors.New(apierr.FrenchSpacing(invalid.Message))
 		}
 		return err
 	}
