@@ -735,6 +735,17 @@ func (h *Hub) handleControl(ev control) {
 				c.reply(accessBytes)
 			}
 		}
+	case opUserFrame:
+		if len(ev.Frame) == 0 || len(ev.Frame) > MaxUserFrame {
+			h.stats.dropped.Add(1)
+			return
+		}
+		frame := []byte(ev.Frame)
+		for _, u := range ev.Users {
+			for _, c := range h.index.conns(u) {
+				c.reply(frame)
+			}
+		}
 	case opInvalidate:
 		if err := checkAnnouncement(ev.Kind, ev.Payload); err != nil {
 			h.stats.dropped.Add(1)

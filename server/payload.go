@@ -28,6 +28,10 @@ type metaResponse struct {
 	Missions    []missionInfo          `json:"missions" openapi:"nonnull"`
 	Professions []model.ProfessionInfo `json:"professions" openapi:"nonnull"`
 	Roles       []roleInfo             `json:"roles" openapi:"nonnull"`
+	// Uploads: the largest file accepted (bytes), and the accepted types
+	// in words, for the file picker's hint and a check before sending.
+	MaxUploadBytes int64  `json:"max_upload_bytes"`
+	AcceptedFiles  string `json:"accepted_files"`
 }
 
 // Sessions (auth.go).
@@ -179,6 +183,9 @@ type messagePost struct {
 	Body     string          `json:"body"`
 	ClientID string          `json:"client_id"`
 	ThreadID model.MessageID `json:"thread_id,omitempty"`
+	// FileIDs are uploads of mine to this channel (POST /files) to attach;
+	// with files, the body may be empty.
+	FileIDs []model.FileID `json:"file_ids,omitempty"`
 }
 
 type messagePatch struct {
@@ -217,4 +224,10 @@ func (r conversationResponse) repeated() bool { return r.repeat }
 
 type presenceResponse struct {
 	Online []model.UserID `json:"online" openapi:"nonnull"`
+}
+
+// Feed (posts.go).
+
+type rsvpRequest struct {
+	Answer model.RSVPAnswer `json:"answer"`
 }

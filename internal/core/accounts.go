@@ -15,6 +15,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
@@ -397,6 +398,7 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 		}
 	}
 	c.invalidate(ctx, cache.Invalidation{Users: []model.UserID{u.ID}})
+	c.touch(ctx, store.OutboxUser, string(u.ID))
 	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune, u.TitleForm = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, form
 	return userView(u, true), nil
 }

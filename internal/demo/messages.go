@@ -55,6 +55,7 @@ func LoadMessagesAt(ctx context.Context, st *store.Store, c *core.Core, now time
 	for _, email := range []string{
 		"coordination@loire-nord.demo", "infirmiere@loire-nord.demo", "kine@loire-nord.demo",
 		"pharmacie@loire-nord.demo", "pharmacien@val-de-cher.demo", "coordination@val-de-cher.demo",
+		"sage-femme@loire-nord.demo", "orthophoniste@loire-nord.demo", "assistante-sociale@loire-nord.demo", "medecin@val-de-cher.demo",
 	} {
 		u, err := st.Users.ByEmail(ctx, email)
 		if err != nil {
@@ -104,6 +105,40 @@ func LoadMessagesAt(ctx context.Context, st *store.Store, c *core.Core, now time
 		root    line
 		replies []line
 	}{
+		// What the search is measured on (search/testdata/relevance_fr.json).
+		{root: line{"infirmiere@loire-nord.demo", "général", "Question pour les médecins : une patiente de ma tournée avait une tension à 17/10 ce matin, sans symptôme. Qui peut la voir aujourd'hui ?", when{9, 8, 5}},
+			replies: []line{{"coordination@loire-nord.demo", "général", "Je peux la recevoir à 16 h. Suspicion d'hypertension artérielle non traitée : notez ses chiffres, on prévoira une MAPA.", when{9, 8, 30}}}},
+		{root: line{"coordination@loire-nord.demo", "annonces", "Atelier d'éducation thérapeutique pour les patients en insuffisance cardiaque le 15 janvier à la maison de santé de Riorges.", when{9, 8, 50}}},
+		{root: line{"infirmiere@loire-nord.demo", "soins-non-programmés", "Patient sous AVK avec un INR à 4,2 ce matin : son médecin traitant est absent, qui peut adapter la dose ?", when{9, 9, 35}},
+			replies: []line{{"pharmacie@loire-nord.demo", "soins-non-programmés", "J'appelle son remplaçant. La cible de l'INR est entre 2 et 3, pas d'anticoagulant supplémentaire d'ici là.", when{9, 9, 55}}}},
+		{root: line{"kine@loire-nord.demo", "prévention-chutes", "Après une chute à domicile, je propose un bilan de l'équilibre et des séances de renforcement musculaire. Adressez-moi les patients repérés.", when{9, 10, 20}}},
+		{root: line{"infirmiere@loire-nord.demo", "prévention-chutes", "Repérage : trois personnes âgées de ma tournée sont tombées ce mois-ci, les tapis et les escaliers sont en cause.", when{9, 11, 5}}},
+		{root: line{"coordination@loire-nord.demo", "prévention-chutes", "L'atelier équilibre a lieu au centre social de Roanne tous les mardis à 14 h.", when{9, 11, 50}}},
+		{root: line{"pharmacie@loire-nord.demo", "général", "Les affiches du Mois sans tabac sont arrivées à l'officine : j'en dépose dans chaque cabinet cette semaine.", when{9, 14, 10}}},
+		{root: line{"pharmacie@loire-nord.demo", "général", "Sevrage tabagique : les substituts nicotiniques sont remboursés sur prescription, orientez vos patients fumeurs vers l'officine.", when{9, 14, 55}}},
+		{root: line{"sage-femme@loire-nord.demo", "général", "Suivi de grossesse : pour le dépistage du diabète gestationnel, je cherche une diététicienne sur Le Coteau.", when{9, 15, 40}}},
+		{root: line{"sage-femme@loire-nord.demo", "général", "Entretien prénatal précoce : orientez les futures mamans vers une sage-femme dès le premier trimestre.", when{9, 16, 25}}},
+		{root: line{"coordination@loire-nord.demo", "sortie-hospitalisation", "Sortie d'hospitalisation de Mme D. vers l'EHPAD de Villerest prévue vendredi : l'assistante sociale prépare le dossier.", when{9, 17, 10}}},
+		{root: line{"infirmiere@loire-nord.demo", "sortie-hospitalisation", "L'hospitalisation à domicile prend le relais pour les pansements complexes de M. R. dès sa sortie.", when{8, 8, 5}}},
+		{root: line{"assistante-sociale@loire-nord.demo", "sortie-hospitalisation", "Le service de soins infirmiers à domicile de Roanne aura une place libre à partir de lundi.", when{8, 8, 50}}},
+		{root: line{"sage-femme@loire-nord.demo", "bureau", "Le budget prévisionnel de l'association est à valider avant le conseil d'administration de janvier.", when{8, 9, 35}},
+			replies: []line{{"coordination@loire-nord.demo", "bureau", "Je l'inscris à l'ordre du jour, avec le rapport d'activité de la trésorière.", when{8, 9, 55}}}},
+		{root: line{"orthophoniste@loire-nord.demo", "général", "Orthophoniste à Villerest : je prends de nouveaux patients pour les troubles du langage de l'enfant.", when{8, 10, 20}}},
+		{root: line{"orthophoniste@loire-nord.demo", "général", "Bilan de déglutition après un AVC : je peux me déplacer au domicile des patients.", when{8, 11, 5}}},
+		{root: line{"kine@loire-nord.demo", "général", "Cabinet de kinésithérapie fermé du 24 au 31 décembre, un confrère assure les urgences respiratoires.", when{8, 11, 50}}},
+		{root: line{"coordination@loire-nord.demo", "général", "Quatre patients de Mably cherchent un médecin traitant : merci de signaler vos disponibilités à la coordination.", when{8, 14, 10}}},
+		{root: line{"infirmiere@loire-nord.demo", "général", "Formation aux gestes d'urgence le 12 février : inscriptions auprès de la coordination.", when{8, 14, 55}}},
+		{root: line{"coordination@loire-nord.demo", "général", "Le protocole de prise en charge de la cystite simple chez la femme est validé : après un TROD positif, les pharmaciens délivrent la fosfomycine.", when{8, 15, 40}}},
+		{root: line{"coordination@loire-nord.demo", "annonces", "Journée de dépistage de la rétinopathie diabétique avec les ophtalmologistes du territoire le 3 mars.", when{8, 16, 25}}},
+		{root: line{"coordination@loire-nord.demo", "soins-non-programmés", "Les créneaux du samedi sont complets : orientez vers la permanence de Mably.", when{8, 17, 10}}},
+		{root: line{"coordination@loire-nord.demo", "parcours-bpco", "Rappel : la spirométrie de dépistage de la bronchopneumopathie chronique obstructive est gratuite en janvier dans les deux CPTS.", when{7, 8, 5}}},
+		{root: line{"pharmacien@val-de-cher.demo", "parcours-bpco", "Pour les inhalateurs, je fais une vérification de la technique de prise à chaque renouvellement.", when{7, 8, 50}}},
+		{root: line{"medecin@val-de-cher.demo", "vc:général", "Permanence de soins non programmés le samedi matin à Saint-Aignan à partir de janvier.", when{7, 9, 35}}},
+		{root: line{"medecin@val-de-cher.demo", "vc:général", "Je cherche une infirmière pour des injections d'insuline à Selles-sur-Cher, trois passages par jour.", when{7, 10, 20}}},
+		{root: line{"coordination@val-de-cher.demo", "vc:général", "Dépistage du cancer colorectal : les kits sont disponibles dans toutes les pharmacies du territoire.", when{7, 11, 5}}},
+		{root: line{"pharmacien@val-de-cher.demo", "vc:général", "La téléconsultation assistée est disponible à l'officine de Romorantin, sur rendez-vous.", when{7, 11, 50}}},
+		{root: line{"pharmacien@val-de-cher.demo", "vc:officines", "Rupture d'amoxicilline : pensez aux alternatives, je tiens une liste à jour des stocks.", when{7, 14, 10}}},
+		{root: line{"coordination@val-de-cher.demo", "vc:officines", "Campagne de vaccination contre la rougeole : vérifiez le carnet de santé des jeunes adultes.", when{7, 14, 55}}},
 		{root: line{"coordination@loire-nord.demo", "général", "Bienvenue sur **e-CPTS** ! Ce canal réunit tous les membres de la CPTS Loire Nord. Pensez à compléter votre profil (profession, commune) pour l'annuaire.", when{4, 8, 47}}},
 		{root: line{"infirmiere@loire-nord.demo", "général", "Bonjour à toutes et à tous, infirmière libérale sur Riorges. N'hésitez pas à me solliciter pour les retours à domicile après hospitalisation.", when{4, 12, 31}}},
 		{root: line{"coordination@val-de-cher.demo", "vc:général", "Bienvenue aux nouveaux membres de la CPTS Val de Cher ! La réunion des officines aura lieu en fin de mois, l'ordre du jour suivra.", when{4, 17, 5}}},
@@ -146,6 +181,11 @@ func LoadMessagesAt(ctx context.Context, st *store.Store, c *core.Core, now time
 	if _, err := post("kine@loire-nord.demo", "dm", "", "Bonjour Julien, merci pour le relais de l'atelier BPCO ! Je vous envoie le programme cette semaine.", when{0, 0, 20}); err != nil {
 		return err
 	}
-	_, err = post("pharmacien@val-de-cher.demo", "dm", "", "Avec plaisir, je l'affiche en officine dès réception.", when{0, 0, 8})
+	if _, err := post("pharmacien@val-de-cher.demo", "dm", "", "Avec plaisir, je l'affiche en officine dès réception.", when{0, 0, 8}); err != nil {
+		return err
+	}
+	// A word found nowhere else: the search tests check that it reaches no
+	// index file and that only the two participants find it.
+	_, err = post("kine@loire-nord.demo", "dm", "", "Pour la réunion, la salle s'appelle Capucine : demandez-la à l'accueil.", when{0, 0, 4})
 	return err
 }

@@ -180,6 +180,10 @@ type protocolIndexDoc struct {
 
 const rowSep = "\x1f"
 
+// publishedTag marks, in an index row, a protocol with a validated
+// version (ValidatedVersion > 0).
+const publishedTag = "v"
+
 func indexOf(d protocolDoc) protocolIndexDoc {
 	var tags []string
 	for _, m := range d.Missions {
@@ -187,6 +191,9 @@ func indexOf(d protocolDoc) protocolIndexDoc {
 	}
 	for _, p := range d.Professions {
 		tags = append(tags, "p:"+string(p))
+	}
+	if d.ValidatedVersion > 0 {
+		tags = append(tags, publishedTag)
 	}
 	row := strings.Join([]string{d.TitleKey, string(d.CPTSID), string(d.ReviewDate), strconv.Itoa(d.Rev), strings.Join(tags, " ")}, rowSep)
 	return protocolIndexDoc{ID: d.ID, SeenBy: d.SeenBy, Status: d.Status, Row: row}
@@ -648,6 +655,12 @@ type ProtocolQuery struct {
 	Profession model.Profession
 	// Statuses, when set, keeps the protocols in one of them.
 	Statuses []model.ProtocolStatus
+	// Published, when set, keeps only the protocols validated at least
+	// once (ValidatedVersion > 0), except those owned by one of DraftsOf,
+	// listed in every state: what a member of DraftsOf sees of the
+	// library (drafts stay within their CPTS).
+	Published bool
+	DraftsOf  []model.CPTSID
 	// ReviewDueBefore, when set, keeps the protocols with a review date
 	// before it (today + 30 days: due within 30 days or overdue).
 	ReviewDueBefore model.Date
@@ -749,6 +762,8 @@ func (q ProtocolQuery) matchesEntry(e protocolEntry) bool {
 	case q.Profession != "" && !has("p:"+string(q.Profession)):
 		return false
 	case q.ReviewDueBefore != "" && (e.reviewDate == "" || !e.reviewDate.Before(q.ReviewDueBefore)):
+		return false
+	case q.Published && !has(publishedTag) && !slices.Contains(q.DraftsOf, e.owner):
 		return false
 	}
 	return true

@@ -5,6 +5,24 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AckEntry: {
+            /** Format: date-time */
+            at?: string;
+            user: components["schemas"]["User"];
+        };
+        AckGroup: {
+            acked: components["schemas"]["AckEntry"][] | null;
+            label: string;
+            pending: components["schemas"]["AckEntry"][] | null;
+            profession: components["schemas"]["Profession"];
+        };
+        AckReport: {
+            acked_count: number;
+            cpts: components["schemas"]["CPTSRef"];
+            pending_count: number;
+            professions: components["schemas"]["AckGroup"][] | null;
+            version: number;
+        };
         ApiError: {
             code: string;
             field?: string;
@@ -69,6 +87,13 @@ export interface components {
             department?: string;
             id: string;
             name: string;
+        };
+        CalendarFeed: {
+            active: boolean;
+            /** Format: date-time */
+            since?: string;
+            token?: string;
+            url?: string;
         };
         Channel: {
             archived: boolean;
@@ -156,6 +181,62 @@ export interface components {
         };
         ErrorBody: {
             error: components["schemas"]["ApiError"];
+        };
+        EventInfo: {
+            capacity: number;
+            /** Format: date-time */
+            ends_at: string;
+            place?: string;
+            /** Format: date-time */
+            signup_deadline?: string;
+            /** Format: date-time */
+            starts_at: string;
+            visio_url?: string;
+        };
+        EventInput: {
+            capacity?: number;
+            ends_at: string;
+            place?: string;
+            signup_deadline?: string;
+            starts_at: string;
+            visio_url?: string;
+        };
+        FacetCount: {
+            count: number;
+            value: string;
+        };
+        Facets: {
+            campaigns: components["schemas"]["FacetCount"][] | null;
+            cpts: components["schemas"]["FacetCount"][] | null;
+            missions: components["schemas"]["FacetCount"][] | null;
+            professions: components["schemas"]["FacetCount"][] | null;
+            statuses: components["schemas"]["FacetCount"][] | null;
+            types: components["schemas"]["FacetCount"][] | null;
+        };
+        FeedPage: {
+            can_publish: boolean;
+            next: number;
+            pinned: components["schemas"]["Post"][];
+            posts: components["schemas"]["Post"][];
+        };
+        FeedUnread: {
+            cpts_id?: string;
+            group_id?: string;
+            last_seq: number;
+            unread: number;
+        };
+        File: {
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            has_thumbnail: boolean;
+            id: string;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            size: number;
+            thumb_url?: string;
+            uploader_id: string;
+            url: string;
         };
         FollowedThread: {
             /** Format: date-time */
@@ -254,6 +335,8 @@ export interface components {
             invited_by_name: string;
             role: components["schemas"]["Role"];
         };
+        /** @enum {string} */
+        Kind: "image" | "pdf" | "text" | "document";
         LoginRequest: {
             email: string;
             password: string;
@@ -295,6 +378,7 @@ export interface components {
             deleted: boolean;
             /** Format: date-time */
             edited_at?: string;
+            files: components["schemas"]["File"][] | null;
             html: string;
             id: string;
             /** Format: date-time */
@@ -316,12 +400,15 @@ export interface components {
         MessagePost: {
             body: string;
             client_id: string;
+            file_ids?: string[];
             thread_id?: string;
         };
         MessageResponse: {
             message: components["schemas"]["Message"];
         };
         MetaResponse: {
+            accepted_files: string;
+            max_upload_bytes: number;
             missions: components["schemas"]["MissionInfo"][];
             professions: components["schemas"]["ProfessionInfo"][];
             roles: components["schemas"]["RoleInfo"][];
@@ -331,6 +418,28 @@ export interface components {
         MissionInfo: {
             code: components["schemas"]["Mission"];
             label: string;
+        };
+        Parsed: {
+            authors?: string[];
+            campaigns?: string[];
+            channels?: string[];
+            cpts?: string[];
+            excluded?: string[];
+            /** Format: date-time */
+            from?: string;
+            groups?: string[];
+            invalid?: string[];
+            missions?: string[];
+            phrases?: string[];
+            professions?: string[];
+            statuses?: string[];
+            text: string;
+            /** Format: date-time */
+            to?: string;
+            truncated?: boolean;
+            types?: string[];
+            unknown?: string[];
+            words?: string[];
         };
         PasswordChange: {
             current_password: string;
@@ -349,6 +458,46 @@ export interface components {
             cpts_id: string;
             cpts_name: string;
             member: components["schemas"]["Member"];
+        };
+        Post: {
+            author?: components["schemas"]["Author"];
+            author_id: string;
+            body: string;
+            can_manage: boolean;
+            can_see_rsvps: boolean;
+            comments_channel_id: string;
+            cpts_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            deleted: boolean;
+            /** Format: date-time */
+            edited_at?: string;
+            event?: components["schemas"]["EventInfo"];
+            group_id?: string;
+            html: string;
+            id: string;
+            kind: string;
+            my_rsvp?: string;
+            pinned: boolean;
+            reactions: components["schemas"]["Reaction"][] | null;
+            rsvp?: components["schemas"]["RSVPCounts"];
+            rsvp_open: boolean;
+            seats_left?: number;
+            seq: number;
+            title: string;
+        };
+        PostInput: {
+            body?: string;
+            cpts_id?: string;
+            event?: components["schemas"]["EventInput"];
+            group_id?: string;
+            kind: string;
+            title: string;
+        };
+        PostPatch: {
+            body?: string;
+            event?: components["schemas"]["EventInput"];
+            title?: string;
         };
         /** @enum {string} */
         PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
@@ -385,10 +534,199 @@ export interface components {
             rpps?: string;
             title_form?: components["schemas"]["TitleForm"];
         };
+        Protocol: {
+            acked: boolean;
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            visibility: string;
+        };
+        ProtocolAck: {
+            version: number;
+        };
+        ProtocolCreate: {
+            body?: string;
+            cpts_id: string;
+            missions?: components["schemas"]["Mission"][];
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title: string;
+            visibility?: string;
+        };
+        ProtocolDetail: {
+            acked: boolean;
+            author: components["schemas"]["User"];
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            reviewers: components["schemas"]["Reviewer"][] | null;
+            reviews: components["schemas"]["Review"][] | null;
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            suggested_reviewers: components["schemas"]["User"][] | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            version: components["schemas"]["ProtocolVersion"];
+            visibility: string;
+        };
+        ProtocolPage: {
+            items: components["schemas"]["Protocol"][] | null;
+            next?: string;
+            total: number;
+        };
+        ProtocolPatch: {
+            base_version?: number;
+            body?: string;
+            missions?: components["schemas"]["Mission"][];
+            note?: string;
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title?: string;
+            visibility?: string;
+        };
+        ProtocolPreview: {
+            html: string;
+        };
+        ProtocolPreviewRequest: {
+            body: string;
+        };
+        ProtocolReview: {
+            comment?: string;
+            decision: string;
+            version?: number;
+        };
+        ProtocolRights: {
+            ack: boolean;
+            archive: boolean;
+            edit: boolean;
+            review: boolean;
+            see_acks: boolean;
+            submit: boolean;
+            validate: boolean;
+        };
+        ProtocolSubmit: {
+            reviewer_ids: string[] | null;
+        };
+        ProtocolTemplate: {
+            body: string;
+        };
+        ProtocolVersion: {
+            author_id: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            html: string;
+            n: number;
+            note?: string;
+            pdf_file_id?: string;
+            protocol_id: string;
+            text: string;
+        };
+        RSVPCounts: {
+            non: number;
+            oui: number;
+            peut_etre: number;
+        };
+        RSVPEntry: {
+            adeli?: string;
+            answer: string;
+            /** Format: date-time */
+            at: string;
+            commune?: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+            rpps?: string;
+            user_id: string;
+        };
+        RSVPList: {
+            counts: components["schemas"]["RSVPCounts"];
+            professions: components["schemas"]["RSVPProfession"][];
+            title: string;
+        };
+        RSVPProfession: {
+            counts: components["schemas"]["RSVPCounts"];
+            entries: components["schemas"]["RSVPEntry"][];
+            label: string;
+            profession: components["schemas"]["Profession"];
+        };
+        RSVPState: {
+            answer: string;
+            counts: components["schemas"]["RSVPCounts"];
+            seats_left?: number;
+        };
+        Range: {
+            end: number;
+            start: number;
+        };
         Reaction: {
             count: number;
             emoji: string;
             user_ids: string[] | null;
+        };
+        RemindResult: {
+            sent: number;
+        };
+        Review: {
+            /** Format: date-time */
+            at: string;
+            comment?: string;
+            decision: string;
+            protocol_id: string;
+            reviewer: components["schemas"]["User"];
+            reviewer_id: string;
+            version: number;
+        };
+        Reviewer: {
+            /** Format: date-time */
+            at?: string;
+            comment?: string;
+            decision?: string;
+            user: components["schemas"]["User"];
         };
         /** @enum {string} */
         Role: "coordinateur" | "membre" | "partenaire";
@@ -398,6 +736,38 @@ export interface components {
         };
         RolePatch: {
             role: components["schemas"]["Role"];
+        };
+        RsvpRequest: {
+            answer: string;
+        };
+        SearchHit: {
+            author_id?: string;
+            author_name?: string;
+            /** Format: date-time */
+            created_at: string;
+            excerpt?: string;
+            highlights: components["schemas"]["Range"][] | null;
+            id: string;
+            location?: components["schemas"]["SearchLocation"];
+            score: number;
+            title?: string;
+            title_highlights: components["schemas"]["Range"][] | null;
+            type: string;
+        };
+        SearchLocation: {
+            channel_id: string;
+            channel_name?: string;
+            direct?: boolean;
+            seq: number;
+            thread_id?: string;
+        };
+        SearchResult: {
+            facets: components["schemas"]["Facets"];
+            hits: components["schemas"]["SearchHit"][] | null;
+            page: number;
+            parsed: components["schemas"]["Parsed"];
+            per_page: number;
+            total: number;
         };
         SeqBody: {
             seq: number;
@@ -440,6 +810,15 @@ export interface components {
             profession_label: string;
             rpps?: string;
             title_form?: components["schemas"]["TitleForm"];
+        };
+        Version: {
+            author: components["schemas"]["User"];
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            n: number;
+            note?: string;
+            validated: boolean;
         };
         /** @enum {string} */
         Visibility: "public" | "private";
