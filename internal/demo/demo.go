@@ -146,11 +146,6 @@ func (d *loader) run() {
 	d.member(vc, coordVC, model.RoleCoordinateur)
 	d.member(vc, pharma, model.RoleMembre)
 	d.member(vc, mgVC, model.RoleMembre)
-	// Accepted an invitation yesterday, waits for the coordinator.
-	orthoptist := d.user("orthoptiste@loire-nord.demo", "Lucas Moreau", "orthoptiste", "Riorges", false, model.TitleMasculine)
-	if d.err == nil {
-		d.check(d.st.Memberships.Insert(d.ctx, model.Membership{CPTSID: ln, UserID: orthoptist, Role: model.RoleMembre, Status: model.StatusPending, CreatedAt: d.now.Add(-20 * time.Hour)}))
-	}
 
 	allLN := []model.UserID{coord, ide, kine, sf, ortho, pharmaLN}
 	d.channel("général", "Échanges entre tous les membres de la CPTS", ln, "", model.VisibilityPublic, model.KindStandard, coord, allLN...)
