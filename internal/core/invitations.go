@@ -93,7 +93,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		Subject: "Invitation à rejoindre " + model.CPTSWithArticle(x.Name) + " sur e-CPTS",
 		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + model.CPTSWithArticle(x.Name) +
 			" sur e-CPTS, en tant que " + roleLabels[role] + ".\n\n" +
-			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
+			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien\u00a0:\n" + link + "\n\n" +
 			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
 			"— e-CPTS\n",
 	}
@@ -343,6 +343,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		}
 	}
 	c.accessChanged(ctx, existing.ID)
+	if m.Status == model.StatusPending {
+		c.pendingChanged(ctx, inv.CPTSID)
+	}
 	x, err := c.st.CPTS.ByID(ctx, inv.CPTSID)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("core: accept: %w", err)

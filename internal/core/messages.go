@@ -116,7 +116,7 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		v.Mentions = []model.UserID{}
 	}
 	if u, ok := users[m.AuthorID]; ok {
-		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
+		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 	}
 	if m.Deleted() {
 		v.Deleted, v.Body, v.HTML, v.Mentions = true, "", "", []model.UserID{}

@@ -368,7 +368,7 @@ func (c *Core) postViews(ctx context.Context, a *Actor, g *model.Group, posts []
 			CreatedAt: p.CreatedAt, EditedAt: p.EditedAt, Pinned: p.Pinned, Deleted: p.Deleted(), Reactions: []ReactionView{},
 		}
 		if u, ok := users[p.AuthorID]; ok {
-			v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
+			v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 		}
 		for _, r := range reactions[p.ID] {
 			v.Reactions = append(v.Reactions, ReactionView{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})
