@@ -19,7 +19,7 @@ export interface EmojiGroup {
 }
 
 /** What a picker shows before the data set is there, and first-time recents. */
-export const commonEmoji: readonly string[] = ['👍', '❤️', '🙏', '👏', '🙂', '😂', '✅', '👀', '🎉', '💡', '⚠️', '🩺', '💊', '📅'];
+export const commonEmoji: readonly string[] = ['👍', '❤️', '🙏', '👏', '🙂', '😂', '😮', '😢', '✅', '👀', '🎉', '💡', '⚠️', '🩺', '💊', '📅'];
 
 /** Folds case and accents: "Cœur" and "coeur" both find ❤️. */
 export function fold(s: string): string {
