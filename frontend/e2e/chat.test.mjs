@@ -331,7 +331,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       // The nurse reacts 👍; the coordinator sees the count.
       await onB.hover();
       await onB.getByRole('button', { name: 'Réagir' }).click();
-      await pageB.getByRole('button', { name: 'pouce levé' }).click();
+      await pageB.getByRole('button', { name: 'pouce vers le haut', exact: true }).first().click();
       const chipB = onB.locator('button.chip[data-emoji="👍"]');
       await chipB.waitFor();
       assert.equal(await chipB.getAttribute('aria-pressed'), 'true', 'her reaction is marked as hers');
@@ -406,11 +406,15 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       f = await focused();
       assert.equal(f.label, 'Réagir');
       assert.ok(await m.getByRole('button', { name: 'Réagir' }).isVisible());
-      // The emoji grid is walked with the arrows; Enter reacts.
+      // The picker opens on its search field; ↓ goes to the emoji, walked
+      // with the arrows; Enter reacts.
       await pageA.keyboard.press('Enter');
-      assert.equal((await focused()).label, 'pouce levé');
+      assert.equal((await focused()).label, 'Rechercher un emoji');
+      await pageA.getByRole('button', { name: 'pouce vers le haut', exact: true }).first().waitFor();
+      await pageA.keyboard.press('ArrowDown');
+      assert.equal((await focused()).label, 'pouce vers le haut');
       await pageA.keyboard.press('ArrowRight');
-      assert.equal((await focused()).label, 'pouce baissé');
+      assert.equal((await focused()).label, 'cœur rouge');
       await pageA.keyboard.press('ArrowLeft');
       await pageA.keyboard.press('Enter');
       await m.locator('button.chip[data-emoji="👍"][aria-pressed="true"]').waitFor();
