@@ -753,7 +753,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const link = sidebarOf(pageA).locator(`a[href="/messages/${convId}"]`);
       await link.waitFor({ timeout: 5_000 }); // well before any poll: the server said so
       const hello = uniq('Petit point sur la sortie de M. R. demain ?');
-      const box = pageB.getByRole('textbox', { name: /Écrire dans / });
+      const box = pageB.getByRole('textbox', { name: /Écrire à / });
       await box.fill(hello);
       await box.press('Enter');
       await confirmed(pageB, hello);
