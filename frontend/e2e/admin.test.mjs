@@ -335,4 +335,36 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await ctx.close();
     }
   });
+  test('each person chooses the form of their titles: "Infirmière", "Coordinatrice" next to their name', { timeout: 150_000 }, async () => {
+    const n = await loggedIn(nurse);
+    await withDiagnostics(n.page, 'title-form', async () => {
+      await n.page.goto('/profil');
+      await n.page.getByRole('radio', { name: /^Au féminin/ }).check();
+      assert.match((await n.page.getByText(/^Au féminin/).first().textContent()) ?? '', /Infirmière/, 'the choice shows the feminine form');
+      await n.page.getByRole('button', { name: 'Enregistrer' }).click();
+      await n.page.getByText('Profil enregistré.').waitFor();
+      const me = await apiJSON(n.page, '/api/v1/me');
+      assert.equal(me.user.title_form, 'feminin');
+      assert.equal(me.user.profession_label, 'Infirmière');
+      await shot(n.page, 'profile-title-1366');
+    });
+    await n.ctx.close();
+
+    const c = await loggedIn(coordinator, phone);
+    await withDiagnostics(c.page, 'title-form-coord', async () => {
+      await c.page.goto('/profil');
+      await c.page.getByRole('radio', { name: /^Au féminin/ }).check();
+      await c.page.getByRole('button', { name: 'Enregistrer' }).click();
+      await c.page.getByText('Profil enregistré.').waitFor();
+      // My role in the sidebar follows the form I chose.
+      await openMenu(c.page);
+      await sidebarOf(c.page).getByText('Coordinatrice', { exact: true }).first().waitFor();
+      await shot(c.page, 'profile-title-390');
+      // Named people carry their chosen form, here in the directory.
+      await c.page.goto('/annuaire');
+      const row = c.page.locator('tbody tr', { hasText: 'Sophie Garnier' });
+      assert.equal((await row.locator('.profession').textContent())?.trim(), 'Infirmière');
+    });
+    await c.ctx.close();
+  });
 });

@@ -532,6 +532,9 @@ export const fr = {
     passwordChanged: 'Mot de passe modifié. Vos autres sessions ont été fermées.',
     changePassword: 'Changer le mot de passe',
     memberships: 'Mes adhésions',
+    titleForm: 'Forme de mon titre',
+    titleForms: { feminin: 'Au féminin', masculin: 'Au masculin', inclusif: 'Forme inclusive' },
+    titleFormHint: 'Votre profession et votre rôle s’affichent sous cette forme à côté de votre nom.',
   },
 } as const;
 
