@@ -259,11 +259,11 @@ func (a *Actor) CanRefuseMember(c model.CPTSID, target model.User) bool {
 
 // CanSeeProfile: the profile card of target (name, profession, commune,
 // CPTS): oneself, platform admins, whoever may message target
-// (CanMessage: same CPTS, group or channel), and whoever sees one of
-// target's memberships in a member list or directory (ms: target's
-// memberships; groups: the documents of the actor's groups). Others are
-// answered as if target did not exist.
-func (a *Actor) CanSeeProfile(target *Actor, groups []model.Group) bool {
+// (CanMessage: same CPTS, group or channel; give both actors their
+// scopes), and whoever sees one of target's memberships in a CPTS's member
+// list (a partenaire, or a pending member for those who validate it).
+// Others are answered as if target did not exist.
+func (a *Actor) CanSeeProfile(target *Actor) bool {
 	if target == nil {
 		return false
 	}
@@ -271,7 +271,7 @@ func (a *Actor) CanSeeProfile(target *Actor, groups []model.Group) bool {
 		return true
 	}
 	for _, m := range target.cpts {
-		if a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups) {
+		if a.CanSeeMember(m) {
 			return true
 		}
 	}

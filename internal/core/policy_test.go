@@ -217,6 +217,35 @@ func TestPermissionTable(t *testing.T) {
 		{"change a member's role in LN", func(a *Actor) bool { return a.CanChangeRole(ln, actors["ideLN"].User) }, []string{"coordLN", "admin"}},
 		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
 		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
+
+		// Platform administration (issue 13 #4): CPTS and their counts,
+		// never their content.
+		{"edit a CPTS", func(a *Actor) bool { return a.CanEditCPTS() }, []string{"admin"}},
+		{"see every CPTS's counts", func(a *Actor) bool { return a.CanSeePlatformOverview() }, []string{"admin"}},
+		{"name a coordinator of LN (active on acceptance)", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, model.User{ID: "u20"})
+		}, []string{"admin"}},
+		{"name a membre of LN (active on acceptance)", func(a *Actor) bool { return a.NamesCoordinator(ln, model.RoleMembre, model.User{ID: "u20"}) }, nil},
+		{"name the platform admin coordinator of LN", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, actors["admin"].User)
+		}, nil},
+		{"refuse a pending member of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, model.User{ID: "u20"}) }, []string{"coordLN", "admin"}},
+		{"refuse the platform admin's pending membership of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, actors["admin"].User) }, []string{"coordLN"}},
+
+		// Profile cards (issue 13 #5).
+		{"see kineLN's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["kineLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		{"see the LN partenaire's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["partLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "partLN", "admin"}},
+		{"see the pending LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["pendLN"]) },
+			[]string{"coordLN", "pendLN", "admin"}},
+		{"see the removed LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["exLN"]) }, []string{"exLN", "admin"}},
+		{"see no one's profile card", func(a *Actor) bool { return a.CanSeeProfile(nil) }, nil},
+		{"see kineLN's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["kineLN"]) }, []string{"coordLN", "ideLN", "kineLN", "partLN"}},
+		{"see pharmVC's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pharmVC"]) }, []string{"coordVC", "pharmVC", "partVC"}},
+		{"see the pending LN member's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pendLN"]) }, []string{"pendLN"}},
+		{"name LN on the card of a member of LN", func(a *Actor) bool { return a.CanSeeProfileCPTS(active(ln, model.RoleMembre), groups) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
 	}
 	for _, row := range table {
 		for _, n := range names {

@@ -50,7 +50,7 @@ func (c *Core) Profile(ctx context.Context, s model.Session, id model.UserID) (P
 	for _, g := range a.groupDocs {
 		groups = append(groups, g)
 	}
-	if !a.CanSeeProfile(t, groups) {
+	if !a.CanSeeProfile(t) {
 		return ProfileCard{}, errUserNotFound
 	}
 	card := ProfileCard{User: userView(t.User, false), CPTS: []ProfileCPTS{}, CanMessage: a.CanMessage(t)}

@@ -57,3 +57,10 @@ export type HomeThread = Schema['HomeThread'];
 export type PendingMember = Schema['PendingMember'];
 export type CPTSOverview = Schema['CPTSOverview'];
 export type TitleForm = Schema['TitleForm'];
+
+/**
+ * A person's profile card (GET /users/{id}): who they are as others see
+ * them (the RPPS only to members of a shared CPTS), their CPTS, and
+ * whether I may write to them.
+ */
+export type UserCard = Schema['ProfileCard'];

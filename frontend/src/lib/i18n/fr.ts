@@ -34,6 +34,7 @@ export const fr = {
     backHome: "Retour à l’accueil",
   },
   common: {
+    actionsFor: (name: string) => `Actions pour ${name}`,
     save: 'Enregistrer',
     cancel: 'Annuler',
     confirm: 'Confirmer',
@@ -85,6 +86,11 @@ export const fr = {
     changeTopic: 'Modifier le sujet',
     archive: 'Archiver',
     unarchive: 'Désarchiver',
+    actions: 'Actions sur le canal',
+    showMembers: 'Afficher les membres',
+    archiveTitle: 'Archiver le canal',
+    archiveConfirm: (name: string) =>
+      `Archiver #${name} ? Il restera consultable, en lecture seule : plus personne ne pourra y écrire.`,
     addMember: 'Ajouter un membre',
     addMemberLabel: 'Personne à ajouter',
     addMemberPlaceholder: 'Choisir une personne…',
@@ -148,10 +154,9 @@ export const fr = {
     you: 'Vous',
   },
   composer: {
-    label: (name: string) => `Écrire dans ${name}`,
-    placeholder: (name: string) => `Écrire dans ${name}…`,
-    labelTo: (names: string) => `Écrire à ${names}`,
-    placeholderTo: (names: string) => `Écrire à ${names}…`,
+    /** A channel: "Écrire dans général"; a direct conversation: "Écrire à Julien Perrin". */
+    label: (name: string, direct = false) => (direct ? `Écrire à ${name}` : `Écrire dans ${name}`),
+    placeholder: (name: string, direct = false) => (direct ? `Écrire à ${name}…` : `Écrire dans #${name}…`),
     replyPlaceholder: 'Répondre dans le fil…',
     send: 'Envoyer',
     hint: 'Entrée pour envoyer, Maj+Entrée pour aller à la ligne. Markdown : **gras**, _italique_, `code`, > citation, - liste. @ pour mentionner.',
@@ -225,6 +230,24 @@ export const fr = {
     readOnly: (names: string) =>
       `Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ${names}.`,
   },
+  profileCard: {
+    commune: 'Commune',
+    cpts: 'CPTS',
+    rpps: 'RPPS',
+    loading: 'Chargement du profil…',
+    message: 'Envoyer un message',
+    open: (name: string) => `Voir le profil de ${name}`,
+  },
+  emoji: {
+    search: 'Rechercher un emoji',
+    recent: 'Récents',
+    common: 'Fréquents',
+    categories: 'Catégories',
+    loading: 'Chargement des emoji…',
+    loadFailed: 'Impossible de charger la liste des emoji.',
+    none: 'Aucun emoji ne correspond.',
+    results: (n: number) => (n > 1 ? `${n} emoji trouvés` : n === 1 ? '1 emoji trouvé' : 'Aucun emoji trouvé'),
+  },
   unread: {
     badge: (n: number) => (n > 1 ? `${n} messages non lus` : `${n} message non lu`),
     mentions: (n: number) => (n > 1 ? `${n} mentions` : `${n} mention`),
@@ -263,6 +286,11 @@ export const fr = {
     loadFailed: 'Impossible de charger vos espaces.',
     followedThreads: 'Fils suivis',
     myReplies: 'Réponses à mes messages',
+    /** Read by screen readers after "Menu" on a phone when something is unread. */
+    menuUnread: (n: number, mentions: number) =>
+      [n > 0 ? (n > 1 ? `${n} messages non lus` : '1 message non lu') : '', mentions > 0 ? (mentions > 1 ? `${mentions} mentions` : '1 mention') : '']
+        .filter(Boolean)
+        .join(', '),
   },
   home: {
     title: 'Accueil',
