@@ -1,12 +1,13 @@
 // Browser tests of issue 13's pages: the platform administrator's pages
 // (home, CPTS overview, creation, edition, first coordinator), the members
 // waiting for validation (sidebar badge, home card), the home page's
-// "À traiter", at 1366×800 and 390×844, with screenshots written under
-// docs/screenshots/ for a person to look at.
+// "À traiter", the form of one's titles, at 1366×800 and 390×844, with
+// screenshots of each page for a person to look at.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { frontendDir, invitationToken, launchBrowser, startServer, waitFor } from './harness.mjs';
@@ -15,7 +16,11 @@ const password = 'demo-ecpts';
 const admin = 'admin@ecpts.demo';
 const coordinator = 'coordination@loire-nord.demo';
 const nurse = 'infirmiere@loire-nord.demo';
-const shotsDir = path.resolve(frontendDir, '..', 'docs', 'screenshots');
+// make screenshot (ECPTS_SCREENSHOT=1) keeps them in docs/screenshots/
+// (not tracked); other runs write them under the system's temporary directory.
+const shotsDir = process.env.ECPTS_SCREENSHOT
+  ? path.resolve(frontendDir, '..', 'docs', 'screenshots')
+  : path.join(tmpdir(), 'ecpts-e2e-screenshots');
 
 const laptop = { width: 1366, height: 800 };
 const phone = { width: 390, height: 844 };
