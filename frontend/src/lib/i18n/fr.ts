@@ -527,7 +527,7 @@ export const fr = {
     loginToAccept: 'Se connecter pour accepter',
     accept: "Accepter l’invitation",
     wrongAccount: (email: string) =>
-      `Vous êtes connecté·e avec un autre compte. Déconnectez-vous puis connectez-vous avec ${email}.`,
+      `Un autre compte est connecté ici. Déconnectez-vous puis connectez-vous avec ${email}.`,
     doneTitle: 'Bienvenue sur e-CPTS',
     doneActive: (cpts: string) => `Vous êtes maintenant membre de ${theCpts(cpts)}.`,
     donePending: 'Votre adhésion est en attente de validation par la coordination.',
