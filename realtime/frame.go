@@ -259,15 +259,15 @@ const (
 	msgUnknownType          = "Type de trame inconnu."
 	msgInvalidFrame         = "Trame mal formée."
 	msgInvalidChannel       = "Identifiant de canal invalide."
-	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
+	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
 	msgMissingBody          = "Le message est vide."
 	msgInvalidThread        = "Identifiant de fil de discussion invalide."
 	msgMissingSeq           = "Numéro de séquence manquant."
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
 	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
-	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
-	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."
+	msgTooFarBehind         = "Trop de messages manqués : rechargez l’historique du canal."
+	msgTooManySubscriptions = "Trop d’abonnements sur cette connexion."
 	msgUnavailable          = "Service temporairement indisponible, réessayez."
 )
 

@@ -72,7 +72,7 @@ type params struct {
 	emoji  string // :emoji, unescaped
 }
 
-var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
+var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 
 // pathParams are the names readParams knows.
 var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji"}

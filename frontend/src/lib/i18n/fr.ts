@@ -182,7 +182,7 @@ export const fr = {
   },
   connection: {
     reconnecting: 'Connexion perdue. Reconnexion…',
-    offline: 'Hors ligne : reconnexion dès le retour du réseau.',
+    offline: 'Hors ligne. Reconnexion… dès le retour du réseau.',
     tooManyTabs: 'Trop d’onglets e-CPTS ouverts : fermez-en quelques-uns. Nouvel essai dans une minute.',
     pendingHint: 'Vos messages seront envoyés au retour de la connexion.',
     revokedRemoved: 'Vous n’avez plus accès à ce canal.',
