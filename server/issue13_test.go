@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -8,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +45,7 @@ func TestAdminCreatesEditsAndCountsCPTS(t *testing.T) {
 		t.Fatalf("overview: want the 2 demo CPTS, got %+v", ov.CPTS)
 	}
 	got := ov.CPTS[0]
-	if got.ID != ln || got.Members != 7 || got.Coordinators != 1 || got.Pending != 0 || got.Channels != 5 || got.Groups != 2 {
+	if got.ID != ln || got.Members != 7 || got.Coordinators != 1 || got.Pending != 1 || got.Channels != 5 || got.Groups != 2 {
 		t.Fatalf("Loire Nord counts: %+v", got)
 	}
 	_, body := h.do(admin, "GET", "/api/v1/admin/cpts", "")
@@ -151,7 +153,12 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 		_ = json.Unmarshal([]byte(body), &acc)
 		return acc.User.ID
 	}
+	rec := &accessRecorder{revocations: revocations{revoked: map[model.UserID][]model.ChannelID{}}}
+	h.core.SetPublisher(rec)
 	a := invite("attente.a@exemple.fr", "Alice Attente")
+	if !rec.told(h.id("user:Claire Morel")) || rec.told(h.id("user:Sophie Garnier")) {
+		t.Fatalf("an accepted invitation tells the coordinators live (access_changed), nobody else: %v", rec.changed)
+	}
 	b := invite("attente.b@exemple.fr", "Bruno Attente")
 
 	pendingOf := func(s session) (me, list int) {
@@ -182,8 +189,9 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 		}
 		return
 	}
-	if me, list := pendingOf(coord); me != 2 || list != 2 {
-		t.Fatalf("coordinator: pending_count %d (me) and %d (cpts), want 2", me, list)
+	// The demo's own pending member (Lucas Moreau) and these two.
+	if me, list := pendingOf(coord); me != 3 || list != 3 {
+		t.Fatalf("coordinator: pending_count %d (me) and %d (cpts), want 3", me, list)
 	}
 	if me, list := pendingOf(ide); me != 0 || list != 0 {
 		t.Fatalf("a member is not told of pending members: %d, %d", me, list)
@@ -202,8 +210,8 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 		} `json:"pending"`
 	}
 	h.getJSON(coord, "/api/v1/home", &home)
-	if len(home.Pending) != 2 || home.Pending[0].Member.User.ID != a || home.Pending[0].CPTSName != "CPTS Loire Nord" ||
-		home.Pending[0].Member.Status != "pending" || home.Pending[0].Member.User.Email != "attente.a@exemple.fr" {
+	if len(home.Pending) != 3 || home.Pending[0].Member.User.Email != "orthoptiste@loire-nord.demo" || home.Pending[1].Member.User.ID != a ||
+		home.Pending[1].CPTSName != "CPTS Loire Nord" || home.Pending[1].Member.Status != "pending" || home.Pending[1].Member.User.Email != "attente.a@exemple.fr" {
 		t.Fatalf("the coordinator's home lists the pending members, oldest first: %+v", home.Pending)
 	}
 	h.getJSON(ide, "/api/v1/home", &home)
@@ -221,7 +229,7 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 	mustStatus(t, "validate", res.StatusCode, body, 200, "")
 	res, body = h.do(coord, "POST", "/api/v1/cpts/"+ln+"/members/"+b+"/refuse", "")
 	mustStatus(t, "refuse a validated member", res.StatusCode, body, 409, "not_pending")
-	if me, list := pendingOf(coord); me != 0 || list != 0 {
+	if me, list := pendingOf(coord); me != 1 || list != 1 {
 		t.Fatalf("after refusal and validation: pending_count %d, %d", me, list)
 	}
 	_, body = h.do(coord, "GET", "/api/v1/cpts/"+ln+"/audit", "")
@@ -246,10 +254,15 @@ func TestTitleForms(t *testing.T) {
 		} `json:"memberships"`
 	}
 	h.getJSON(ide, "/api/v1/me", &me)
-	if me.User.ProfessionLabel != "Infirmier·ère" {
-		t.Fatalf("without a choice the label is inclusive: %+v", me.User)
+	if me.User.ProfessionLabel != "Infirmière" || me.User.TitleForm != "feminin" {
+		t.Fatalf("the demo nurse chose the feminine form: %+v", me.User)
 	}
-	res, body := h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
+	res, body := h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"inclusif"}`)
+	mustStatus(t, "choose inclusive", res.StatusCode, body, 200, "")
+	if !strings.Contains(body, `"profession_label":"Infirmier·ère"`) {
+		t.Fatalf("the inclusive form: %s", body)
+	}
+	res, body = h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
 	mustStatus(t, "choose feminine", res.StatusCode, body, 200, "")
 	if !strings.Contains(body, `"profession_label":"Infirmière"`) || !strings.Contains(body, `"title_form":"feminin"`) {
 		t.Fatalf("the chosen form names the person: %s", body)
@@ -258,6 +271,12 @@ func TestTitleForms(t *testing.T) {
 	mustStatus(t, "bad form", res.StatusCode, body, 400, "")
 	if !strings.Contains(body, "invalid_title_form") && !strings.Contains(body, `"field":"title_form"`) {
 		t.Fatalf("bad form: %s", body)
+	}
+	res, body = h.do(coord, "PATCH", "/api/v1/me", `{"title_form":"masculin"}`)
+	mustStatus(t, "coordinator chooses masculine", res.StatusCode, body, 200, "")
+	h.getJSON(coord, "/api/v1/me", &me)
+	if len(me.Memberships) != 1 || me.Memberships[0].RoleLabel != "Coordinateur" {
+		t.Fatalf("the role is named in the chosen form: %+v", me.Memberships)
 	}
 	res, body = h.do(coord, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
 	mustStatus(t, "coordinator chooses feminine", res.StatusCode, body, 200, "")
@@ -273,6 +292,10 @@ func TestTitleForms(t *testing.T) {
 	_, body = h.do(coord, "GET", "/api/v1/directory", "")
 	if !strings.Contains(body, `"profession_label":"Infirmière"`) {
 		t.Fatalf("directory: %s", body)
+	}
+	st, _, b := send(t, h, ide, h.id("chan:LN:général"), "Bonjour à toutes et à tous", "")
+	if st != 201 || !strings.Contains(b, `"profession_label":"Infirmière"`) {
+		t.Fatalf("a message's author is named in her form: %d %s", st, b)
 	}
 	// The lists of professions keep the inclusive form and give the others.
 	_, body = h.do(session{}, "GET", "/api/v1/meta", "")
@@ -458,4 +481,23 @@ func (h *harness) lastRawMail() string {
 		h.t.Fatal(err)
 	}
 	return string(b)
+}
+
+// accessRecorder records who core tells that their access changed.
+type accessRecorder struct {
+	revocations
+	changed []model.UserID
+}
+
+func (r *accessRecorder) AccessChanged(_ context.Context, users []model.UserID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changed = append(r.changed, users...)
+	return nil
+}
+
+func (r *accessRecorder) told(u string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.changed, model.UserID(u))
 }

@@ -42,6 +42,11 @@ type loginResponse struct {
 	User      core.UserView `json:"user"`
 }
 
+// passwordSetup chooses the password of a set-password link.
+type passwordSetup struct {
+	Password string `json:"password"`
+}
+
 // Me (me.go).
 
 type profilePatch struct {

@@ -76,6 +76,8 @@ func (s *Server) apiRoutes() []route {
 	return []route{
 		endpoint(get, "/meta", "Listes de référence : professions, missions, rôles", s.meta, public),
 		endpoint(post, "/auth/login", "Connexion (pose le cookie de session)", s.login, public),
+		endpoint(get, "/password-setup/:token", "Décrire un lien pour choisir son mot de passe (compte créé par « ecpts admin create »)", s.passwordSetupInfo, public),
+		endpoint(post, "/password-setup/:token", "Choisir son mot de passe par ce lien (ouvre une session)", s.completePasswordSetup, public),
 		endpoint(post, "/auth/logout", "Déconnexion", s.logout),
 		endpoint(get, "/me", "Moi : profil, jeton CSRF, adhésions", s.me),
 		endpoint(patch, "/me", "Modifier mon profil", s.updateMe, under("user")),

@@ -41,8 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	switch {
 	case len(args) == 1 && args[0] == "healthcheck":
 		return healthcheck(ctx, cfg.Addr)
+	case len(args) > 0 && args[0] == "admin":
+		return adminCommand(ctx, cfg, args[1:], os.Stdin, out)
 	case len(args) > 0:
-		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck`, and is configured by ECPTS_* environment variables (see README)", args)
+		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck` and `admin create EMAIL`, and is configured by ECPTS_* environment variables (see README)", args)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -433,6 +433,7 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
 	}
 	c.accessChanged(ctx, user)
+	c.pendingChanged(ctx, cpts)
 	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberValidated, CPTSID: cpts, TargetID: user, Role: m.Role})
 	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
@@ -659,7 +660,34 @@ func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPT
 		return fmt.Errorf("core: refuse %s in %s: %w", user, cpts, err)
 	}
 	c.accessChanged(ctx, user)
+	c.pendingChanged(ctx, cpts)
 	c.log.Info("audit: member refused", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberRefused, CPTSID: cpts, TargetID: user})
 	return nil
+}
+
+// pendingChanged tells the active coordinators of a CPTS, live, that its
+// pending members changed (someone accepted an invitation, was validated
+// or refused): their clients re-read the counts (access_changed).
+func (c *Core) pendingChanged(ctx context.Context, cpts model.CPTSID) {
+	if c.pub == nil {
+		return
+	}
+	ms, err := c.st.Memberships.ByCPTS(ctx, cpts)
+	if err != nil {
+		c.log.Warn("coordinators to notify", "cpts_id", cpts, "err", err)
+		return
+	}
+	var ids []model.UserID
+	for _, m := range ms {
+		if m.Status == model.StatusActive && m.Role == model.RoleCoordinateur {
+			ids = append(ids, m.UserID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := c.pub.AccessChanged(ctx, ids); err != nil {
+		c.log.Warn("notify coordinators", "cpts_id", cpts, "err", err)
+	}
 }

@@ -349,6 +349,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		}
 	}
 	c.accessChanged(ctx, existing.ID)
+	if m.Status == model.StatusPending {
+		c.pendingChanged(ctx, inv.CPTSID)
+	}
 	x, err := c.st.CPTS.ByID(ctx, inv.CPTSID)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("core: accept: %w", err)

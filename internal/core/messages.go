@@ -99,7 +99,7 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		v.Mentions = []model.UserID{}
 	}
 	if u, ok := users[m.AuthorID]; ok {
-		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
+		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 	}
 	if m.Deleted() {
 		v.Deleted, v.Body, v.HTML, v.Mentions = true, "", "", []model.UserID{}
@@ -169,6 +169,9 @@ type SendInput struct {
 	ClientID string
 	Body     string
 	ThreadID model.MessageID
+	// At dates the message in the past: the demo history only (zero: now;
+	// a future time is now). The HTTP and WebSocket layers never set it.
+	At time.Time
 }
 
 var (
@@ -251,9 +254,13 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
+	at := c.now()
+	if !in.At.IsZero() && in.At.Before(at) {
+		at = in.At
+	}
 	m := model.Message{
 		ChannelID: ch.ID, AuthorID: a.ID(), ClientID: clientID, Body: body, HTML: r.HTML, Text: r.Text,
-		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
+		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: at.UTC().Truncate(time.Millisecond),
 	}
 
 	stored, root, created, err := c.insert(ctx, ch, m)

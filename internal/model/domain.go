@@ -41,8 +41,12 @@ type User struct {
 	TitleForm    TitleForm  `json:"title_form,omitempty"`
 	Admin        bool       `json:"admin"`
 	PasswordHash string     `json:"-"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// SetupHash is the SHA-256 (hex) of a set-password link's token (an
+	// administrator created on the command line); SetupExpiresAt its end.
+	SetupHash      string    `json:"-"`
+	SetupExpiresAt time.Time `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // CPTS is a Communauté professionnelle territoriale de santé.

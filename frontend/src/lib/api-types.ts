@@ -336,6 +336,15 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PasswordSetup: {
+            password: string;
+        };
+        PasswordSetupInfo: {
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            name: string;
+        };
         PendingMember: {
             cpts_id: string;
             cpts_name: string;
