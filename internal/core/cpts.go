@@ -283,7 +283,7 @@ func (c *Core) UpdateCPTS(ctx context.Context, s model.Session, id model.CPTSID,
 	}
 	if p.Status != nil {
 		if *p.Status != "active" && *p.Status != "projet" {
-			return CPTSView{}, model.Invalid("status", "invalid_status", "Le statut d'une CPTS est « projet » ou « active ».")
+			return CPTSView{}, model.Invalid("status", "invalid_status", "Le statut d’une CPTS est « projet » ou « active ».")
 		}
 		x.Status = *p.Status
 	}
@@ -506,7 +506,7 @@ func (c *Core) keepOneCoordinator(ctx context.Context, cpts model.CPTSID) error 
 	}
 	if n <= 1 {
 		return model.Coded(model.ErrConflict, "last_coordinator",
-			"La CPTS doit garder au moins un coordinateur : nommez-en un autre d'abord.")
+			"La CPTS doit garder au moins un coordinateur : nommez-en un autre d’abord.")
 	}
 	return nil
 }
@@ -659,7 +659,7 @@ func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPT
 		case isNotFound(err):
 			return errMemberNotFound
 		case errors.Is(err, model.ErrConflict):
-			return model.Coded(model.ErrConflict, "not_pending", "Cette personne a déjà été validée : pour la retirer, utilisez « Retirer de la CPTS ».")
+			return model.Coded(model.ErrConflict, "not_pending", "Cette personne a déjà été validée : pour la retirer, utilisez « Retirer de la CPTS ».")
 		}
 		return fmt.Errorf("core: refuse %s in %s: %w", user, cpts, err)
 	}

@@ -182,7 +182,7 @@ export const fr = {
   },
   connection: {
     reconnecting: 'Connexion perdue. Reconnexion…',
-    offline: 'Hors ligne : reconnexion dès le retour du réseau.',
+    offline: 'Hors ligne. Reconnexion… dès le retour du réseau.',
     tooManyTabs: 'Trop d’onglets e-CPTS ouverts : fermez-en quelques-uns. Nouvel essai dans une minute.',
     pendingHint: 'Vos messages seront envoyés au retour de la connexion.',
     revokedRemoved: 'Vous n’avez plus accès à ce canal.',
@@ -551,7 +551,7 @@ export const fr = {
     loginToAccept: 'Se connecter pour accepter',
     accept: "Accepter l’invitation",
     wrongAccount: (email: string) =>
-      `Vous êtes connecté·e avec un autre compte. Déconnectez-vous puis connectez-vous avec ${email}.`,
+      `Un autre compte est connecté ici. Déconnectez-vous puis connectez-vous avec ${email}.`,
     doneTitle: 'Bienvenue sur e-CPTS',
     doneActive: (cpts: string) => `Vous êtes maintenant membre de ${theCpts(cpts)}.`,
     donePending: 'Votre adhésion est en attente de validation par la coordination.',
@@ -584,6 +584,9 @@ export const fr = {
     passwordChanged: 'Mot de passe modifié. Vos autres sessions ont été fermées.',
     changePassword: 'Changer le mot de passe',
     memberships: 'Mes adhésions',
+    titleForm: 'Forme de mon titre',
+    titleForms: { feminin: 'Au féminin', masculin: 'Au masculin', inclusif: 'Forme inclusive' },
+    titleFormHint: 'Votre profession et votre rôle s’affichent sous cette forme à côté de votre nom.',
   },
 } as const;
 
