@@ -133,6 +133,19 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ApiError"];
         };
+        File: {
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            has_thumbnail: boolean;
+            id: string;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            size: number;
+            thumb_url?: string;
+            uploader_id: string;
+            url: string;
+        };
         FollowedThread: {
             /** Format: date-time */
             last_reply_at?: string;
@@ -208,6 +221,8 @@ export interface components {
             invited_by_name: string;
             role: components["schemas"]["Role"];
         };
+        /** @enum {string} */
+        Kind: "image" | "pdf" | "text" | "document";
         LoginRequest: {
             email: string;
             password: string;
@@ -246,6 +261,7 @@ export interface components {
             deleted: boolean;
             /** Format: date-time */
             edited_at?: string;
+            files: components["schemas"]["File"][];
             html: string;
             id: string;
             /** Format: date-time */
@@ -267,12 +283,15 @@ export interface components {
         MessagePost: {
             body: string;
             client_id: string;
+            file_ids?: string[];
             thread_id?: string;
         };
         MessageResponse: {
             message: components["schemas"]["Message"];
         };
         MetaResponse: {
+            accepted_files: string;
+            max_upload_bytes: number;
             missions: components["schemas"]["MissionInfo"][];
             professions: components["schemas"]["ProfessionInfo"][];
             roles: components["schemas"]["RoleInfo"][];
