@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/core"
 )
@@ -388,5 +389,38 @@ func TestFilesBadInput(t *testing.T) {
 	// Still unattached after the refusals: it goes in a message now.
 	if res, body := send(`"` + string(mine.ID) + `"`); res.StatusCode != 201 {
 		t.Errorf("valid attachment after refusals: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestFilesOrphanCleanup: an upload never attached is removed after the
+// orphan age (bytes and metadata); an attached one stays.
+func TestFilesOrphanCleanup(t *testing.T) {
+	h := newHarness(t)
+	ide := h.login("infirmiere@loire-nord.demo")
+	general := h.id("chan:LN:général")
+	orphan := h.uploadFile(ide, general, "brouillon.png", testPNG(t, 64, 64))
+	kept := h.uploadFile(ide, general, "garde.txt", []byte("joint"))
+	res, body := h.do(ide, "POST", "/api/v1/channels/"+general+"/messages",
+		fmt.Sprintf(`{"client_id":"8f1c1b1e-4b7a-4b8e-9a3c-1d2e3f4a5b6c","body":"ci-joint","file_ids":[%q]}`, kept.ID))
+	if res.StatusCode != 201 {
+		t.Fatalf("send: %d %s", res.StatusCode, body)
+	}
+	ctx := context.Background()
+	if n, err := h.core.CleanOrphans(ctx); err != nil || n != 0 {
+		t.Fatalf("too early: removed %d, %v", n, err)
+	}
+	before := len(h.storedBlobs())
+	h.advance(core.DefaultOrphanAge + time.Minute)
+	if n, err := h.core.CleanOrphans(ctx); err != nil || n != 1 {
+		t.Fatalf("cleanup: removed %d, %v", n, err)
+	}
+	if after := len(h.storedBlobs()); after != before-2 { // the image and its thumbnail
+		t.Errorf("blobs: %d, want %d", after, before-2)
+	}
+	if res, _ := h.do(ide, "GET", orphan.URL, ""); res.StatusCode != 404 {
+		t.Errorf("orphan still served: %d", res.StatusCode)
+	}
+	if res, _ := h.do(ide, "GET", kept.URL, ""); res.StatusCode != 200 {
+		t.Errorf("attached file: %d", res.StatusCode)
 	}
 }
