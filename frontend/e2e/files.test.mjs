@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, startServer, waitFor } from './harness.mjs';
@@ -47,15 +48,14 @@ function chunk(type, data) {
 }
 /** An RGB PNG of w×h; noisy pixels do not compress, so the file is large. */
 function png(w, h, noisy) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  let seed = 42;
+  const raw = noisy ? randomBytes((w * 3 + 1) * h) : Buffer.alloc((w * 3 + 1) * h);
   for (let y = 0; y < h; y++) {
-    raw[y * (w * 3 + 1)] = 0;
+    raw[y * (w * 3 + 1)] = 0; // filter: none
+    if (noisy) continue;
     for (let x = 0; x < w; x++) {
       const o = y * (w * 3 + 1) + 1 + x * 3;
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      raw[o] = noisy ? seed >>> 24 : x % 256;
-      raw[o + 1] = noisy ? (seed >>> 16) & 255 : y % 256;
+      raw[o] = x % 256;
+      raw[o + 1] = y % 256;
       raw[o + 2] = 180;
     }
   }
@@ -237,7 +237,7 @@ describe('files in the chat', { concurrency: false }, () => {
           }),
         { what: 'pdf.js to draw the page' },
       );
-      assert.equal(await msg.getByRole('link', { name: 'protocole-plaies.pdf' }).getAttribute('href'), files[1].url);
+      assert.equal(await msg.getByRole('link', { name: 'protocole-plaies.pdf', exact: true }).getAttribute('href'), files[1].url);
     });
   });
 
