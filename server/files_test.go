@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"io/fs"
@@ -422,5 +423,48 @@ func TestFilesOrphanCleanup(t *testing.T) {
 	}
 	if res, _ := h.do(ide, "GET", kept.URL, ""); res.StatusCode != 200 {
 		t.Errorf("attached file: %d", res.StatusCode)
+	}
+}
+
+// TestFilesImageMetadataStripped: a photo's EXIF block (camera, GPS) is
+// not in what is stored and served, nor in its thumbnail.
+func TestFilesImageMetadataStripped(t *testing.T) {
+	h := newHarness(t)
+	ide := h.login("infirmiere@loire-nord.demo")
+	general := h.id("chan:LN:général")
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for x := range 400 {
+		for y := range 300 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
+	}
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	// An APP1 Exif segment right after SOI: a little-endian TIFF header
+	// whose single IFD entry is Make = "PhoneCam GPS".
+	tiff := []byte("II*\x00\x08\x00\x00\x00\x01\x00\x0f\x01\x02\x00\x0d\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00PhoneCam GPS\x00")
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := []byte{0xff, 0xe1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	photo := append([]byte{0xff, 0xd8}, append(append(seg, payload...), j.Bytes()[2:]...)...)
+	if !bytes.Contains(photo, []byte("PhoneCam GPS")) {
+		t.Fatal("test photo has no EXIF")
+	}
+	v := h.uploadFile(ide, general, "plaie.jpg", photo)
+	if v.ContentType != "image/jpeg" || !v.HasThumbnail {
+		t.Fatalf("view: %+v", v)
+	}
+	for _, u := range []string{v.URL, v.ThumbURL} {
+		res, body := h.do(ide, "GET", u, "")
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", u, res.StatusCode)
+		}
+		if strings.Contains(body, "Exif") || strings.Contains(body, "PhoneCam") {
+			t.Errorf("%s still carries the EXIF block", u)
+		}
+		if _, err := jpeg.DecodeConfig(strings.NewReader(body)); err != nil {
+			t.Errorf("%s: not a JPEG: %v", u, err)
+		}
 	}
 }
