@@ -35,13 +35,13 @@ func benchPDF(size int) []byte {
 // metadata, the filesystem for the bytes, no virus scan. Every request is
 // authorised (session, actor, the file's read rule).
 //
-//	go test -run '^$' -bench BenchmarkFiles -benchtime 10x ./server
+//		go test -run '^$' -bench BenchmarkFiles -benchtime 10x ./server
 //
-//   - upload: POST /api/v1/files of a 16 MiB file, streamed (multipart
-//     written as it is sent); MB/s is the throughput;
-//   - download: GET /api/v1/files/{id} of that file, read to the end;
-//   - download-among-1000: GET of one 100 KiB file among 1,000 stored
-//     (p50/p99 latency), the figure issue 14 asks for.
+//	  - upload: POST /api/v1/files of a 16 MiB file, streamed (multipart
+//	    written as it is sent); MB/s is the throughput;
+//	  - download: GET /api/v1/files/{id} of that file, read to the end;
+//	  - download-among-1000: GET of one 100 KiB file among 1,000 stored
+//	    (p50/p99 latency), the figure issue 14 asks for.
 func BenchmarkFiles(b *testing.B) {
 	st := storetest.OpenTest(b, "sqlite")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
