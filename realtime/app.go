@@ -19,7 +19,8 @@ type SendInput struct {
 	Channel  model.ChannelID
 	ClientID string // canonical lowercase UUID
 	Body     string
-	ThreadID string // empty outside a thread
+	ThreadID string         // empty outside a thread
+	FileIDs  []model.FileID // uploads to attach
 }
 
 // Ack is what a durable send returns.

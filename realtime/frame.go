@@ -91,8 +91,12 @@ type Send struct {
 	Channel  model.ChannelID
 	ClientID string
 	Body     string
-	ThreadID string // empty when not in a thread
+	ThreadID string         // empty when not in a thread
+	FileIDs  []model.FileID // uploads to attach (POST /api/v1/files), at most 10
 }
+
+// maxFrameFiles bounds the files of a send frame (core's MaxFilesPerItem).
+const maxFrameFiles = 10
 
 // Read marks the channel read up to Seq.
 type Read struct {
@@ -130,13 +134,14 @@ func (e *FrameError) Error() string { return "realtime: frame: " + e.Code }
 // wireFrame is the union of every client frame's fields. Pointers tell a
 // missing field from a zero one.
 type wireFrame struct {
-	Type     string  `json:"type"`
-	Channel  string  `json:"channel"`
-	SinceSeq *uint64 `json:"since_seq"`
-	ClientID string  `json:"client_id"`
-	Body     *string `json:"body"`
-	ThreadID string  `json:"thread_id"`
-	Seq      *uint64 `json:"seq"`
+	Type     string   `json:"type"`
+	Channel  string   `json:"channel"`
+	SinceSeq *uint64  `json:"since_seq"`
+	ClientID string   `json:"client_id"`
+	Body     *string  `json:"body"`
+	ThreadID string   `json:"thread_id"`
+	Seq      *uint64  `json:"seq"`
+	FileIDs  []string `json:"file_ids"`
 }
 
 // DecodeFrame parses one client frame. It never panics; every failure is a
@@ -201,7 +206,17 @@ func DecodeFrame(data []byte) (ClientFrame, error) {
 		if _, _, ok := model.MessageID(w.ThreadID).Parse(); w.ThreadID != "" && !ok {
 			return nil, invalid(msgInvalidThread)
 		}
-		return Send{Channel: ch, ClientID: strings.ToLower(w.ClientID), Body: *w.Body, ThreadID: w.ThreadID}, nil
+		if len(w.FileIDs) > maxFrameFiles {
+			return nil, invalid(msgTooManyFiles)
+		}
+		var files []model.FileID
+		for _, id := range w.FileIDs {
+			if !model.ValidID(id) {
+				return nil, invalid(msgInvalidFileID)
+			}
+			files = append(files, model.FileID(id))
+		}
+		return Send{Channel: ch, ClientID: strings.ToLower(w.ClientID), Body: *w.Body, ThreadID: w.ThreadID, FileIDs: files}, nil
 	case TypeRead:
 		ch, err := needChannel()
 		if err != nil {
@@ -266,9 +281,11 @@ const (
 	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
 	msgMissingBody          = "Le message est vide."
 	msgInvalidThread        = "Identifiant de fil de discussion invalide."
+	msgTooManyFiles         = "Au plus 10 fichiers par message."
+	msgInvalidFileID        = "Identifiant de fichier (file_ids) invalide."
 	msgMissingSeq           = "Numéro de séquence manquant."
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
-	msgRateLimited          = "Trop de requêtes : ralentissez."
+	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
 	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
 	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."

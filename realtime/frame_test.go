@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,12 @@ func TestDecodeFrame(t *testing.T) {
 			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e", Body: "Bonjour", ThreadID: "bbbbbbbbbbbbbbbbbbbbbbbb-0000000042"}, "", ""},
 		{"send empty body is the app's call", `{"type":"send","channel":"` + testChan + `","client_id":"0f8fad5b-d9cb-469f-a165-70867728950e","body":""}`,
 			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e"}, "", ""},
+		{"send with files", `{"type":"send","channel":"` + testChan + `","client_id":"0f8fad5b-d9cb-469f-a165-70867728950e","body":"","file_ids":["` + testChan + `"]}`,
+			Send{Channel: testChan, ClientID: "0f8fad5b-d9cb-469f-a165-70867728950e", FileIDs: []model.FileID{testChan}}, "", ""},
+		{"send with a bad file id", `{"type":"send","channel":"` + testChan + `","client_id":"0f8fad5b-d9cb-469f-a165-70867728950e","body":"","file_ids":["../x"]}`,
+			nil, CodeInvalidFrame, "0f8fad5b-d9cb-469f-a165-70867728950e"},
+		{"send with 11 files", `{"type":"send","channel":"` + testChan + `","client_id":"0f8fad5b-d9cb-469f-a165-70867728950e","body":"","file_ids":[` + strings.Repeat(`"`+testChan+`",`, 10) + `"` + testChan + `"]}`,
+			nil, CodeInvalidFrame, "0f8fad5b-d9cb-469f-a165-70867728950e"},
 		{"read", `{"type":"read","channel":"` + testChan + `","seq":3}`, Read{Channel: testChan, Seq: 3}, "", ""},
 		{"typing", `{"type":"typing","channel":"` + testChan + `"}`, Typing{Channel: testChan}, "", ""},
 		{"ping", `{"type":"ping"}`, Ping{}, "", ""},
@@ -59,7 +66,7 @@ func TestDecodeFrame(t *testing.T) {
 				if err != nil {
 					t.Fatalf("error %v", err)
 				}
-				if got != tc.want {
+				if !reflect.DeepEqual(got, tc.want) {
 					t.Fatalf("got %#v, want %#v", got, tc.want)
 				}
 				return

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/auth"
+	"github.com/ecpts/ecpts/internal/blob"
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/demo"
 	"github.com/ecpts/ecpts/internal/envelope"
@@ -42,6 +43,7 @@ type harness struct {
 	publicURL string
 	ids       map[string]string // "cpts:CPTS Loire Nord", "chan:LN:général", "group:Parcours BPCO inter-CPTS", "user:Marc Lefèvre"
 	offset    atomic.Int64      // added to the wall clock core sees (h.advance)
+	blobs     *blob.FS          // uploaded files (a directory of the test's)
 	start     time.Time         // the login limiters' clock stands still at start + offset
 }
 
@@ -67,7 +69,11 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, mailDir: dir, publicURL: "http://ecpts.test", ids: map[string]string{}, mailer: m, start: time.Now()}
+	blobs, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, st: st, mailDir: dir, publicURL: "http://ecpts.test", ids: map[string]string{}, mailer: m, start: time.Now(), blobs: blobs}
 	h.restart()
 	h.collectIDs()
 	return h
@@ -88,6 +94,7 @@ func (h *harness) restart() {
 		PairLimiter:    ratelimit.NewMemory(core.LoginPairRule, h.limitNow),
 		IPLimiter:      ratelimit.NewMemory(core.LoginIPRule, h.limitNow),
 		AccountLimiter: ratelimit.NewMemory(core.LoginAccountRule, h.limitNow),
+		Blobs:          h.blobs, MaxUpload: testMaxUpload, Scanner: eicarScanner{},
 	})
 	// The in-process requests come from 0.0.0.0: trusting it lets a test
 	// pick its client address with X-Forwarded-For (fromIP).

@@ -53,7 +53,7 @@ func (s *Server) postMessage(ctx context.Context, sess model.Session, p params, 
 			return messageResponse{}, model.Invalid("thread_id", "invalid_thread", "Ce fil de discussion est introuvable.")
 		}
 	}
-	m, created, err := s.deps.Core.SendMessage(ctx, sess, core.SendInput{Channel: p.channel(), ClientID: in.ClientID, Body: in.Body, ThreadID: in.ThreadID})
+	m, created, err := s.deps.Core.SendMessage(ctx, sess, core.SendInput{Channel: p.channel(), ClientID: in.ClientID, Body: in.Body, ThreadID: in.ThreadID, FileIDs: in.FileIDs})
 	return messageResponse{Message: m, repeat: !created}, err
 }
 

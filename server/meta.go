@@ -3,11 +3,12 @@ package server
 import (
 	"context"
 
+	"github.com/ecpts/ecpts/internal/filetype"
 	"github.com/ecpts/ecpts/internal/model"
 )
 
 func (s *Server) meta(context.Context, model.Session, params, none) (metaResponse, error) {
-	m := metaResponse{Professions: model.Professions, Roles: []roleInfo{
+	m := metaResponse{MaxUploadBytes: s.deps.Core.MaxUpload(), AcceptedFiles: filetype.AcceptedSummary, Professions: model.Professions, Roles: []roleInfo{
 		{model.RoleCoordinateur, "Coordinateur·rice"},
 		{model.RoleMembre, "Membre"},
 		{model.RolePartenaire, "Partenaire"},

@@ -53,6 +53,14 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 		if r.Req != nil {
 			op["requestBody"] = obj{"required": !r.ReqOpt, "content": jsonBody(set.of(r.Req, true))}
 		}
+		if r.Multipart {
+			id := obj{"type": "string", "pattern": idPattern}
+			op["requestBody"] = obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{
+				"type": "object", "required": []string{"file"}, "additionalProperties": false,
+				"properties": obj{"cpts_id": id, "group_id": id, "channel_id": id, "conversation_id": id,
+					"file": obj{"type": "string", "format": "binary"}},
+			}}}}
+		}
 		responses := obj{"default": errResp}
 		switch {
 		case r.Resp != nil:
@@ -66,6 +74,10 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 			}
 		case r.Produces != "":
 			responses[strconv.Itoa(r.Status)] = obj{"description": "Succès", "content": obj{r.Produces: obj{"schema": obj{"type": "string"}}}}
+		case r.Binary:
+			responses[strconv.Itoa(r.Status)] = obj{"description": "Le fichier", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}}
+			responses["206"] = obj{"description": "Une plage d'octets du fichier (Range)"}
+			responses["304"] = obj{"description": "Inchangé (If-None-Match)"}
 		case r.Status == fiber.StatusNoContent:
 			responses["204"] = obj{"description": "Fait"}
 		default:

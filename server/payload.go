@@ -28,6 +28,10 @@ type metaResponse struct {
 	Missions    []missionInfo          `json:"missions" openapi:"nonnull"`
 	Professions []model.ProfessionInfo `json:"professions" openapi:"nonnull"`
 	Roles       []roleInfo             `json:"roles" openapi:"nonnull"`
+	// Uploads: the largest file accepted (bytes), and the accepted types
+	// in words, for the file picker's hint and a check before sending.
+	MaxUploadBytes int64  `json:"max_upload_bytes"`
+	AcceptedFiles  string `json:"accepted_files"`
 }
 
 // Sessions (auth.go).
@@ -42,6 +46,11 @@ type loginResponse struct {
 	User      core.UserView `json:"user"`
 }
 
+// passwordSetup chooses the password of a set-password link.
+type passwordSetup struct {
+	Password string `json:"password"`
+}
+
 // Me (me.go).
 
 type profilePatch struct {
@@ -50,6 +59,9 @@ type profilePatch struct {
 	RPPS       *string           `json:"rpps,omitempty"`
 	ADELI      *string           `json:"adeli,omitempty"`
 	Commune    *string           `json:"commune,omitempty"`
+	// TitleForm: how the person's profession and role are named
+	// (Infirmière, Coordinatrice…).
+	TitleForm *model.TitleForm `json:"title_form,omitempty"`
 }
 
 type passwordChange struct {
@@ -64,6 +76,15 @@ type cptsCreate struct {
 	Department string          `json:"department"`
 	Communes   []string        `json:"communes,omitempty"`
 	Missions   []model.Mission `json:"missions,omitempty"`
+}
+
+// cptsPatch edits a CPTS (platform admins); absent fields are kept.
+type cptsPatch struct {
+	Name       *string          `json:"name,omitempty"`
+	Department *string          `json:"department,omitempty"`
+	Communes   *[]string        `json:"communes,omitempty"`
+	Missions   *[]model.Mission `json:"missions,omitempty"`
+	Status     *string          `json:"status,omitempty"` // "projet" or "active"
 }
 
 // Members (of a CPTS, a group or a channel) (members.go).
@@ -162,6 +183,9 @@ type messagePost struct {
 	Body     string          `json:"body"`
 	ClientID string          `json:"client_id"`
 	ThreadID model.MessageID `json:"thread_id,omitempty"`
+	// FileIDs are uploads of mine to this channel (POST /files) to attach;
+	// with files, the body may be empty.
+	FileIDs []model.FileID `json:"file_ids,omitempty"`
 }
 
 type messagePatch struct {

@@ -43,18 +43,6 @@ type postOut struct {
 // parisTime formats t as a datetime-local value in Europe/Paris.
 func parisTime(t time.Time) string { return t.In(core.Paris).Format("2006-01-02T15:04") }
 
-func errCode(t *testing.T, body string) string {
-	t.Helper()
-	var e struct {
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		t.Fatalf("not an error body: %s", body)
-	}
-	return e.Error.Code
-}
 
 // publish posts in LN's feed as s and returns the created post.
 func (h *harness) publish(s session, body string) postOut {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/ecpts/ecpts/internal/core"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -24,7 +26,11 @@ type route struct {
 	Query   []string
 	// Produces is the media type of a response that is not JSON (a file).
 	Produces string
-	handler  fiber.Handler
+	// Multipart: the body is multipart/form-data (an upload), described
+	// by hand in the document; Binary: the answer is the file's bytes.
+	Multipart bool
+	Binary    bool
+	handler   fiber.Handler
 }
 
 // option adjusts a route built by endpoint.
@@ -78,23 +84,30 @@ func (s *Server) apiRoutes() []route {
 	return []route{
 		endpoint(get, "/meta", "Listes de référence : professions, missions, rôles", s.meta, public),
 		endpoint(post, "/auth/login", "Connexion (pose le cookie de session)", s.login, public),
+		endpoint(get, "/password-setup/:token", "Décrire un lien pour choisir son mot de passe (compte créé par « ecpts admin create »)", s.passwordSetupInfo, public),
+		endpoint(post, "/password-setup/:token", "Choisir son mot de passe par ce lien (ouvre une session)", s.completePasswordSetup, public),
 		endpoint(post, "/auth/logout", "Déconnexion", s.logout),
 		endpoint(get, "/me", "Moi : profil, jeton CSRF, adhésions", s.me),
 		endpoint(patch, "/me", "Modifier mon profil", s.updateMe, under("user")),
+		endpoint(get, "/home", "Ce qui m'attend : mentions non lues, fils avec de nouvelles réponses, membres à valider", s.home),
+		endpoint(get, "/users/:id", "Fiche d'un professionnel (nom, profession, commune, CPTS)", s.userProfile),
 		endpoint(post, "/me/password", "Changer mon mot de passe (ferme mes autres sessions)", s.changePassword),
 
 		endpoint(get, "/cpts", "Mes CPTS (toutes pour un administrateur)", s.listCPTS, under("cpts")),
 		endpoint(get, "/cpts/catalog", "Noms de toutes les CPTS (pour inviter une CPTS dans un groupe)", s.cptsCatalog, under("cpts")),
 		endpoint(post, "/cpts", "Créer une CPTS (administrateur)", s.createCPTS, under("cpts"), created),
 		endpoint(get, "/cpts/:id", "Une CPTS", s.getCPTS, under("cpts")),
+		endpoint(patch, "/cpts/:id", "Modifier une CPTS : nom, département, communes, missions, statut (administrateur)", s.updateCPTS, under("cpts")),
 		endpoint(get, "/cpts/:id/members", "Membres d'une CPTS", s.cptsMembers, under("members")),
 		endpoint(post, "/cpts/:id/members/:user_id/validate", "Valider l'adhésion d'un membre", s.validateMember, under("member")),
+		endpoint(post, "/cpts/:id/members/:user_id/refuse", "Refuser une adhésion en attente de validation", s.refuseMember),
 		endpoint(patch, "/cpts/:id/members/:user_id", "Changer le rôle d'un membre", s.setMemberRole, under("member")),
 		endpoint(del, "/cpts/:id/members/:user_id", "Retirer un membre (ou quitter la CPTS)", s.removeMember),
 		endpoint(get, "/cpts/:id/invitations", "Invitations en attente", s.listInvitations, under("invitations")),
 		endpoint(post, "/cpts/:id/invitations", "Inviter un professionnel par e-mail", s.invite, under("invitation"), created),
 		endpoint(del, "/cpts/:id/invitations/:inv_id", "Révoquer une invitation", s.revokeInvitation),
 		endpoint(get, "/cpts/:id/audit", "Journal d'audit d'une CPTS (coordination), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
+		endpoint(get, "/admin/cpts", "Toutes les CPTS et leurs effectifs, sans leur contenu (administrateur)", s.adminCPTS, under("cpts")),
 		endpoint(get, "/admin/audit", "Journal d'audit de la plateforme (administrateur), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
 
 		endpoint(get, "/invitations/:token", "Décrire une invitation (le jeton fait foi)", s.invitationInfo, public),
@@ -139,6 +152,10 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
 		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
 		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
+		{Method: post, Path: "/files", Summary: "Déposer un fichier (multipart : cpts_id, group_id, channel_id ou conversation_id, puis file)",
+			Auth: true, Multipart: true, Resp: reflect.TypeFor[core.FileView](), Key: "file", Status: fiber.StatusCreated, handler: s.uploadFile},
+		{Method: get, Path: "/files/:id", Summary: "Télécharger un fichier (?thumb=1 : sa vignette), autorisé à chaque requête",
+			Auth: true, Binary: true, Query: []string{"thumb"}, Status: fiber.StatusOK, handler: s.downloadFile},
 
 		endpoint(get, "/posts", "Une page du fil d'une CPTS ou d'un groupe (épinglés d'abord)", s.listPosts, query("cpts_id", "group_id", "before", "limit")),
 		endpoint(post, "/posts", "Publier une annonce ou un événement (coordination)", s.createPost, under("post"), created),

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecpts/ecpts/internal/core"
+	"github.com/ecpts/ecpts/internal/filetype"
 	"github.com/ecpts/ecpts/internal/model"
 )
 
@@ -41,6 +42,7 @@ var patterns = map[reflect.Type]string{
 	reflect.TypeFor[model.GroupID]():   idPattern,
 	reflect.TypeFor[model.ChannelID](): idPattern,
 	reflect.TypeFor[model.MessageID](): `^[0-9a-f]{24}-[0-9]{10}$`,
+	reflect.TypeFor[model.FileID]():    idPattern,
 }
 
 // enums are the string types with a fixed set of values.
@@ -51,9 +53,12 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[model.Visibility]():       values(model.VisibilityPublic, model.VisibilityPrivate),
 	reflect.TypeFor[model.Mission]():          missionCodes(),
 	reflect.TypeFor[model.Profession]():       professionCodes(),
+	reflect.TypeFor[model.TitleForm]():        values(model.TitleFeminine, model.TitleMasculine, model.TitleInclusive),
 	reflect.TypeFor[model.AuditAction](): values(model.AuditCPTSCreated, model.AuditInvitationCreated, model.AuditInvitationRevoked,
 		model.AuditInvitationAccepted, model.AuditMemberValidated, model.AuditMemberRefused, model.AuditMemberRemoved,
-		model.AuditMemberLeft, model.AuditRoleChanged, model.AuditGroupMemberAdded, model.AuditGroupMemberRemoved),
+		model.AuditMemberLeft, model.AuditRoleChanged, model.AuditGroupMemberAdded, model.AuditGroupMemberRemoved,
+		model.AuditCPTSUpdated, model.AuditAdminCreated),
+	reflect.TypeFor[filetype.Kind](): values(filetype.KindImage, filetype.KindPDF, filetype.KindText, filetype.KindDocument),
 	reflect.TypeFor[core.PostRefusal](): values(core.RefusedArchived, core.RefusedNotMember, core.RefusedReadOnly,
 		core.RefusedAnnouncementOnly, core.RefusedForbidden),
 }

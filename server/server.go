@@ -54,7 +54,7 @@ type Server struct {
 
 // Request limits.
 const (
-	bodyLimit    = 1 << 20 // 1 MiB: JSON only here; files will have their own route and limit
+	bodyLimit    = 1 << 20 // 1 MiB: JSON; uploads have their own route and limit (ECPTS_MAX_UPLOAD_MB)
 	readTimeout  = 15 * time.Second
 	writeTimeout = 30 * time.Second
 	idleTimeout  = 120 * time.Second
@@ -87,6 +87,12 @@ func New(d Deps) *Server {
 		// take X-Forwarded-For whole, as the client wrote it.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          d.TrustedProxies,
+		// Uploads stream (server/files.go): fasthttp reads at most
+		// BodyLimit bytes before the handler runs, the rest as the handler
+		// reads it; limitBody holds the other routes to BodyLimit. The
+		// multipart form is never parsed ahead (it would buffer the file).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	}
 	s := &Server{app: fiber.New(cfg), deps: d, log: d.Logger, csp: contentSecurityPolicy(d.PublicURL), proxies: parseProxies(d.TrustedProxies)}
 	// The hub closes WebSockets itself; their hijack handler may return
@@ -118,7 +124,7 @@ func (s *Server) routes() {
 		}
 		a.Get("/ws", s.session, s.webSocket(s.deps.Hub, ctx))
 	}
-	api := a.Group("/api/v1", s.apiNoStore, s.session, s.unsafeChecks)
+	api := a.Group("/api/v1", s.limitBody, s.apiNoStore, s.session, s.unsafeChecks)
 	for _, r := range s.apiRoutes() {
 		if r.Auth {
 			api.Add(r.Method, r.Path, requireSession, r.handler)

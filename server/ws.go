@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"reflect"
@@ -88,7 +89,9 @@ func (s *Server) webSocket(hub Hub, ctx context.Context) fiber.Handler {
 // (the client sent some right after the upgrade request, or always without
 // Server.ReduceMemoryUsage), from that reader, which fasthttp puts back in
 // its pool as soon as the handler returns: another request would then
-// read and reset it under this connection. Anything unexpected (another
+// read and reset it under this connection. fasthttp 1.79 (with
+// KeepHijackedConns) detaches that reader onto the socket and never takes
+// it back: such a reader is safe too. Anything unexpected (another
 // fasthttp layout) answers false, and the handler keeps the connection.
 func ownsSocket(nc net.Conn) bool {
 	u, ok := nc.(interface{ UnsafeConn() net.Conn })
@@ -105,6 +108,13 @@ func ownsSocket(nc net.Conn) bool {
 		return false
 	}
 	r = r.Elem()
+	if r.Type() == reflect.TypeFor[*bufio.Reader]() {
+		// fasthttp ≥ 1.79 with Server.KeepHijackedConns (set in New): the
+		// request reader is detached onto the socket and left to the
+		// hijacked connection, never put back in the pool. With
+		// StreamRequestBody (uploads) it is always that reader.
+		return true
+	}
 	return raw.IsValid() && r.Type() == raw.Type() && r.Kind() == reflect.Pointer && r.Pointer() == raw.Pointer()
 }
 

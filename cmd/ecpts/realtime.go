@@ -37,6 +37,7 @@ func (h hubApp) Subscribe(ctx context.Context, s realtime.Session, ch model.Chan
 func (h hubApp) Send(ctx context.Context, s realtime.Session, in realtime.SendInput) (realtime.Ack, error) {
 	v, _, err := h.c.SendMessage(ctx, coreSession(s), core.SendInput{
 		Channel: in.Channel, ClientID: in.ClientID, Body: in.Body, ThreadID: model.MessageID(in.ThreadID),
+		FileIDs: in.FileIDs,
 	})
 	if err != nil {
 		return realtime.Ack{}, err

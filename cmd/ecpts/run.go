@@ -15,6 +15,8 @@ import (
 
 	"github.com/ecpts/ecpts/frontend"
 	"github.com/ecpts/ecpts/internal/auth"
+	"github.com/ecpts/ecpts/internal/blob"
+	"github.com/ecpts/ecpts/internal/clamav"
 	"github.com/ecpts/ecpts/internal/config"
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/demo"
@@ -41,8 +43,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	switch {
 	case len(args) == 1 && args[0] == "healthcheck":
 		return healthcheck(ctx, cfg.Addr)
+	case len(args) > 0 && args[0] == "admin":
+		return adminCommand(ctx, cfg, args[1:], os.Stdin, out)
 	case len(args) > 0:
-		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck`, and is configured by ECPTS_* environment variables (see README)", args)
+		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck` and `admin create EMAIL`, and is configured by ECPTS_* environment variables (see README)", args)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -147,6 +151,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Warn("ECPTS_PUBLIC_URL is not set: invitations are disabled (their e-mail links are built on it, never on a request's Host)")
 	}
 
+	// Uploaded files: on the filesystem under the data directory (the
+	// embedded default, measured in docs/benchmarks.md "Files"), or in
+	// GridFS on a real MongoDB so that replicas share them.
+	var blobs blob.Store
+	if st.Backend() == store.BackendMongoDB {
+		if blobs, err = blob.NewGridFS(ctx, st.Database(), ""); err != nil {
+			return fmt.Errorf("files (GridFS): %w", err)
+		}
+	} else if blobs, err = blob.NewFS(filepath.Join(cfg.DataDir, "files")); err != nil {
+		return fmt.Errorf("ECPTS_DATA_DIR: files: %w", err)
+	}
+	var scanner clamav.Scanner
+	if cfg.ClamdAddr != "" {
+		cl, err := clamav.New(cfg.ClamdAddr, clamav.Options{MaxSize: cfg.MaxUploadBytes()})
+		if err != nil {
+			return fmt.Errorf("ECPTS_CLAMD_ADDR: %w", err)
+		}
+		scanner = cl
+		checks["clamav"] = cl.Ping
+	}
+
 	pub := realtime.NewPublisher(broker)
 	// The read markers are cached only on a node alone: with several,
 	// another node writes them too.
@@ -157,6 +182,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Publisher: publisher{p: pub},
 		Sealer:    keyring, MultiNode: cfg.RedisURL != "", Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
 		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
+		Blobs: blobs, Scanner: scanner, MaxUpload: cfg.MaxUploadBytes(),
 	})
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {

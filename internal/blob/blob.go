@@ -92,8 +92,9 @@ var (
 
 // TooLargeError is Put's error when the stream exceeds its limit. It
 // matches ErrTooLarge, and unwraps to a *model.InvalidError with code
-// "file_too_large" and a French message naming the limit, so that a
-// caller that passes it up unchanged gives the user a 400 that says why.
+// "file_too_large", kind model.ErrTooLarge, and a French message naming the
+// limit, so that a caller that passes it up unchanged gives the user a
+// 413 that says why.
 type TooLargeError struct {
 	Limit int64 // bytes
 }
@@ -107,7 +108,7 @@ func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
 // Unwrap gives the user-facing error.
 func (e *TooLargeError) Unwrap() error {
-	return model.Invalid("file", "file_too_large",
+	return model.InvalidAs(model.ErrTooLarge, "file", "file_too_large",
 		fmt.Sprintf("Le fichier dépasse la taille maximale autorisée (%s).", FormatSize(e.Limit)))
 }
 

@@ -60,6 +60,22 @@ func (c *Core) Run(ctx context.Context) {
 			}
 		}
 	})
+	c.bg.wg.Go(func() {
+		t := time.NewTicker(orphanSweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if n, err := c.CleanOrphans(ctx); err != nil {
+					c.log.Error("orphan files cleanup", "err", err)
+				} else if n > 0 {
+					c.log.Info("orphan files removed", "count", n)
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 	<-ctx.Done()
 	c.bg.running.Store(false)
 	c.bg.wg.Wait()

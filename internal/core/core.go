@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/auth"
+	"github.com/ecpts/ecpts/internal/blob"
+	"github.com/ecpts/ecpts/internal/clamav"
+	"github.com/ecpts/ecpts/internal/images"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/msglog"
@@ -88,6 +91,21 @@ type Deps struct {
 	// Window is the recent-history window the nodes share (Redis) in
 	// multi-node mode; nil on a single node, which keeps its own in memory.
 	Window msglog.SharedWindow
+
+	// Blobs stores the bytes of uploaded files (internal/blob); nil: no
+	// uploads (files_not_configured).
+	Blobs blob.Store
+	// Images re-encodes uploaded images and makes their thumbnails; nil:
+	// images.New with the defaults.
+	Images *images.Processor
+	// Scanner scans every upload (ECPTS_CLAMD_ADDR); nil: not scanned.
+	Scanner clamav.Scanner
+	// MaxUpload is the largest upload in bytes (ECPTS_MAX_UPLOAD_MB);
+	// zero: 25 MiB.
+	MaxUpload int64
+	// OrphanAge: an upload attached to nothing is removed after that long;
+	// zero: DefaultOrphanAge.
+	OrphanAge time.Duration
 }
 
 // Core is the application. Build it with New.
@@ -104,6 +122,7 @@ type Core struct {
 	content content // how a message body is rendered and sealed
 	msgs    *msglog.Log
 	bg      background
+	files   files // uploads: blob store, images, scanner, limits
 }
 
 // mailing sends e-mails whose links start with public, the configured public
@@ -153,6 +172,7 @@ func New(d Deps) *Core {
 		Codec: sealCodec{d.Sealer}, Logger: c.log,
 	})
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
+	c.files = newFiles(d)
 	return c
 }
 
@@ -201,7 +221,7 @@ var (
 	errChannelNotFound    = notFound("Ce canal est introuvable.")
 	errMemberNotFound     = notFound("Ce membre est introuvable.")
 	errInvitationNotFound = notFound("Cette invitation est introuvable.")
-	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n'avez pas les droits pour cette action.")
+	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n’avez pas les droits pour cette action.")
 )
 
 // isNotFound reports a store not-found.

@@ -331,7 +331,7 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
 		gm := roles[u.ID]
-		out = append(out, MemberView{User: userView(u, false), Role: gm.Role, CreatedAt: gm.CreatedAt.UTC().Format(timeLayout)})
+		out = append(out, MemberView{User: userView(u, false), Role: gm.Role, RoleLabel: gm.Role.LabelFor(u.TitleForm), CreatedAt: gm.CreatedAt.UTC().Format(timeLayout)})
 	}
 	return out, nil
 }
@@ -386,7 +386,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 	c.accessChanged(ctx, user)
 	c.log.Info("audit: group member added", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditGroupMemberAdded, CPTSID: g.OwnerCPTS, GroupID: g.ID, TargetID: user, Role: role})
-	return MemberView{User: userView(u, false), Role: role, CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
+	return MemberView{User: userView(u, false), Role: role, RoleLabel: role.LabelFor(u.TitleForm), CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
 }
 
 // RemoveGroupMember removes someone from a group (or lets them leave),

@@ -93,8 +93,8 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	link := strings.TrimRight(c.mail.public, "/") + "/invitation/" + token
 	m := mailer.Mail{
 		To:      e,
-		Subject: "Invitation à rejoindre " + x.Name + " sur e-CPTS",
-		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + x.Name +
+		Subject: "Invitation à rejoindre " + model.CPTSWithArticle(x.Name) + " sur e-CPTS",
+		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + model.CPTSWithArticle(x.Name) +
 			" sur e-CPTS, en tant que " + roleLabels[role] + ".\n\n" +
 			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
 			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
@@ -325,6 +325,14 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		}
 	}
 	m := model.Membership{CPTSID: inv.CPTSID, UserID: existing.ID, Role: inv.Role, Status: model.StatusPending, CreatedAt: now}
+	// A coordinator named by a platform admin starts active.
+	named := false
+	if inviter, err := c.actorOf(ctx, inv.InvitedBy); err == nil && inviter.NamesCoordinator(inv.CPTSID, inv.Role, existing) {
+		named = true
+		m.Status, m.ValidatedAt, m.ValidatedBy = model.StatusActive, &now, inv.InvitedBy
+	} else if err != nil && !isNotFound(err) {
+		return AcceptResult{}, release(fmt.Errorf("core: inviter of %s: %w", inv.ID, err))
+	}
 	if err := c.st.Memberships.Insert(ctx, m); err != nil {
 		if !errors.Is(err, model.ErrConflict) {
 			if newUser != nil {
@@ -335,6 +343,7 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 			return AcceptResult{}, release(fmt.Errorf("core: membership: %w", err))
 		}
 		// Already a member (invited twice): keep the existing membership.
+		named = false
 		if m, err = c.st.Memberships.Get(ctx, inv.CPTSID, existing.ID); err != nil {
 			return AcceptResult{}, fmt.Errorf("core: membership: %w", err)
 		}
@@ -347,6 +356,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 	res := AcceptResult{Membership: MembershipView{CPTSID: x.ID, CPTSName: x.Name, Role: m.Role, Status: m.Status}}
 	c.log.Info("audit: invitation accepted", "user_id", existing.ID, "cpts_id", inv.CPTSID, "invitation_id", inv.ID)
 	c.audit(ctx, model.AuditEntry{ActorID: existing.ID, Action: model.AuditInvitationAccepted, CPTSID: inv.CPTSID, TargetID: existing.ID, InvitationID: inv.ID, Role: m.Role})
+	if named && m.Status == model.StatusActive {
+		c.audit(ctx, model.AuditEntry{ActorID: inv.InvitedBy, Action: model.AuditMemberValidated, CPTSID: inv.CPTSID, TargetID: existing.ID, InvitationID: inv.ID, Role: m.Role})
+	}
 	if newUser != nil {
 		if res.Login, err = c.openSession(ctx, *newUser); err != nil {
 			return AcceptResult{}, err

@@ -62,6 +62,8 @@ type MessageView struct {
 	Reactions      []ReactionView  `json:"reactions"`
 	Mentions       []model.UserID  `json:"mentions"`
 	MentionChannel bool            `json:"mention_channel"`
+	// Files attached (none once deleted), in the order sent.
+	Files []FileView `json:"files"`
 }
 
 func (c *Core) views(ctx context.Context, ms []model.Message) ([]MessageView, error) {
@@ -73,9 +75,24 @@ func (c *Core) views(ctx context.Context, ms []model.Message) ([]MessageView, er
 	if err != nil {
 		return nil, fmt.Errorf("core: message authors: %w", err)
 	}
+	var fileIDs []model.FileID
+	for _, m := range ms {
+		if !m.Deleted() {
+			fileIDs = append(fileIDs, m.Files...)
+		}
+	}
+	files, err := c.filesOf(ctx, fileIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]MessageView, len(ms))
 	for i, m := range ms {
 		out[i] = messageView(m, users)
+		for _, id := range m.Files {
+			if f, ok := files[id]; ok && !m.Deleted() {
+				out[i].Files = append(out[i].Files, f)
+			}
+		}
 	}
 	return out, nil
 }
@@ -93,7 +110,7 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		ID: m.ID, ChannelID: m.ChannelID, Seq: m.Seq, AuthorID: m.AuthorID, Body: m.Body, HTML: m.HTML,
 		ThreadID: m.ThreadID, ClientID: m.ClientID, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt,
 		ReplyCount: m.ReplyCount, LastReplyAt: m.LastReplyAt, Reactions: []ReactionView{},
-		Mentions: m.Mentions, MentionChannel: m.MentionChannel,
+		Mentions: m.Mentions, MentionChannel: m.MentionChannel, Files: []FileView{},
 	}
 	if v.Mentions == nil {
 		v.Mentions = []model.UserID{}
@@ -169,6 +186,12 @@ type SendInput struct {
 	ClientID string
 	Body     string
 	ThreadID model.MessageID
+	// At dates the message in the past: the demo history only (zero: now;
+	// a future time is now). The HTTP and WebSocket layers never set it.
+	At time.Time
+	// FileIDs are the sender's own uploads to this channel to attach
+	// (POST /api/v1/files); a message with files may have no text.
+	FileIDs []model.FileID
 }
 
 var (
@@ -236,7 +259,13 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if r := a.PostRefusal(ch, g); r != PostAllowed {
 		return MessageView{}, false, postError(r)
 	}
-	body, err := validBody(in.Body)
+	var body string
+	if len(in.FileIDs) > 0 && strings.TrimSpace(in.Body) == "" {
+		body = "" // files alone
+	} else if body, err = validBody(in.Body); err != nil {
+		return MessageView{}, false, err
+	}
+	files, err := c.loadFiles(ctx, a, in.FileIDs, FileWhere{Channel: ch.ID})
 	if err != nil {
 		return MessageView{}, false, err
 	}
@@ -251,14 +280,26 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
+	at := c.now()
+	if !in.At.IsZero() && in.At.Before(at) {
+		at = in.At
+	}
 	m := model.Message{
 		ChannelID: ch.ID, AuthorID: a.ID(), ClientID: clientID, Body: body, HTML: r.HTML, Text: r.Text,
-		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
+		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: at.UTC().Truncate(time.Millisecond),
+	}
+	for _, f := range files {
+		m.Files = append(m.Files, f.ID)
 	}
 
 	stored, root, created, err := c.insert(ctx, ch, m)
 	if err != nil {
 		return MessageView{}, false, err
+	}
+	if created && len(files) > 0 {
+		if stored, err = c.attachToMessage(ctx, ch, stored, files); err != nil {
+			return MessageView{}, false, err
+		}
 	}
 	v, err := c.view(ctx, stored)
 	if err != nil {
@@ -283,6 +324,27 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	c.bg.pending.note(authorReadKey(stored.AuthorID, ch.ID), stored.Seq)
 	c.later(ctx, func(ctx context.Context) { c.afterSend(ctx, ch, stored, root) })
 	return v, true, nil
+}
+
+// attachToMessage attaches the checked files to the stored message. If
+// another request attached one of them meanwhile (the same user sending it
+// twice at once), the message keeps none of them: it is stored, so it
+// stays, without files, and the error says why.
+func (c *Core) attachToMessage(ctx context.Context, ch model.Channel, m model.Message, files []model.File) (model.Message, error) {
+	err := c.attachLoaded(ctx, files, model.Attachment{Kind: model.AttachMessage, ID: string(m.ID), At: m.CreatedAt})
+	if err == nil {
+		return m, nil
+	}
+	c.log.Warn("attach files to message", "message_id", m.ID, "err", err)
+	stripped, _, uerr := c.msgs.Update(context.WithoutCancel(ctx), ch, m.ID, func(m *model.Message) (bool, error) {
+		m.Files = nil
+		return true, nil
+	})
+	if uerr != nil {
+		c.log.Error("strip files of message", "message_id", m.ID, "err", uerr)
+		return m, err
+	}
+	return stripped, nil
 }
 
 // insert stores m through the message log (next seq, group commit,
@@ -502,6 +564,7 @@ func (c *Core) publishUpdate(ctx context.Context, m model.Message) (MessageView,
 
 // DeleteMessage soft-deletes a message (its author, or a channel manager).
 func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.MessageID) error {
+	var files []model.FileID
 	a, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
 		if m.Deleted() {
 			return false, nil
@@ -511,12 +574,15 @@ func (c *Core) DeleteMessage(ctx context.Context, s model.Session, id model.Mess
 		}
 		// The text goes; the history of edits goes with it. On SQLite the
 		// store then erases it from the disk too (store.Messages.Replace).
+		files = slices.Clone(m.Files)
 		m.Erase(c.now().UTC().Truncate(time.Millisecond))
 		return true, nil
 	})
 	if err != nil || !changed {
 		return err
 	}
+	// Its files go with it: detached, then removed.
+	c.DetachFiles(ctx, files)
 	c.log.Info("audit: message deleted", "actor_id", a.ID(), "message_id", m.ID)
 	_, err = c.publishUpdate(ctx, m)
 	return err

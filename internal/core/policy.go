@@ -34,8 +34,13 @@ import "github.com/ecpts/ecpts/internal/model"
 //     without channel membership. Coordinators of the CPTS, and those who
 //     run the group, publish, edit, pin and delete posts and see the RSVP
 //     list; a reader reacts, comments and answers an event.
-//   - Platform admins manage CPTS and their membership (their list of CPTS
-//     holds every one); they do not read channels they are not members of.
+//   - Platform admins create and edit CPTS, name their coordinators (an
+//     admin's invitation as coordinateur needs no validation) and see each
+//     CPTS's counts, and manage membership (their list of CPTS holds every
+//     one); they do not read channels they are not members of.
+//   - A profile card is shown to whoever sees the person elsewhere (same
+//     CPTS, group, channel, member list or directory); its RPPS only to
+//     those active in a CPTS where the person is active.
 //     Their own membership of a CPTS is validated, and its role changed,
 //     only by an active coordinator of that CPTS other than themself.
 
@@ -209,6 +214,24 @@ func (a *Actor) CanManageCPTS(c model.CPTSID) bool {
 // CanCreateCPTS: platform admins only.
 func (a *Actor) CanCreateCPTS() bool { return a.Admin() }
 
+// CanEditCPTS (its name, department, communes, missions, status):
+// platform admins only; coordinators run what happens inside.
+func (a *Actor) CanEditCPTS() bool { return a.Admin() }
+
+// CanSeePlatformOverview: every CPTS with its counts (members, pending,
+// channels, groups), never their content: platform admins only.
+func (a *Actor) CanSeePlatformOverview() bool { return a.Admin() }
+
+// NamesCoordinator: an invitation the actor sent to c in role r makes an
+// active coordinator on acceptance, without a validation, when the actor
+// is a platform admin naming a CPTS's coordinator (admins create CPTS and
+// name their first coordinators). Never for an admin's own account
+// (acceptor.Admin): that is validated by a coordinator of c (see
+// CanValidateMember).
+func (a *Actor) NamesCoordinator(c model.CPTSID, r model.Role, acceptor model.User) bool {
+	return a.Admin() && r == model.RoleCoordinateur && !acceptor.Admin && acceptor.ID != a.ID()
+}
+
 // CanInviteRole: only admins may invite straight into a coordinateur role
 // of a CPTS they do not coordinate; coordinators may invite every role.
 func (a *Actor) CanInviteRole(c model.CPTSID, r model.Role) bool {
@@ -232,6 +255,59 @@ func (a *Actor) CanValidateMember(c model.CPTSID, target model.User) bool {
 // CanChangeRole of target in c: as CanValidateMember.
 func (a *Actor) CanChangeRole(c model.CPTSID, target model.User) bool {
 	return a.CanValidateMember(c, target)
+}
+
+// CanRefuseMember: turn down target's pending membership of c: as
+// CanValidateMember.
+func (a *Actor) CanRefuseMember(c model.CPTSID, target model.User) bool {
+	return a.CanValidateMember(c, target)
+}
+
+// CanSeeProfile: the profile card of target (name, profession, commune,
+// CPTS): oneself, platform admins, whoever may message target
+// (CanMessage: same CPTS, group or channel; give both actors their
+// scopes), and whoever sees one of target's memberships in a CPTS's member
+// list (a partenaire, or a pending member for those who validate it).
+// Others are answered as if target did not exist.
+func (a *Actor) CanSeeProfile(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() || a.Admin() || a.CanMessage(target) {
+		return true
+	}
+	for _, m := range target.cpts {
+		if a.CanSeeMember(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSeeProfileCPTS: the profile card of a person names their CPTS c
+// (membership m) when the actor sees m in a member list or directory, or
+// is a platform admin; a pending membership only for those who validate it.
+func (a *Actor) CanSeeProfileCPTS(m model.Membership, groups []model.Group) bool {
+	return a.Admin() || a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups)
+}
+
+// CanSeeRPPS of target (RPPS and ADELI numbers on the profile card): the
+// person themself, and those active in a CPTS where target is active.
+func (a *Actor) CanSeeRPPS(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() {
+		return true
+	}
+	for c := range a.cpts {
+		if _, ok := a.activeRole(c); ok {
+			if _, ok := target.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CanReadAudit of CPTS c: its coordinators and platform admins.
@@ -672,4 +748,32 @@ func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
 		}
 	}
 	return out
+}
+
+// Files. An upload is made somewhere — a CPTS (its feed, library,
+// materials), a group (its feed) or a channel (a message) — and whoever
+// may post there may upload there. Until it is attached, a file is its
+// uploader's alone: only they read it and only they attach it, once.
+// Once attached, a file is read by whoever reads what it is attached to
+// (core.canReadAttachment asks the rule of each kind).
+
+// CanUploadToCPTS: the active coordinateurs and membres of c (partenaires
+// post only in the channels they were added to).
+func (a *Actor) CanUploadToCPTS(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanUploadToGroup: the group's members (inGroup).
+func (a *Actor) CanUploadToGroup(g model.Group) bool { return a.inGroup(g) }
+
+// CanUploadToChannel: whoever may post in it (CanPost).
+func (a *Actor) CanUploadToChannel(ch model.Channel, g *model.Group) bool { return a.CanPost(ch, g) }
+
+// CanReadUnattachedFile: an upload attached to nothing is its uploader's
+// alone.
+func (a *Actor) CanReadUnattachedFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// CanAttachFile: the uploader attaches their own file, once.
+func (a *Actor) CanAttachFile(f model.File) bool {
+	return f.AttachedTo == nil && f.UploaderID == a.ID()
 }

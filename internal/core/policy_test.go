@@ -255,6 +255,52 @@ func TestPermissionTable(t *testing.T) {
 		{"join or manage an LN post's comments channel", func(a *Actor) bool { return a.CanJoinChannel(lnComments, nil) || a.CanManageChannel(lnComments, nil) }, nil},
 		{"comment a BPCO post", func(a *Actor) bool { return a.CanPost(bpcoCommts, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
 		{"read a BPCO post's comments without the group", func(a *Actor) bool { return a.CanSeeChannel(bpcoCommts, nil) }, nil},
+		// Platform administration (issue 13 #4): CPTS and their counts,
+		// never their content.
+		{"edit a CPTS", func(a *Actor) bool { return a.CanEditCPTS() }, []string{"admin"}},
+		{"see every CPTS's counts", func(a *Actor) bool { return a.CanSeePlatformOverview() }, []string{"admin"}},
+		{"name a coordinator of LN (active on acceptance)", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, model.User{ID: "u20"})
+		}, []string{"admin"}},
+		{"name a membre of LN (active on acceptance)", func(a *Actor) bool { return a.NamesCoordinator(ln, model.RoleMembre, model.User{ID: "u20"}) }, nil},
+		{"name the platform admin coordinator of LN", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, actors["admin"].User)
+		}, nil},
+		{"refuse a pending member of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, model.User{ID: "u20"}) }, []string{"coordLN", "admin"}},
+		{"refuse the platform admin's pending membership of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, actors["admin"].User) }, []string{"coordLN"}},
+
+		// Profile cards (issue 13 #5).
+		{"see kineLN's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["kineLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		{"see the LN partenaire's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["partLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "partLN", "admin"}},
+		{"see the pending LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["pendLN"]) },
+			[]string{"coordLN", "pendLN", "admin"}},
+		{"see the removed LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["exLN"]) }, []string{"exLN", "admin"}},
+		{"see no one's profile card", func(a *Actor) bool { return a.CanSeeProfile(nil) }, nil},
+		{"see kineLN's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["kineLN"]) }, []string{"coordLN", "ideLN", "kineLN", "partLN"}},
+		{"see pharmVC's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pharmVC"]) }, []string{"coordVC", "pharmVC", "partVC"}},
+		{"see the pending LN member's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pendLN"]) }, []string{"pendLN"}},
+		{"name LN on the card of a member of LN", func(a *Actor) bool { return a.CanSeeProfileCPTS(active(ln, model.RoleMembre), groups) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		// Files (issue 14): uploading where one may post; an unattached
+		// upload is its uploader's alone (ideLN's here).
+		{"upload to CPTS LN", func(a *Actor) bool { return a.CanUploadToCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to CPTS VC", func(a *Actor) bool { return a.CanUploadToCPTS(vc) }, []string{"coordVC", "pharmVC"}},
+		{"upload to group BPCO", func(a *Actor) bool { return a.CanUploadToGroup(bpco) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"upload to LN général", func(a *Actor) bool { return a.CanUploadToChannel(lnGeneral, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"upload to LN annonces", func(a *Actor) bool { return a.CanUploadToChannel(lnAnnonces, nil) }, []string{"coordLN"}},
+		{"upload to archived LN channel", func(a *Actor) bool { return a.CanUploadToChannel(lnArchived, nil) }, nil},
+		{"upload to BPCO channel", func(a *Actor) bool { return a.CanUploadToChannel(bpcoChan, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC"}},
+		{"upload to the LN members' conversation", func(a *Actor) bool { return inConv(a, dm, "ideLN", "kineLN").CanUploadToChannel(dm, nil) }, []string{"ideLN", "kineLN"}},
+		{"read ideLN's unattached upload", func(a *Actor) bool { return a.CanReadUnattachedFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"read ideLN's upload once attached (by the attachment's rule)", func(a *Actor) bool {
+			return a.CanReadUnattachedFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
+		{"attach ideLN's unattached upload", func(a *Actor) bool { return a.CanAttachFile(model.File{UploaderID: "u2"}) }, []string{"ideLN"}},
+		{"attach ideLN's upload again", func(a *Actor) bool {
+			return a.CanAttachFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
+		}, nil},
 	}
 	for _, row := range table {
 		for _, n := range names {

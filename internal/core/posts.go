@@ -482,12 +482,12 @@ func (c *Core) ListFeed(ctx context.Context, s model.Session, scope model.FeedSc
 		return FeedPageView{}, err
 	}
 	out := FeedPageView{Next: page.Next, CanPublish: a.CanPublishIn(scope, g)}
-	if out.Pinned, err = c.postViews(ctx, a, g, page.Pinned); err != nil {
+	// One set of reads (reactions, counts, answers, authors) for both.
+	all, err := c.postViews(ctx, a, g, append(slices.Clone(page.Pinned), page.Posts...))
+	if err != nil {
 		return FeedPageView{}, err
 	}
-	if out.Posts, err = c.postViews(ctx, a, g, page.Posts); err != nil {
-		return FeedPageView{}, err
-	}
+	out.Pinned, out.Posts = all[:len(page.Pinned)], all[len(page.Pinned):]
 	if before == 0 {
 		var top uint64
 		for _, p := range append(slices.Clone(page.Pinned), page.Posts...) {

@@ -27,7 +27,7 @@ var (
 // exists (a name or an address already taken); it sets the status only:
 // errors.Is does not see it.
 type InvalidError struct {
-	Kind    error  // nil or ErrConflict
+	Kind    error  // nil, ErrConflict or ErrTooLarge (an upload over its limit)
 	Field   string // JSON field name, e.g. "email"; empty when global
 	Code    string // snake_case, e.g. "invalid_email"; defaults to "invalid_input"
 	Message string // French, shown as is
@@ -85,6 +85,8 @@ var (
 	ErrTooMany       = errors.New("too many requests")
 	ErrUpstream      = errors.New("upstream service unavailable")
 	ErrNotConfigured = errors.New("not configured")
+	// ErrTooLarge marks an upload over its size limit (413).
+	ErrTooLarge = errors.New("too large")
 )
 
 // Coded builds a *CodedError.

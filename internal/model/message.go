@@ -62,10 +62,13 @@ type Message struct {
 	ReplySeqs      []uint64 // seqs of the replies, on a thread root
 	LastReplyAt    *time.Time
 	Reactions      []Reaction
-	Edits          []Edit
-	CreatedAt      time.Time
-	EditedAt       *time.Time
-	DeletedAt      *time.Time
+	// Files are the files attached when the message was sent (at most
+	// 10); a deletion detaches them.
+	Files     []FileID
+	Edits     []Edit
+	CreatedAt time.Time
+	EditedAt  *time.Time
+	DeletedAt *time.Time
 	// Sealed holds Body, HTML, Text and Edits encrypted (direct
 	// conversations); the store keeps it opaque and those fields empty.
 	Sealed []byte
@@ -79,5 +82,5 @@ func (m Message) Deleted() bool { return m.DeletedAt != nil }
 // edits, its mentions and its reactions.
 func (m *Message) Erase(at time.Time) {
 	m.DeletedAt = &at
-	m.Body, m.HTML, m.Text, m.Edits, m.Mentions, m.Reactions = "", "", "", nil, nil, nil
+	m.Body, m.HTML, m.Text, m.Edits, m.Mentions, m.Reactions, m.Files = "", "", "", nil, nil, nil, nil
 }

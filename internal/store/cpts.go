@@ -109,3 +109,26 @@ func cptsModels(docs []cptsDoc) []model.CPTS {
 	sortByName(out, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
 	return out
 }
+
+// Update replaces the editable fields of a CPTS (name, department,
+// communes, status, missions; not its id nor creation date); ErrConflict
+// when the name (case-insensitive) is another CPTS's, ErrNotFound when
+// absent.
+func (c *CPTSs) Update(ctx context.Context, x model.CPTS) error {
+	what := fmt.Sprintf("update cpts %s", x.ID)
+	res, err := c.coll.UpdateOne(ctx, byID(x.ID), bson.D{{Key: "$set", Value: bson.D{
+		{Key: "name", Value: x.Name},
+		{Key: "name_key", Value: nameKey(x.Name)},
+		{Key: "department", Value: x.Department},
+		{Key: "communes", Value: x.Communes},
+		{Key: "status", Value: x.Status},
+		{Key: "missions", Value: x.Missions},
+	}}})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
+}

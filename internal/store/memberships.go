@@ -166,3 +166,82 @@ func (m *Memberships) CountActiveCoordinators(ctx context.Context, cpts model.CP
 	}
 	return n, nil
 }
+
+// Pending returns the pending memberships of the given CPTS (of every CPTS
+// when cpts is nil), oldest first.
+func (m *Memberships) Pending(ctx context.Context, cpts []model.CPTSID) ([]model.Membership, error) {
+	filter := bson.D{{Key: "status", Value: model.StatusPending}}
+	if cpts != nil {
+		if len(cpts) == 0 {
+			return []model.Membership{}, nil
+		}
+		filter = append(filter, bson.E{Key: "cpts_id", Value: in(cpts)})
+	}
+	return m.find(ctx, filter, fmt.Sprintf("pending memberships of %d cpts", len(cpts)))
+}
+
+// MembershipCounts are the memberships of one CPTS by status, and its
+// active coordinators.
+type MembershipCounts struct {
+	Active       int
+	Pending      int
+	Coordinators int
+}
+
+// CountByCPTS counts the memberships of every CPTS (one $group over the
+// collection, no document read out).
+func (m *Memberships) CountByCPTS(ctx context.Context) (map[model.CPTSID]MembershipCounts, error) {
+	cur, err := m.coll.Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: bson.D{{Key: "c", Value: "$cpts_id"}, {Key: "s", Value: "$status"}, {Key: "r", Value: "$role"}}},
+			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
+		}}},
+	})
+	if err != nil {
+		return nil, dbErr(err, "count memberships by cpts")
+	}
+	var rows []struct {
+		ID struct {
+			C model.CPTSID           `bson:"c"`
+			S model.MembershipStatus `bson:"s"`
+			R model.Role             `bson:"r"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, dbErr(err, "count memberships by cpts")
+	}
+	out := make(map[model.CPTSID]MembershipCounts)
+	for _, r := range rows {
+		x := out[r.ID.C]
+		switch r.ID.S {
+		case model.StatusActive:
+			x.Active += r.N
+			if r.ID.R == model.RoleCoordinateur {
+				x.Coordinators += r.N
+			}
+		case model.StatusPending:
+			x.Pending += r.N
+		}
+		out[r.ID.C] = x
+	}
+	return out, nil
+}
+
+// DeletePending removes a membership only while it is pending (a refusal
+// must not remove a member validated meanwhile): ErrNotFound when there is
+// no such membership, ErrConflict when it is active.
+func (m *Memberships) DeletePending(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
+	what := "delete pending " + membershipWhat(cpts, user)
+	res, err := m.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: pairID(cpts, user)}, {Key: "status", Value: model.StatusPending}})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.DeletedCount == 1 {
+		return nil
+	}
+	if _, err := m.Get(ctx, cpts, user); err != nil {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", what, model.ErrConflict)
+}

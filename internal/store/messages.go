@@ -72,6 +72,7 @@ type messageDoc struct {
 	ReplySeqs      []int64         `bson:"reply_seqs,omitempty"`
 	LastReplyAt    *time.Time      `bson:"last_reply_at,omitempty"`
 	Reactions      []reactionDoc   `bson:"reactions,omitempty"`
+	Files          []model.FileID  `bson:"files,omitempty"`
 	Edits          []editDoc       `bson:"edits,omitempty"`
 	CreatedAt      time.Time       `bson:"created_at"`
 	EditedAt       *time.Time      `bson:"edited_at,omitempty"`
@@ -83,7 +84,7 @@ func messageToDoc(m model.Message) messageDoc {
 	d := messageDoc{
 		ID: model.MessageIDOf(m.ChannelID, m.Seq), ChannelID: m.ChannelID, Seq: int64(m.Seq), Page: pageOf(m.ChannelID, m.Seq), AuthorID: m.AuthorID,
 		ClientID: m.ClientID, Body: m.Body, HTML: m.HTML, Text: m.Text, ThreadID: m.ThreadID, Mentions: m.Mentions,
-		MentionChannel: m.MentionChannel, ReplyCount: m.ReplyCount, LastReplyAt: msUTCPtr(m.LastReplyAt),
+		MentionChannel: m.MentionChannel, ReplyCount: m.ReplyCount, LastReplyAt: msUTCPtr(m.LastReplyAt), Files: m.Files,
 		CreatedAt: msUTC(m.CreatedAt), EditedAt: msUTCPtr(m.EditedAt), DeletedAt: msUTCPtr(m.DeletedAt), Sealed: m.Sealed,
 	}
 	for _, s := range m.ReplySeqs {
@@ -103,6 +104,7 @@ func (d messageDoc) model() model.Message {
 		ID: d.ID, ChannelID: d.ChannelID, Seq: uint64(d.Seq), AuthorID: d.AuthorID, ClientID: d.ClientID,
 		Body: d.Body, HTML: d.HTML, Text: d.Text, ThreadID: d.ThreadID, Mentions: d.Mentions,
 		MentionChannel: d.MentionChannel, ReplyCount: d.ReplyCount, CreatedAt: d.CreatedAt.UTC(), Sealed: d.Sealed,
+		Files: d.Files,
 	}
 	utc := func(t *time.Time) *time.Time {
 		if t == nil {

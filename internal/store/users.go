@@ -27,8 +27,11 @@ type userDoc struct {
 	RPPS         string           `bson:"rpps"`
 	ADELI        string           `bson:"adeli"`
 	Commune      string           `bson:"commune"`
+	TitleForm    model.TitleForm  `bson:"title_form,omitempty"`
 	Admin        bool             `bson:"admin"`
 	PasswordHash string           `bson:"password_hash"`
+	SetupHash    string           `bson:"setup_hash,omitempty"`
+	SetupExpires time.Time        `bson:"setup_expires_at,omitempty"`
 	CreatedAt    time.Time        `bson:"created_at"`
 	UpdatedAt    time.Time        `bson:"updated_at"`
 }
@@ -42,8 +45,11 @@ func userToDoc(u model.User) userDoc {
 		RPPS:         u.RPPS,
 		ADELI:        u.ADELI,
 		Commune:      u.Commune,
+		TitleForm:    u.TitleForm,
 		Admin:        u.Admin,
 		PasswordHash: u.PasswordHash,
+		SetupHash:    u.SetupHash,
+		SetupExpires: msUTC(u.SetupExpiresAt),
 		CreatedAt:    msUTC(u.CreatedAt),
 		UpdatedAt:    msUTC(u.UpdatedAt),
 	}
@@ -51,17 +57,20 @@ func userToDoc(u model.User) userDoc {
 
 func (d userDoc) model() model.User {
 	return model.User{
-		ID:           d.ID,
-		Email:        d.Email,
-		Name:         d.Name,
-		Profession:   d.Profession,
-		RPPS:         d.RPPS,
-		ADELI:        d.ADELI,
-		Commune:      d.Commune,
-		Admin:        d.Admin,
-		PasswordHash: d.PasswordHash,
-		CreatedAt:    d.CreatedAt.UTC(),
-		UpdatedAt:    d.UpdatedAt.UTC(),
+		ID:             d.ID,
+		Email:          d.Email,
+		Name:           d.Name,
+		Profession:     d.Profession,
+		RPPS:           d.RPPS,
+		ADELI:          d.ADELI,
+		Commune:        d.Commune,
+		TitleForm:      d.TitleForm,
+		Admin:          d.Admin,
+		PasswordHash:   d.PasswordHash,
+		SetupHash:      d.SetupHash,
+		SetupExpiresAt: d.SetupExpires.UTC(),
+		CreatedAt:      d.CreatedAt.UTC(),
+		UpdatedAt:      d.UpdatedAt.UTC(),
 	}
 }
 
@@ -130,6 +139,46 @@ func (u *Users) UpdateProfile(ctx context.Context, id model.UserID, name string,
 		{Key: "commune", Value: commune},
 		{Key: "updated_at", Value: msUTC(at)},
 	})
+}
+
+// SetTitleForm replaces the form of the user's titles and UpdatedAt;
+// ErrNotFound when the user does not exist.
+func (u *Users) SetTitleForm(ctx context.Context, id model.UserID, f model.TitleForm, at time.Time) error {
+	return u.set(ctx, id, "set title form of user", bson.D{
+		{Key: "title_form", Value: f},
+		{Key: "updated_at", Value: msUTC(at)},
+	})
+}
+
+// BySetupHash returns the user whose set-password link has this token
+// hash, or ErrNotFound.
+func (u *Users) BySetupHash(ctx context.Context, hash string) (model.User, error) {
+	if hash == "" {
+		return model.User{}, notFound("user by setup link")
+	}
+	var d userDoc
+	if err := u.coll.FindOne(ctx, bson.D{{Key: "setup_hash", Value: hash}}).Decode(&d); err != nil {
+		return model.User{}, dbErr(err, "user by setup link")
+	}
+	return d.model(), nil
+}
+
+// CompleteSetup sets the password of the user whose set-password link is
+// hash and forgets the link, so it works once; ErrNotFound when no user
+// has that link any more.
+func (u *Users) CompleteSetup(ctx context.Context, id model.UserID, hash, passwordHash string, at time.Time) error {
+	what := fmt.Sprintf("complete setup of user %s", id)
+	res, err := u.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "setup_hash", Value: hash}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}, {Key: "updated_at", Value: msUTC(at)}}},
+		{Key: "$unset", Value: bson.D{{Key: "setup_hash", Value: ""}, {Key: "setup_expires_at", Value: ""}}},
+	})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
 }
 
 // SetPasswordHash replaces the password hash and UpdatedAt; ErrNotFound

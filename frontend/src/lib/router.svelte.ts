@@ -7,6 +7,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'directory' }
   | { name: 'admin'; cptsId: string }
+  | { name: 'platform' }
   | { name: 'group'; groupId: string }
   | { name: 'channel'; channelId: string }
   | { name: 'conversation'; conversationId: string }
@@ -27,6 +28,7 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/invitation\/([^/]+)\/?$/, (m) => ({ name: 'invitation', token: decode(m[1]) })],
   [/^\/$/, () => ({ name: 'home' })],
   [/^\/annuaire\/?$/, () => ({ name: 'directory' })],
+  [/^\/admin\/?$/, () => ({ name: 'platform' })],
   [/^\/cpts\/([^/]+)\/admin\/?$/, (m) => ({ name: 'admin', cptsId: decode(m[1]) })],
   [/^\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'group', groupId: decode(m[1]) })],
   [/^\/canaux\/([^/]+)\/?$/, (m) => ({ name: 'channel', channelId: decode(m[1]) })],

@@ -19,6 +19,7 @@ export type MeResponse = Schema['Me'];
 export type LoginResponse = Schema['LoginResponse'];
 export type CPTS = Schema['CPTS'];
 export type CPTSRef = Schema['CPTSRef'];
+export type Mission = Schema['Mission'];
 export type Group = Schema['Group'];
 export type Channel = Schema['Channel'];
 /** A user as shown to others: the same shape as User, e-mail and numbers left out. */
@@ -47,6 +48,21 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+
+/**
+ * A person's profile card (GET /users/{id}): who they are as others see
+ * them (the RPPS only to members of a shared CPTS), their CPTS, and
+ * whether I may write to them.
+ */
+export type UserCard = Schema['ProfileCard'];
+// Home page, platform administration, profile cards (issue 13).
+
+export type HomeResponse = Schema['Home'];
+export type HomeMention = Schema['HomeMention'];
+export type HomeThread = Schema['HomeThread'];
+export type PendingMember = Schema['PendingMember'];
+export type CPTSOverview = Schema['CPTSOverview'];
+export type TitleForm = Schema['TitleForm'];
 
 // The feed (issue 14).
 export type Post = Schema['Post'];
