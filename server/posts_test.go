@@ -43,7 +43,6 @@ type postOut struct {
 // parisTime formats t as a datetime-local value in Europe/Paris.
 func parisTime(t time.Time) string { return t.In(core.Paris).Format("2006-01-02T15:04") }
 
-
 // publish posts in LN's feed as s and returns the created post.
 func (h *harness) publish(s session, body string) postOut {
 	h.t.Helper()
