@@ -473,6 +473,7 @@ export interface components {
             /** Format: date-time */
             edited_at?: string;
             event?: components["schemas"]["EventInfo"];
+            files: components["schemas"]["File"][] | null;
             group_id?: string;
             html: string;
             id: string;
@@ -490,6 +491,7 @@ export interface components {
             body?: string;
             cpts_id?: string;
             event?: components["schemas"]["EventInput"];
+            file_ids?: string[];
             group_id?: string;
             kind: string;
             title: string;
