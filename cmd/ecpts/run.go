@@ -189,6 +189,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err := demo.LoadLibrary(ctx, st, app); err != nil {
 			return err
 		}
+		if err := demo.LoadMaterials(ctx, st, app); err != nil {
+			return err
+		}
 	}
 	hub := realtime.New(broker, hubApp{c: app}, realtime.Options{
 		Logger: log.With("component", "realtime"), Now: now, MaxConnsPerUser: cfg.WSPerUser,
