@@ -63,7 +63,7 @@ type MessageView struct {
 	Mentions       []model.UserID  `json:"mentions"`
 	MentionChannel bool            `json:"mention_channel"`
 	// Files attached (none once deleted), in the order sent.
-	Files []FileView `json:"files"`
+	Files []FileView `json:"files" openapi:"nonnull"`
 }
 
 func (c *Core) views(ctx context.Context, ms []model.Message) ([]MessageView, error) {

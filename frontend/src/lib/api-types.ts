@@ -349,7 +349,7 @@ export interface components {
             deleted: boolean;
             /** Format: date-time */
             edited_at?: string;
-            files: components["schemas"]["File"][] | null;
+            files: components["schemas"]["File"][];
             html: string;
             id: string;
             /** Format: date-time */

@@ -60,3 +60,4 @@ export type ProtocolCreate = Schema['ProtocolCreate'];
 export type ProtocolPatch = Schema['ProtocolPatch'];
 export type AckReport = Schema['AckReport'];
 export type RemindResult = Schema['RemindResult'];
+export type FileView = Schema['File'];
