@@ -183,3 +183,44 @@ describe('protocol library in a browser', { concurrency: false }, () => {
     });
   });
 });
+
+describe('prevention materials in a browser', { concurrency: false }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  test('a member adds a link and browses by theme and campaign', { timeout: 180_000 }, async () => {
+    const page = await as(author, { width: 390, height: 844 });
+    await withDiagnostics(page, 'materials', async () => {
+      await page.goto('/');
+      // Phone width: the sidebar is a drawer.
+      await page.getByRole('button', { name: /menu/i }).first().click();
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Prévention' }).click();
+      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+      await page.getByText('Campagnes en cours et à venir').waitFor();
+      await page.getByRole('button', { name: 'Ajouter un support' }).click();
+      await page.getByLabel('Titre').fill('Manger mieux au quotidien');
+      await page.getByRole('textbox', { name: 'Lien' }).fill('https://prevention.example.org/nutrition');
+      await page.getByLabel('Thème', { exact: true }).first().selectOption('nutrition');
+      await page.getByRole('button', { name: 'Ajouter', exact: true }).click();
+      await page.getByText('Support ajouté.').waitFor();
+      const list = page.getByTestId('materials');
+      await list.getByText('Manger mieux au quotidien').waitFor();
+      await page.getByLabel('Thème', { exact: true }).selectOption('tabac');
+      await list.getByText('Arrêter de fumer : les aides près de chez vous').waitFor();
+      await list.getByText('Manger mieux au quotidien').waitFor({ state: 'detached' });
+      await page.getByLabel('Thème', { exact: true }).selectOption('nutrition');
+      await list.getByText('Manger mieux au quotidien').waitFor();
+      await page.getByLabel('Thème', { exact: true }).selectOption('');
+      await page.getByLabel('Campagne', { exact: true }).selectOption('vaccination_grippe');
+      await list.getByText('Dépliant : se faire vacciner contre la grippe').waitFor();
+      assert.equal(await list.locator('li').count(), 1);
+    });
+  });
+});
