@@ -132,6 +132,8 @@ describe('protocol library in a browser', { concurrency: false }, () => {
     // The coordinator validates.
     const coord = await as(coordinator);
     await withDiagnostics(coord, 'library-validate', async () => {
+      // Her home page flags the protocol past its review date.
+      await coord.getByTestId('review-due').getByText(/Chutes de la personne âgée/).waitFor();
       await coord.goto(protocolURL);
       await coord.getByRole('button', { name: 'Valider le protocole' }).click();
       await coord.getByTestId('status').filter({ hasText: 'Validé' }).waitFor();
