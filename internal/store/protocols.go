@@ -579,9 +579,9 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 	if err := findAll(ctx, s.index, bson.D{}, nil, &entries); err != nil {
 		return 0, dbErr(err, "list protocol index to repair")
 	}
-	indexed := make(map[model.ProtocolID]int, len(entries))
+	indexed := make(map[model.ProtocolID]protocolIndexDoc, len(entries))
 	for _, e := range entries {
-		indexed[e.ID] = e.entry().rev
+		indexed[e.ID] = e
 	}
 	repaired := 0
 	for _, d := range docs {
@@ -592,8 +592,9 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 			repaired++
 			continue
 		}
-		if rev, ok := indexed[d.ID]; !ok || rev != d.Rev {
-			// Stopped between the document and its index entry.
+		if e, ok := indexed[d.ID]; !ok || e.Row != indexOf(d).Row || e.Status != d.Status || !slices.Equal(e.SeenBy, d.SeenBy) {
+			// Stopped between the document and its index entry, or an
+			// entry written by an older version of indexOf.
 			if err := replaceUpsert(ctx, s.index, string(d.ID), indexOf(d)); err != nil {
 				return repaired, dbErr(err, "index protocol "+string(d.ID))
 			}
