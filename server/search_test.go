@@ -90,6 +90,9 @@ func newSearchHarness(t *testing.T) (*harness, *flakyIndex, string) {
 	if err := demo.LoadMessages(ctx, st, h.core); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.LoadPosts(ctx, st, h.core, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.core.Reindex(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +293,10 @@ func TestSearch(t *testing.T) {
 					if !people[hit.ID] {
 						t.Errorf("LEAK: %q as %s found person %s outside its directory", q, email, hit.ID)
 					}
+				case "post":
+					if res, _ := h.do(as(email), "GET", "/api/v1/posts/"+hit.ID, ""); res.StatusCode != 200 {
+						t.Errorf("LEAK: %q as %s found post %s it cannot open (%d)", q, email, hit.ID, res.StatusCode)
+					}
 				default:
 					t.Errorf("%q as %s: unexpected hit type %s", q, email, hit.Type)
 				}
@@ -297,7 +304,7 @@ func TestSearch(t *testing.T) {
 		}
 		return hits
 	}
-	queries := []string{"cpts", "patients", "bienvenue", "réunion", "officine", "atelier"}
+	queries := []string{"cpts", "patients", "bienvenue", "réunion", "officine", "atelier", "soirée", "visio"}
 	for _, c := range set {
 		queries = append(queries, c.Q)
 	}
@@ -309,6 +316,22 @@ func TestSearch(t *testing.T) {
 		}
 		if total == 0 {
 			t.Fatal("no hit at all: the leak test would prove nothing")
+		}
+	})
+
+	t.Run("posts", func(t *testing.T) {
+		for email, want := range map[string]int{"coordination@loire-nord.demo": 1, "infirmiere@loire-nord.demo": 1,
+			"pharmacien@val-de-cher.demo": 0, "coordination@val-de-cher.demo": 0, "admin@ecpts.demo": 0} {
+			status, res, body := h.search(as(email), "soirée pluriprofessionnelle", "type", "post")
+			if status != 200 || len(res.Hits) != want {
+				t.Errorf("soirée pluriprofessionnelle as %s: %d, %d hits, want %d: %s", email, status, len(res.Hits), want, body)
+			}
+		}
+		// The group's event: its members only (the Val de Cher pharmacist is one).
+		for email, want := range map[string]int{"pharmacien@val-de-cher.demo": 1, "infirmiere@loire-nord.demo": 0} {
+			if _, res, _ := h.search(as(email), "visio réhabilitation", "type", "post"); len(res.Hits) != want {
+				t.Errorf("visio réhabilitation as %s: %d hits, want %d", email, len(res.Hits), want)
+			}
 		}
 	})
 

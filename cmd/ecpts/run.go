@@ -169,11 +169,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 	// The search index. When it cannot be opened the server still starts:
 	// search answers search_unavailable and writes wait in the outbox.
-	rebuild := false
+	// fresh: the index was opened new or rebuilt empty (at start, or
+	// later when it comes back): it is filled from the store.
+	fresh := make(chan struct{}, 1)
 	index := &lazyIndex{retryEvery: 10 * time.Second, log: log.With("component", "search"),
 		open: func(ctx context.Context) (search.Index, error) {
-			idx, fresh, err := openIndex(ctx, cfg, log.With("component", "search"))
-			rebuild = rebuild || fresh
+			idx, isNew, err := openIndex(ctx, cfg, log.With("component", "search"))
+			if err == nil && isNew {
+				select {
+				case fresh <- struct{}{}:
+				default:
+				}
+			}
 			return idx, err
 		}}
 	_, _ = index.get(ctx)
@@ -240,18 +247,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	defer func() { stopBg(); bg.Wait() }()
-	bg.Add(4)
+	bg.Add(5)
 	go func() {
 		defer bg.Done()
-		if rebuild {
-			// A new or rebuilt index over existing data: fill it from the
-			// store.
-			if n, err := app.Reindex(bgCtx, nil); err != nil {
-				log.Error("search index rebuild", "err", err)
-			} else {
-				log.Info("search index rebuilt from the store", "documents", n)
+		for {
+			select {
+			case <-bgCtx.Done():
+				return
+			case <-fresh:
+				// A new or rebuilt index over existing data: fill it from
+				// the store (the indexer goes on beside it; both derive
+				// from the store).
+				if n, err := app.Reindex(bgCtx, nil); err != nil {
+					log.Error("search index rebuild", "err", err)
+				} else {
+					log.Info("search index rebuilt from the store", "documents", n)
+				}
 			}
 		}
+	}()
+	go func() {
+		defer bg.Done()
 		app.RunIndexer(bgCtx)
 	}()
 	go func() { defer bg.Done(); sweepSessions(bgCtx, st, log, now) }()

@@ -341,7 +341,7 @@ func (d *deriver) channel(ctx context.Context, id model.ChannelID, messages bool
 	if err != nil {
 		return fmt.Errorf("core: index: channel %s: %w", id, err)
 	}
-	if ch.Kind == model.KindDirect {
+	if len(ChannelScopes(ch)) == 0 {
 		d.remove(docID)
 		return nil
 	}

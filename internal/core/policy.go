@@ -980,9 +980,11 @@ func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
 // Direct conversations are never in the shared index (see searchDirect).
 
 // ChannelScopes are the search scopes of a channel and of its messages;
-// nil for a direct conversation, which the shared index never holds.
+// nil for a direct conversation, which the shared index never holds, and
+// for the comments of a post (the post itself is indexed; its comments
+// are not searched yet).
 func ChannelScopes(ch model.Channel) []string {
-	if ch.Kind == model.KindDirect {
+	if ch.Kind == model.KindDirect || ch.Kind == model.KindComments {
 		return nil
 	}
 	scopes := []string{"chan:" + string(ch.ID)}

@@ -607,6 +607,7 @@ func (c *Core) PublishPost(ctx context.Context, s model.Session, in PostInput) (
 		c.log.Warn("feed marker", "user_id", a.ID(), "err", err)
 	}
 	c.log.Info("audit: post published", "actor_id", a.ID(), "post_id", p.ID, "kind", p.Kind)
+	c.touch(ctx, store.OutboxPost, string(p.ID))
 	c.publishPost(ctx, g, p, true)
 	vs, err := c.postViews(ctx, a, g, []model.Post{p})
 	if err != nil {
@@ -689,6 +690,7 @@ func (c *Core) EditPost(ctx context.Context, s model.Session, id model.PostID, i
 	if err != nil {
 		return PostView{}, err
 	}
+	c.touch(ctx, store.OutboxPost, string(stored.ID))
 	c.publishPost(ctx, g, stored, false)
 	vs, err := c.postViews(ctx, a, g, []model.Post{stored})
 	if err != nil {
@@ -717,6 +719,7 @@ func (c *Core) DeletePost(ctx context.Context, s model.Session, id model.PostID)
 	}
 	c.DetachFiles(ctx, p.Files)
 	c.log.Info("audit: post deleted", "actor_id", a.ID(), "post_id", p.ID)
+	c.touch(ctx, store.OutboxPost, string(p.ID))
 	p.DeletedAt = &now
 	p.Title, p.Body, p.HTML, p.Text, p.Event, p.Pinned = "", "", "", "", nil, false
 	c.publishPost(ctx, g, p, false)

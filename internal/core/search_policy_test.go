@@ -61,6 +61,18 @@ func TestSearchScopes(t *testing.T) {
 			t.Errorf("%s: scopes and CanSeeChannel disagree", c.name)
 		}
 	}
+	// Posts: the readers of their feed.
+	for _, a := range []*Actor{membre, partner, pending, other, admin} {
+		for _, post := range []model.Post{{ID: "p1", CPTSID: ln}, {ID: "p2", GroupID: g.ID}} {
+			var gp *model.Group
+			if post.GroupID != "" {
+				gp = &g
+			}
+			if got, want := meets(postScopes(post), a.SearchScopes(chans, groups)), a.CanSeeFeed(post.Scope(), gp); got != want {
+				t.Errorf("%s, post %s: finds %v, CanSeeFeed %v", a.ID(), post.ID, got, want)
+			}
+		}
+	}
 	// People: the directories that list them.
 	nurseMs := []model.Membership{active(ln, model.RoleMembre)}
 	person := PersonScopes(nurseMs, nil)

@@ -184,3 +184,21 @@ func (u *Users) All(ctx context.Context) ([]model.User, error) {
 	}
 	return out, nil
 }
+
+// OutboxPost: a post of a feed, created, edited or deleted.
+const OutboxPost OutboxKind = "post"
+
+// IDs returns the ids of every post, deleted ones included (reindexing).
+func (s *Posts) IDs(ctx context.Context) ([]model.PostID, error) {
+	var docs []struct {
+		ID model.PostID `bson:"_id"`
+	}
+	if err := findAll(ctx, s.coll, bson.D{}, nil, &docs); err != nil {
+		return nil, dbErr(err, "all posts")
+	}
+	out := make([]model.PostID, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}

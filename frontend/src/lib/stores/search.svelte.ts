@@ -114,6 +114,8 @@ export function hitHref(h: SearchHit): string {
     }
     case 'channel':
       return `/canaux/${encodeURIComponent(h.id)}`;
+    case 'post':
+      return `/publications/${encodeURIComponent(h.id)}`;
     case 'person':
       return `/annuaire?q=${encodeURIComponent(h.title ?? '')}`;
     default:
