@@ -87,7 +87,7 @@ async function mainText(page) {
 
 /** Opens the phone's menu when the sidebar is a drawer. */
 async function openMenu(page) {
-  const button = page.getByRole('button', { name: 'Menu', exact: true });
+  const button = page.locator('button[aria-controls="barre-laterale"]');
   if (await button.isVisible()) await button.click();
 }
 

@@ -448,7 +448,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     await withDiagnostics(page, 'phone', async () => {
       await login(page, nurse);
       const sidebar = sidebarOf(page);
-      const menu = page.getByRole('button', { name: 'Menu', exact: true });
+      const menu = page.locator('button[aria-controls="barre-laterale"]');
       await menu.waitFor();
       assert.equal(await sidebar.isVisible(), false, 'the drawer starts closed');
 
