@@ -116,7 +116,8 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await login(page, coordinator);
       const sidebar = sidebarOf(page);
       await sidebar.getByRole('heading', { name: /CPTS Loire Nord/ }).waitFor();
-      await sidebar.getByText('Coordinateur·rice').first().waitFor();
+      // My role in the form I chose (the demo coordinator: « Coordinatrice »).
+      await sidebar.getByText(/^Coordinat(rice|eur|eur·rice)$/).first().waitFor();
       await sidebar.locator('a[href^="/groupes/"]').first().waitFor();
       const bpco = sidebar.locator('a[href^="/groupes/"]', { hasText: 'Parcours BPCO inter-CPTS' });
       await bpco.waitFor();
