@@ -278,7 +278,7 @@ const (
 	msgUnknownType          = "Type de trame inconnu."
 	msgInvalidFrame         = "Trame mal formée."
 	msgInvalidChannel       = "Identifiant de canal invalide."
-	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
+	msgInvalidClientID      = "Identifiant client (client_id) invalide : un UUID est attendu."
 	msgMissingBody          = "Le message est vide."
 	msgInvalidThread        = "Identifiant de fil de discussion invalide."
 	msgTooManyFiles         = "Au plus 10 fichiers par message."
@@ -287,8 +287,8 @@ const (
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
 	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
-	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
-	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."
+	msgTooFarBehind         = "Trop de messages manqués : rechargez l’historique du canal."
+	msgTooManySubscriptions = "Trop d’abonnements sur cette connexion."
 	msgUnavailable          = "Service temporairement indisponible, réessayez."
 )
 

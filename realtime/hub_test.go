@@ -672,6 +672,48 @@ func TestAccessChanged(t *testing.T) {
 	}
 }
 
+// TestPublishToUsers: a feed frame reaches every connection of the users
+// named, and no other; a frame that is not JSON is refused.
+func TestPublishToUsers(t *testing.T) {
+	h, _ := newTestHub(t, realtime.Options{})
+	a1 := connect(t, h, alice, "s1")
+	a2 := connect(t, h, alice, "s2")
+	b := connect(t, h, bob, "s3")
+	for _, c := range []*client{a1, a2, b} {
+		c.roundTrip()
+	}
+	f, err := realtime.PostFrame("cpts:aaaaaaaaaaaaaaaaaaaaaaaa", true, map[string]any{"id": "p1", "title": "Soirée"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Publisher().PublishToUsers(t.Context(), []model.UserID{alice}, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client{a1, a2} {
+		got := c.expect(realtime.TypePost)
+		if got["feed"] != "cpts:aaaaaaaaaaaaaaaaaaaaaaaa" || got["created"] != true || got["post"].(map[string]any)["title"] != "Soirée" {
+			t.Fatalf("post frame %v", got)
+		}
+	}
+	c, err := realtime.RSVPCountsFrame("p1", map[string]int{"oui": 2, "non": 0, "peut_etre": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Publisher().PublishToUsers(t.Context(), []model.UserID{alice}, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := a1.expect(realtime.TypeRSVPCounts); got["post_id"] != "p1" {
+		t.Fatalf("rsvp_counts frame %v", got)
+	}
+	b.send(map[string]any{"type": "ping"})
+	if f := b.next(); f["type"] != realtime.TypePong {
+		t.Fatalf("bob got %v", f)
+	}
+	if err := h.Publisher().PublishToUsers(t.Context(), []model.UserID{alice}, []byte("not json")); err == nil {
+		t.Fatal("a frame that is not JSON was published")
+	}
+}
+
 func TestPresence(t *testing.T) {
 	h, _ := newTestHub(t, realtime.Options{})
 	ctx := t.Context()

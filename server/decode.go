@@ -18,7 +18,7 @@ import (
 func decode(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return model.Invalid("", "invalid_json", "Le corps de la requête est vide : un objet JSON est attendu.")
+		return model.Invalid("", "invalid_json", "Le corps de la requête est vide : un objet JSON est attendu.")
 	}
 	if ct := c.Get(fiber.HeaderContentType); ct != "" && !strings.HasPrefix(strings.ToLower(ct), fiber.MIMEApplicationJSON) {
 		return fiber.ErrUnsupportedMediaType
@@ -29,7 +29,7 @@ func decode(c *fiber.Ctx, dst any) error {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return model.Invalid("", "invalid_json", "Le corps de la requête contient des données après l'objet JSON.")
+		return model.Invalid("", "invalid_json", "Le corps de la requête contient des données après l’objet JSON.")
 	}
 	return nil
 }
@@ -45,10 +45,10 @@ func jsonError(err error) error {
 		if field == "" {
 			return model.Invalid("", "invalid_json", "Un objet JSON est attendu.")
 		}
-		return model.Invalid(field, "invalid_type", "Le champ « "+field+" » n'a pas le bon type ("+frenchType(typ.Type.Kind().String())+" attendu).")
+		return model.Invalid(field, "invalid_type", "Le champ « "+field+" » n’a pas le bon type ("+frenchType(typ.Type.Kind().String())+" attendu).")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return model.Invalid(field, "unknown_field", "Champ inconnu : « "+field+" ».")
+		return model.Invalid(field, "unknown_field", "Champ inconnu : « "+field+" ».")
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return model.Invalid("", "invalid_json", "JSON incomplet.")
 	}

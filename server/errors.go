@@ -28,9 +28,9 @@ type errorBody struct {
 // Errors of the HTTP layer itself.
 var (
 	errUnauthenticated = model.Coded(model.ErrUnauthenticated, "unauthenticated", "Vous devez être connecté·e.")
-	errCSRF            = model.Coded(model.ErrForbidden, "csrf_failed", "Jeton de sécurité (CSRF) manquant ou invalide : rechargez la page.")
-	errOrigin          = model.Coded(model.ErrForbidden, "origin_forbidden", "Requête refusée : origine non autorisée.")
-	errNotFoundRoute   = model.Coded(model.ErrNotFound, "not_found", "Cette adresse n'existe pas.")
+	errCSRF            = model.Coded(model.ErrForbidden, "csrf_failed", "Jeton de sécurité (CSRF) manquant ou invalide : rechargez la page.")
+	errOrigin          = model.Coded(model.ErrForbidden, "origin_forbidden", "Requête refusée : origine non autorisée.")
+	errNotFoundRoute   = model.Coded(model.ErrNotFound, "not_found", "Cette adresse n’existe pas.")
 	errBadID           = model.Coded(model.ErrNotFound, "not_found", "Cet élément est introuvable.")
 )
 

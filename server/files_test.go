@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/core"
 )
@@ -388,5 +390,81 @@ func TestFilesBadInput(t *testing.T) {
 	// Still unattached after the refusals: it goes in a message now.
 	if res, body := send(`"` + string(mine.ID) + `"`); res.StatusCode != 201 {
 		t.Errorf("valid attachment after refusals: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestFilesOrphanCleanup: an upload never attached is removed after the
+// orphan age (bytes and metadata); an attached one stays.
+func TestFilesOrphanCleanup(t *testing.T) {
+	h := newHarness(t)
+	ide := h.login("infirmiere@loire-nord.demo")
+	general := h.id("chan:LN:général")
+	orphan := h.uploadFile(ide, general, "brouillon.png", testPNG(t, 64, 64))
+	kept := h.uploadFile(ide, general, "garde.txt", []byte("joint"))
+	res, body := h.do(ide, "POST", "/api/v1/channels/"+general+"/messages",
+		fmt.Sprintf(`{"client_id":"8f1c1b1e-4b7a-4b8e-9a3c-1d2e3f4a5b6c","body":"ci-joint","file_ids":[%q]}`, kept.ID))
+	if res.StatusCode != 201 {
+		t.Fatalf("send: %d %s", res.StatusCode, body)
+	}
+	ctx := context.Background()
+	if n, err := h.core.CleanOrphans(ctx); err != nil || n != 0 {
+		t.Fatalf("too early: removed %d, %v", n, err)
+	}
+	before := len(h.storedBlobs())
+	h.advance(core.DefaultOrphanAge + time.Minute)
+	if n, err := h.core.CleanOrphans(ctx); err != nil || n != 1 {
+		t.Fatalf("cleanup: removed %d, %v", n, err)
+	}
+	if after := len(h.storedBlobs()); after != before-2 { // the image and its thumbnail
+		t.Errorf("blobs: %d, want %d", after, before-2)
+	}
+	if res, _ := h.do(ide, "GET", orphan.URL, ""); res.StatusCode != 404 {
+		t.Errorf("orphan still served: %d", res.StatusCode)
+	}
+	if res, _ := h.do(ide, "GET", kept.URL, ""); res.StatusCode != 200 {
+		t.Errorf("attached file: %d", res.StatusCode)
+	}
+}
+
+// TestFilesImageMetadataStripped: a photo's EXIF block (camera, GPS) is
+// not in what is stored and served, nor in its thumbnail.
+func TestFilesImageMetadataStripped(t *testing.T) {
+	h := newHarness(t)
+	ide := h.login("infirmiere@loire-nord.demo")
+	general := h.id("chan:LN:général")
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for x := range 400 {
+		for y := range 300 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
+	}
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	// An APP1 Exif segment right after SOI: a little-endian TIFF header
+	// whose single IFD entry is Make = "PhoneCam GPS".
+	tiff := []byte("II*\x00\x08\x00\x00\x00\x01\x00\x0f\x01\x02\x00\x0d\x00\x00\x00\x1a\x00\x00\x00\x00\x00\x00\x00PhoneCam GPS\x00")
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := []byte{0xff, 0xe1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}
+	photo := append([]byte{0xff, 0xd8}, append(append(seg, payload...), j.Bytes()[2:]...)...)
+	if !bytes.Contains(photo, []byte("PhoneCam GPS")) {
+		t.Fatal("test photo has no EXIF")
+	}
+	v := h.uploadFile(ide, general, "plaie.jpg", photo)
+	if v.ContentType != "image/jpeg" || !v.HasThumbnail {
+		t.Fatalf("view: %+v", v)
+	}
+	for _, u := range []string{v.URL, v.ThumbURL} {
+		res, body := h.do(ide, "GET", u, "")
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", u, res.StatusCode)
+		}
+		if strings.Contains(body, "Exif") || strings.Contains(body, "PhoneCam") {
+			t.Errorf("%s still carries the EXIF block", u)
+		}
+		if _, err := jpeg.DecodeConfig(strings.NewReader(body)); err != nil {
+			t.Errorf("%s: not a JPEG: %v", u, err)
+		}
 	}
 }

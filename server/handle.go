@@ -74,7 +74,7 @@ type params struct {
 	n      int    // :n, a version number (1…)
 }
 
-var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
+var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 
 // pathParams are the names readParams knows.
 var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji", "n"}

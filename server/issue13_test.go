@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -8,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,7 +153,12 @@ func TestPendingMembersCountRefuseAndHome(t *testing.T) {
 		_ = json.Unmarshal([]byte(body), &acc)
 		return acc.User.ID
 	}
+	rec := &accessRecorder{revocations: revocations{revoked: map[model.UserID][]model.ChannelID{}}}
+	h.core.SetPublisher(rec)
 	a := invite("attente.a@exemple.fr", "Alice Attente")
+	if !rec.told(h.id("user:Claire Morel")) || rec.told(h.id("user:Sophie Garnier")) {
+		t.Fatalf("an accepted invitation tells the coordinators live (access_changed), nobody else: %v", rec.changed)
+	}
 	b := invite("attente.b@exemple.fr", "Bruno Attente")
 
 	pendingOf := func(s session) (me, list int) {
@@ -246,10 +253,15 @@ func TestTitleForms(t *testing.T) {
 		} `json:"memberships"`
 	}
 	h.getJSON(ide, "/api/v1/me", &me)
-	if me.User.ProfessionLabel != "Infirmier·ère" {
-		t.Fatalf("without a choice the label is inclusive: %+v", me.User)
+	if me.User.ProfessionLabel != "Infirmière" || me.User.TitleForm != "feminin" {
+		t.Fatalf("the demo nurse chose the feminine form: %+v", me.User)
 	}
-	res, body := h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
+	res, body := h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"inclusif"}`)
+	mustStatus(t, "choose inclusive", res.StatusCode, body, 200, "")
+	if !strings.Contains(body, `"profession_label":"Infirmier·ère"`) {
+		t.Fatalf("the inclusive form: %s", body)
+	}
+	res, body = h.do(ide, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
 	mustStatus(t, "choose feminine", res.StatusCode, body, 200, "")
 	if !strings.Contains(body, `"profession_label":"Infirmière"`) || !strings.Contains(body, `"title_form":"feminin"`) {
 		t.Fatalf("the chosen form names the person: %s", body)
@@ -258,6 +270,12 @@ func TestTitleForms(t *testing.T) {
 	mustStatus(t, "bad form", res.StatusCode, body, 400, "")
 	if !strings.Contains(body, "invalid_title_form") && !strings.Contains(body, `"field":"title_form"`) {
 		t.Fatalf("bad form: %s", body)
+	}
+	res, body = h.do(coord, "PATCH", "/api/v1/me", `{"title_form":"masculin"}`)
+	mustStatus(t, "coordinator chooses masculine", res.StatusCode, body, 200, "")
+	h.getJSON(coord, "/api/v1/me", &me)
+	if len(me.Memberships) != 1 || me.Memberships[0].RoleLabel != "Coordinateur" {
+		t.Fatalf("the role is named in the chosen form: %+v", me.Memberships)
 	}
 	res, body = h.do(coord, "PATCH", "/api/v1/me", `{"title_form":"feminin"}`)
 	mustStatus(t, "coordinator chooses feminine", res.StatusCode, body, 200, "")
@@ -273,6 +291,10 @@ func TestTitleForms(t *testing.T) {
 	_, body = h.do(coord, "GET", "/api/v1/directory", "")
 	if !strings.Contains(body, `"profession_label":"Infirmière"`) {
 		t.Fatalf("directory: %s", body)
+	}
+	st, _, b := send(t, h, ide, h.id("chan:LN:général"), "Bonjour à toutes et à tous", "")
+	if st != 201 || !strings.Contains(b, `"profession_label":"Infirmière"`) {
+		t.Fatalf("a message's author is named in her form: %d %s", st, b)
 	}
 	// The lists of professions keep the inclusive form and give the others.
 	_, body = h.do(session{}, "GET", "/api/v1/meta", "")
@@ -458,4 +480,23 @@ func (h *harness) lastRawMail() string {
 		h.t.Fatal(err)
 	}
 	return string(b)
+}
+
+// accessRecorder records who core tells that their access changed.
+type accessRecorder struct {
+	revocations
+	changed []model.UserID
+}
+
+func (r *accessRecorder) AccessChanged(_ context.Context, users []model.UserID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changed = append(r.changed, users...)
+	return nil
+}
+
+func (r *accessRecorder) told(u string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.changed, model.UserID(u))
 }

@@ -16,7 +16,7 @@ func seqQuery(p params, name string) (uint64, bool, error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, false, model.Invalid(name, "invalid_"+name, "Le paramètre « "+name+" » doit être un entier positif.")
+		return 0, false, model.Invalid(name, "invalid_"+name, "Le paramètre « "+name+" » doit être un entier positif.")
 	}
 	return n, true, nil
 }

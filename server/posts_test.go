@@ -462,3 +462,59 @@ func TestRSVP(t *testing.T) {
 		}
 	})
 }
+
+// TestPostFiles: a coordinator attaches her uploads to the CPTS to a post;
+// its readers download them, another CPTS gets 404, a file is attached
+// once, and someone else's upload is not even known.
+func TestPostFiles(t *testing.T) {
+	h := newHarness(t)
+	coord, ide := h.login("coordination@loire-nord.demo"), h.login("infirmiere@loire-nord.demo")
+	pharmVC := h.login("pharmacien@val-de-cher.demo")
+	lnID := h.id("cpts:CPTS Loire Nord")
+	up := func(s session, name string) core.FileView {
+		t.Helper()
+		ct, body := multipartBody(t, [][2]string{{"cpts_id", lnID}}, name, []byte(testPDF), 0)
+		res, out := h.upload(s, ct, body, false)
+		if res.StatusCode != 201 {
+			t.Fatalf("upload %s: %d %s", name, res.StatusCode, out)
+		}
+		var v struct{ File core.FileView }
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.File
+	}
+	f := up(coord, "ordre-du-jour.pdf")
+	p := h.publish(coord, `{"cpts_id":"`+lnID+`","kind":"announcement","title":"Ordre du jour","file_ids":["`+string(f.ID)+`"]}`)
+	var got struct {
+		Post core.PostView `json:"post"`
+	}
+	h.getJSON(ide, "/api/v1/posts/"+p.Post.ID, &got)
+	if len(got.Post.Files) != 1 || got.Post.Files[0].ID != f.ID || got.Post.Files[0].Name != "ordre-du-jour.pdf" {
+		t.Fatalf("files of the post: %+v", got.Post.Files)
+	}
+	if res, _ := h.do(ide, "GET", "/api/v1/files/"+string(f.ID), ""); res.StatusCode != 200 {
+		t.Fatalf("a reader downloads the post's file: %d", res.StatusCode)
+	}
+	if res, _ := h.do(pharmVC, "GET", "/api/v1/files/"+string(f.ID), ""); res.StatusCode != 404 {
+		t.Fatalf("another CPTS downloads the post's file: %d", res.StatusCode)
+	}
+	// Attached once.
+	res, b := h.do(coord, "POST", "/api/v1/posts", `{"cpts_id":"`+lnID+`","kind":"announcement","title":"Encore","file_ids":["`+string(f.ID)+`"]}`)
+	if res.StatusCode != 409 || errCode(t, b) != "file_already_attached" {
+		t.Fatalf("the same file twice: %d %s", res.StatusCode, b)
+	}
+	// The nurse's own upload is the coordinator's to attach? No.
+	mine := up(ide, "note.pdf")
+	res, b = h.do(coord, "POST", "/api/v1/posts", `{"cpts_id":"`+lnID+`","kind":"announcement","title":"Emprunt","file_ids":["`+string(mine.ID)+`"]}`)
+	if res.StatusCode != 400 || errCode(t, b) != "file_not_found" {
+		t.Fatalf("someone else's upload: %d %s", res.StatusCode, b)
+	}
+	// Deleting the post takes its files away.
+	if res, _ := h.do(coord, "DELETE", "/api/v1/posts/"+p.Post.ID, ""); res.StatusCode != 204 {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	if res, _ := h.do(ide, "GET", "/api/v1/files/"+string(f.ID), ""); res.StatusCode != 404 {
+		t.Fatalf("the file of a deleted post: %d", res.StatusCode)
+	}
+}

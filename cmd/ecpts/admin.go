@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecpts/ecpts/internal/apierr"
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/config"
 	"github.com/ecpts/ecpts/internal/core"
@@ -142,18 +143,18 @@ func adminCommand(ctx context.Context, cfg config.Config, args []string, in io.R
 	if err != nil {
 		var coded *model.CodedError
 		if errors.As(err, &coded) {
-			return errors.New(coded.Message)
+			return errors.New(apierr.FrenchSpacing(coded.Message))
 		}
 		var invalid *model.InvalidError
 		if errors.As(err, &invalid) {
-			return errors.New(invalid.Message)
+			return errors.New(apierr.FrenchSpacing(invalid.Message))
 		}
 		return err
 	}
 	if res.LinkSent {
-		fmt.Fprintf(out, "Administrateur·rice créé·e : %s. Un lien pour choisir le mot de passe lui a été envoyé (valable 3 jours).\n", res.User.Email)
+		fmt.Fprintf(out, "Compte d'administration créé : %s. Un lien pour choisir le mot de passe a été envoyé à cette adresse (valable 3 jours).\n", res.User.Email)
 	} else {
-		fmt.Fprintf(out, "Administrateur·rice créé·e : %s. Connectez-vous avec ce mot de passe.\n", res.User.Email)
+		fmt.Fprintf(out, "Compte d'administration créé : %s. Connectez-vous avec ce mot de passe.\n", res.User.Email)
 	}
 	return nil
 }

@@ -79,6 +79,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}()
 	log.Info("store ready", "backend", st.Backend())
+	// The protocol library's projections and index entries, and the
+	// materials' index, are brought up to date before serving (a crash
+	// between two writes, or entries of an older format).
+	if n, err := st.Protocols.RepairAll(ctx); err != nil {
+		log.Error("repair protocols", "err", err)
+	} else if n > 0 {
+		log.Info("protocols repaired", "count", n)
+	}
+	if n, err := st.Materials.RepairIndex(ctx); err != nil {
+		log.Error("repair material index", "err", err)
+	} else if n > 0 {
+		log.Info("material index repaired", "count", n)
+	}
 
 	checks := map[string]func(context.Context) error{"database": st.Ping}
 	var (
@@ -218,6 +231,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return err
 		}
 		if err := demo.LoadLibrary(ctx, st, app); err != nil {
+			return err
+		}
+		if err := demo.LoadMaterials(ctx, st, app); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,13 @@
 // Browser tests of issue 13's pages: the platform administrator's pages
 // (home, CPTS overview, creation, edition, first coordinator), the members
 // waiting for validation (sidebar badge, home card), the home page's
-// "À traiter", at 1366×800 and 390×844, with screenshots written under
-// docs/screenshots/ for a person to look at.
+// "À traiter", the form of one's titles, at 1366×800 and 390×844, with
+// screenshots of each page for a person to look at.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { frontendDir, invitationToken, launchBrowser, startServer, waitFor } from './harness.mjs';
@@ -15,7 +16,11 @@ const password = 'demo-ecpts';
 const admin = 'admin@ecpts.demo';
 const coordinator = 'coordination@loire-nord.demo';
 const nurse = 'infirmiere@loire-nord.demo';
-const shotsDir = path.resolve(frontendDir, '..', 'docs', 'screenshots');
+// make screenshot (ECPTS_SCREENSHOT=1) keeps them in docs/screenshots/
+// (not tracked); other runs write them under the system's temporary directory.
+const shotsDir = process.env.ECPTS_SCREENSHOT
+  ? path.resolve(frontendDir, '..', 'docs', 'screenshots')
+  : path.join(tmpdir(), 'ecpts-e2e-screenshots');
 
 const laptop = { width: 1366, height: 800 };
 const phone = { width: 390, height: 844 };
@@ -87,7 +92,7 @@ async function mainText(page) {
 
 /** Opens the phone's menu when the sidebar is a drawer. */
 async function openMenu(page) {
-  const button = page.getByRole('button', { name: 'Menu', exact: true });
+  const button = page.locator('button[aria-controls="barre-laterale"]');
   if (await button.isVisible()) await button.click();
 }
 
@@ -223,6 +228,13 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     const { cpts } = await apiJSON(page, '/api/v1/cpts');
     const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
     assert.ok(loire);
+    // The demo may already have someone waiting: count from there.
+    const base = (await apiJSON(page, '/api/v1/home')).pending.filter((p) => p.cpts_id === loire.id).length;
+    const expectBadge = async (n) => {
+      if (n === 0) await badge.waitFor({ state: 'detached' });
+      else await waitFor(async () => (await badge.getAttribute('data-waiting')) === String(n), { what: `a badge with ${n} waiting members` });
+    };
+    const badge = sidebarOf(page).locator('section', { hasText: 'CPTS Loire Nord' }).locator('.waiting-badge');
 
     // Two invitations; both are accepted (the harness reads the .eml).
     for (const email of ['ide.attente@example.test', 'kine.attente@example.test']) {
@@ -238,9 +250,8 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     await withDiagnostics(page, 'waiting', async () => {
       // Back to the tab: the sidebar shows the badge on the CPTS.
       await page.goto('/');
-      const badge = sidebarOf(page).locator('section', { hasText: 'CPTS Loire Nord' }).locator('.waiting-badge');
-      await waitFor(async () => (await badge.getAttribute('data-waiting')) === '2', { what: 'a badge with 2 waiting members' });
-      assert.match((await badge.getAttribute('title')) ?? '', /2 adhésions à valider/);
+      await expectBadge(base + 2);
+      assert.match((await badge.getAttribute('title')) ?? '', new RegExp(`${base + 2} adhésions à valider`));
 
       const card = page.locator('#en-attente');
       await card.getByRole('heading', { name: 'Adhésions à valider' }).waitFor();
@@ -251,7 +262,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       // Validate in one click.
       await card.getByRole('button', { name: 'Valider l’adhésion de Inès Attente' }).click();
       await card.getByText('L’adhésion de Inès Attente est validée.').waitFor();
-      await waitFor(async () => (await badge.getAttribute('data-waiting')) === '1', { what: 'the badge to count 1' });
+      await expectBadge(base + 1);
 
       // Refuse: a confirmation names the person and the CPTS.
       await card.getByRole('button', { name: 'Refuser l’adhésion de Karl Patience' }).click();
@@ -259,7 +270,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await dialog.getByText(/Refuser l’adhésion de Karl Patience à la CPTS Loire Nord/).waitFor();
       await dialog.getByRole('button', { name: 'Refuser' }).click();
       await card.getByText('L’adhésion de Karl Patience est refusée.').waitFor();
-      await badge.waitFor({ state: 'detached' });
+      await expectBadge(base);
     });
 
     // The validated member now sees the CPTS; the refused one does not.
@@ -286,7 +297,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await small.page.locator('#en-attente li', { hasText: 'Sarah Attente' }).waitFor();
       await shot(small.page, 'waiting-home-390');
       await openMenu(small.page);
-      await sidebarOf(small.page).locator('.waiting-badge[data-waiting="1"]').waitFor();
+      await sidebarOf(small.page).locator(`.waiting-badge[data-waiting="${base + 1}"]`).waitFor();
       await shot(small.page, 'waiting-menu-390');
       await third.ctx.close();
     });
@@ -334,5 +345,37 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       });
       await ctx.close();
     }
+  });
+  test('each person chooses the form of their titles: "Infirmière", "Coordinatrice" next to their name', { timeout: 150_000 }, async () => {
+    const n = await loggedIn(nurse);
+    await withDiagnostics(n.page, 'title-form', async () => {
+      await n.page.goto('/profil');
+      await n.page.getByRole('radio', { name: /^Au féminin/ }).check();
+      assert.match((await n.page.getByText(/^Au féminin/).first().textContent()) ?? '', /Infirmière/, 'the choice shows the feminine form');
+      await n.page.getByRole('button', { name: 'Enregistrer' }).click();
+      await n.page.getByText('Profil enregistré.').waitFor();
+      const me = await apiJSON(n.page, '/api/v1/me');
+      assert.equal(me.user.title_form, 'feminin');
+      assert.equal(me.user.profession_label, 'Infirmière');
+      await shot(n.page, 'profile-title-1366');
+    });
+    await n.ctx.close();
+
+    const c = await loggedIn(coordinator, phone);
+    await withDiagnostics(c.page, 'title-form-coord', async () => {
+      await c.page.goto('/profil');
+      await c.page.getByRole('radio', { name: /^Au féminin/ }).check();
+      await c.page.getByRole('button', { name: 'Enregistrer' }).click();
+      await c.page.getByText('Profil enregistré.').waitFor();
+      // My role in the sidebar follows the form I chose.
+      await openMenu(c.page);
+      await sidebarOf(c.page).getByText('Coordinatrice', { exact: true }).first().waitFor();
+      await shot(c.page, 'profile-title-390');
+      // Named people carry their chosen form, here in the directory.
+      await c.page.goto('/annuaire');
+      const row = c.page.locator('tbody tr', { hasText: 'Sophie Garnier' });
+      assert.equal((await row.locator('.profession').textContent())?.trim(), 'Infirmière');
+    });
+    await c.ctx.close();
   });
 });

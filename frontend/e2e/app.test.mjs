@@ -116,7 +116,8 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await login(page, coordinator);
       const sidebar = sidebarOf(page);
       await sidebar.getByRole('heading', { name: /CPTS Loire Nord/ }).waitFor();
-      await sidebar.getByText('Coordinateur·rice').first().waitFor();
+      // My role in the form I chose (the demo coordinator: « Coordinatrice »).
+      await sidebar.getByText(/^Coordinat(rice|eur|eur·rice)$/).first().waitFor();
       await sidebar.locator('a[href^="/groupes/"]').first().waitFor();
       const bpco = sidebar.locator('a[href^="/groupes/"]', { hasText: 'Parcours BPCO inter-CPTS' });
       await bpco.waitFor();
@@ -448,7 +449,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     await withDiagnostics(page, 'phone', async () => {
       await login(page, nurse);
       const sidebar = sidebarOf(page);
-      const menu = page.getByRole('button', { name: 'Menu', exact: true });
+      const menu = page.locator('button[aria-controls="barre-laterale"]');
       await menu.waitFor();
       assert.equal(await sidebar.isVisible(), false, 'the drawer starts closed');
 

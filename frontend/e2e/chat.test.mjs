@@ -331,7 +331,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       // The nurse reacts 👍; the coordinator sees the count.
       await onB.hover();
       await onB.getByRole('button', { name: 'Réagir' }).click();
-      await pageB.getByRole('button', { name: 'pouce levé' }).click();
+      await pageB.getByRole('button', { name: 'pouce vers le haut', exact: true }).first().click();
       const chipB = onB.locator('button.chip[data-emoji="👍"]');
       await chipB.waitFor();
       assert.equal(await chipB.getAttribute('aria-pressed'), 'true', 'her reaction is marked as hers');
@@ -401,16 +401,25 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       assert.ok(!(await focused()).text.includes(text), '↑ moves to the message above');
       await pageA.keyboard.press('ArrowDown');
       assert.ok((await focused()).text.includes(text), '↓ comes back');
-      // Tab goes into its actions, shown while it has the focus.
+      // Tab goes into its actions, shown while it has the focus: first the
+      // author's name (their profile card) when the message shows it.
       await pageA.keyboard.press('Tab');
       f = await focused();
+      if (f.text === 'Claire Morel') {
+        await pageA.keyboard.press('Tab');
+        f = await focused();
+      }
       assert.equal(f.label, 'Réagir');
       assert.ok(await m.getByRole('button', { name: 'Réagir' }).isVisible());
-      // The emoji grid is walked with the arrows; Enter reacts.
+      // The picker opens on its search field; ↓ goes to the emoji, walked
+      // with the arrows; Enter reacts.
       await pageA.keyboard.press('Enter');
-      assert.equal((await focused()).label, 'pouce levé');
+      assert.equal((await focused()).label, 'Rechercher un emoji');
+      await pageA.getByRole('button', { name: 'pouce vers le haut', exact: true }).first().waitFor();
+      await pageA.keyboard.press('ArrowDown');
+      assert.equal((await focused()).label, 'pouce vers le haut');
       await pageA.keyboard.press('ArrowRight');
-      assert.equal((await focused()).label, 'pouce baissé');
+      assert.equal((await focused()).label, 'cœur rouge');
       await pageA.keyboard.press('ArrowLeft');
       await pageA.keyboard.press('Enter');
       await m.locator('button.chip[data-emoji="👍"][aria-pressed="true"]').waitFor();
@@ -749,7 +758,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const link = sidebarOf(pageA).locator(`a[href="/messages/${convId}"]`);
       await link.waitFor({ timeout: 5_000 }); // well before any poll: the server said so
       const hello = uniq('Petit point sur la sortie de M. R. demain ?');
-      const box = pageB.getByRole('textbox', { name: /Écrire dans / });
+      const box = pageB.getByRole('textbox', { name: /Écrire à / });
       await box.fill(hello);
       await box.press('Enter');
       await confirmed(pageB, hello);

@@ -132,6 +132,8 @@ describe('protocol library in a browser', { concurrency: false }, () => {
     // The coordinator validates.
     const coord = await as(coordinator);
     await withDiagnostics(coord, 'library-validate', async () => {
+      // Her home page flags the protocol past its review date.
+      await coord.getByTestId('review-due').getByText(/Chutes de la personne âgée/).waitFor();
       await coord.goto(protocolURL);
       await coord.getByRole('button', { name: 'Valider le protocole' }).click();
       await coord.getByTestId('status').filter({ hasText: 'Validé' }).waitFor();
@@ -180,6 +182,47 @@ describe('protocol library in a browser', { concurrency: false }, () => {
       await page.goto(`/protocoles/${cyst.id}`);
       await page.getByText('partagé par CPTS Loire Nord · Lecture seule').waitFor();
       assert.equal(await page.getByRole('button', { name: 'Modifier' }).count(), 0);
+    });
+  });
+});
+
+describe('prevention materials in a browser', { concurrency: false }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  test('a member adds a link and browses by theme and campaign', { timeout: 180_000 }, async () => {
+    const page = await as(author, { width: 390, height: 844 });
+    await withDiagnostics(page, 'materials', async () => {
+      await page.goto('/');
+      // Phone width: the sidebar is a drawer.
+      await page.getByRole('button', { name: /menu/i }).first().click();
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Prévention' }).click();
+      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+      await page.getByText('Campagnes en cours et à venir').waitFor();
+      await page.getByRole('button', { name: 'Ajouter un support' }).click();
+      await page.getByLabel('Titre').fill('Manger mieux au quotidien');
+      await page.getByRole('textbox', { name: 'Lien' }).fill('https://prevention.example.org/nutrition');
+      await page.getByLabel('Thème', { exact: true }).first().selectOption('nutrition');
+      await page.getByRole('button', { name: 'Ajouter', exact: true }).click();
+      await page.getByText('Support ajouté.').waitFor();
+      const list = page.getByTestId('materials');
+      await list.getByText('Manger mieux au quotidien').waitFor();
+      await page.getByLabel('Thème', { exact: true }).selectOption('tabac');
+      await list.getByText('Arrêter de fumer : les aides près de chez vous').waitFor();
+      await list.getByText('Manger mieux au quotidien').waitFor({ state: 'detached' });
+      await page.getByLabel('Thème', { exact: true }).selectOption('nutrition');
+      await list.getByText('Manger mieux au quotidien').waitFor();
+      await page.getByLabel('Thème', { exact: true }).selectOption('');
+      await page.getByLabel('Campagne', { exact: true }).selectOption('vaccination_grippe');
+      await list.getByText('Dépliant : se faire vacciner contre la grippe').waitFor();
+      assert.equal(await list.locator('li').count(), 1);
     });
   });
 });

@@ -122,14 +122,14 @@ describe('issue 13: the chat as a Slack or Mattermost user judges it', { concurr
     const page = await newPage(laptop);
     await withDiagnostics('unread', page, async () => {
       await login(page, nurse);
-      // The demo: after the nurse's own message, Inès's vaccination message
-      // and two replies in its thread. One unread message, not three.
+      // The demo: after the nurse's own message in général, messages of
+      // others, one of them with replies in its thread. The badge counts
+      // the messages, not the replies: what sits below the divider.
       const link = channelLink(page, ids.general);
-      await waitFor(async () => (await link.getAttribute('data-unread')) === '1', {
-        what: 'général to show 1 unread for the nurse',
-      });
+      await waitFor(async () => Number(await link.getAttribute('data-unread')) > 0, { what: 'unread in général for the nurse' });
+      const badge = Number(await link.getAttribute('data-unread'));
       const { channels } = await apiJSON(page, '/api/v1/unread');
-      assert.equal(channels.find((u) => u.channel_id === ids.general)?.unread, 1, 'GET /unread agrees');
+      assert.equal(channels.find((u) => u.channel_id === ids.general)?.unread, badge, 'GET /unread agrees with the badge');
       await openChannel(page, ids.general, 'général');
       const divider = mainList(page).locator('.new-divider');
       await divider.waitFor();
@@ -138,9 +138,11 @@ describe('issue 13: the chat as a Slack or Mattermost user judges it', { concurr
         const i = items.findIndex((li) => li.classList.contains('new-divider'));
         return items.slice(i + 1).filter((li) => li.querySelector('article.message')).map((li) => li.textContent ?? '');
       });
-      assert.equal(below.length, 1, `one message below the divider: ${JSON.stringify(below)}`);
-      assert.match(below[0], /vaccination antigrippale/);
-      assert.match(below[0], /2 réponses/, 'its thread shows the replies');
+      assert.equal(below.length, badge, `the badge said ${badge}; below the divider: ${JSON.stringify(below)}`);
+      assert.ok(
+        below.some((t) => /vaccination antigrippale/.test(t) && /\d+ réponses?/.test(t)),
+        'a message below the divider has replies, which the badge did not count',
+      );
       await shot(page, 'unread-divider-1366');
       // Read now: the badge goes, and stays gone after a reload.
       await waitFor(async () => (await link.getAttribute('data-unread')) === '0', { what: 'général read' });

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -139,5 +140,15 @@ func (k *Kind) answer(code, message, field string, retry time.Duration) Answer {
 	if k.RetryAfter > 0 {
 		a.RetryAfter = cmp.Or(retry, k.RetryAfter)
 	}
+	a.Message, a.FrameMessage = FrenchSpacing(a.Message), FrenchSpacing(a.FrameMessage)
 	return a
 }
+
+// frenchSpaces puts the no-break space French typography wants before
+// : ; ? ! and inside « », in place of the ordinary space the messages are
+// written with (the line never breaks before the sign).
+var frenchSpaces = strings.NewReplacer(" :", "\u00a0:", " ;", "\u00a0;", " ?", "\u00a0?", " !", "\u00a0!", "« ", "«\u00a0", " »", "\u00a0»")
+
+// FrenchSpacing applies French typography's no-break spaces to a message
+// (every error message, REST and WebSocket, goes through it).
+func FrenchSpacing(s string) string { return frenchSpaces.Replace(s) }

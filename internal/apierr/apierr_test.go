@@ -3,6 +3,7 @@ package apierr_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // TestDescribe: the status comes from the error's kind, the code and
-// message from the error when it has them, else from the table.
+// message from the error when it has them, else from the table; French
+// typography's no-break spaces are put in (FrenchSpacing).
 func TestDescribe(t *testing.T) {
 	tooMany := model.Coded(model.ErrTooMany, "too_many_attempts", "Réessayez dans 2 minutes.")
 	tooMany.RetryAfter = 90 * time.Second
@@ -58,5 +60,18 @@ func TestDescribe(t *testing.T) {
 func TestInvalidKindIsNotWrapped(t *testing.T) {
 	if errors.Is(model.InvalidAs(model.ErrConflict, "name", "name_taken", "x"), model.ErrConflict) {
 		t.Fatal("errors.Is sees the kind of an invalid error")
+	}
+}
+
+func TestFrenchSpacing(t *testing.T) {
+	a := apierr.Describe(model.Coded(model.ErrConflict, "last_coordinator", "La CPTS doit garder au moins un coordinateur : nommez-en un autre d'abord !"))
+	if want := "La CPTS doit garder au moins un coordinateur\u00a0: nommez-en un autre d'abord\u00a0!"; a.Message != want || a.FrameMessage != want {
+		t.Fatalf("message %q / %q, want %q", a.Message, a.FrameMessage, want)
+	}
+	if got := apierr.FrenchSpacing("Le statut est « projet » ; prêt ? Voir https://ecpts.example.fr:443"); got != "Le statut est «\u00a0projet\u00a0»\u00a0; prêt\u00a0? Voir https://ecpts.example.fr:443" {
+		t.Fatalf("FrenchSpacing: %q", got)
+	}
+	if a := apierr.Describe(model.ErrForbidden); strings.Contains(a.Message, " :") {
+		t.Fatalf("table message: %q", a.Message)
 	}
 }

@@ -380,7 +380,7 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if p.TitleForm != nil {
 		if !p.TitleForm.Valid() {
 			return UserView{}, model.Invalid("title_form", "invalid_title_form",
-				"Choisissez la forme de vos titres : féminin, masculin ou inclusif.")
+				"Choisissez la forme de vos titres : féminin, masculin ou inclusif.")
 		}
 		form = *p.TitleForm
 	}

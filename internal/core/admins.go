@@ -37,7 +37,7 @@ type AdminCreated struct {
 const setupTTL = 72 * time.Hour
 
 var errAdminExists = model.InvalidAs(model.ErrConflict, "email", "email_taken",
-	"Un compte existe déjà pour cette adresse : la commande ne crée pas deux fois le même compte (pour un nouveau lien, utilisez une autre adresse ou connectez-vous).")
+	"Un compte existe déjà pour cette adresse : la commande ne le recrée pas. Connectez-vous avec ce compte, ou choisissez une autre adresse.")
 
 // CreatePlatformAdmin creates a platform administrator. It refuses an
 // address that already has an account (whatever it is) and records the
@@ -93,7 +93,7 @@ func (c *Core) CreatePlatformAdmin(ctx context.Context, in AdminInput) (AdminCre
 			To:      e,
 			Subject: "Votre compte d'administration e-CPTS",
 			Text: "Bonjour,\n\nUn compte d'administration de la plateforme e-CPTS a été créé pour cette adresse.\n\n" +
-				"Pour choisir votre mot de passe, ouvrez ce lien :\n" + link + "\n\n" +
+				"Pour choisir votre mot de passe, ouvrez ce lien\u00a0:\n" + link + "\n\n" +
 				"Ce lien est personnel et valable 3 jours. Si vous n'attendiez pas ce message, ignorez-le.\n\n— e-CPTS\n",
 		}
 		if err := c.mail.send.Send(ctx, m); err != nil {

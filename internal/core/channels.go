@@ -353,7 +353,7 @@ func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.Chann
 	}
 	if err := c.st.ChannelMembers.Delete(ctx, ch.ID, a.ID()); err != nil {
 		if isNotFound(err) {
-			return model.Coded(model.ErrConflict, "not_member", "Vous n'êtes pas membre de ce canal.")
+			return model.Coded(model.ErrConflict, "not_member", "Vous n’êtes pas membre de ce canal.")
 		}
 		return fmt.Errorf("core: leave channel %s: %w", ch.ID, err)
 	}
@@ -424,7 +424,7 @@ func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.C
 		if ch.Archived {
 			return MemberView{}, model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé.")
 		}
-		return MemberView{}, model.Coded(model.ErrForbidden, "not_eligible", "Cette personne n'appartient pas à la CPTS ou au groupe de ce canal.")
+		return MemberView{}, model.Coded(model.ErrForbidden, "not_eligible", "Cette personne n’appartient pas à la CPTS ou au groupe de ce canal.")
 	}
 	if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: user, JoinedAt: c.now().UTC()}); err != nil {
 		if errors.Is(err, model.ErrConflict) {

@@ -140,7 +140,7 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 		}
 		if isNotFound(err) || (err == nil && !ok) {
 			return ConversationView{}, false, model.Invalid("user_ids", "not_reachable",
-				"Vous ne pouvez écrire qu'aux professionnels qui partagent une CPTS ou un groupe avec vous.")
+				"Vous ne pouvez écrire qu’aux professionnels qui partagent une CPTS ou un groupe avec vous.")
 		}
 		if err != nil {
 			return ConversationView{}, false, err
@@ -153,7 +153,7 @@ func (c *Core) OpenConversation(ctx context.Context, s model.Session, others []m
 		}
 		if !a.CanOpenConversation(peers) {
 			return ConversationView{}, false, model.Invalid("user_ids", "not_reachable",
-				"Ces personnes ne partagent pas toutes une CPTS ou un groupe : elles ne pourraient pas s'écrire dans cette conversation.")
+				"Ces personnes ne partagent pas toutes une CPTS ou un groupe : elles ne pourraient pas s’écrire dans cette conversation.")
 		}
 	}
 	now := c.now().UTC()

@@ -283,7 +283,7 @@ func (c *Core) UpdateCPTS(ctx context.Context, s model.Session, id model.CPTSID,
 	}
 	if p.Status != nil {
 		if *p.Status != "active" && *p.Status != "projet" {
-			return CPTSView{}, model.Invalid("status", "invalid_status", "Le statut d'une CPTS est « projet » ou « active ».")
+			return CPTSView{}, model.Invalid("status", "invalid_status", "Le statut d’une CPTS est « projet » ou « active ».")
 		}
 		x.Status = *p.Status
 	}
@@ -440,6 +440,7 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
 	}
 	c.accessChanged(ctx, user)
+	c.pendingChanged(ctx, cpts)
 	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberValidated, CPTSID: cpts, TargetID: user, Role: m.Role})
 	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
@@ -505,7 +506,7 @@ func (c *Core) keepOneCoordinator(ctx context.Context, cpts model.CPTSID) error 
 	}
 	if n <= 1 {
 		return model.Coded(model.ErrConflict, "last_coordinator",
-			"La CPTS doit garder au moins un coordinateur : nommez-en un autre d'abord.")
+			"La CPTS doit garder au moins un coordinateur : nommez-en un autre d’abord.")
 	}
 	return nil
 }
@@ -658,12 +659,39 @@ func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPT
 		case isNotFound(err):
 			return errMemberNotFound
 		case errors.Is(err, model.ErrConflict):
-			return model.Coded(model.ErrConflict, "not_pending", "Cette personne a déjà été validée : pour la retirer, utilisez « Retirer de la CPTS ».")
+			return model.Coded(model.ErrConflict, "not_pending", "Cette personne a déjà été validée : pour la retirer, utilisez « Retirer de la CPTS ».")
 		}
 		return fmt.Errorf("core: refuse %s in %s: %w", user, cpts, err)
 	}
 	c.accessChanged(ctx, user)
+	c.pendingChanged(ctx, cpts)
 	c.log.Info("audit: member refused", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberRefused, CPTSID: cpts, TargetID: user})
 	return nil
+}
+
+// pendingChanged tells the active coordinators of a CPTS, live, that its
+// pending members changed (someone accepted an invitation, was validated
+// or refused): their clients re-read the counts (access_changed).
+func (c *Core) pendingChanged(ctx context.Context, cpts model.CPTSID) {
+	if c.pub == nil {
+		return
+	}
+	ms, err := c.st.Memberships.ByCPTS(ctx, cpts)
+	if err != nil {
+		c.log.Warn("coordinators to notify", "cpts_id", cpts, "err", err)
+		return
+	}
+	var ids []model.UserID
+	for _, m := range ms {
+		if m.Status == model.StatusActive && m.Role == model.RoleCoordinateur {
+			ids = append(ids, m.UserID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	if err := c.pub.AccessChanged(ctx, ids); err != nil {
+		c.log.Warn("notify coordinators", "cpts_id", cpts, "err", err)
+	}
 }

@@ -353,7 +353,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 			return MemberView{}, errGroupNotFound
 		}
 		return MemberView{}, model.Coded(model.ErrForbidden, "not_eligible",
-			"Seuls les membres actifs d'une CPTS participant au groupe peuvent y être ajoutés, par la coordination.")
+			"Seuls les membres actifs d’une CPTS participant au groupe peuvent y être ajoutés, par la coordination.")
 	}
 	if role == model.RoleCoordinateur && !a.CanAddGroupCoordinator(g) {
 		return MemberView{}, errForbidden

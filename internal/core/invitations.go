@@ -93,8 +93,8 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		Subject: "Invitation à rejoindre " + model.CPTSWithArticle(x.Name) + " sur e-CPTS",
 		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + model.CPTSWithArticle(x.Name) +
 			" sur e-CPTS, en tant que " + roleLabels[role] + ".\n\n" +
-			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
-			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
+			"Pour accepter l’invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
+			"Ce lien est personnel et valable 7 jours. Si vous n’attendiez pas cette invitation, ignorez ce message.\n\n" +
 			"— e-CPTS\n",
 	}
 	if err := c.mail.send.Send(ctx, m); err != nil {
@@ -104,7 +104,7 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		}
 		c.log.Error("send invitation", "invitation_id", inv.ID, "err", err)
 		return InvitationView{}, model.Coded(ErrUpstream, "mail_failed",
-			"L'e-mail d'invitation n'a pas pu être envoyé. Réessayez dans quelques minutes.")
+			"L’e-mail d’invitation n’a pas pu être envoyé. Réessayez dans quelques minutes.")
 	}
 	for _, old := range pending {
 		if old.Email == e {
@@ -127,7 +127,7 @@ var ErrUpstream = model.ErrUpstream
 var ErrNotConfigured = model.ErrNotConfigured
 
 var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
-	"Les invitations sont désactivées : l'adresse publique d'e-CPTS (ECPTS_PUBLIC_URL) n'est pas configurée. Prévenez l'administrateur de la plateforme.")
+	"Les invitations sont désactivées : l’adresse publique d’e-CPTS (ECPTS_PUBLIC_URL) n’est pas configurée. Prévenez l’administrateur de la plateforme.")
 
 // Invitations lists the pending invitations of a CPTS.
 func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTSID) ([]InvitationView, error) {
@@ -208,7 +208,7 @@ func (c *Core) usableInvitation(ctx context.Context, token string) (model.Invita
 	case inv.RevokedAt != nil:
 		return inv, model.Coded(model.ErrGone, "invitation_revoked", "Cette invitation a été annulée par la coordination.")
 	case !c.now().Before(inv.ExpiresAt):
-		return inv, model.Coded(model.ErrGone, "invitation_expired", "Cette invitation a expiré : demandez-en une nouvelle à la coordination de la CPTS.")
+		return inv, model.Coded(model.ErrGone, "invitation_expired", "Cette invitation a expiré : demandez-en une nouvelle à la coordination de la CPTS.")
 	}
 	return inv, nil
 }
@@ -263,13 +263,13 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 	case err == nil:
 		if s.UserID != existing.ID {
 			return AcceptResult{}, model.Coded(model.ErrUnauthenticated, "login_required",
-				"Un compte existe déjà pour cette adresse : connectez-vous avec ce compte pour accepter l'invitation.")
+				"Un compte existe déjà pour cette adresse : connectez-vous avec ce compte pour accepter l’invitation.")
 		}
 	case isNotFound(err):
 		if s.UserID != "" {
 			// Logged in as someone else: this invitation is for another address.
 			return AcceptResult{}, model.Coded(model.ErrForbidden, "wrong_account",
-				"Cette invitation est destinée à une autre adresse e-mail : déconnectez-vous pour l'accepter.")
+				"Cette invitation est destinée à une autre adresse e-mail : déconnectez-vous pour l’accepter.")
 		}
 	default:
 		return AcceptResult{}, fmt.Errorf("core: accept invitation: %w", err)
@@ -313,7 +313,7 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		if err := c.st.Users.Insert(ctx, *newUser); err != nil {
 			if errors.Is(err, model.ErrConflict) {
 				return AcceptResult{}, release(model.InvalidAs(model.ErrConflict, "email", "email_taken",
-					"Un compte existe déjà pour cette adresse e-mail : connectez-vous pour accepter l'invitation."))
+					"Un compte existe déjà pour cette adresse e-mail : connectez-vous pour accepter l’invitation."))
 			}
 			return AcceptResult{}, release(fmt.Errorf("core: create user: %w", err))
 		}
@@ -343,6 +343,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		}
 	}
 	c.accessChanged(ctx, existing.ID)
+	if m.Status == model.StatusPending {
+		c.pendingChanged(ctx, inv.CPTSID)
+	}
 	x, err := c.st.CPTS.ByID(ctx, inv.CPTSID)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("core: accept: %w", err)

@@ -23,9 +23,9 @@ const (
 // seconds (at most a second with the default rate), which Retry-After
 // tells REST clients.
 var (
-	errWriteFlood  = floodError("Trop de requêtes à la fois : patientez quelques secondes.")
-	errSendFlood   = floodError("Vous envoyez trop de messages à la fois : patientez quelques secondes.")
-	errChangeFlood = floodError("Trop de modifications à la fois (réactions, corrections, suppressions) : patientez quelques secondes.")
+	errWriteFlood  = floodError("Trop de requêtes à la fois : patientez quelques secondes.")
+	errSendFlood   = floodError("Vous envoyez trop de messages à la fois : patientez quelques secondes.")
+	errChangeFlood = floodError("Trop de modifications à la fois (réactions, corrections, suppressions) : patientez quelques secondes.")
 )
 
 func floodError(message string) *model.CodedError {

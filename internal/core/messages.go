@@ -21,7 +21,7 @@ const maxBody = 8000
 // ErrTooFarBehind: a resume asks for more than msglog.MaxReplay
 // messages; the client pages through REST first.
 var ErrTooFarBehind = model.Coded(nil, "too_far_behind",
-	"Trop de messages manqués : l'historique se recharge par pages.")
+	"Trop de messages manqués : l’historique se recharge par pages.")
 
 var clientIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -63,7 +63,7 @@ type MessageView struct {
 	Mentions       []model.UserID  `json:"mentions"`
 	MentionChannel bool            `json:"mention_channel"`
 	// Files attached (none once deleted), in the order sent.
-	Files []FileView `json:"files"`
+	Files []FileView `json:"files" openapi:"nonnull"`
 }
 
 func (c *Core) views(ctx context.Context, ms []model.Message) ([]MessageView, error) {
@@ -116,7 +116,7 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		v.Mentions = []model.UserID{}
 	}
 	if u, ok := users[m.AuthorID]; ok {
-		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
+		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 	}
 	if m.Deleted() {
 		v.Deleted, v.Body, v.HTML, v.Mentions = true, "", "", []model.UserID{}
@@ -195,9 +195,9 @@ type SendInput struct {
 }
 
 var (
-	errArchived     = model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé : on ne peut plus y écrire.")
+	errArchived     = model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé : on ne peut plus y écrire.")
 	errNotPoster    = model.Coded(model.ErrForbidden, "forbidden", "Vous ne pouvez pas écrire dans ce canal.")
-	errAnnounceOnly = model.Coded(model.ErrForbidden, "announcement_only", "Seule la coordination publie dans ce canal d'annonces.")
+	errAnnounceOnly = model.Coded(model.ErrForbidden, "announcement_only", "Seule la coordination publie dans ce canal d’annonces.")
 	errJoinFirst    = model.Coded(model.ErrForbidden, "not_member", "Rejoignez le canal pour y écrire.")
 	errMsgNotFound  = notFound("Ce message est introuvable.")
 )
@@ -246,7 +246,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	}
 	clientID := strings.ToLower(in.ClientID)
 	if !clientIDPattern.MatchString(clientID) {
-		return MessageView{}, false, model.Invalid("client_id", "invalid_client_id", "L'identifiant client du message doit être un UUID.")
+		return MessageView{}, false, model.Invalid("client_id", "invalid_client_id", "L’identifiant client du message doit être un UUID.")
 	}
 	// An idempotent repeat answers even if posting is no longer allowed.
 	if m, ok := c.msgs.ByClient(ch.ID, a.ID(), clientID); ok {
@@ -359,7 +359,7 @@ func (c *Core) insert(ctx context.Context, ch model.Channel, m model.Message) (m
 			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "Ce fil de discussion est introuvable.")
 		}
 		if r.ThreadID != "" || r.Deleted() {
-			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "On ne peut répondre qu'à un message principal qui existe encore.")
+			return model.Message{}, nil, false, model.Invalid("thread_id", "invalid_thread", "On ne peut répondre qu’à un message principal qui existe encore.")
 		}
 	}
 	plain, created, err := c.msgs.Append(ctx, ch, m)
@@ -516,7 +516,7 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 	_, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
 		if !a.CanEditMessage(ch, g, *m) {
 			if m.AuthorID != a.ID() {
-				return false, model.Coded(model.ErrForbidden, "forbidden", "Seul l'auteur peut modifier ce message.")
+				return false, model.Coded(model.ErrForbidden, "forbidden", "Seul l’auteur peut modifier ce message.")
 			}
 			return false, postError(a.PostRefusal(ch, g))
 		}
@@ -648,7 +648,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 	// Removing is checked more loosely than adding: a reaction stored
 	// before validEmoji tightened must stay removable.
 	if on && !validEmoji(emoji) || !on && !emojiShaped(emoji) {
-		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
+		return MessageView{}, model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 	}
 	_, m, changed, err := c.changeMessage(ctx, s, id, func(a *Actor, ch model.Channel, g *model.Group, m *model.Message) (bool, error) {
 		if !a.CanReact(ch, g) || m.Deleted() {

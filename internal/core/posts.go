@@ -81,6 +81,9 @@ type PostInput struct {
 	Title   string         `json:"title"`
 	Body    string         `json:"body,omitempty"`
 	Event   *EventInput    `json:"event,omitempty"`
+	// FileIDs are the author's own uploads to this CPTS or group
+	// (POST /api/v1/files with cpts_id or group_id) to attach, in order.
+	FileIDs []model.FileID `json:"file_ids,omitempty"`
 }
 
 // PostPatch edits a post: the fields given replace the stored ones.
@@ -109,6 +112,7 @@ type PostView struct {
 	Pinned          bool             `json:"pinned"`
 	Deleted         bool             `json:"deleted"`
 	Reactions       []ReactionView   `json:"reactions"`
+	Files           []FileView       `json:"files"`
 	// RSVP: the counts of an event (nil otherwise); Seats left when it
 	// has a capacity.
 	RSVP      *model.RSVPCounts `json:"rsvp,omitempty"`
@@ -346,6 +350,14 @@ func (c *Core) postViews(ctx context.Context, a *Actor, g *model.Group, posts []
 	if err != nil {
 		return nil, fmt.Errorf("core: post authors: %w", err)
 	}
+	var fileIDs []model.FileID
+	for _, p := range posts {
+		fileIDs = append(fileIDs, p.Files...)
+	}
+	files, err := c.filesOf(ctx, fileIDs)
+	if err != nil {
+		return nil, err
+	}
 	reactions, err := c.st.PostReactions.ByPosts(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -366,9 +378,15 @@ func (c *Core) postViews(ctx context.Context, a *Actor, g *model.Group, posts []
 			ID: p.ID, Seq: p.Seq, CPTSID: p.CPTSID, GroupID: p.GroupID, Kind: p.Kind, Title: p.Title, Body: p.Body,
 			HTML: p.HTML, AuthorID: p.AuthorID, Event: p.Event, CommentsChannel: p.CommentsChannel,
 			CreatedAt: p.CreatedAt, EditedAt: p.EditedAt, Pinned: p.Pinned, Deleted: p.Deleted(), Reactions: []ReactionView{},
+			Files: []FileView{},
+		}
+		for _, id := range p.Files {
+			if f, ok := files[id]; ok {
+				v.Files = append(v.Files, f)
+			}
 		}
 		if u, ok := users[p.AuthorID]; ok {
-			v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune}
+			v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 		}
 		for _, r := range reactions[p.ID] {
 			v.Reactions = append(v.Reactions, ReactionView{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})
@@ -482,12 +500,12 @@ func (c *Core) ListFeed(ctx context.Context, s model.Session, scope model.FeedSc
 		return FeedPageView{}, err
 	}
 	out := FeedPageView{Next: page.Next, CanPublish: a.CanPublishIn(scope, g)}
-	if out.Pinned, err = c.postViews(ctx, a, g, page.Pinned); err != nil {
+	// One set of reads (reactions, counts, answers, authors) for both.
+	all, err := c.postViews(ctx, a, g, append(slices.Clone(page.Pinned), page.Posts...))
+	if err != nil {
 		return FeedPageView{}, err
 	}
-	if out.Posts, err = c.postViews(ctx, a, g, page.Posts); err != nil {
-		return FeedPageView{}, err
-	}
+	out.Pinned, out.Posts = all[:len(page.Pinned)], all[len(page.Pinned):]
 	if before == 0 {
 		var top uint64
 		for _, p := range append(slices.Clone(page.Pinned), page.Posts...) {
@@ -537,6 +555,11 @@ func (c *Core) PublishPost(ctx context.Context, s model.Session, in PostInput) (
 	case in.Event != nil:
 		return PostView{}, model.Invalid("event", "event_on_announcement", "Une annonce n'a pas de date : choisissez « événement ».")
 	}
+	where := FileWhere{CPTS: in.CPTSID, Group: in.GroupID}
+	files, err := c.loadFiles(ctx, a, in.FileIDs, where)
+	if err != nil {
+		return PostView{}, err
+	}
 	if !c.limits.changes.Allow(ctx, string(a.ID())) {
 		return PostView{}, errChangeFlood
 	}
@@ -559,7 +582,7 @@ func (c *Core) PublishPost(ctx context.Context, s model.Session, in PostInput) (
 	}
 	p, err := c.st.Posts.Insert(ctx, model.Post{
 		CPTSID: in.CPTSID, GroupID: in.GroupID, Kind: in.Kind, Title: title, Body: body, HTML: html, Text: text,
-		AuthorID: a.ID(), Event: ev, CommentsChannel: ch.ID, CreatedAt: now,
+		AuthorID: a.ID(), Event: ev, CommentsChannel: ch.ID, Files: fileIDsOf(files), CreatedAt: now,
 	})
 	if err != nil {
 		if p.ID == "" {
@@ -568,6 +591,17 @@ func (c *Core) PublishPost(ctx context.Context, s model.Session, in PostInput) (
 		// Stored, its event index lags (store.Posts.Insert): an edit
 		// repairs it; the post itself is there.
 		c.log.Error("post event index", "post_id", p.ID, "err", err)
+	}
+	if len(files) > 0 {
+		if err := c.attachLoaded(ctx, files, model.Attachment{Kind: model.AttachPost, ID: string(p.ID), At: now}); err != nil {
+			// A file attached elsewhere meanwhile: the post goes, nothing
+			// stays half-written.
+			if derr := c.st.Posts.Delete(context.WithoutCancel(ctx), p.ID, now); derr != nil {
+				c.log.Error("undo post", "post_id", p.ID, "err", derr)
+			}
+			_ = c.st.Channels.SetArchived(context.WithoutCancel(ctx), ch.ID, true)
+			return PostView{}, err
+		}
 	}
 	if err := c.st.FeedMarkers.Advance(ctx, a.ID(), scope, p.Seq, now); err != nil {
 		c.log.Warn("feed marker", "user_id", a.ID(), "err", err)
@@ -683,6 +717,7 @@ func (c *Core) DeletePost(ctx context.Context, s model.Session, id model.PostID)
 	} else if ch, err := c.st.Channels.ByID(ctx, p.CommentsChannel); err == nil {
 		c.channelChanged(ctx, ch)
 	}
+	c.DetachFiles(ctx, p.Files)
 	c.log.Info("audit: post deleted", "actor_id", a.ID(), "post_id", p.ID)
 	c.touch(ctx, store.OutboxPost, string(p.ID))
 	p.DeletedAt = &now
@@ -930,4 +965,26 @@ func (c *Core) feedScopes(ctx context.Context, a *Actor) ([]model.FeedScope, err
 		}
 	}
 	return a.FeedScopes(gs), nil
+}
+
+func fileIDsOf(fs []model.File) []model.FileID {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]model.FileID, len(fs))
+	for i, f := range fs {
+		out[i] = f.ID
+	}
+	return out
+}
+
+// A post's files are read by whoever reads the post (files.go asks).
+func init() { attachmentReaders[model.AttachPost] = (*Core).canReadPostAttachment }
+
+func (c *Core) canReadPostAttachment(ctx context.Context, a *Actor, target string) error {
+	p, _, err := c.post(ctx, a, model.PostID(target))
+	if err != nil || p.Deleted() {
+		return errFileNotFound
+	}
+	return nil
 }

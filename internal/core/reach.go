@@ -14,7 +14,7 @@ import (
 const reasonReadOnly = "read_only"
 
 var errReadOnly = model.Coded(model.ErrForbidden, "read_only",
-	"Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ses participants.")
+	"Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ses participants.")
 
 // loadScopes completes each actor with its scopes (Actor.withScopes),
 // once.

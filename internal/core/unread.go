@@ -426,7 +426,7 @@ func (c *Core) Thread(ctx context.Context, s model.Session, id model.MessageID) 
 		return ThreadView{}, err
 	}
 	if root.ThreadID != "" {
-		return ThreadView{}, model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
+		return ThreadView{}, model.Coded(model.ErrNotFound, "not_found", "Ce message n’ouvre pas de fil.")
 	}
 	replies, err := c.msgs.BySeqs(ctx, ch, root.ReplySeqs)
 	if err != nil {
@@ -448,7 +448,7 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 		return err
 	}
 	if root.ThreadID != "" {
-		return model.Coded(model.ErrNotFound, "not_found", "Ce message n'ouvre pas de fil.")
+		return model.Coded(model.ErrNotFound, "not_found", "Ce message n’ouvre pas de fil.")
 	}
 	if on {
 		c.follow(ctx, a.ID(), root, true, 0, false)

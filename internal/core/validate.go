@@ -32,11 +32,11 @@ func normEmail(field, raw string) (string, error) {
 		return "", model.Invalid(field, "invalid_email", "L'adresse e-mail est obligatoire.")
 	}
 	if len(e) > maxEmail {
-		return "", model.Invalid(field, "invalid_email", "L'adresse e-mail est trop longue (254 caractères au plus).")
+		return "", model.Invalid(field, "invalid_email", "L’adresse e-mail est trop longue (254 caractères au plus).")
 	}
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
-		return "", model.Invalid(field, "invalid_email", "L'adresse e-mail n'est pas valide (exemple : prenom.nom@exemple.fr).")
+		return "", model.Invalid(field, "invalid_email", "L’adresse e-mail n’est pas valide (exemple : prenom.nom@exemple.fr).")
 	}
 	return e, nil
 }
@@ -129,7 +129,7 @@ func cleanName(field, label, raw string, required bool, max int) (string, error)
 	for _, r := range s {
 		if hiddenRune(r) {
 			return "", model.Invalid(field, "invalid_characters", fmt.Sprintf(
-				"%s contient un caractère invisible, de contrôle ou de mise en forme (U+%04X) : retirez-le (il peut venir d'un copier-coller ou d'un émoji composé).", label, r))
+				"%s contient un caractère invisible, de contrôle ou de mise en forme (U+%04X) : retirez-le (il peut venir d’un copier-coller ou d’un émoji composé).", label, r))
 		}
 		if unicode.Is(unicode.Zs, r) {
 			space = true
@@ -154,7 +154,7 @@ func cleanName(field, label, raw string, required bool, max int) (string, error)
 	}
 	if r, ok := mixedScripts(s); ok {
 		return "", model.Invalid(field, "mixed_scripts", fmt.Sprintf(
-			"%s mêle des lettres latines et cyrilliques dans un même mot (« %c », U+%04X) : retapez-le au clavier.", label, r, r))
+			"%s mêle des lettres latines et cyrilliques dans un même mot (« %c », U+%04X) : retapez-le au clavier.", label, r, r))
 	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", model.Invalid(field, "too_long", label+" est trop long ("+strconv.Itoa(max)+" caractères au plus).")
@@ -242,11 +242,11 @@ func nameKey(s string) string {
 // Refusals of a name that reads like another's (see nameKey): new values
 // each time, as callers may set Field.
 func errChannelNameTaken() error {
-	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un canal porte déjà ce nom ici (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un canal porte déjà ce nom ici (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
 }
 
 func errGroupNameTaken() error {
-	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un groupe de cette CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un groupe de cette CPTS porte déjà ce nom (majuscules, accents, espaces et tirets mis à part) : choisissez-en un autre.")
 }
 
 func errCPTSNameTaken() error {
@@ -254,7 +254,7 @@ func errCPTSNameTaken() error {
 }
 
 func errColleagueName() error {
-	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un·e membre de votre CPTS porte déjà ce nom : ajoutez un deuxième prénom ou une initiale pour qu'on ne vous confonde pas.")
+	return model.InvalidAs(model.ErrConflict, "name", "name_taken", "Un·e membre de votre CPTS porte déjà ce nom : ajoutez un deuxième prénom ou une initiale pour qu’on ne vous confonde pas.")
 }
 
 // nameTaken reports whether one of xs other than self reads as name.

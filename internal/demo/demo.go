@@ -59,13 +59,13 @@ func (d *loader) rpps() string {
 	return model.RPPSWithCheckDigit(fmt.Sprintf("10099%05d", d.n))
 }
 
-func (d *loader) user(email, name string, p model.Profession, commune string, admin bool) model.UserID {
+func (d *loader) user(email, name string, p model.Profession, commune string, admin bool, form model.TitleForm) model.UserID {
 	if d.err != nil {
 		return ""
 	}
 	u := model.User{
 		ID: model.UserID(model.NewID()), Email: email, Name: name, Profession: p, Commune: commune,
-		Admin: admin, PasswordHash: d.hash, CreatedAt: d.now, UpdatedAt: d.now,
+		Admin: admin, TitleForm: form, PasswordHash: d.hash, CreatedAt: d.now, UpdatedAt: d.now,
 	}
 	if info, _ := model.LookupProfession(p); info.Health {
 		u.RPPS = d.rpps()
@@ -121,17 +121,17 @@ func (d *loader) run() {
 	ln := d.cpts("CPTS Loire Nord", "42", []string{"Roanne", "Riorges", "Mably", "Le Coteau", "Villerest"})
 	vc := d.cpts("CPTS Val de Cher", "41", []string{"Romorantin-Lanthenay", "Selles-sur-Cher", "Saint-Aignan", "Montrichard Val de Cher"})
 
-	coord := d.user("coordination@loire-nord.demo", "Claire Morel", "medecin_generaliste", "Roanne", false)
-	ide := d.user("infirmiere@loire-nord.demo", "Sophie Garnier", "infirmier", "Riorges", false)
-	kine := d.user("kine@loire-nord.demo", "Marc Lefèvre", "masseur_kinesitherapeute", "Mably", false)
-	pharma := d.user("pharmacien@val-de-cher.demo", "Julien Perrin", "pharmacien", "Romorantin-Lanthenay", false)
-	d.user("admin@ecpts.demo", "Administration e-CPTS", "coordination", "", true)
-	sf := d.user("sage-femme@loire-nord.demo", "Aurélie Fontaine", "sage_femme", "Le Coteau", false)
-	ortho := d.user("orthophoniste@loire-nord.demo", "Hugo Lambert", "orthophoniste", "Villerest", false)
-	pharmaLN := d.user("pharmacie@loire-nord.demo", "Inès Caron", "pharmacien", "Roanne", false)
-	social := d.user("assistante-sociale@loire-nord.demo", "Nathalie Roux", "travailleur_social", "Roanne", false)
-	coordVC := d.user("coordination@val-de-cher.demo", "Karim Benali", "infirmier", "Selles-sur-Cher", false)
-	mgVC := d.user("medecin@val-de-cher.demo", "Élise Marchand", "medecin_generaliste", "Saint-Aignan", false)
+	coord := d.user("coordination@loire-nord.demo", "Claire Morel", "medecin_generaliste", "Roanne", false, model.TitleFeminine)
+	ide := d.user("infirmiere@loire-nord.demo", "Sophie Garnier", "infirmier", "Riorges", false, model.TitleFeminine)
+	kine := d.user("kine@loire-nord.demo", "Marc Lefèvre", "masseur_kinesitherapeute", "Mably", false, model.TitleMasculine)
+	pharma := d.user("pharmacien@val-de-cher.demo", "Julien Perrin", "pharmacien", "Romorantin-Lanthenay", false, model.TitleMasculine)
+	d.user("admin@ecpts.demo", "Administration e-CPTS", "coordination", "", true, "")
+	sf := d.user("sage-femme@loire-nord.demo", "Aurélie Fontaine", "sage_femme", "Le Coteau", false, model.TitleFeminine)
+	ortho := d.user("orthophoniste@loire-nord.demo", "Hugo Lambert", "orthophoniste", "Villerest", false, model.TitleMasculine)
+	pharmaLN := d.user("pharmacie@loire-nord.demo", "Inès Caron", "pharmacien", "Roanne", false, model.TitleFeminine)
+	social := d.user("assistante-sociale@loire-nord.demo", "Nathalie Roux", "travailleur_social", "Roanne", false, model.TitleFeminine)
+	coordVC := d.user("coordination@val-de-cher.demo", "Karim Benali", "infirmier", "Selles-sur-Cher", false, model.TitleMasculine)
+	mgVC := d.user("medecin@val-de-cher.demo", "Élise Marchand", "medecin_generaliste", "Saint-Aignan", false, model.TitleFeminine)
 	if d.err != nil {
 		return
 	}

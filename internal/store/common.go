@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -182,6 +183,31 @@ func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll *mongo.
 		return nil, dbErr(err, what)
 	}
 	return models(docs), nil
+}
+
+// findOldestFirst runs findAll and converts the documents, ordered in Go
+// by the time and id key returns (see oldestFirst).
+func findOldestFirst[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, key func(D) (time.Time, string), what string) ([]M, error) {
+	var docs []D
+	if err := findAll(ctx, coll, filter, nil, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	slices.SortFunc(docs, oldestFirst(key))
+	return models(docs), nil
+}
+
+// modelsByKey reads the documents among ids that exist (see findByIDs)
+// as their models, by key.
+func modelsByKey[D modeler[M], M any, K comparable](ctx context.Context, coll *mongo.Collection, ferret bool, ids []string, key func(D) K, what string) (map[K]M, error) {
+	docs, err := findByIDs[D](ctx, coll, ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, what)
+	}
+	out := make(map[K]M, len(docs))
+	for _, d := range docs {
+		out[key(d)] = d.model()
+	}
+	return out, nil
 }
 
 // updateOne applies update to the document filter matches; ErrNotFound

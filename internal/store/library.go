@@ -255,6 +255,25 @@ func decodeCursor(c string) (key, id string, err error) {
 	return key, id, nil
 }
 
+// seenEntries reads the entries of an index collection (protocol_index,
+// material_index) that viewer sees, extra pushed down with the seen_by
+// key (see findAny), decodes them and keeps those keep accepts.
+func seenEntries[D interface{ entry() E }, E any](ctx context.Context, coll *mongo.Collection, backend string, viewer []model.CPTSID,
+	extra bson.D, id func(D) string, keep func(E) bool,
+) ([]E, error) {
+	docs, err := findAny(ctx, coll, backend, "seen_by", viewerKeys(viewer), extra, id)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]E, 0, len(docs))
+	for _, d := range docs {
+		if e := d.entry(); keep(e) {
+			entries = append(entries, e)
+		}
+	}
+	return entries, nil
+}
+
 // cursor is a decoded page cursor; set is false on the first page.
 type cursor struct {
 	set     bool

@@ -364,15 +364,9 @@ func (s *Materials) List(ctx context.Context, q MaterialQuery) (MaterialPage, er
 	if q.Theme != "" {
 		extra = eq("theme", q.Theme)
 	}
-	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d materialIndexDoc) string { return string(d.ID) })
+	entries, err := seenEntries(ctx, s.index, s.backend, q.Viewer, extra, func(d materialIndexDoc) string { return string(d.ID) }, q.matchesEntry)
 	if err != nil {
 		return MaterialPage{}, dbErr(err, "list materials")
-	}
-	entries := make([]materialEntry, 0, len(docs))
-	for _, d := range docs {
-		if e := d.entry(); q.matchesEntry(e) {
-			entries = append(entries, e)
-		}
 	}
 	// Newest first: descending sort key, then descending id.
 	newestFirst := func(a materialEntry, bKey, bID string) int {

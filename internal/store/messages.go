@@ -323,10 +323,7 @@ func (s *Messages) LastSeq(ctx context.Context, ch model.ChannelID, hint uint64)
 // absent), ascending.
 func (s *Messages) BySeqs(ctx context.Context, ch model.ChannelID, seqs []uint64) ([]model.Message, error) {
 	what := fmt.Sprintf("%d messages of %s", len(seqs), ch)
-	ids := make([]string, len(seqs))
-	for i, q := range seqs {
-		ids[i] = string(model.MessageIDOf(ch, q))
-	}
+	ids := mapSlice(seqs, func(q uint64) string { return string(model.MessageIDOf(ch, q)) })
 	docs, err := findByIDs[messageDoc](ctx, s.coll, s.ferret, ids)
 	if err != nil {
 		return nil, dbErr(err, what)

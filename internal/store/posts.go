@@ -668,10 +668,7 @@ func feedMarkerID(u model.UserID, scope model.FeedScope) string { return string(
 
 // Many returns the user's marker of each feed (0: nothing read).
 func (m *FeedMarkers) Many(ctx context.Context, user model.UserID, scopes []model.FeedScope) (map[model.FeedScope]uint64, error) {
-	ids := make([]string, len(scopes))
-	for i, sc := range scopes {
-		ids[i] = feedMarkerID(user, sc)
-	}
+	ids := mapSlice(scopes, func(sc model.FeedScope) string { return feedMarkerID(user, sc) })
 	docs, err := findByIDs[feedMarkerDoc](ctx, m.coll, m.backend != BackendMongoDB, ids)
 	if err != nil {
 		return nil, dbErr(err, "feed markers of "+string(user))

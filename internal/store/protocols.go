@@ -579,9 +579,9 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 	if err := findAll(ctx, s.index, bson.D{}, nil, &entries); err != nil {
 		return 0, dbErr(err, "list protocol index to repair")
 	}
-	indexed := make(map[model.ProtocolID]int, len(entries))
+	indexed := make(map[model.ProtocolID]protocolIndexDoc, len(entries))
 	for _, e := range entries {
-		indexed[e.ID] = e.entry().rev
+		indexed[e.ID] = e
 	}
 	repaired := 0
 	for _, d := range docs {
@@ -592,8 +592,9 @@ func (s *Protocols) RepairAll(ctx context.Context) (int, error) {
 			repaired++
 			continue
 		}
-		if rev, ok := indexed[d.ID]; !ok || rev != d.Rev {
-			// Stopped between the document and its index entry.
+		if e, ok := indexed[d.ID]; !ok || e.Row != indexOf(d).Row || e.Status != d.Status || !slices.Equal(e.SeenBy, d.SeenBy) {
+			// Stopped between the document and its index entry, or an
+			// entry written by an older version of indexOf.
 			if err := replaceUpsert(ctx, s.index, string(d.ID), indexOf(d)); err != nil {
 				return repaired, dbErr(err, "index protocol "+string(d.ID))
 			}
@@ -675,15 +676,9 @@ func (s *Protocols) List(ctx context.Context, q ProtocolQuery) (ProtocolPage, er
 	if len(q.Statuses) == 1 {
 		extra = eq("status", q.Statuses[0])
 	}
-	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d protocolIndexDoc) string { return string(d.ID) })
+	entries, err := seenEntries(ctx, s.index, s.backend, q.Viewer, extra, func(d protocolIndexDoc) string { return string(d.ID) }, q.matchesEntry)
 	if err != nil {
 		return ProtocolPage{}, dbErr(err, "list protocols")
-	}
-	entries := make([]protocolEntry, 0, len(docs))
-	for _, d := range docs {
-		if e := d.entry(); q.matchesEntry(e) {
-			entries = append(entries, e)
-		}
 	}
 	byTitle := func(a protocolEntry, bKey, bID string) int {
 		if c := cmp.Compare(a.titleKey, bKey); c != 0 {
@@ -827,31 +822,16 @@ func (s *ProtocolReviews) ByProtocol(ctx context.Context, id model.ProtocolID) (
 }
 
 func (s *ProtocolReviews) find(ctx context.Context, filter bson.D, what string) ([]model.ProtocolReview, error) {
-	var docs []protocolReviewDoc
-	if err := findAll(ctx, s.coll, filter, nil, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	slices.SortFunc(docs, oldestFirst(func(x protocolReviewDoc) (time.Time, string) { return x.At, x.ID }))
-	return models(docs), nil
+	return findOldestFirst(ctx, s.coll, filter, func(x protocolReviewDoc) (time.Time, string) { return x.At, x.ID }, what)
 }
 
 // Of returns the decisions of these reviewers on a version, by reviewer
 // (absent: not decided), by _id lookups: what validation checks, fast on
 // every backend.
 func (s *ProtocolReviews) Of(ctx context.Context, id model.ProtocolID, version int, reviewers []model.UserID) (map[model.UserID]model.ProtocolReview, error) {
-	ids := make([]string, len(reviewers))
-	for i, u := range reviewers {
-		ids[i] = versionUserID(id, version, u)
-	}
-	docs, err := findByIDs[protocolReviewDoc](ctx, s.coll, s.backend != BackendMongoDB, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("reviews of version %d of protocol %s", version, id))
-	}
-	out := make(map[model.UserID]model.ProtocolReview, len(docs))
-	for _, d := range docs {
-		out[d.ReviewerID] = d.model()
-	}
-	return out, nil
+	ids := mapSlice(reviewers, func(u model.UserID) string { return versionUserID(id, version, u) })
+	return modelsByKey(ctx, s.coll, s.backend != BackendMongoDB, ids, func(d protocolReviewDoc) model.UserID { return d.ReviewerID },
+		fmt.Sprintf("reviews of version %d of protocol %s", version, id))
 }
 
 // ProtocolAcks is the protocol_acks collection: _id = protocol id + ":" +
@@ -898,30 +878,16 @@ func (s *ProtocolAcks) Insert(ctx context.Context, a model.ProtocolAck) error {
 // of any CPTS that sees it). On FerretDB-SQLite it reads the whole
 // collection: for the members of one CPTS, Of is cheaper there.
 func (s *ProtocolAcks) ByVersion(ctx context.Context, id model.ProtocolID, version int) ([]model.ProtocolAck, error) {
-	var docs []protocolAckDoc
-	if err := findAll(ctx, s.coll, eq("pv", pvKey(id, version)), nil, &docs); err != nil {
-		return nil, dbErr(err, fmt.Sprintf("acknowledgements of version %d of protocol %s", version, id))
-	}
-	slices.SortFunc(docs, oldestFirst(func(x protocolAckDoc) (time.Time, string) { return x.At, x.ID }))
-	return models(docs), nil
+	return findOldestFirst(ctx, s.coll, eq("pv", pvKey(id, version)), func(x protocolAckDoc) (time.Time, string) { return x.At, x.ID },
+		fmt.Sprintf("acknowledgements of version %d of protocol %s", version, id))
 }
 
 // Of returns the acknowledgements of these users of the version, by user
 // (absent: not acknowledged), by _id lookups.
 func (s *ProtocolAcks) Of(ctx context.Context, id model.ProtocolID, version int, users []model.UserID) (map[model.UserID]model.ProtocolAck, error) {
-	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = versionUserID(id, version, u)
-	}
-	docs, err := findByIDs[protocolAckDoc](ctx, s.coll, s.backend != BackendMongoDB, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("acknowledgements of version %d of protocol %s", version, id))
-	}
-	out := make(map[model.UserID]model.ProtocolAck, len(docs))
-	for _, d := range docs {
-		out[d.UserID] = d.model()
-	}
-	return out, nil
+	ids := mapSlice(users, func(u model.UserID) string { return versionUserID(id, version, u) })
+	return modelsByKey(ctx, s.coll, s.backend != BackendMongoDB, ids, func(d protocolAckDoc) model.UserID { return d.UserID },
+		fmt.Sprintf("acknowledgements of version %d of protocol %s", version, id))
 }
 
 // ByUser returns which of these versions the user acknowledged, by

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,59 @@ func TestProtocolProjectionRepair(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProtocolIndexPublishedTag: a validated protocol is listed to the
+// CPTS it is shared with (Published), a never-validated one only to its
+// own CPTS (DraftsOf); an index entry of the older format, without the
+// published tag, is rewritten by RepairAll.
+func TestProtocolIndexPublishedTag(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Open(ctx, Options{Database: fmt.Sprintf("tag_%d", time.Now().UnixNano()), Logger: testLogger(), DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close(context.Background()) }()
+	owner, other := model.CPTSID(model.NewID()), model.CPTSID(model.NewID())
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	mk := func(title string, validated int) model.Protocol {
+		p, err := s.Protocols.Create(ctx, model.Protocol{CPTSID: owner, Title: title, Status: model.ProtocolDraft, ValidatedVersion: validated,
+			Visibility: model.SharingListed, SharedWith: []model.CPTSID{other}, AuthorID: model.UserID(model.NewID()), CreatedAt: now},
+			model.ProtocolVersion{Body: "b", CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	valid, draft := mk("A validé", 1), mk("B brouillon", 0)
+	count := func(viewer model.CPTSID) int {
+		page, err := s.Protocols.List(ctx, ProtocolQuery{Viewer: []model.CPTSID{viewer}, Published: true, DraftsOf: []model.CPTSID{viewer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page.Total
+	}
+	if n := count(owner); n != 2 {
+		t.Fatalf("owner lists %d", n)
+	}
+	if n := count(other); n != 1 {
+		t.Fatalf("other CPTS lists %d", n)
+	}
+	// An entry of the older format: no published tag.
+	old := indexOf(protocolToDoc(valid))
+	old.Row = strings.TrimSuffix(strings.TrimSuffix(old.Row, publishedTag), " ")
+	if err := replaceUpsert(ctx, s.Protocols.index, string(valid.ID), old); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(other); n != 0 {
+		t.Fatalf("other CPTS lists %d with the old entry", n)
+	}
+	if n, err := s.Protocols.RepairAll(ctx); err != nil || n != 1 {
+		t.Fatalf("repair: %d %v", n, err)
+	}
+	if n := count(other); n != 1 {
+		t.Fatalf("other CPTS lists %d after repair", n)
+	}
+	_ = draft
 }

@@ -68,10 +68,7 @@ func (r *PostReactions) Remove(ctx context.Context, post model.PostID, user mode
 // the users who put it, emojis in the order they first appeared and users
 // in the order they reacted.
 func (r *PostReactions) ByPosts(ctx context.Context, posts []model.PostID) (map[model.PostID][]model.Reaction, error) {
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = string(p)
-	}
+	ids := mapSlice(posts, func(p model.PostID) string { return string(p) })
 	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d postReactionDoc) string { return d.ID })
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("reactions of %d posts", len(posts)))

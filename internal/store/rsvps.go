@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -212,39 +211,20 @@ func (r *RSVPs) Get(ctx context.Context, post model.PostID, user model.UserID) (
 
 // Mine returns the member's answers to those of posts they answered.
 func (r *RSVPs) Mine(ctx context.Context, user model.UserID, posts []model.PostID) (map[model.PostID]model.RSVP, error) {
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = pairID(p, user)
-	}
-	docs, err := findByIDs[rsvpDoc](ctx, r.coll, r.backend != BackendMongoDB, ids)
-	if err != nil {
-		return nil, dbErr(err, "rsvps of "+string(user))
-	}
-	out := make(map[model.PostID]model.RSVP, len(docs))
-	for _, d := range docs {
-		out[d.PostID] = d.model()
-	}
-	return out, nil
+	ids := mapSlice(posts, func(p model.PostID) string { return pairID(p, user) })
+	return modelsByKey(ctx, r.coll, r.backend != BackendMongoDB, ids, func(d rsvpDoc) model.PostID { return d.PostID }, "rsvps of "+string(user))
 }
 
 // ByPost returns every answer to the event, oldest first: the organiser's
 // list (core groups it by profession and exports it).
 func (r *RSVPs) ByPost(ctx context.Context, post model.PostID) ([]model.RSVP, error) {
-	var docs []rsvpDoc
-	if err := findAll(ctx, r.coll, eq("post_id", post), nil, &docs); err != nil {
-		return nil, dbErr(err, "rsvps to "+string(post))
-	}
-	slices.SortFunc(docs, oldestFirst(func(x rsvpDoc) (time.Time, string) { return x.At, x.ID }))
-	return models(docs), nil
+	return findOldestFirst(ctx, r.coll, eq("post_id", post), func(x rsvpDoc) (time.Time, string) { return x.At, x.ID }, "rsvps to "+string(post))
 }
 
 // Counts returns the answer counts of each post (posts without answers
 // count zero).
 func (r *RSVPs) Counts(ctx context.Context, posts []model.PostID) (map[model.PostID]model.RSVPCounts, error) {
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		ids[i] = string(p)
-	}
+	ids := mapSlice(posts, func(p model.PostID) string { return string(p) })
 	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d rsvpDoc) string { return d.ID })
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("rsvp counts of %d posts", len(posts)))

@@ -69,10 +69,7 @@ func (r *ReadMarkers) Get(ctx context.Context, user model.UserID, ch model.Chann
 // Many returns the user's markers of chans (absent ones as zero markers),
 // in the order of chans.
 func (r *ReadMarkers) Many(ctx context.Context, user model.UserID, chans []model.ChannelID) ([]ReadMarker, error) {
-	ids := make([]string, len(chans))
-	for i, c := range chans {
-		ids[i] = pairID(user, c)
-	}
+	ids := mapSlice(chans, func(c model.ChannelID) string { return pairID(user, c) })
 	docs, err := findByIDs[readMarkerDoc](ctx, r.coll, r.ferret, ids)
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("read markers of %s", user))

@@ -95,6 +95,20 @@ export interface components {
             token?: string;
             url?: string;
         };
+        CampaignInfo: {
+            code: string;
+            label: string;
+            theme: string;
+            when: string;
+        };
+        CampaignOccurrence: {
+            campaign: string;
+            current: boolean;
+            end: string;
+            label: string;
+            start: string;
+            theme: string;
+        };
         Channel: {
             archived: boolean;
             can_manage: boolean;
@@ -345,6 +359,62 @@ export interface components {
             csrf_token: string;
             user: components["schemas"]["User"];
         };
+        Material: {
+            audience: string;
+            author_id: string;
+            campaign?: string;
+            campaign_label?: string;
+            can_edit: boolean;
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            /** Format: date-time */
+            deleted_at?: string;
+            description: string;
+            file?: components["schemas"]["File"];
+            file_id?: string;
+            id: string;
+            kind: string;
+            language: string;
+            shared: boolean;
+            shared_with?: string[];
+            theme: string;
+            theme_label: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            url?: string;
+            valid_from?: string;
+            valid_to?: string;
+            visibility: string;
+        };
+        MaterialCatalog: {
+            campaigns: components["schemas"]["CampaignInfo"][] | null;
+            themes: components["schemas"]["ThemeInfo"][] | null;
+            upcoming: components["schemas"]["CampaignOccurrence"][] | null;
+        };
+        MaterialInput: {
+            audience: string;
+            campaign?: string;
+            cpts_id: string;
+            description?: string;
+            file_id?: string;
+            language?: string;
+            shared_with?: string[];
+            theme: string;
+            title: string;
+            url?: string;
+            valid_from?: string;
+            valid_to?: string;
+            visibility?: string;
+        };
+        MaterialPage: {
+            items: components["schemas"]["Material"][] | null;
+            next?: string;
+            total: number;
+        };
         Me: {
             csrf_token: string;
             memberships: components["schemas"]["Membership"][] | null;
@@ -378,7 +448,7 @@ export interface components {
             deleted: boolean;
             /** Format: date-time */
             edited_at?: string;
-            files: components["schemas"]["File"][] | null;
+            files: components["schemas"]["File"][];
             html: string;
             id: string;
             /** Format: date-time */
@@ -473,6 +543,7 @@ export interface components {
             /** Format: date-time */
             edited_at?: string;
             event?: components["schemas"]["EventInfo"];
+            files: components["schemas"]["File"][] | null;
             group_id?: string;
             html: string;
             id: string;
@@ -490,6 +561,7 @@ export interface components {
             body?: string;
             cpts_id?: string;
             event?: components["schemas"]["EventInput"];
+            file_ids?: string[];
             group_id?: string;
             kind: string;
             title: string;
@@ -771,6 +843,10 @@ export interface components {
         };
         SeqBody: {
             seq: number;
+        };
+        ThemeInfo: {
+            code: string;
+            label: string;
         };
         Thread: {
             following: boolean;

@@ -148,3 +148,63 @@ export function query(params: Record<string, string | undefined>): string {
 export function seg(s: string): string {
   return encodeURIComponent(s);
 }
+
+/** Where a file is uploaded: exactly one of them (a conversation is a channel). */
+export type UploadPlace = { channel_id: string } | { cpts_id: string } | { group_id: string };
+
+export interface UploadOptions {
+  /** Called as bytes go out: loaded and total, in bytes. */
+  onProgress?: (loaded: number, total: number) => void;
+  /** Aborting cancels the upload (the promise rejects with code "aborted"). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Uploads one file (POST /files, multipart) with XMLHttpRequest, whose
+ * upload events give the progress fetch does not. Resolves with the
+ * server's view of the stored file; rejects with an ApiError in French.
+ */
+export function uploadFile<T>(file: Blob, name: string, place: UploadPlace, opts: UploadOptions = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(place)) form.append(k, v);
+    form.append('file', file, name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', base + '/files');
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new ApiError(0, 'network', fr.errors.network));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', fr.files.cancelled));
+    xhr.onload = () => {
+      let data: unknown = undefined;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && data && typeof data === 'object' && 'file' in data) {
+        resolve((data as { file: T }).file);
+        return;
+      }
+      const res = new Response(null, { status: xhr.status < 200 ? 500 : xhr.status, headers: { 'Retry-After': xhr.getResponseHeader('Retry-After') ?? '' } });
+      const err = errorFrom(res, data);
+      if (xhr.status === 401 && unauthenticatedHandler) unauthenticatedHandler();
+      reject(err);
+    };
+    if (opts.signal) {
+      if (opts.signal.aborted) {
+        reject(new ApiError(0, 'aborted', fr.files.cancelled));
+        return;
+      }
+      opts.signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
+    xhr.send(form);
+  });
+}
+
+/** The address of a file (or of its thumbnail), for <img> and links. */
+export function fileURL(id: string, thumb = false): string {
+  return `${base}/files/${seg(id)}${thumb ? '?thumb=1' : ''}`;
+}

@@ -19,7 +19,7 @@ export interface EmojiGroup {
 }
 
 /** What a picker shows before the data set is there, and first-time recents. */
-export const commonEmoji: readonly string[] = ['👍', '❤️', '🙏', '👏', '🙂', '😂', '✅', '👀', '🎉', '💡', '⚠️', '🩺', '💊', '📅'];
+export const commonEmoji: readonly string[] = ['👍', '❤️', '🙏', '👏', '🙂', '😂', '😮', '😢', '✅', '👀', '🎉', '💡', '⚠️', '🩺', '💊', '📅'];
 
 /** Folds case and accents: "Cœur" and "coeur" both find ❤️. */
 export function fold(s: string): string {
@@ -29,6 +29,15 @@ export function fold(s: string): string {
     .replace(/œ/g, 'oe')
     .replace(/æ/g, 'ae')
     .toLowerCase();
+}
+
+/**
+ * One spelling per emoji: the data set writes 👍 with a variation selector
+ * (U+FE0F) that an emoji shown as such by default does not need; a
+ * reaction typed with it would be another reaction than 👍 without.
+ */
+export function plain(char: string): string {
+  return char.replace(/^(\p{Emoji_Presentation})\uFE0F$/u, '$1');
 }
 
 let loading: Promise<EmojiGroup[]> | null = null;
@@ -50,7 +59,7 @@ export function loadEmoji(): Promise<EmojiGroup[]> {
     for (const e of sorted) {
       const g = e.group === undefined ? undefined : groups.get(e.group);
       if (!g) continue;
-      g.emoji.push({ char: e.unicode, name: e.label, search: fold([e.label, ...(e.tags ?? [])].join(' ')) });
+      g.emoji.push({ char: plain(e.unicode), name: e.label, search: fold([e.label, ...(e.tags ?? [])].join(' ')) });
     }
     return [...groups.values()].filter((g) => g.emoji.length > 0);
   })();

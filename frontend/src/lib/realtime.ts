@@ -45,7 +45,7 @@ export type ServerFrame =
 export type ClientFrame =
   | { type: 'subscribe'; channel: string; since_seq: number }
   | { type: 'unsubscribe'; channel: string }
-  | { type: 'send'; channel: string; client_id: string; body: string; thread_id?: string }
+  | { type: 'send'; channel: string; client_id: string; body: string; thread_id?: string; file_ids?: string[] }
   | { type: 'read'; channel: string; seq: number }
   | { type: 'typing'; channel: string }
   | { type: 'ping' };

@@ -19,6 +19,7 @@ export type Route =
   | { name: 'library'; cptsId: string }
   | { name: 'protocolNew'; cptsId: string }
   | { name: 'protocol'; protocolId: string }
+  | { name: 'prevention'; cptsId: string }
   | { name: 'notFound' };
 
 /** Routes reachable without a session. */
@@ -44,6 +45,7 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/publications\/([^/]+)\/?$/, (m) => ({ name: 'post', postId: decode(m[1]) })],
   [/^\/cpts\/([^/]+)\/protocoles\/?$/, (m) => ({ name: 'library', cptsId: decode(m[1]) })],
   [/^\/cpts\/([^/]+)\/protocoles\/nouveau\/?$/, (m) => ({ name: 'protocolNew', cptsId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/prevention\/?$/, (m) => ({ name: 'prevention', cptsId: decode(m[1]) })],
   [/^\/protocoles\/([^/]+)\/?$/, (m) => ({ name: 'protocol', protocolId: decode(m[1]) })],
 ];
 

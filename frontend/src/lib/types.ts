@@ -90,3 +90,10 @@ export type ProtocolCreate = Schema['ProtocolCreate'];
 export type ProtocolPatch = Schema['ProtocolPatch'];
 export type AckReport = Schema['AckReport'];
 export type RemindResult = Schema['RemindResult'];
+export type FileView = Schema['File'];
+
+// Prevention materials.
+export type Material = Schema['Material'];
+export type MaterialPage = Schema['MaterialPage'];
+export type MaterialInput = Schema['MaterialInput'];
+export type MaterialCatalog = Schema['MaterialCatalog'];

@@ -183,7 +183,11 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		s, ctx := open(t), ctxT(t)
 		ch, a := model.ChannelID(id()), model.UserID(id())
 		m := newMessage(ch, 1, a, id())
+		m.Files = []model.FileID{model.FileID(id()), model.FileID(id())}
 		must(t, s.Messages.Insert(ctx, m), "insert")
+		inserted, err := s.Messages.ByID(ctx, m.ID)
+		must(t, err, "by id")
+		equal(t, inserted, m, "inserted with files")
 		edited := ms(at(time.Hour))
 		m.Edits = []model.Edit{{Body: m.Body, EditedAt: edited}}
 		m.Body, m.EditedAt = "corrigé", &edited

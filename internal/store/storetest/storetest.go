@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ProtocolReviewsAndAcks", testProtocolReviewsAndAcks},
 		{"Materials", testMaterials},
 		{"Files", testFiles},
+		{"Issue13", testIssue13},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) { s.run(t, open) })

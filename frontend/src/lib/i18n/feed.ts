@@ -61,3 +61,22 @@ export const frFeed = {
     shownOnce: 'Elle ne sera plus affichée\u00a0: copiez-la maintenant.',
   },
 } as const;
+
+const parisFormat = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'full', timeStyle: 'short', timeZone: 'Europe/Paris' });
+const parisTimeFormat = new Intl.DateTimeFormat('fr-FR', { timeStyle: 'short', timeZone: 'Europe/Paris' });
+const parisDay = new Intl.DateTimeFormat('fr-FR', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'Europe/Paris' });
+
+/** An instant as a date and time in Europe/Paris, whatever the browser's zone. */
+export function parisDateTime(iso: string | undefined): string {
+  const d = new Date(iso ?? '');
+  return Number.isNaN(d.getTime()) ? '' : parisFormat.format(d);
+}
+
+/** An event's start and end in Europe/Paris; the end's date only when it differs. */
+export function eventWhen(start: string, end: string): string {
+  const s = new Date(start);
+  const e = new Date(end);
+  if (Number.isNaN(s.getTime()) || Number.isNaN(e.getTime())) return '';
+  const sameDay = parisDay.format(s) === parisDay.format(e);
+  return `${parisFormat.format(s)} → ${sameDay ? parisTimeFormat.format(e) : parisFormat.format(e)}`;
+}

@@ -24,6 +24,36 @@ export const fr = {
     startFailed: "Impossible de joindre le serveur e-CPTS.",
     skipToContent: 'Aller au contenu',
   },
+  files: {
+    attach: 'Joindre un fichier',
+    drop: 'Déposez vos fichiers ici',
+    dropHint: (accepted: string, max: string) => `Glissez-déposez ou choisissez un fichier (${max} au plus)\u00a0: ${accepted}.`,
+    uploading: (name: string) => `Envoi de ${name}`,
+    cancel: 'Annuler l’envoi',
+    cancelled: 'Envoi annulé.',
+    remove: (name: string) => `Retirer ${name}`,
+    tooLarge: (name: string, max: string) => `${name} dépasse la taille maximale autorisée (${max}).`,
+    tooMany: (n: number) => `Au plus ${n} fichiers par envoi.`,
+    failed: (name: string, why: string) => `${name}\u00a0: ${why}`,
+    attachments: 'Pièces jointes',
+    open: (name: string) => `Agrandir l’image ${name}`,
+    viewer: 'Image',
+    close: 'Fermer',
+    download: 'Télécharger',
+    preview: 'Aperçu',
+    hidePreview: 'Masquer l’aperçu',
+    previewOf: (name: string) => `Aperçu de ${name}`,
+    previewLoading: 'Chargement de l’aperçu…',
+    previewFailed: 'L’aperçu n’a pas pu être affiché\u00a0: téléchargez le fichier.',
+    page: (n: number, total: number) => `Page ${n} sur ${total}`,
+    morePages: (n: number) => `${n} page(s) de plus\u00a0: téléchargez le document pour tout lire.`,
+    size: (bytes: number) =>
+      bytes >= 1 << 20
+        ? `${(bytes / (1 << 20)).toLocaleString('fr-FR', { maximumFractionDigits: 1 })}\u00a0Mo`
+        : bytes >= 1 << 10
+          ? `${Math.round(bytes / (1 << 10))}\u00a0Ko`
+          : `${bytes}\u00a0octets`,
+  },
   errors: {
     network: 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
     unexpected: 'Une erreur inattendue est survenue. Réessayez dans un instant.',
@@ -182,7 +212,7 @@ export const fr = {
   },
   connection: {
     reconnecting: 'Connexion perdue. Reconnexion…',
-    offline: 'Hors ligne : reconnexion dès le retour du réseau.',
+    offline: 'Hors ligne. Reconnexion… dès le retour du réseau.',
     tooManyTabs: 'Trop d’onglets e-CPTS ouverts : fermez-en quelques-uns. Nouvel essai dans une minute.',
     pendingHint: 'Vos messages seront envoyés au retour de la connexion.',
     revokedRemoved: 'Vous n’avez plus accès à ce canal.',
@@ -551,7 +581,7 @@ export const fr = {
     loginToAccept: 'Se connecter pour accepter',
     accept: "Accepter l’invitation",
     wrongAccount: (email: string) =>
-      `Vous êtes connecté·e avec un autre compte. Déconnectez-vous puis connectez-vous avec ${email}.`,
+      `Un autre compte est connecté ici. Déconnectez-vous puis connectez-vous avec ${email}.`,
     doneTitle: 'Bienvenue sur e-CPTS',
     doneActive: (cpts: string) => `Vous êtes maintenant membre de ${theCpts(cpts)}.`,
     donePending: 'Votre adhésion est en attente de validation par la coordination.',
@@ -584,6 +614,9 @@ export const fr = {
     passwordChanged: 'Mot de passe modifié. Vos autres sessions ont été fermées.',
     changePassword: 'Changer le mot de passe',
     memberships: 'Mes adhésions',
+    titleForm: 'Forme de mon titre',
+    titleForms: { feminin: 'Au féminin', masculin: 'Au masculin', inclusif: 'Forme inclusive' },
+    titleFormHint: 'Votre profession et votre rôle s’affichent sous cette forme à côté de votre nom.',
   },
 } as const;
 

@@ -58,6 +58,8 @@ class Directory {
       professions: m.professions ?? [],
       missions: m.missions ?? [],
       roles: m.roles ?? [],
+      max_upload_bytes: m.max_upload_bytes,
+      accepted_files: m.accepted_files,
     };
     return this.meta;
   }

@@ -21,6 +21,8 @@ export interface PendingMessage {
   channel_id: string;
   thread_id?: string;
   body: string;
+  /** Uploads attached (POST /files), sent with the message. */
+  file_ids?: string[];
   created_at: string;
   /** sending: waiting for the ack; acked: stored, its message frame not here yet; failed: "non envoyé". */
   state: 'sending' | 'acked' | 'failed';
@@ -354,18 +356,26 @@ class Messages {
    * Sends a message optimistically: shown at once as pending, sent now or
    * when the link returns, confirmed by its ack.
    */
-  send(channelId: string, body: string, threadId?: string): PendingMessage {
+  send(channelId: string, body: string, threadId?: string, fileIds: string[] = []): PendingMessage {
     const p: PendingMessage = {
       client_id: crypto.randomUUID(),
       channel_id: channelId,
       thread_id: threadId || undefined,
       body,
+      file_ids: fileIds.length ? fileIds : undefined,
       created_at: new Date().toISOString(),
       state: 'sending',
       error: '',
     };
     this.pending = [...this.pending, p];
-    realtime.send({ type: 'send', channel: channelId, client_id: p.client_id, body, ...(threadId ? { thread_id: threadId } : {}) });
+    realtime.send({
+      type: 'send',
+      channel: channelId,
+      client_id: p.client_id,
+      body,
+      ...(threadId ? { thread_id: threadId } : {}),
+      ...(p.file_ids ? { file_ids: p.file_ids } : {}),
+    });
     return p;
   }
 
@@ -380,6 +390,7 @@ class Messages {
       client_id: p.client_id,
       body: p.body,
       ...(p.thread_id ? { thread_id: p.thread_id } : {}),
+      ...(p.file_ids ? { file_ids: p.file_ids } : {}),
     });
   }
 

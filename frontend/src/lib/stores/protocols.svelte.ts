@@ -108,5 +108,8 @@ export const protocols = {
   acks: (id: string, cptsId = ''): Promise<AckReport> => api.get<AckReport>(`${p(id)}/acks${query({ cpts_id: cptsId })}`),
   remind: (id: string, cptsId = ''): Promise<RemindResult> =>
     api.post<RemindResult>(`${p(id)}/remind${query({ cpts_id: cptsId })}`),
+  /** Every protocol I see whose review date is past or within 30 days. */
+  reviewDue: async (): Promise<Protocol[]> =>
+    (await api.get<ProtocolPage>('/protocols?review_due=true&limit=200')).items ?? [],
   preview: async (body: string): Promise<string> => (await api.post<{ html: string }>('/protocols/preview', { body })).html,
 };

@@ -3,7 +3,7 @@
 // on screen.
 
 import { api, ApiError, onUnauthenticated, setCsrfToken } from '../api';
-import type { AcceptResponse, LoginResponse, MeResponse, MembershipSummary, User } from '../types';
+import type { AcceptResponse, LoginResponse, MeResponse, MembershipSummary, TitleForm, User } from '../types';
 import { channels } from './channels.svelte';
 import { cptsStore } from './cpts.svelte';
 import { directory } from './directory.svelte';
@@ -25,6 +25,8 @@ export interface ProfileFields {
   rpps: string;
   adeli: string;
   commune: string;
+  /** The form of my profession and role titles (infirmière, infirmier, infirmier·ère). */
+  title_form: TitleForm;
 }
 
 class Session {
@@ -108,10 +110,13 @@ class Session {
       rpps: now?.rpps ?? '',
       adeli: now?.adeli ?? '',
       commune: now?.commune ?? '',
+      title_form: now?.title_form ?? 'inclusif',
     };
     const changed = Object.fromEntries(Object.entries(profile).filter(([k, v]) => before[k as keyof ProfileFields] !== v));
     if (Object.keys(changed).length === 0) return;
     this.user = (await api.patch<{ user: User }>('/me', changed)).user;
+    // Role titles in the new form come with the memberships of /me.
+    if ('title_form' in changed) await this.refresh();
   }
 
   async changePassword(current: string, next: string): Promise<void> {
@@ -134,6 +139,11 @@ class Session {
   /** True when I am an active member of at least one CPTS (someone to talk to). */
   get hasActiveMembership(): boolean {
     return this.memberships.some((m) => m.status === 'active');
+  }
+
+  /** My role in cptsId in the form I chose ("Coordinatrice"), "" when none. */
+  roleLabelIn(cptsId: string): string {
+    return this.membership(cptsId)?.role_label ?? '';
   }
 
   /** An active member of cptsId: its channels and people are mine to see. */
