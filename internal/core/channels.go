@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -34,10 +35,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		return nil, err
 	}
 	candidates := map[model.ChannelID]model.Channel{}
-	joined := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		joined = append(joined, id)
-	}
+	joined := slices.Collect(maps.Keys(a.channels))
 	chs, err := c.cached.channels.ByIDs(ctx, joined)
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
@@ -58,11 +56,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		}
 	}
 	groups := map[model.GroupID]*model.Group{}
-	gids := make([]model.GroupID, 0, len(a.groups))
-	for id := range a.groups {
-		gids = append(gids, id)
-	}
-	gs, err := c.st.Groups.ByIDs(ctx, gids)
+	gs, err := c.st.Groups.ByIDs(ctx, slices.Collect(maps.Keys(a.groups)))
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
 	}

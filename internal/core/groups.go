@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -67,10 +68,7 @@ func (c *Core) ListGroups(ctx context.Context, s model.Session) ([]GroupView, er
 	}
 	seen := map[model.GroupID]bool{}
 	var gs []model.Group
-	ids := make([]model.GroupID, 0, len(a.groups))
-	for id := range a.groups {
-		ids = append(ids, id)
-	}
+	ids := slices.Collect(maps.Keys(a.groups))
 	mine, err := c.st.Groups.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: list groups: %w", err)
