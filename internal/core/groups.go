@@ -308,14 +308,8 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	if err != nil {
 		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
-	ids := make([]model.UserID, 0, len(gms))
-	roles := make(map[model.UserID]model.GroupMember, len(gms))
-	for _, gm := range gms {
-		ids = append(ids, gm.UserID)
-		roles[gm.UserID] = gm
-	}
-	return c.memberViews(ctx, ids, what, func(v *MemberView, u model.User) {
-		gm := roles[u.ID]
+	user := func(gm model.GroupMember) model.UserID { return gm.UserID }
+	return memberViews(ctx, c, gms, what, user, func(v *MemberView, u model.User, gm model.GroupMember) {
 		v.Role, v.RoleLabel, v.CreatedAt = gm.Role, gm.Role.LabelFor(u.TitleForm), gm.CreatedAt.UTC().Format(timeLayout)
 	})
 }
