@@ -197,14 +197,8 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 		if slices.Contains(ids, id) {
 			continue
 		}
-		if !model.ValidID(string(id)) {
-			return GroupView{}, model.Invalid("invited_cpts_ids", "invalid_cpts", "Une des CPTS invitées est introuvable.")
-		}
-		if _, err := c.st.CPTS.ByID(ctx, id); err != nil {
-			if isNotFound(err) {
-				return GroupView{}, model.Invalid("invited_cpts_ids", "invalid_cpts", "Une des CPTS invitées est introuvable.")
-			}
-			return GroupView{}, fmt.Errorf("core: create group: %w", err)
+		if err := c.checkCPTS(ctx, id, "invited_cpts_ids", "Une des CPTS invitées est introuvable."); err != nil {
+			return GroupView{}, err
 		}
 		ids = append(ids, id)
 	}
@@ -275,14 +269,8 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 	if !a.CanInviteCPTSToGroup(g) {
 		return GroupView{}, errForbidden
 	}
-	if !model.ValidID(string(cpts)) {
-		return GroupView{}, model.Invalid("cpts_id", "invalid_cpts", "Cette CPTS est introuvable.")
-	}
-	if _, err := c.st.CPTS.ByID(ctx, cpts); err != nil {
-		if isNotFound(err) {
-			return GroupView{}, model.Invalid("cpts_id", "invalid_cpts", "Cette CPTS est introuvable.")
-		}
-		return GroupView{}, fmt.Errorf("core: invite cpts: %w", err)
+	if err := c.checkCPTS(ctx, cpts, "cpts_id", "Cette CPTS est introuvable."); err != nil {
+		return GroupView{}, err
 	}
 	if !g.HasCPTS(cpts) {
 		if len(g.CPTSIDs) >= 20 {
@@ -295,6 +283,21 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 		c.log.Info("audit: cpts invited to group", "actor_id", a.ID(), "group_id", g.ID, "cpts_id", cpts)
 	}
 	return c.groupView(ctx, a, g)
+}
+
+// checkCPTS is nil when the CPTS id exists; else the invalid_cpts error of
+// field (msg), or the store's error.
+func (c *Core) checkCPTS(ctx context.Context, id model.CPTSID, field, msg string) error {
+	if model.ValidID(string(id)) {
+		_, err := c.st.CPTS.ByID(ctx, id)
+		if err == nil {
+			return nil
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("core: cpts %s: %w", id, err)
+		}
+	}
+	return model.Invalid(field, "invalid_cpts", msg)
 }
 
 // GroupMembers lists the members of a group.
