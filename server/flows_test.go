@@ -230,6 +230,10 @@ func TestInterCPTSGroup(t *testing.T) {
 	coordVC := h.login("coordination@val-de-cher.demo")
 	pharma := h.login("pharmacien@val-de-cher.demo")
 	ln, vc := h.id("cpts:CPTS Loire Nord"), h.id("cpts:CPTS Val de Cher")
+	for _, bad := range []string{model.NewID(), "pas-un-id"} {
+		res, body := h.do(coord, "POST", "/api/v1/groups", `{"name":"Fantôme","cpts_id":"`+ln+`","invited_cpts_ids":["`+bad+`"]}`)
+		mustStatus(t, "create group inviting "+bad, res.StatusCode, body, 400, "invalid_cpts")
+	}
 	res, body := h.do(coord, "POST", "/api/v1/groups", `{"name":"Prévention vaccinale","description":"Grippe et covid","cpts_id":"`+ln+`","invited_cpts_ids":["`+vc+`"]}`)
 	mustStatus(t, "create group", res.StatusCode, body, 201, "")
 	if !strings.Contains(body, `"inter_cpts":true`) {
@@ -255,6 +259,10 @@ func TestInterCPTSGroup(t *testing.T) {
 	}
 	res, body = h.do(coordVC, "POST", "/api/v1/channels", `{"name":"pirate","group_id":"`+g.Group.ID+`"}`)
 	mustStatus(t, "coordVC cannot create in LN's group", res.StatusCode, body, 403, "forbidden")
+	for _, bad := range []string{model.NewID(), "pas-un-id"} {
+		res, body = h.do(coord, "POST", "/api/v1/groups/"+g.Group.ID+"/cpts", `{"cpts_id":"`+bad+`"}`)
+		mustStatus(t, "invite "+bad, res.StatusCode, body, 400, "invalid_cpts")
+	}
 }
 
 func TestSessionAndPassword(t *testing.T) {

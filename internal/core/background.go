@@ -48,32 +48,12 @@ func (c *Core) Run(ctx context.Context) {
 			}
 		})
 	}
-	c.bg.wg.Go(func() {
-		t := time.NewTicker(authorReadEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				c.flushAuthorReads(context.WithoutCancel(ctx))
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
-	c.bg.wg.Go(func() {
-		t := time.NewTicker(orphanSweepEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				if n, err := c.CleanOrphans(ctx); err != nil {
-					c.log.Error("orphan files cleanup", "err", err)
-				} else if n > 0 {
-					c.log.Info("orphan files removed", "count", n)
-				}
-			case <-ctx.Done():
-				return
-			}
+	c.every(ctx, authorReadEvery, func() { c.flushAuthorReads(context.WithoutCancel(ctx)) })
+	c.every(ctx, orphanSweepEvery, func() {
+		if n, err := c.CleanOrphans(ctx); err != nil {
+			c.log.Error("orphan files cleanup", "err", err)
+		} else if n > 0 {
+			c.log.Info("orphan files removed", "count", n)
 		}
 	})
 	<-ctx.Done()
@@ -88,6 +68,23 @@ func (c *Core) Run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// every runs fn every d, in a background goroutine Run waits for, until
+// ctx ends.
+func (c *Core) every(ctx context.Context, d time.Duration, fn func()) {
+	c.bg.wg.Go(func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fn()
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 }
 
 // later runs fn after the current request, or now when Run is not running

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -34,10 +35,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		return nil, err
 	}
 	candidates := map[model.ChannelID]model.Channel{}
-	joined := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		joined = append(joined, id)
-	}
+	joined := slices.Collect(maps.Keys(a.channels))
 	chs, err := c.cached.channels.ByIDs(ctx, joined)
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
@@ -58,11 +56,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 		}
 	}
 	groups := map[model.GroupID]*model.Group{}
-	gids := make([]model.GroupID, 0, len(a.groups))
-	for id := range a.groups {
-		gids = append(gids, id)
-	}
-	gs, err := c.st.Groups.ByIDs(ctx, gids)
+	gs, err := c.st.Groups.ByIDs(ctx, slices.Collect(maps.Keys(a.groups)))
 	if err != nil {
 		return nil, fmt.Errorf("core: list channels: %w", err)
 	}
@@ -378,16 +372,19 @@ func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.Cha
 	if err != nil {
 		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
-	ids := make([]model.UserID, 0, len(cms))
-	for _, m := range cms {
-		ids = append(ids, m.UserID)
-	}
-	return c.memberViews(ctx, ids, what, func(*MemberView, model.User) {})
+	return memberViews(ctx, c, cms, what, func(m model.ChannelMember) model.UserID { return m.UserID }, nil)
 }
 
-// memberViews reads the users of ids as member views, in the order
-// Users.ByIDs gives (by name); fill adds what their membership says.
-func (c *Core) memberViews(ctx context.Context, ids []model.UserID, what string, fill func(*MemberView, model.User)) ([]MemberView, error) {
+// memberViews reads the users of the memberships ms (user gives each
+// one's user) as member views, in the order Users.ByIDs gives (by name);
+// fill, when not nil, adds what a user's membership says.
+func memberViews[M any](ctx context.Context, c *Core, ms []M, what string, user func(M) model.UserID, fill func(*MemberView, model.User, M)) ([]MemberView, error) {
+	ids := make([]model.UserID, len(ms))
+	byUser := make(map[model.UserID]M, len(ms))
+	for i, m := range ms {
+		ids[i] = user(m)
+		byUser[ids[i]] = m
+	}
 	us, err := c.st.Users.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: %s: %w", what, err)
@@ -395,7 +392,9 @@ func (c *Core) memberViews(ctx context.Context, ids []model.UserID, what string,
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
 		v := MemberView{User: userView(u, false)}
-		fill(&v, u)
+		if fill != nil {
+			fill(&v, u, byUser[u.ID])
+		}
 		out = append(out, v)
 	}
 	return out, nil

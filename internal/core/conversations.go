@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -221,10 +222,7 @@ func (c *Core) Conversations(ctx context.Context, s model.Session) ([]Conversati
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		ids = append(ids, id)
-	}
+	ids := slices.Collect(maps.Keys(a.channels))
 	chs, err := c.cached.channels.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: conversations: %w", err)

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -59,11 +61,7 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 	for _, id := range a.directoryCPTS() {
 		visibleCPTS[id] = true
 	}
-	gids := make([]model.GroupID, 0, len(a.groups))
-	for id := range a.groups {
-		gids = append(gids, id)
-	}
-	gs, err := c.st.Groups.ByIDs(ctx, gids)
+	gs, err := c.st.Groups.ByIDs(ctx, slices.Collect(maps.Keys(a.groups)))
 	if err != nil {
 		return nil, fmt.Errorf("core: directory groups: %w", err)
 	}
@@ -100,19 +98,11 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 			}
 		}
 	}
-	ids := make([]model.UserID, 0, len(users))
-	for id := range users {
-		ids = append(ids, id)
-	}
-	us, err := c.st.Users.ByIDs(ctx, ids)
+	us, err := c.st.Users.ByIDs(ctx, slices.Collect(maps.Keys(users)))
 	if err != nil {
 		return nil, fmt.Errorf("core: directory users: %w", err)
 	}
-	cptsIDs := make([]model.CPTSID, 0, len(visibleCPTS))
-	for id := range visibleCPTS {
-		cptsIDs = append(cptsIDs, id)
-	}
-	cs, err := c.st.CPTS.ByIDs(ctx, cptsIDs)
+	cs, err := c.st.CPTS.ByIDs(ctx, slices.Collect(maps.Keys(visibleCPTS)))
 	if err != nil {
 		return nil, fmt.Errorf("core: directory cpts: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -67,10 +68,7 @@ func (c *Core) ListGroups(ctx context.Context, s model.Session) ([]GroupView, er
 	}
 	seen := map[model.GroupID]bool{}
 	var gs []model.Group
-	ids := make([]model.GroupID, 0, len(a.groups))
-	for id := range a.groups {
-		ids = append(ids, id)
-	}
+	ids := slices.Collect(maps.Keys(a.groups))
 	mine, err := c.st.Groups.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("core: list groups: %w", err)
@@ -199,14 +197,8 @@ func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) 
 		if slices.Contains(ids, id) {
 			continue
 		}
-		if !model.ValidID(string(id)) {
-			return GroupView{}, model.Invalid("invited_cpts_ids", "invalid_cpts", "Une des CPTS invitées est introuvable.")
-		}
-		if _, err := c.st.CPTS.ByID(ctx, id); err != nil {
-			if isNotFound(err) {
-				return GroupView{}, model.Invalid("invited_cpts_ids", "invalid_cpts", "Une des CPTS invitées est introuvable.")
-			}
-			return GroupView{}, fmt.Errorf("core: create group: %w", err)
+		if err := c.checkCPTS(ctx, id, "invited_cpts_ids", "Une des CPTS invitées est introuvable."); err != nil {
+			return GroupView{}, err
 		}
 		ids = append(ids, id)
 	}
@@ -277,14 +269,8 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 	if !a.CanInviteCPTSToGroup(g) {
 		return GroupView{}, errForbidden
 	}
-	if !model.ValidID(string(cpts)) {
-		return GroupView{}, model.Invalid("cpts_id", "invalid_cpts", "Cette CPTS est introuvable.")
-	}
-	if _, err := c.st.CPTS.ByID(ctx, cpts); err != nil {
-		if isNotFound(err) {
-			return GroupView{}, model.Invalid("cpts_id", "invalid_cpts", "Cette CPTS est introuvable.")
-		}
-		return GroupView{}, fmt.Errorf("core: invite cpts: %w", err)
+	if err := c.checkCPTS(ctx, cpts, "cpts_id", "Cette CPTS est introuvable."); err != nil {
+		return GroupView{}, err
 	}
 	if !g.HasCPTS(cpts) {
 		if len(g.CPTSIDs) >= 20 {
@@ -299,6 +285,21 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 	return c.groupView(ctx, a, g)
 }
 
+// checkCPTS is nil when the CPTS id exists; else the invalid_cpts error of
+// field (msg), or the store's error.
+func (c *Core) checkCPTS(ctx context.Context, id model.CPTSID, field, msg string) error {
+	if model.ValidID(string(id)) {
+		_, err := c.st.CPTS.ByID(ctx, id)
+		if err == nil {
+			return nil
+		}
+		if !isNotFound(err) {
+			return fmt.Errorf("core: cpts %s: %w", id, err)
+		}
+	}
+	return model.Invalid(field, "invalid_cpts", msg)
+}
+
 // GroupMembers lists the members of a group.
 func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.GroupID) ([]MemberView, error) {
 	_, g, err := c.actorGroup(ctx, s, id)
@@ -310,14 +311,8 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	if err != nil {
 		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
-	ids := make([]model.UserID, 0, len(gms))
-	roles := make(map[model.UserID]model.GroupMember, len(gms))
-	for _, gm := range gms {
-		ids = append(ids, gm.UserID)
-		roles[gm.UserID] = gm
-	}
-	return c.memberViews(ctx, ids, what, func(v *MemberView, u model.User) {
-		gm := roles[u.ID]
+	user := func(gm model.GroupMember) model.UserID { return gm.UserID }
+	return memberViews(ctx, c, gms, what, user, func(v *MemberView, u model.User, gm model.GroupMember) {
 		v.Role, v.RoleLabel, v.CreatedAt = gm.Role, gm.Role.LabelFor(u.TitleForm), gm.CreatedAt.UTC().Format(timeLayout)
 	})
 }

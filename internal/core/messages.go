@@ -536,6 +536,12 @@ func (c *Core) EditMessage(ctx context.Context, s model.Session, id model.Messag
 		m.Mentions, m.MentionChannel = mentions, all
 		return true, nil
 	})
+	return c.updatedView(ctx, m, changed, err)
+}
+
+// updatedView ends a change of m: err, or m's view, published to the
+// channel when the change did change it.
+func (c *Core) updatedView(ctx context.Context, m model.Message, changed bool, err error) (MessageView, error) {
 	if err != nil {
 		return MessageView{}, err
 	}
@@ -682,13 +688,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 		}
 		return false, nil
 	})
-	if err != nil {
-		return MessageView{}, err
-	}
-	if !changed {
-		return c.view(ctx, m)
-	}
-	return c.publishUpdate(ctx, m)
+	return c.updatedView(ctx, m, changed, err)
 }
 
 // Typing authorises a typing notice: only those who may post type.

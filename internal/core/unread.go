@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -255,11 +256,7 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := make([]model.ChannelID, 0, len(visible))
-	for id := range visible {
-		seen = append(seen, id)
-	}
-	slices.Sort(seen)
+	seen := slices.Sorted(maps.Keys(visible))
 	mks, err := c.cached.markers.Many(ctx, a.ID(), seen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
@@ -346,11 +343,7 @@ func (c *Core) unreadCount(ctx context.Context, user model.UserID, ch model.Chan
 
 // joinedVisible returns the channels the actor joined and may still see.
 func (c *Core) joinedVisible(ctx context.Context, a *Actor) (map[model.ChannelID]model.Channel, error) {
-	ids := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		ids = append(ids, id)
-	}
-	chs, err := c.cached.channels.ByIDs(ctx, ids)
+	chs, err := c.cached.channels.ByIDs(ctx, slices.Collect(maps.Keys(a.channels)))
 	if err != nil {
 		return nil, fmt.Errorf("core: joined channels: %w", err)
 	}
