@@ -153,6 +153,7 @@ const (
 	opResume       = "resume"
 	opAccess       = "access"
 	opInvalidate   = "invalidate"
+	opUserFrame    = "user_frame"
 )
 
 // control is a control event. Empty UserID with opRevoke means every user
@@ -168,6 +169,7 @@ type control struct {
 	Users     []model.UserID  `json:"user_ids,omitempty"` // opAccess
 	Kind      string          `json:"kind,omitempty"`     // opInvalidate
 	Payload   []byte          `json:"payload,omitempty"`  // opInvalidate
+	Frame     json.RawMessage `json:"frame,omitempty"`    // opUserFrame
 }
 
 // MaxInvalidationPayload bounds the payload of one announced invalidation
@@ -309,6 +311,23 @@ func (p *Publisher) Announce(ctx context.Context, kind string, payload []byte) e
 		return err
 	}
 	return p.control(ctx, control{Op: opInvalidate, Kind: kind, Payload: payload})
+}
+
+// MaxUserFrame bounds a frame sent with PublishToUsers.
+const MaxUserFrame = 256 << 10
+
+// PublishToUsers sends frame (one of the frames this package builds, a
+// JSON object: PostFrame, RSVPCountsFrame) to every connection of users,
+// on every node, whatever they subscribed to: the feed's frames go to its
+// readers this way. Publish it after the change is stored.
+func (p *Publisher) PublishToUsers(ctx context.Context, users []model.UserID, frame []byte) error {
+	if len(users) == 0 {
+		return nil
+	}
+	if len(frame) > MaxUserFrame || !json.Valid(frame) {
+		return fmt.Errorf("realtime: user frame of %d bytes refused", len(frame))
+	}
+	return p.control(ctx, control{Op: opUserFrame, Users: users, Frame: frame})
 }
 
 func (p *Publisher) control(ctx context.Context, c control) error {

@@ -38,6 +38,10 @@ const (
 	TypeResume       = "resume"
 	TypeAccess       = "access_changed"
 	TypePong         = "pong"
+	// TypePost and TypeRSVPCounts are the feed's frames, sent to the
+	// connections of the feed's readers (Publisher.PublishToUsers).
+	TypePost       = "post"
+	TypeRSVPCounts = "rsvp_counts"
 )
 
 // Error codes of error frames. They are stable: clients switch on them.
@@ -281,7 +285,7 @@ const (
 	msgInvalidFileID        = "Identifiant de fichier (file_ids) invalide."
 	msgMissingSeq           = "Numéro de séquence manquant."
 	msgPayloadTooLarge      = "Trame trop volumineuse (64 Kio au maximum)."
-	msgRateLimited          = "Trop de requêtes : ralentissez."
+	msgRateLimited          = "Trop de requêtes : ralentissez."
 	msgNotFound             = "Ce canal est introuvable."
 	msgTooFarBehind         = "Trop de messages manqués : rechargez l'historique du canal."
 	msgTooManySubscriptions = "Trop d'abonnements sur cette connexion."
@@ -448,4 +452,38 @@ func appendBatch(dst []byte, frame []byte) []byte {
 		dst = append(dst, '\n')
 	}
 	return append(dst, frame...)
+}
+
+type postFrame struct {
+	Type    string `json:"type"`
+	Feed    string `json:"feed"`
+	Created bool   `json:"created"`
+	Post    any    `json:"post"`
+}
+
+// PostFrame encodes a "post" frame: a post of feed (its key, "cpts:<id>"
+// or "group:<id>") was published (created) or changed (edit, pin,
+// reactions, deletion). post is marshalled with encoding/json.
+func PostFrame(feed string, created bool, post any) ([]byte, error) {
+	b, err := json.Marshal(postFrame{Type: TypePost, Feed: feed, Created: created, Post: post})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode post frame: %w", err)
+	}
+	return b, nil
+}
+
+type rsvpCountsFrame struct {
+	Type   string       `json:"type"`
+	PostID model.PostID `json:"post_id"`
+	Counts any          `json:"counts"`
+}
+
+// RSVPCountsFrame encodes an "rsvp_counts" frame: the answer counts of an
+// event changed.
+func RSVPCountsFrame(post model.PostID, counts any) ([]byte, error) {
+	b, err := json.Marshal(rsvpCountsFrame{Type: TypeRSVPCounts, PostID: post, Counts: counts})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode rsvp_counts frame: %w", err)
+	}
+	return b, nil
 }

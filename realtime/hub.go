@@ -735,6 +735,17 @@ func (h *Hub) handleControl(ev control) {
 				c.reply(accessBytes)
 			}
 		}
+	case opUserFrame:
+		if len(ev.Frame) == 0 || len(ev.Frame) > MaxUserFrame {
+			h.stats.dropped.Add(1)
+			return
+		}
+		frame := []byte(ev.Frame)
+		for _, u := range ev.Users {
+			for _, c := range h.index.conns(u) {
+				c.reply(frame)
+			}
+		}
 	case opInvalidate:
 		if err := checkAnnouncement(ev.Kind, ev.Payload); err != nil {
 			h.stats.dropped.Add(1)
@@ -903,18 +914,19 @@ func (x *connIndex) count(user model.UserID) int {
 func (x *connIndex) conns(user model.UserID) []*Conn {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]*Conn, 0, len(x.byUser[user]))
-	for c := range x.byUser[user] {
-		out = append(out, c)
-	}
-	return out
+	return connList(x.byUser[user])
 }
 
 func (x *connIndex) sessionConns(session string) []*Conn {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]*Conn, 0, len(x.bySession[session]))
-	for c := range x.bySession[session] {
+	return connList(x.bySession[session])
+}
+
+// connList copies a set of connections into a slice.
+func connList(set map[*Conn]struct{}) []*Conn {
+	out := make([]*Conn, 0, len(set))
+	for c := range set {
 		out = append(out, c)
 	}
 	return out

@@ -193,6 +193,15 @@ check_chromium() {
 		[[ -x $CHROMIUM ]] || die "chromium was installed but $CHROMIUM is still missing"
 	fi
 	log "chromium: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+	# Emoji in the screenshots and browser tests need a colour emoji font.
+	if ! dpkg-query -W -f='${Status}' fonts-noto-color-emoji 2>/dev/null | grep -q 'install ok installed'; then
+		log "chromium: installing Debian's fonts-noto-color-emoji (colour emoji)"
+		command -v apt-get >/dev/null 2>&1 || die "fonts-noto-color-emoji is missing and apt-get is not available: install it"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq fonts-noto-color-emoji ||
+			{ as_root apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+				as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq fonts-noto-color-emoji; } ||
+			die "apt-get install fonts-noto-color-emoji failed"
+	fi
 }
 
 # check_clamav makes sure clamd is installed. The tests of internal/clamav

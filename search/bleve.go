@@ -41,7 +41,7 @@ var errClosed = fmt.Errorf("search: bleve: closed: %w", ErrUnavailable)
 
 // bleveSchema is written into the index; an index of another schema (an
 // older mapping or analysis) is refused with ErrStale at open.
-const bleveSchema = "ecpts-search-1"
+const bleveSchema = "ecpts-search-2"
 
 var schemaKey = []byte("ecpts_schema")
 
@@ -85,7 +85,9 @@ func OpenBleve(dir string) (*Bleve, error) {
 		}
 		return &Bleve{idx: idx}, nil
 	}
-	idx, err := bleve.Open(dir)
+	// Another process holding the index (a server while `ecpts reindex`
+	// runs) makes the open fail after a moment instead of waiting forever.
+	idx, err := bleve.OpenUsing(dir, map[string]any{"bolt_timeout": "3s"})
 	if err != nil {
 		return nil, fmt.Errorf("search: bleve: open %s: %w: %w", dir, ErrUnavailable, err)
 	}
@@ -181,7 +183,7 @@ func indexMapping() *mapping.IndexMappingImpl {
 		f.SkipFreqNorm = true
 		doc.AddFieldMappingsAt(name, f)
 	}
-	text(fMeta, false)
+	text(fMeta, true)
 	for _, f := range []string{fType, fAuthor, fProfession, fCPTS, fGroup, fChannel, fMissions,
 		fCampaign, fCampaignKey, fStatus, fStatusKey, fScopes} {
 		kw(f)
@@ -740,35 +742,43 @@ func prefixesOf(word string) []string {
 // exactClause matches an expression exactly (modulo the analysis): its
 // terms in order in one field, or its one term.
 func exactClause(expr string, boost float64) query.Query {
+	return phraseClause(expr, len(searchFields), boost)
+}
+
+// phraseClause matches expr as a phrase in one of the first n
+// searchFields, each with its weight times boost.
+func phraseClause(expr string, n int, boost float64) query.Query {
 	var alts []query.Query
-	for _, f := range searchFields {
-		mq := query.NewMatchPhraseQuery(expr)
-		mq.SetField(f.name)
-		mq.Analyzer = analyzerName
-		mq.SetBoost(f.weight * boost)
-		alts = append(alts, mq)
+	for _, f := range searchFields[:n] {
+		alts = append(alts, matchExpr(expr, f.name, f.weight*boost))
 	}
 	return query.NewDisjunctionQuery(alts)
 }
 
-// synonymClause matches another expression of a synonym group exactly:
-// one term in any searchable field, several as a phrase in the title or
-// the text (a phrase checks positions of every candidate: not in the
-// meta field's names and labels too).
-func synonymClause(expr string) query.Query {
-	fields := searchFields
-	if len(Terms(expr)) > 1 {
-		fields = searchFields[:2]
-	}
-	var alts []query.Query
-	for _, f := range fields {
-		mq := query.NewMatchPhraseQuery(expr)
-		mq.SetField(f.name)
+// matchExpr matches expr in field: its one term, or its terms as a phrase.
+// A phrase of one term would read term positions, which the meta field
+// does not keep: it would never match there.
+func matchExpr(expr, field string, boost float64) query.Query {
+	if len(Terms(expr)) == 1 {
+		mq := query.NewMatchQuery(expr)
+		mq.SetField(field)
 		mq.Analyzer = analyzerName
-		mq.SetBoost(f.weight * boostSynonym)
-		alts = append(alts, mq)
+		mq.SetBoost(boost)
+		return mq
 	}
-	return query.NewDisjunctionQuery(alts)
+	mq := query.NewMatchPhraseQuery(expr)
+	mq.SetField(field)
+	mq.Analyzer = analyzerName
+	mq.SetBoost(boost)
+	return mq
+}
+
+// synonymClause matches another expression of a synonym group exactly:
+// one term, or several as a phrase, in any searchable field (the meta
+// field keeps term positions for it: "SF" finds a sage-femme's message,
+// "SNP" one of the channel soins-non-programmés).
+func synonymClause(expr string) query.Query {
+	return phraseClause(expr, len(searchFields), boostSynonym)
 }
 
 // exclusion matches what -word or -"phrase" excludes, in any searchable

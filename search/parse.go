@@ -370,21 +370,17 @@ func (p *Parsed) applyOperator(op operator, it item) {
 		if !slices.Contains(p.Types, t) {
 			p.Types = append(p.Types, t)
 		}
-	case opProfession:
-		codes := ResolveProfession(v)
+	case opProfession, opMission:
+		resolve, dst := ResolveProfession, &p.Professions
+		if op == opMission {
+			resolve, dst = ResolveMission, &p.Missions
+		}
+		codes := resolve(v)
 		if len(codes) == 0 {
 			invalid()
 		}
 		for _, c := range codes {
-			p.Professions = appendBounded(p.Professions, c)
-		}
-	case opMission:
-		codes := ResolveMission(v)
-		if len(codes) == 0 {
-			invalid()
-		}
-		for _, c := range codes {
-			p.Missions = appendBounded(p.Missions, c)
+			*dst = appendBounded(*dst, c)
 		}
 	case opBefore, opAfter, opOn:
 		day, ok := parseDay(v)

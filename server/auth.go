@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
 )
 
@@ -21,4 +22,20 @@ func (s *Server) logout(ctx context.Context, sess model.Session, p params, _ non
 	}
 	s.clearCookie(p.c)
 	return none{}, nil
+}
+
+// The set-password link of an administrator created on the command line
+// (ecpts admin create): the token is the credential.
+
+func (s *Server) passwordSetupInfo(ctx context.Context, _ model.Session, p params, _ none) (core.PasswordSetupInfo, error) {
+	return s.deps.Core.PasswordSetupInfo(ctx, p.token)
+}
+
+func (s *Server) completePasswordSetup(ctx context.Context, _ model.Session, p params, in passwordSetup) (loginResponse, error) {
+	res, err := s.deps.Core.CompletePasswordSetup(ctx, p.token, in.Password)
+	if err != nil {
+		return loginResponse{}, err
+	}
+	s.setSessionCookie(p.c, res.Token, res.ExpiresAt)
+	return loginResponse{CSRFToken: res.CSRFToken, User: res.User}, nil
 }

@@ -22,3 +22,13 @@ func (s *Server) createCPTS(ctx context.Context, sess model.Session, _ params, i
 func (s *Server) getCPTS(ctx context.Context, sess model.Session, p params, _ none) (core.CPTSView, error) {
 	return s.deps.Core.GetCPTS(ctx, sess, p.cpts())
 }
+
+func (s *Server) updateCPTS(ctx context.Context, sess model.Session, p params, in cptsPatch) (core.CPTSView, error) {
+	return s.deps.Core.UpdateCPTS(ctx, sess, p.cpts(), core.CPTSPatch(in))
+}
+
+// adminCPTS is the platform administration's overview: every CPTS with
+// its counts, no content.
+func (s *Server) adminCPTS(ctx context.Context, sess model.Session, _ params, _ none) ([]core.CPTSOverview, error) {
+	return s.deps.Core.AdminOverview(ctx, sess)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -70,12 +71,16 @@ type params struct {
 	invID  string // :inv_id
 	token  string // :token, opaque
 	emoji  string // :emoji, unescaped
+	n      int    // :n, a version number (1…)
 }
 
 var errBadEmoji = model.Invalid("emoji", "invalid_emoji", "Réaction non valide : choisissez un émoji.")
 
 // pathParams are the names readParams knows.
-var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji"}
+var pathParams = []string{"id", "user_id", "inv_id", "token", "emoji", "n"}
+
+// errBadVersion: a version number that is not one.
+var errBadVersion = model.Coded(model.ErrNotFound, "not_found", "Cette version du protocole est introuvable.")
 
 // readParams checks and copies the path values of c's route, in their
 // order: a malformed id answers not found without a lookup.
@@ -97,10 +102,20 @@ func readParams(c *fiber.Ctx) (params, error) {
 				if _, _, ok := model.MessageID(v).Parse(); !ok {
 					return p, errBadID
 				}
+			} else if strings.HasPrefix(c.Route().Path, "/api/v1/posts/") {
+				if !model.PostID(v).Valid() {
+					return p, errBadID
+				}
 			} else if !model.ValidID(v) {
 				return p, errBadID
 			}
 			p.id = clone(v)
+		case "n":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return p, errBadVersion
+			}
+			p.n = n
 		case "user_id", "inv_id":
 			if !model.ValidID(v) {
 				return p, errBadID
@@ -121,6 +136,7 @@ func (p params) cpts() model.CPTSID       { return model.CPTSID(p.id) }
 func (p params) group() model.GroupID     { return model.GroupID(p.id) }
 func (p params) channel() model.ChannelID { return model.ChannelID(p.id) }
 func (p params) message() model.MessageID { return model.MessageID(p.id) }
+func (p params) post() model.PostID       { return model.PostID(p.id) }
 func (p params) user() model.UserID       { return model.UserID(p.userID) }
 
 // query is a copy of a query value ("" when absent).

@@ -24,6 +24,7 @@ import (
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/storetest"
+	"github.com/ecpts/ecpts/search"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -45,6 +46,7 @@ type harness struct {
 	offset    atomic.Int64      // added to the wall clock core sees (h.advance)
 	blobs     *blob.FS          // uploaded files (a directory of the test's)
 	start     time.Time         // the login limiters' clock stands still at start + offset
+	index     search.Index      // the search index core uses (nil: none)
 }
 
 func (h *harness) now() time.Time { return time.Now().Add(time.Duration(h.offset.Load())) }
@@ -94,6 +96,7 @@ func (h *harness) restart() {
 		PairLimiter:    ratelimit.NewMemory(core.LoginPairRule, h.limitNow),
 		IPLimiter:      ratelimit.NewMemory(core.LoginIPRule, h.limitNow),
 		AccountLimiter: ratelimit.NewMemory(core.LoginAccountRule, h.limitNow),
+		Search:         h.index,
 		Blobs:          h.blobs, MaxUpload: testMaxUpload, Scanner: eicarScanner{},
 	})
 	// The in-process requests come from 0.0.0.0: trusting it lets a test

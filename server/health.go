@@ -35,6 +35,14 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		}
 		checks[n] = "ok"
 	}
+	for n, check := range s.deps.Reports {
+		if err := check(ctx); err != nil {
+			s.log.Warn("readiness report: degraded", "check", n, "err", err)
+			checks[n] = "unavailable"
+			continue
+		}
+		checks[n] = "ok"
+	}
 	if !ok {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
 	}

@@ -24,3 +24,7 @@ func (s *Server) setMemberRole(ctx context.Context, sess model.Session, p params
 func (s *Server) removeMember(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
 	return none{}, s.deps.Core.RemoveMember(ctx, sess, p.cpts(), p.user())
 }
+
+func (s *Server) refuseMember(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
+	return none{}, s.deps.Core.RefuseMember(ctx, sess, p.cpts(), p.user())
+}

@@ -685,3 +685,56 @@ func TestWriteFlood(t *testing.T) {
 	res, b = h.do(ide, "POST", path, `{"seq":0}`)
 	mustStatus(t, "a second later", res.StatusCode, b, 204, "")
 }
+
+// TestUnreadCountsWhatTheDividerShows: a channel's unread count is the
+// top-level messages of others after the read marker, what the UI shows
+// below "Nouveaux messages": thread replies count in their thread, deleted
+// messages and one's own do not count, a mention in a reply does.
+func TestUnreadCountsWhatTheDividerShows(t *testing.T) {
+	h := newHarness(t)
+	coord := h.login("coordination@loire-nord.demo")
+	ide := h.login("infirmiere@loire-nord.demo")
+	kine := h.login("kine@loire-nord.demo")
+	gen := h.id("chan:LN:général")
+	unreadOf := func() (uint64, int) {
+		t.Helper()
+		var out struct {
+			Channels []struct {
+				ChannelID string `json:"channel_id"`
+				Unread    uint64
+				Mentions  int
+			}
+		}
+		h.getJSON(ide, "/api/v1/unread", &out)
+		for _, u := range out.Channels {
+			if u.ChannelID == gen {
+				return u.Unread, u.Mentions
+			}
+		}
+		t.Fatalf("unread does not list général: %+v", out)
+		return 0, 0
+	}
+	want := func(what string, unread uint64, mentions int) {
+		t.Helper()
+		if n, m := unreadOf(); n != unread || m != mentions {
+			t.Fatalf("%s: %d unread, %d mentions; want %d, %d", what, n, m, unread, mentions)
+		}
+	}
+	st, root, b := send(t, h, coord, gen, "Rappel : vaccination antigrippale", "")
+	mustStatus(t, "root", st, b, 201, "")
+	want("one message", 1, 0)
+	for _, body := range []string{"Je transmets.", "Merci @sophie"} {
+		st, _, b = send(t, h, kine, gen, body, root.Message.ID)
+		mustStatus(t, "reply", st, b, 201, "")
+	}
+	want("two replies, one naming the nurse", 1, 1)
+	st, gone, b := send(t, h, coord, gen, "Message envoyé par erreur", "")
+	mustStatus(t, "second", st, b, 201, "")
+	want("a second message", 2, 1)
+	res, b := h.do(coord, "DELETE", "/api/v1/messages/"+gone.Message.ID, "")
+	mustStatus(t, "delete", res.StatusCode, b, 204, "")
+	want("the second deleted", 1, 1)
+	st, _, b = send(t, h, ide, gen, "Bien noté.", "")
+	mustStatus(t, "nurse writes", st, b, 201, "")
+	want("the nurse wrote after them", 0, 0)
+}

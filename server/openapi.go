@@ -76,6 +76,8 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 			responses[strconv.Itoa(r.Status)] = obj{"description": "Le fichier", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}}
 			responses["206"] = obj{"description": "Une plage d'octets du fichier (Range)"}
 			responses["304"] = obj{"description": "Inchangé (If-None-Match)"}
+		case r.Produces != "":
+			responses[strconv.Itoa(r.Status)] = obj{"description": "Succès", "content": obj{r.Produces: obj{"schema": obj{"type": "string"}}}}
 		case r.Status == fiber.StatusNoContent:
 			responses["204"] = obj{"description": "Fait"}
 		default:

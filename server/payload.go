@@ -46,6 +46,11 @@ type loginResponse struct {
 	User      core.UserView `json:"user"`
 }
 
+// passwordSetup chooses the password of a set-password link.
+type passwordSetup struct {
+	Password string `json:"password"`
+}
+
 // Me (me.go).
 
 type profilePatch struct {
@@ -54,6 +59,9 @@ type profilePatch struct {
 	RPPS       *string           `json:"rpps,omitempty"`
 	ADELI      *string           `json:"adeli,omitempty"`
 	Commune    *string           `json:"commune,omitempty"`
+	// TitleForm: how the person's profession and role are named
+	// (Infirmière, Coordinatrice…).
+	TitleForm *model.TitleForm `json:"title_form,omitempty"`
 }
 
 type passwordChange struct {
@@ -68,6 +76,15 @@ type cptsCreate struct {
 	Department string          `json:"department"`
 	Communes   []string        `json:"communes,omitempty"`
 	Missions   []model.Mission `json:"missions,omitempty"`
+}
+
+// cptsPatch edits a CPTS (platform admins); absent fields are kept.
+type cptsPatch struct {
+	Name       *string          `json:"name,omitempty"`
+	Department *string          `json:"department,omitempty"`
+	Communes   *[]string        `json:"communes,omitempty"`
+	Missions   *[]model.Mission `json:"missions,omitempty"`
+	Status     *string          `json:"status,omitempty"` // "projet" or "active"
 }
 
 // Members (of a CPTS, a group or a channel) (members.go).
@@ -207,4 +224,10 @@ func (r conversationResponse) repeated() bool { return r.repeat }
 
 type presenceResponse struct {
 	Online []model.UserID `json:"online" openapi:"nonnull"`
+}
+
+// Feed (posts.go).
+
+type rsvpRequest struct {
+	Answer model.RSVPAnswer `json:"answer"`
 }

@@ -28,7 +28,10 @@ type route struct {
 	// by hand in the document; Binary: the answer is the file's bytes.
 	Multipart bool
 	Binary    bool
-	handler   fiber.Handler
+	// Produces is the media type of a response that is not JSON (a
+	// calendar, a CSV export).
+	Produces string
+	handler  fiber.Handler
 }
 
 // option adjusts a route built by endpoint.
@@ -82,23 +85,30 @@ func (s *Server) apiRoutes() []route {
 	return []route{
 		endpoint(get, "/meta", "Listes de référence : professions, missions, rôles", s.meta, public),
 		endpoint(post, "/auth/login", "Connexion (pose le cookie de session)", s.login, public),
+		endpoint(get, "/password-setup/:token", "Décrire un lien pour choisir son mot de passe (compte créé par « ecpts admin create »)", s.passwordSetupInfo, public),
+		endpoint(post, "/password-setup/:token", "Choisir son mot de passe par ce lien (ouvre une session)", s.completePasswordSetup, public),
 		endpoint(post, "/auth/logout", "Déconnexion", s.logout),
 		endpoint(get, "/me", "Moi : profil, jeton CSRF, adhésions", s.me),
 		endpoint(patch, "/me", "Modifier mon profil", s.updateMe, under("user")),
+		endpoint(get, "/home", "Ce qui m'attend : mentions non lues, fils avec de nouvelles réponses, membres à valider", s.home),
+		endpoint(get, "/users/:id", "Fiche d'un professionnel (nom, profession, commune, CPTS)", s.userProfile),
 		endpoint(post, "/me/password", "Changer mon mot de passe (ferme mes autres sessions)", s.changePassword),
 
 		endpoint(get, "/cpts", "Mes CPTS (toutes pour un administrateur)", s.listCPTS, under("cpts")),
 		endpoint(get, "/cpts/catalog", "Noms de toutes les CPTS (pour inviter une CPTS dans un groupe)", s.cptsCatalog, under("cpts")),
 		endpoint(post, "/cpts", "Créer une CPTS (administrateur)", s.createCPTS, under("cpts"), created),
 		endpoint(get, "/cpts/:id", "Une CPTS", s.getCPTS, under("cpts")),
+		endpoint(patch, "/cpts/:id", "Modifier une CPTS : nom, département, communes, missions, statut (administrateur)", s.updateCPTS, under("cpts")),
 		endpoint(get, "/cpts/:id/members", "Membres d'une CPTS", s.cptsMembers, under("members")),
 		endpoint(post, "/cpts/:id/members/:user_id/validate", "Valider l'adhésion d'un membre", s.validateMember, under("member")),
+		endpoint(post, "/cpts/:id/members/:user_id/refuse", "Refuser une adhésion en attente de validation", s.refuseMember),
 		endpoint(patch, "/cpts/:id/members/:user_id", "Changer le rôle d'un membre", s.setMemberRole, under("member")),
 		endpoint(del, "/cpts/:id/members/:user_id", "Retirer un membre (ou quitter la CPTS)", s.removeMember),
 		endpoint(get, "/cpts/:id/invitations", "Invitations en attente", s.listInvitations, under("invitations")),
 		endpoint(post, "/cpts/:id/invitations", "Inviter un professionnel par e-mail", s.invite, under("invitation"), created),
 		endpoint(del, "/cpts/:id/invitations/:inv_id", "Révoquer une invitation", s.revokeInvitation),
 		endpoint(get, "/cpts/:id/audit", "Journal d'audit d'une CPTS (coordination), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
+		endpoint(get, "/admin/cpts", "Toutes les CPTS et leurs effectifs, sans leur contenu (administrateur)", s.adminCPTS, under("cpts")),
 		endpoint(get, "/admin/audit", "Journal d'audit de la plateforme (administrateur), du plus récent au plus ancien", s.auditPage, query("before", "limit")),
 
 		endpoint(get, "/invitations/:token", "Décrire une invitation (le jeton fait foi)", s.invitationInfo, public),
@@ -142,11 +152,49 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/conversations", "Ouvrir une conversation directe (1 à 7 personnes)", s.openConversation, created),
 		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
 		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
+		endpoint(get, "/search", "Recherche (messages, canaux, personnes…) dans ce que je peux voir", s.search,
+			query("q", "type", "cpts", "group", "profession", "mission", "from", "to", "page", "per_page", "facets")),
 		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
+
+		endpoint(get, "/protocols", "Bibliothèque de protocoles (filtres : CPTS, mission, profession, statut, révision à prévoir ; par pages)", s.listProtocols,
+			query("cpts_id", "mission", "profession", "status", "review_due", "after", "limit")),
+		endpoint(get, "/protocols/template", "Modèle d'un protocole pluriprofessionnel (Markdown)", s.protocolTemplate),
+		endpoint(post, "/protocols/preview", "Aperçu d'un contenu Markdown tel que la bibliothèque l'affichera", s.previewProtocol),
+		endpoint(post, "/protocols", "Écrire un protocole (brouillon, version 1)", s.createProtocol, under("protocol"), created),
+		endpoint(get, "/protocols/:id", "Un protocole : version affichée, relecteurs, droits", s.getProtocol, under("protocol")),
+		endpoint(patch, "/protocols/:id", "Modifier un protocole (un nouveau contenu crée une version)", s.updateProtocol, under("protocol")),
+		endpoint(get, "/protocols/:id/versions", "Versions d'un protocole", s.protocolVersions, under("versions")),
+		endpoint(get, "/protocols/:id/versions/:n", "Une version d'un protocole, avec son contenu", s.protocolVersion, under("version")),
+		endpoint(post, "/protocols/:id/submit", "Envoyer en relecture (ou changer les relecteurs)", s.submitProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/reviews", "Avis d'un relecteur : approuver ou demander des modifications", s.reviewProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/validate", "Valider la version en relecture (coordination)", s.validateProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/archive", "Archiver un protocole (coordination)", s.archiveProtocol, under("protocol")),
+		endpoint(post, "/protocols/:id/ack", "J'ai lu et j'applique (version validée en vigueur)", s.ackProtocol, under("protocol")),
+		endpoint(get, "/protocols/:id/acks", "Qui a confirmé la lecture, par profession (coordination)", s.protocolAcks, query("cpts_id")),
+		endpoint(post, "/protocols/:id/remind", "Relancer par e-mail ceux qui n'ont pas confirmé (coordination)", s.remindProtocol, query("cpts_id")),
 		{Method: post, Path: "/files", Summary: "Déposer un fichier (multipart : cpts_id, group_id, channel_id ou conversation_id, puis file)",
 			Auth: true, Multipart: true, Resp: reflect.TypeFor[core.FileView](), Key: "file", Status: fiber.StatusCreated, handler: s.uploadFile},
 		{Method: get, Path: "/files/:id", Summary: "Télécharger un fichier (?thumb=1 : sa vignette), autorisé à chaque requête",
 			Auth: true, Binary: true, Query: []string{"thumb"}, Status: fiber.StatusOK, handler: s.downloadFile},
+
+		endpoint(get, "/posts", "Une page du fil d'une CPTS ou d'un groupe (épinglés d'abord)", s.listPosts, query("cpts_id", "group_id", "before", "limit")),
+		endpoint(post, "/posts", "Publier une annonce ou un événement (coordination)", s.createPost, under("post"), created),
+		endpoint(get, "/posts/:id", "Une publication", s.getPost, under("post")),
+		endpoint(patch, "/posts/:id", "Modifier une publication", s.editPost, under("post")),
+		endpoint(del, "/posts/:id", "Supprimer une publication", s.deletePost),
+		endpoint(put, "/posts/:id/pin", "Épingler une publication", s.pinPost(true), under("post")),
+		endpoint(del, "/posts/:id/pin", "Désépingler une publication", s.pinPost(false), under("post")),
+		endpoint(put, "/posts/:id/reactions/:emoji", "Réagir à une publication", s.reactPost(true), under("post")),
+		endpoint(del, "/posts/:id/reactions/:emoji", "Retirer ma réaction", s.reactPost(false), under("post")),
+		endpoint(post, "/posts/:id/rsvp", "Répondre à un événement (oui, non, peut_etre)", s.rsvp),
+		endpoint(get, "/posts/:id/rsvps", "Liste des réponses par profession (organisateur)", s.rsvpList),
+		{Method: get, Path: "/posts/:id/rsvps.csv", Summary: "Liste des réponses en CSV (organisateur)", Auth: true, Status: fiber.StatusOK, Produces: "text/csv", handler: s.rsvpCSV},
+		{Method: get, Path: "/posts/:id/event.ics", Summary: "L'événement au format iCalendar (.ics)", Auth: true, Status: fiber.StatusOK, Produces: "text/calendar", handler: s.eventICS},
+		endpoint(get, "/feeds/unread", "Publications non lues par fil", s.feedsUnread, under("feeds")),
+		endpoint(get, "/me/calendar", "Mon agenda privé : actif, depuis quand", s.calendarFeed),
+		endpoint(post, "/me/calendar", "Créer (ou remplacer) l'adresse de mon agenda privé", s.rotateCalendar, created),
+		endpoint(del, "/me/calendar", "Révoquer l'adresse de mon agenda privé", s.revokeCalendar),
+		{Method: get, Path: "/calendar/:token", Summary: "Agenda privé (iCalendar) : le jeton seul l'autorise", Status: fiber.StatusOK, Produces: "text/calendar", handler: s.calendarByToken},
 		{Method: get, Path: "/openapi.json", Summary: "Ce document", Status: fiber.StatusOK, handler: s.openAPI},
 	}
 }

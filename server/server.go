@@ -23,6 +23,10 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Checks are run by /readyz ("database", "broker", "index"…).
 	Checks map[string]func(context.Context) error
+	// Reports are shown by /readyz like Checks but do not make the node
+	// unready: the search index (when it is down, search says so and
+	// everything else works).
+	Reports map[string]func(context.Context) error
 	// PublicURL is the configured public address (may be empty): an
 	// allowed Origin, and its ws(s):// origin is in the CSP's connect-src.
 	PublicURL string

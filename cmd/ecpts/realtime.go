@@ -92,6 +92,27 @@ func (p publisher) AccessChanged(ctx context.Context, users []model.UserID) erro
 	return p.p.AccessChanged(ctx, users)
 }
 
+// PublishPost sends a post of a feed to its readers' connections
+// (core.FeedPublisher).
+func (p publisher) PublishPost(ctx context.Context, users []model.UserID, created bool, v core.PostView) error {
+	f, err := realtime.PostFrame(model.FeedScope{CPTSID: v.CPTSID, GroupID: v.GroupID}.Key(), created, v)
+	if err != nil {
+		return err
+	}
+	return p.p.PublishToUsers(ctx, users, f)
+}
+
+// PublishRSVPCounts sends an event's answer counts to its readers.
+func (p publisher) PublishRSVPCounts(ctx context.Context, users []model.UserID, post model.PostID, counts model.RSVPCounts) error {
+	f, err := realtime.RSVPCountsFrame(post, counts)
+	if err != nil {
+		return err
+	}
+	return p.p.PublishToUsers(ctx, users, f)
+}
+
+var _ core.FeedPublisher = publisher{}
+
 // cacheKind is the kind of the broker's invalidate events that carry the
 // cache layer's invalidations.
 const cacheKind = "cache"

@@ -28,6 +28,7 @@ import (
 	"github.com/ecpts/ecpts/internal/store/cache"
 	"github.com/ecpts/ecpts/realtime"
 	"github.com/ecpts/ecpts/realtime/redisbroker"
+	"github.com/ecpts/ecpts/search"
 	"github.com/ecpts/ecpts/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -43,8 +44,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	switch {
 	case len(args) == 1 && args[0] == "healthcheck":
 		return healthcheck(ctx, cfg.Addr)
+	case len(args) == 1 && args[0] == "reindex":
+		return reindex(ctx, cfg, out)
+	case len(args) > 0 && args[0] == "admin":
+		return adminCommand(ctx, cfg, args[1:], os.Stdin, out)
 	case len(args) > 0:
-		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck`, and is configured by ECPTS_* environment variables (see README)", args)
+		return fmt.Errorf("unexpected arguments %q: ecpts takes no arguments but `healthcheck`, `reindex` and `admin create EMAIL`, and is configured by ECPTS_* environment variables (see README)", args)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -149,6 +154,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		log.Warn("ECPTS_PUBLIC_URL is not set: invitations are disabled (their e-mail links are built on it, never on a request's Host)")
 	}
 
+	// The search index. When it cannot be opened the server still starts:
+	// search answers search_unavailable and writes wait in the outbox.
+	rebuild := false
+	index := &lazyIndex{retryEvery: 10 * time.Second, log: log.With("component", "search"),
+		open: func(ctx context.Context) (search.Index, error) {
+			idx, fresh, err := openIndex(ctx, cfg, log.With("component", "search"))
+			rebuild = rebuild || fresh
+			return idx, err
+		}}
+	_, _ = index.get(ctx)
+	defer func() {
+		if err := index.Close(); err != nil {
+			log.Error("close search index", "err", err)
+		}
+	}()
 	// Uploaded files: on the filesystem under the data directory (the
 	// embedded default, measured in docs/benchmarks.md "Files"), or in
 	// GridFS on a real MongoDB so that replicas share them.
@@ -179,11 +199,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Logger: log.With("component", "core"), Now: now, PublicURL: publicURL,
 		Publisher: publisher{p: pub},
 		Sealer:    keyring, MultiNode: cfg.RedisURL != "", Window: window, SendRate: cfg.SendRate, SendBucket: sendBucket,
-		WriteRate: cfg.WriteRate, WriteBucket: writeBucket,
+		WriteRate: cfg.WriteRate, WriteBucket: writeBucket, Search: index,
 		Blobs: blobs, Scanner: scanner, MaxUpload: cfg.MaxUploadBytes(),
 	})
+	registerSearchMetrics(reg, app)
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {
+			return err
+		}
+		if err := demo.LoadPosts(ctx, st, app, now()); err != nil {
+			return err
+		}
+		if err := demo.LoadLibrary(ctx, st, app); err != nil {
 			return err
 		}
 	}
@@ -197,7 +224,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
 	defer func() { stopBg(); bg.Wait() }()
-	bg.Add(3)
+	bg.Add(4)
+	go func() {
+		defer bg.Done()
+		if rebuild {
+			// A new or rebuilt index over existing data: fill it from the
+			// store.
+			if n, err := app.Reindex(bgCtx, nil); err != nil {
+				log.Error("search index rebuild", "err", err)
+			} else {
+				log.Info("search index rebuilt from the store", "documents", n)
+			}
+		}
+		app.RunIndexer(bgCtx)
+	}()
 	go func() { defer bg.Done(); sweepSessions(bgCtx, st, log, now) }()
 	go func() { defer bg.Done(); app.Run(bgCtx) }()
 	go func() {
@@ -215,6 +255,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	ui, _ := frontend.Dist()
 	srv := server.New(server.Deps{
 		Core: app, Logger: log.With("component", "http"), Registry: reg, Checks: checks,
+		Reports:   map[string]func(context.Context) error{"search": index.Check},
 		PublicURL: publicURL, Origins: cfg.Origins, TrustedProxies: cfg.TrustedProxies, UI: ui,
 		Hub: hub, HubContext: bgCtx, Presence: hub.Online,
 	})

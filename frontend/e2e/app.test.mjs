@@ -172,7 +172,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await page.getByRole('tab', { name: 'Invitations' }).click();
       await page.getByLabel('Adresse e-mail').fill(newMember.email);
       await page.getByLabel('Rôle').selectOption('membre');
-      await page.getByRole('button', { name: "Envoyer l'invitation" }).click();
+      await page.getByRole('button', { name: 'Envoyer l’invitation' }).click();
       await page.getByText(`Invitation envoyée à ${newMember.email}`).waitFor();
       await page.locator('li', { hasText: newMember.email }).getByRole('button', { name: /Révoquer/ }).waitFor();
 
@@ -251,7 +251,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     const page = await ctx.newPage();
     await withDiagnostics(page, 'invitation', async () => {
       await page.goto(`/invitation/${token}`);
-      await page.getByRole('heading', { name: 'Rejoindre CPTS Loire Nord' }).waitFor();
+      await page.getByRole('heading', { name: 'Rejoindre la CPTS Loire Nord' }).waitFor();
       await page.getByText(newMember.email).waitFor();
       await page.getByText(/au moins 10 caractères, dont une lettre et un chiffre ou symbole/i).waitFor();
 
@@ -259,7 +259,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await page.getByLabel('Profession').selectOption('infirmier');
       await page.getByLabel('RPPS', { exact: true }).check();
       await page.getByLabel('Numéro RPPS').fill(rppsWithCheckDigit('1000987654'));
-      await page.getByLabel("Commune d'exercice").fill('Mer');
+      await page.getByLabel('Commune d’exercice').fill('Mer');
 
       // A confirmation that differs is caught before anything is sent.
       await page.getByLabel('Mot de passe', { exact: true }).fill('Parcours-2026');
@@ -272,7 +272,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       await page.getByText('Votre adhésion est en attente de validation par la coordination').waitFor();
 
       // Pending: the app says so and shows nothing of the CPTS.
-      await page.getByRole('link', { name: "Aller à l'accueil" }).click();
+      await page.getByRole('link', { name: 'Aller à l’accueil' }).click();
       await page.waitForURL((u) => u.pathname === '/');
       const sidebar = sidebarOf(page);
       await sidebar.getByText('Adhésion en attente de validation').waitFor();
@@ -291,7 +291,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
       const row = coord.locator('tbody tr', { hasText: newMember.name });
       await row.getByText('En attente de validation').waitFor();
       await row.getByRole('button', { name: 'Valider' }).click();
-      await coord.getByText(`${newMember.name} est maintenant membre actif.`).waitFor();
+      await coord.getByText(`L’adhésion de ${newMember.name} est validée.`).waitFor();
       await row.getByText('Actif', { exact: true }).waitFor();
     });
 

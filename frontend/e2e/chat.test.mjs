@@ -84,6 +84,9 @@ async function confirmed(page, text) {
 
 /** Waits until a member of the channel's side list shows this presence. */
 async function memberPresence(page, name, state) {
+  // The member panel opens on demand (its button in the channel header).
+  const toggle = page.getByRole('button', { name: /^Membres \(\d+\)$/ });
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
   await page.locator('#channel-side li', { hasText: name }).locator(`[data-presence="${state}"]`).waitFor();
 }
 
@@ -645,7 +648,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const convId = new URL(pageK.url()).pathname.split('/').pop();
       await pageK.getByRole('heading', { level: 1, name: /Julien Perrin/ }).waitFor();
       const hello = uniq('Bonjour Julien, pour le patient BPCO : inhalateur revu ?');
-      const boxK = pageK.getByRole('textbox', { name: /Écrire dans Julien Perrin/ });
+      const boxK = pageK.getByRole('textbox', { name: /Écrire à Julien Perrin/ });
       await boxK.fill(hello);
       await boxK.press('Enter');
       await confirmed(pageK, hello);
@@ -662,7 +665,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       await pageP.waitForURL(`**/messages/${convId}`);
       await messageIn(mainList(pageP), hello).waitFor();
       const answer = uniq('Oui, revu ce matin, technique correcte.');
-      const boxP = pageP.getByRole('textbox', { name: /Écrire dans Marc Lefèvre/ });
+      const boxP = pageP.getByRole('textbox', { name: /Écrire à Marc Lefèvre/ });
       await boxP.fill(answer);
       await boxP.press('Enter');
       await confirmed(pageP, answer);
@@ -692,7 +695,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       // history still there.
       await pageP.goto(`/messages/${convId}`);
       await messageIn(mainList(pageP), answer).waitFor();
-      await pageP.getByRole('textbox', { name: /Écrire dans Marc Lefèvre/ }).waitFor();
+      await pageP.getByRole('textbox', { name: /Écrire à Marc Lefèvre/ }).waitFor();
       const { groups } = await apiJSON(pageA, '/api/v1/groups');
       const bpco = groups.find((g) => g.name === 'Parcours BPCO inter-CPTS');
       assert.ok(bpco, 'the coordinator runs the BPCO group');
@@ -708,7 +711,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
         await page
           .getByText(`Cette conversation est en lecture seule : vous ne partagez plus de CPTS ou de groupe avec ${other}.`)
           .waitFor();
-        assert.equal(await page.getByRole('textbox', { name: /Écrire dans/ }).count(), 0, 'no composer');
+        assert.equal(await page.getByRole('textbox', { name: /Écrire (dans|à)/ }).count(), 0, 'no composer');
         await messageIn(mainList(page), hello).waitFor();
       }
       // The read-only conversation is not subscribed to again and again

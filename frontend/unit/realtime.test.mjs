@@ -313,7 +313,7 @@ describe('client', () => {
     client.send({ type: 'send', channel: CH, client_id: UUID2, body: 'b' });
     ws.receive(
       { type: 'ack', channel: CH, client_id: UUID, seq: 1, id: `${CH}-0000000001` },
-      { type: 'error', code: 'rate_limited', message: 'Trop de requêtes : ralentissez.', ref: UUID2.toUpperCase(), retry_after: 12.5 },
+      { type: 'error', code: 'rate_limited', message: 'Trop de requêtes : ralentissez.', ref: UUID2.toUpperCase(), retry_after: 12.5 },
     );
     const sentB = () => ws.sentOf('send').filter((f) => f.client_id === UUID2).length;
     mock.timers.tick(12_400);

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/search"
 )
 
 // Errors of the HTTP layer itself, as kinds: server turns Fiber's errors
@@ -43,22 +44,26 @@ var kinds = []Kind{
 	{Err: model.ErrNotFound, Status: http.StatusNotFound, Code: "not_found",
 		Message: "Cet élément est introuvable.", Frame: "Ce canal est introuvable."},
 	{Err: model.ErrForbidden, Status: http.StatusForbidden, Code: "forbidden",
-		Message: "Vous n'avez pas les droits pour cette action.", Frame: "Action non autorisée dans ce canal."},
+		Message: "Vous n’avez pas les droits pour cette action.", Frame: "Action non autorisée dans ce canal."},
 	{Err: model.ErrConflict, Status: http.StatusConflict, Code: "conflict",
 		Message: "Cet élément existe déjà.", Frame: "Conflit avec une action concurrente, réessayez."},
 	{Err: model.ErrUnauthenticated, Status: http.StatusUnauthorized, Code: "unauthenticated",
 		Message: "Vous devez être connecté·e."},
 	{Err: model.ErrGone, Status: http.StatusGone, Code: "gone",
-		Message: "Ce contenu n'est plus disponible."},
+		Message: "Ce contenu n’est plus disponible."},
 	{Err: model.ErrTooMany, Status: http.StatusTooManyRequests, Code: "rate_limited",
-		Message: "Trop de requêtes : ralentissez.", RetryAfter: time.Second},
+		Message: "Trop de requêtes : ralentissez.", RetryAfter: time.Second},
 	{Err: model.ErrUpstream, Status: http.StatusBadGateway, Code: "upstream_failed",
-		Message: "Un service dont e-CPTS dépend ne répond pas : réessayez plus tard."},
+		Message: "Un service dont e-CPTS dépend ne répond pas : réessayez plus tard."},
 	{Err: model.ErrNotConfigured, Status: http.StatusServiceUnavailable, Code: "not_configured",
-		Message: "Cette fonction n'est pas configurée sur ce serveur.", Log: true},
+		Message: "Cette fonction n’est pas configurée sur ce serveur.", Log: true},
 
 	{Err: model.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "file_too_large",
 		Message: "Le fichier dépasse la taille maximale autorisée."},
+
+	{Err: search.ErrUnavailable, Status: http.StatusServiceUnavailable, Code: "search_unavailable",
+		Message:    "La recherche est momentanément indisponible. Vos messages sont bien enregistrés et seront retrouvables dès son retour.",
+		RetryAfter: 5 * time.Second},
 
 	{Err: ErrBadRequest, Status: http.StatusBadRequest, Code: "bad_request", Message: "Requête invalide."},
 	{Err: ErrPayloadTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large",
@@ -79,7 +84,7 @@ var invalid = Kind{Status: http.StatusBadRequest, Code: "invalid_input",
 // internal answers every error the table does not know: its cause is
 // logged, never sent.
 var internal = Kind{Status: http.StatusInternalServerError, Code: "internal",
-	Message: "Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l'administration.",
+	Message: "Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l’administration.",
 	Frame:   "Une erreur interne est survenue.", Log: true}
 
 // Answer is what the client is told of an error.

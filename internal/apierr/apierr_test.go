@@ -36,14 +36,14 @@ func TestDescribe(t *testing.T) {
 		{"coded upstream", model.Coded(model.ErrUpstream, "mail_failed", "Courriel non parti."), 502, "mail_failed", "", "Courriel non parti.", "Courriel non parti.", 0, false},
 		{"coded not configured", model.Coded(model.ErrNotConfigured, "public_url_missing", "Pas d'adresse."), 503, "public_url_missing", "", "Pas d'adresse.", "Pas d'adresse.", 0, true},
 		{"bare not found", fmt.Errorf("store: channel x: %w", model.ErrNotFound), 404, "not_found", "", "Cet élément est introuvable.", "Ce canal est introuvable.", 0, false},
-		{"bare forbidden", model.ErrForbidden, 403, "forbidden", "", "Vous n'avez pas les droits pour cette action.", "Action non autorisée dans ce canal.", 0, false},
+		{"bare forbidden", model.ErrForbidden, 403, "forbidden", "", "Vous n’avez pas les droits pour cette action.", "Action non autorisée dans ce canal.", 0, false},
 		{"bare conflict", model.ErrConflict, 409, "conflict", "", "Cet élément existe déjà.", "Conflit avec une action concurrente, réessayez.", 0, false},
 		{"bare unauthenticated", model.ErrUnauthenticated, 401, "unauthenticated", "", "Vous devez être connecté·e.", "Vous devez être connecté·e.", 0, false},
-		{"bare gone", model.ErrGone, 410, "gone", "", "Ce contenu n'est plus disponible.", "Ce contenu n'est plus disponible.", 0, false},
-		{"bare rate limit", fmt.Errorf("x: %w", model.ErrTooMany), 429, "rate_limited", "", "Trop de requêtes : ralentissez.", "Trop de requêtes : ralentissez.", time.Second, false},
+		{"bare gone", model.ErrGone, 410, "gone", "", "Ce contenu n’est plus disponible.", "Ce contenu n’est plus disponible.", 0, false},
+		{"bare rate limit", fmt.Errorf("x: %w", model.ErrTooMany), 429, "rate_limited", "", "Trop de requêtes : ralentissez.", "Trop de requêtes : ralentissez.", time.Second, false},
 		{"payload too large", apierr.ErrPayloadTooLarge, 413, "payload_too_large", "", "La requête est trop volumineuse.", "La requête est trop volumineuse.", 0, false},
 		{"unknown", errors.New("store: connection refused to 10.0.0.3"), 500, "internal", "",
-			"Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l'administration.", "Une erreur interne est survenue.", 0, true},
+			"Une erreur interne est survenue. Réessayez ; si elle persiste, contactez l’administration.", "Une erreur interne est survenue.", 0, true},
 	} {
 		a := apierr.Describe(c.err)
 		want := apierr.Answer{Status: c.status, Code: c.code, Message: c.message, FrameMessage: c.frame, Field: c.field, RetryAfter: c.retry, Log: c.log}

@@ -275,25 +275,22 @@ func (c Config) Validate() error {
 	if err := checkMongoDBName(c.MongoDB); err != nil {
 		bad(EnvMongoDB, "%v", err)
 	}
-	if c.MongoURL != "" {
-		if err := checkURL(c.MongoURL, true, "mongodb", "mongodb+srv"); err != nil {
-			bad(EnvMongoURL, "%v", err)
-		}
-	}
-	if c.PostgresURL != "" {
+	for _, u := range []struct {
+		env, value string
+		needHost   bool
+		schemes    []string
+	}{
+		{EnvMongoURL, c.MongoURL, true, []string{"mongodb", "mongodb+srv"}},
 		// An empty host is legal in PostgreSQL URLs (Unix socket).
-		if err := checkURL(c.PostgresURL, false, "postgres", "postgresql"); err != nil {
-			bad(EnvPostgresURL, "%v", err)
+		{EnvPostgresURL, c.PostgresURL, false, []string{"postgres", "postgresql"}},
+		{EnvRedisURL, c.RedisURL, true, []string{"redis", "rediss"}},
+		{EnvMeiliURL, c.MeiliURL, true, []string{"http", "https"}},
+	} {
+		if u.value == "" {
+			continue
 		}
-	}
-	if c.RedisURL != "" {
-		if err := checkURL(c.RedisURL, true, "redis", "rediss"); err != nil {
-			bad(EnvRedisURL, "%v", err)
-		}
-	}
-	if c.MeiliURL != "" {
-		if err := checkURL(c.MeiliURL, true, "http", "https"); err != nil {
-			bad(EnvMeiliURL, "%v", err)
+		if err := checkURL(u.value, u.needHost, u.schemes...); err != nil {
+			bad(u.env, "%v", err)
 		}
 	}
 	if c.PublicURL != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/ecpts/ecpts/internal/auth"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/ratelimit"
+	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
@@ -265,23 +266,26 @@ func (c *Core) Logout(ctx context.Context, s model.Session) error {
 
 // UserView is a user as shown to others (email only where allowed).
 type UserView struct {
-	ID              model.UserID     `json:"id"`
-	Email           string           `json:"email,omitempty"`
-	Name            string           `json:"name"`
-	Profession      model.Profession `json:"profession"`
-	ProfessionLabel string           `json:"profession_label"`
-	RPPS            string           `json:"rpps,omitempty"`
-	ADELI           string           `json:"adeli,omitempty"`
-	Commune         string           `json:"commune,omitempty"`
-	Admin           bool             `json:"admin,omitempty"`
-	CreatedAt       *time.Time       `json:"created_at,omitempty"`
+	ID         model.UserID     `json:"id"`
+	Email      string           `json:"email,omitempty"`
+	Name       string           `json:"name"`
+	Profession model.Profession `json:"profession"`
+	// ProfessionLabel names this person: in the form they chose
+	// (TitleForm), inclusive when they chose none.
+	ProfessionLabel string          `json:"profession_label"`
+	TitleForm       model.TitleForm `json:"title_form,omitempty"`
+	RPPS            string          `json:"rpps,omitempty"`
+	ADELI           string          `json:"adeli,omitempty"`
+	Commune         string          `json:"commune,omitempty"`
+	Admin           bool            `json:"admin,omitempty"`
+	CreatedAt       *time.Time      `json:"created_at,omitempty"`
 }
 
 // userView: private=true for the user themself (e-mail, numbers, dates).
 func userView(u model.User, private bool) UserView {
 	v := UserView{
-		ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(),
-		Commune: u.Commune, Admin: u.Admin, RPPS: u.RPPS, ADELI: u.ADELI,
+		ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm),
+		TitleForm: u.TitleForm, Commune: u.Commune, Admin: u.Admin, RPPS: u.RPPS, ADELI: u.ADELI,
 	}
 	if private {
 		v.Email = u.Email
@@ -298,12 +302,16 @@ type MeView struct {
 	Memberships []MembershipView `json:"memberships"`
 }
 
-// MembershipView is one of the caller's CPTS memberships.
+// MembershipView is one of the caller's CPTS memberships. RoleLabel names
+// the caller's role in the form they chose; PendingCount, for those who
+// manage the CPTS, counts the members waiting for validation (0 for others).
 type MembershipView struct {
-	CPTSID   model.CPTSID           `json:"cpts_id"`
-	CPTSName string                 `json:"cpts_name"`
-	Role     model.Role             `json:"role"`
-	Status   model.MembershipStatus `json:"status"`
+	CPTSID       model.CPTSID           `json:"cpts_id"`
+	CPTSName     string                 `json:"cpts_name"`
+	Role         model.Role             `json:"role"`
+	RoleLabel    string                 `json:"role_label"`
+	Status       model.MembershipStatus `json:"status"`
+	PendingCount int                    `json:"pending_count"`
 }
 
 // Me describes the caller.
@@ -320,10 +328,17 @@ func (c *Core) Me(ctx context.Context, s model.Session) (MeView, error) {
 	if err != nil {
 		return MeView{}, fmt.Errorf("core: me: %w", err)
 	}
+	pending, err := c.pendingCounts(ctx, a, ids)
+	if err != nil {
+		return MeView{}, err
+	}
 	out := MeView{User: userView(a.User, true), CSRFToken: s.CSRFToken, Memberships: []MembershipView{}}
 	for _, x := range cs {
 		m := a.cpts[x.ID]
-		out.Memberships = append(out.Memberships, MembershipView{CPTSID: x.ID, CPTSName: x.Name, Role: m.Role, Status: m.Status})
+		out.Memberships = append(out.Memberships, MembershipView{
+			CPTSID: x.ID, CPTSName: x.Name, Role: m.Role, RoleLabel: m.Role.LabelFor(a.User.TitleForm),
+			Status: m.Status, PendingCount: pending[x.ID],
+		})
 	}
 	return out, nil
 }
@@ -335,6 +350,7 @@ type ProfilePatch struct {
 	RPPS       *string
 	ADELI      *string
 	Commune    *string
+	TitleForm  *model.TitleForm
 }
 
 // UpdateProfile changes the caller's own profile.
@@ -360,6 +376,14 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if err != nil {
 		return UserView{}, err
 	}
+	form := u.TitleForm
+	if p.TitleForm != nil {
+		if !p.TitleForm.Valid() {
+			return UserView{}, model.Invalid("title_form", "invalid_title_form",
+				"Choisissez la forme de vos titres : féminin, masculin ou inclusif.")
+		}
+		form = *p.TitleForm
+	}
 	if nameKey(in.Name) != nameKey(u.Name) {
 		if err := c.colleagueNameFree(ctx, u.ID, in.Name); err != nil {
 			return UserView{}, err
@@ -368,8 +392,14 @@ func (c *Core) UpdateProfile(ctx context.Context, s model.Session, p ProfilePatc
 	if err := c.st.Users.UpdateProfile(ctx, u.ID, in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, c.now()); err != nil {
 		return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
 	}
+	if form != u.TitleForm {
+		if err := c.st.Users.SetTitleForm(ctx, u.ID, form, c.now()); err != nil {
+			return UserView{}, fmt.Errorf("core: profile %s: %w", u.ID, err)
+		}
+	}
 	c.invalidate(ctx, cache.Invalidation{Users: []model.UserID{u.ID}})
-	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune
+	c.touch(ctx, store.OutboxUser, string(u.ID))
+	u.Name, u.Profession, u.RPPS, u.ADELI, u.Commune, u.TitleForm = in.Name, in.Profession, in.RPPS, in.ADELI, in.Commune, form
 	return userView(u, true), nil
 }
 

@@ -92,6 +92,10 @@ func (c *Core) invalidate(ctx context.Context, inv cache.Invalidation) {
 // connections are told to re-read their lists.
 func (c *Core) accessChanged(ctx context.Context, users ...model.UserID) {
 	c.invalidate(ctx, cache.Invalidation{Access: users})
+	for _, u := range users {
+		c.search.direct.dropUser(u)
+		c.touch(ctx, store.OutboxUser, string(u))
+	}
 	if c.pub == nil {
 		return
 	}
@@ -103,6 +107,9 @@ func (c *Core) accessChanged(ctx context.Context, users ...model.UserID) {
 // channelChanged is called after every write to a channel document.
 func (c *Core) channelChanged(ctx context.Context, ch model.Channel) {
 	c.invalidate(ctx, cache.ChannelChanged(ch))
+	if ch.Kind != model.KindDirect {
+		c.touch(ctx, store.OutboxChannel, string(ch.ID))
+	}
 }
 
 // usersByID returns the users with these ids (absent ones skipped).

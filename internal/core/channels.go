@@ -99,6 +99,17 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	return out, nil
 }
 
+// actorChannel resolves the session's actor and a channel it may see,
+// with its group.
+func (c *Core) actorChannel(ctx context.Context, s model.Session, id model.ChannelID) (*Actor, model.Channel, *model.Group, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, model.Channel{}, nil, err
+	}
+	ch, g, err := c.channel(ctx, a, id)
+	return a, ch, g, err
+}
+
 // channel loads a channel the actor may see, with its group.
 func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model.Channel, *model.Group, error) {
 	ch, err := c.cached.channels.ByID(ctx, id)
@@ -126,11 +137,7 @@ func (c *Core) channel(ctx context.Context, a *Actor, id model.ChannelID) (model
 
 // GetChannel returns one channel.
 func (c *Core) GetChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -259,11 +266,7 @@ type ChannelPatch struct {
 // UpdateChannel applies a patch. Archiving revokes every live subscription
 // to the channel.
 func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.ChannelID, p ChannelPatch) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -318,11 +321,7 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 
 // JoinChannel joins a public channel.
 func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.ChannelID) (ChannelView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return ChannelView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
 	}
@@ -348,11 +347,7 @@ func (c *Core) JoinChannel(ctx context.Context, s model.Session, id model.Channe
 
 // LeaveChannel leaves a channel.
 func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.ChannelID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	a, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}
@@ -374,40 +369,41 @@ func (c *Core) LeaveChannel(ctx context.Context, s model.Session, id model.Chann
 
 // ChannelMembers lists a channel's explicit members.
 func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.ChannelID) ([]MemberView, error) {
-	a, err := c.actor(ctx, s)
+	_, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
-	ch, _, err := c.channel(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
+	what := "members of channel " + string(id)
 	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	ids := make([]model.UserID, 0, len(cms))
 	for _, m := range cms {
 		ids = append(ids, m.UserID)
 	}
+	return c.memberViews(ctx, ids, what, func(*MemberView, model.User) {})
+}
+
+// memberViews reads the users of ids as member views, in the order
+// Users.ByIDs gives (by name); fill adds what their membership says.
+func (c *Core) memberViews(ctx context.Context, ids []model.UserID, what string, fill func(*MemberView, model.User)) ([]MemberView, error) {
 	us, err := c.st.Users.ByIDs(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of channel %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
-		out = append(out, MemberView{User: userView(u, false)})
+		v := MemberView{User: userView(u, false)}
+		fill(&v, u)
+		out = append(out, v)
 	}
 	return out, nil
 }
 
 // AddChannelMember adds someone to a channel (the way into a private one).
 func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) (MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return MemberView{}, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -444,11 +440,7 @@ func (c *Core) AddChannelMember(ctx context.Context, s model.Session, id model.C
 // RemoveChannelMember removes someone from a channel and revokes their
 // live subscription.
 func (c *Core) RemoveChannelMember(ctx context.Context, s model.Session, id model.ChannelID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ecpts/ecpts/internal/sanitize"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
+	"github.com/ecpts/ecpts/search"
 )
 
 // Publisher reaches connected clients on every node. cmd/ecpts plugs the
@@ -91,6 +92,9 @@ type Deps struct {
 	// Window is the recent-history window the nodes share (Redis) in
 	// multi-node mode; nil on a single node, which keeps its own in memory.
 	Window msglog.SharedWindow
+	// Search is the shared search index (bleve or Meilisearch); nil: no
+	// search (Search answers search_not_configured), nothing indexed.
+	Search search.Index
 
 	// Blobs stores the bytes of uploaded files (internal/blob); nil: no
 	// uploads (files_not_configured).
@@ -122,6 +126,7 @@ type Core struct {
 	content content // how a message body is rendered and sealed
 	msgs    *msglog.Log
 	bg      background
+	search  searcher
 	files   files // uploads: blob store, images, scanner, limits
 }
 
@@ -172,6 +177,7 @@ func New(d Deps) *Core {
 		Codec: sealCodec{d.Sealer}, Logger: c.log,
 	})
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
+	c.search = searcher{idx: d.Search, direct: newDirectIndexes(c.now), kick: make(chan struct{}, 1)}
 	c.files = newFiles(d)
 	return c
 }
@@ -221,7 +227,7 @@ var (
 	errChannelNotFound    = notFound("Ce canal est introuvable.")
 	errMemberNotFound     = notFound("Ce membre est introuvable.")
 	errInvitationNotFound = notFound("Cette invitation est introuvable.")
-	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n'avez pas les droits pour cette action.")
+	errForbidden          = model.Coded(model.ErrForbidden, "forbidden", "Vous n’avez pas les droits pour cette action.")
 )
 
 // isNotFound reports a store not-found.

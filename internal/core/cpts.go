@@ -11,12 +11,15 @@ import (
 	"github.com/ecpts/ecpts/internal/model"
 )
 
-// CPTSView is a CPTS with the caller's role in it.
+// CPTSView is a CPTS with the caller's role in it. PendingCount counts
+// the members waiting for validation, for those who manage the CPTS (0
+// for others).
 type CPTSView struct {
 	model.CPTS
-	MyRole    model.Role             `json:"my_role,omitempty"`
-	MyStatus  model.MembershipStatus `json:"my_status,omitempty"`
-	CanManage bool                   `json:"can_manage"`
+	MyRole       model.Role             `json:"my_role,omitempty"`
+	MyStatus     model.MembershipStatus `json:"my_status,omitempty"`
+	CanManage    bool                   `json:"can_manage"`
+	PendingCount int                    `json:"pending_count"`
 }
 
 // CPTSRef is the public identity of a CPTS.
@@ -55,9 +58,44 @@ func (c *Core) ListCPTS(ctx context.Context, s model.Session) ([]CPTSView, error
 	if err != nil {
 		return nil, fmt.Errorf("core: list cpts: %w", err)
 	}
+	ids := make([]model.CPTSID, 0, len(cs))
+	for _, x := range cs {
+		ids = append(ids, x.ID)
+	}
+	pending, err := c.pendingCounts(ctx, a, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]CPTSView, 0, len(cs))
 	for _, x := range cs {
-		out = append(out, c.cptsView(a, x))
+		v := c.cptsView(a, x)
+		v.PendingCount = pending[x.ID]
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// pendingCounts counts the pending members of those of ids the actor
+// manages (CanManageCPTS); the others are absent (0).
+func (c *Core) pendingCounts(ctx context.Context, a *Actor, ids []model.CPTSID) (map[model.CPTSID]int, error) {
+	managed := make([]model.CPTSID, 0, len(ids))
+	for _, id := range ids {
+		if a.CanManageCPTS(id) {
+			managed = append(managed, id)
+		}
+	}
+	out := make(map[model.CPTSID]int, len(managed))
+	if len(managed) == 0 {
+		return out, nil
+	}
+	ms, err := c.st.Memberships.Pending(ctx, managed)
+	if err != nil {
+		return nil, fmt.Errorf("core: pending members: %w", err)
+	}
+	for _, m := range ms {
+		if a.CanSeeMember(m) {
+			out[m.CPTSID]++
+		}
 	}
 	return out, nil
 }
@@ -79,14 +117,24 @@ func (c *Core) CPTSCatalog(ctx context.Context, s model.Session) ([]CPTSRef, err
 	return out, nil
 }
 
-// GetCPTS returns one CPTS the caller may see.
-func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
+// actorInCPTS resolves the session's actor, which must see cpts
+// (errCPTSNotFound otherwise).
+func (c *Core) actorInCPTS(ctx context.Context, s model.Session, cpts model.CPTSID) (*Actor, error) {
 	a, err := c.actor(ctx, s)
 	if err != nil {
-		return CPTSView{}, err
+		return nil, err
 	}
-	if !a.CanSeeCPTS(id) {
-		return CPTSView{}, errCPTSNotFound
+	if !a.CanSeeCPTS(cpts) {
+		return nil, errCPTSNotFound
+	}
+	return a, nil
+}
+
+// GetCPTS returns one CPTS the caller may see.
+func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
+	a, err := c.actorInCPTS(ctx, s, id)
+	if err != nil {
+		return CPTSView{}, err
 	}
 	x, err := c.st.CPTS.ByID(ctx, id)
 	if isNotFound(err) {
@@ -95,7 +143,13 @@ func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (C
 	if err != nil {
 		return CPTSView{}, fmt.Errorf("core: cpts %s: %w", id, err)
 	}
-	return c.cptsView(a, x), nil
+	v := c.cptsView(a, x)
+	pending, err := c.pendingCounts(ctx, a, []model.CPTSID{id})
+	if err != nil {
+		return CPTSView{}, err
+	}
+	v.PendingCount = pending[id]
+	return v, nil
 }
 
 // CPTSInput creates a CPTS.
@@ -117,40 +171,17 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 	if !a.CanCreateCPTS() {
 		return CPTSView{}, errForbidden
 	}
-	name, err := cleanName("name", "Le nom", in.Name, true, maxObjectName)
-	if err != nil {
-		return CPTSView{}, err
-	}
 	all, err := c.st.CPTS.List(ctx)
 	if err != nil {
 		return CPTSView{}, fmt.Errorf("core: create cpts: %w", err)
 	}
-	if nameTaken(all, name, "", func(x model.CPTS) (model.CPTSID, string) { return x.ID, x.Name }) {
-		return CPTSView{}, errCPTSNameTaken()
-	}
-	dep := strings.ToUpper(strings.TrimSpace(in.Department))
-	if !departmentPattern.MatchString(dep) {
-		return CPTSView{}, model.Invalid("department", "invalid_department", "Le département doit être un numéro de département français (ex. 41, 2A, 974).")
-	}
-	if len(in.Communes) > 200 {
-		return CPTSView{}, model.Invalid("communes", "too_many", "Une CPTS compte au plus 200 communes ici.")
-	}
-	communes := make([]string, 0, len(in.Communes))
-	for _, raw := range in.Communes {
-		cm, err := cleanName("communes", "Le nom de commune", raw, true, maxCommune)
-		if err != nil {
-			return CPTSView{}, err
-		}
-		communes = append(communes, cm)
-	}
-	for _, m := range in.Missions {
-		if !model.ValidMission(m) {
-			return CPTSView{}, model.Invalid("missions", "invalid_mission", "Mission inconnue.")
-		}
+	name, dep, communes, missions, err := checkCPTS(in, all, "")
+	if err != nil {
+		return CPTSView{}, err
 	}
 	x := model.CPTS{
 		ID: model.CPTSID(model.NewID()), Name: name, Department: dep, Communes: communes,
-		Status: "active", Missions: slices.Compact(slices.Clone(in.Missions)), CreatedAt: c.now().UTC(),
+		Status: "active", Missions: missions, CreatedAt: c.now().UTC(),
 	}
 	if err := c.st.CPTS.Insert(ctx, x); err != nil {
 		if errors.Is(err, model.ErrConflict) {
@@ -163,10 +194,179 @@ func (c *Core) CreateCPTS(ctx context.Context, s model.Session, in CPTSInput) (C
 	return c.cptsView(a, x), nil
 }
 
+// checkCPTS checks and cleans the fields of a CPTS being created or
+// edited (self: its id when edited), all being the existing CPTS.
+func checkCPTS(in CPTSInput, all []model.CPTS, self model.CPTSID) (name, dep string, communes []string, missions []model.Mission, err error) {
+	name, err = cleanName("name", "Le nom", in.Name, true, maxObjectName)
+	if err != nil {
+		return
+	}
+	if nameTaken(all, name, self, func(x model.CPTS) (model.CPTSID, string) { return x.ID, x.Name }) {
+		err = errCPTSNameTaken()
+		return
+	}
+	dep = strings.ToUpper(strings.TrimSpace(in.Department))
+	if !departmentPattern.MatchString(dep) {
+		err = model.Invalid("department", "invalid_department", "Le département doit être un numéro de département français (ex. 41, 2A, 974).")
+		return
+	}
+	if len(in.Communes) > 200 {
+		err = model.Invalid("communes", "too_many", "Une CPTS compte au plus 200 communes ici.")
+		return
+	}
+	communes = make([]string, 0, len(in.Communes))
+	for _, raw := range in.Communes {
+		var cm string
+		if cm, err = cleanName("communes", "Le nom de commune", raw, true, maxCommune); err != nil {
+			return
+		}
+		if !slices.Contains(communes, cm) {
+			communes = append(communes, cm)
+		}
+	}
+	missions = make([]model.Mission, 0, len(in.Missions))
+	for _, m := range in.Missions {
+		if !model.ValidMission(m) {
+			err = model.Invalid("missions", "invalid_mission", "Mission inconnue.")
+			return
+		}
+		if !slices.Contains(missions, m) {
+			missions = append(missions, m)
+		}
+	}
+	return
+}
+
+// CPTSPatch edits a CPTS (nil = keep).
+type CPTSPatch struct {
+	Name       *string
+	Department *string
+	Communes   *[]string
+	Missions   *[]model.Mission
+	Status     *string
+}
+
+// UpdateCPTS edits a CPTS: platform admins only (its coordinators run
+// what happens inside it, not its identity).
+func (c *Core) UpdateCPTS(ctx context.Context, s model.Session, id model.CPTSID, p CPTSPatch) (CPTSView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return CPTSView{}, err
+	}
+	if !a.CanSeeCPTS(id) {
+		return CPTSView{}, errCPTSNotFound
+	}
+	if !a.CanEditCPTS() {
+		return CPTSView{}, errForbidden
+	}
+	all, err := c.st.CPTS.List(ctx)
+	if err != nil {
+		return CPTSView{}, fmt.Errorf("core: update cpts %s: %w", id, err)
+	}
+	i := slices.IndexFunc(all, func(x model.CPTS) bool { return x.ID == id })
+	if i < 0 {
+		return CPTSView{}, errCPTSNotFound
+	}
+	x := all[i]
+	in := CPTSInput{Name: x.Name, Department: x.Department, Communes: x.Communes, Missions: x.Missions}
+	if p.Name != nil {
+		in.Name = *p.Name
+	}
+	if p.Department != nil {
+		in.Department = *p.Department
+	}
+	if p.Communes != nil {
+		in.Communes = *p.Communes
+	}
+	if p.Missions != nil {
+		in.Missions = *p.Missions
+	}
+	if p.Status != nil {
+		if *p.Status != "active" && *p.Status != "projet" {
+			return CPTSView{}, model.Invalid("status", "invalid_status", "Le statut d'une CPTS est « projet » ou « active ».")
+		}
+		x.Status = *p.Status
+	}
+	if x.Name, x.Department, x.Communes, x.Missions, err = checkCPTS(in, all, id); err != nil {
+		return CPTSView{}, err
+	}
+	if err := c.st.CPTS.Update(ctx, x); err != nil {
+		if errors.Is(err, model.ErrConflict) {
+			return CPTSView{}, errCPTSNameTaken()
+		}
+		return CPTSView{}, fmt.Errorf("core: update cpts %s: %w", id, err)
+	}
+	c.log.Info("audit: cpts updated", "actor_id", a.ID(), "cpts_id", id)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditCPTSUpdated, CPTSID: id})
+	return c.GetCPTS(ctx, s, id)
+}
+
+// CPTSOverview is a CPTS as the platform administration sees it: its
+// identity and counts, nothing of what is said inside.
+type CPTSOverview struct {
+	model.CPTS
+	Members            int `json:"members"`
+	Coordinators       int `json:"coordinators"`
+	Pending            int `json:"pending"`
+	PendingInvitations int `json:"pending_invitations"`
+	Channels           int `json:"channels"`
+	Groups             int `json:"groups"`
+}
+
+// AdminOverview lists every CPTS with its counts: platform admins only.
+func (c *Core) AdminOverview(ctx context.Context, s model.Session) ([]CPTSOverview, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSeePlatformOverview() {
+		return nil, errForbidden
+	}
+	cs, err := c.st.CPTS.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("core: overview: %w", err)
+	}
+	counts, err := c.st.Memberships.CountByCPTS(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("core: overview: %w", err)
+	}
+	now := c.now().UTC()
+	out := make([]CPTSOverview, 0, len(cs))
+	for _, x := range cs {
+		if x.Communes == nil {
+			x.Communes = []string{}
+		}
+		if x.Missions == nil {
+			x.Missions = []model.Mission{}
+		}
+		n := counts[x.ID]
+		v := CPTSOverview{CPTS: x, Members: n.Active, Coordinators: n.Coordinators, Pending: n.Pending}
+		chs, err := c.st.Channels.ByCPTS(ctx, x.ID)
+		if err != nil {
+			return nil, fmt.Errorf("core: overview: %w", err)
+		}
+		v.Channels = len(chs)
+		gs, err := c.st.Groups.ByCPTS(ctx, x.ID)
+		if err != nil {
+			return nil, fmt.Errorf("core: overview: %w", err)
+		}
+		v.Groups = len(gs)
+		invs, err := c.st.Invitations.PendingByCPTS(ctx, x.ID, now)
+		if err != nil {
+			return nil, fmt.Errorf("core: overview: %w", err)
+		}
+		v.PendingInvitations = len(invs)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // MemberView is a member of a CPTS, group or channel.
 type MemberView struct {
-	User      UserView               `json:"user"`
-	Role      model.Role             `json:"role,omitempty"`
+	User UserView   `json:"user"`
+	Role model.Role `json:"role,omitempty"`
+	// RoleLabel names the role in the form the member chose (Coordinatrice).
+	RoleLabel string                 `json:"role_label,omitempty"`
 	Status    model.MembershipStatus `json:"status,omitempty"`
 	CreatedAt string                 `json:"created_at,omitempty"`
 }
@@ -202,7 +402,7 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
 		m := byUser[u.ID]
-		v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+		v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
 		if emails {
 			v.User.Email = u.Email
 		}
@@ -215,12 +415,9 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // ValidateMember turns a pending membership into an active one.
 func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return MemberView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return MemberView{}, errForbidden
@@ -245,7 +442,7 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 	c.accessChanged(ctx, user)
 	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberValidated, CPTSID: cpts, TargetID: user, Role: m.Role})
-	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
 	v.User.Email = u.Email
 	return v, nil
 }
@@ -253,12 +450,9 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 // SetMemberRole changes a member's role. The last active coordinator of a
 // CPTS cannot step down: someone must be able to run it.
 func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID, role model.Role) (MemberView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return MemberView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return MemberView{}, errForbidden
@@ -299,7 +493,7 @@ func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CP
 	}
 	c.log.Info("audit: member role changed", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user, "role", role)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditRoleChanged, CPTSID: cpts, TargetID: user, Role: role})
-	v := MemberView{User: userView(u, false), Role: m.Role, Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
 	v.User.Email = u.Email
 	return v, nil
 }
@@ -433,4 +627,43 @@ func (c *Core) cascadeRemoval(ctx context.Context, cpts model.CPTSID, user model
 		}
 	}
 	return revoked, nil
+}
+
+// RefuseMember turns down a pending membership (an accepted invitation the
+// CPTS does not want): the account stays, the membership goes. A member
+// validated meanwhile is not removed (not_pending): removal is RemoveMember.
+func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !a.CanSeeCPTS(cpts) {
+		return errCPTSNotFound
+	}
+	if !a.CanManageCPTS(cpts) {
+		return errForbidden
+	}
+	u, err := c.st.Users.ByID(ctx, user)
+	if isNotFound(err) {
+		return errMemberNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("core: refuse %s: %w", user, err)
+	}
+	if !a.CanRefuseMember(cpts, u) {
+		return errForbidden
+	}
+	if err := c.st.Memberships.DeletePending(ctx, cpts, user); err != nil {
+		switch {
+		case isNotFound(err):
+			return errMemberNotFound
+		case errors.Is(err, model.ErrConflict):
+			return model.Coded(model.ErrConflict, "not_pending", "Cette personne a déjà été validée : pour la retirer, utilisez « Retirer de la CPTS ».")
+		}
+		return fmt.Errorf("core: refuse %s in %s: %w", user, cpts, err)
+	}
+	c.accessChanged(ctx, user)
+	c.log.Info("audit: member refused", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
+	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberRefused, CPTSID: cpts, TargetID: user})
+	return nil
 }

@@ -129,10 +129,10 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 		if commune != "" && !strings.Contains(fold(u.Commune), commune) {
 			continue
 		}
-		if query != "" && !strings.Contains(fold(u.Name+" "+u.Profession.Label()+" "+u.Commune), query) {
+		if query != "" && !strings.Contains(fold(u.Name+" "+u.Profession.Label()+" "+u.Profession.LabelFor(u.TitleForm)+" "+u.Commune), query) {
 			continue
 		}
-		e := DirectoryEntry{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.Label(), Commune: u.Commune, CPTS: []DirectoryCPTS{}}
+		e := DirectoryEntry{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune, CPTS: []DirectoryCPTS{}}
 		inFilter := f.CPTSID == ""
 		for _, m := range memberships[u.ID] {
 			e.CPTS = append(e.CPTS, DirectoryCPTS{ID: m.CPTSID, Name: names[m.CPTSID], Role: m.Role})

@@ -131,6 +131,16 @@ func (c *Core) groupNameFree(ctx context.Context, owner model.CPTSID, name strin
 	return nil
 }
 
+// actorGroup resolves the session's actor and a group it may see.
+func (c *Core) actorGroup(ctx context.Context, s model.Session, id model.GroupID) (*Actor, model.Group, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, model.Group{}, err
+	}
+	g, err := c.group(ctx, a, id)
+	return a, g, err
+}
+
 // group loads a group the actor may see.
 func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Group, error) {
 	g, err := c.st.Groups.ByID(ctx, id)
@@ -148,11 +158,7 @@ func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Gro
 
 // GetGroup returns one group.
 func (c *Core) GetGroup(ctx context.Context, s model.Session, id model.GroupID) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -170,12 +176,9 @@ type GroupInput struct {
 // CreateGroup creates a group owned by a CPTS the caller coordinates,
 // possibly inviting other CPTS at once. The creator becomes its coordinator.
 func (c *Core) CreateGroup(ctx context.Context, s model.Session, in GroupInput) (GroupView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, in.CPTSID)
 	if err != nil {
 		return GroupView{}, err
-	}
-	if !a.CanSeeCPTS(in.CPTSID) {
-		return GroupView{}, errCPTSNotFound
 	}
 	if !a.CanCreateGroup(in.CPTSID) {
 		return GroupView{}, errForbidden
@@ -235,11 +238,7 @@ type GroupPatch struct {
 
 // UpdateGroup changes the name or description of a group.
 func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupID, p GroupPatch) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -271,11 +270,7 @@ func (c *Core) UpdateGroup(ctx context.Context, s model.Session, id model.GroupI
 // InviteCPTSToGroup makes a group inter-CPTS: the coordinators of the
 // invited CPTS can then add their own members.
 func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.GroupID, cpts model.CPTSID) (GroupView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return GroupView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return GroupView{}, err
 	}
@@ -306,17 +301,14 @@ func (c *Core) InviteCPTSToGroup(ctx context.Context, s model.Session, id model.
 
 // GroupMembers lists the members of a group.
 func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.GroupID) ([]MemberView, error) {
-	a, err := c.actor(ctx, s)
+	_, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
-	g, err := c.group(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
+	what := "members of group " + string(id)
 	gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
 	if err != nil {
-		return nil, fmt.Errorf("core: members of group %s: %w", id, err)
+		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
 	ids := make([]model.UserID, 0, len(gms))
 	roles := make(map[model.UserID]model.GroupMember, len(gms))
@@ -324,25 +316,15 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 		ids = append(ids, gm.UserID)
 		roles[gm.UserID] = gm
 	}
-	us, err := c.st.Users.ByIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("core: members of group %s: %w", id, err)
-	}
-	out := make([]MemberView, 0, len(us))
-	for _, u := range us {
+	return c.memberViews(ctx, ids, what, func(v *MemberView, u model.User) {
 		gm := roles[u.ID]
-		out = append(out, MemberView{User: userView(u, false), Role: gm.Role, CreatedAt: gm.CreatedAt.UTC().Format(timeLayout)})
-	}
-	return out, nil
+		v.Role, v.RoleLabel, v.CreatedAt = gm.Role, gm.Role.LabelFor(u.TitleForm), gm.CreatedAt.UTC().Format(timeLayout)
+	})
 }
 
 // AddGroupMember adds an active member of a participating CPTS.
 func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.GroupID, user model.UserID, role model.Role) (MemberView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return MemberView{}, err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -386,17 +368,13 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 	c.accessChanged(ctx, user)
 	c.log.Info("audit: group member added", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditGroupMemberAdded, CPTSID: g.OwnerCPTS, GroupID: g.ID, TargetID: user, Role: role})
-	return MemberView{User: userView(u, false), Role: role, CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
+	return MemberView{User: userView(u, false), Role: role, RoleLabel: role.LabelFor(u.TitleForm), CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
 }
 
 // RemoveGroupMember removes someone from a group (or lets them leave),
 // with the group's channels, revoking live subscriptions.
 func (c *Core) RemoveGroupMember(ctx context.Context, s model.Session, id model.GroupID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	g, err := c.group(ctx, a, id)
+	a, g, err := c.actorGroup(ctx, s, id)
 	if err != nil {
 		return err
 	}

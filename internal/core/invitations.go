@@ -38,12 +38,9 @@ var roleLabels = map[model.Role]string{
 // earlier pending invitation of the same address to the same CPTS is
 // revoked: the newest link is the only valid one.
 func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, email string, role model.Role) (InvitationView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return InvitationView{}, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return InvitationView{}, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return InvitationView{}, errForbidden
@@ -93,8 +90,8 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 	link := strings.TrimRight(c.mail.public, "/") + "/invitation/" + token
 	m := mailer.Mail{
 		To:      e,
-		Subject: "Invitation à rejoindre " + x.Name + " sur e-CPTS",
-		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + x.Name +
+		Subject: "Invitation à rejoindre " + model.CPTSWithArticle(x.Name) + " sur e-CPTS",
+		Text: "Bonjour,\n\n" + a.User.Name + " vous invite à rejoindre " + model.CPTSWithArticle(x.Name) +
 			" sur e-CPTS, en tant que " + roleLabels[role] + ".\n\n" +
 			"Pour accepter l'invitation et créer votre compte, ouvrez ce lien :\n" + link + "\n\n" +
 			"Ce lien est personnel et valable 7 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.\n\n" +
@@ -134,12 +131,9 @@ var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
 
 // Invitations lists the pending invitations of a CPTS.
 func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTSID) ([]InvitationView, error) {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return nil, err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return nil, errCPTSNotFound
 	}
 	if !a.CanManageCPTS(cpts) {
 		return nil, errForbidden
@@ -325,6 +319,14 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 		}
 	}
 	m := model.Membership{CPTSID: inv.CPTSID, UserID: existing.ID, Role: inv.Role, Status: model.StatusPending, CreatedAt: now}
+	// A coordinator named by a platform admin starts active.
+	named := false
+	if inviter, err := c.actorOf(ctx, inv.InvitedBy); err == nil && inviter.NamesCoordinator(inv.CPTSID, inv.Role, existing) {
+		named = true
+		m.Status, m.ValidatedAt, m.ValidatedBy = model.StatusActive, &now, inv.InvitedBy
+	} else if err != nil && !isNotFound(err) {
+		return AcceptResult{}, release(fmt.Errorf("core: inviter of %s: %w", inv.ID, err))
+	}
 	if err := c.st.Memberships.Insert(ctx, m); err != nil {
 		if !errors.Is(err, model.ErrConflict) {
 			if newUser != nil {
@@ -335,6 +337,7 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 			return AcceptResult{}, release(fmt.Errorf("core: membership: %w", err))
 		}
 		// Already a member (invited twice): keep the existing membership.
+		named = false
 		if m, err = c.st.Memberships.Get(ctx, inv.CPTSID, existing.ID); err != nil {
 			return AcceptResult{}, fmt.Errorf("core: membership: %w", err)
 		}
@@ -347,6 +350,9 @@ func (c *Core) AcceptInvitation(ctx context.Context, token string, s model.Sessi
 	res := AcceptResult{Membership: MembershipView{CPTSID: x.ID, CPTSName: x.Name, Role: m.Role, Status: m.Status}}
 	c.log.Info("audit: invitation accepted", "user_id", existing.ID, "cpts_id", inv.CPTSID, "invitation_id", inv.ID)
 	c.audit(ctx, model.AuditEntry{ActorID: existing.ID, Action: model.AuditInvitationAccepted, CPTSID: inv.CPTSID, TargetID: existing.ID, InvitationID: inv.ID, Role: m.Role})
+	if named && m.Status == model.StatusActive {
+		c.audit(ctx, model.AuditEntry{ActorID: inv.InvitedBy, Action: model.AuditMemberValidated, CPTSID: inv.CPTSID, TargetID: existing.ID, InvitationID: inv.ID, Role: m.Role})
+	}
 	if newUser != nil {
 		if res.Login, err = c.openSession(ctx, *newUser); err != nil {
 			return AcceptResult{}, err

@@ -26,13 +26,13 @@ func (c *Core) resolveMentions(ctx context.Context, ch model.Channel, tokens []s
 			all = true
 		}
 	}
-	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
+	ids, err := c.mentionable(ctx, ch)
 	if err != nil {
 		return nil, false, fmt.Errorf("core: mentions in %s: %w", ch.ID, err)
 	}
-	ids := make([]model.UserID, 0, len(cms))
-	for _, m := range cms {
-		ids = append(ids, m.UserID)
+	if ch.Kind == model.KindComments {
+		// The comments of a post mention people, never the whole feed.
+		all = false
 	}
 	users, err := c.usersByID(ctx, ids)
 	if err != nil {
@@ -71,4 +71,30 @@ func (c *Core) resolveMentions(ctx context.Context, ch model.Channel, tokens []s
 	}
 	slices.Sort(out)
 	return out, all, nil
+}
+
+// mentionable lists who may be mentioned in ch: its members, or, in the
+// comments of a post, the readers of the post's feed.
+func (c *Core) mentionable(ctx context.Context, ch model.Channel) ([]model.UserID, error) {
+	if ch.Kind == model.KindComments {
+		scope := model.FeedScope{CPTSID: ch.CPTSID, GroupID: ch.GroupID}
+		if ch.GroupID != "" {
+			scope = model.GroupFeed(ch.GroupID)
+			g, err := c.st.Groups.ByID(ctx, ch.GroupID)
+			if err != nil {
+				return nil, err
+			}
+			return c.feedAudience(ctx, scope, &g)
+		}
+		return c.feedAudience(ctx, scope, nil)
+	}
+	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]model.UserID, 0, len(cms))
+	for _, m := range cms {
+		ids = append(ids, m.UserID)
+	}
+	return ids, nil
 }

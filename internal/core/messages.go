@@ -186,6 +186,9 @@ type SendInput struct {
 	ClientID string
 	Body     string
 	ThreadID model.MessageID
+	// At dates the message in the past: the demo history only (zero: now;
+	// a future time is now). The HTTP and WebSocket layers never set it.
+	At time.Time
 	// FileIDs are the sender's own uploads to this channel to attach
 	// (POST /api/v1/files); a message with files may have no text.
 	FileIDs []model.FileID
@@ -277,9 +280,13 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
+	at := c.now()
+	if !in.At.IsZero() && in.At.Before(at) {
+		at = in.At
+	}
 	m := model.Message{
 		ChannelID: ch.ID, AuthorID: a.ID(), ClientID: clientID, Body: body, HTML: r.HTML, Text: r.Text,
-		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
+		ThreadID: in.ThreadID, Mentions: mentions, MentionChannel: all, CreatedAt: at.UTC().Truncate(time.Millisecond),
 	}
 	for _, f := range files {
 		m.Files = append(m.Files, f.ID)
@@ -301,6 +308,7 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if !created {
 		return v, false, nil
 	}
+	c.touchMessage(ctx, ch, stored.ID)
 	if c.pub != nil {
 		if err := c.pub.PublishMessage(ctx, ch.ID, stored.Seq, v); err != nil {
 			// Stored but not fanned out: subscribers get it on their next
@@ -383,11 +391,7 @@ func (c *Core) insert(ctx context.Context, ch model.Channel, m model.Message) (m
 // before (the page just below before); neither gives the newest page.
 // hasAfter says after was given (after 0 then means "from the start").
 func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID, after uint64, hasAfter bool, before uint64, limit int) ([]MessageView, uint64, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, 0, err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	_, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -409,11 +413,7 @@ func (c *Core) History(ctx context.Context, s model.Session, id model.ChannelID,
 // msglog.MaxReplay) and the channel's last seq, for a user allowed to follow it
 // live (a read-only conversation is read through History).
 func (c *Core) Backlog(ctx context.Context, s model.Session, id model.ChannelID, since uint64) ([]MessageView, uint64, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, 0, err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -496,6 +496,9 @@ func (c *Core) changeMessage(ctx context.Context, s model.Session, id model.Mess
 	}
 	if err != nil {
 		return nil, model.Message{}, false, err
+	}
+	if changed {
+		c.touchMessage(ctx, ch, id)
 	}
 	return a, m, changed, nil
 }
@@ -690,11 +693,7 @@ func (c *Core) React(ctx context.Context, s model.Session, id model.MessageID, e
 
 // Typing authorises a typing notice: only those who may post type.
 func (c *Core) Typing(ctx context.Context, s model.Session, id model.ChannelID) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, g, err := c.channel(ctx, a, id)
+	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,21 @@ import "github.com/ecpts/ecpts/internal/model"
 //   - A pending member is listed to those who manage the CPTS (they
 //     validate them), as are the members' e-mail addresses; to nobody
 //     else, and in nobody's directory.
-//   - Platform admins manage CPTS and their membership (their list of CPTS
-//     holds every one); they do not read channels they are not members of.
+//   - Platform admins create and edit CPTS, name their coordinators (an
+//     admin's invitation as coordinateur needs no validation) and see each
+//     CPTS's counts, and manage membership (their list of CPTS holds every
+//     one); they do not read channels they are not members of.
 //     Their own membership of a CPTS is validated, and its role changed,
 //     only by an active coordinator of that CPTS other than themself.
+//   - A profile card is shown to whoever sees the person elsewhere (same
+//     CPTS, group, channel, member list or directory); its RPPS only to
+//     those active in a CPTS where the person is active.
+//   - The feed of a CPTS is read by its active coordinateurs and membres,
+//     the feed of a group by the group's members (inGroup); the comments
+//     of a post (a channel of kind comments) by whoever reads its feed,
+//     without channel membership. Coordinators of the CPTS, and those who
+//     run the group, publish, edit, pin and delete posts and see the RSVP
+//     list; a reader reacts, comments and answers an event.
 
 // Actor is the caller as policy sees it.
 type Actor struct {
@@ -203,6 +214,24 @@ func (a *Actor) CanManageCPTS(c model.CPTSID) bool {
 // CanCreateCPTS: platform admins only.
 func (a *Actor) CanCreateCPTS() bool { return a.Admin() }
 
+// CanEditCPTS (its name, department, communes, missions, status):
+// platform admins only; coordinators run what happens inside.
+func (a *Actor) CanEditCPTS() bool { return a.Admin() }
+
+// CanSeePlatformOverview: every CPTS with its counts (members, pending,
+// channels, groups), never their content: platform admins only.
+func (a *Actor) CanSeePlatformOverview() bool { return a.Admin() }
+
+// NamesCoordinator: an invitation the actor sent to c in role r makes an
+// active coordinator on acceptance, without a validation, when the actor
+// is a platform admin naming a CPTS's coordinator (admins create CPTS and
+// name their first coordinators). Never for an admin's own account
+// (acceptor.Admin): that is validated by a coordinator of c (see
+// CanValidateMember).
+func (a *Actor) NamesCoordinator(c model.CPTSID, r model.Role, acceptor model.User) bool {
+	return a.Admin() && r == model.RoleCoordinateur && !acceptor.Admin && acceptor.ID != a.ID()
+}
+
 // CanInviteRole: only admins may invite straight into a coordinateur role
 // of a CPTS they do not coordinate; coordinators may invite every role.
 func (a *Actor) CanInviteRole(c model.CPTSID, r model.Role) bool {
@@ -226,6 +255,59 @@ func (a *Actor) CanValidateMember(c model.CPTSID, target model.User) bool {
 // CanChangeRole of target in c: as CanValidateMember.
 func (a *Actor) CanChangeRole(c model.CPTSID, target model.User) bool {
 	return a.CanValidateMember(c, target)
+}
+
+// CanRefuseMember: turn down target's pending membership of c: as
+// CanValidateMember.
+func (a *Actor) CanRefuseMember(c model.CPTSID, target model.User) bool {
+	return a.CanValidateMember(c, target)
+}
+
+// CanSeeProfile: the profile card of target (name, profession, commune,
+// CPTS): oneself, platform admins, whoever may message target
+// (CanMessage: same CPTS, group or channel; give both actors their
+// scopes), and whoever sees one of target's memberships in a CPTS's member
+// list (a partenaire, or a pending member for those who validate it).
+// Others are answered as if target did not exist.
+func (a *Actor) CanSeeProfile(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() || a.Admin() || a.CanMessage(target) {
+		return true
+	}
+	for _, m := range target.cpts {
+		if a.CanSeeMember(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanSeeProfileCPTS: the profile card of a person names their CPTS c
+// (membership m) when the actor sees m in a member list or directory, or
+// is a platform admin; a pending membership only for those who validate it.
+func (a *Actor) CanSeeProfileCPTS(m model.Membership, groups []model.Group) bool {
+	return a.Admin() || a.CanSeeMember(m) || a.CanSeeInDirectory(m, groups)
+}
+
+// CanSeeRPPS of target (RPPS and ADELI numbers on the profile card): the
+// person themself, and those active in a CPTS where target is active.
+func (a *Actor) CanSeeRPPS(target *Actor) bool {
+	if target == nil {
+		return false
+	}
+	if target.ID() == a.ID() {
+		return true
+	}
+	for c := range a.cpts {
+		if _, ok := a.activeRole(c); ok {
+			if _, ok := target.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CanReadAudit of CPTS c: its coordinators and platform admins.
@@ -344,6 +426,8 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 	switch {
 	case ch.Kind == model.KindDirect:
 		return member
+	case ch.Kind == model.KindComments:
+		return a.CanSeeFeed(model.FeedScope{CPTSID: ch.CPTSID, GroupID: ch.GroupID}, g)
 	case ch.GroupID != "":
 		if g == nil || g.ID != ch.GroupID || !a.inGroup(*g) {
 			return false
@@ -365,7 +449,7 @@ func (a *Actor) CanSeeChannel(ch model.Channel, g *model.Group) bool {
 // CanJoinChannel: public, not archived, visible, not yet a member.
 func (a *Actor) CanJoinChannel(ch model.Channel, g *model.Group) bool {
 	return ch.Visibility == model.VisibilityPublic && !ch.Archived &&
-		ch.Kind != model.KindDirect && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
+		ch.Kind != model.KindDirect && ch.Kind != model.KindComments && !a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
 
 // IsChannelMember reports an explicit membership.
@@ -400,6 +484,12 @@ func (a *Actor) PostRefusal(ch model.Channel, g *model.Group) PostRefusal {
 	switch {
 	case ch.Archived:
 		return RefusedArchived
+	case ch.Kind == model.KindComments:
+		// Whoever sees the post comments it: no channel membership.
+		if !a.CanSeeChannel(ch, g) {
+			return RefusedForbidden
+		}
+		return PostAllowed
 	case !a.channels[ch.ID]:
 		return RefusedNotMember
 	case !a.CanSeeChannel(ch, g):
@@ -419,7 +509,7 @@ func (a *Actor) CanPost(ch model.Channel, g *model.Group) bool {
 
 // CanManageChannel: rename, topic, archive, add or remove members.
 func (a *Actor) CanManageChannel(ch model.Channel, g *model.Group) bool {
-	if ch.Kind == model.KindDirect {
+	if ch.Kind == model.KindDirect || ch.Kind == model.KindComments {
 		return false
 	}
 	return a.canManageScope(ch, g)
@@ -478,7 +568,8 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 	if m.Deleted() || ch.Archived || !a.CanSeeChannel(ch, g) {
 		return false
 	}
-	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g)
+	return m.AuthorID == a.ID() || a.CanManageChannel(ch, g) ||
+		ch.Kind == model.KindComments && a.canManageScope(ch, g)
 }
 
 // CanReact: members of a live channel react, announcement channels
@@ -487,6 +578,9 @@ func (a *Actor) CanDeleteMessage(ch model.Channel, g *model.Group, m model.Messa
 func (a *Actor) CanReact(ch model.Channel, g *model.Group) bool {
 	if ch.Kind == model.KindDirect {
 		return a.CanPost(ch, g)
+	}
+	if ch.Kind == model.KindComments {
+		return !ch.Archived && a.CanSeeChannel(ch, g)
 	}
 	return !ch.Archived && a.channels[ch.ID] && a.CanSeeChannel(ch, g)
 }
@@ -582,6 +676,186 @@ func (a *Actor) CanOpenConversation(others []*Actor) bool {
 	return true
 }
 
+// The protocol library (and prevention materials, shared the same way):
+//   - A protocol belongs to a CPTS. Its active coordinateurs and membres
+//     see it in every state, drafts and reviews included, and may write
+//     protocols (CanSeeProtocolDrafts, CanCreateProtocol).
+//   - Once validated, it is also seen, read-only and in its validated
+//     version only, by its CPTS's partenaires and, as its sharing says, by
+//     the active members of the listed CPTS or by every user of the
+//     platform (platform admins included). A protocol never validated
+//     stays within its CPTS's coordinateurs and membres.
+//   - Its author (while still a coordinateur or membre of the CPTS) and
+//     the CPTS's coordinators edit it and send it to review; the named
+//     reviewers (coordinateurs or membres of the CPTS) approve or request
+//     changes; only a coordinator of the CPTS validates or archives it.
+//   - Whoever sees a validated protocol through an active membership
+//     acknowledges its validated version; the coordinators of a CPTS that
+//     sees it list who among their members did, and remind the others.
+
+// seesLibraryItem: an active member (any role) of the owner, of a listed
+// CPTS, or anyone for a platform-wide item.
+func (a *Actor) seesLibraryItem(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) bool {
+	if _, ok := a.activeRole(owner); ok {
+		return true
+	}
+	switch vis {
+	case model.SharingPlatform:
+		return true
+	case model.SharingListed:
+		for _, c := range shared {
+			if _, ok := a.activeRole(c); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// memberSeeing: a CPTS the actor is an active member of that sees the item
+// (owner first), or "" when none.
+func (a *Actor) memberSeeing(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) model.CPTSID {
+	if _, ok := a.activeRole(owner); ok {
+		return owner
+	}
+	switch vis {
+	case model.SharingListed:
+		for _, c := range shared {
+			if _, ok := a.activeRole(c); ok {
+				return c
+			}
+		}
+	case model.SharingPlatform:
+		for c, m := range a.cpts {
+			if m.Status == model.StatusActive {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// CanSeeProtocolDrafts: every state and version of the protocol, its
+// reviewers and their decisions.
+func (a *Actor) CanSeeProtocolDrafts(p model.Protocol) bool { return a.fullMember(p.CPTSID) }
+
+// CanSeeProtocol: the protocol at all (its validated version for those
+// who do not see drafts).
+func (a *Actor) CanSeeProtocol(p model.Protocol) bool {
+	if a.CanSeeProtocolDrafts(p) {
+		return true
+	}
+	return p.ValidatedVersion > 0 && a.seesLibraryItem(p.CPTSID, p.Visibility, p.SharedWith)
+}
+
+// CanCreateProtocol in CPTS c: its coordinateurs and membres.
+func (a *Actor) CanCreateProtocol(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanEditProtocol: content, tags, review date, sharing, reviewers, sending
+// to review. Its author while a coordinateur or membre of the CPTS, and
+// the CPTS's coordinators. (An archived protocol is edited by nobody:
+// core says so with its own code.)
+func (a *Actor) CanEditProtocol(p model.Protocol) bool {
+	return a.isCoordinator(p.CPTSID) || p.AuthorID == a.ID() && a.fullMember(p.CPTSID)
+}
+
+// CanReviewProtocol: a named reviewer still a coordinateur or membre of
+// the CPTS.
+func (a *Actor) CanReviewProtocol(p model.Protocol) bool {
+	return p.IsReviewer(a.ID()) && a.fullMember(p.CPTSID)
+}
+
+// CanBeProtocolReviewer: who may be named reviewer (m is their membership
+// of the protocol's CPTS): an active coordinateur or membre, not the
+// author.
+func CanBeProtocolReviewer(p model.Protocol, u model.UserID, m model.Membership) bool {
+	return u != p.AuthorID && m.CPTSID == p.CPTSID && m.Status == model.StatusActive &&
+		(m.Role == model.RoleCoordinateur || m.Role == model.RoleMembre)
+}
+
+// CanValidateProtocol and CanArchiveProtocol: the CPTS's coordinators
+// only (not platform admins).
+func (a *Actor) CanValidateProtocol(p model.Protocol) bool { return a.isCoordinator(p.CPTSID) }
+
+// CanArchiveProtocol: see CanValidateProtocol.
+func (a *Actor) CanArchiveProtocol(p model.Protocol) bool { return a.isCoordinator(p.CPTSID) }
+
+// CanAckProtocol: whoever sees it through an active membership, once it
+// has a validated version (core checks which version).
+func (a *Actor) CanAckProtocol(p model.Protocol) bool {
+	return p.ValidatedVersion > 0 && a.memberSeeing(p.CPTSID, p.Visibility, p.SharedWith) != "" && a.CanSeeProtocol(p)
+}
+
+// CanSeeProtocolAcks of the members of CPTS c, and remind them: the
+// coordinators of c, when c owns the protocol or it is shared with c.
+func (a *Actor) CanSeeProtocolAcks(p model.Protocol, c model.CPTSID) bool {
+	if !a.isCoordinator(c) {
+		return false
+	}
+	switch {
+	case c == p.CPTSID:
+		return true
+	case p.ValidatedVersion == 0:
+		return false
+	case p.Visibility == model.SharingPlatform:
+		return true
+	case p.Visibility == model.SharingListed:
+		for _, x := range p.SharedWith {
+			if x == c {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AckCPTS: the CPTS whose acknowledgements the actor follows by default:
+// the owner when it coordinates it, else the first it coordinates that
+// sees the protocol ("" none).
+func (a *Actor) AckCPTS(p model.Protocol) model.CPTSID {
+	if a.CanSeeProtocolAcks(p, p.CPTSID) {
+		return p.CPTSID
+	}
+	var best model.CPTSID
+	for c := range a.cpts {
+		if a.CanSeeProtocolAcks(p, c) && (best == "" || c < best) {
+			best = c
+		}
+	}
+	return best
+}
+
+// LibraryViewer: the CPTS whose library items the actor may list (its
+// active memberships, any role), and those whose drafts it sees.
+func (a *Actor) LibraryViewer() (viewer, drafts []model.CPTSID) {
+	for c, m := range a.cpts {
+		if m.Status != model.StatusActive {
+			continue
+		}
+		viewer = append(viewer, c)
+		if a.fullMember(c) {
+			drafts = append(drafts, c)
+		}
+	}
+	return viewer, drafts
+}
+
+// CanSeeMaterial: a prevention material is seen like a validated
+// protocol: by the active members of its CPTS, of the listed CPTS, or by
+// everyone when platform-wide.
+func (a *Actor) CanSeeMaterial(m model.Material) bool {
+	return !m.Deleted() && a.seesLibraryItem(m.CPTSID, m.Visibility, m.SharedWith)
+}
+
+// CanCreateMaterial in CPTS c: its coordinateurs and membres.
+func (a *Actor) CanCreateMaterial(c model.CPTSID) bool { return a.fullMember(c) }
+
+// CanEditMaterial: its author while a coordinateur or membre, and the
+// CPTS's coordinators.
+func (a *Actor) CanEditMaterial(m model.Material) bool {
+	return !m.Deleted() && (a.isCoordinator(m.CPTSID) || m.AuthorID == a.ID() && a.fullMember(m.CPTSID))
+}
+
 // Files. An upload is made somewhere — a CPTS (its feed, library,
 // materials), a group (its feed) or a channel (a message) — and whoever
 // may post there may upload there. Until it is attached, a file is its
@@ -608,4 +882,199 @@ func (a *Actor) CanReadUnattachedFile(f model.File) bool {
 // CanAttachFile: the uploader attaches their own file, once.
 func (a *Actor) CanAttachFile(f model.File) bool {
 	return f.AttachedTo == nil && f.UploaderID == a.ID()
+}
+
+// feedGroup: g is the group of the feed scope (a group feed needs it).
+func feedGroup(scope model.FeedScope, g *model.Group) bool {
+	return g != nil && g.ID == scope.GroupID
+}
+
+// CanSeeFeed: the posts of a CPTS feed, for its active coordinateurs and
+// membres; of a group feed, for the group's members. g is the group of a
+// group feed (nil for a CPTS feed). Platform admins read no feed.
+func (a *Actor) CanSeeFeed(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.inGroup(*g)
+	case scope.CPTSID != "":
+		return a.fullMember(scope.CPTSID)
+	}
+	return false
+}
+
+// CanPublishIn the feed: coordinators of the CPTS; for a group, those who
+// run it (its coordinateurs and the coordinators of the owner CPTS).
+func (a *Actor) CanPublishIn(scope model.FeedScope, g *model.Group) bool {
+	switch {
+	case scope.GroupID != "":
+		return feedGroup(scope, g) && a.runsGroup(*g)
+	case scope.CPTSID != "":
+		return a.isCoordinator(scope.CPTSID)
+	}
+	return false
+}
+
+// CanManagePost: edit, delete, pin and unpin: whoever may publish in its
+// feed (the author included while they still may).
+func (a *Actor) CanManagePost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanPublishIn(p.Scope(), g)
+}
+
+// CanReactToPost: readers of the feed, on a live post.
+func (a *Actor) CanReactToPost(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanRSVP: readers of the feed answer a live event (the dates and the
+// capacity are core's rules, not permissions).
+func (a *Actor) CanRSVP(p model.Post, g *model.Group) bool {
+	return !p.Deleted() && p.Kind == model.PostEvent && a.CanSeeFeed(p.Scope(), g)
+}
+
+// CanSeeRSVPList: the organiser's list (names by profession, CSV export):
+// the author while they still read the feed, and whoever may publish in
+// it.
+func (a *Actor) CanSeeRSVPList(p model.Post, g *model.Group) bool {
+	if p.Deleted() || p.Kind != model.PostEvent {
+		return false
+	}
+	return a.CanPublishIn(p.Scope(), g) || p.AuthorID == a.ID() && a.CanSeeFeed(p.Scope(), g)
+}
+
+// FeedScopes lists the feeds the actor reads among its CPTS and groups
+// (gs: the documents of its groups).
+func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
+	var out []model.FeedScope
+	for c := range a.cpts {
+		if a.fullMember(c) {
+			out = append(out, model.CPTSFeed(c))
+		}
+	}
+	for _, g := range gs {
+		if a.CanSeeFeed(model.GroupFeed(g.ID), &g) {
+			out = append(out, model.GroupFeed(g.ID))
+		}
+	}
+	return out
+}
+
+// Search scopes. Every indexed document carries the scopes that let a
+// reader find it (DocumentScopes, PersonScopes), and every query carries
+// the caller's (SearchScopes): the index returns a document only when the
+// two meet. The scopes mirror CanSeeChannel and CanSeeInDirectory, and
+// every hit is checked again against those rules before it is shown, so
+// a change of membership or visibility applies at once, before the
+// indexer has caught up.
+//
+//   - "cpts:<id>": the active coordinateurs and membres of the CPTS (a
+//     public channel of the CPTS, and its messages);
+//   - "group:<id>": the members of the group who are still in one of its
+//     CPTS (a public channel of the group);
+//   - "chan:<id>": those who see the channel as members (every channel
+//     carries it: partenaires, private channels);
+//   - "dir:<id>": the active coordinateurs and membres of the CPTS, whose
+//     directory lists its active members (a person);
+//   - "gm:<id>": the members of the group (still in one of its CPTS),
+//     whose directory lists the group's members (a person).
+//
+// Direct conversations are never in the shared index (see searchDirect).
+
+// ChannelScopes are the search scopes of a channel and of its messages;
+// nil for a direct conversation, which the shared index never holds.
+func ChannelScopes(ch model.Channel) []string {
+	if ch.Kind == model.KindDirect {
+		return nil
+	}
+	scopes := []string{"chan:" + string(ch.ID)}
+	if ch.Visibility == model.VisibilityPublic {
+		switch {
+		case ch.GroupID != "":
+			scopes = append(scopes, "group:"+string(ch.GroupID))
+		case ch.CPTSID != "":
+			scopes = append(scopes, "cpts:"+string(ch.CPTSID))
+		}
+	}
+	return scopes
+}
+
+// PersonScopes are the search scopes of a person with memberships ms and
+// group memberships gms: the directories that list them (Directory). Nil
+// when no CPTS membership is active: nobody's directory lists them.
+func PersonScopes(ms []model.Membership, gms []model.GroupMember) []string {
+	var scopes []string
+	for _, m := range ms {
+		if m.Status == model.StatusActive {
+			scopes = append(scopes, "dir:"+string(m.CPTSID))
+		}
+	}
+	if len(scopes) == 0 {
+		return nil
+	}
+	for _, g := range gms {
+		scopes = append(scopes, "gm:"+string(g.GroupID))
+	}
+	return scopes
+}
+
+// CanFindPerson: a person (memberships ms, group memberships gms) is
+// found by those whose directory lists them: the active coordinateurs and
+// membres of one of their CPTS, and the members of a group they share,
+// under a CPTS the actor may know (CanSeeInDirectory). groups are the
+// documents of the actor's groups.
+func (a *Actor) CanFindPerson(ms []model.Membership, gms []model.GroupMember, groups []model.Group) bool {
+	for _, m := range ms {
+		if m.Status == model.StatusActive && a.fullMember(m.CPTSID) {
+			return true
+		}
+	}
+	for _, gm := range gms {
+		for _, g := range groups {
+			if g.ID != gm.GroupID || !a.inGroup(g) {
+				continue
+			}
+			for _, m := range ms {
+				if g.HasCPTS(m.CPTSID) && a.CanSeeInDirectory(m, groups) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// SearchScopes are the actor's search scopes. chs are the documents of
+// the channels the actor belongs to, groups those of its groups (others
+// are ignored).
+func (a *Actor) SearchScopes(chs []model.Channel, groups []model.Group) []string {
+	var scopes []string
+	for id := range a.cpts {
+		if a.fullMember(id) {
+			scopes = append(scopes, "cpts:"+string(id), "dir:"+string(id))
+		}
+	}
+	byID := make(map[model.GroupID]*model.Group, len(groups))
+	for i := range groups {
+		g := &groups[i]
+		byID[g.ID] = g
+		if !a.inGroup(*g) {
+			continue
+		}
+		scopes = append(scopes, "group:"+string(g.ID), "gm:"+string(g.ID))
+	}
+	for _, ch := range chs {
+		if ch.Kind == model.KindDirect || !a.channels[ch.ID] {
+			continue
+		}
+		if a.CanSeeChannel(ch, byID[ch.GroupID]) {
+			scopes = append(scopes, "chan:"+string(ch.ID))
+		}
+	}
+	return scopes
+}
+
+// CanSeeSearchHit re-checks a channel or message hit: the channel is seen
+// (CanSeeChannel). A person hit is checked by CanSeeInDirectory over each
+// of their memberships.
+func (a *Actor) CanSeeSearchHit(ch model.Channel, g *model.Group) bool {
+	return a.CanSeeChannel(ch, g)
 }

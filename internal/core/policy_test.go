@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -35,7 +36,15 @@ func TestPermissionTable(t *testing.T) {
 		chutesChan = ch("cccccccccccccccccccccc09", "", chutes.ID, model.VisibilityPublic, model.KindStandard, false)
 		dm         = ch("cccccccccccccccccccccc10", "", "", model.VisibilityPrivate, model.KindDirect, false)
 		dmEx       = ch("cccccccccccccccccccccc11", "", "", model.VisibilityPrivate, model.KindDirect, false)
+		lnComments = ch("cccccccccccccccccccccc12", ln, "", model.VisibilityPrivate, model.KindComments, false)
+		lnGone     = ch("cccccccccccccccccccccc13", ln, "", model.VisibilityPrivate, model.KindComments, true)
+		bpcoCommts = ch("cccccccccccccccccccccc14", "", bpco.ID, model.VisibilityPrivate, model.KindComments, false)
 	)
+	deleted := time.Now()
+	lnEvent := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000001", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", Event: &model.EventInfo{}}
+	lnNews := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000002", CPTSID: ln, Kind: model.PostAnnouncement, AuthorID: "u1"}
+	lnDeleted := model.Post{ID: "aaaaaaaaaaaaaaaaaaaaaa01-0000000003", CPTSID: ln, Kind: model.PostEvent, AuthorID: "u1", DeletedAt: &deleted}
+	bpcoEvent := model.Post{ID: "bbbbbbbbbbbbbbbbbbbbbb01-0000000001", GroupID: bpco.ID, Kind: model.PostEvent, AuthorID: "u3", Event: &model.EventInfo{}}
 	active := func(c model.CPTSID, r model.Role) model.Membership {
 		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
 	}
@@ -218,6 +227,34 @@ func TestPermissionTable(t *testing.T) {
 		{"read the audit log of LN", func(a *Actor) bool { return a.CanReadAudit(ln) }, []string{"coordLN", "admin"}},
 		{"read the whole audit log", func(a *Actor) bool { return a.CanReadAllAudit() }, []string{"admin"}},
 
+		// Platform administration (issue 13 #4): CPTS and their counts,
+		// never their content.
+		{"edit a CPTS", func(a *Actor) bool { return a.CanEditCPTS() }, []string{"admin"}},
+		{"see every CPTS's counts", func(a *Actor) bool { return a.CanSeePlatformOverview() }, []string{"admin"}},
+		{"name a coordinator of LN (active on acceptance)", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, model.User{ID: "u20"})
+		}, []string{"admin"}},
+		{"name a membre of LN (active on acceptance)", func(a *Actor) bool { return a.NamesCoordinator(ln, model.RoleMembre, model.User{ID: "u20"}) }, nil},
+		{"name the platform admin coordinator of LN", func(a *Actor) bool {
+			return a.NamesCoordinator(ln, model.RoleCoordinateur, actors["admin"].User)
+		}, nil},
+		{"refuse a pending member of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, model.User{ID: "u20"}) }, []string{"coordLN", "admin"}},
+		{"refuse the platform admin's pending membership of LN", func(a *Actor) bool { return a.CanRefuseMember(ln, actors["admin"].User) }, []string{"coordLN"}},
+
+		// Profile cards (issue 13 #5).
+		{"see kineLN's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["kineLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
+		{"see the LN partenaire's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["partLN"]) },
+			[]string{"coordLN", "ideLN", "kineLN", "partLN", "admin"}},
+		{"see the pending LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["pendLN"]) },
+			[]string{"coordLN", "pendLN", "admin"}},
+		{"see the removed LN member's profile card", func(a *Actor) bool { return a.CanSeeProfile(actors["exLN"]) }, []string{"exLN", "admin"}},
+		{"see no one's profile card", func(a *Actor) bool { return a.CanSeeProfile(nil) }, nil},
+		{"see kineLN's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["kineLN"]) }, []string{"coordLN", "ideLN", "kineLN", "partLN"}},
+		{"see pharmVC's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pharmVC"]) }, []string{"coordVC", "pharmVC", "partVC"}},
+		{"see the pending LN member's RPPS", func(a *Actor) bool { return a.CanSeeRPPS(actors["pendLN"]) }, []string{"pendLN"}},
+		{"name LN on the card of a member of LN", func(a *Actor) bool { return a.CanSeeProfileCPTS(active(ln, model.RoleMembre), groups) },
+			[]string{"coordLN", "ideLN", "kineLN", "pharmVC", "partVC", "admin"}},
 		// Files (issue 14): uploading where one may post; an unattached
 		// upload is its uploader's alone (ideLN's here).
 		{"upload to CPTS LN", func(a *Actor) bool { return a.CanUploadToCPTS(ln) }, []string{"coordLN", "ideLN", "kineLN"}},
@@ -236,6 +273,34 @@ func TestPermissionTable(t *testing.T) {
 		{"attach ideLN's upload again", func(a *Actor) bool {
 			return a.CanAttachFile(model.File{UploaderID: "u2", AttachedTo: &model.Attachment{Kind: model.AttachMessage, ID: "x"}})
 		}, nil},
+		// The feed (#14): posts, events, RSVP, comments.
+		{"read LN's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(ln), nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"read VC's feed", func(a *Actor) bool { return a.CanSeeFeed(model.CPTSFeed(vc), nil) }, []string{"coordVC", "pharmVC"}},
+		{"read BPCO's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read BPCO's feed without its group", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(bpco.ID), nil) }, nil},
+		{"read Chutes's feed", func(a *Actor) bool { return a.CanSeeFeed(model.GroupFeed(chutes.ID), grp(chutes)) }, []string{"coordLN", "ideLN"}},
+		{"publish in LN's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(ln), nil) }, []string{"coordLN"}},
+		{"publish in VC's feed", func(a *Actor) bool { return a.CanPublishIn(model.CPTSFeed(vc), nil) }, []string{"coordVC"}},
+		{"publish in BPCO's feed", func(a *Actor) bool { return a.CanPublishIn(model.GroupFeed(bpco.ID), grp(bpco)) }, []string{"coordLN"}},
+		{"edit, pin or delete an LN post", func(a *Actor) bool { return a.CanManagePost(lnNews, nil) }, []string{"coordLN"}},
+		{"edit a deleted LN post", func(a *Actor) bool { return a.CanManagePost(lnDeleted, nil) }, nil},
+		{"edit, pin or delete a BPCO post", func(a *Actor) bool { return a.CanManagePost(bpcoEvent, grp(bpco)) }, []string{"coordLN"}},
+		{"react to an LN post", func(a *Actor) bool { return a.CanReactToPost(lnNews, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN event", func(a *Actor) bool { return a.CanRSVP(lnEvent, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"answer an LN announcement", func(a *Actor) bool { return a.CanRSVP(lnNews, nil) }, nil},
+		{"answer a deleted LN event", func(a *Actor) bool { return a.CanRSVP(lnDeleted, nil) }, nil},
+		{"answer a BPCO event", func(a *Actor) bool { return a.CanRSVP(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"see the RSVP list of an LN event", func(a *Actor) bool { return a.CanSeeRSVPList(lnEvent, nil) }, []string{"coordLN"}},
+		{"see the RSVP list of a BPCO event (its author a member)", func(a *Actor) bool { return a.CanSeeRSVPList(bpcoEvent, grp(bpco)) }, []string{"coordLN", "kineLN"}},
+		{"read an LN post's comments", func(a *Actor) bool { return a.CanSeeChannel(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"comment an LN post", func(a *Actor) bool { return a.CanPost(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"follow an LN post's comments live", func(a *Actor) bool { return a.CanSubscribe(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"react to a comment of an LN post", func(a *Actor) bool { return a.CanReact(lnComments, nil) }, []string{"coordLN", "ideLN", "kineLN"}},
+		{"delete ideLN's comment of an LN post", func(a *Actor) bool { return a.CanDeleteMessage(lnComments, nil, model.Message{AuthorID: "u2"}) }, []string{"coordLN", "ideLN"}},
+		{"comment a deleted LN post", func(a *Actor) bool { return a.CanPost(lnGone, nil) }, nil},
+		{"join or manage an LN post's comments channel", func(a *Actor) bool { return a.CanJoinChannel(lnComments, nil) || a.CanManageChannel(lnComments, nil) }, nil},
+		{"comment a BPCO post", func(a *Actor) bool { return a.CanPost(bpcoCommts, grp(bpco)) }, []string{"coordLN", "kineLN", "pharmVC", "partVC"}},
+		{"read a BPCO post's comments without the group", func(a *Actor) bool { return a.CanSeeChannel(bpcoCommts, nil) }, nil},
 	}
 	for _, row := range table {
 		for _, n := range names {
@@ -348,6 +413,132 @@ func TestValidEmoji(t *testing.T) {
 	} {
 		if got := validEmoji(c.emoji); got != c.want {
 			t.Errorf("validEmoji(%q) = %v, want %v", c.emoji, got, c.want)
+		}
+	}
+}
+
+// TestLibraryPermissionTable: the protocol library and prevention
+// materials, role × action × object. Loire Nord owns every object; Val de
+// Cher is listed on some; a third CPTS (Touraine Est) is listed on none.
+func TestLibraryPermissionTable(t *testing.T) {
+	const (
+		ln model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa01"
+		vc model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa02"
+		te model.CPTSID = "aaaaaaaaaaaaaaaaaaaaaa03"
+	)
+	active := func(c model.CPTSID, r model.Role) model.Membership {
+		return model.Membership{CPTSID: c, Role: r, Status: model.StatusActive}
+	}
+	actor := func(id string, admin bool, ms ...model.Membership) *Actor {
+		return NewActor(model.User{ID: model.UserID(id), Admin: admin}, ms, nil, nil)
+	}
+	actors := map[string]*Actor{
+		"author":   actor("u1", false, active(ln, model.RoleMembre)),
+		"reviewer": actor("u2", false, active(ln, model.RoleMembre)),
+		"coordLN":  actor("u3", false, active(ln, model.RoleCoordinateur)),
+		"memberLN": actor("u4", false, active(ln, model.RoleMembre)),
+		"partLN":   actor("u5", false, active(ln, model.RolePartenaire)),
+		"pendLN":   actor("u6", false, model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}),
+		"coordVC":  actor("u7", false, active(vc, model.RoleCoordinateur)),
+		"memberVC": actor("u8", false, active(vc, model.RoleMembre)),
+		"memberTE": actor("u9", false, active(te, model.RoleMembre)),
+		"admin":    actor("u10", true),
+		// A former author and reviewer, removed from Loire Nord.
+		"exLN": actor("u11", false),
+	}
+	proto := func(status model.ProtocolStatus, validated int, vis model.Sharing, shared ...model.CPTSID) model.Protocol {
+		return model.Protocol{ID: "pppppppppppppppppppppp01", CPTSID: ln, Status: status, Visibility: vis, SharedWith: shared,
+			AuthorID: "u1", Reviewers: []model.UserID{"u2", "u11"}, CurrentVersion: max(validated, 1), ValidatedVersion: validated}
+	}
+	var (
+		draftOwn       = proto(model.ProtocolInReview, 0, model.SharingCPTS)
+		draftListed    = proto(model.ProtocolDraft, 0, model.SharingListed, vc)
+		draftPlatform  = proto(model.ProtocolInReview, 0, model.SharingPlatform)
+		validOwn       = proto(model.ProtocolValidated, 1, model.SharingCPTS)
+		validListed    = proto(model.ProtocolValidated, 2, model.SharingListed, vc)
+		validPlatform  = proto(model.ProtocolValidated, 1, model.SharingPlatform)
+		archivedListed = proto(model.ProtocolArchived, 1, model.SharingListed, vc)
+	)
+	material := func(vis model.Sharing, shared ...model.CPTSID) model.Material {
+		return model.Material{ID: "mmmmmmmmmmmmmmmmmmmmmm01", CPTSID: ln, AuthorID: "u1", Visibility: vis, SharedWith: shared}
+	}
+	now := model.Date("2026-01-01").Time()
+	deleted := material(model.SharingPlatform)
+	deleted.DeletedAt = &now
+	var (
+		lnOnly   = []string{"author", "reviewer", "coordLN", "memberLN"}
+		lnAll    = []string{"author", "reviewer", "coordLN", "memberLN", "partLN"}
+		withVC   = append(slices.Clone(lnAll), "coordVC", "memberVC")
+		everyone = append(slices.Clone(withVC), "memberTE", "admin", "exLN", "pendLN")
+		members  = append(slices.Clone(withVC), "memberTE") // an active membership somewhere
+	)
+	table := []struct {
+		action  string
+		check   func(a *Actor) bool
+		allowed []string
+	}{
+		{"see drafts of own protocol", func(a *Actor) bool { return a.CanSeeProtocolDrafts(draftOwn) }, lnOnly},
+		{"see never-validated own protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftOwn) }, lnOnly},
+		{"see never-validated listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftListed) }, lnOnly},
+		{"see never-validated platform protocol", func(a *Actor) bool { return a.CanSeeProtocol(draftPlatform) }, lnOnly},
+		{"see validated own protocol", func(a *Actor) bool { return a.CanSeeProtocol(validOwn) }, lnAll},
+		{"see validated listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(validListed) }, withVC},
+		{"see validated platform protocol", func(a *Actor) bool { return a.CanSeeProtocol(validPlatform) }, everyone},
+		{"see archived listed protocol", func(a *Actor) bool { return a.CanSeeProtocol(archivedListed) }, withVC},
+		{"create protocol in LN", func(a *Actor) bool { return a.CanCreateProtocol(ln) }, lnOnly},
+		{"create protocol in VC", func(a *Actor) bool { return a.CanCreateProtocol(vc) }, []string{"coordVC", "memberVC"}},
+		{"edit own-CPTS protocol", func(a *Actor) bool { return a.CanEditProtocol(draftOwn) }, []string{"author", "coordLN"}},
+		{"edit listed protocol", func(a *Actor) bool { return a.CanEditProtocol(validListed) }, []string{"author", "coordLN"}},
+		{"review protocol", func(a *Actor) bool { return a.CanReviewProtocol(draftOwn) }, []string{"reviewer"}},
+		{"validate protocol", func(a *Actor) bool { return a.CanValidateProtocol(draftOwn) }, []string{"coordLN"}},
+		{"validate listed protocol", func(a *Actor) bool { return a.CanValidateProtocol(validListed) }, []string{"coordLN"}},
+		{"archive protocol", func(a *Actor) bool { return a.CanArchiveProtocol(validPlatform) }, []string{"coordLN"}},
+		{"ack never-validated protocol", func(a *Actor) bool { return a.CanAckProtocol(draftPlatform) }, nil},
+		{"ack validated own protocol", func(a *Actor) bool { return a.CanAckProtocol(validOwn) }, lnAll},
+		{"ack validated listed protocol", func(a *Actor) bool { return a.CanAckProtocol(validListed) }, withVC},
+		{"ack validated platform protocol", func(a *Actor) bool { return a.CanAckProtocol(validPlatform) }, members},
+		{"see acks of LN members (own)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validOwn, ln) }, []string{"coordLN"}},
+		{"see acks of VC members (listed)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validListed, vc) }, []string{"coordVC"}},
+		{"see acks of VC members (not listed)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validOwn, vc) }, nil},
+		{"see acks of VC members (platform)", func(a *Actor) bool { return a.CanSeeProtocolAcks(validPlatform, vc) }, []string{"coordVC"}},
+		{"see acks of VC members (listed, never validated)", func(a *Actor) bool { return a.CanSeeProtocolAcks(draftListed, vc) }, nil},
+		{"see own-CPTS material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingCPTS)) }, lnAll},
+		{"see listed material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingListed, vc)) }, withVC},
+		{"see platform material", func(a *Actor) bool { return a.CanSeeMaterial(material(model.SharingPlatform)) }, everyone},
+		{"see deleted material", func(a *Actor) bool { return a.CanSeeMaterial(deleted) }, nil},
+		{"create material in LN", func(a *Actor) bool { return a.CanCreateMaterial(ln) }, lnOnly},
+		{"edit material", func(a *Actor) bool { return a.CanEditMaterial(material(model.SharingListed, vc)) }, []string{"author", "coordLN"}},
+	}
+	names := make([]string, 0, len(actors))
+	for n := range actors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, row := range table {
+		for _, n := range names {
+			want := slices.Contains(row.allowed, n)
+			if got := row.check(actors[n]); got != want {
+				t.Errorf("%s by %s: got %v, want %v", row.action, n, got, want)
+			}
+		}
+	}
+	// Who may be named reviewer of an LN protocol: active coordinateurs and
+	// membres of LN, not the author.
+	p := draftOwn
+	for _, c := range []struct {
+		u    model.UserID
+		m    model.Membership
+		want bool
+	}{
+		{"u2", active(ln, model.RoleMembre), true},
+		{"u3", active(ln, model.RoleCoordinateur), true},
+		{"u1", active(ln, model.RoleMembre), false},
+		{"u5", active(ln, model.RolePartenaire), false},
+		{"u6", model.Membership{CPTSID: ln, Role: model.RoleMembre, Status: model.StatusPending}, false},
+		{"u8", active(vc, model.RoleMembre), false},
+	} {
+		if got := CanBeProtocolReviewer(p, c.u, c.m); got != c.want {
+			t.Errorf("reviewer %s (%v): got %v, want %v", c.u, c.m, got, c.want)
 		}
 	}
 }

@@ -147,11 +147,27 @@ func authorReadKey(u model.UserID, ch model.ChannelID) string {
 	return "read:" + string(u) + ":" + string(ch)
 }
 
+// lockThreadState serialises the read-modify-write of user's state of
+// the thread of root on this node.
+func (c *Core) lockThreadState(user model.UserID, root model.Message) func() {
+	return c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+}
+
+// threadState is user's state of the thread of root; a zero one (not
+// following) when none is stored.
+func (c *Core) threadState(ctx context.Context, user model.UserID, root model.Message) (store.ThreadState, error) {
+	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
+	if isNotFound(err) {
+		return store.ThreadState{UserID: user, RootID: root.ID, ChannelID: root.ChannelID}, nil
+	}
+	return ts, err
+}
+
 // follow makes user follow root; read advances their read position when
 // set; replied says read is the seq of a reply of theirs. An explicit
 // unfollow is kept unless force.
 func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message, force bool, read uint64, replied bool) {
-	unlock := c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+	unlock := c.lockThreadState(user, root)
 	defer unlock()
 	ts, err := c.st.ThreadStates.Get(ctx, user, root.ID)
 	switch {
@@ -176,11 +192,7 @@ func (c *Core) follow(ctx context.Context, user model.UserID, root model.Message
 
 // MarkRead records that the user read ch up to seq.
 func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID, seq uint64) error {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return err
-	}
-	ch, _, err := c.channel(ctx, a, id)
+	a, ch, _, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return err
 	}
@@ -229,7 +241,8 @@ type ThreadUnreadView struct {
 }
 
 // Unread returns the unread counts of every channel the caller joined
-// (thread replies count in their channel too) and of followed threads.
+// (top-level messages of others after the read marker) and of followed
+// threads (replies after the thread's read position).
 // lastSeqProbes bounds the channels whose last seq Unread looks up at once.
 const lastSeqProbes = 8
 
@@ -238,33 +251,13 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]model.ChannelID, 0, len(a.channels))
-	for id := range a.channels {
-		ids = append(ids, id)
-	}
-	chs, err := c.cached.channels.ByIDs(ctx, ids)
+	visible, err := c.joinedVisible(ctx, a)
 	if err != nil {
-		return nil, nil, fmt.Errorf("core: unread: %w", err)
+		return nil, nil, err
 	}
-	visible := map[model.ChannelID]model.Channel{}
-	gids := map[model.GroupID]bool{}
-	for _, ch := range chs {
-		if ch.GroupID != "" {
-			gids[ch.GroupID] = true
-		}
-	}
-	groups := map[model.GroupID]*model.Group{}
-	for gid := range gids {
-		if g, err := c.st.Groups.ByID(ctx, gid); err == nil {
-			groups[gid] = &g
-		}
-	}
-	var seen []model.ChannelID
-	for _, ch := range chs {
-		if a.CanSeeChannel(ch, groups[ch.GroupID]) {
-			visible[ch.ID] = ch
-			seen = append(seen, ch.ID)
-		}
+	seen := make([]model.ChannelID, 0, len(visible))
+	for id := range visible {
+		seen = append(seen, id)
 	}
 	slices.Sort(seen)
 	mks, err := c.cached.markers.Many(ctx, a.ID(), seen)
@@ -288,11 +281,31 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 	if err := g.Wait(); err != nil {
 		return nil, nil, fmt.Errorf("core: unread: %w", err)
 	}
+	// What is unread is what the channel shows below its "Nouveaux
+	// messages" divider: messages of others, not thread replies (those
+	// count in their followed thread), not deleted. Only channels with
+	// something after the marker are read, a few at a time.
+	counts := make([]uint64, len(seen))
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(lastSeqProbes)
+	for i, id := range seen {
+		read := min(mks[i].Seq, lasts[i])
+		if read >= lasts[i] {
+			continue
+		}
+		g.Go(func() (err error) {
+			counts[i], err = c.unreadCount(gctx, a.ID(), visible[id], read, lasts[i])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("core: unread: %w", err)
+	}
 	out := make([]UnreadView, 0, len(seen))
 	for i, id := range seen {
 		last := lasts[i]
 		read := min(mks[i].Seq, last)
-		out = append(out, UnreadView{ChannelID: id, LastSeq: last, ReadSeq: read, Unread: last - read, Mentions: len(mks[i].MentionSeqs)})
+		out = append(out, UnreadView{ChannelID: id, LastSeq: last, ReadSeq: read, Unread: counts[i], Mentions: len(mks[i].MentionSeqs)})
 	}
 	threads, err := c.followedThreads(ctx, a, 100)
 	if err != nil {
@@ -303,6 +316,63 @@ func (c *Core) Unread(ctx context.Context, s model.Session) ([]UnreadView, []Thr
 		tv = append(tv, ThreadUnreadView{ThreadID: t.root.ID, ChannelID: t.root.ChannelID, Unread: t.unread, ReplyCount: t.root.ReplyCount, Following: true})
 	}
 	return out, tv, nil
+}
+
+// unreadScan bounds the messages unreadCount reads after a read marker;
+// past it every further seq counts (a channel that far behind shows
+// "99+" either way).
+const unreadScan = 200
+
+// unreadCount counts the messages of ch in (read, last] that user sees as
+// unread: top-level, by someone else, not deleted.
+func (c *Core) unreadCount(ctx context.Context, user model.UserID, ch model.Channel, read, last uint64) (uint64, error) {
+	ms, _, err := c.msgs.Page(ctx, ch, read, true, 0, unreadScan)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	top := read
+	for _, m := range ms {
+		top = max(top, m.Seq)
+		if m.ThreadID == "" && m.AuthorID != user && !m.Deleted() {
+			n++
+		}
+	}
+	if last > top {
+		n += last - top
+	}
+	return n, nil
+}
+
+// joinedVisible returns the channels the actor joined and may still see.
+func (c *Core) joinedVisible(ctx context.Context, a *Actor) (map[model.ChannelID]model.Channel, error) {
+	ids := make([]model.ChannelID, 0, len(a.channels))
+	for id := range a.channels {
+		ids = append(ids, id)
+	}
+	chs, err := c.cached.channels.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("core: joined channels: %w", err)
+	}
+	gids := map[model.GroupID]bool{}
+	for _, ch := range chs {
+		if ch.GroupID != "" {
+			gids[ch.GroupID] = true
+		}
+	}
+	groups := map[model.GroupID]*model.Group{}
+	for gid := range gids {
+		if g, err := c.st.Groups.ByID(ctx, gid); err == nil {
+			groups[gid] = &g
+		}
+	}
+	visible := make(map[model.ChannelID]model.Channel, len(chs))
+	for _, ch := range chs {
+		if a.CanSeeChannel(ch, groups[ch.GroupID]) {
+			visible[ch.ID] = ch
+		}
+	}
+	return visible, nil
 }
 
 type followed struct {
@@ -384,12 +454,10 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 		c.follow(ctx, a.ID(), root, true, 0, false)
 		return nil
 	}
-	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	unlock := c.lockThreadState(a.ID(), root)
 	defer unlock()
-	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
-	if isNotFound(err) {
-		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
-	} else if err != nil {
+	ts, err := c.threadState(ctx, a.ID(), root)
+	if err != nil {
 		return fmt.Errorf("core: unfollow %s: %w", id, err)
 	}
 	ts.Following, ts.UpdatedAt = false, c.now()
@@ -402,12 +470,10 @@ func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.Mes
 	if err != nil {
 		return err
 	}
-	unlock := c.locks.lock("ts:" + string(a.ID()) + ":" + string(root.ID))
+	unlock := c.lockThreadState(a.ID(), root)
 	defer unlock()
-	ts, err := c.st.ThreadStates.Get(ctx, a.ID(), root.ID)
-	if isNotFound(err) {
-		ts = store.ThreadState{UserID: a.ID(), RootID: root.ID, ChannelID: root.ChannelID}
-	} else if err != nil {
+	ts, err := c.threadState(ctx, a.ID(), root)
+	if err != nil {
 		return fmt.Errorf("core: thread read %s: %w", id, err)
 	}
 	if seq <= ts.ReadSeq {

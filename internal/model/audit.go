@@ -6,7 +6,11 @@ import "time"
 type AuditAction string
 
 const (
-	AuditCPTSCreated        AuditAction = "cpts_created"
+	AuditCPTSCreated AuditAction = "cpts_created"
+	AuditCPTSUpdated AuditAction = "cpts_updated"
+	// AuditAdminCreated: a platform administrator created on the command
+	// line (ecpts admin create); ActorID and TargetID are the new account.
+	AuditAdminCreated       AuditAction = "admin_created"
 	AuditInvitationCreated  AuditAction = "invitation_created"
 	AuditInvitationRevoked  AuditAction = "invitation_revoked"
 	AuditInvitationAccepted AuditAction = "invitation_accepted"

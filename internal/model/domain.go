@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is a member's role in a CPTS (and, for groups, coordinateur/membre).
 type Role string
@@ -35,10 +38,15 @@ type User struct {
 	RPPS         string     `json:"rpps,omitempty"`
 	ADELI        string     `json:"adeli,omitempty"`
 	Commune      string     `json:"commune,omitempty"`
+	TitleForm    TitleForm  `json:"title_form,omitempty"`
 	Admin        bool       `json:"admin"`
 	PasswordHash string     `json:"-"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// SetupHash is the SHA-256 (hex) of a set-password link's token (an
+	// administrator created on the command line); SetupExpiresAt its end.
+	SetupHash      string    `json:"-"`
+	SetupExpiresAt time.Time `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // CPTS is a Communauté professionnelle territoriale de santé.
@@ -50,6 +58,21 @@ type CPTS struct {
 	Status     string    `json:"status"` // "projet", "active"
 	Missions   []Mission `json:"missions"`
 	CreatedAt  time.Time `json:"created_at"`
+}
+
+// CPTSWithArticle is the name of a CPTS as a French sentence says it:
+// "la CPTS Loire Nord" (rejoindre la CPTS Loire Nord). A name that already
+// starts with an article is kept; one that does not say "CPTS" gets it.
+func CPTSWithArticle(name string) string {
+	name = strings.TrimSpace(name)
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(lower, "la ") || strings.HasPrefix(lower, "l'") || strings.HasPrefix(lower, "l’"):
+		return name
+	case lower == "cpts" || strings.HasPrefix(lower, "cpts ") || strings.HasPrefix(lower, "communauté "):
+		return "la " + name
+	}
+	return "la CPTS " + name
 }
 
 // Mission is one of the ACI missions of a CPTS.

@@ -19,7 +19,13 @@ func MessageIDOf(ch ChannelID, seq uint64) MessageID {
 
 // Parse splits a message id; ok is false when it is not one.
 func (id MessageID) Parse() (ch ChannelID, seq uint64, ok bool) {
-	s := string(id)
+	parent, seq, ok := parseSeqID(string(id))
+	return ChannelID(parent), seq, ok
+}
+
+// parseSeqID splits "<24-hex id>-<10-digit seq ≥ 1>", the shape of
+// message and post ids.
+func parseSeqID(s string) (parent string, seq uint64, ok bool) {
 	i := strings.LastIndexByte(s, '-')
 	if i != 24 || !ValidID(s[:i]) || len(s)-i-1 != 10 {
 		return "", 0, false
@@ -28,7 +34,7 @@ func (id MessageID) Parse() (ch ChannelID, seq uint64, ok bool) {
 	if err != nil || n == 0 {
 		return "", 0, false
 	}
-	return ChannelID(s[:i]), n, true
+	return s[:i], n, true
 }
 
 // Reaction is one emoji on a message and who put it there.

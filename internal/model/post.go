@@ -2,8 +2,6 @@ package model
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -62,16 +60,7 @@ func PostIDOf(s FeedScope, seq uint64) PostID {
 // Parse splits a post id into the id of its CPTS or group and its seq; ok
 // is false when id is not one.
 func (id PostID) Parse() (scopeID string, seq uint64, ok bool) {
-	s := string(id)
-	i := strings.LastIndexByte(s, '-')
-	if i != 24 || !ValidID(s[:i]) || len(s)-i-1 != 10 {
-		return "", 0, false
-	}
-	n, err := strconv.ParseUint(s[i+1:], 10, 64)
-	if err != nil || n == 0 {
-		return "", 0, false
-	}
-	return s[:i], n, true
+	return parseSeqID(string(id))
 }
 
 // Valid reports whether id has the shape of a post id.

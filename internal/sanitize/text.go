@@ -23,20 +23,8 @@ func plainText(doc ast.Node, source []byte) string {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
-		case *ast.Text:
-			b.Write(resolve(n.Value(source)))
-			if n.SoftLineBreak() || n.HardLineBreak() {
-				b.WriteByte(' ')
-			}
-		case *ast.String:
-			b.Write(n.Value)
-		case *ast.CodeSpan:
-			for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-				if t, ok := c.(*ast.Text); ok {
-					b.Write(t.Value(source))
-				}
-			}
-			return ast.WalkSkipChildren, nil
+		case *ast.Text, *ast.String, *ast.CodeSpan:
+			return writeInline(&b, n, source), nil
 		case *ast.FencedCodeBlock, *ast.CodeBlock:
 			lines := n.Lines()
 			for i := range lines.Len() {
@@ -56,6 +44,28 @@ func plainText(doc ast.Node, source []byte) string {
 		return ast.WalkContinue, nil
 	})
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// writeInline writes the text a reader sees of an inline text, string or
+// code span n; whether to skip its children.
+func writeInline(b *strings.Builder, n ast.Node, source []byte) ast.WalkStatus {
+	switch n := n.(type) {
+	case *ast.Text:
+		b.Write(resolve(n.Value(source)))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			b.WriteByte(' ')
+		}
+	case *ast.String:
+		b.Write(n.Value)
+	case *ast.CodeSpan:
+		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+			if t, ok := c.(*ast.Text); ok {
+				b.Write(t.Value(source))
+			}
+		}
+		return ast.WalkSkipChildren
+	}
+	return ast.WalkContinue
 }
 
 // resolve applies what the HTML renderer does to text: backslash escapes,

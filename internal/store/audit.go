@@ -44,9 +44,7 @@ func (d auditDoc) model() model.AuditEntry {
 
 // EnsureIndexes creates the (cpts_id, _id) index; idempotent.
 func (a *Audit) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, a.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("cpts_id_id")},
-	)
+	return ensureIndexes(ctx, a.coll, index("cpts_id_id", "cpts_id", "-_id"))
 }
 
 // auditID is the time-ordered _id of an entry made at t.

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -30,8 +28,7 @@ type calendarTokenDoc struct {
 
 // EnsureIndexes creates the unique user_id index; idempotent.
 func (c *CalendarTokens) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id_unique").SetUnique(true)})
+	return ensureIndexes(ctx, c.coll, uniqueIndex("user_id_unique", "user_id"))
 }
 
 // Rotate gives the user a new feed token (its hash), revoking the
@@ -48,7 +45,7 @@ func (c *CalendarTokens) Rotate(ctx context.Context, user model.UserID, hash str
 
 // Revoke removes the user's feed token; no-op when there is none.
 func (c *CalendarTokens) Revoke(ctx context.Context, user model.UserID) error {
-	_, err := c.coll.DeleteMany(ctx, bson.D{{Key: "user_id", Value: user}})
+	_, err := c.coll.DeleteMany(ctx, eq("user_id", user))
 	return dbErr(err, "revoke calendar token of "+string(user))
 }
 
@@ -66,7 +63,7 @@ func (c *CalendarTokens) UserOf(ctx context.Context, hash string) (model.UserID,
 // false when they have none.
 func (c *CalendarTokens) Since(ctx context.Context, user model.UserID) (at time.Time, ok bool, err error) {
 	var d calendarTokenDoc
-	err = c.coll.FindOne(ctx, bson.D{{Key: "user_id", Value: user}}).Decode(&d)
+	err = c.coll.FindOne(ctx, eq("user_id", user)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return time.Time{}, false, nil
 	}

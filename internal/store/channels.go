@@ -80,12 +80,7 @@ func channelScope(x model.Channel) (string, error) {
 
 // EnsureIndexes creates the unique (scope, name_key) index; idempotent.
 func (c *Channels) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		mongo.IndexModel{
-			Keys:    bson.D{{Key: "scope", Value: 1}, {Key: "name_key", Value: 1}},
-			Options: options.Index().SetName("scope_name_unique").SetUnique(true),
-		},
-	)
+	return ensureIndexes(ctx, c.coll, uniqueIndex("scope_name_unique", "scope", "name_key"))
 }
 
 // Insert stores a channel; ErrConflict on a duplicate name
@@ -116,53 +111,36 @@ func (c *Channels) Insert(ctx context.Context, x model.Channel) error {
 
 // ByID returns the channel or ErrNotFound.
 func (c *Channels) ByID(ctx context.Context, id model.ChannelID) (model.Channel, error) {
-	var d channelDoc
-	if err := c.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		return model.Channel{}, dbErr(err, fmt.Sprintf("channel %s", id))
-	}
-	return d.model(), nil
+	return getByID[channelDoc](ctx, c.coll, id, fmt.Sprintf("channel %s", id))
 }
 
 // ByIDs returns the channels among ids that exist, ordered by name.
 func (c *Channels) ByIDs(ctx context.Context, ids []model.ChannelID) ([]model.Channel, error) {
-	if len(ids) == 0 {
-		return []model.Channel{}, nil
-	}
-	docs, err := findByIDs[channelDoc](ctx, c.coll, c.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("channels by %d ids", len(ids)))
-	}
-	return channelModels(docs), nil
+	out, err := listByIDs[channelDoc](ctx, c.coll, c.ferret, ids, fmt.Sprintf("channels by %d ids", len(ids)))
+	return channelByName(out), err
 }
 
 // ByCPTS returns the channels of cpts (not those of its groups), archived
 // ones included, ordered by name.
 func (c *Channels) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Channel, error) {
-	return c.find(ctx, bson.D{{Key: "scope", Value: cptsScope(cpts)}}, fmt.Sprintf("channels of cpts %s", cpts))
+	return c.find(ctx, eq("scope", cptsScope(cpts)), fmt.Sprintf("channels of cpts %s", cpts))
 }
 
 // ByGroup returns the channels of group, archived ones included, ordered
 // by name.
 func (c *Channels) ByGroup(ctx context.Context, group model.GroupID) ([]model.Channel, error) {
-	return c.find(ctx, bson.D{{Key: "scope", Value: groupScope(group)}}, fmt.Sprintf("channels of group %s", group))
+	return c.find(ctx, eq("scope", groupScope(group)), fmt.Sprintf("channels of group %s", group))
 }
 
 func (c *Channels) find(ctx context.Context, filter bson.D, what string) ([]model.Channel, error) {
-	var docs []channelDoc
-	if err := findAll(ctx, c.coll, filter, nil, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	return channelModels(docs), nil
+	out, err := findModels[channelDoc](ctx, c.coll, filter, nil, what)
+	return channelByName(out), err
 }
 
-// channelModels converts docs, ordered by name.
-func channelModels(docs []channelDoc) []model.Channel {
-	out := make([]model.Channel, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	sortByName(out, func(x model.Channel) string { return x.Name }, func(x model.Channel) string { return string(x.ID) })
-	return out
+// channelByName sorts xs by name and returns it.
+func channelByName(xs []model.Channel) []model.Channel {
+	sortByName(xs, func(x model.Channel) string { return x.Name }, func(x model.Channel) string { return string(x.ID) })
+	return xs
 }
 
 // Rename renames a channel; ErrConflict when the name is taken in its CPTS
@@ -173,24 +151,16 @@ func (c *Channels) Rename(ctx context.Context, id model.ChannelID, name string) 
 
 // SetTopic replaces the topic; ErrNotFound when absent.
 func (c *Channels) SetTopic(ctx context.Context, id model.ChannelID, topic string) error {
-	return c.set(ctx, id, "set topic of channel", bson.D{{Key: "topic", Value: topic}})
+	return c.set(ctx, id, "set topic of channel", eq("topic", topic))
 }
 
 // SetArchived archives or restores a channel; ErrNotFound when absent.
 func (c *Channels) SetArchived(ctx context.Context, id model.ChannelID, archived bool) error {
-	return c.set(ctx, id, "set archived of channel", bson.D{{Key: "archived", Value: archived}})
+	return c.set(ctx, id, "set archived of channel", eq("archived", archived))
 }
 
 func (c *Channels) set(ctx context.Context, id model.ChannelID, what string, fields bson.D) error {
-	what = fmt.Sprintf("%s %s", what, id)
-	res, err := c.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	return updateOne(ctx, c.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
 }
 
 // ChannelSeqs is the channel_seqs collection: _id = channel id, the
@@ -211,7 +181,7 @@ type channelSeqDoc struct {
 // Record raises the channel's recorded last seq to seq ($max, upsert: a
 // late writer never lowers it).
 func (c *ChannelSeqs) Record(ctx context.Context, id model.ChannelID, seq uint64) error {
-	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: bson.D{{Key: "last_seq", Value: int64(seq)}}}}, options.UpdateOne().SetUpsert(true))
+	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: eq("last_seq", int64(seq))}}, options.UpdateOne().SetUpsert(true))
 	return dbErr(err, "last seq of channel "+string(id))
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -138,6 +139,104 @@ func findAll(ctx context.Context, coll *mongo.Collection, filter any, sort bson.
 	return cur.All(ctx, out)
 }
 
+// modeler is a document type that converts to its model.
+type modeler[M any] interface{ model() M }
+
+// models converts documents to the model.
+func models[D modeler[M], M any](docs []D) []M {
+	out := make([]M, len(docs))
+	for i, d := range docs {
+		out[i] = d.model()
+	}
+	return out
+}
+
+// getByID reads the document with this _id as its model; ErrNotFound
+// (wrapped with what) when absent.
+func getByID[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, id any, what string) (M, error) {
+	var d D
+	if err := coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
+		var zero M
+		return zero, dbErr(err, what)
+	}
+	return d.model(), nil
+}
+
+// findModels runs findAll (sort may be nil) and converts the documents.
+func findModels[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, what string) ([]M, error) {
+	var docs []D
+	if err := findAll(ctx, coll, filter, sort, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	return models(docs), nil
+}
+
+// listByIDs reads the documents among ids that exist (see findByIDs) as
+// their models, in no particular order; an empty list for no ids.
+func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll *mongo.Collection, ferret bool, ids []I, what string) ([]M, error) {
+	if len(ids) == 0 {
+		return []M{}, nil
+	}
+	docs, err := findByIDs[D](ctx, coll, ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, what)
+	}
+	return models(docs), nil
+}
+
+// updateOne applies update to the document filter matches; ErrNotFound
+// when it matches none.
+func updateOne(ctx context.Context, coll *mongo.Collection, filter any, update bson.D, what string) error {
+	res, err := coll.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
+}
+
+// eq is the filter field = value.
+func eq(field string, value any) bson.D {
+	return bson.D{{Key: field, Value: value}}
+}
+
+// setOp is the {$set: fields} update.
+func setOp(fields bson.D) bson.D {
+	return bson.D{{Key: "$set", Value: fields}}
+}
+
+// asc is the ascending sort on fields, in that order.
+func asc(fields ...string) bson.D {
+	d := make(bson.D, len(fields))
+	for i, f := range fields {
+		d[i] = bson.E{Key: f, Value: 1}
+	}
+	return d
+}
+
+// mapSlice applies f to each of xs.
+func mapSlice[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// oldestFirst orders by the time key returns, then by its id.
+func oldestFirst[T any, I cmp.Ordered](key func(T) (time.Time, I)) func(a, b T) int {
+	return func(a, b T) int {
+		at, aid := key(a)
+		bt, bid := key(b)
+		if c := at.Compare(bt); c != 0 {
+			return c
+		}
+		return cmp.Compare(aid, bid)
+	}
+}
+
 // byID is the filter of a primary-key lookup.
 func byID(id any) bson.D {
 	return bson.D{{Key: "_id", Value: id}}
@@ -172,6 +271,27 @@ func ensureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 		}
 	}
 	return nil
+}
+
+// index is an index named name on fields, ascending; a field written
+// "-name" is descending. The name is explicit: it is what ensureIndexes
+// finds again at every restart.
+func index(name string, fields ...string) mongo.IndexModel {
+	keys := make(bson.D, len(fields))
+	for i, f := range fields {
+		keys[i] = bson.E{Key: f, Value: 1}
+		if rest, ok := strings.CutPrefix(f, "-"); ok {
+			keys[i] = bson.E{Key: rest, Value: -1}
+		}
+	}
+	return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+}
+
+// uniqueIndex is index with a unique constraint.
+func uniqueIndex(name string, fields ...string) mongo.IndexModel {
+	m := index(name, fields...)
+	m.Options.SetUnique(true)
+	return m
 }
 
 // lookupParallelism bounds the concurrent _id lookups of findByIDs: enough

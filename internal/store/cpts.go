@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -45,9 +44,7 @@ func (d cptsDoc) model() model.CPTS {
 
 // EnsureIndexes creates the unique name index; it is idempotent.
 func (c *CPTSs) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, c.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "name_key", Value: 1}}, Options: options.Index().SetName("name_key_unique").SetUnique(true)},
-	)
+	return ensureIndexes(ctx, c.coll, uniqueIndex("name_key_unique", "name_key"))
 }
 
 // Insert stores a new CPTS; ErrConflict when the id or the name
@@ -68,23 +65,13 @@ func (c *CPTSs) Insert(ctx context.Context, x model.CPTS) error {
 
 // ByID returns the CPTS or ErrNotFound.
 func (c *CPTSs) ByID(ctx context.Context, id model.CPTSID) (model.CPTS, error) {
-	var d cptsDoc
-	if err := c.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		return model.CPTS{}, dbErr(err, fmt.Sprintf("cpts %s", id))
-	}
-	return d.model(), nil
+	return getByID[cptsDoc](ctx, c.coll, id, fmt.Sprintf("cpts %s", id))
 }
 
 // ByIDs returns the CPTS among ids that exist, ordered by name.
 func (c *CPTSs) ByIDs(ctx context.Context, ids []model.CPTSID) ([]model.CPTS, error) {
-	if len(ids) == 0 {
-		return []model.CPTS{}, nil
-	}
-	docs, err := findByIDs[cptsDoc](ctx, c.coll, c.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("cpts by %d ids", len(ids)))
-	}
-	return cptsModels(docs), nil
+	out, err := listByIDs[cptsDoc](ctx, c.coll, c.ferret, ids, fmt.Sprintf("cpts by %d ids", len(ids)))
+	return cptsByName(out), err
 }
 
 // List returns every CPTS, ordered by name.
@@ -93,19 +80,35 @@ func (c *CPTSs) List(ctx context.Context) ([]model.CPTS, error) {
 }
 
 func (c *CPTSs) find(ctx context.Context, filter bson.D, what string) ([]model.CPTS, error) {
-	var docs []cptsDoc
-	if err := findAll(ctx, c.coll, filter, nil, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	return cptsModels(docs), nil
+	out, err := findModels[cptsDoc](ctx, c.coll, filter, nil, what)
+	return cptsByName(out), err
 }
 
-// cptsModels converts docs, ordered by name.
-func cptsModels(docs []cptsDoc) []model.CPTS {
-	out := make([]model.CPTS, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
+// cptsByName sorts xs by name and returns it.
+func cptsByName(xs []model.CPTS) []model.CPTS {
+	sortByName(xs, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
+	return xs
+}
+
+// Update replaces the editable fields of a CPTS (name, department,
+// communes, status, missions; not its id nor creation date); ErrConflict
+// when the name (case-insensitive) is another CPTS's, ErrNotFound when
+// absent.
+func (c *CPTSs) Update(ctx context.Context, x model.CPTS) error {
+	what := fmt.Sprintf("update cpts %s", x.ID)
+	res, err := c.coll.UpdateOne(ctx, byID(x.ID), bson.D{{Key: "$set", Value: bson.D{
+		{Key: "name", Value: x.Name},
+		{Key: "name_key", Value: nameKey(x.Name)},
+		{Key: "department", Value: x.Department},
+		{Key: "communes", Value: x.Communes},
+		{Key: "status", Value: x.Status},
+		{Key: "missions", Value: x.Missions},
+	}}})
+	if err != nil {
+		return dbErr(err, what)
 	}
-	sortByName(out, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
-	return out
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -70,10 +68,10 @@ func attachmentTarget(kind model.AttachmentKind, id string) string { return stri
 // EnsureIndexes creates the created_at index of files and the target index
 // of file_attachments; idempotent.
 func (s *Files) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, s.coll, mongo.IndexModel{Keys: bson.D{{Key: "created_at", Value: 1}}, Options: options.Index().SetName("created_at")}); err != nil {
+	if err := ensureIndexes(ctx, s.coll, index("created_at", "created_at")); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.attachments, mongo.IndexModel{Keys: bson.D{{Key: "target", Value: 1}}, Options: options.Index().SetName("target")})
+	return ensureIndexes(ctx, s.attachments, index("target", "target"))
 }
 
 // Insert stores the metadata of a new upload, not attached (AttachedTo is
@@ -129,7 +127,7 @@ func (s *Files) ByIDs(ctx context.Context, ids []model.FileID) ([]model.File, er
 	for _, a := range atts {
 		byFile[a.ID] = a
 	}
-	byID := make(map[model.FileID]model.File, len(docs))
+	files := make([]model.File, 0, len(docs))
 	for _, d := range docs {
 		f := d.model()
 		if a, ok := byFile[d.ID]; ok {
@@ -138,16 +136,9 @@ func (s *Files) ByIDs(ctx context.Context, ids []model.FileID) ([]model.File, er
 			}
 			f.AttachedTo = &model.Attachment{Kind: a.Kind, ID: a.TargetID, At: a.At.UTC()}
 		}
-		byID[d.ID] = f
+		files = append(files, f)
 	}
-	out := make([]model.File, 0, len(byID))
-	for _, id := range ids {
-		if f, ok := byID[id]; ok {
-			out = append(out, f)
-			delete(byID, id)
-		}
-	}
-	return out, nil
+	return inOrder(ids, files, func(f model.File) model.FileID { return f.ID }), nil
 }
 
 // SetScan records the outcome of the virus scan; ErrNotFound when absent.
@@ -157,25 +148,18 @@ func (s *Files) SetScan(ctx context.Context, id model.FileID, status model.ScanS
 	if !status.Valid() {
 		return fmt.Errorf("store: scan of file %s: unknown status %q", id, status)
 	}
-	return s.set(ctx, id, "scan of file", bson.D{{Key: "scan", Value: status}})
+	return s.set(ctx, id, "scan of file", eq("scan", status))
 }
 
 // SetThumbnail records whether the blob store holds a thumbnail of the
 // file; ErrNotFound when absent.
 func (s *Files) SetThumbnail(ctx context.Context, id model.FileID, has bool) error {
-	return s.set(ctx, id, "thumbnail of file", bson.D{{Key: "has_thumbnail", Value: has}})
+	return s.set(ctx, id, "thumbnail of file", eq("has_thumbnail", has))
 }
 
 func (s *Files) set(ctx context.Context, id model.FileID, what string, fields bson.D) error {
 	what = what + " " + string(id)
-	res, err := s.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$set", Value: fields}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	return updateOne(ctx, s.coll, byID(string(id)), setOp(fields), what)
 }
 
 // Attach attaches the file to a.Kind/a.ID at a.At. Attaching it again to
@@ -222,23 +206,14 @@ func (s *Files) Detach(ctx context.Context, id model.FileID) error {
 func (s *Files) ByAttachment(ctx context.Context, kind model.AttachmentKind, targetID string) ([]model.File, error) {
 	what := fmt.Sprintf("files of %s %s", kind, targetID)
 	var atts []attachmentDoc
-	if err := findAll(ctx, s.attachments, bson.D{{Key: "target", Value: attachmentTarget(kind, targetID)}}, nil, &atts); err != nil {
+	if err := findAll(ctx, s.attachments, eq("target", attachmentTarget(kind, targetID)), nil, &atts); err != nil {
 		return nil, dbErr(err, what)
 	}
-	ids := make([]model.FileID, len(atts))
-	for i, a := range atts {
-		ids[i] = a.ID
-	}
-	files, err := s.ByIDs(ctx, ids)
+	files, err := s.ByIDs(ctx, mapSlice(atts, func(a attachmentDoc) model.FileID { return a.ID }))
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(files, func(a, b model.File) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(files, oldestFirst(func(f model.File) (time.Time, model.FileID) { return f.CreatedAt, f.ID }))
 	return files, nil
 }
 
@@ -256,10 +231,7 @@ func (s *Files) Orphans(ctx context.Context, before time.Time, limit int) ([]mod
 	var out []model.File
 	for start := 0; start < len(docs) && len(out) < limit; start += limit {
 		batch := docs[start:min(start+limit, len(docs))]
-		ids := make([]model.FileID, len(batch))
-		for i, d := range batch {
-			ids[i] = d.ID
-		}
+		ids := mapSlice(batch, func(d fileDoc) model.FileID { return d.ID })
 		atts, err := findByIDs[attachmentDoc](ctx, s.attachments, s.backend != BackendMongoDB, ids)
 		if err != nil {
 			return nil, dbErr(err, "orphan files")

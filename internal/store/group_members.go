@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -37,12 +35,13 @@ func (d groupMemberDoc) model() model.GroupMember {
 	}
 }
 
+func (g *GroupMembers) pairs() pairs[groupMemberDoc, model.GroupMember] {
+	return pairs[groupMemberDoc, model.GroupMember]{coll: g.coll, parent: "group_id", since: "created_at"}
+}
+
 // EnsureIndexes creates the user_id and group_id indexes; idempotent.
 func (g *GroupMembers) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, g.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
-		mongo.IndexModel{Keys: bson.D{{Key: "group_id", Value: 1}}, Options: options.Index().SetName("group_id")},
-	)
+	return g.pairs().ensureIndexes(ctx)
 }
 
 func groupMemberWhat(group model.GroupID, user model.UserID) string {
@@ -51,49 +50,32 @@ func groupMemberWhat(group model.GroupID, user model.UserID) string {
 
 // Insert adds a user to a group; ErrConflict when already a member.
 func (g *GroupMembers) Insert(ctx context.Context, x model.GroupMember) error {
-	_, err := g.coll.InsertOne(ctx, groupMemberDoc{
+	return g.pairs().insert(ctx, groupMemberDoc{
 		ID:        pairID(x.GroupID, x.UserID),
 		GroupID:   x.GroupID,
 		UserID:    x.UserID,
 		Role:      x.Role,
 		AddedBy:   x.AddedBy,
 		CreatedAt: msUTC(x.CreatedAt),
-	})
-	return dbErr(err, "insert "+groupMemberWhat(x.GroupID, x.UserID))
+	}, groupMemberWhat(x.GroupID, x.UserID))
 }
 
 // Get returns the membership of user in group or ErrNotFound.
 func (g *GroupMembers) Get(ctx context.Context, group model.GroupID, user model.UserID) (model.GroupMember, error) {
-	var d groupMemberDoc
-	if err := g.coll.FindOne(ctx, byID(pairID(group, user))).Decode(&d); err != nil {
-		return model.GroupMember{}, dbErr(err, groupMemberWhat(group, user))
-	}
-	return d.model(), nil
+	return g.pairs().get(ctx, pairID(group, user), groupMemberWhat(group, user))
 }
 
 // ByUser returns the group memberships of user, oldest first.
 func (g *GroupMembers) ByUser(ctx context.Context, user model.UserID) ([]model.GroupMember, error) {
-	return g.find(ctx, bson.D{{Key: "user_id", Value: user}}, fmt.Sprintf("groups of user %s", user))
+	return g.pairs().byUser(ctx, user, fmt.Sprintf("groups of user %s", user))
 }
 
 // ByGroup returns the members of group, oldest first.
 func (g *GroupMembers) ByGroup(ctx context.Context, group model.GroupID) ([]model.GroupMember, error) {
-	return g.find(ctx, bson.D{{Key: "group_id", Value: group}}, fmt.Sprintf("members of group %s", group))
-}
-
-func (g *GroupMembers) find(ctx context.Context, filter bson.D, what string) ([]model.GroupMember, error) {
-	var docs []groupMemberDoc
-	if err := findAll(ctx, g.coll, filter, bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	out := make([]model.GroupMember, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	return out, nil
+	return g.pairs().byParent(ctx, group, fmt.Sprintf("members of group %s", group))
 }
 
 // Delete removes user from group; ErrNotFound when not a member.
 func (g *GroupMembers) Delete(ctx context.Context, group model.GroupID, user model.UserID) error {
-	return deleteOne(ctx, g.coll, pairID(group, user), "delete "+groupMemberWhat(group, user))
+	return g.pairs().delete(ctx, pairID(group, user), groupMemberWhat(group, user))
 }

@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -46,11 +45,8 @@ func (d groupDoc) model() model.Group {
 // index; idempotent.
 func (g *Groups) EnsureIndexes(ctx context.Context) error {
 	return ensureIndexes(ctx, g.coll,
-		mongo.IndexModel{
-			Keys:    bson.D{{Key: "owner_cpts_id", Value: 1}, {Key: "name_key", Value: 1}},
-			Options: options.Index().SetName("owner_name_unique").SetUnique(true),
-		},
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_ids", Value: 1}}, Options: options.Index().SetName("cpts_ids")},
+		uniqueIndex("owner_name_unique", "owner_cpts_id", "name_key"),
+		index("cpts_ids", "cpts_ids"),
 	)
 }
 
@@ -78,65 +74,41 @@ func (g *Groups) Insert(ctx context.Context, x model.Group) error {
 
 // ByID returns the group or ErrNotFound.
 func (g *Groups) ByID(ctx context.Context, id model.GroupID) (model.Group, error) {
-	var d groupDoc
-	if err := g.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		return model.Group{}, dbErr(err, fmt.Sprintf("group %s", id))
-	}
-	return d.model(), nil
+	return getByID[groupDoc](ctx, g.coll, id, fmt.Sprintf("group %s", id))
 }
 
 // ByIDs returns the groups among ids that exist, ordered by name.
 func (g *Groups) ByIDs(ctx context.Context, ids []model.GroupID) ([]model.Group, error) {
-	if len(ids) == 0 {
-		return []model.Group{}, nil
-	}
-	docs, err := findByIDs[groupDoc](ctx, g.coll, g.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("groups by %d ids", len(ids)))
-	}
-	return groupModels(docs), nil
+	out, err := listByIDs[groupDoc](ctx, g.coll, g.ferret, ids, fmt.Sprintf("groups by %d ids", len(ids)))
+	return groupByName(out), err
 }
 
 // ByCPTS returns the groups cpts participates in (owned or invited),
 // ordered by name.
 func (g *Groups) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Group, error) {
-	return g.find(ctx, bson.D{{Key: "cpts_ids", Value: cpts}}, fmt.Sprintf("groups of cpts %s", cpts))
+	return g.find(ctx, eq("cpts_ids", cpts), fmt.Sprintf("groups of cpts %s", cpts))
 }
 
 func (g *Groups) find(ctx context.Context, filter bson.D, what string) ([]model.Group, error) {
-	var docs []groupDoc
-	if err := findAll(ctx, g.coll, filter, nil, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	return groupModels(docs), nil
+	out, err := findModels[groupDoc](ctx, g.coll, filter, nil, what)
+	return groupByName(out), err
 }
 
-// groupModels converts docs, ordered by name.
-func groupModels(docs []groupDoc) []model.Group {
-	out := make([]model.Group, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	sortByName(out, func(x model.Group) string { return x.Name }, func(x model.Group) string { return string(x.ID) })
-	return out
+// groupByName sorts xs by name and returns it.
+func groupByName(xs []model.Group) []model.Group {
+	sortByName(xs, func(x model.Group) string { return x.Name }, func(x model.Group) string { return string(x.ID) })
+	return xs
 }
 
 // Update renames the group and replaces its description; ErrConflict on a
 // duplicate name within the owner CPTS, ErrNotFound when absent.
 func (g *Groups) Update(ctx context.Context, id model.GroupID, name, description string) error {
 	what := fmt.Sprintf("update group %s", id)
-	res, err := g.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{
+	return updateOne(ctx, g.coll, byID(id), bson.D{{Key: "$set", Value: bson.D{
 		{Key: "name", Value: name},
 		{Key: "name_key", Value: nameKey(name)},
 		{Key: "description", Value: description},
-	}}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	}}}, what)
 }
 
 // AddCPTS invites cpts into the group ($addToSet: adding it twice is a
@@ -145,12 +117,5 @@ func (g *Groups) Update(ctx context.Context, id model.GroupID, name, description
 // see the package doc.
 func (g *Groups) AddCPTS(ctx context.Context, id model.GroupID, cpts model.CPTSID) error {
 	what := fmt.Sprintf("add cpts %s to group %s", cpts, id)
-	res, err := g.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$addToSet", Value: bson.D{{Key: "cpts_ids", Value: cpts}}}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	return updateOne(ctx, g.coll, byID(id), bson.D{{Key: "$addToSet", Value: eq("cpts_ids", cpts)}}, what)
 }

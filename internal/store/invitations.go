@@ -8,7 +8,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -78,8 +77,8 @@ type lockDoc struct {
 // idempotent.
 func (i *Invitations) EnsureIndexes(ctx context.Context) error {
 	return ensureIndexes(ctx, i.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "token_hash", Value: 1}}, Options: options.Index().SetName("token_hash_unique").SetUnique(true)},
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
+		uniqueIndex("token_hash_unique", "token_hash"),
+		index("cpts_id", "cpts_id"),
 	)
 }
 
@@ -104,17 +103,13 @@ func (i *Invitations) Insert(ctx context.Context, x model.Invitation) error {
 
 // ByID returns the invitation, whatever its state, or ErrNotFound.
 func (i *Invitations) ByID(ctx context.Context, id string) (model.Invitation, error) {
-	var d invitationDoc
-	if err := i.coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
-		return model.Invitation{}, dbErr(err, fmt.Sprintf("invitation %s", id))
-	}
-	return d.model(), nil
+	return getByID[invitationDoc](ctx, i.coll, id, fmt.Sprintf("invitation %s", id))
 }
 
 // ByTokenHash returns the invitation, whatever its state, or ErrNotFound.
 func (i *Invitations) ByTokenHash(ctx context.Context, hash string) (model.Invitation, error) {
 	var d invitationDoc
-	if err := i.coll.FindOne(ctx, bson.D{{Key: "token_hash", Value: hash}}).Decode(&d); err != nil {
+	if err := i.coll.FindOne(ctx, eq("token_hash", hash)).Decode(&d); err != nil {
 		return model.Invitation{}, dbErr(err, "invitation by token")
 	}
 	return d.model(), nil
@@ -254,7 +249,7 @@ func (i *Invitations) Revoke(ctx context.Context, id string, at time.Time) error
 	}
 	res, err := i.coll.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: id}, {Key: "accepted_at", Value: nil}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: msUTC(at)}}}},
+		setOp(eq("revoked_at", msUTC(at))),
 	)
 	if err == nil && res.MatchedCount == 1 {
 		return nil // the lock stays: revoked is final

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,6 +253,83 @@ func decodeCursor(c string) (key, id string, err error) {
 		return "", "", errBadCursor
 	}
 	return key, id, nil
+}
+
+// cursor is a decoded page cursor; set is false on the first page.
+type cursor struct {
+	set     bool
+	key, id string
+}
+
+// parseCursor decodes the After of a query ("" is the first page).
+func parseCursor(after string) (cursor, error) {
+	if after == "" {
+		return cursor{}, nil
+	}
+	key, id, err := decodeCursor(after)
+	return cursor{set: true, key: key, id: id}, err
+}
+
+// entryPage sorts index entries by order (which compares an entry with
+// the sort key and id of another), cuts the page of at most limit entries
+// after c, reads their documents by _id (byIDs answers in the order of
+// ids) and keeps those keep accepts, should an entry lag its document.
+// next is the cursor of the following page, "" after the last one.
+func entryPage[E any, I ~string, M any](ctx context.Context, entries []E, c cursor, limit int,
+	keyOf func(E) (string, I), order func(e E, key, id string) int,
+	byIDs func(context.Context, []I) ([]M, error), keep func(M) bool,
+) (items []M, next string, err error) {
+	slices.SortFunc(entries, func(a, b E) int {
+		k, id := keyOf(b)
+		return order(a, k, string(id))
+	})
+	start := 0
+	if c.set {
+		start, _ = slices.BinarySearchFunc(entries, c, func(e E, c cursor) int { return order(e, c.key, c.id) })
+		if start < len(entries) {
+			if k, id := keyOf(entries[start]); k == c.key && string(id) == c.id {
+				start++
+			}
+		}
+	}
+	end := min(start+limit, len(entries))
+	ids := make([]I, 0, end-start)
+	for _, e := range entries[start:end] {
+		_, id := keyOf(e)
+		ids = append(ids, id)
+	}
+	found, err := byIDs(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	items = make([]M, 0, len(found))
+	for _, m := range found {
+		if keep(m) {
+			items = append(items, m)
+		}
+	}
+	if end < len(entries) {
+		k, id := keyOf(entries[end-1])
+		next = encodeCursor(k, string(id))
+	}
+	return items, next, nil
+}
+
+// inOrder returns the items whose id is among ids, in the order of ids,
+// each once.
+func inOrder[I comparable, T any](ids []I, items []T, id func(T) I) []T {
+	byID := make(map[I]T, len(items))
+	for _, x := range items {
+		byID[id(x)] = x
+	}
+	out := make([]T, 0, len(items))
+	for _, i := range ids {
+		if x, ok := byID[i]; ok {
+			out = append(out, x)
+			delete(byID, i)
+		}
+	}
+	return out
 }
 
 // pageLimit clamps a page size: default when ≤ 0, at most max.

@@ -11,7 +11,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -131,13 +130,10 @@ func (d materialDoc) model() model.Material {
 // EnsureIndexes creates the cpts_id index of materials and the (seen_by,
 // theme) index of material_index; idempotent.
 func (s *Materials) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
-	); err != nil {
+	if err := ensureIndexes(ctx, s.coll, index("cpts_id", "cpts_id")); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.index,
-		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "theme", Value: 1}}, Options: options.Index().SetName("seen_by_theme")})
+	return ensureIndexes(ctx, s.index, index("seen_by_theme", "seen_by", "theme"))
 }
 
 func materialTomb(id model.MaterialID) string { return "material:" + string(id) }
@@ -198,11 +194,7 @@ func (s *Materials) Insert(ctx context.Context, m model.Material) (model.Materia
 
 // ByID returns the material, deleted or not; ErrNotFound when absent.
 func (s *Materials) ByID(ctx context.Context, id model.MaterialID) (model.Material, error) {
-	var d materialDoc
-	if err := s.coll.FindOne(ctx, byID(string(id))).Decode(&d); err != nil {
-		return model.Material{}, dbErr(err, "material "+string(id))
-	}
-	return d.model(), nil
+	return getByID[materialDoc](ctx, s.coll, string(id), "material "+string(id))
 }
 
 // ByIDs returns the materials among ids that exist, deleted ones
@@ -212,18 +204,7 @@ func (s *Materials) ByIDs(ctx context.Context, ids []model.MaterialID) ([]model.
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("materials by %d ids", len(ids)))
 	}
-	byID := make(map[model.MaterialID]materialDoc, len(docs))
-	for _, d := range docs {
-		byID[d.ID] = d
-	}
-	out := make([]model.Material, 0, len(docs))
-	for _, id := range ids {
-		if d, ok := byID[id]; ok {
-			out = append(out, d.model())
-			delete(byID, id)
-		}
-	}
-	return out, nil
+	return inOrder(ids, models[materialDoc](docs), func(m model.Material) model.MaterialID { return m.ID }), nil
 }
 
 // Update writes the editable fields of m (all but the owner, the author
@@ -250,7 +231,7 @@ func (s *Materials) Update(ctx context.Context, m model.Material) (model.Materia
 		{Key: "valid_from", Value: d.ValidFrom}, {Key: "valid_to", Value: d.ValidTo}, {Key: "visibility", Value: d.Visibility},
 		{Key: "shared_with", Value: d.SharedWith}, {Key: "seen_by", Value: d.SeenBy}, {Key: "updated_at", Value: d.UpdatedAt},
 	}
-	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(m.ID)}, {Key: "deleted_at", Value: nil}}, bson.D{{Key: "$set", Value: set}})
+	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(m.ID)}, {Key: "deleted_at", Value: nil}}, setOp(set))
 	if err != nil {
 		return model.Material{}, dbErr(err, what)
 	}
@@ -290,7 +271,7 @@ func (s *Materials) Delete(ctx context.Context, id model.MaterialID, at time.Tim
 
 func (s *Materials) erase(ctx context.Context, id model.MaterialID, at time.Time) error {
 	_, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(id)}, {Key: "deleted_at", Value: nil}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "deleted_at", Value: msUTC(at)}}}})
+		setOp(eq("deleted_at", msUTC(at))))
 	if err != nil {
 		return dbErr(err, "delete material "+string(id))
 	}
@@ -375,17 +356,13 @@ func materialSortKey(d materialDoc) string { return fmt.Sprintf("%016d", d.Creat
 // seen_by key as Protocols.List does, the theme pushed down with it when
 // asked, then reads the page by _id and checks it again.
 func (s *Materials) List(ctx context.Context, q MaterialQuery) (MaterialPage, error) {
-	limit := pageLimit(q.Limit, 50, 200)
-	var afterKey, afterID string
-	if q.After != "" {
-		var err error
-		if afterKey, afterID, err = decodeCursor(q.After); err != nil {
-			return MaterialPage{}, err
-		}
+	after, err := parseCursor(q.After)
+	if err != nil {
+		return MaterialPage{}, err
 	}
 	var extra bson.D
 	if q.Theme != "" {
-		extra = bson.D{{Key: "theme", Value: q.Theme}}
+		extra = eq("theme", q.Theme)
 	}
 	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d materialIndexDoc) string { return string(d.ID) })
 	if err != nil {
@@ -398,40 +375,18 @@ func (s *Materials) List(ctx context.Context, q MaterialQuery) (MaterialPage, er
 		}
 	}
 	// Newest first: descending sort key, then descending id.
-	cmpEntry := func(a materialEntry, bKey, bID string) int {
+	newestFirst := func(a materialEntry, bKey, bID string) int {
 		if c := cmp.Compare(bKey, a.sortKey); c != 0 {
 			return c
 		}
 		return cmp.Compare(bID, string(a.id))
 	}
-	slices.SortFunc(entries, func(a, b materialEntry) int { return cmpEntry(a, b.sortKey, string(b.id)) })
-	page := MaterialPage{Total: len(entries), Items: []model.Material{}}
-	start := 0
-	if q.After != "" {
-		start, _ = slices.BinarySearchFunc(entries, [2]string{afterKey, afterID}, func(e materialEntry, k [2]string) int { return cmpEntry(e, k[0], k[1]) })
-		if start < len(entries) && entries[start].sortKey == afterKey && string(entries[start].id) == afterID {
-			start++
-		}
-	}
-	end := min(start+limit, len(entries))
-	ids := make([]model.MaterialID, 0, end-start)
-	for _, e := range entries[start:end] {
-		ids = append(ids, e.id)
-	}
-	ms, err := s.ByIDs(ctx, ids)
+	keyOf := func(e materialEntry) (string, model.MaterialID) { return e.sortKey, e.id }
+	items, next, err := entryPage(ctx, entries, after, pageLimit(q.Limit, 50, 200), keyOf, newestFirst, s.ByIDs, q.matches)
 	if err != nil {
 		return MaterialPage{}, err
 	}
-	for _, m := range ms {
-		if q.matches(m) {
-			page.Items = append(page.Items, m)
-		}
-	}
-	if end < len(entries) {
-		last := entries[end-1]
-		page.Next = encodeCursor(last.sortKey, string(last.id))
-	}
-	return page, nil
+	return MaterialPage{Total: len(entries), Items: items, Next: next}, nil
 }
 
 func (q MaterialQuery) matchesEntry(e materialEntry) bool {

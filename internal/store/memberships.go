@@ -47,12 +47,13 @@ func (d membershipDoc) model() model.Membership {
 	return m
 }
 
+func (m *Memberships) pairs() pairs[membershipDoc, model.Membership] {
+	return pairs[membershipDoc, model.Membership]{coll: m.coll, parent: "cpts_id", since: "created_at"}
+}
+
 // EnsureIndexes creates the user_id and cpts_id indexes; idempotent.
 func (m *Memberships) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, m.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
-	)
+	return m.pairs().ensureIndexes(ctx)
 }
 
 func membershipWhat(cpts model.CPTSID, user model.UserID) string {
@@ -62,7 +63,7 @@ func membershipWhat(cpts model.CPTSID, user model.UserID) string {
 // Insert stores a membership; ErrConflict when the user already belongs
 // (in any status) to the CPTS.
 func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
-	_, err := m.coll.InsertOne(ctx, membershipDoc{
+	return m.pairs().insert(ctx, membershipDoc{
 		ID:          pairID(x.CPTSID, x.UserID),
 		CPTSID:      x.CPTSID,
 		UserID:      x.UserID,
@@ -71,42 +72,25 @@ func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
 		CreatedAt:   msUTC(x.CreatedAt),
 		ValidatedAt: msUTCPtr(x.ValidatedAt),
 		ValidatedBy: x.ValidatedBy,
-	})
-	return dbErr(err, "insert "+membershipWhat(x.CPTSID, x.UserID))
+	}, membershipWhat(x.CPTSID, x.UserID))
 }
 
 // Get returns the membership of user in cpts, whatever its status, or
 // ErrNotFound.
 func (m *Memberships) Get(ctx context.Context, cpts model.CPTSID, user model.UserID) (model.Membership, error) {
-	var d membershipDoc
-	if err := m.coll.FindOne(ctx, byID(pairID(cpts, user))).Decode(&d); err != nil {
-		return model.Membership{}, dbErr(err, membershipWhat(cpts, user))
-	}
-	return d.model(), nil
+	return m.pairs().get(ctx, pairID(cpts, user), membershipWhat(cpts, user))
 }
 
 // ByUser returns every membership of user (pending ones included), oldest
 // first.
 func (m *Memberships) ByUser(ctx context.Context, user model.UserID) ([]model.Membership, error) {
-	return m.find(ctx, bson.D{{Key: "user_id", Value: user}}, fmt.Sprintf("memberships of user %s", user))
+	return m.pairs().byUser(ctx, user, fmt.Sprintf("memberships of user %s", user))
 }
 
 // ByCPTS returns every membership of cpts (pending ones included), oldest
 // first.
 func (m *Memberships) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Membership, error) {
-	return m.find(ctx, bson.D{{Key: "cpts_id", Value: cpts}}, fmt.Sprintf("memberships of cpts %s", cpts))
-}
-
-func (m *Memberships) find(ctx context.Context, filter bson.D, what string) ([]model.Membership, error) {
-	var docs []membershipDoc
-	if err := findAll(ctx, m.coll, filter, bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, &docs); err != nil {
-		return nil, dbErr(err, what)
-	}
-	out := make([]model.Membership, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	return out, nil
+	return m.pairs().byParent(ctx, cpts, fmt.Sprintf("memberships of cpts %s", cpts))
 }
 
 // Validate turns a pending membership active, recording who validated it
@@ -137,20 +121,12 @@ func (m *Memberships) Validate(ctx context.Context, cpts model.CPTSID, user mode
 
 // SetRole changes the role of a membership; ErrNotFound when absent.
 func (m *Memberships) SetRole(ctx context.Context, cpts model.CPTSID, user model.UserID, role model.Role) error {
-	what := "set role of " + membershipWhat(cpts, user)
-	res, err := m.coll.UpdateOne(ctx, byID(pairID(cpts, user)), bson.D{{Key: "$set", Value: bson.D{{Key: "role", Value: role}}}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	return updateOne(ctx, m.coll, byID(pairID(cpts, user)), setOp(eq("role", role)), "set role of "+membershipWhat(cpts, user))
 }
 
 // Delete removes a membership; ErrNotFound when absent.
 func (m *Memberships) Delete(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
-	return deleteOne(ctx, m.coll, pairID(cpts, user), "delete "+membershipWhat(cpts, user))
+	return m.pairs().delete(ctx, pairID(cpts, user), membershipWhat(cpts, user))
 }
 
 // CountActiveCoordinators counts the active coordinators of cpts (core
@@ -165,4 +141,83 @@ func (m *Memberships) CountActiveCoordinators(ctx context.Context, cpts model.CP
 		return 0, dbErr(err, fmt.Sprintf("count coordinators of cpts %s", cpts))
 	}
 	return n, nil
+}
+
+// Pending returns the pending memberships of the given CPTS (of every CPTS
+// when cpts is nil), oldest first.
+func (m *Memberships) Pending(ctx context.Context, cpts []model.CPTSID) ([]model.Membership, error) {
+	filter := bson.D{{Key: "status", Value: model.StatusPending}}
+	if cpts != nil {
+		if len(cpts) == 0 {
+			return []model.Membership{}, nil
+		}
+		filter = append(filter, bson.E{Key: "cpts_id", Value: in(cpts)})
+	}
+	return findModels[membershipDoc](ctx, m.coll, filter, bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}, fmt.Sprintf("pending memberships of %d cpts", len(cpts)))
+}
+
+// MembershipCounts are the memberships of one CPTS by status, and its
+// active coordinators.
+type MembershipCounts struct {
+	Active       int
+	Pending      int
+	Coordinators int
+}
+
+// CountByCPTS counts the memberships of every CPTS (one $group over the
+// collection, no document read out).
+func (m *Memberships) CountByCPTS(ctx context.Context) (map[model.CPTSID]MembershipCounts, error) {
+	cur, err := m.coll.Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: bson.D{{Key: "c", Value: "$cpts_id"}, {Key: "s", Value: "$status"}, {Key: "r", Value: "$role"}}},
+			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
+		}}},
+	})
+	if err != nil {
+		return nil, dbErr(err, "count memberships by cpts")
+	}
+	var rows []struct {
+		ID struct {
+			C model.CPTSID           `bson:"c"`
+			S model.MembershipStatus `bson:"s"`
+			R model.Role             `bson:"r"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, dbErr(err, "count memberships by cpts")
+	}
+	out := make(map[model.CPTSID]MembershipCounts)
+	for _, r := range rows {
+		x := out[r.ID.C]
+		switch r.ID.S {
+		case model.StatusActive:
+			x.Active += r.N
+			if r.ID.R == model.RoleCoordinateur {
+				x.Coordinators += r.N
+			}
+		case model.StatusPending:
+			x.Pending += r.N
+		}
+		out[r.ID.C] = x
+	}
+	return out, nil
+}
+
+// DeletePending removes a membership only while it is pending (a refusal
+// must not remove a member validated meanwhile): ErrNotFound when there is
+// no such membership, ErrConflict when it is active.
+func (m *Memberships) DeletePending(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
+	what := "delete pending " + membershipWhat(cpts, user)
+	res, err := m.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: pairID(cpts, user)}, {Key: "status", Value: model.StatusPending}})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.DeletedCount == 1 {
+		return nil
+	}
+	if _, err := m.Get(ctx, cpts, user); err != nil {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", what, model.ErrConflict)
 }

@@ -129,8 +129,8 @@ func (d messageDoc) model() model.Message {
 // EnsureIndexes creates the unique sequence and client-id indexes.
 func (s *Messages) EnsureIndexes(ctx context.Context) error {
 	return ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "channel_id", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("channel_seq_unique").SetUnique(true)},
-		mongo.IndexModel{Keys: bson.D{{Key: "channel_id", Value: 1}, {Key: "author_id", Value: 1}, {Key: "client_id", Value: 1}}, Options: options.Index().SetName("channel_author_client_unique").SetUnique(true)},
+		uniqueIndex("channel_seq_unique", "channel_id", "seq"),
+		uniqueIndex("channel_author_client_unique", "channel_id", "author_id", "client_id"),
 	)
 }
 
@@ -215,23 +215,16 @@ func (s *Messages) InsertMany(ctx context.Context, ms []model.Message) []error {
 
 // ByID returns one message.
 func (s *Messages) ByID(ctx context.Context, id model.MessageID) (model.Message, error) {
-	var d messageDoc
-	if err := s.coll.FindOne(ctx, byID(string(id))).Decode(&d); err != nil {
-		return model.Message{}, dbErr(err, "message "+string(id))
-	}
-	return d.model(), nil
+	return getByID[messageDoc](ctx, s.coll, string(id), "message "+string(id))
 }
 
 // Exists reports whether the seq-th message of ch is stored.
 func (s *Messages) Exists(ctx context.Context, ch model.ChannelID, seq uint64) (bool, error) {
-	err := s.coll.FindOne(ctx, byID(string(model.MessageIDOf(ch, seq))), options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
-	}
+	ok, err := exists(ctx, s.coll, string(model.MessageIDOf(ch, seq)))
 	if err != nil {
 		return false, dbErr(err, fmt.Sprintf("message %d of %s", seq, ch))
 	}
-	return true, nil
+	return ok, nil
 }
 
 // Range returns the messages of ch with from ≤ seq ≤ to, ascending. On
@@ -247,16 +240,8 @@ func (s *Messages) Range(ctx context.Context, ch model.ChannelID, from, to uint6
 	}
 	what := fmt.Sprintf("messages %d..%d of %s", from, to, ch)
 	if !s.ferret {
-		var docs []messageDoc
 		f := bson.D{{Key: "channel_id", Value: ch}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: int64(from)}, {Key: "$lte", Value: int64(to)}}}}
-		if err := findAll(ctx, s.coll, f, bson.D{{Key: "seq", Value: 1}}, &docs); err != nil {
-			return nil, dbErr(err, what)
-		}
-		out := make([]model.Message, 0, len(docs))
-		for _, d := range docs {
-			out = append(out, d.model())
-		}
-		return out, nil
+		return findModels[messageDoc](ctx, s.coll, f, asc("seq"), what)
 	}
 	if s.byPage {
 		first, last := (from-1)/messagesPerPage, (to-1)/messagesPerPage
@@ -285,34 +270,15 @@ func (s *Messages) Range(ctx context.Context, ch model.ChannelID, from, to uint6
 		}
 		return out, nil
 	}
-	n := to - from + 1
-	found := make([]*messageDoc, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupParallelism)
-	for i := uint64(0); i < n; i++ {
-		g.Go(func() error {
-			var d messageDoc
-			err := s.coll.FindOne(gctx, byID(string(model.MessageIDOf(ch, from+i)))).Decode(&d)
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			found[i] = &d
-			return nil
-		})
+	ids := make([]string, to-from+1)
+	for i := range ids {
+		ids[i] = string(model.MessageIDOf(ch, from+uint64(i)))
 	}
-	if err := g.Wait(); err != nil {
+	docs, err := findByIDs[messageDoc](ctx, s.coll, true, ids) // one _id lookup each, in the order of ids
+	if err != nil {
 		return nil, dbErr(err, what)
 	}
-	out := make([]model.Message, 0, n)
-	for _, d := range found {
-		if d != nil {
-			out = append(out, d.model())
-		}
-	}
-	return out, nil
+	return models(docs), nil
 }
 
 // ByClientID finds the message a client sent with clientID. It is the slow
@@ -350,44 +316,7 @@ func (s *Messages) Replace(ctx context.Context, m model.Message) error {
 // may lag after a crash) is stored or 0. It gallops from hint then
 // bisects: O(log n) _id lookups.
 func (s *Messages) LastSeq(ctx context.Context, ch model.ChannelID, hint uint64) (uint64, error) {
-	lo := hint // known present (or 0)
-	if lo > 0 {
-		ok, err := s.Exists(ctx, ch, lo)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			lo = 0
-		}
-	}
-	step := uint64(1)
-	hi := lo + step
-	for {
-		ok, err := s.Exists(ctx, ch, hi)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo = hi
-		step *= 2
-		hi = lo + step
-	}
-	// lo present (or 0), hi absent: bisect.
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := s.Exists(ctx, ch, mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
+	return gallopLast(ctx, hint, func(ctx context.Context, seq uint64) (bool, error) { return s.Exists(ctx, ch, seq) })
 }
 
 // BySeqs returns the messages of ch with these seqs (missing ones are

@@ -61,7 +61,7 @@ func backfillMessagePages(ctx context.Context, db *mongo.Database) error {
 		if d.Seq < 1 {
 			continue
 		}
-		if _, err := coll.UpdateOne(ctx, byID(d.ID), bson.D{{Key: "$set", Value: bson.D{{Key: "page", Value: pageOf(d.ChannelID, uint64(d.Seq))}}}}); err != nil {
+		if _, err := coll.UpdateOne(ctx, byID(d.ID), setOp(eq("page", pageOf(d.ChannelID, uint64(d.Seq))))); err != nil {
 			return fmt.Errorf("set the page of message %s: %w", d.ID, err)
 		}
 	}
@@ -118,7 +118,7 @@ func migrate(ctx context.Context, db *mongo.Database, list []Migration, logger *
 		}
 		_, err := db.Collection(metaCollection).UpdateOne(ctx,
 			byID(schemaDocID),
-			bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: m.Version}}}},
+			setOp(eq("version", m.Version)),
 			options.UpdateOne().SetUpsert(true),
 		)
 		if err != nil {

@@ -143,15 +143,14 @@ type postEventDoc struct {
 // feed indexes of post_pins and post_events; idempotent.
 func (s *Posts) EnsureIndexes(ctx context.Context) error {
 	if err := ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "feed", Value: 1}, {Key: "seq", Value: 1}}, Options: options.Index().SetName("feed_seq_unique").SetUnique(true)},
+		uniqueIndex("feed_seq_unique", "feed", "seq"),
 	); err != nil {
 		return err
 	}
-	if err := ensureIndexes(ctx, s.pins, mongo.IndexModel{Keys: bson.D{{Key: "feed", Value: 1}}, Options: options.Index().SetName("feed")}); err != nil {
+	if err := ensureIndexes(ctx, s.pins, index("feed", "feed")); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.events,
-		mongo.IndexModel{Keys: bson.D{{Key: "feed", Value: 1}, {Key: "ends_at", Value: 1}}, Options: options.Index().SetName("feed_ends_at")})
+	return ensureIndexes(ctx, s.events, index("feed_ends_at", "feed", "ends_at"))
 }
 
 func postTomb(id model.PostID) string { return "post:" + string(id) }
@@ -220,7 +219,7 @@ func (s *Posts) Insert(ctx context.Context, p model.Post) (model.Post, error) {
 // FerretDB two concurrent calls may leave the lower one: the record is
 // only a hint, and it always names a stored post.
 func (s *Posts) recordSeq(ctx context.Context, feed string, seq uint64) error {
-	err := upsert(ctx, s.seqs, feed, bson.D{{Key: "$max", Value: bson.D{{Key: "last_seq", Value: int64(seq)}}}})
+	err := upsert(ctx, s.seqs, feed, bson.D{{Key: "$max", Value: eq("last_seq", int64(seq))}})
 	return dbErr(err, "last seq of feed "+feed)
 }
 
@@ -310,26 +309,12 @@ func (s *Posts) ByIDs(ctx context.Context, ids []model.PostID) ([]model.Post, er
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[model.PostID]model.Post, len(posts))
-	for _, p := range posts {
-		byID[p.ID] = p
-	}
-	out := make([]model.Post, 0, len(posts))
-	for _, id := range ids {
-		if p, ok := byID[id]; ok {
-			out = append(out, p)
-			delete(byID, id)
-		}
-	}
-	return out, nil
+	return inOrder(ids, posts, func(p model.Post) model.PostID { return p.ID }), nil
 }
 
 // withPins converts docs, their pins applied.
 func (s *Posts) withPins(ctx context.Context, docs []postDoc) ([]model.Post, error) {
-	ids := make([]model.PostID, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
-	}
+	ids := mapSlice(docs, func(d postDoc) model.PostID { return d.ID })
 	pins, err := findByIDs[pinDoc](ctx, s.pins, s.backend != BackendMongoDB, ids)
 	if err != nil {
 		return nil, dbErr(err, "pins of posts")
@@ -484,7 +469,7 @@ func (s *Posts) readRange(ctx context.Context, scope model.FeedScope, lo, hi uin
 // recently pinned first.
 func (s *Posts) Pinned(ctx context.Context, scope model.FeedScope) ([]model.Post, error) {
 	var pins []pinDoc
-	if err := findAll(ctx, s.pins, bson.D{{Key: "feed", Value: scope.Key()}}, nil, &pins); err != nil {
+	if err := findAll(ctx, s.pins, eq("feed", scope.Key()), nil, &pins); err != nil {
 		return nil, dbErr(err, "pins of feed "+scope.Key())
 	}
 	if len(pins) == 0 {
@@ -496,10 +481,7 @@ func (s *Posts) Pinned(ctx context.Context, scope model.FeedScope) ([]model.Post
 		}
 		return cmp.Compare(b.ID, a.ID)
 	})
-	ids := make([]model.PostID, len(pins))
-	for i, p := range pins {
-		ids[i] = p.ID
-	}
+	ids := mapSlice(pins, func(p pinDoc) model.PostID { return p.ID })
 	docs, err := findByIDs[postDoc](ctx, s.coll, s.backend != BackendMongoDB, ids)
 	if err != nil {
 		return nil, dbErr(err, "pinned posts of feed "+scope.Key())
@@ -560,7 +542,7 @@ func (s *Posts) Update(ctx context.Context, p model.Post) (model.Post, error) {
 		{Key: "title", Value: p.Title}, {Key: "body", Value: p.Body}, {Key: "html", Value: p.HTML}, {Key: "text", Value: p.Text},
 		{Key: "event", Value: eventToDoc(p.Event)}, {Key: "files", Value: p.Files}, {Key: "edited_at", Value: msUTCPtr(p.EditedAt)},
 	}
-	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(p.ID)}, {Key: "deleted_at", Value: nil}}, bson.D{{Key: "$set", Value: set}})
+	res, err := s.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: string(p.ID)}, {Key: "deleted_at", Value: nil}}, setOp(set))
 	if err != nil {
 		return model.Post{}, dbErr(err, what)
 	}
@@ -644,21 +626,13 @@ func (s *Posts) Upcoming(ctx context.Context, scopes []model.FeedScope, from tim
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("upcoming events of %d feeds", len(scopes)))
 	}
-	slices.SortFunc(entries, func(a, b postEventDoc) int {
-		if c := a.StartsAt.Compare(b.StartsAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(entries, oldestFirst(func(x postEventDoc) (time.Time, model.PostID) { return x.StartsAt, x.ID }))
 	// The entries may lag their posts (a concurrent edit): read a few more
 	// and check the posts themselves.
 	if len(entries) > 2*limit {
 		entries = entries[:2*limit]
 	}
-	ids := make([]model.PostID, len(entries))
-	for i, e := range entries {
-		ids[i] = e.ID
-	}
+	ids := mapSlice(entries, func(e postEventDoc) model.PostID { return e.ID })
 	posts, err := s.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -717,8 +691,8 @@ func (m *FeedMarkers) Many(ctx context.Context, user model.UserID, scopes []mode
 func (m *FeedMarkers) Advance(ctx context.Context, user model.UserID, scope model.FeedScope, seq uint64, at time.Time) error {
 	id := feedMarkerID(user, scope)
 	err := upsert(ctx, m.coll, id, bson.D{
-		{Key: "$max", Value: bson.D{{Key: "seq", Value: int64(seq)}}},
-		{Key: "$set", Value: bson.D{{Key: "updated_at", Value: msUTC(at)}}},
+		{Key: "$max", Value: eq("seq", int64(seq))},
+		{Key: "$set", Value: eq("updated_at", msUTC(at))},
 	})
 	return dbErr(err, "feed marker "+id)
 }

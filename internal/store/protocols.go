@@ -180,6 +180,10 @@ type protocolIndexDoc struct {
 
 const rowSep = "\x1f"
 
+// publishedTag marks, in an index row, a protocol with a validated
+// version (ValidatedVersion > 0).
+const publishedTag = "v"
+
 func indexOf(d protocolDoc) protocolIndexDoc {
 	var tags []string
 	for _, m := range d.Missions {
@@ -187,6 +191,9 @@ func indexOf(d protocolDoc) protocolIndexDoc {
 	}
 	for _, p := range d.Professions {
 		tags = append(tags, "p:"+string(p))
+	}
+	if d.ValidatedVersion > 0 {
+		tags = append(tags, publishedTag)
 	}
 	row := strings.Join([]string{d.TitleKey, string(d.CPTSID), string(d.ReviewDate), strconv.Itoa(d.Rev), strings.Join(tags, " ")}, rowSep)
 	return protocolIndexDoc{ID: d.ID, SeenBy: d.SeenBy, Status: d.Status, Row: row}
@@ -229,24 +236,18 @@ func (s *Protocols) project(ctx context.Context, d protocolDoc) error {
 // status) index of protocol_index, and the unique (protocol_id, rev) of protocol_events and
 // (protocol_id, n) of protocol_versions; idempotent.
 func (s *Protocols) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "cpts_id", Value: 1}}, Options: options.Index().SetName("cpts_id")},
-	); err != nil {
+	if err := ensureIndexes(ctx, s.coll, index("cpts_id", "cpts_id")); err != nil {
 		return err
 	}
-	if err := ensureIndexes(ctx, s.index,
-		mongo.IndexModel{Keys: bson.D{{Key: "seen_by", Value: 1}, {Key: "status", Value: 1}}, Options: options.Index().SetName("seen_by_status")},
-	); err != nil {
+	if err := ensureIndexes(ctx, s.index, index("seen_by_status", "seen_by", "status")); err != nil {
 		return err
 	}
 	if err := ensureIndexes(ctx, s.events,
-		mongo.IndexModel{Keys: bson.D{{Key: "protocol_id", Value: 1}, {Key: "rev", Value: 1}}, Options: options.Index().SetName("protocol_rev_unique").SetUnique(true)},
+		uniqueIndex("protocol_rev_unique", "protocol_id", "rev"),
 	); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, s.versions,
-		mongo.IndexModel{Keys: bson.D{{Key: "protocol_id", Value: 1}, {Key: "n", Value: 1}}, Options: options.Index().SetName("protocol_n_unique").SetUnique(true)},
-	)
+	return ensureIndexes(ctx, s.versions, uniqueIndex("protocol_n_unique", "protocol_id", "n"))
 }
 
 // checkProtocolState checks what the store itself guarantees of a state:
@@ -326,18 +327,7 @@ func (s *Protocols) ByIDs(ctx context.Context, ids []model.ProtocolID) ([]model.
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("protocols by %d ids", len(ids)))
 	}
-	byID := make(map[model.ProtocolID]protocolDoc, len(docs))
-	for _, d := range docs {
-		byID[d.ID] = d
-	}
-	out := make([]model.Protocol, 0, len(docs))
-	for _, id := range ids {
-		if d, ok := byID[id]; ok {
-			out = append(out, d.model())
-			delete(byID, id)
-		}
-	}
-	return out, nil
+	return inOrder(ids, models[protocolDoc](docs), func(p model.Protocol) model.ProtocolID { return p.ID }), nil
 }
 
 // advance brings the document of a protocol up to its latest event.
@@ -559,11 +549,7 @@ func (s *Protocols) Events(ctx context.Context, id model.ProtocolID) ([]model.Pr
 		return nil, dbErr(err, "history of protocol "+string(id))
 	}
 	slices.SortFunc(docs, func(a, b protocolEventDoc) int { return cmp.Compare(a.Rev, b.Rev) })
-	out := make([]model.ProtocolEvent, len(docs))
-	for i, d := range docs {
-		out[i] = d.model()
-	}
-	return out, nil
+	return models(docs), nil
 }
 
 // RepairAll brings every protocol up to date with its events (a crash
@@ -648,6 +634,12 @@ type ProtocolQuery struct {
 	Profession model.Profession
 	// Statuses, when set, keeps the protocols in one of them.
 	Statuses []model.ProtocolStatus
+	// Published, when set, keeps only the protocols validated at least
+	// once (ValidatedVersion > 0), except those owned by one of DraftsOf,
+	// listed in every state: what a member of DraftsOf sees of the
+	// library (drafts stay within their CPTS).
+	Published bool
+	DraftsOf  []model.CPTSID
 	// ReviewDueBefore, when set, keeps the protocols with a review date
 	// before it (today + 30 days: due within 30 days or overdue).
 	ReviewDueBefore model.Date
@@ -675,17 +667,13 @@ type ProtocolPage struct {
 // read by _id (and checked against the filters again, should an index
 // entry lag its document).
 func (s *Protocols) List(ctx context.Context, q ProtocolQuery) (ProtocolPage, error) {
-	limit := pageLimit(q.Limit, 50, 200)
-	var afterKey, afterID string
-	if q.After != "" {
-		var err error
-		if afterKey, afterID, err = decodeCursor(q.After); err != nil {
-			return ProtocolPage{}, err
-		}
+	after, err := parseCursor(q.After)
+	if err != nil {
+		return ProtocolPage{}, err
 	}
 	var extra bson.D
 	if len(q.Statuses) == 1 {
-		extra = bson.D{{Key: "status", Value: q.Statuses[0]}}
+		extra = eq("status", q.Statuses[0])
 	}
 	docs, err := findAny(ctx, s.index, s.backend, "seen_by", viewerKeys(q.Viewer), extra, func(d protocolIndexDoc) string { return string(d.ID) })
 	if err != nil {
@@ -697,44 +685,18 @@ func (s *Protocols) List(ctx context.Context, q ProtocolQuery) (ProtocolPage, er
 			entries = append(entries, e)
 		}
 	}
-	slices.SortFunc(entries, func(a, b protocolEntry) int {
-		if c := cmp.Compare(a.titleKey, b.titleKey); c != 0 {
+	byTitle := func(a protocolEntry, bKey, bID string) int {
+		if c := cmp.Compare(a.titleKey, bKey); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.id, b.id)
-	})
-	page := ProtocolPage{Total: len(entries), Items: []model.Protocol{}}
-	start := 0
-	if q.After != "" {
-		start, _ = slices.BinarySearchFunc(entries, [2]string{afterKey, afterID}, func(e protocolEntry, k [2]string) int {
-			if c := cmp.Compare(e.titleKey, k[0]); c != 0 {
-				return c
-			}
-			return cmp.Compare(string(e.id), k[1])
-		})
-		if start < len(entries) && entries[start].titleKey == afterKey && string(entries[start].id) == afterID {
-			start++
-		}
+		return cmp.Compare(string(a.id), bID)
 	}
-	end := min(start+limit, len(entries))
-	ids := make([]model.ProtocolID, 0, end-start)
-	for _, e := range entries[start:end] {
-		ids = append(ids, e.id)
-	}
-	ps, err := s.ByIDs(ctx, ids)
+	keyOf := func(e protocolEntry) (string, model.ProtocolID) { return e.titleKey, e.id }
+	items, next, err := entryPage(ctx, entries, after, pageLimit(q.Limit, 50, 200), keyOf, byTitle, s.ByIDs, q.matches)
 	if err != nil {
 		return ProtocolPage{}, err
 	}
-	for _, p := range ps {
-		if q.matches(p) {
-			page.Items = append(page.Items, p)
-		}
-	}
-	if end < len(entries) {
-		last := entries[end-1]
-		page.Next = encodeCursor(last.titleKey, string(last.id))
-	}
-	return page, nil
+	return ProtocolPage{Total: len(entries), Items: items, Next: next}, nil
 }
 
 func (q ProtocolQuery) matchesEntry(e protocolEntry) bool {
@@ -749,6 +711,8 @@ func (q ProtocolQuery) matchesEntry(e protocolEntry) bool {
 	case q.Profession != "" && !has("p:"+string(q.Profession)):
 		return false
 	case q.ReviewDueBefore != "" && (e.reviewDate == "" || !e.reviewDate.Before(q.ReviewDueBefore)):
+		return false
+	case q.Published && !has(publishedTag) && !slices.Contains(q.DraftsOf, e.owner):
 		return false
 	}
 	return true
@@ -777,11 +741,7 @@ type ProtocolVersions struct {
 // protocol with Protocols.Get first: it writes a version whose projection
 // a crash interrupted).
 func (s *ProtocolVersions) Get(ctx context.Context, id model.ProtocolID, n int) (model.ProtocolVersion, error) {
-	var d protocolVersionDoc
-	if err := s.coll.FindOne(ctx, byID(seqID(string(id), n))).Decode(&d); err != nil {
-		return model.ProtocolVersion{}, dbErr(err, fmt.Sprintf("version %d of protocol %s", n, id))
-	}
-	return d.model(), nil
+	return getByID[protocolVersionDoc](ctx, s.coll, seqID(string(id), n), fmt.Sprintf("version %d of protocol %s", n, id))
 }
 
 // List returns versions 1…upTo of the protocol (its CurrentVersion),
@@ -837,8 +797,8 @@ func versionUserID(id model.ProtocolID, version int, u model.UserID) string {
 // EnsureIndexes creates the pv and protocol_id indexes; idempotent.
 func (s *ProtocolReviews) EnsureIndexes(ctx context.Context) error {
 	return ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "pv", Value: 1}}, Options: options.Index().SetName("pv")},
-		mongo.IndexModel{Keys: bson.D{{Key: "protocol_id", Value: 1}}, Options: options.Index().SetName("protocol_id")},
+		index("pv", "pv"),
+		index("protocol_id", "protocol_id"),
 	)
 }
 
@@ -858,12 +818,12 @@ func (s *ProtocolReviews) Insert(ctx context.Context, r model.ProtocolReview) er
 
 // ByVersion returns the decisions on a version, oldest first.
 func (s *ProtocolReviews) ByVersion(ctx context.Context, id model.ProtocolID, version int) ([]model.ProtocolReview, error) {
-	return s.find(ctx, bson.D{{Key: "pv", Value: pvKey(id, version)}}, fmt.Sprintf("reviews of version %d of protocol %s", version, id))
+	return s.find(ctx, eq("pv", pvKey(id, version)), fmt.Sprintf("reviews of version %d of protocol %s", version, id))
 }
 
 // ByProtocol returns the decisions on every version, oldest first.
 func (s *ProtocolReviews) ByProtocol(ctx context.Context, id model.ProtocolID) ([]model.ProtocolReview, error) {
-	return s.find(ctx, bson.D{{Key: "protocol_id", Value: id}}, "reviews of protocol "+string(id))
+	return s.find(ctx, eq("protocol_id", id), "reviews of protocol "+string(id))
 }
 
 func (s *ProtocolReviews) find(ctx context.Context, filter bson.D, what string) ([]model.ProtocolReview, error) {
@@ -871,17 +831,8 @@ func (s *ProtocolReviews) find(ctx context.Context, filter bson.D, what string) 
 	if err := findAll(ctx, s.coll, filter, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
 	}
-	slices.SortFunc(docs, func(a, b protocolReviewDoc) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	out := make([]model.ProtocolReview, len(docs))
-	for i, d := range docs {
-		out[i] = d.model()
-	}
-	return out, nil
+	slices.SortFunc(docs, oldestFirst(func(x protocolReviewDoc) (time.Time, string) { return x.At, x.ID }))
+	return models(docs), nil
 }
 
 // Of returns the decisions of these reviewers on a version, by reviewer
@@ -926,7 +877,7 @@ func (d protocolAckDoc) model() model.ProtocolAck {
 
 // EnsureIndexes creates the pv index; idempotent.
 func (s *ProtocolAcks) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, s.coll, mongo.IndexModel{Keys: bson.D{{Key: "pv", Value: 1}}, Options: options.Index().SetName("pv")})
+	return ensureIndexes(ctx, s.coll, index("pv", "pv"))
 }
 
 // Insert records the acknowledgement; ErrConflict when the member already
@@ -948,20 +899,11 @@ func (s *ProtocolAcks) Insert(ctx context.Context, a model.ProtocolAck) error {
 // collection: for the members of one CPTS, Of is cheaper there.
 func (s *ProtocolAcks) ByVersion(ctx context.Context, id model.ProtocolID, version int) ([]model.ProtocolAck, error) {
 	var docs []protocolAckDoc
-	if err := findAll(ctx, s.coll, bson.D{{Key: "pv", Value: pvKey(id, version)}}, nil, &docs); err != nil {
+	if err := findAll(ctx, s.coll, eq("pv", pvKey(id, version)), nil, &docs); err != nil {
 		return nil, dbErr(err, fmt.Sprintf("acknowledgements of version %d of protocol %s", version, id))
 	}
-	slices.SortFunc(docs, func(a, b protocolAckDoc) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	out := make([]model.ProtocolAck, len(docs))
-	for i, d := range docs {
-		out[i] = d.model()
-	}
-	return out, nil
+	slices.SortFunc(docs, oldestFirst(func(x protocolAckDoc) (time.Time, string) { return x.At, x.ID }))
+	return models(docs), nil
 }
 
 // Of returns the acknowledgements of these users of the version, by user

@@ -1,15 +1,12 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -38,7 +35,7 @@ func reactionID(post model.PostID, user model.UserID, emoji string) string {
 
 // EnsureIndexes creates the post_id index; idempotent.
 func (r *PostReactions) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, r.coll, mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")})
+	return ensureIndexes(ctx, r.coll, index("post_id", "post_id"))
 }
 
 // Add records user's emoji on post at at; added is false when it was
@@ -79,12 +76,7 @@ func (r *PostReactions) ByPosts(ctx context.Context, posts []model.PostID) (map[
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("reactions of %d posts", len(posts)))
 	}
-	slices.SortFunc(docs, func(a, b postReactionDoc) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(docs, oldestFirst(func(x postReactionDoc) (time.Time, string) { return x.At, x.ID }))
 	out := make(map[model.PostID][]model.Reaction)
 	for _, d := range docs {
 		rs := out[d.PostID]

@@ -1,16 +1,13 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -61,12 +58,12 @@ func seatID(post model.PostID, n int) string { return fmt.Sprintf("%s:%d", post,
 // EnsureIndexes creates the post_id index of rsvps and rsvp_seats and the
 // unique holder index of rsvp_seats; idempotent.
 func (r *RSVPs) EnsureIndexes(ctx context.Context) error {
-	if err := ensureIndexes(ctx, r.coll, mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")}); err != nil {
+	if err := ensureIndexes(ctx, r.coll, index("post_id", "post_id")); err != nil {
 		return err
 	}
 	return ensureIndexes(ctx, r.seats,
-		mongo.IndexModel{Keys: bson.D{{Key: "post_id", Value: 1}}, Options: options.Index().SetName("post_id")},
-		mongo.IndexModel{Keys: bson.D{{Key: "holder", Value: 1}}, Options: options.Index().SetName("holder_unique").SetUnique(true)},
+		index("post_id", "post_id"),
+		uniqueIndex("holder_unique", "holder"),
 	)
 }
 
@@ -109,7 +106,7 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		return n, err
 	}
 	var seats []seatDoc
-	if err := findAll(ctx, r.seats, bson.D{{Key: "post_id", Value: post}}, nil, &seats); err != nil {
+	if err := findAll(ctx, r.seats, eq("post_id", post), nil, &seats); err != nil {
 		return 0, dbErr(err, what)
 	}
 	taken := make(map[int]bool, len(seats))
@@ -156,7 +153,7 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 // seatOf returns the seat the holder has (0: none).
 func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
 	var seats []seatDoc
-	if err := findAll(ctx, r.seats, bson.D{{Key: "holder", Value: holder}}, nil, &seats); err != nil {
+	if err := findAll(ctx, r.seats, eq("holder", holder), nil, &seats); err != nil {
 		return 0, dbErr(err, "seat of "+holder)
 	}
 	if len(seats) == 0 {
@@ -198,7 +195,7 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 				return err
 			}
 		case a != model.RSVPYes && n > 0:
-			if _, err := r.seats.DeleteMany(ctx, bson.D{{Key: "holder", Value: holder}}); err != nil {
+			if _, err := r.seats.DeleteMany(ctx, eq("holder", holder)); err != nil {
 				return dbErr(err, "release seat of "+holder)
 			}
 		default:
@@ -210,11 +207,7 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 
 // Get returns the member's answer to the event; ErrNotFound when none.
 func (r *RSVPs) Get(ctx context.Context, post model.PostID, user model.UserID) (model.RSVP, error) {
-	var d rsvpDoc
-	if err := r.coll.FindOne(ctx, byID(pairID(post, user))).Decode(&d); err != nil {
-		return model.RSVP{}, dbErr(err, fmt.Sprintf("rsvp of %s to %s", user, post))
-	}
-	return d.model(), nil
+	return getByID[rsvpDoc](ctx, r.coll, pairID(post, user), fmt.Sprintf("rsvp of %s to %s", user, post))
 }
 
 // Mine returns the member's answers to those of posts they answered.
@@ -238,20 +231,11 @@ func (r *RSVPs) Mine(ctx context.Context, user model.UserID, posts []model.PostI
 // list (core groups it by profession and exports it).
 func (r *RSVPs) ByPost(ctx context.Context, post model.PostID) ([]model.RSVP, error) {
 	var docs []rsvpDoc
-	if err := findAll(ctx, r.coll, bson.D{{Key: "post_id", Value: post}}, nil, &docs); err != nil {
+	if err := findAll(ctx, r.coll, eq("post_id", post), nil, &docs); err != nil {
 		return nil, dbErr(err, "rsvps to "+string(post))
 	}
-	slices.SortFunc(docs, func(a, b rsvpDoc) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	out := make([]model.RSVP, len(docs))
-	for i, d := range docs {
-		out[i] = d.model()
-	}
-	return out, nil
+	slices.SortFunc(docs, oldestFirst(func(x rsvpDoc) (time.Time, string) { return x.At, x.ID }))
+	return models(docs), nil
 }
 
 // Counts returns the answer counts of each post (posts without answers

@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -41,9 +40,7 @@ func (d sessionDoc) model() model.Session {
 
 // EnsureIndexes creates the user_id index; idempotent.
 func (s *Sessions) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, s.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
-	)
+	return ensureIndexes(ctx, s.coll, index("user_id", "user_id"))
 }
 
 // sessionWhat names a session in errors by the user only: the id is a
@@ -79,14 +76,7 @@ func (s *Sessions) ByID(ctx context.Context, id string) (model.Session, error) {
 // Touch moves the expiry of a session (sliding expiry); ErrNotFound when
 // absent. It does not revive an expired session that was swept already.
 func (s *Sessions) Touch(ctx context.Context, id string, expiresAt time.Time) error {
-	res, err := s.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: bson.D{{Key: "expires_at", Value: msUTC(expiresAt)}}}})
-	if err != nil {
-		return dbErr(err, "touch "+sessionWhat)
-	}
-	if res.MatchedCount == 0 {
-		return notFound("touch " + sessionWhat)
-	}
-	return nil
+	return updateOne(ctx, s.coll, byID(id), setOp(eq("expires_at", msUTC(expiresAt))), "touch "+sessionWhat)
 }
 
 // Delete removes a session (logout). Deleting an absent session is not an
@@ -102,7 +92,7 @@ func (s *Sessions) Delete(ctx context.Context, id string) error {
 // except (empty: all of them), e.g. after a password change, and returns
 // how many were removed.
 func (s *Sessions) DeleteByUser(ctx context.Context, user model.UserID, except string) (int64, error) {
-	filter := bson.D{{Key: "user_id", Value: user}}
+	filter := eq("user_id", user)
 	if except != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$ne", Value: except}}})
 	}

@@ -50,7 +50,7 @@ func (d readMarkerDoc) model() ReadMarker {
 
 // EnsureIndexes creates the user_id index.
 func (r *ReadMarkers) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, r.coll, mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")})
+	return ensureIndexes(ctx, r.coll, index("user_id", "user_id"))
 }
 
 // Get returns the marker, or a zero marker (Seq 0) when there is none.
@@ -139,16 +139,12 @@ func (d threadStateDoc) model() ThreadState {
 
 // EnsureIndexes creates the user_id index (GET /threads lists by user).
 func (t *ThreadStates) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, t.coll, mongo.IndexModel{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")})
+	return ensureIndexes(ctx, t.coll, index("user_id", "user_id"))
 }
 
 // Get returns the state, or ErrNotFound.
 func (t *ThreadStates) Get(ctx context.Context, user model.UserID, root model.MessageID) (ThreadState, error) {
-	var d threadStateDoc
-	if err := t.coll.FindOne(ctx, byID(pairID(user, root))).Decode(&d); err != nil {
-		return ThreadState{}, dbErr(err, fmt.Sprintf("thread %s of %s", root, user))
-	}
-	return d.model(), nil
+	return getByID[threadStateDoc](ctx, t.coll, pairID(user, root), fmt.Sprintf("thread %s of %s", root, user))
 }
 
 // Put writes the state (upsert).

@@ -68,6 +68,9 @@ type Store struct {
 	Materials        *Materials
 	Files            *Files
 
+	// The search index's outbox and lease (issue 15).
+	SearchOutbox *SearchOutbox
+
 	client   *mongo.Client
 	db       *mongo.Database
 	embedded *Embedded // owned: stopped by Close; nil on MongoDB or a shared one
@@ -183,6 +186,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ProtocolReviews = &ProtocolReviews{coll: s.db.Collection("protocol_reviews"), backend: s.backend}
 	s.ProtocolAcks = &ProtocolAcks{coll: s.db.Collection("protocol_acks"), backend: s.backend}
 	s.Materials = &Materials{coll: s.db.Collection("materials"), index: s.db.Collection("material_index"), tombs: tombs, backend: s.backend}
+	s.SearchOutbox = &SearchOutbox{coll: s.db.Collection("search_outbox"), leases: s.db.Collection("search_leases"), now: now}
 	s.Files = &Files{coll: s.db.Collection("files"), attachments: s.db.Collection("file_attachments"), backend: s.backend}
 
 	for _, c := range []interface {

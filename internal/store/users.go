@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -27,8 +26,11 @@ type userDoc struct {
 	RPPS         string           `bson:"rpps"`
 	ADELI        string           `bson:"adeli"`
 	Commune      string           `bson:"commune"`
+	TitleForm    model.TitleForm  `bson:"title_form,omitempty"`
 	Admin        bool             `bson:"admin"`
 	PasswordHash string           `bson:"password_hash"`
+	SetupHash    string           `bson:"setup_hash,omitempty"`
+	SetupExpires time.Time        `bson:"setup_expires_at,omitempty"`
 	CreatedAt    time.Time        `bson:"created_at"`
 	UpdatedAt    time.Time        `bson:"updated_at"`
 }
@@ -42,8 +44,11 @@ func userToDoc(u model.User) userDoc {
 		RPPS:         u.RPPS,
 		ADELI:        u.ADELI,
 		Commune:      u.Commune,
+		TitleForm:    u.TitleForm,
 		Admin:        u.Admin,
 		PasswordHash: u.PasswordHash,
+		SetupHash:    u.SetupHash,
+		SetupExpires: msUTC(u.SetupExpiresAt),
 		CreatedAt:    msUTC(u.CreatedAt),
 		UpdatedAt:    msUTC(u.UpdatedAt),
 	}
@@ -51,25 +56,26 @@ func userToDoc(u model.User) userDoc {
 
 func (d userDoc) model() model.User {
 	return model.User{
-		ID:           d.ID,
-		Email:        d.Email,
-		Name:         d.Name,
-		Profession:   d.Profession,
-		RPPS:         d.RPPS,
-		ADELI:        d.ADELI,
-		Commune:      d.Commune,
-		Admin:        d.Admin,
-		PasswordHash: d.PasswordHash,
-		CreatedAt:    d.CreatedAt.UTC(),
-		UpdatedAt:    d.UpdatedAt.UTC(),
+		ID:             d.ID,
+		Email:          d.Email,
+		Name:           d.Name,
+		Profession:     d.Profession,
+		RPPS:           d.RPPS,
+		ADELI:          d.ADELI,
+		Commune:        d.Commune,
+		TitleForm:      d.TitleForm,
+		Admin:          d.Admin,
+		PasswordHash:   d.PasswordHash,
+		SetupHash:      d.SetupHash,
+		SetupExpiresAt: d.SetupExpires.UTC(),
+		CreatedAt:      d.CreatedAt.UTC(),
+		UpdatedAt:      d.UpdatedAt.UTC(),
 	}
 }
 
 // EnsureIndexes creates the unique e-mail index; it is idempotent.
 func (u *Users) EnsureIndexes(ctx context.Context) error {
-	return ensureIndexes(ctx, u.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email_unique").SetUnique(true)},
-	)
+	return ensureIndexes(ctx, u.coll, uniqueIndex("email_unique", "email"))
 }
 
 // Insert stores a new user. The e-mail is normalised (trimmed, lowercased);
@@ -81,19 +87,14 @@ func (u *Users) Insert(ctx context.Context, user model.User) error {
 
 // ByID returns the user or ErrNotFound.
 func (u *Users) ByID(ctx context.Context, id model.UserID) (model.User, error) {
-	var d userDoc
-	err := u.coll.FindOne(ctx, byID(id)).Decode(&d)
-	if err != nil {
-		return model.User{}, dbErr(err, fmt.Sprintf("user %s", id))
-	}
-	return d.model(), nil
+	return getByID[userDoc](ctx, u.coll, id, fmt.Sprintf("user %s", id))
 }
 
 // ByEmail returns the user whose e-mail matches, case-insensitively, or
 // ErrNotFound.
 func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
 	var d userDoc
-	err := u.coll.FindOne(ctx, bson.D{{Key: "email", Value: normEmail(email)}}).Decode(&d)
+	err := u.coll.FindOne(ctx, eq("email", normEmail(email))).Decode(&d)
 	if err != nil {
 		// The e-mail is personal data: the error names the lookup, not the value.
 		return model.User{}, dbErr(err, "user by email")
@@ -104,19 +105,9 @@ func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
 // ByIDs returns the users among ids that exist, ordered by name; missing
 // ids are simply absent.
 func (u *Users) ByIDs(ctx context.Context, ids []model.UserID) ([]model.User, error) {
-	out := []model.User{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	docs, err := findByIDs[userDoc](ctx, u.coll, u.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("users by %d ids", len(ids)))
-	}
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
+	out, err := listByIDs[userDoc](ctx, u.coll, u.ferret, ids, fmt.Sprintf("users by %d ids", len(ids)))
 	sortByName(out, func(x model.User) string { return x.Name }, func(x model.User) string { return string(x.ID) })
-	return out, nil
+	return out, err
 }
 
 // UpdateProfile replaces the profile fields and UpdatedAt; ErrNotFound when
@@ -132,6 +123,46 @@ func (u *Users) UpdateProfile(ctx context.Context, id model.UserID, name string,
 	})
 }
 
+// SetTitleForm replaces the form of the user's titles and UpdatedAt;
+// ErrNotFound when the user does not exist.
+func (u *Users) SetTitleForm(ctx context.Context, id model.UserID, f model.TitleForm, at time.Time) error {
+	return u.set(ctx, id, "set title form of user", bson.D{
+		{Key: "title_form", Value: f},
+		{Key: "updated_at", Value: msUTC(at)},
+	})
+}
+
+// BySetupHash returns the user whose set-password link has this token
+// hash, or ErrNotFound.
+func (u *Users) BySetupHash(ctx context.Context, hash string) (model.User, error) {
+	if hash == "" {
+		return model.User{}, notFound("user by setup link")
+	}
+	var d userDoc
+	if err := u.coll.FindOne(ctx, bson.D{{Key: "setup_hash", Value: hash}}).Decode(&d); err != nil {
+		return model.User{}, dbErr(err, "user by setup link")
+	}
+	return d.model(), nil
+}
+
+// CompleteSetup sets the password of the user whose set-password link is
+// hash and forgets the link, so it works once; ErrNotFound when no user
+// has that link any more.
+func (u *Users) CompleteSetup(ctx context.Context, id model.UserID, hash, passwordHash string, at time.Time) error {
+	what := fmt.Sprintf("complete setup of user %s", id)
+	res, err := u.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "setup_hash", Value: hash}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "password_hash", Value: passwordHash}, {Key: "updated_at", Value: msUTC(at)}}},
+		{Key: "$unset", Value: bson.D{{Key: "setup_hash", Value: ""}, {Key: "setup_expires_at", Value: ""}}},
+	})
+	if err != nil {
+		return dbErr(err, what)
+	}
+	if res.MatchedCount == 0 {
+		return notFound(what)
+	}
+	return nil
+}
+
 // SetPasswordHash replaces the password hash and UpdatedAt; ErrNotFound
 // when the user does not exist.
 func (u *Users) SetPasswordHash(ctx context.Context, id model.UserID, hash string, at time.Time) error {
@@ -142,14 +173,7 @@ func (u *Users) SetPasswordHash(ctx context.Context, id model.UserID, hash strin
 }
 
 func (u *Users) set(ctx context.Context, id model.UserID, what string, fields bson.D) error {
-	res, err := u.coll.UpdateOne(ctx, byID(id), bson.D{{Key: "$set", Value: fields}})
-	if err != nil {
-		return dbErr(err, fmt.Sprintf("%s %s", what, id))
-	}
-	if res.MatchedCount == 0 {
-		return notFound(fmt.Sprintf("%s %s", what, id))
-	}
-	return nil
+	return updateOne(ctx, u.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
 }
 
 // Count returns the number of accounts (start-up decides on demo data

@@ -5,13 +5,31 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AckEntry: {
+            /** Format: date-time */
+            at?: string;
+            user: components["schemas"]["User"];
+        };
+        AckGroup: {
+            acked: components["schemas"]["AckEntry"][] | null;
+            label: string;
+            pending: components["schemas"]["AckEntry"][] | null;
+            profession: components["schemas"]["Profession"];
+        };
+        AckReport: {
+            acked_count: number;
+            cpts: components["schemas"]["CPTSRef"];
+            pending_count: number;
+            professions: components["schemas"]["AckGroup"][] | null;
+            version: number;
+        };
         ApiError: {
             code: string;
             field?: string;
             message: string;
         };
         /** @enum {string} */
-        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed";
+        AuditAction: "cpts_created" | "invitation_created" | "invitation_revoked" | "invitation_accepted" | "member_validated" | "member_refused" | "member_removed" | "member_left" | "role_changed" | "group_member_added" | "group_member_removed" | "cpts_updated" | "admin_created";
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
             actor_id: string;
@@ -46,12 +64,36 @@ export interface components {
             my_role?: components["schemas"]["Role"];
             my_status?: components["schemas"]["MembershipStatus"];
             name: string;
+            pending_count: number;
+            status: string;
+        };
+        CPTSOverview: {
+            channels: number;
+            communes: string[] | null;
+            coordinators: number;
+            /** Format: date-time */
+            created_at: string;
+            department: string;
+            groups: number;
+            id: string;
+            members: number;
+            missions: components["schemas"]["Mission"][] | null;
+            name: string;
+            pending: number;
+            pending_invitations: number;
             status: string;
         };
         CPTSRef: {
             department?: string;
             id: string;
             name: string;
+        };
+        CalendarFeed: {
+            active: boolean;
+            /** Format: date-time */
+            since?: string;
+            token?: string;
+            url?: string;
         };
         Channel: {
             archived: boolean;
@@ -112,6 +154,13 @@ export interface components {
             missions?: components["schemas"]["Mission"][];
             name: string;
         };
+        CptsPatch: {
+            communes?: string[];
+            department?: string;
+            missions?: components["schemas"]["Mission"][];
+            name?: string;
+            status?: string;
+        };
         DirectoryCPTS: {
             id: string;
             name: string;
@@ -132,6 +181,49 @@ export interface components {
         };
         ErrorBody: {
             error: components["schemas"]["ApiError"];
+        };
+        EventInfo: {
+            capacity: number;
+            /** Format: date-time */
+            ends_at: string;
+            place?: string;
+            /** Format: date-time */
+            signup_deadline?: string;
+            /** Format: date-time */
+            starts_at: string;
+            visio_url?: string;
+        };
+        EventInput: {
+            capacity?: number;
+            ends_at: string;
+            place?: string;
+            signup_deadline?: string;
+            starts_at: string;
+            visio_url?: string;
+        };
+        FacetCount: {
+            count: number;
+            value: string;
+        };
+        Facets: {
+            campaigns: components["schemas"]["FacetCount"][] | null;
+            cpts: components["schemas"]["FacetCount"][] | null;
+            missions: components["schemas"]["FacetCount"][] | null;
+            professions: components["schemas"]["FacetCount"][] | null;
+            statuses: components["schemas"]["FacetCount"][] | null;
+            types: components["schemas"]["FacetCount"][] | null;
+        };
+        FeedPage: {
+            can_publish: boolean;
+            next: number;
+            pinned: components["schemas"]["Post"][];
+            posts: components["schemas"]["Post"][];
+        };
+        FeedUnread: {
+            cpts_id?: string;
+            group_id?: string;
+            last_seq: number;
+            unread: number;
         };
         File: {
             content_type: string;
@@ -184,6 +276,28 @@ export interface components {
         GroupPatch: {
             description?: string;
             name?: string;
+        };
+        Home: {
+            mention_count: number;
+            mentions: components["schemas"]["HomeMention"][] | null;
+            pending: components["schemas"]["PendingMember"][] | null;
+            threads: components["schemas"]["HomeThread"][] | null;
+        };
+        HomeMention: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            message: components["schemas"]["Message"];
+        };
+        HomeThread: {
+            channel_kind: components["schemas"]["ChannelKind"];
+            channel_name: string;
+            excerpt: string;
+            /** Format: date-time */
+            last_reply_at?: string;
+            reply_count: number;
+            root: components["schemas"]["Message"];
+            unread: number;
         };
         Invitation: {
             cpts_id: string;
@@ -239,13 +353,16 @@ export interface components {
         Member: {
             created_at?: string;
             role?: components["schemas"]["Role"];
+            role_label?: string;
             status?: components["schemas"]["MembershipStatus"];
             user: components["schemas"]["User"];
         };
         Membership: {
             cpts_id: string;
             cpts_name: string;
+            pending_count: number;
             role: components["schemas"]["Role"];
+            role_label: string;
             status: components["schemas"]["MembershipStatus"];
         };
         /** @enum {string} */
@@ -302,9 +419,85 @@ export interface components {
             code: components["schemas"]["Mission"];
             label: string;
         };
+        Parsed: {
+            authors?: string[];
+            campaigns?: string[];
+            channels?: string[];
+            cpts?: string[];
+            excluded?: string[];
+            /** Format: date-time */
+            from?: string;
+            groups?: string[];
+            invalid?: string[];
+            missions?: string[];
+            phrases?: string[];
+            professions?: string[];
+            statuses?: string[];
+            text: string;
+            /** Format: date-time */
+            to?: string;
+            truncated?: boolean;
+            types?: string[];
+            unknown?: string[];
+            words?: string[];
+        };
         PasswordChange: {
             current_password: string;
             new_password: string;
+        };
+        PasswordSetup: {
+            password: string;
+        };
+        PasswordSetupInfo: {
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            name: string;
+        };
+        PendingMember: {
+            cpts_id: string;
+            cpts_name: string;
+            member: components["schemas"]["Member"];
+        };
+        Post: {
+            author?: components["schemas"]["Author"];
+            author_id: string;
+            body: string;
+            can_manage: boolean;
+            can_see_rsvps: boolean;
+            comments_channel_id: string;
+            cpts_id?: string;
+            /** Format: date-time */
+            created_at: string;
+            deleted: boolean;
+            /** Format: date-time */
+            edited_at?: string;
+            event?: components["schemas"]["EventInfo"];
+            group_id?: string;
+            html: string;
+            id: string;
+            kind: string;
+            my_rsvp?: string;
+            pinned: boolean;
+            reactions: components["schemas"]["Reaction"][] | null;
+            rsvp?: components["schemas"]["RSVPCounts"];
+            rsvp_open: boolean;
+            seats_left?: number;
+            seq: number;
+            title: string;
+        };
+        PostInput: {
+            body?: string;
+            cpts_id?: string;
+            event?: components["schemas"]["EventInput"];
+            group_id?: string;
+            kind: string;
+            title: string;
+        };
+        PostPatch: {
+            body?: string;
+            event?: components["schemas"]["EventInput"];
+            title?: string;
         };
         /** @enum {string} */
         PostRefusal: "archived" | "not_member" | "read_only" | "announcement_only" | "forbidden";
@@ -317,7 +510,21 @@ export interface components {
             code: components["schemas"]["Profession"];
             health: boolean;
             label: string;
+            label_feminine: string;
+            label_masculine: string;
             mention: string;
+        };
+        ProfileCPTS: {
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            role_label: string;
+            status: components["schemas"]["MembershipStatus"];
+        };
+        ProfileCard: {
+            can_message: boolean;
+            cpts: components["schemas"]["ProfileCPTS"][] | null;
+            user: components["schemas"]["User"];
         };
         ProfilePatch: {
             adeli?: string;
@@ -325,11 +532,201 @@ export interface components {
             name?: string;
             profession?: components["schemas"]["Profession"];
             rpps?: string;
+            title_form?: components["schemas"]["TitleForm"];
+        };
+        Protocol: {
+            acked: boolean;
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            visibility: string;
+        };
+        ProtocolAck: {
+            version: number;
+        };
+        ProtocolCreate: {
+            body?: string;
+            cpts_id: string;
+            missions?: components["schemas"]["Mission"][];
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title: string;
+            visibility?: string;
+        };
+        ProtocolDetail: {
+            acked: boolean;
+            author: components["schemas"]["User"];
+            author_id: string;
+            can: components["schemas"]["ProtocolRights"];
+            cpts_id: string;
+            cpts_name: string;
+            /** Format: date-time */
+            created_at: string;
+            current_version: number;
+            id: string;
+            missions: components["schemas"]["Mission"][] | null;
+            professions: components["schemas"]["Profession"][] | null;
+            rev: number;
+            review_date?: string;
+            review_due: boolean;
+            review_overdue: boolean;
+            reviewer_ids?: string[];
+            reviewers: components["schemas"]["Reviewer"][] | null;
+            reviews: components["schemas"]["Review"][] | null;
+            shared: boolean;
+            shared_with?: string[];
+            status: string;
+            status_label: string;
+            suggested_reviewers: components["schemas"]["User"][] | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            validated_at?: string;
+            validated_by?: string;
+            validated_version: number;
+            version: components["schemas"]["ProtocolVersion"];
+            visibility: string;
+        };
+        ProtocolPage: {
+            items: components["schemas"]["Protocol"][] | null;
+            next?: string;
+            total: number;
+        };
+        ProtocolPatch: {
+            base_version?: number;
+            body?: string;
+            missions?: components["schemas"]["Mission"][];
+            note?: string;
+            professions?: components["schemas"]["Profession"][];
+            review_date?: string;
+            shared_with?: string[];
+            title?: string;
+            visibility?: string;
+        };
+        ProtocolPreview: {
+            html: string;
+        };
+        ProtocolPreviewRequest: {
+            body: string;
+        };
+        ProtocolReview: {
+            comment?: string;
+            decision: string;
+            version?: number;
+        };
+        ProtocolRights: {
+            ack: boolean;
+            archive: boolean;
+            edit: boolean;
+            review: boolean;
+            see_acks: boolean;
+            submit: boolean;
+            validate: boolean;
+        };
+        ProtocolSubmit: {
+            reviewer_ids: string[] | null;
+        };
+        ProtocolTemplate: {
+            body: string;
+        };
+        ProtocolVersion: {
+            author_id: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            html: string;
+            n: number;
+            note?: string;
+            pdf_file_id?: string;
+            protocol_id: string;
+            text: string;
+        };
+        RSVPCounts: {
+            non: number;
+            oui: number;
+            peut_etre: number;
+        };
+        RSVPEntry: {
+            adeli?: string;
+            answer: string;
+            /** Format: date-time */
+            at: string;
+            commune?: string;
+            name: string;
+            profession: components["schemas"]["Profession"];
+            profession_label: string;
+            rpps?: string;
+            user_id: string;
+        };
+        RSVPList: {
+            counts: components["schemas"]["RSVPCounts"];
+            professions: components["schemas"]["RSVPProfession"][];
+            title: string;
+        };
+        RSVPProfession: {
+            counts: components["schemas"]["RSVPCounts"];
+            entries: components["schemas"]["RSVPEntry"][];
+            label: string;
+            profession: components["schemas"]["Profession"];
+        };
+        RSVPState: {
+            answer: string;
+            counts: components["schemas"]["RSVPCounts"];
+            seats_left?: number;
+        };
+        Range: {
+            end: number;
+            start: number;
         };
         Reaction: {
             count: number;
             emoji: string;
             user_ids: string[] | null;
+        };
+        RemindResult: {
+            sent: number;
+        };
+        Review: {
+            /** Format: date-time */
+            at: string;
+            comment?: string;
+            decision: string;
+            protocol_id: string;
+            reviewer: components["schemas"]["User"];
+            reviewer_id: string;
+            version: number;
+        };
+        Reviewer: {
+            /** Format: date-time */
+            at?: string;
+            comment?: string;
+            decision?: string;
+            user: components["schemas"]["User"];
         };
         /** @enum {string} */
         Role: "coordinateur" | "membre" | "partenaire";
@@ -339,6 +736,38 @@ export interface components {
         };
         RolePatch: {
             role: components["schemas"]["Role"];
+        };
+        RsvpRequest: {
+            answer: string;
+        };
+        SearchHit: {
+            author_id?: string;
+            author_name?: string;
+            /** Format: date-time */
+            created_at: string;
+            excerpt?: string;
+            highlights: components["schemas"]["Range"][] | null;
+            id: string;
+            location?: components["schemas"]["SearchLocation"];
+            score: number;
+            title?: string;
+            title_highlights: components["schemas"]["Range"][] | null;
+            type: string;
+        };
+        SearchLocation: {
+            channel_id: string;
+            channel_name?: string;
+            direct?: boolean;
+            seq: number;
+            thread_id?: string;
+        };
+        SearchResult: {
+            facets: components["schemas"]["Facets"];
+            hits: components["schemas"]["SearchHit"][] | null;
+            page: number;
+            parsed: components["schemas"]["Parsed"];
+            per_page: number;
+            total: number;
         };
         SeqBody: {
             seq: number;
@@ -355,6 +784,8 @@ export interface components {
             thread_id: string;
             unread: number;
         };
+        /** @enum {string} */
+        TitleForm: "feminin" | "masculin" | "inclusif";
         Unread: {
             channel_id: string;
             last_seq: number;
@@ -378,6 +809,16 @@ export interface components {
             profession: components["schemas"]["Profession"];
             profession_label: string;
             rpps?: string;
+            title_form?: components["schemas"]["TitleForm"];
+        };
+        Version: {
+            author: components["schemas"]["User"];
+            /** Format: date-time */
+            created_at: string;
+            current: boolean;
+            n: number;
+            note?: string;
+            validated: boolean;
         };
         /** @enum {string} */
         Visibility: "public" | "private";

@@ -18,7 +18,7 @@
 //   events (stores/live.svelte.ts binds them to state in one place).
 
 import { api, query, seg } from './api';
-import type { Message, MessagePage } from './types';
+import type { Message, MessagePage, Post, RSVPCounts } from './types';
 
 // ---------------------------------------------------------------- frames
 
@@ -36,6 +36,10 @@ export type ServerFrame =
   | { type: 'resume'; channel?: string }
   /** What the user may see changed (a conversation opened with them, a channel joined): re-read the lists. */
   | { type: 'access_changed' }
+  /** A post of a feed the user reads, published (created) or changed. */
+  | { type: 'post'; feed: string; created: boolean; post: Post }
+  /** The answer counts of an event changed. */
+  | { type: 'rsvp_counts'; post_id: string; counts: RSVPCounts }
   | { type: 'pong' };
 
 export type ClientFrame =
@@ -99,6 +103,14 @@ export function parseServerFrame(line: string): ServerFrame | null {
       return { type: 'resume', channel: isStr(v.channel) && v.channel ? v.channel : undefined };
     case 'access_changed':
       return { type: 'access_changed' };
+    case 'post':
+      return isStr(v.feed) && isObj(v.post) && isStr(v.post.id)
+        ? { type: 'post', feed: v.feed, created: v.created === true, post: v.post as unknown as Post }
+        : null;
+    case 'rsvp_counts':
+      return isStr(v.post_id) && isObj(v.counts) && isSeq(v.counts.oui) && isSeq(v.counts.non) && isSeq(v.counts.peut_etre)
+        ? { type: 'rsvp_counts', post_id: v.post_id, counts: v.counts as unknown as RSVPCounts }
+        : null;
     case 'pong':
       return { type: 'pong' };
   }
@@ -143,6 +155,8 @@ export type RealtimeEvent =
   | { kind: 'error'; code: string; message: string; ref?: string }
   /** The user's channels or conversations may have changed (access_changed, or a resume of everything). */
   | { kind: 'access' }
+  | { kind: 'post'; feed: string; created: boolean; post: Post }
+  | { kind: 'rsvp-counts'; postId: string; counts: RSVPCounts }
   /** Close 4001: the session ended; the client stopped for good. */
   | { kind: 'session-closed' };
 
@@ -672,6 +686,12 @@ export class RealtimeClient {
       }
       case 'access_changed':
         this.emit({ kind: 'access' });
+        return;
+      case 'post':
+        this.emit({ kind: 'post', feed: f.feed, created: f.created, post: f.post });
+        return;
+      case 'rsvp_counts':
+        this.emit({ kind: 'rsvp-counts', postId: f.post_id, counts: f.counts });
         return;
       case 'pong':
         return;

@@ -7,12 +7,18 @@ export type Route =
   | { name: 'home' }
   | { name: 'directory' }
   | { name: 'admin'; cptsId: string }
+  | { name: 'platform' }
   | { name: 'group'; groupId: string }
   | { name: 'channel'; channelId: string }
   | { name: 'conversation'; conversationId: string }
   | { name: 'threads' }
   | { name: 'replies' }
   | { name: 'profile' }
+  | { name: 'feed'; feed: string }
+  | { name: 'post'; postId: string }
+  | { name: 'library'; cptsId: string }
+  | { name: 'protocolNew'; cptsId: string }
+  | { name: 'protocol'; protocolId: string }
   | { name: 'notFound' };
 
 /** Routes reachable without a session. */
@@ -25,6 +31,7 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/invitation\/([^/]+)\/?$/, (m) => ({ name: 'invitation', token: decode(m[1]) })],
   [/^\/$/, () => ({ name: 'home' })],
   [/^\/annuaire\/?$/, () => ({ name: 'directory' })],
+  [/^\/admin\/?$/, () => ({ name: 'platform' })],
   [/^\/cpts\/([^/]+)\/admin\/?$/, (m) => ({ name: 'admin', cptsId: decode(m[1]) })],
   [/^\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'group', groupId: decode(m[1]) })],
   [/^\/canaux\/([^/]+)\/?$/, (m) => ({ name: 'channel', channelId: decode(m[1]) })],
@@ -32,6 +39,12 @@ const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/fils\/?$/, () => ({ name: 'threads' })],
   [/^\/reponses\/?$/, () => ({ name: 'replies' })],
   [/^\/profil\/?$/, () => ({ name: 'profile' })],
+  [/^\/fil\/cpts\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `cpts:${decode(m[1])}` })],
+  [/^\/fil\/groupes\/([^/]+)\/?$/, (m) => ({ name: 'feed', feed: `group:${decode(m[1])}` })],
+  [/^\/publications\/([^/]+)\/?$/, (m) => ({ name: 'post', postId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/protocoles\/?$/, (m) => ({ name: 'library', cptsId: decode(m[1]) })],
+  [/^\/cpts\/([^/]+)\/protocoles\/nouveau\/?$/, (m) => ({ name: 'protocolNew', cptsId: decode(m[1]) })],
+  [/^\/protocoles\/([^/]+)\/?$/, (m) => ({ name: 'protocol', protocolId: decode(m[1]) })],
 ];
 
 function decode(s: string | undefined): string {

@@ -19,6 +19,7 @@ export type MeResponse = Schema['Me'];
 export type LoginResponse = Schema['LoginResponse'];
 export type CPTS = Schema['CPTS'];
 export type CPTSRef = Schema['CPTSRef'];
+export type Mission = Schema['Mission'];
 export type Group = Schema['Group'];
 export type Channel = Schema['Channel'];
 /** A user as shown to others: the same shape as User, e-mail and numbers left out. */
@@ -48,3 +49,45 @@ export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
 export type FileView = Schema['File'];
+
+export type SearchResult = Schema['SearchResult'];
+export type SearchHit = Schema['SearchHit'];
+export type SearchRange = Schema['Range'];
+/**
+ * A person's profile card (GET /users/{id}): who they are as others see
+ * them (the RPPS only to members of a shared CPTS), their CPTS, and
+ * whether I may write to them.
+ */
+export type UserCard = Schema['ProfileCard'];
+// Home page, platform administration, profile cards (issue 13).
+
+export type HomeResponse = Schema['Home'];
+export type HomeMention = Schema['HomeMention'];
+export type HomeThread = Schema['HomeThread'];
+export type PendingMember = Schema['PendingMember'];
+export type CPTSOverview = Schema['CPTSOverview'];
+export type TitleForm = Schema['TitleForm'];
+// The feed (issue 14).
+export type Post = Schema['Post'];
+export type PostInput = Schema['PostInput'];
+export type PostPatch = Schema['PostPatch'];
+export type EventInput = Schema['EventInput'];
+export type FeedPage = Schema['FeedPage'];
+export type FeedUnread = Schema['FeedUnread'];
+export type RSVPCounts = Schema['RSVPCounts'];
+export type RSVPState = Schema['RSVPState'];
+export type RSVPList = Schema['RSVPList'];
+export type RSVPAnswer = 'oui' | 'non' | 'peut_etre';
+export type CalendarFeed = Schema['CalendarFeed'];
+// The protocol library (docs/api.md "Protocols").
+
+export type Protocol = Schema['Protocol'];
+export type ProtocolDetail = Schema['ProtocolDetail'];
+export type ProtocolPage = Schema['ProtocolPage'];
+export type ProtocolVersion = Schema['ProtocolVersion'];
+export type ProtocolVersionInfo = Schema['Version'];
+export type ProtocolReviewer = Schema['Reviewer'];
+export type ProtocolCreate = Schema['ProtocolCreate'];
+export type ProtocolPatch = Schema['ProtocolPatch'];
+export type AckReport = Schema['AckReport'];
+export type RemindResult = Schema['RemindResult'];

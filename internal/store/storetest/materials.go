@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,30 +98,12 @@ func testMaterials(t *testing.T, open func(t *testing.T) *store.Store) {
 		for round := 0; round < 10; round++ {
 			m, err := s.Materials.Insert(ctx, newMaterial(model.CPTSID(id()), "À supprimer", model.ThemeAlcool, 0))
 			must(t, err, "insert")
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := 0; i < 4; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					e := m
-					e.Title = fmt.Sprintf("Modifié %d", i)
-					if _, err := s.Materials.Update(ctx, e); err != nil && !errors.Is(err, model.ErrNotFound) {
-						t.Errorf("update: %v", err)
-					}
-				}()
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				if err := s.Materials.Delete(ctx, m.ID, at(time.Hour)); err != nil {
-					t.Errorf("delete: %v", err)
-				}
-			}()
-			close(start)
-			wg.Wait()
+			editsRaceDeletion(t, func(i int) error {
+				e := m
+				e.Title = fmt.Sprintf("Modifié %d", i)
+				_, err := s.Materials.Update(ctx, e)
+				return err
+			}, func() error { return s.Materials.Delete(ctx, m.ID, at(time.Hour)) })
 			got, err := s.Materials.ByID(ctx, m.ID)
 			must(t, err, "by id")
 			if !got.Deleted() {
@@ -172,21 +153,10 @@ func testMaterials(t *testing.T, open func(t *testing.T) *store.Store) {
 		equal(t, list(store.MaterialQuery{Viewer: []model.CPTSID{ln, vc}, Owners: []model.CPTSID{vc}}), idsOf(m3), "owner")
 		equal(t, list(store.MaterialQuery{Viewer: []model.CPTSID{ln, vc}, ValidOn: "2026-11-15"}), idsOf(m4, m2, m1), "valid on 15 November")
 		equal(t, list(store.MaterialQuery{Viewer: []model.CPTSID{ln, vc}, ValidOn: "2026-02-01"}), idsOf(m4, m3, m2), "valid on 1 February")
-		var paged []string
-		after := ""
-		for i := 0; ; i++ {
+		paged := allPages(t, 4, func(after string) ([]string, int, string, error) {
 			page, err := s.Materials.List(ctx, store.MaterialQuery{Viewer: []model.CPTSID{ln, vc}, After: after, Limit: 1})
-			must(t, err, "page")
-			equal(t, page.Total, 4, "total")
-			paged = append(paged, materialIDs(page.Items)...)
-			if page.Next == "" {
-				break
-			}
-			if i > 5 {
-				t.Fatal("paging does not end")
-			}
-			after = page.Next
-		}
+			return materialIDs(page.Items), page.Total, page.Next, err
+		})
 		equal(t, paged, idsOf(m4, m3, m2, m1), "pages of one")
 		_, err := s.Materials.List(ctx, store.MaterialQuery{After: "%%%"})
 		var invalid *model.InvalidError
@@ -267,24 +237,15 @@ func testFiles(t *testing.T, open func(t *testing.T) *store.Store) {
 		f, err := s.Files.Insert(ctx, newFile(0))
 		must(t, err, "insert")
 		var won atomic.Int64
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := 0; i < 6; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				err := s.Files.Attach(ctx, f.ID, model.Attachment{Kind: model.AttachMessage, ID: fmt.Sprintf("message-%d", i), At: at(0)})
-				switch {
-				case err == nil:
-					won.Add(1)
-				case !errors.Is(err, model.ErrConflict):
-					t.Errorf("attach: %v", err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(6, func(i int) {
+			err := s.Files.Attach(ctx, f.ID, model.Attachment{Kind: model.AttachMessage, ID: fmt.Sprintf("message-%d", i), At: at(0)})
+			switch {
+			case err == nil:
+				won.Add(1)
+			case !errors.Is(err, model.ErrConflict):
+				t.Errorf("attach: %v", err)
+			}
+		})
 		equal(t, won.Load(), int64(1), "attachments that succeeded")
 	})
 	t.Run("OrphansAndTheirCleanup", func(t *testing.T) {

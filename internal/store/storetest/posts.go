@@ -251,30 +251,12 @@ func testPosts(t *testing.T, open func(t *testing.T) *store.Store) {
 		for round := 0; round < 15; round++ {
 			p, err := s.Posts.Insert(ctx, announcement(feed, "À supprimer", 0))
 			must(t, err, "insert")
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := 0; i < 4; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					e := p
-					e.Title = fmt.Sprintf("Modifié %d", i)
-					if _, err := s.Posts.Update(ctx, e); err != nil && !errors.Is(err, model.ErrNotFound) {
-						t.Errorf("update: %v", err)
-					}
-				}()
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				if err := s.Posts.Delete(ctx, p.ID, at(time.Hour)); err != nil {
-					t.Errorf("delete: %v", err)
-				}
-			}()
-			close(start)
-			wg.Wait()
+			editsRaceDeletion(t, func(i int) error {
+				e := p
+				e.Title = fmt.Sprintf("Modifié %d", i)
+				_, err := s.Posts.Update(ctx, e)
+				return err
+			}, func() error { return s.Posts.Delete(ctx, p.ID, at(time.Hour)) })
 			got, err := s.Posts.ByID(ctx, p.ID)
 			must(t, err, "by id")
 			if !got.Deleted() || got.Title != "" {
@@ -513,19 +495,10 @@ func testRSVPs(t *testing.T, open func(t *testing.T) *store.Store) {
 				_, err := s.RSVPs.Set(ctx, rsvp(p, model.UserID(id()), model.RSVPYes, 0), capacity)
 				must(t, err, "fill")
 			}
-			var wg sync.WaitGroup
-			start := make(chan struct{})
 			errs := make([]error, 2)
-			for i := range errs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					_, errs[i] = s.RSVPs.Set(ctx, rsvp(p, model.UserID(id()), model.RSVPYes, time.Second), capacity)
-				}()
-			}
-			close(start)
-			wg.Wait()
+			atOnce(len(errs), func(i int) {
+				_, errs[i] = s.RSVPs.Set(ctx, rsvp(p, model.UserID(id()), model.RSVPYes, time.Second), capacity)
+			})
 			won := 0
 			for _, err := range errs {
 				switch {
@@ -546,30 +519,21 @@ func testRSVPs(t *testing.T, open func(t *testing.T) *store.Store) {
 		s, ctx := open(t), ctxT(t)
 		p := model.PostIDOf(feed, 1)
 		const capacity, members = 5, 16
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		var mu sync.Mutex
 		won, full := 0, 0
-		for i := 0; i < members; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := s.RSVPs.Set(ctx, rsvp(p, model.UserID(id()), model.RSVPYes, 0), capacity)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					won++
-				case errors.Is(err, store.ErrFull):
-					full++
-				default:
-					t.Errorf("set: %v", err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(members, func(i int) {
+			_, err := s.RSVPs.Set(ctx, rsvp(p, model.UserID(id()), model.RSVPYes, 0), capacity)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, store.ErrFull):
+				full++
+			default:
+				t.Errorf("set: %v", err)
+			}
+		})
 		counts, err := s.RSVPs.Counts(ctx, []model.PostID{p})
 		must(t, err, "counts")
 		if won != capacity || full != members-capacity || counts[p].Yes != capacity {

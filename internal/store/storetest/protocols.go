@@ -185,28 +185,19 @@ func testProtocols(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, err, "submit")
 			// Eight coordinators validate from the same revision.
 			var won, lost atomic.Int64
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := 0; i < 8; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					next := p
-					next.Status, next.ValidatedVersion, next.ValidatedBy = model.ProtocolValidated, 1, model.UserID(id())
-					_, err := s.Protocols.Transition(ctx, p.ID, p.Rev, store.ProtocolTransition{Kind: model.ProtocolEventValidated, ActorID: next.ValidatedBy, At: at(time.Hour), State: next})
-					switch {
-					case err == nil:
-						won.Add(1)
-					case errors.Is(err, model.ErrConflict):
-						lost.Add(1)
-					default:
-						t.Errorf("validate: %v", err)
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
+			atOnce(8, func(i int) {
+				next := p
+				next.Status, next.ValidatedVersion, next.ValidatedBy = model.ProtocolValidated, 1, model.UserID(id())
+				_, err := s.Protocols.Transition(ctx, p.ID, p.Rev, store.ProtocolTransition{Kind: model.ProtocolEventValidated, ActorID: next.ValidatedBy, At: at(time.Hour), State: next})
+				switch {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, model.ErrConflict):
+					lost.Add(1)
+				default:
+					t.Errorf("validate: %v", err)
+				}
+			})
 			if won.Load() != 1 || lost.Load() != 7 {
 				t.Fatalf("round %d: %d validations recorded, %d refused; want 1 and 7", round, won.Load(), lost.Load())
 			}
@@ -222,33 +213,25 @@ func testProtocols(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, err, "submit")
 			won.Store(0)
 			var refused atomic.Int64
-			start = make(chan struct{})
-			for i := 0; i < 6; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					by := model.UserID(id())
-					_, err := s.Protocols.Apply(ctx, q.ID, func(cur model.Protocol) (store.ProtocolTransition, error) {
-						if cur.Status != model.ProtocolInReview {
-							return store.ProtocolTransition{}, errNotInReview
-						}
-						next := cur
-						next.Status, next.ValidatedVersion, next.ValidatedBy = model.ProtocolValidated, cur.CurrentVersion, by
-						return store.ProtocolTransition{Kind: model.ProtocolEventValidated, ActorID: by, At: at(time.Hour), State: next}, nil
-					})
-					switch {
-					case err == nil:
-						won.Add(1)
-					case errors.Is(err, errNotInReview):
-						refused.Add(1)
-					default:
-						t.Errorf("apply: %v", err)
+			atOnce(6, func(int) {
+				by := model.UserID(id())
+				_, err := s.Protocols.Apply(ctx, q.ID, func(cur model.Protocol) (store.ProtocolTransition, error) {
+					if cur.Status != model.ProtocolInReview {
+						return store.ProtocolTransition{}, errNotInReview
 					}
-				}()
-			}
-			close(start)
-			wg.Wait()
+					next := cur
+					next.Status, next.ValidatedVersion, next.ValidatedBy = model.ProtocolValidated, cur.CurrentVersion, by
+					return store.ProtocolTransition{Kind: model.ProtocolEventValidated, ActorID: by, At: at(time.Hour), State: next}, nil
+				})
+				switch {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, errNotInReview):
+					refused.Add(1)
+				default:
+					t.Errorf("apply: %v", err)
+				}
+			})
 			if won.Load() != 1 || refused.Load() != 5 {
 				t.Fatalf("round %d, Apply: %d validations, %d refused by the rule; want 1 and 5", round, won.Load(), refused.Load())
 			}
@@ -366,21 +349,10 @@ func testLibrary(t *testing.T, open func(t *testing.T) *store.Store) {
 	equal(t, list(store.ProtocolQuery{Viewer: []model.CPTSID{ln}, Owners: []model.CPTSID{ln}, ReviewDueBefore: "2026-04-13", Statuses: []model.ProtocolStatus{model.ProtocolValidated}}), idsOf(cystite), "the owner's home page")
 	equal(t, list(store.ProtocolQuery{Viewer: []model.CPTSID{ln}, Mission: model.MissionCrise}), []string{}, "no match")
 	// Pages of two cover the list once.
-	var paged []string
-	after := ""
-	for i := 0; ; i++ {
+	paged := allPages(t, 5, func(after string) ([]string, int, string, error) {
 		page, err := s.Protocols.List(ctx, store.ProtocolQuery{Viewer: []model.CPTSID{ln, vc}, After: after, Limit: 2})
-		must(t, err, "page")
-		equal(t, page.Total, 5, "total")
-		paged = append(paged, protocolIDs(page.Items)...)
-		if page.Next == "" {
-			break
-		}
-		if i > 5 {
-			t.Fatal("paging does not end")
-		}
-		after = page.Next
-	}
+		return protocolIDs(page.Items), page.Total, page.Next, err
+	})
 	equal(t, paged, idsOf(cystite, depistage, equipe, fragilite, grippe), "pages of two")
 	_, err := s.Protocols.List(ctx, store.ProtocolQuery{Viewer: []model.CPTSID{ln}, After: "pas-un-curseur"})
 	var invalid *model.InvalidError
@@ -430,30 +402,21 @@ func testProtocolReviewsAndAcks(t *testing.T, open func(t *testing.T) *store.Sto
 		s, ctx := open(t), ctxT(t)
 		p, r := model.ProtocolID(id()), model.UserID(id())
 		var won, conflict atomic.Int64
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := 0; i < 6; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				d := model.ReviewApprove
-				if i%2 == 1 {
-					d = model.ReviewChangesRequested
-				}
-				err := s.ProtocolReviews.Insert(ctx, model.ProtocolReview{ProtocolID: p, Version: 1, ReviewerID: r, Decision: d, At: at(0)})
-				switch {
-				case err == nil:
-					won.Add(1)
-				case errors.Is(err, model.ErrConflict):
-					conflict.Add(1)
-				default:
-					t.Errorf("insert: %v", err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(6, func(i int) {
+			d := model.ReviewApprove
+			if i%2 == 1 {
+				d = model.ReviewChangesRequested
+			}
+			err := s.ProtocolReviews.Insert(ctx, model.ProtocolReview{ProtocolID: p, Version: 1, ReviewerID: r, Decision: d, At: at(0)})
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, model.ErrConflict):
+				conflict.Add(1)
+			default:
+				t.Errorf("insert: %v", err)
+			}
+		})
 		got, err := s.ProtocolReviews.ByVersion(ctx, p, 1)
 		must(t, err, "by version")
 		if won.Load() != 1 || conflict.Load() != 5 || len(got) != 1 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,59 @@ func testStore(t *testing.T, open func(t *testing.T) *store.Store) {
 			t.Fatalf("schema version moved from %d to %d on a no-op migrate", v, v2)
 		}
 	})
+}
+
+// atOnce runs f(0) … f(n-1) in goroutines released together, and waits
+// for them all.
+func atOnce(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+// editsRaceDeletion runs four edits (edit(i), which may find the document
+// deleted: ErrNotFound) and one deletion of the same document at once.
+func editsRaceDeletion(t *testing.T, edit func(i int) error, del func() error) {
+	t.Helper()
+	atOnce(5, func(i int) {
+		if i == 4 {
+			if err := del(); err != nil {
+				t.Errorf("delete: %v", err)
+			}
+			return
+		}
+		if err := edit(i); err != nil && !errors.Is(err, model.ErrNotFound) {
+			t.Errorf("update: %v", err)
+		}
+	})
+}
+
+// allPages follows a list's cursors from the first page, checking each
+// page's total, and returns the ids of every page in order.
+func allPages(t *testing.T, total int, list func(after string) (ids []string, total int, next string, err error)) []string {
+	t.Helper()
+	var paged []string
+	after := ""
+	for i := 0; ; i++ {
+		ids, n, next, err := list(after)
+		must(t, err, "page")
+		equal(t, n, total, "total")
+		paged = append(paged, ids...)
+		if next == "" {
+			return paged
+		}
+		if i > 5 {
+			t.Fatal("paging does not end")
+		}
+		after = next
+	}
 }

@@ -2,6 +2,7 @@
 // socket follows (every joined channel and conversation, plus the one on
 // screen), and where each event goes. Views never listen to the socket.
 
+import { feed } from './feed.svelte';
 import { api, query, seg } from '../api';
 import { fr } from '../i18n/fr';
 import { realtime, type ConnectionStatus, type RealtimeEvent } from '../realtime';
@@ -85,6 +86,7 @@ class Live {
   /** Re-reads the unread counts (a tab back in front, a reconnect). */
   async loadUnread(): Promise<void> {
     try {
+      void feed.loadUnread();
       const res = await api.get<UnreadResponse>('/unread');
       messages.applyUnread(res.channels ?? []);
       threads.applyUnread(res.threads ?? []);
@@ -190,6 +192,12 @@ class Live {
           void refreshSpaces({ me: true });
           void this.refreshConversations();
         }, accessSettleMs);
+        return;
+      case 'post':
+        feed.onPost(ev.feed, ev.created, ev.post);
+        return;
+      case 'rsvp-counts':
+        feed.onCounts(ev.postId, ev.counts);
         return;
       case 'error':
         return;

@@ -306,10 +306,12 @@ class Messages {
     }
     if (m.seq > u.lastSeq) u.lastSeq = m.seq;
     if (m.author_id === me || m.seq <= u.readSeq || m.deleted || this.reading === channelId) return;
-    // As on the server (GET /unread), thread replies count in their
-    // channel too, and in their thread when followed (stores/threads).
-    u.unread++;
+    // A reply mentioning me counts as a mention of the channel, as on the
+    // server; it is no unread message of the channel: as GET /unread says,
+    // those are the top-level ones shown below "Nouveaux messages" (a
+    // reply counts in its thread when followed, stores/threads).
     if (mentionsMe(m, me)) u.mentions++;
+    if (!m.thread_id) u.unread++;
   }
 
   /** A message changed by a REST answer (edit, reaction, deletion). */

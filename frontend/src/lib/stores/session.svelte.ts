@@ -126,6 +126,21 @@ class Session {
     return this.memberships.filter((m) => m.status === 'pending');
   }
 
+  /** A platform administrator (the platform pages, every CPTS's administration). */
+  get isAdmin(): boolean {
+    return this.user?.admin === true;
+  }
+
+  /** True when I am an active member of at least one CPTS (someone to talk to). */
+  get hasActiveMembership(): boolean {
+    return this.memberships.some((m) => m.status === 'active');
+  }
+
+  /** An active member of cptsId: its channels and people are mine to see. */
+  activeIn(cptsId: string): boolean {
+    return this.membership(cptsId)?.status === 'active';
+  }
+
   private apply(me: MeResponse): void {
     setCsrfToken(me.csrf_token);
     this.user = me.user;

@@ -169,10 +169,14 @@ class Threads {
       }
       if (!known) {
         let c = this.counts[m.thread_id];
-        // Writing in a thread follows it (server side); the panel shows it.
-        if (!c && m.author_id === me) {
-          c = { channelId: m.channel_id, unread: 0, following: true };
-          this.counts[m.thread_id] = c;
+        // Writing in a thread follows it (server side, even after an
+        // unfollow): the panel's button says so at once.
+        if (m.author_id === me) {
+          if (!c) {
+            c = { channelId: m.channel_id, unread: 0, following: true };
+            this.counts[m.thread_id] = c;
+          } else c.following = true;
+          if (t && t.rootId === m.thread_id) t.following = true;
         }
         const readingIt = t?.rootId === m.thread_id && this.reading;
         if (c && c.following && m.author_id !== me && !readingIt) c.unread++;

@@ -1,0 +1,185 @@
+// Browser test of the protocol library against the real binary with the
+// demo data: a protocol goes from brouillon through relecture (two
+// reviewers of two professions, one asking for a change, a second version
+// and its diff) to validé; a member acknowledges it and the coordinator
+// sees it by profession; a Val de Cher user cannot open it by URL or API.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, startServer } from './harness.mjs';
+
+const password = 'demo-ecpts';
+const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
+const pharmacist = 'pharmacie@loire-nord.demo'; // Inès Caron, pharmacienne
+const physio = 'kine@loire-nord.demo'; // Marc Lefèvre, kinésithérapeute
+const coordinator = 'coordination@loire-nord.demo';
+const outsider = 'pharmacien@val-de-cher.demo';
+
+let server;
+let browser;
+
+async function as(email, viewport = { width: 1280, height: 900 }) {
+  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
+  ctx.setDefaultTimeout(20_000);
+  const page = await ctx.newPage();
+  await page.goto('/connexion');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
+  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
+  return page;
+}
+
+async function withDiagnostics(page, name, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    const shot = path.join(server.dataDir, '..', `ecpts-e2e-${name}-${Date.now()}.png`);
+    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+    err.message += `\n(page: ${page?.url()}, screenshot: ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  }
+}
+
+describe('protocol library in a browser', { concurrency: false }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  let protocolURL = '';
+
+  test('brouillon → relecture → validé, with a change request, a diff and acknowledgements', { timeout: 300_000 }, async () => {
+    // The author writes it from the template.
+    const page = await as(author);
+    await withDiagnostics(page, 'library-write', async () => {
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Protocoles' }).click();
+      await page.getByRole('heading', { name: 'Protocoles', level: 1 }).waitFor();
+      // The demo library: flags for the protocol past its review date.
+      await page.locator('.protocol-item', { hasText: 'Chutes de la personne âgée' }).getByText('Révision dépassée').waitFor();
+      await page.getByLabel('Révision à prévoir (30\u00a0jours)').check();
+      await page.getByText('1 protocole', { exact: true }).waitFor();
+      await page.getByLabel('Révision à prévoir (30\u00a0jours)').uncheck();
+
+      await page.getByRole('link', { name: 'Écrire un protocole' }).click();
+      const body = page.getByLabel('Contenu (Markdown)');
+      await assert.doesNotReject(async () => {
+        const v = await body.inputValue();
+        assert.match(v, /## Conduite à tenir/);
+      });
+      await page.getByLabel('Titre').fill('Entorse de cheville : premier recours kiné et pharmacien');
+      await page.getByRole('checkbox', { name: 'Pharmacien·ne' }).check();
+      await page.getByRole('checkbox', { name: 'Masseur-kinésithérapeute' }).check();
+      await body.fill('## Objet\n\nPrise en charge de l\'entorse bénigne de cheville.\n\n## Conduite à tenir / logigramme\n\n1. Appliquer le protocole RICE pendant 48 heures.\n');
+      // The live preview renders it.
+      await page.getByTestId('preview').locator('h3', { hasText: 'Objet' }).waitFor();
+      await page.getByRole('button', { name: 'Créer le brouillon' }).click();
+      await page.waitForURL(/\/protocoles\/[0-9a-f]{24}$/);
+      protocolURL = new URL(page.url()).pathname;
+      await page.getByTestId('status').filter({ hasText: 'Brouillon' }).waitFor();
+      // One reviewer per target profession is suggested and ticked.
+      assert.equal(await page.getByRole('checkbox', { name: /Inès Caron/ }).isChecked(), true);
+      assert.equal(await page.getByRole('checkbox', { name: /Marc Lefèvre/ }).isChecked(), true);
+      await page.getByRole('button', { name: 'Envoyer en relecture' }).click();
+      await page.getByTestId('status').filter({ hasText: 'En relecture' }).waitFor();
+    });
+
+    // The pharmacist asks for a change.
+    const pharma = await as(pharmacist);
+    await withDiagnostics(pharma, 'library-changes', async () => {
+      await pharma.goto(protocolURL);
+      await pharma.getByLabel('Commentaire').fill('Préciser la durée de l\'antalgique.');
+      await pharma.getByRole('button', { name: 'Demander des modifications' }).click();
+      await pharma.getByTestId('reviewers').locator('li[data-decision="changes_requested"]').waitFor();
+    });
+
+    // The author writes version 2; its diff shows.
+    await withDiagnostics(page, 'library-v2', async () => {
+      await page.reload();
+      await page.getByText('Préciser la durée de l\'antalgique.').waitFor();
+      await page.getByRole('button', { name: 'Modifier' }).click();
+      const body = page.getByLabel('Contenu (Markdown)');
+      await body.fill((await body.inputValue()).replace('bénigne', 'simple').replace('pendant 48 heures.', 'pendant 48 heures ; paracétamol pendant 3 jours au plus.'));
+      await page.getByLabel('Résumé de la modification').fill('Durée de l\'antalgique');
+      await page.getByRole('button', { name: 'Enregistrer' }).click();
+      await page.getByTestId('versions').getByText('Version\u00a02').waitFor();
+      await page.getByRole('button', { name: 'Afficher les différences' }).click();
+      const diff = page.getByTestId('diff');
+      await diff.locator('ins', { hasText: 'paracétamol' }).waitFor();
+      await diff.locator('del', { hasText: 'bénigne' }).waitFor();
+    });
+
+    // Both reviewers approve version 2.
+    await withDiagnostics(pharma, 'library-approve', async () => {
+      await pharma.reload();
+      await pharma.getByRole('button', { name: 'Approuver' }).click();
+      await pharma.getByTestId('reviewers').locator('li[data-decision="approve"]').waitFor();
+    });
+    const kine = await as(physio);
+    await withDiagnostics(kine, 'library-approve2', async () => {
+      await kine.goto(protocolURL);
+      await kine.getByRole('button', { name: 'Approuver' }).click();
+      await kine.getByTestId('reviewers').locator('li[data-decision="approve"]').nth(1).waitFor();
+    });
+
+    // The coordinator validates.
+    const coord = await as(coordinator);
+    await withDiagnostics(coord, 'library-validate', async () => {
+      await coord.goto(protocolURL);
+      await coord.getByRole('button', { name: 'Valider le protocole' }).click();
+      await coord.getByTestId('status').filter({ hasText: 'Validé' }).waitFor();
+    });
+
+    // A member acknowledges; the coordinator sees it under her profession.
+    await withDiagnostics(kine, 'library-ack', async () => {
+      await kine.reload();
+      await kine.getByRole('button', { name: 'J\u2019ai lu et j\u2019applique' }).click();
+      await kine.getByTestId('acked').waitFor();
+    });
+    await withDiagnostics(coord, 'library-report', async () => {
+      await coord.reload();
+      const report = coord.getByTestId('ack-report');
+      await report.getByText('1 confirmé, 1 en attente').waitFor();
+      const physios = report.locator('[data-profession="masseur_kinesitherapeute"]');
+      assert.match(await physios.textContent(), /Ont confirmé\s*:\s*Marc Lefèvre/);
+      const pharmacists = report.locator('[data-profession="pharmacien"]');
+      assert.match(await pharmacists.textContent(), /En attente\s*:\s*Inès Caron/);
+      await coord.getByRole('button', { name: 'Relancer ceux qui n\u2019ont pas confirmé' }).click();
+      await coord.getByText('1 rappel envoyé par e-mail.').waitFor();
+      // The A4 print view shows the protocol alone.
+      await coord.emulateMedia({ media: 'print' });
+      assert.equal(await coord.locator('#barre-laterale').isVisible(), false, 'no sidebar in print');
+      assert.equal(await coord.getByTestId('ack-report').isVisible(), false, 'no panels in print');
+      assert.equal(await coord.getByTestId('protocol-body').isVisible(), true);
+      await coord.emulateMedia({ media: 'screen' });
+    });
+  });
+
+  test('a Val de Cher user cannot open a protocol of Loire Nord that is not shared', { timeout: 120_000 }, async () => {
+    const page = await as(outsider, { width: 390, height: 844 });
+    await withDiagnostics(page, 'library-outsider', async () => {
+      assert.ok(protocolURL, 'the first test wrote a protocol');
+      await page.goto(protocolURL);
+      await page.getByText('Ce protocole est introuvable.').waitFor();
+      const id = protocolURL.split('/').pop();
+      for (const url of [`/api/v1/protocols/${id}`, `/api/v1/protocols/${id}/versions`, `/api/v1/protocols/${id}/versions/1`]) {
+        const res = await page.request.get(url);
+        assert.equal(res.status(), 404, `${url} answered ${res.status()}`);
+      }
+      // The shared one shows, read-only, as shared by Loire Nord.
+      const { items } = await (await page.request.get('/api/v1/protocols')).json();
+      const cyst = items.find((p) => p.title.startsWith('Cystite'));
+      assert.ok(cyst && cyst.shared, 'the shared protocol is listed');
+      await page.goto(`/protocoles/${cyst.id}`);
+      await page.getByText('partagé par CPTS Loire Nord · Lecture seule').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Modifier' }).count(), 0);
+    });
+  });
+});

@@ -1,0 +1,110 @@
+// Browser test of the search against the real binary with the demo data:
+// a nurse of CPTS Loire Nord types "HTA" in the top bar's box (opened
+// with Ctrl+K), finds the reply that says "hypertension artérielle" and
+// jumps to it in its thread; the Val de Cher pharmacist, of another CPTS,
+// finds nothing of it. The index is the real one (bleve in the data
+// directory), filled by the server from the store.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, startServer, waitFor } from './harness.mjs';
+
+const password = 'demo-ecpts';
+const nurse = 'infirmiere@loire-nord.demo';
+const pharmacist = 'pharmacien@val-de-cher.demo';
+
+let server;
+let browser;
+
+async function newPage() {
+  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
+  ctx.setDefaultTimeout(15_000);
+  return ctx.newPage();
+}
+
+async function login(page, email) {
+  await page.goto('/connexion');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
+  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
+}
+
+async function searchAPI(page, q) {
+  const res = await page.request.get(`/api/v1/search?q=${encodeURIComponent(q)}`);
+  assert.equal(res.status(), 200, `search ${q}: ${res.status()} ${await res.text()}`);
+  return res.json();
+}
+
+async function withDiagnostics(name, page, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    const shot = path.join(server.dataDir, '..', `ecpts-search-${name}-${Date.now()}.png`);
+    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+    err.message += `\n(${page?.url()} → ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  }
+}
+
+describe('search', { concurrency: false }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  test('"HTA" finds the message saying "hypertension artérielle" and opens it in its thread', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('hta', page, async () => {
+      await login(page, nurse);
+      // The server fills the index from the store after it starts.
+      await waitFor(async () => (await searchAPI(page, 'HTA')).hits?.length > 0, { timeout: 30_000, what: 'the demo data to be indexed' });
+
+      await page.keyboard.press('Control+k');
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      await waitFor(async () => box.evaluate((el) => el === document.activeElement), { what: 'Ctrl+K to focus the search box' });
+      await box.pressSequentially('HTA', { delay: 40 });
+      const results = page.locator('#recherche-resultats');
+      await results.getByRole('heading', { name: 'Messages' }).waitFor();
+      const hit = results.locator('a', { hasText: 'hypertension artérielle' });
+      await hit.waitFor();
+      // The words found are highlighted.
+      assert.match((await hit.locator('mark').allTextContents()).join(' ').toLowerCase(), /hypertension/);
+
+      await hit.click();
+      await page.waitForURL((url) => url.pathname.startsWith('/canaux/') && url.searchParams.has('fil') && url.searchParams.has('seq'));
+      const panel = page.locator('.thread-panel');
+      const found = panel.locator('article.message', { hasText: 'hypertension artérielle' });
+      await found.waitFor();
+      await waitFor(async () => (await found.getAttribute('class'))?.includes('search-found'), { what: 'the message to be highlighted' });
+      // Its thread's root is there too: the jump landed in the right thread.
+      await panel.locator('article.message', { hasText: 'tension à 17/10' }).waitFor();
+    });
+  });
+
+  test('a user of another CPTS finds nothing of it', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('other-cpts', page, async () => {
+      await login(page, pharmacist);
+      // The index holds his own CPTS's messages: he does find those.
+      await waitFor(async () => (await searchAPI(page, 'amoxicilline')).hits?.length > 0, { timeout: 30_000, what: 'the demo data to be indexed' });
+      for (const q of ['HTA', 'hypertension artérielle', 'hypertension', 'tension 17/10']) {
+        const res = await searchAPI(page, q);
+        assert.equal(res.hits?.length ?? 0, 0, `${q}: ${JSON.stringify(res.hits)}`);
+        assert.equal(res.total, 0, `${q}: total ${res.total}`);
+      }
+      await page.keyboard.press('Control+k');
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      await box.pressSequentially('HTA', { delay: 40 });
+      await page.locator('#recherche-resultats').getByText('Aucun résultat.').waitFor();
+      assert.equal(await page.locator('#recherche-resultats a', { hasText: 'hypertension' }).count(), 0);
+    });
+  });
+});
