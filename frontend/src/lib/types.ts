@@ -48,6 +48,7 @@ export type Unread = Schema['Unread'];
 export type ThreadUnread = Schema['ThreadUnread'];
 export type UnreadResponse = Schema['UnreadResponse'];
 export type FollowedThread = Schema['FollowedThread'];
+export type FileView = Schema['File'];
 
 export type SearchResult = Schema['SearchResult'];
 export type SearchHit = Schema['SearchHit'];
@@ -90,7 +91,6 @@ export type ProtocolCreate = Schema['ProtocolCreate'];
 export type ProtocolPatch = Schema['ProtocolPatch'];
 export type AckReport = Schema['AckReport'];
 export type RemindResult = Schema['RemindResult'];
-export type FileView = Schema['File'];
 
 // Prevention materials.
 export type Material = Schema['Material'];
