@@ -516,10 +516,9 @@ func (c *Core) DetachFiles(ctx context.Context, ids []model.FileID) {
 type attachmentReader func(c *Core, ctx context.Context, a *Actor, target string) error
 
 // attachmentReaders holds the read rule of each attachment kind but
-// messages (canReadAttachment has it): posts, protocol versions and
-// materials, registered by the init function at the end of this file
-// from the features' own loaders and policy.go. A kind without a reader
-// is denied.
+// messages (canReadAttachment has it), each registered by an init
+// function beside its feature (posts.go, materials.go; protocol versions
+// at the end of this file). A kind without a reader is denied.
 var attachmentReaders = map[model.AttachmentKind]attachmentReader{}
 
 // canReadAttachment: the actor may read what att is attached to.
