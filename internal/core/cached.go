@@ -62,18 +62,21 @@ type cached struct {
 	access   accessReader
 	markers  markerStore
 	inv      invalidator // nil when uncached
+	// locks serialise the read-modify-write of a read marker or a
+	// thread state (keys "rm:user:channel", "ts:user:root").
+	locks *keyLocks
 }
 
 func newCached(d Deps, now func() time.Time, log *slog.Logger) cached {
 	st := d.Store
 	if d.Uncached {
-		return cached{users: st.Users, channels: st.Channels, access: st, markers: st.ReadMarkers}
+		return cached{users: st.Users, channels: st.Channels, access: st, markers: st.ReadMarkers, locks: new(keyLocks)}
 	}
 	l := d.Cache
 	if l == nil {
 		l = cache.New(st, cache.Options{Markers: !d.MultiNode, Now: now, Logger: log})
 	}
-	c := cached{users: l.Users, channels: l.Channels, access: l.Access, markers: st.ReadMarkers, inv: l}
+	c := cached{users: l.Users, channels: l.Channels, access: l.Access, markers: st.ReadMarkers, inv: l, locks: new(keyLocks)}
 	if l.Markers != nil {
 		c.markers = l.Markers
 	}

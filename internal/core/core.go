@@ -122,12 +122,10 @@ type Core struct {
 	log     *slog.Logger
 	now     func() time.Time
 	params  auth.Params
-	locks   keyLocks
-	content content // how a message body is rendered and sealed
+	content content // message bodies rendered and sealed, uploaded files
 	msgs    *msglog.Log
 	bg      background
 	search  searcher
-	files   files // uploads: blob store, images, scanner, limits
 }
 
 // mailing sends e-mails whose links start with public, the configured public
@@ -137,12 +135,14 @@ type mailing struct {
 	public string
 }
 
-// content turns a message body into safe HTML (render) and seals the
-// messages of direct conversations (sealer: their keys, and the text at
-// rest).
+// content is what members put in: a message body turned into safe HTML
+// (render), the messages of direct conversations sealed (sealer: their
+// keys, and the text at rest), and uploaded files (blob store, images,
+// scanner, limits).
 type content struct {
 	render *sanitize.Renderer
 	sealer Sealer
+	files  files
 }
 
 // Session lifetimes: a session lives SessionIdle after its last renewal,
@@ -170,7 +170,7 @@ func New(d Deps) *Core {
 	}
 	c.cached = newCached(d, c.now, c.log)
 	c.limits = newLimits(d, c.now, c.log)
-	c.content = content{render: sanitize.New(), sealer: d.Sealer}
+	c.content = content{render: sanitize.New(), sealer: d.Sealer, files: newFiles(d)}
 	c.msgs = msglog.New(msglog.Options{
 		Messages: d.Store.Messages, Seqs: d.Store.ChannelSeqs,
 		MultiNode: d.MultiNode, Window: d.Window,
@@ -178,7 +178,6 @@ func New(d Deps) *Core {
 	})
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.search = searcher{idx: d.Search, direct: newDirectIndexes(c.now), kick: make(chan struct{}, 1)}
-	c.files = newFiles(d)
 	return c
 }
 

@@ -156,7 +156,7 @@ func newFiles(d Deps) files {
 }
 
 // MaxUpload is the largest file accepted, in bytes.
-func (c *Core) MaxUpload() int64 { return c.files.maxUpload }
+func (c *Core) MaxUpload() int64 { return c.content.files.maxUpload }
 
 func thumbID(id model.FileID) string { return string(id) + "-thumb" }
 func origID(id model.FileID) string  { return string(id) + "-orig" }
@@ -223,7 +223,7 @@ func (c *Core) Upload(ctx context.Context, s model.Session, where FileWhere, nam
 	if err != nil {
 		return FileView{}, err
 	}
-	if c.files.blobs == nil {
+	if c.content.files.blobs == nil {
 		return FileView{}, model.Coded(model.ErrNotConfigured, "files_not_configured", "Le dépôt de fichiers n'est pas configuré sur ce serveur.")
 	}
 	if len(name) > maxNameInput {
@@ -251,7 +251,7 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		for _, b := range stored {
-			if derr := c.files.blobs.Delete(cctx, b); derr != nil && !errors.Is(derr, blob.ErrNotFound) {
+			if derr := c.content.files.blobs.Delete(cctx, b); derr != nil && !errors.Is(derr, blob.ErrNotFound) {
 				c.log.Error("remove refused upload", "blob", b, "err", derr)
 			}
 		}
@@ -282,7 +282,7 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 	if image {
 		target = origID(id)
 	}
-	info, err := c.files.blobs.Put(ctx, target, io.MultiReader(bytes.NewReader(head), w), c.files.maxUpload)
+	info, err := c.content.files.blobs.Put(ctx, target, io.MultiReader(bytes.NewReader(head), w), c.content.files.maxUpload)
 	if err != nil {
 		if errors.Is(err, blob.ErrTooLarge) {
 			return f, err
@@ -295,7 +295,7 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 	stored = append(stored, target)
 
 	// 3. Check the whole file.
-	obj, err := c.files.blobs.Open(ctx, target)
+	obj, err := c.content.files.blobs.Open(ctx, target)
 	if err != nil {
 		return f, fmt.Errorf("core: open upload: %w", err)
 	}
@@ -307,11 +307,11 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 
 	// 4. Scan.
 	scan := model.ScanSkipped
-	if c.files.scanner != nil {
+	if c.content.files.scanner != nil {
 		if _, err := obj.Seek(0, io.SeekStart); err != nil {
 			return f, fmt.Errorf("core: rewind upload: %w", err)
 		}
-		clean, sig, err := c.files.scanner.Scan(ctx, obj)
+		clean, sig, err := c.content.files.scanner.Scan(ctx, obj)
 		if err != nil {
 			c.log.Error("virus scan failed", "file_id", id, "err", err)
 			return f, errScanFailed
@@ -334,16 +334,16 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 		if _, err := obj.Seek(0, io.SeekStart); err != nil {
 			return f, fmt.Errorf("core: rewind upload: %w", err)
 		}
-		res, err := c.files.images.Process(ctx, obj, t.MIME)
+		res, err := c.content.files.images.Process(ctx, obj, t.MIME)
 		if err != nil {
 			return f, err
 		}
-		info, err = c.files.blobs.Put(ctx, string(id), bytes.NewReader(res.Image), blob.NoLimit)
+		info, err = c.content.files.blobs.Put(ctx, string(id), bytes.NewReader(res.Image), blob.NoLimit)
 		if err != nil {
 			return f, fmt.Errorf("core: store image: %w", err)
 		}
 		stored = append(stored, string(id))
-		if _, err := c.files.blobs.Put(ctx, thumbID(id), bytes.NewReader(res.Thumb), blob.NoLimit); err != nil {
+		if _, err := c.content.files.blobs.Put(ctx, thumbID(id), bytes.NewReader(res.Thumb), blob.NoLimit); err != nil {
 			return f, fmt.Errorf("core: store thumbnail: %w", err)
 		}
 		stored = append(stored, thumbID(id))
@@ -369,7 +369,7 @@ func (c *Core) store(ctx context.Context, a *Actor, where FileWhere, name string
 		// The upload as sent (with its EXIF) goes; a failure here leaves
 		// bytes nobody can reach, which is logged.
 		obj.Close()
-		if err := c.files.blobs.Delete(ctx, origID(id)); err != nil {
+		if err := c.content.files.blobs.Delete(ctx, origID(id)); err != nil {
 			c.log.Error("remove original of re-encoded image", "file_id", id, "err", err)
 		}
 	}
@@ -574,7 +574,7 @@ func (c *Core) OpenFile(ctx context.Context, s model.Session, id model.FileID, t
 	if err != nil {
 		return FileDownload{}, err
 	}
-	if c.files.blobs == nil {
+	if c.content.files.blobs == nil {
 		return FileDownload{}, errFileNotFound
 	}
 	f, err := c.st.Files.ByID(ctx, id)
@@ -598,7 +598,7 @@ func (c *Core) OpenFile(ctx context.Context, s model.Session, id model.FileID, t
 		}
 		key = thumbID(f.ID)
 	}
-	obj, err := c.files.blobs.Open(ctx, key)
+	obj, err := c.content.files.blobs.Open(ctx, key)
 	if isNotFound(err) {
 		return FileDownload{}, errFileNotFound
 	}
@@ -653,7 +653,7 @@ func (c *Core) removeFile(ctx context.Context, id model.FileID) (removed bool, e
 		return false, err
 	}
 	for _, b := range []string{string(id), thumbID(id), origID(id)} {
-		if err := c.files.blobs.Delete(ctx, b); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		if err := c.content.files.blobs.Delete(ctx, b); err != nil && !errors.Is(err, blob.ErrNotFound) {
 			return false, fmt.Errorf("core: delete blob %s: %w", b, err)
 		}
 	}
@@ -666,10 +666,10 @@ func (c *Core) removeFile(ctx context.Context, id model.FileID) (removed bool, e
 // CleanOrphans removes the uploads never attached (or detached) older
 // than the orphan age: up to 1,000 a call. It returns how many it removed.
 func (c *Core) CleanOrphans(ctx context.Context) (int, error) {
-	if c.files.blobs == nil {
+	if c.content.files.blobs == nil {
 		return 0, nil
 	}
-	fs, err := c.st.Files.Orphans(ctx, c.now().Add(-c.files.orphanAge), 1000)
+	fs, err := c.st.Files.Orphans(ctx, c.now().Add(-c.content.files.orphanAge), 1000)
 	if err != nil {
 		return 0, err
 	}

@@ -42,7 +42,7 @@ func (c *Core) afterSend(ctx context.Context, ch model.Channel, m model.Message,
 		}
 	}
 	for _, u := range targets {
-		unlock := c.locks.lock("rm:" + string(u) + ":" + string(ch.ID))
+		unlock := c.cached.locks.lock("rm:" + string(u) + ":" + string(ch.ID))
 		mk, err := c.cached.markers.Get(ctx, u, ch.ID)
 		if err == nil && m.Seq > mk.Seq && !slices.Contains(mk.MentionSeqs, m.Seq) {
 			mk.MentionSeqs = append(mk.MentionSeqs, m.Seq)
@@ -95,7 +95,7 @@ func (c *Core) authorRead(ctx context.Context, user model.UserID, ch model.Chann
 		return
 	}
 	if keeper, ok := c.cached.markers.(markerKeeper); ok {
-		unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
+		unlock := c.cached.locks.lock("rm:" + string(user) + ":" + string(ch))
 		if mk, err := c.cached.markers.Get(ctx, user, ch); err == nil && seq > mk.Seq {
 			mk.Seq = seq
 			mk.MentionSeqs = slices.DeleteFunc(mk.MentionSeqs, func(q uint64) bool { return q <= seq })
@@ -126,7 +126,7 @@ func (c *Core) flushAuthorReads(ctx context.Context) {
 	c.bg.reads = nil
 	c.bg.readsMu.Unlock()
 	for k, seq := range reads {
-		unlock := c.locks.lock("rm:" + string(k.user) + ":" + string(k.ch))
+		unlock := c.cached.locks.lock("rm:" + string(k.user) + ":" + string(k.ch))
 		mk, err := c.cached.markers.Get(ctx, k.user, k.ch)
 		if err == nil {
 			if seq > mk.Seq {
@@ -151,7 +151,7 @@ func authorReadKey(u model.UserID, ch model.ChannelID) string {
 // lockThreadState serialises the read-modify-write of user's state of
 // the thread of root on this node.
 func (c *Core) lockThreadState(user model.UserID, root model.Message) func() {
-	return c.locks.lock("ts:" + string(user) + ":" + string(root.ID))
+	return c.cached.locks.lock("ts:" + string(user) + ":" + string(root.ID))
 }
 
 // threadState is user's state of the thread of root; a zero one (not
@@ -211,7 +211,7 @@ func (c *Core) MarkRead(ctx context.Context, s model.Session, id model.ChannelID
 // advanceRead moves the user's read marker of ch up to seq (never back)
 // and drops the mentions it passes.
 func (c *Core) advanceRead(ctx context.Context, user model.UserID, ch model.ChannelID, seq uint64) error {
-	unlock := c.locks.lock("rm:" + string(user) + ":" + string(ch))
+	unlock := c.cached.locks.lock("rm:" + string(user) + ":" + string(ch))
 	defer unlock()
 	mk, err := c.cached.markers.Get(ctx, user, ch)
 	if err != nil || seq <= mk.Seq {
