@@ -296,6 +296,11 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if err != nil {
 		return MessageView{}, false, err
 	}
+	if created {
+		// The channel's later seqs publish after this one (msglog Turn):
+		// release them whatever happens below. Published is idempotent.
+		defer c.msgs.Published(ch.ID, stored.Seq)
+	}
 	if created && len(files) > 0 {
 		if stored, err = c.attachToMessage(ctx, ch, stored, files); err != nil {
 			return MessageView{}, false, err
@@ -308,13 +313,23 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 	if !created {
 		return v, false, nil
 	}
-	c.touchMessage(ctx, ch, stored.ID)
 	if c.pub != nil {
+		// Publish in seq order: group commit stores concurrent sends
+		// together and each sender gets here on its own, so N+1 could go
+		// out before N; a client holding N+1 that reconnects then resumes
+		// after N+1 (docs/protocol.md) and never gets N.
+		c.msgs.Turn(ctx, ch.ID, stored.Seq)
 		if err := c.pub.PublishMessage(ctx, ch.ID, stored.Seq, v); err != nil {
 			// Stored but not fanned out: subscribers get it on their next
 			// resume; nothing is lost.
 			c.log.Warn("publish message", "channel_id", ch.ID, "seq", stored.Seq, "err", err)
 		}
+	}
+	c.msgs.Published(ch.ID, stored.Seq)
+	// The search outbox after the publication: its store round trip
+	// delays neither this message's delivery nor the next seqs'.
+	c.touchMessage(ctx, ch, stored.ID)
+	if c.pub != nil {
 		if root != nil {
 			if rv, err := c.view(ctx, *root); err == nil {
 				_ = c.pub.PublishUpdate(ctx, ch.ID, rv)

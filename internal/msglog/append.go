@@ -83,6 +83,7 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 			return model.Message{}, false, err
 		}
 		st.next = plain.Seq
+		st.addUnpublished(plain.Seq)
 		r := &commitReq{st: st, gen: st.gen, plain: plain, m: sealed, done: make(chan error, 1)}
 		if !l.enqueueCommit(r) {
 			// No committer (Run is not running): store it now, holding
@@ -98,6 +99,9 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 		if err == nil {
 			break
 		}
+		st.mu.Lock()
+		st.removeUnpublished(plain.Seq) // not stored under this seq
+		st.mu.Unlock()
 		if errors.Is(err, errRenumber) {
 			// Not a failure of this message: an earlier one failed.
 			if renumbered++; renumbered <= maxRenumbers {
@@ -139,6 +143,57 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 		}
 	}
 	return plain, true, nil
+}
+
+// publishTurnWait bounds how long Turn waits for the sends of lower seqs:
+// a sender that never calls Published (a bug, a stuck view) delays its
+// channel's live stream by at most this, never stops it.
+const publishTurnWait = 5 * time.Second
+
+// Turn waits until every send of ch numbered below seq on this node is
+// over (published, or failed), so that a channel's messages are published
+// in seq order: the live stream never carries seq N+1 before N, and a
+// client resuming from the highest seq it holds (docs/protocol.md) misses
+// nothing. Group commit stores several sends at once and each sender then
+// publishes on its own goroutine, after its own work (view, search
+// outbox): without Turn they would publish in any order. Append's caller
+// calls Turn before publishing the message it created and Published once
+// it is done with it (published or not). It returns early when ctx ends or
+// after publishTurnWait (logged).
+func (l *Log) Turn(ctx context.Context, ch model.ChannelID, seq uint64) {
+	st := l.state(ch)
+	timer := time.NewTimer(publishTurnWait)
+	defer timer.Stop()
+	for {
+		st.mu.Lock()
+		if len(st.unpublished) == 0 || st.unpublished[0] >= seq {
+			st.mu.Unlock()
+			return
+		}
+		if st.turn == nil {
+			st.turn = make(chan struct{})
+		}
+		wake, first := st.turn, st.unpublished[0]
+		st.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			l.log.Warn("publish turn: an earlier send of the channel is not over", "channel_id", ch, "seq", seq, "waiting_for", first)
+			return
+		}
+	}
+}
+
+// Published ends the send of seq that Append created (see Turn): the
+// sends numbered after it may publish. Call it exactly once per created
+// message, whatever happened after the store.
+func (l *Log) Published(ch model.ChannelID, seq uint64) {
+	st := l.state(ch)
+	st.mu.Lock()
+	st.removeUnpublished(seq)
+	st.mu.Unlock()
 }
 
 // Update reads message id of ch, lets change modify it and, when change

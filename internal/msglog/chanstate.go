@@ -3,6 +3,7 @@ package msglog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +40,12 @@ type chanState struct {
 	next     uint64
 	gen      uint64
 	inflight map[clientKey]chan struct{}
+	// unpublished holds, ascending, the seqs assigned on this node whose
+	// sends are not over (see Log.Turn): a seq is added when assigned,
+	// removed when its store fails or when its sender calls Published.
+	// turn is closed (and replaced) whenever one is removed.
+	unpublished []uint64
+	turn        chan struct{}
 	// recorded is the last seq written to the store's channel_seqs (a
 	// hint LastSeq gallops from), by Record.
 	recorded atomic.Uint64
@@ -197,4 +204,27 @@ func (st *chanState) byClient(author model.UserID, clientID string) (model.Messa
 		return model.Message{}, false
 	}
 	return st.window[i], true
+}
+
+// addUnpublished records seq as assigned and not yet published. Caller
+// holds st.mu.
+func (st *chanState) addUnpublished(seq uint64) {
+	i, found := slices.BinarySearch(st.unpublished, seq)
+	if !found {
+		st.unpublished = slices.Insert(st.unpublished, i, seq)
+	}
+}
+
+// removeUnpublished drops seq and wakes the sends waiting for their turn.
+// Caller holds st.mu.
+func (st *chanState) removeUnpublished(seq uint64) {
+	i, found := slices.BinarySearch(st.unpublished, seq)
+	if !found {
+		return
+	}
+	st.unpublished = slices.Delete(st.unpublished, i, i+1)
+	if st.turn != nil {
+		close(st.turn)
+		st.turn = nil
+	}
 }
