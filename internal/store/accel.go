@@ -118,14 +118,34 @@ func accelerateSQLite(ctx context.Context, file string) error {
 	}
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
-	tables, err := queryStrings(ctx, sdb, `SELECT table_name FROM _ferretdb_collections`)
+	rows, err := sdb.QueryContext(ctx, `SELECT name, table_name FROM _ferretdb_collections`)
 	if err != nil {
 		return fmt.Errorf("store: list tables of %s: %w", file, err)
 	}
-	for _, t := range tables {
+	tables := map[string]string{} // table → collection
+	for rows.Next() {
+		var coll, t string
+		if err := rows.Scan(&coll, &t); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: list tables of %s: %w", file, err)
+		}
+		tables[t] = coll
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: list tables of %s: %w", file, err)
+	}
+	for t, coll := range tables {
 		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, t+"_ecpts_id", t)
 		if _, err := sdb.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: index table %s of %s: %w", t, file, err)
+		}
+		// The lookups sqliteReader answers itself (sqliteFieldIndexes).
+		for _, f := range sqliteFieldIndexes[coll] {
+			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, sqliteIndexName(t, f), t, sqliteFieldExpr(f))
+			if _, err := sdb.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("store: index %s.%s of %s: %w", coll, f, file, err)
+			}
 		}
 	}
 	return nil

@@ -176,3 +176,84 @@ func TestTunePostgresURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteFieldLookups checks that the reads sqliteReader answers itself
+// on FerretDB-SQLite (reactions and RSVP counts of a feed page, by
+// post_id) are planned on the expression indexes accelerate creates, not
+// as a scan of the table, and return what was written through FerretDB.
+func TestSQLiteFieldLookups(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, Options{DataDir: dir, Database: "lookups", Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if s.lite == nil || s.PostReactions.lite == nil || s.RSVPs.lite == nil {
+		t.Fatal("no SQLite reader on the SQLite backend")
+	}
+	now := time.Now()
+	p1, p2 := model.PostID(model.NewID()), model.PostID(model.NewID())
+	u1, u2 := model.UserID(model.NewID()), model.UserID(model.NewID())
+	for _, x := range []struct {
+		p model.PostID
+		u model.UserID
+		a model.RSVPAnswer
+	}{{p1, u1, model.RSVPYes}, {p1, u2, model.RSVPMaybe}, {p2, u1, model.RSVPNo}} {
+		if _, err := s.RSVPs.Set(ctx, model.RSVP{PostID: x.p, UserID: x.u, Answer: x.a, At: now}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.PostReactions.Add(ctx, p1, u1, "👍", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PostReactions.Add(ctx, p1, u2, "👍", now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.RSVPs.Counts(ctx, []model.PostID{p1, p2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := counts[p1]; c.Yes != 1 || c.Maybe != 1 || c.No != 0 {
+		t.Errorf("counts of p1: %+v", c)
+	}
+	if c := counts[p2]; c.No != 1 || c.Yes != 0 {
+		t.Errorf("counts of p2: %+v", c)
+	}
+	rs, err := s.PostReactions.ByPosts(ctx, []model.PostID{p1, p2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || len(rs[p1]) != 1 || rs[p1][0].Emoji != "👍" || len(rs[p1][0].Users) != 2 || rs[p1][0].Users[0] != u1 {
+		t.Errorf("reactions: %+v", rs)
+	}
+	for coll, fields := range sqliteFieldIndexes {
+		for _, f := range fields {
+			from, args, err := s.lite.whereIn(ctx, coll, f, []string{"a", "b"})
+			if err != nil || from == "" {
+				t.Fatalf("%s.%s: %q %v", coll, f, from, err)
+			}
+			// Without INDEXED BY: the planner must choose the index itself.
+			from = strings.Replace(from, from[strings.Index(from, " INDEXED BY"):strings.Index(from, " WHERE")], "", 1)
+			rows, err := s.lite.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT _ferretdb_sjson`+from, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			table, _ := s.lite.table(ctx, coll)
+			if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX "+sqliteIndexName(table, f)) {
+				t.Errorf("%s.%s lookup planned as %q, want its index", coll, f, p)
+			}
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 type PostReactions struct {
 	coll    *mongo.Collection
 	backend string
+	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }
 
 type postReactionDoc struct {
@@ -69,7 +70,13 @@ func (r *PostReactions) Remove(ctx context.Context, post model.PostID, user mode
 // in the order they reacted.
 func (r *PostReactions) ByPosts(ctx context.Context, posts []model.PostID) (map[model.PostID][]model.Reaction, error) {
 	ids := mapSlice(posts, func(p model.PostID) string { return string(p) })
-	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d postReactionDoc) string { return d.ID })
+	var docs []postReactionDoc
+	var err error
+	if r.lite != nil {
+		docs, err = r.byPostsSQLite(ctx, uniqStrings(ids))
+	} else {
+		docs, err = findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d postReactionDoc) string { return d.ID })
+	}
 	if err != nil {
 		return nil, dbErr(err, fmt.Sprintf("reactions of %d posts", len(posts)))
 	}
@@ -86,4 +93,32 @@ func (r *PostReactions) ByPosts(ctx context.Context, posts []model.PostID) (map[
 		out[d.PostID] = rs
 	}
 	return out, nil
+}
+
+// byPostsSQLite reads the reactions of posts from the SQLite file, on the
+// post_id index (FerretDB would read the whole collection).
+func (r *PostReactions) byPostsSQLite(ctx context.Context, posts []string) ([]postReactionDoc, error) {
+	if len(posts) == 0 {
+		return nil, nil
+	}
+	from, args, err := r.lite.whereIn(ctx, r.coll.Name(), "post_id", posts)
+	if err != nil || from == "" {
+		return nil, err
+	}
+	rows, err := r.lite.db.QueryContext(ctx, `SELECT _ferretdb_sjson->>'$._id', _ferretdb_sjson->>'$.post_id', _ferretdb_sjson->>'$.user_id', _ferretdb_sjson->>'$.emoji', _ferretdb_sjson->>'$.at'`+from, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var docs []postReactionDoc
+	for rows.Next() {
+		var d postReactionDoc
+		var at int64 // sjson keeps a date as Unix milliseconds
+		if err := rows.Scan(&d.ID, &d.PostID, &d.UserID, &d.Emoji, &at); err != nil {
+			return nil, err
+		}
+		d.At = time.UnixMilli(at).UTC()
+		docs = append(docs, d)
+	}
+	return docs, rows.Err()
 }

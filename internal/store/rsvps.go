@@ -26,6 +26,7 @@ type RSVPs struct {
 	coll    *mongo.Collection
 	seats   *mongo.Collection
 	backend string
+	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }
 
 // ErrFull is the error (wrapped, and itself a model.ErrConflict) of an
@@ -224,14 +225,20 @@ func (r *RSVPs) ByPost(ctx context.Context, post model.PostID) ([]model.RSVP, er
 // Counts returns the answer counts of each post (posts without answers
 // count zero).
 func (r *RSVPs) Counts(ctx context.Context, posts []model.PostID) (map[model.PostID]model.RSVPCounts, error) {
-	ids := mapSlice(posts, func(p model.PostID) string { return string(p) })
-	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d rsvpDoc) string { return d.ID })
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("rsvp counts of %d posts", len(posts)))
-	}
 	out := make(map[model.PostID]model.RSVPCounts, len(posts))
 	for _, p := range posts {
 		out[p] = model.RSVPCounts{}
+	}
+	ids := mapSlice(posts, func(p model.PostID) string { return string(p) })
+	if r.lite != nil {
+		if err := r.countsSQLite(ctx, uniqStrings(ids), out); err != nil {
+			return nil, dbErr(err, fmt.Sprintf("rsvp counts of %d posts", len(posts)))
+		}
+		return out, nil
+	}
+	docs, err := findAny(ctx, r.coll, r.backend, "post_id", ids, nil, func(d rsvpDoc) string { return d.ID })
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("rsvp counts of %d posts", len(posts)))
 	}
 	for _, d := range docs {
 		c := out[d.PostID]
@@ -246,4 +253,40 @@ func (r *RSVPs) Counts(ctx context.Context, posts []model.PostID) (map[model.Pos
 		out[d.PostID] = c
 	}
 	return out, nil
+}
+
+// countsSQLite counts the answers to posts in the SQLite file, on the
+// post_id index (FerretDB would read the whole collection), into out.
+func (r *RSVPs) countsSQLite(ctx context.Context, posts []string, out map[model.PostID]model.RSVPCounts) error {
+	if len(posts) == 0 {
+		return nil
+	}
+	from, args, err := r.lite.whereIn(ctx, r.coll.Name(), "post_id", posts)
+	if err != nil || from == "" {
+		return err
+	}
+	rows, err := r.lite.db.QueryContext(ctx, `SELECT _ferretdb_sjson->>'$.post_id', _ferretdb_sjson->>'$.answer', count(*)`+from+` GROUP BY 1, 2`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var post model.PostID
+		var answer model.RSVPAnswer
+		var n int
+		if err := rows.Scan(&post, &answer, &n); err != nil {
+			return err
+		}
+		c := out[post]
+		switch answer {
+		case model.RSVPYes:
+			c.Yes += n
+		case model.RSVPNo:
+			c.No += n
+		case model.RSVPMaybe:
+			c.Maybe += n
+		}
+		out[post] = c
+	}
+	return rows.Err()
 }

@@ -73,8 +73,9 @@ type Store struct {
 
 	client   *mongo.Client
 	db       *mongo.Database
-	embedded *Embedded // owned: stopped by Close; nil on MongoDB or a shared one
-	scrub    *scrubber // embedded SQLite only: erases deleted text from the disk
+	embedded *Embedded     // owned: stopped by Close; nil on MongoDB or a shared one
+	scrub    *scrubber     // embedded SQLite only: erases deleted text from the disk
+	lite     *sqliteReader // embedded SQLite only: indexed lookups FerretDB would scan for
 	backend  string
 	logger   *slog.Logger
 }
@@ -209,8 +210,13 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		return nil, err
 	}
 	if emb != nil && emb.backend == BackendFerretDBSQLite {
-		s.scrub = startScrubber(ctx, filepath.Join(emb.sqliteDir, dbName+".sqlite"), logger)
+		file := filepath.Join(emb.sqliteDir, dbName+".sqlite")
+		s.scrub = startScrubber(ctx, file, logger)
 		s.Messages.erased = s.scrub.erased
+		if s.lite, err = openSQLiteReader(file); err != nil {
+			return nil, err
+		}
+		s.PostReactions.lite, s.RSVPs.lite = s.lite, s.lite
 	}
 	logger.Info("store opened", "backend", s.backend, "database", dbName)
 	return s, nil
@@ -223,6 +229,11 @@ func (s *Store) Close(ctx context.Context) error {
 	if s.scrub != nil {
 		if err := s.scrub.stop(ctx); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if s.lite != nil {
+		if err := s.lite.close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close the SQLite reader: %w", err))
 		}
 	}
 	if s.client != nil {
