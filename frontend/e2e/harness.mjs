@@ -44,9 +44,12 @@ export async function waitFor(fn, { timeout = 15_000, interval = 100, what = 'co
 /**
  * Starts `ecpts` (ECPTS_BIN, default ../bin/ecpts from frontend/) and waits
  * until it printed its URL and /readyz answers 200.
+ * prepare(bin, dataDir), when given, runs first on the empty data
+ * directory (e.g. `ecpts admin create`; then the demo data is not loaded,
+ * as the database already has an account).
  * Returns { baseURL, dataDir, logs(), stop() }.
  */
-export async function startServer() {
+export async function startServer({ prepare } = {}) {
   const bin = process.env.ECPTS_BIN
     ? path.resolve(process.env.ECPTS_BIN)
     : path.resolve(frontendDir, '..', 'bin', 'ecpts');
@@ -54,6 +57,14 @@ export async function startServer() {
     throw new Error(`ecpts binary not found at ${bin}: build it first (make build) or set ECPTS_BIN`);
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ecpts-e2e-'));
+  if (prepare) {
+    try {
+      await prepare(bin, dataDir);
+    } catch (err) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const lines = [];
   const keep = (prefix) => (chunk) => {
     for (const line of chunk.toString('utf8').split('\n')) {

@@ -4,6 +4,7 @@
 export type Route =
   | { name: 'login' }
   | { name: 'invitation'; token: string }
+  | { name: 'passwordSetup'; token: string }
   | { name: 'home' }
   | { name: 'directory' }
   | { name: 'admin'; cptsId: string }
@@ -24,12 +25,13 @@ export type Route =
 
 /** Routes reachable without a session. */
 export function isPublic(route: Route): boolean {
-  return route.name === 'login' || route.name === 'invitation';
+  return route.name === 'login' || route.name === 'invitation' || route.name === 'passwordSetup';
 }
 
 const patterns: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/connexion\/?$/, () => ({ name: 'login' })],
   [/^\/invitation\/([^/]+)\/?$/, (m) => ({ name: 'invitation', token: decode(m[1]) })],
+  [/^\/mot-de-passe\/([^/]+)\/?$/, (m) => ({ name: 'passwordSetup', token: decode(m[1]) })],
   [/^\/$/, () => ({ name: 'home' })],
   [/^\/annuaire\/?$/, () => ({ name: 'directory' })],
   [/^\/admin\/?$/, () => ({ name: 'platform' })],

@@ -28,6 +28,7 @@ export type Member = Schema['Member'];
 export type Invitation = Schema['Invitation'];
 export type InvitationInfo = Schema['InvitationInfo'];
 export type AcceptResponse = Schema['InvitationAccepted'];
+export type PasswordSetupInfo = Schema['PasswordSetupInfo'];
 export type ProfessionInfo = Schema['ProfessionInfo'];
 export type Meta = Schema['MetaResponse'];
 export type DirectoryEntry = Schema['DirectoryEntry'];

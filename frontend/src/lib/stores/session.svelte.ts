@@ -72,8 +72,8 @@ class Session {
     await this.load();
   }
 
-  /** Adopts the session an accepted invitation opened. */
-  async adopt(res: AcceptResponse): Promise<void> {
+  /** Adopts the session an accepted invitation or a set-password link opened. */
+  async adopt(res: AcceptResponse | LoginResponse): Promise<void> {
     setCsrfToken(res.csrf_token);
     this.user = res.user;
     await this.load();
