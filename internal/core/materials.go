@@ -221,6 +221,7 @@ func (c *Core) CreateMaterial(ctx context.Context, s model.Session, in MaterialI
 			return MaterialView{}, fmt.Errorf("core: create material: %w", err)
 		}
 	}
+	c.touch(ctx, store.OutboxMaterial, string(stored.ID))
 	vs, err := c.materialViews(ctx, a, []model.Material{stored})
 	if err != nil {
 		return MaterialView{}, err

@@ -975,7 +975,12 @@ func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
 //   - "dir:<id>": the active coordinateurs and membres of the CPTS, whose
 //     directory lists its active members (a person);
 //   - "gm:<id>": the members of the group (still in one of its CPTS),
-//     whose directory lists the group's members (a person).
+//     whose directory lists the group's members (a person);
+//   - "lib:<id>": every active member of the CPTS, partenaires included,
+//     who read its library's validated protocols and its materials, and
+//     those shared with it (seesLibraryItem);
+//   - "platform": every signed-in user (a protocol or material shared
+//     with the whole platform).
 //
 // Direct conversations are never in the shared index (see searchDirect).
 
@@ -1048,10 +1053,13 @@ func (a *Actor) CanFindPerson(ms []model.Membership, gms []model.GroupMember, gr
 // the channels the actor belongs to, groups those of its groups (others
 // are ignored).
 func (a *Actor) SearchScopes(chs []model.Channel, groups []model.Group) []string {
-	var scopes []string
+	scopes := []string{"platform"}
 	for id := range a.cpts {
 		if a.fullMember(id) {
 			scopes = append(scopes, "cpts:"+string(id), "dir:"+string(id))
+		}
+		if _, ok := a.activeRole(id); ok {
+			scopes = append(scopes, "lib:"+string(id))
 		}
 	}
 	byID := make(map[model.GroupID]*model.Group, len(groups))
@@ -1072,6 +1080,44 @@ func (a *Actor) SearchScopes(chs []model.Channel, groups []model.Group) []string
 		}
 	}
 	return scopes
+}
+
+// LibraryScopes are the search scopes of a library item (a validated
+// protocol, a material) of CPTS owner shared as vis with shared: those
+// seesLibraryItem lets read it.
+func LibraryScopes(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) []string {
+	scopes := []string{"lib:" + string(owner)}
+	switch vis {
+	case model.SharingPlatform:
+		scopes = append(scopes, "platform")
+	case model.SharingListed:
+		for _, c := range shared {
+			if c != owner {
+				scopes = append(scopes, "lib:"+string(c))
+			}
+		}
+	}
+	return scopes
+}
+
+// ProtocolScopes are the search scopes of a protocol (CanSeeProtocol): a
+// validated one is read where its library is; one never validated only by
+// the owner's coordinateurs and membres (CanSeeProtocolDrafts), whose
+// "cpts:" scope it carries.
+func ProtocolScopes(p model.Protocol) []string {
+	if p.ValidatedVersion == 0 {
+		return []string{"cpts:" + string(p.CPTSID)}
+	}
+	return append(LibraryScopes(p.CPTSID, p.Visibility, p.SharedWith), "cpts:"+string(p.CPTSID))
+}
+
+// MaterialScopes are the search scopes of a material (CanSeeMaterial); nil
+// once deleted.
+func MaterialScopes(m model.Material) []string {
+	if m.Deleted() {
+		return nil
+	}
+	return LibraryScopes(m.CPTSID, m.Visibility, m.SharedWith)
 }
 
 // CanSeeSearchHit re-checks a channel or message hit: the channel is seen

@@ -682,6 +682,7 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 	if err != nil {
 		return ProtocolDetail{}, fmt.Errorf("core: create protocol: %w", err)
 	}
+	c.touch(ctx, store.OutboxProtocol, string(p.ID))
 	return c.protocolDetail(ctx, a, p)
 }
 
@@ -703,6 +704,11 @@ func (c *Core) apply(ctx context.Context, a *Actor, id model.ProtocolID, decide 
 	})
 	if isNotFound(err) {
 		return model.Protocol{}, errProtocolNotFound
+	}
+	if err == nil {
+		// Every transition (edit, sharing, review, validation, archive)
+		// is re-indexed.
+		c.touch(ctx, store.OutboxProtocol, string(id))
 	}
 	return p, err
 }

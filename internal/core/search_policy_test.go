@@ -3,6 +3,7 @@ package core
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -72,6 +73,49 @@ func TestSearchScopes(t *testing.T) {
 				t.Errorf("%s, post %s: finds %v, CanSeeFeed %v", a.ID(), post.ID, got, want)
 			}
 		}
+	}
+	// Protocols and materials: CanSeeProtocol (drafts for the owner's
+	// coordinateurs and membres, the validated version where it is
+	// shared) and CanSeeMaterial, for every role and every sharing.
+	const third = model.CPTSID("tc")
+	coord := NewActor(model.User{ID: "c"}, []model.Membership{active(ln, model.RoleCoordinateur)}, nil, nil)
+	vcPartner := NewActor(model.User{ID: "vp"}, []model.Membership{active(vc, model.RolePartenaire)}, nil, nil)
+	thirdM := NewActor(model.User{ID: "t"}, []model.Membership{active(third, model.RoleMembre)}, nil, nil)
+	nobody := NewActor(model.User{ID: "n"}, nil, nil, nil)
+	actors := []*Actor{coord, membre, partner, pending, other, vcPartner, thirdM, admin, nobody}
+	sharings := []struct {
+		vis    model.Sharing
+		shared []model.CPTSID
+	}{{model.SharingCPTS, nil}, {model.SharingListed, []model.CPTSID{vc}}, {model.SharingPlatform, nil}}
+	for _, sh := range sharings {
+		for _, validated := range []int{0, 1} {
+			for _, status := range []model.ProtocolStatus{model.ProtocolDraft, model.ProtocolValidated} {
+				p := model.Protocol{ID: "pr", CPTSID: ln, Status: status, Visibility: sh.vis, SharedWith: sh.shared, ValidatedVersion: validated, CurrentVersion: 1 + validated}
+				for _, a := range actors {
+					if got, want := meets(ProtocolScopes(p), a.SearchScopes(chans, groups)), a.CanSeeProtocol(p); got != want {
+						t.Errorf("%s, protocol %s validated %d (%s): finds %v, CanSeeProtocol %v", a.ID(), sh.vis, validated, status, got, want)
+					}
+				}
+			}
+		}
+		for _, deleted := range []bool{false, true} {
+			m := model.Material{ID: "ma", CPTSID: ln, Visibility: sh.vis, SharedWith: sh.shared}
+			if deleted {
+				now := time.Now()
+				m.DeletedAt = &now
+			}
+			for _, a := range actors {
+				if got, want := meets(MaterialScopes(m), a.SearchScopes(chans, groups)), a.CanSeeMaterial(m); got != want {
+					t.Errorf("%s, material %s deleted %v: finds %v, CanSeeMaterial %v", a.ID(), sh.vis, deleted, got, want)
+				}
+			}
+		}
+	}
+	// A draft is not read by a partenaire of the owner, nor by a CPTS it
+	// is shared with; the validated version is.
+	draft := model.Protocol{ID: "d", CPTSID: ln, Visibility: model.SharingPlatform, CurrentVersion: 1}
+	if meets(ProtocolScopes(draft), partner.SearchScopes(nil, nil)) || meets(ProtocolScopes(draft), other.SearchScopes(nil, nil)) {
+		t.Error("a draft protocol is found outside the owner's coordinateurs and membres")
 	}
 	// People: the directories that list them.
 	nurseMs := []model.Membership{active(ln, model.RoleMembre)}

@@ -1,0 +1,162 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store"
+	"github.com/ecpts/ecpts/search"
+)
+
+// The library in the search: protocols and prevention materials, two
+// producers (see searchProducer). A protocol is indexed at its validated
+// version, with the scopes of those who read it (ProtocolScopes); one
+// never validated is indexed at its current draft for the owner CPTS's
+// coordinateurs and membres only. A material carries the scopes of its
+// library (MaterialScopes). Every hit is checked again with
+// CanSeeProtocol / CanSeeMaterial.
+
+func init() {
+	searchProducers[search.TypeProtocol] = searchProducer{
+		kind:   store.OutboxProtocol,
+		derive: deriveProtocol,
+		all: func(ctx context.Context, c *Core, fn func(string) error) error {
+			ids, err := c.st.Protocols.IDs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := fn(string(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, error) {
+			p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
+			if isNotFound(err) {
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("core: search check protocol %s: %w", id, err)
+			}
+			return a.CanSeeProtocol(p), nil
+		},
+	}
+	searchProducers[search.TypeMaterial] = searchProducer{
+		kind:   store.OutboxMaterial,
+		derive: deriveMaterial,
+		all: func(ctx context.Context, c *Core, fn func(string) error) error {
+			ids, err := c.st.Materials.IDs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := fn(string(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, error) {
+			m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
+			if isNotFound(err) {
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("core: search check material %s: %w", id, err)
+			}
+			return a.CanSeeMaterial(m), nil
+		},
+	}
+}
+
+// libraryCPTS lists the owner and the CPTS a library item is shared with
+// (the cpts facet and filter).
+func libraryCPTS(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) []string {
+	out := []string{string(owner)}
+	if vis == model.SharingListed {
+		for _, c := range shared {
+			if c != owner {
+				out = append(out, string(c))
+			}
+		}
+	}
+	return out
+}
+
+func (c *Core) searchAuthor(ctx context.Context, doc *search.Document, id model.UserID) {
+	if us, err := c.usersByID(ctx, []model.UserID{id}); err == nil {
+		if u, ok := us[id]; ok {
+			doc.AuthorName, doc.AuthorProfession = u.Name, string(u.Profession)
+		}
+	}
+}
+
+func deriveProtocol(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
+	p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
+	if isNotFound(err) {
+		return search.Document{}, false, nil
+	}
+	if err != nil {
+		return search.Document{}, false, fmt.Errorf("core: index protocol %s: %w", id, err)
+	}
+	n := p.ValidatedVersion
+	if n == 0 {
+		n = p.CurrentVersion
+	}
+	v, err := c.st.ProtocolVersions.Get(ctx, p.ID, n)
+	if isNotFound(err) {
+		return search.Document{}, false, nil
+	}
+	if err != nil {
+		return search.Document{}, false, fmt.Errorf("core: index protocol %s version %d: %w", id, n, err)
+	}
+	// The target professions are searchable words ("vaccination grippe
+	// infirmier"); the missions are facets.
+	var words []string
+	for _, pr := range p.Professions {
+		words = append(words, pr.Label())
+	}
+	missions := make([]string, 0, len(p.Missions))
+	for _, m := range p.Missions {
+		missions = append(missions, string(m))
+	}
+	doc := search.Document{
+		ID: search.DocID(search.TypeProtocol, id), Type: search.TypeProtocol, Title: p.Title, Text: v.Text,
+		AuthorID: string(p.AuthorID), CPTSIDs: libraryCPTS(p.CPTSID, p.Visibility, p.SharedWith),
+		Missions: missions, Theme: strings.Join(words, " "), Status: string(p.Status),
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Scopes: ProtocolScopes(p), Version: int64(p.Rev),
+	}
+	c.searchAuthor(ctx, &doc, p.AuthorID)
+	return doc, true, nil
+}
+
+func deriveMaterial(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
+	m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
+	if isNotFound(err) {
+		return search.Document{}, false, nil
+	}
+	if err != nil {
+		return search.Document{}, false, fmt.Errorf("core: index material %s: %w", id, err)
+	}
+	scopes := MaterialScopes(m)
+	if len(scopes) == 0 {
+		return search.Document{}, false, nil
+	}
+	theme := m.Theme.Label() + " " + m.Audience.Label()
+	var campaign string
+	if m.Campaign != "" {
+		campaign = m.Campaign.Label()
+	}
+	doc := search.Document{
+		ID: search.DocID(search.TypeMaterial, id), Type: search.TypeMaterial, Title: m.Title, Text: m.Description,
+		AuthorID: string(m.AuthorID), CPTSIDs: libraryCPTS(m.CPTSID, m.Visibility, m.SharedWith),
+		Campaign: campaign, Theme: theme, Missions: []string{string(model.MissionPrevention)},
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Scopes: scopes, Version: m.UpdatedAt.UnixNano(),
+	}
+	c.searchAuthor(ctx, &doc, m.AuthorID)
+	return doc, true, nil
+}
