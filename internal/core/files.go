@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -515,13 +516,10 @@ func (c *Core) DetachFiles(ctx context.Context, ids []model.FileID) {
 type attachmentReader func(c *Core, ctx context.Context, a *Actor, target string) error
 
 // attachmentReaders holds the read rule of each attachment kind but
-// messages (canReadAttachment has it). The features that attach files
-// register theirs in an init function of their own file, e.g. in
-// posts.go:
-//
-//	func init() { attachmentReaders[model.AttachPost] = (*Core).canReadPostAttachment }
-//
-// A kind without a reader is denied (its feature is not there to say).
+// messages (canReadAttachment has it): posts, protocol versions and
+// materials, registered by the init function at the end of this file
+// from the features' own loaders and policy.go. A kind without a reader
+// is denied.
 var attachmentReaders = map[model.AttachmentKind]attachmentReader{}
 
 // canReadAttachment: the actor may read what att is attached to.
@@ -692,3 +690,35 @@ func (c *Core) CleanOrphans(ctx context.Context) (int, error) {
 
 // orphanSweepEvery is how often Run looks for orphans.
 const orphanSweepEvery = time.Hour
+
+// A protocol version's files are read by the protocol's read rule
+// (posts.go and materials.go register their kinds).
+func init() {
+	attachmentReaders[model.AttachProtocolVersion] = (*Core).canReadProtocolVersionAttachment
+}
+
+// canReadProtocolVersionAttachment: target is "<protocol id>:<n>". Who
+// sees the protocol's drafts reads every version's files; anyone else who
+// sees it (a shared protocol, a partenaire) only those of its validated
+// version.
+func (c *Core) canReadProtocolVersionAttachment(ctx context.Context, a *Actor, target string) error {
+	id, nStr, ok := strings.Cut(target, ":")
+	if !ok {
+		return errFileNotFound
+	}
+	n, err := strconv.Atoi(nStr)
+	if err != nil || n < 1 {
+		return errFileNotFound
+	}
+	p, err := c.getProtocol(ctx, a, model.ProtocolID(id))
+	if err != nil {
+		return errFileNotFound
+	}
+	switch {
+	case a.CanSeeProtocolDrafts(p) && n <= p.CurrentVersion:
+		return nil
+	case n == p.ValidatedVersion:
+		return nil
+	}
+	return errFileNotFound
+}
