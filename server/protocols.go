@@ -19,6 +19,7 @@ type protocolCreate struct {
 	ReviewDate  model.Date         `json:"review_date,omitempty"`
 	Visibility  model.Sharing      `json:"visibility,omitempty"`
 	SharedWith  []model.CPTSID     `json:"shared_with,omitempty"`
+	PDF         model.FileID       `json:"pdf_file_id,omitempty"` // an uploaded PDF, to the CPTS
 }
 
 type protocolPatch struct {
@@ -31,6 +32,7 @@ type protocolPatch struct {
 	ReviewDate  *model.Date         `json:"review_date,omitempty"`
 	Visibility  *model.Sharing      `json:"visibility,omitempty"`
 	SharedWith  *[]model.CPTSID     `json:"shared_with,omitempty"`
+	PDF         *model.FileID       `json:"pdf_file_id,omitempty"` // a new version's PDF; "": none
 }
 
 type protocolSubmit struct {

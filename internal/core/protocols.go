@@ -172,6 +172,8 @@ type ProtocolDetail struct {
 	ReviewerStates     []ReviewerView        `json:"reviewers"`
 	Reviews            []ReviewView          `json:"reviews"`
 	SuggestedReviewers []UserView            `json:"suggested_reviewers"`
+	// PDF is the file of the version's PDF (nil: none).
+	PDF *FileView `json:"pdf,omitempty"`
 }
 
 // VersionView is a version in the versions list (without content).
@@ -194,6 +196,9 @@ type ProtocolInput struct {
 	ReviewDate  model.Date
 	Visibility  model.Sharing
 	SharedWith  []model.CPTSID
+	// PDF is the author's own PDF upload to the CPTS, attached to
+	// version 1 ("" none).
+	PDF model.FileID
 }
 
 // ProtocolPatch changes a protocol: nil fields stay. A new Body makes a new
@@ -209,6 +214,11 @@ type ProtocolPatch struct {
 	ReviewDate  *model.Date
 	Visibility  *model.Sharing
 	SharedWith  *[]model.CPTSID
+	// PDF, when set, is the PDF of a new version: the editor's own PDF
+	// upload to the protocol's CPTS, or "" for a version without one. A
+	// new body without PDF makes a version without PDF (a file is
+	// attached to one version).
+	PDF *model.FileID
 }
 
 // ProtocolFilter selects protocols of the library.
@@ -490,6 +500,16 @@ func (c *Core) protocolDetail(ctx context.Context, a *Actor, p model.Protocol) (
 	if d.Version, err = c.st.ProtocolVersions.Get(ctx, p.ID, n); err != nil {
 		return ProtocolDetail{}, fmt.Errorf("core: protocol %s version %d: %w", p.ID, n, err)
 	}
+	if d.Version.PDF != "" {
+		fs, err := c.st.Files.ByIDs(ctx, []model.FileID{d.Version.PDF})
+		if err != nil {
+			return ProtocolDetail{}, fmt.Errorf("core: protocol %s pdf: %w", p.ID, err)
+		}
+		if len(fs) == 1 {
+			v := FileViewOf(fs[0])
+			d.PDF = &v
+		}
+	}
 	ids := []model.UserID{p.AuthorID}
 	drafts := a.CanSeeProtocolDrafts(p)
 	var reviews []model.ProtocolReview
@@ -675,12 +695,19 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 	if err != nil {
 		return ProtocolDetail{}, err
 	}
+	pdf, err := c.loadProtocolPDF(ctx, a, in.PDF, in.CPTSID)
+	if err != nil {
+		return ProtocolDetail{}, err
+	}
 	now := c.now().UTC()
 	p.CreatedAt = now
-	v := model.ProtocolVersion{Body: body, HTML: r.HTML, Text: r.Text, AuthorID: a.ID(), CreatedAt: now, Note: "Première version"}
+	v := model.ProtocolVersion{Body: body, HTML: r.HTML, Text: r.Text, AuthorID: a.ID(), CreatedAt: now, Note: "Première version", PDF: in.PDF}
 	p, err = c.st.Protocols.Create(ctx, p, v)
 	if err != nil {
 		return ProtocolDetail{}, fmt.Errorf("core: create protocol: %w", err)
+	}
+	if err := c.attachProtocolPDF(ctx, pdf, p.ID, 1); err != nil {
+		return ProtocolDetail{}, err
 	}
 	c.touch(ctx, store.OutboxProtocol, string(p.ID))
 	return c.protocolDetail(ctx, a, p)
@@ -758,7 +785,9 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 			return ProtocolDetail{}, err
 		}
 	}
+	var pdf []model.File
 	p, err := c.apply(ctx, a, id, func(p model.Protocol) (store.ProtocolTransition, error) {
+		pdf = nil
 		if !a.CanEditProtocol(p) || !a.CanSeeProtocolDrafts(p) {
 			return store.ProtocolTransition{}, errForbidden
 		}
@@ -792,7 +821,7 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 				return tr, err
 			}
 		}
-		if in.Body != nil {
+		if in.Body != nil || in.PDF != nil {
 			if in.BaseVersion != 0 && in.BaseVersion != p.CurrentVersion {
 				return tr, errProtocolEditConflict
 			}
@@ -800,11 +829,23 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 			if err != nil {
 				return tr, fmt.Errorf("core: version %d of %s: %w", p.CurrentVersion, p.ID, err)
 			}
-			if cur.Body != body {
+			vBody, vr, vPDF := body, r, model.FileID("")
+			if in.Body == nil {
+				vBody, vr = cur.Body, sanitize.Rendered{HTML: cur.HTML, Text: cur.Text}
+			}
+			if in.PDF != nil && *in.PDF != cur.PDF {
+				vPDF = *in.PDF
+				if pdf, err = c.loadProtocolPDF(ctx, a, vPDF, p.CPTSID); err != nil {
+					return tr, err
+				}
+			} else if cur.Body == vBody {
+				vPDF = cur.PDF // metadata only: no new version
+			}
+			if cur.Body != vBody || cur.PDF != vPDF {
 				next.CurrentVersion = p.CurrentVersion + 1
 				tr.Kind = model.ProtocolEventEdited
-				tr.Version = &model.ProtocolVersion{N: next.CurrentVersion, Body: body, HTML: r.HTML, Text: r.Text,
-					AuthorID: a.ID(), CreatedAt: c.now().UTC(), Note: note}
+				tr.Version = &model.ProtocolVersion{N: next.CurrentVersion, Body: vBody, HTML: vr.HTML, Text: vr.Text,
+					AuthorID: a.ID(), CreatedAt: c.now().UTC(), Note: note, PDF: vPDF}
 				if p.Status == model.ProtocolValidated {
 					next.Status = model.ProtocolDraft // a new draft; the validated version stays in force
 					next.Reviewers = []model.UserID{}
@@ -817,7 +858,36 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 	if err != nil {
 		return ProtocolDetail{}, err
 	}
+	if err := c.attachProtocolPDF(ctx, pdf, p.ID, p.CurrentVersion); err != nil {
+		return ProtocolDetail{}, err
+	}
 	return c.protocolDetail(ctx, a, p)
+}
+
+var errProtocolPDF = model.Invalid("pdf_file_id", "protocol_pdf_not_pdf", "Le fichier joint à un protocole doit être un PDF.")
+
+// loadProtocolPDF checks the PDF of a new version: the actor's own
+// unattached upload to the protocol's CPTS, a PDF. "" : none.
+func (c *Core) loadProtocolPDF(ctx context.Context, a *Actor, id model.FileID, cpts model.CPTSID) ([]model.File, error) {
+	if id == "" {
+		return nil, nil
+	}
+	fs, err := c.loadFiles(ctx, a, []model.FileID{id}, FileWhere{CPTS: cpts})
+	if err != nil {
+		return nil, err
+	}
+	if fs[0].ContentType != "application/pdf" {
+		return nil, errProtocolPDF
+	}
+	return fs, nil
+}
+
+// attachProtocolPDF attaches the checked PDF to version n of protocol id.
+func (c *Core) attachProtocolPDF(ctx context.Context, pdf []model.File, id model.ProtocolID, n int) error {
+	if len(pdf) == 0 {
+		return nil
+	}
+	return c.attachLoaded(ctx, pdf, model.Attachment{Kind: model.AttachProtocolVersion, ID: string(id) + ":" + strconv.Itoa(n)})
 }
 
 // SubmitProtocol sends the protocol to review (relecture) with these

@@ -643,6 +643,7 @@ export interface components {
             body?: string;
             cpts_id: string;
             missions?: components["schemas"]["Mission"][];
+            pdf_file_id?: string;
             professions?: components["schemas"]["Profession"][];
             review_date?: string;
             shared_with?: string[];
@@ -661,6 +662,7 @@ export interface components {
             current_version: number;
             id: string;
             missions: components["schemas"]["Mission"][] | null;
+            pdf?: components["schemas"]["File"];
             professions: components["schemas"]["Profession"][] | null;
             rev: number;
             review_date?: string;
@@ -694,6 +696,7 @@ export interface components {
             body?: string;
             missions?: components["schemas"]["Mission"][];
             note?: string;
+            pdf_file_id?: string;
             professions?: components["schemas"]["Profession"][];
             review_date?: string;
             shared_with?: string[];
