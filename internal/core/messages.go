@@ -318,7 +318,8 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		// together and each sender gets here on its own, so N+1 could go
 		// out before N; a client holding N+1 that reconnects then resumes
 		// after N+1 (docs/protocol.md) and never gets N.
-		c.msgs.Turn(ctx, ch.ID, stored.Seq)
+		// Not cut short by the sender leaving: the order is for the others.
+		c.msgs.Turn(context.WithoutCancel(ctx), ch.ID, stored.Seq)
 		if err := c.pub.PublishMessage(ctx, ch.ID, stored.Seq, v); err != nil {
 			// Stored but not fanned out: subscribers get it on their next
 			// resume; nothing is lost.
