@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -40,6 +41,7 @@ type Posts struct {
 	events  *mongo.Collection
 	tombs   tombstones
 	backend string
+	lite    *sqliteReader // FerretDB-SQLite: pins by feed on its index
 }
 
 // postsPerPage groups the posts of a feed for range reads on
@@ -469,7 +471,13 @@ func (s *Posts) readRange(ctx context.Context, scope model.FeedScope, lo, hi uin
 // recently pinned first.
 func (s *Posts) Pinned(ctx context.Context, scope model.FeedScope) ([]model.Post, error) {
 	var pins []pinDoc
-	if err := findAll(ctx, s.pins, eq("feed", scope.Key()), nil, &pins); err != nil {
+	var err error
+	if s.lite != nil {
+		pins, err = s.pinsSQLite(ctx, scope.Key())
+	} else {
+		err = findAll(ctx, s.pins, eq("feed", scope.Key()), nil, &pins)
+	}
+	if err != nil {
 		return nil, dbErr(err, "pins of feed "+scope.Key())
 	}
 	if len(pins) == 0 {
@@ -692,4 +700,30 @@ func (m *FeedMarkers) Advance(ctx context.Context, user model.UserID, scope mode
 		{Key: "$set", Value: eq("updated_at", msUTC(at))},
 	})
 	return dbErr(err, "feed marker "+id)
+}
+
+// pinsSQLite reads the pins of feed from the SQLite file, on the feed
+// index (FerretDB would read every pin of the platform).
+func (s *Posts) pinsSQLite(ctx context.Context, feed string) ([]pinDoc, error) {
+	from, args, err := s.lite.whereIn(ctx, s.pins.Name(), "feed", []string{feed})
+	if err != nil || from == "" {
+		return nil, err
+	}
+	rows, err := s.lite.db.QueryContext(ctx, `SELECT _ferretdb_sjson->>'$._id', _ferretdb_sjson->>'$.feed', _ferretdb_sjson->>'$.pinned_at', _ferretdb_sjson->>'$.pinned_by'`+from, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var pins []pinDoc
+	for rows.Next() {
+		var d pinDoc
+		var at int64 // sjson keeps a date as Unix milliseconds
+		var by sql.NullString
+		if err := rows.Scan(&d.ID, &d.Feed, &at, &by); err != nil {
+			return nil, err
+		}
+		d.PinnedAt, d.PinnedBy = time.UnixMilli(at).UTC(), model.UserID(by.String)
+		pins = append(pins, d)
+	}
+	return pins, rows.Err()
 }

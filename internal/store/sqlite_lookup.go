@@ -15,12 +15,13 @@ import (
 // file on an expression index (collection → fields). FerretDB v1.24's
 // SQLite backend pushes no filter but a lone _id equality down to SQL:
 // a filter on post_id read the whole post_reactions and rsvps tables for
-// every feed page, so its cost grew with every reaction and answer of the
+// every feed page (and the post_pins table for its feed), so its cost grew with every reaction and answer of the
 // platform. accelerateSQLite creates the indexes, sqliteReader queries
 // them.
 var sqliteFieldIndexes = map[string][]string{
 	"post_reactions": {"post_id"},
 	"rsvps":          {"post_id"},
+	"post_pins":      {"feed"},
 }
 
 // sqliteIndexName is the name of the expression index on field of table.

@@ -216,7 +216,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 		if s.lite, err = openSQLiteReader(file); err != nil {
 			return nil, err
 		}
-		s.PostReactions.lite, s.RSVPs.lite = s.lite, s.lite
+		s.PostReactions.lite, s.RSVPs.lite, s.Posts.lite = s.lite, s.lite, s.lite
 	}
 	logger.Info("store opened", "backend", s.backend, "database", dbName)
 	return s, nil
