@@ -52,9 +52,15 @@ async function login(page, email) {
   await sidebarOf(page).waitFor({ state: 'attached' });
 }
 
+// Frames each page's sockets received: a page that got one has its socket
+// up, so a frame sent from then on reaches it.
+const framesOf = new WeakMap();
+const socketUp = (page) => waitFor(() => (framesOf.get(page) ?? 0) > 0, { what: 'the page\'s socket to answer' });
+
 async function loggedIn(email, viewport = laptop) {
   const ctx = await newContext(viewport);
   const page = await ctx.newPage();
+  page.on('websocket', (ws) => ws.on('framereceived', () => framesOf.set(page, (framesOf.get(page) ?? 0) + 1)));
   await login(page, email);
   return { ctx, page };
 }
@@ -236,6 +242,13 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     };
     const badge = sidebarOf(page).locator('section', { hasText: 'CPTS Loire Nord' }).locator('.waiting-badge');
 
+    // The home page stays open: what follows must reach it live (the
+    // coordinator's access_changed frame), with no reload.
+    assert.equal(new URL(page.url()).pathname, '/');
+    await page.getByRole('heading', { name: /^Bonjour/ }).waitFor();
+    await expectBadge(base);
+    await socketUp(page);
+
     // Two invitations; both are accepted (the harness reads the .eml).
     for (const email of ['ide.attente@example.test', 'kine.attente@example.test']) {
       const res = await page.request.post(`/api/v1/cpts/${loire.id}/invitations`, {
@@ -248,8 +261,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     const second = await acceptInvitation('kine.attente@example.test', 'Karl Patience', 'masseur_kinesitherapeute');
 
     await withDiagnostics(page, 'waiting', async () => {
-      // Back to the tab: the sidebar shows the badge on the CPTS.
-      await page.goto('/');
+      // Live, no reload: the sidebar shows the badge on the CPTS.
       await expectBadge(base + 2);
       assert.match((await badge.getAttribute('title')) ?? '', new RegExp(`${base + 2} adhésions à valider`));
 
@@ -292,9 +304,14 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
         headers: { 'X-CSRF-Token': (await apiJSON(small.page, '/api/v1/me')).csrf_token },
       });
       assert.equal(res.status(), 201);
+      assert.equal(new URL(small.page.url()).pathname, '/');
+      await socketUp(small.page);
       const third = await acceptInvitation('sf.attente@example.test', 'Sarah Attente', 'sage_femme');
-      await small.page.goto('/');
+      // Live, no reload: the home card, and the menu button's badge counts her.
       await small.page.locator('#en-attente li', { hasText: 'Sarah Attente' }).waitFor();
+      const menuBadge = small.page.locator('button.menu-button .menu-badge');
+      await waitFor(async () => (await menuBadge.getAttribute('data-waiting')) === String(base + 1), { what: `the menu badge to count ${base + 1} waiting` });
+      assert.match((await menuBadge.textContent()) ?? '', base + 1 > 1 ? new RegExp(`${base + 1} adhésions à valider`) : /1 adhésion à valider/);
       await shot(small.page, 'waiting-home-390');
       await openMenu(small.page);
       await sidebarOf(small.page).locator(`.waiting-badge[data-waiting="${base + 1}"]`).waitFor();

@@ -178,8 +178,15 @@ describe('issue 13: the chat as a Slack or Mattermost user judges it', { concurr
     const phonePage = await newPage(phone);
     await withDiagnostics('glance-phone', phonePage, async () => {
       await login(phonePage, nurse);
-      const { channels } = await apiJSON(phonePage, '/api/v1/unread');
+      // Everything read: her channels, and the followed threads with new
+      // replies that the demo history leaves her (they count in the title).
+      const { channels, threads } = await apiJSON(phonePage, '/api/v1/unread');
       for (const u of channels) if (u.last_seq > u.read_seq) await apiPost(phonePage, `/api/v1/channels/${u.channel_id}/read`, { seq: u.last_seq });
+      for (const t of threads ?? []) {
+        if (!t.unread) continue;
+        const { replies } = await apiJSON(phonePage, `/api/v1/messages/${t.thread_id}/thread`);
+        await apiPost(phonePage, `/api/v1/messages/${t.thread_id}/thread-read`, { seq: replies.at(-1).seq });
+      }
       await phonePage.goto('/');
       const menu = phonePage.locator('button.menu-button');
       await menu.waitFor();

@@ -341,8 +341,12 @@ export const fr = {
     followedThreads: 'Fils suivis',
     myReplies: 'Réponses à mes messages',
     /** Read by screen readers after "Menu" on a phone when something is unread. */
-    menuUnread: (n: number, mentions: number) =>
-      [n > 0 ? (n > 1 ? `${n} messages non lus` : '1 message non lu') : '', mentions > 0 ? (mentions > 1 ? `${mentions} mentions` : '1 mention') : '']
+    menuUnread: (n: number, mentions: number, waiting = 0) =>
+      [
+        n > 0 ? (n > 1 ? `${n} messages non lus` : '1 message non lu') : '',
+        mentions > 0 ? (mentions > 1 ? `${mentions} mentions` : '1 mention') : '',
+        waiting > 0 ? (waiting > 1 ? `${waiting} adhésions à valider` : '1 adhésion à valider') : '',
+      ]
         .filter(Boolean)
         .join(', '),
   },

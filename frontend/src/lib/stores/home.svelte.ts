@@ -46,6 +46,15 @@ class HomeStore {
     return cptsStore.byId(cptsId)?.pending_count ?? 0;
   }
 
+  /**
+   * How many wait for my validation in all the CPTS I coordinate (the
+   * phone's menu badge): the list once read, else the counts of GET /cpts.
+   */
+  get waitingTotal(): number {
+    if (this.loaded && !this.error) return this.pending.length;
+    return cptsStore.items.reduce((n, c) => n + (c.pending_count ?? 0), 0);
+  }
+
   /** Turns the membership active; the person leaves the list. */
   async validate(p: PendingMember): Promise<void> {
     await api.post(`/cpts/${seg(p.cpts_id)}/members/${seg(p.member.user.id)}/validate`);

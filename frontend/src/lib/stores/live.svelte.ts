@@ -3,6 +3,7 @@
 // screen), and where each event goes. Views never listen to the socket.
 
 import { feed } from './feed.svelte';
+import { home } from './home.svelte';
 import { api, query, seg } from '../api';
 import { fr } from '../i18n/fr';
 import { realtime, type ConnectionStatus, type RealtimeEvent } from '../realtime';
@@ -185,12 +186,15 @@ class Live {
         void channels.load();
         return;
       case 'access':
-        // Channels, groups and conversations, then their counts.
+        // Channels, groups and conversations, then their counts; for a
+        // coordinator, the members waiting for validation (GET /home: the
+        // sidebar badge, the home card, the phone's menu badge).
         clearTimeout(this.accessTimer);
         this.accessTimer = setTimeout(() => {
           if (!this.started) return;
           void refreshSpaces({ me: true });
           void this.refreshConversations();
+          void home.load();
         }, accessSettleMs);
         return;
       case 'post':
