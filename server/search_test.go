@@ -25,6 +25,7 @@ import (
 	"github.com/ecpts/ecpts/internal/store/storetest"
 	"github.com/ecpts/ecpts/search"
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // flakyIndex is the real index with a switch that makes it answer
@@ -497,6 +498,77 @@ func TestSearch(t *testing.T) {
 		if _, err := idx.Get(context.Background(), search.DocID(search.TypeMessage, posted.ID)); !errors.Is(err, search.ErrNotFound) {
 			t.Errorf("a deleted message is still in the index: %v", err)
 		}
+	})
+
+	t.Run("channel made private", func(t *testing.T) {
+		// soins-non-programmés is public in Loire Nord; the midwife is not
+		// one of its members but reads it as a member of the CPTS. The API
+		// cannot change a channel's visibility yet, so the change is made
+		// in the store (core's cache dropped, as the API's change will do),
+		// and searched at once: nothing tells the indexer,
+		// the index still holds the channel's documents under the CPTS's
+		// scope, and only the re-check of each hit against the store keeps
+		// them from her.
+		chID := h.id("chan:LN:soins-non-programmés")
+		sf := as("sage-femme@loire-nord.demo")
+		ide := as("infirmiere@loire-nord.demo")
+		queries := []string{"créneaux", "Mably", "SNP samedi", "soins non programmés", "INR"}
+		inChannel := func(s session, q string) int {
+			t.Helper()
+			status, res, body := h.search(s, q, "per_page", "100")
+			if status != 200 {
+				t.Fatalf("%q: %d %s", q, status, body)
+			}
+			n := 0
+			for _, hit := range res.Hits {
+				if hit.Location != nil && hit.Location.ChannelID == chID {
+					n++
+				}
+			}
+			return n
+		}
+		before := 0
+		for _, q := range queries {
+			before += inChannel(sf, q)
+		}
+		if before == 0 {
+			t.Fatal("the midwife finds nothing of the public channel: the test would prove nothing")
+		}
+		res, err := h.st.Database().Collection("channels").UpdateOne(context.Background(),
+			bson.D{{Key: "_id", Value: chID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: string(model.VisibilityPrivate)}}}})
+		if err != nil || res.MatchedCount != 1 {
+			t.Fatalf("make the channel private: %v (matched %v)", err, res)
+		}
+		// What the API's change will do besides the write: drop the
+		// channel from core's cache (channelChanged). A new core over the
+		// same store and the same index stands for it: its cache starts
+		// empty, and the index is untouched (no outbox entry, no reindex).
+		h.restart()
+		if got, err := h.st.Channels.ByID(context.Background(), model.ChannelID(chID)); err != nil || got.Visibility != model.VisibilityPrivate {
+			t.Fatalf("the channel is not private in the store: %v %+v", err, got)
+		}
+		sfID := h.sessionOf(sf).UserID
+		if _, err := h.st.ChannelMembers.Get(context.Background(), model.ChannelID(chID), sfID); err == nil {
+			t.Fatalf("the midwife is a member of the channel: the test is wrong")
+		}
+		if chans, _ := readable("sage-femme@loire-nord.demo"); chans[chID] {
+			t.Errorf("the channel made private is still in the midwife's channel list")
+		}
+		for _, q := range queries {
+			if n := inChannel(sf, q); n != 0 {
+				t.Errorf("LEAK: the channel made private, the midwife (not a member) still finds %d hits of it for %q", n, q)
+			}
+		}
+		member := 0
+		for _, q := range queries {
+			member += inChannel(ide, q)
+		}
+		if member == 0 {
+			t.Error("the nurse, a member of the channel made private, no longer finds it")
+		}
+		h.drainOutbox()
+		checkNoLeak(t, "sage-femme@loire-nord.demo", queries)
+		checkNoLeak(t, "kine@loire-nord.demo", queries)
 	})
 
 	t.Run("removed members stop finding at once", func(t *testing.T) {
