@@ -76,6 +76,9 @@ type SearchHit struct {
 	AuthorName      string          `json:"author_name,omitempty"`
 	CreatedAt       time.Time       `json:"created_at"`
 	Location        *SearchLocation `json:"location,omitempty"`
+	// CPTSID is the owner CPTS of a protocol or material hit (where its
+	// library page is).
+	CPTSID model.CPTSID `json:"cpts_id,omitempty"`
 }
 
 // SearchResult is one page of results.
@@ -646,11 +649,11 @@ func (c *Core) checkHits(ctx context.Context, a *Actor, v *searchView, hits []se
 			// Posts, protocols and materials are checked by their producer
 			// (searchProducers); none without one.
 			if p, ok := searchProducers[t]; ok && p.check != nil {
-				k, err := p.check(ctx, c, a, id)
+				k, owner, err := p.check(ctx, c, a, id)
 				if err != nil {
 					return nil, 0, err
 				}
-				keep = k
+				keep, sh.CPTSID = k, owner
 			}
 		}
 		if !keep {
@@ -678,7 +681,8 @@ type searchProducer struct {
 	kind   store.OutboxKind
 	derive func(ctx context.Context, c *Core, id string) (doc search.Document, ok bool, err error)
 	all    func(ctx context.Context, c *Core, fn func(id string) error) error
-	check  func(ctx context.Context, c *Core, a *Actor, id string) (bool, error)
+	// check also returns the owner CPTS of a library item ("" for others).
+	check func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error)
 }
 
 // searchProducers are the producers of the document types beyond

@@ -34,15 +34,15 @@ func init() {
 			}
 			return nil
 		},
-		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, error) {
+		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
 			if isNotFound(err) {
-				return false, nil
+				return false, "", nil
 			}
 			if err != nil {
-				return false, fmt.Errorf("core: search check protocol %s: %w", id, err)
+				return false, "", fmt.Errorf("core: search check protocol %s: %w", id, err)
 			}
-			return a.CanSeeProtocol(p), nil
+			return a.CanSeeProtocol(p), p.CPTSID, nil
 		},
 	}
 	searchProducers[search.TypeMaterial] = searchProducer{
@@ -60,15 +60,15 @@ func init() {
 			}
 			return nil
 		},
-		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, error) {
+		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
 			if isNotFound(err) {
-				return false, nil
+				return false, "", nil
 			}
 			if err != nil {
-				return false, fmt.Errorf("core: search check material %s: %w", id, err)
+				return false, "", fmt.Errorf("core: search check material %s: %w", id, err)
 			}
-			return a.CanSeeMaterial(m), nil
+			return a.CanSeeMaterial(m), m.CPTSID, nil
 		},
 	}
 }

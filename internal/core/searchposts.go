@@ -30,12 +30,12 @@ func init() {
 			}
 			return nil
 		},
-		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, error) {
+		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			p, g, ok, err := c.searchPost(ctx, model.PostID(id))
 			if err != nil || !ok {
-				return false, err
+				return false, "", err
 			}
-			return a.CanSeeFeed(p.Scope(), g), nil
+			return a.CanSeeFeed(p.Scope(), g), "", nil
 		},
 	}
 }

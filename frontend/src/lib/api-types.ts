@@ -818,6 +818,7 @@ export interface components {
         SearchHit: {
             author_id?: string;
             author_name?: string;
+            cpts_id?: string;
             /** Format: date-time */
             created_at: string;
             excerpt?: string;

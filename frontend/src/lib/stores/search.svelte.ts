@@ -99,7 +99,7 @@ export function highlightParts(text: string, ranges: readonly SearchRange[] | nu
   return parts;
 }
 
-/** Where a hit opens: a message in its channel (or thread) at its seq, a channel, a person in the directory. */
+/** Where a hit opens: a message in its channel (or thread) at its seq, a channel, a post, a protocol, a material, a person in the directory. */
 export function hitHref(h: SearchHit): string {
   const loc = h.location;
   switch (h.type) {
@@ -118,6 +118,12 @@ export function hitHref(h: SearchHit): string {
       return `/publications/${encodeURIComponent(h.id)}`;
     case 'person':
       return `/annuaire?q=${encodeURIComponent(h.title ?? '')}`;
+    case 'protocol':
+      // The protocol page opens at its current (validated) version.
+      return `/protocoles/${encodeURIComponent(h.id)}`;
+    case 'material':
+      // The prevention page of its CPTS, scrolled to the material.
+      return h.cpts_id ? `/cpts/${encodeURIComponent(h.cpts_id)}/prevention#support-${encodeURIComponent(h.id)}` : '/';
     default:
       return '/';
   }
