@@ -45,3 +45,11 @@ func (s *Server) getMaterial(ctx context.Context, sess model.Session, p params, 
 func (s *Server) materialCatalog(ctx context.Context, sess model.Session, _ params, _ none) (core.MaterialCatalog, error) {
 	return s.deps.Core.MaterialCatalog(ctx, sess)
 }
+
+func (s *Server) updateMaterial(ctx context.Context, sess model.Session, p params, in core.MaterialPatch) (core.MaterialView, error) {
+	return s.deps.Core.UpdateMaterial(ctx, sess, model.MaterialID(p.id), in)
+}
+
+func (s *Server) deleteMaterial(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
+	return none{}, s.deps.Core.DeleteMaterial(ctx, sess, model.MaterialID(p.id))
+}

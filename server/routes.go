@@ -177,6 +177,8 @@ func (s *Server) apiRoutes() []route {
 		endpoint(get, "/materials/catalog", "Thèmes, campagnes, et campagnes en cours et à venir", s.materialCatalog),
 		endpoint(post, "/materials", "Ajouter un support de prévention (fichier déposé ou lien)", s.createMaterial, under("material"), created),
 		endpoint(get, "/materials/:id", "Un support de prévention", s.getMaterial, under("material")),
+		endpoint(patch, "/materials/:id", "Modifier un support de prévention (son auteur, la coordination)", s.updateMaterial, under("material")),
+		endpoint(del, "/materials/:id", "Supprimer un support de prévention (son fichier avec)", s.deleteMaterial),
 		{Method: post, Path: "/files", Summary: "Déposer un fichier (multipart : cpts_id, group_id, channel_id ou conversation_id, puis file)",
 			Auth: true, Multipart: true, Resp: reflect.TypeFor[core.FileView](), Key: "file", Status: fiber.StatusCreated, handler: s.uploadFile},
 		{Method: get, Path: "/files/:id", Summary: "Télécharger un fichier (?thumb=1 : sa vignette), autorisé à chaque requête",

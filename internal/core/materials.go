@@ -339,3 +339,154 @@ func (c *Core) GetMaterial(ctx context.Context, s model.Session, id model.Materi
 	}
 	return vs[0], nil
 }
+
+// MaterialPatch changes a material: nil fields stay. Its source (the
+// file, or the link's kind) stays; a link's URL may change.
+type MaterialPatch struct {
+	Title       *string                 `json:"title,omitempty"`
+	Description *string                 `json:"description,omitempty"`
+	URL         *string                 `json:"url,omitempty"`
+	Theme       *model.Theme            `json:"theme,omitempty"`
+	Campaign    *model.Campaign         `json:"campaign,omitempty"`
+	Audience    *model.MaterialAudience `json:"audience,omitempty"`
+	Language    *string                 `json:"language,omitempty"`
+	ValidFrom   *model.Date             `json:"valid_from,omitempty"`
+	ValidTo     *model.Date             `json:"valid_to,omitempty"`
+	Visibility  *model.Sharing          `json:"visibility,omitempty"`
+	SharedWith  *[]model.CPTSID         `json:"shared_with,omitempty"`
+}
+
+// editableMaterial reads material id for an edit by a: not found for who
+// does not see it, forbidden for who sees it but may not edit it.
+func (c *Core) editableMaterial(ctx context.Context, a *Actor, id model.MaterialID) (model.Material, error) {
+	if !model.ValidID(string(id)) {
+		return model.Material{}, errMaterialNotFound
+	}
+	m, err := c.st.Materials.ByID(ctx, id)
+	if isNotFound(err) || err == nil && (m.Deleted() || !a.CanSeeMaterial(m)) {
+		return model.Material{}, errMaterialNotFound
+	}
+	if err != nil {
+		return model.Material{}, fmt.Errorf("core: material %s: %w", id, err)
+	}
+	if !a.CanEditMaterial(m) {
+		return model.Material{}, errForbidden
+	}
+	return m, nil
+}
+
+// UpdateMaterial changes a material (CanEditMaterial).
+func (c *Core) UpdateMaterial(ctx context.Context, s model.Session, id model.MaterialID, in MaterialPatch) (MaterialView, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return MaterialView{}, err
+	}
+	m, err := c.editableMaterial(ctx, a, id)
+	if err != nil {
+		return MaterialView{}, err
+	}
+	if in.Title != nil {
+		if m.Title, err = oneLine("title", "Le titre", *in.Title, true, maxMaterialTitle); err != nil {
+			return MaterialView{}, err
+		}
+	}
+	if in.Description != nil {
+		if m.Description, err = text("description", "La description", *in.Description, false, maxMaterialDesc); err != nil {
+			return MaterialView{}, err
+		}
+	}
+	if in.URL != nil {
+		if m.Kind != model.MaterialLink {
+			return MaterialView{}, model.Invalid("url", "material_source_conflict", "Un support est soit un fichier, soit un lien : pas les deux.")
+		}
+		if m.URL, err = checkLink(*in.URL); err != nil {
+			return MaterialView{}, err
+		}
+	}
+	if in.Theme != nil {
+		if m.Theme = *in.Theme; !m.Theme.Valid() {
+			return MaterialView{}, model.Invalid("theme", "invalid_theme", "Choisissez un thème.")
+		}
+	}
+	if in.Campaign != nil {
+		if m.Campaign = *in.Campaign; m.Campaign != "" && !m.Campaign.Valid() {
+			return MaterialView{}, model.Invalid("campaign", "invalid_campaign", "Campagne inconnue.")
+		}
+	}
+	if in.Audience != nil {
+		if m.Audience = *in.Audience; !m.Audience.Valid() {
+			return MaterialView{}, model.Invalid("audience", "invalid_audience", "Choisissez le public : patients ou professionnels.")
+		}
+	}
+	if in.Language != nil {
+		if m.Language = strings.TrimSpace(*in.Language); m.Language == "" {
+			m.Language = "fr"
+		}
+		if !languageTag.MatchString(m.Language) {
+			return MaterialView{}, model.Invalid("language", "invalid_language", "Langue non valide (par exemple fr, en, ar).")
+		}
+	}
+	if in.ValidFrom != nil {
+		if m.ValidFrom = *in.ValidFrom; m.ValidFrom != "" && !m.ValidFrom.Valid() {
+			return MaterialView{}, model.Invalid("valid_from", "invalid_date", "Date de début non valide (AAAA-MM-JJ).")
+		}
+	}
+	if in.ValidTo != nil {
+		if m.ValidTo = *in.ValidTo; m.ValidTo != "" && !m.ValidTo.Valid() {
+			return MaterialView{}, model.Invalid("valid_to", "invalid_date", "Date de fin non valide (AAAA-MM-JJ).")
+		}
+	}
+	if m.ValidFrom != "" && m.ValidTo != "" && m.ValidTo.Before(m.ValidFrom) {
+		return MaterialView{}, model.Invalid("valid_to", "validity_order", "La fin de validité précède son début.")
+	}
+	if in.Visibility != nil || in.SharedWith != nil {
+		vis, shared := m.Visibility, m.SharedWith
+		if in.Visibility != nil {
+			vis = *in.Visibility
+		}
+		if in.SharedWith != nil {
+			shared = *in.SharedWith
+		}
+		if m.Visibility, m.SharedWith, err = c.checkSharing(ctx, m.CPTSID, vis, shared); err != nil {
+			return MaterialView{}, err
+		}
+	}
+	m.UpdatedAt = c.now().UTC()
+	stored, err := c.st.Materials.Update(ctx, m)
+	if isNotFound(err) {
+		return MaterialView{}, errMaterialNotFound
+	}
+	if err != nil {
+		return MaterialView{}, fmt.Errorf("core: update material: %w", err)
+	}
+	c.touch(ctx, store.OutboxMaterial, string(stored.ID))
+	vs, err := c.materialViews(ctx, a, []model.Material{stored})
+	if err != nil {
+		return MaterialView{}, err
+	}
+	return vs[0], nil
+}
+
+// DeleteMaterial deletes a material (CanEditMaterial); its file is
+// detached and removed.
+func (c *Core) DeleteMaterial(ctx context.Context, s model.Session, id model.MaterialID) error {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return err
+	}
+	m, err := c.editableMaterial(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if err := c.st.Materials.Delete(ctx, m.ID, c.now().UTC()); err != nil {
+		if isNotFound(err) {
+			return errMaterialNotFound
+		}
+		return fmt.Errorf("core: delete material: %w", err)
+	}
+	c.touch(ctx, store.OutboxMaterial, string(m.ID))
+	if m.Kind == model.MaterialFile && m.FileID != "" {
+		c.DetachFiles(ctx, []model.FileID{m.FileID})
+	}
+	return nil
+}

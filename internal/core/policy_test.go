@@ -508,6 +508,8 @@ func TestLibraryPermissionTable(t *testing.T) {
 		{"see deleted material", func(a *Actor) bool { return a.CanSeeMaterial(deleted) }, nil},
 		{"create material in LN", func(a *Actor) bool { return a.CanCreateMaterial(ln) }, lnOnly},
 		{"edit material", func(a *Actor) bool { return a.CanEditMaterial(material(model.SharingListed, vc)) }, []string{"author", "coordLN"}},
+		// DeleteMaterial asks CanEditMaterial too: same row, named for the action.
+		{"delete material", func(a *Actor) bool { return a.CanEditMaterial(material(model.SharingListed, vc)) }, []string{"author", "coordLN"}},
 	}
 	names := make([]string, 0, len(actors))
 	for n := range actors {

@@ -415,6 +415,19 @@ export interface components {
             next?: string;
             total: number;
         };
+        MaterialPatch: {
+            audience?: string;
+            campaign?: string;
+            description?: string;
+            language?: string;
+            shared_with?: string[];
+            theme?: string;
+            title?: string;
+            url?: string;
+            valid_from?: string;
+            valid_to?: string;
+            visibility?: string;
+        };
         Me: {
             csrf_token: string;
             memberships: components["schemas"]["Membership"][] | null;

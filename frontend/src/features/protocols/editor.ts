@@ -1,4 +1,6 @@
 // What the protocol editor edits.
+import type { FileView } from '../../lib/types';
+
 export interface EditorValues {
   title: string;
   body: string;
@@ -8,4 +10,6 @@ export interface EditorValues {
   review_date: string;
   visibility: 'cpts' | 'listed' | 'platform';
   shared_with: string[];
+  /** The version's PDF (null: none); a new upload, or null, makes a new version. */
+  pdf: FileView | null;
 }

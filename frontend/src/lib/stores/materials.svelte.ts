@@ -68,6 +68,18 @@ class Materials {
     await this.load(this.cptsId);
     return m;
   }
+
+  async update(id: string, patch: { title?: string; description?: string }): Promise<Material> {
+    const m = (await api.patch<{ material: Material }>(`/materials/${encodeURIComponent(id)}`, patch)).material;
+    this.items = this.items.map((x) => (x.id === id ? m : x));
+    return m;
+  }
+
+  async remove(id: string): Promise<void> {
+    await api.delete(`/materials/${encodeURIComponent(id)}`);
+    this.items = this.items.filter((x) => x.id !== id);
+    this.total = Math.max(0, this.total - 1);
+  }
 }
 
 export const materials = new Materials();
