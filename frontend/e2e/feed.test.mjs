@@ -105,11 +105,15 @@ describe('e-CPTS feed: an event, its RSVP and its calendar file', { concurrency:
       await coordPage.getByLabel('Fin (heure de Paris)').fill(`${day}T21:45`);
       await coordPage.getByLabel('Lieu').fill('Salle des fêtes, Riorges');
       await coordPage.getByLabel('Nombre de places (0 = illimité)').fill('12');
+      // One attachment through the composer's picker: uploaded at once, attached on publishing.
+      await coordPage.locator('form.composer input[type="file"]').setInputFiles({ name: 'programme.txt', mimeType: 'text/plain', buffer: Buffer.from('Programme de l\'atelier.\n') });
+      await coordPage.locator('form.composer li', { hasText: 'programme.txt' }).getByRole('button', { name: 'Retirer programme.txt' }).waitFor();
       await coordPage.getByRole('button', { name: 'Publier', exact: true }).click();
       await coordPage.getByText('Publication en ligne.').waitFor();
       const card = coordPage.locator('article.post', { hasText: title });
       await card.waitFor();
       postId = await card.getAttribute('data-post-id');
+      await card.getByRole('link', { name: 'programme.txt' }).first().waitFor();
       assert.match(postId, /^[0-9a-f]{24}-\d{10}$/);
 
       // Live on the nurse's open feed, without a reload.
