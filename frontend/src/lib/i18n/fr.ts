@@ -617,7 +617,7 @@ export const fr = {
     expiredTitle: 'Lien expiré',
     expiredText: 'Ce lien a expiré. Demandez à un administrateur de la plateforme de recréer votre compte.',
     notFoundTitle: 'Lien non valable',
-    notFoundText: 'Ce lien n’est pas (ou plus) valable : il a peut-être déjà servi. Si vous avez déjà choisi votre mot de passe, connectez-vous.',
+    notFoundText: 'Ce lien n’est pas (ou plus) valable : il a peut-être déjà servi. Si vous avez déjà choisi votre mot de passe, connectez-vous.',
     goLogin: 'Aller à la connexion',
   },
   profile: {
