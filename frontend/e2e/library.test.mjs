@@ -222,6 +222,8 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
       await page.getByLabel('Thème', { exact: true }).selectOption('');
       await page.getByLabel('Campagne', { exact: true }).selectOption('vaccination_grippe');
       await list.getByText('Dépliant : se faire vacciner contre la grippe').waitFor();
+      // The unfiltered list shows that material too: wait for the filtered answer.
+      await list.getByText('Manger mieux au quotidien').waitFor({ state: 'detached' });
       assert.equal(await list.locator('li').count(), 1);
     });
   });
