@@ -223,6 +223,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Blobs: blobs, Scanner: scanner, MaxUpload: cfg.MaxUploadBytes(),
 	})
 	registerSearchMetrics(reg, app)
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(ctx, cfg.DebugAddr, log); err != nil {
+			return fmt.Errorf("ECPTS_DEBUG_ADDR: %w", err)
+		}
+	}
 	if demoLoaded {
 		if err := demo.LoadMessages(ctx, st, app); err != nil {
 			return err

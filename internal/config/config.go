@@ -58,6 +58,10 @@ type Config struct {
 	// upload (host:port, tcp://host:port, or a Unix socket path, optionally
 	// unix:-prefixed); empty: no virus scan.
 	ClamdAddr string
+	// DebugAddr: ECPTS_DEBUG_ADDR, a loopback address (127.0.0.1:6060,
+	// [::1]:6060) serving Go's profiler (net/http/pprof) for load runs;
+	// empty: none. Any other host is refused: profiles reveal memory.
+	DebugAddr string
 }
 
 // DefaultMaxUploadMB is the upload limit when ECPTS_MAX_UPLOAD_MB is
@@ -97,6 +101,7 @@ const (
 	EnvWriteRate      = "ECPTS_WRITE_RATE"
 	EnvMaxUploadMB    = "ECPTS_MAX_UPLOAD_MB"
 	EnvClamdAddr      = "ECPTS_CLAMD_ADDR"
+	EnvDebugAddr      = "ECPTS_DEBUG_ADDR"
 )
 
 // Defaults returns the configuration used when no variable is set: a single
@@ -193,6 +198,7 @@ func Load(getenv func(string) string) (Config, error) {
 		c.MaxUploadMB = n
 	}
 	str(EnvClamdAddr, &c.ClamdAddr)
+	str(EnvDebugAddr, &c.DebugAddr)
 	for _, p := range strings.Split(getenv(EnvTrustedProxies), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
@@ -268,6 +274,11 @@ func (c Config) Validate() error {
 
 	if err := checkAddr(c.Addr); err != nil {
 		bad(EnvAddr, "%v", err)
+	}
+	if c.DebugAddr != "" {
+		if err := checkLoopback(c.DebugAddr); err != nil {
+			bad(EnvDebugAddr, "%v", err)
+		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad(EnvDataDir, "must not be empty")
@@ -467,6 +478,25 @@ func checkOrigin(raw string) error {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
 			return fmt.Errorf("port must be a number from 1 to 65535, got %q", p)
 		}
+	}
+	return nil
+}
+
+// checkLoopback accepts host:port where host is a loopback IP or
+// "localhost".
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, got %q", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("must be a loopback address (127.0.0.1 or [::1]), got %q", host)
 	}
 	return nil
 }

@@ -250,6 +250,10 @@ func TestValidate(t *testing.T) {
 		{"clamd no port", func(c *config.Config) { c.ClamdAddr = "clamav" }, "ECPTS_CLAMD_ADDR"},
 		{"clamd bad port", func(c *config.Config) { c.ClamdAddr = "clamav:0" }, "ECPTS_CLAMD_ADDR"},
 		{"clamd relative socket", func(c *config.Config) { c.ClamdAddr = "unix:clamd.ctl" }, "ECPTS_CLAMD_ADDR"},
+		{"debug loopback", func(c *config.Config) { c.DebugAddr = "127.0.0.1:6060" }, ""},
+		{"debug loopback v6", func(c *config.Config) { c.DebugAddr = "[::1]:6060" }, ""},
+		{"debug all interfaces", func(c *config.Config) { c.DebugAddr = ":6060" }, "ECPTS_DEBUG_ADDR"},
+		{"debug public", func(c *config.Config) { c.DebugAddr = "10.0.0.1:6060" }, "ECPTS_DEBUG_ADDR"},
 		{"upload limit too big", func(c *config.Config) { c.MaxUploadMB = 4096 }, "ECPTS_MAX_UPLOAD_MB"},
 	}
 	for _, tt := range tests {
