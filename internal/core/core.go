@@ -174,7 +174,7 @@ func New(d Deps) *Core {
 	c.msgs = msglog.New(msglog.Options{
 		Messages: d.Store.Messages, Seqs: d.Store.ChannelSeqs,
 		MultiNode: d.MultiNode, Window: d.Window,
-		Codec: sealCodec{d.Sealer}, Logger: c.log,
+		Codec: sealCodec{d.Sealer}, Stored: c.messagesStored, Logger: c.log,
 	})
 	c.bg.queue = make(chan func(context.Context), backgroundQueue)
 	c.search = searcher{idx: d.Search, direct: newDirectIndexes(c.now), kick: make(chan struct{}, 1)}

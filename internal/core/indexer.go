@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -28,6 +29,13 @@ const (
 	indexerLeaseTTL = 30 * time.Second
 	indexerBatch    = 200
 	indexerIdle     = 2 * time.Second
+	// indexerSettle: after a batch that was not full the indexer lets
+	// records gather before the next, so that under a stream of sends it
+	// applies them in batches (one store read, one index write and one
+	// segment of the index each) rather than a few at a time, each round
+	// costing a lease renewal, an outbox read and an index segment to merge.
+	// It is how late a search may find a new message, at most.
+	indexerSettle = 500 * time.Millisecond
 	// messagesPerRead bounds the messages of a channel read at once when a
 	// channel is re-derived.
 	messagesPerRead = 500
@@ -67,8 +75,14 @@ func (c *Core) RunIndexer(ctx context.Context) {
 				backoff = min(max(2*backoff, time.Second), time.Minute)
 				c.log.Warn("search indexer: batch failed, will retry", "retry_in", backoff, "err", err)
 				wait = backoff
+			case n >= indexerBatch:
+				backoff = 0
+				wait = 0 // behind: catch up
 			case n > 0:
 				backoff = 0
+				if !sleepCtx(ctx, indexerSettle) {
+					return
+				}
 				wait = 0
 			default:
 				backoff = 0
@@ -106,13 +120,40 @@ func (c *Core) IndexOutbox(ctx context.Context, n int) (int, error) {
 	}
 	d := c.newDeriver()
 	seen := map[string]bool{}
+	// Messages, the bulk of the outbox, are read a channel at a time (one
+	// channel read and one read of its messages per batch).
+	var chans []model.ChannelID
+	seqs := map[model.ChannelID][]uint64{}
 	for _, r := range recs {
 		key := string(r.Kind) + ":" + r.Ref
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
+		switch r.Kind {
+		case store.OutboxMessage:
+			if ch, seq, ok := model.MessageID(r.Ref).Parse(); ok {
+				if seqs[ch] == nil {
+					chans = append(chans, ch)
+				}
+				seqs[ch] = append(seqs[ch], seq)
+				continue
+			}
+		case store.OutboxMessages:
+			ch := model.ChannelID(r.Ref)
+			if seqs[ch] == nil {
+				chans = append(chans, ch)
+			}
+			seqs[ch] = append(seqs[ch], r.Seqs...)
+			continue
+		}
 		if err := d.record(ctx, r.Kind, r.Ref); err != nil {
+			return 0, err
+		}
+	}
+	for _, ch := range chans {
+		slices.Sort(seqs[ch])
+		if err := d.messages(ctx, ch, slices.Compact(seqs[ch])); err != nil {
 			return 0, err
 		}
 	}
@@ -296,6 +337,63 @@ func (d *deriver) message(ctx context.Context, id model.MessageID) error {
 		return err
 	}
 	return d.messageDoc(ctx, ch, cpts, m)
+}
+
+// messages derives the documents of these messages of one channel.
+func (d *deriver) messages(ctx context.Context, chID model.ChannelID, seqs []uint64) error {
+	ch, err := d.c.st.Channels.ByID(ctx, chID)
+	if isNotFound(err) {
+		for _, q := range seqs {
+			d.remove(search.DocID(search.TypeMessage, string(model.MessageIDOf(chID, q))))
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("core: index: channel %s: %w", chID, err)
+	}
+	cpts, err := d.channelCPTS(ctx, ch)
+	if err != nil {
+		return err
+	}
+	for len(seqs) > 0 {
+		part := seqs[:min(len(seqs), messagesPerRead)]
+		seqs = seqs[len(part):]
+		var ms []model.Message
+		lo, hi := part[0], part[len(part)-1]
+		if hi-lo+1 <= uint64(2*len(part)) {
+			// Mostly contiguous (a stream of sends): one range read, by
+			// page on FerretDB-PostgreSQL. part is sorted.
+			ms, err = d.c.st.Messages.Range(ctx, chID, lo, hi)
+		} else {
+			ms, err = d.c.st.Messages.BySeqs(ctx, chID, part)
+		}
+		if err != nil {
+			return fmt.Errorf("core: index: %d messages of %s: %w", len(part), chID, err)
+		}
+		want := make(map[uint64]bool, len(part))
+		for _, q := range part {
+			want[q] = true
+		}
+		found := make(map[uint64]bool, len(ms))
+		for _, m := range ms {
+			if !want[m.Seq] {
+				continue
+			}
+			found[m.Seq] = true
+			if err := d.messageDoc(ctx, ch, cpts, m); err != nil {
+				return err
+			}
+		}
+		for _, q := range part {
+			if !found[q] {
+				d.remove(search.DocID(search.TypeMessage, string(model.MessageIDOf(chID, q))))
+			}
+		}
+		if err := d.maybeFlush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *deriver) messageDoc(ctx context.Context, ch model.Channel, cpts []string, m model.Message) error {
@@ -514,4 +612,16 @@ func (c *Core) Reindex(ctx context.Context, progress ReindexProgress) (int, erro
 		stale = stale[n:]
 	}
 	return len(d.seen), nil
+}
+
+// sleepCtx waits d or until ctx ends; false when ctx ended.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

@@ -327,9 +327,8 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		}
 	}
 	c.msgs.Published(ch.ID, stored.Seq)
-	// The search outbox after the publication: its store round trip
-	// delays neither this message's delivery nor the next seqs'.
-	c.touchMessage(ctx, ch, stored.ID)
+	// The search outbox record was written by the group commit that
+	// stored the message (messagesStored), one write per batch.
 	if c.pub != nil {
 		if root != nil {
 			if rv, err := c.view(ctx, *root); err == nil {

@@ -117,6 +117,36 @@ func (c *Core) touch(ctx context.Context, kind store.OutboxKind, ref string) {
 	}
 }
 
+// messagesStored is the message log's Stored hook: the messages one group
+// commit stored go to the search outbox in one write, a record per
+// channel (one insert per
+// message was a database transaction per send, which at a few thousand
+// sends a second made every send wait on the database: docs/benchmarks.md
+// "A/B after issues 12–15"). Conversations only drop their users' memory
+// indexes. It runs once the senders are answered; a failure is logged and
+// `ecpts reindex` repairs it, as for touch.
+func (c *Core) messagesStored(ctx context.Context, chans []model.Channel, ms []model.Message) {
+	seqs := map[model.ChannelID][]uint64{}
+	for i, m := range ms {
+		if chans[i].Kind == model.KindDirect {
+			c.search.direct.dropChannel(chans[i].ID)
+			continue
+		}
+		seqs[m.ChannelID] = append(seqs[m.ChannelID], m.Seq)
+	}
+	if c.st.SearchOutbox == nil || len(seqs) == 0 {
+		return
+	}
+	if err := c.st.SearchOutbox.AppendMessages(ctx, seqs); err != nil {
+		c.log.Error("search outbox append", "kind", store.OutboxMessages, "messages", len(ms), "err", err)
+		return
+	}
+	select {
+	case c.search.kick <- struct{}{}:
+	default:
+	}
+}
+
 // touchMessage: a message of a shared channel changed (created, edited,
 // deleted); direct conversations only drop their users' memory indexes.
 func (c *Core) touchMessage(ctx context.Context, ch model.Channel, id model.MessageID) {

@@ -84,8 +84,9 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 		}
 		st.next = plain.Seq
 		st.addUnpublished(plain.Seq)
-		r := &commitReq{st: st, gen: st.gen, plain: plain, m: sealed, done: make(chan error, 1)}
-		if !l.enqueueCommit(r) {
+		r := &commitReq{st: st, ch: ch, gen: st.gen, plain: plain, m: sealed, done: make(chan error, 1)}
+		alone := !l.enqueueCommit(r)
+		if alone {
 			// No committer (Run is not running): store it now, holding
 			// the lock, one message in flight.
 			err := l.msgs.Insert(ctx, sealed)
@@ -97,6 +98,9 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 		// keeps the channel's seqs right.
 		err = <-r.done
 		if err == nil {
+			if alone && l.stored != nil {
+				l.stored(ctx, []model.Channel{ch}, []model.Message{plain})
+			}
 			break
 		}
 		st.mu.Lock()

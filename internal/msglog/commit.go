@@ -51,6 +51,7 @@ type committer struct {
 
 type commitReq struct {
 	st    *chanState
+	ch    model.Channel // for Options.Stored
 	gen   uint64        // st.gen when the seq was assigned
 	plain model.Message // as the window holds it (decrypted)
 	m     model.Message // as stored (sealed for a conversation)
@@ -139,6 +140,13 @@ func (l *Log) commit(ctx context.Context, batch []*commitReq) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
 	ms := make([]model.Message, 0, len(batch))
+	var storedCh []model.Channel
+	var stored []model.Message
+	defer func() {
+		if l.stored != nil && len(stored) > 0 {
+			l.stored(ctx, storedCh, stored)
+		}
+	}()
 	for len(batch) > 0 {
 		// Requests of a channel broken since they were queued go back.
 		live := batch[:0]
@@ -173,6 +181,10 @@ func (l *Log) commit(ctx context.Context, batch []*commitReq) {
 			}
 			if errs[i] == nil {
 				l.commits.batched.Add(1)
+				if l.stored != nil {
+					storedCh = append(storedCh, r.ch)
+					stored = append(stored, r.plain)
+				}
 			}
 			r.st.mu.Lock()
 			settleLocked(r, errs[i])

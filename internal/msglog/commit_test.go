@@ -1,6 +1,7 @@
 package msglog
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -194,4 +195,99 @@ func TestPipelineConflicts(t *testing.T) {
 			t.Logf("%d sends, %d seqs taken by the other writer, %d group commits", nSenders*each, len(taken), batches)
 		})
 	}
+}
+
+// TestStoredHook: Options.Stored hears of every stored message exactly
+// once, with its channel, a group commit's messages in one call (core
+// writes them to the search outbox in one insert); repeats are not
+// stored, so not reported. Without the committer each send reports its
+// own.
+func TestStoredHook(t *testing.T) {
+	st := storetest.OpenTest(t, "sqlite")
+	var mu sync.Mutex
+	calls := 0
+	got := map[model.MessageID]model.ChannelID{}
+	hook := func(_ context.Context, chans []model.Channel, ms []model.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if len(chans) != len(ms) {
+			t.Errorf("%d channels for %d messages", len(chans), len(ms))
+			return
+		}
+		for i, m := range ms {
+			if _, dup := got[m.ID]; dup {
+				t.Errorf("%s reported twice", m.ID)
+			}
+			if m.ChannelID != chans[i].ID || m.Body == "" {
+				t.Errorf("%s reported with channel %s, body %q", m.ID, chans[i].ID, m.Body)
+			}
+			got[m.ID] = chans[i].ID
+		}
+	}
+	author := model.UserID(model.NewID())
+
+	t.Run("group commit", func(t *testing.T) {
+		l := New(Options{Messages: st.Messages, Seqs: st.ChannelSeqs, Stored: hook, Logger: storetest.Logger()})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { l.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		chs := []model.Channel{testChannel(), testChannel()}
+		const senders, each = 8, 10
+		var wg sync.WaitGroup
+		for _, ch := range chs {
+			for range senders {
+				wg.Go(func() {
+					for i := range each {
+						id := uuid.NewString()
+						m := newMessage(ch, author, id, fmt.Sprintf("message %d", i))
+						if _, created, err := l.Append(ctx, ch, m); err != nil || !created {
+							t.Errorf("send: %v %v", created, err)
+						}
+						if _, created, err := l.Append(ctx, ch, m); err != nil || created {
+							t.Errorf("repeat: %v %v", created, err)
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		if want := len(chs) * senders * each; len(got) != want {
+			t.Fatalf("%d messages reported, want %d", len(got), want)
+		}
+		batches, _ := l.Commits()
+		if int64(calls) > batches || calls >= len(got) {
+			t.Fatalf("%d calls for %d messages in %d group commits: not one call per batch", calls, len(got), batches)
+		}
+		for _, ch := range chs {
+			for seq := uint64(1); seq <= senders*each; seq++ {
+				if got[model.MessageIDOf(ch.ID, seq)] != ch.ID {
+					t.Fatalf("%s seq %d not reported", ch.ID, seq)
+				}
+			}
+		}
+	})
+
+	t.Run("no committer", func(t *testing.T) {
+		mu.Lock()
+		calls, got = 0, map[model.MessageID]model.ChannelID{}
+		mu.Unlock()
+		l := New(Options{Messages: st.Messages, Seqs: st.ChannelSeqs, Stored: hook, Logger: storetest.Logger()})
+		ch := testChannel()
+		for i := range 3 {
+			if _, _, err := l.Append(context.Background(), ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if calls != 3 || len(got) != 3 {
+			t.Fatalf("%d calls, %d messages reported, want 3 and 3", calls, len(got))
+		}
+	})
 }

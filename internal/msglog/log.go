@@ -67,7 +67,13 @@ type Options struct {
 	// memory.
 	Window SharedWindow
 	// Codec seals what is stored; nil stores messages as they are.
-	Codec  Codec
+	Codec Codec
+	// Stored, when set, is told of the messages each group commit stored
+	// (plain, with their channels: chans[i] is the channel of ms[i]), once
+	// their senders are answered and before the next batch is taken: core
+	// records them for the search index in one write per batch instead of
+	// one per message. It must not call back into the Log's appends.
+	Stored func(ctx context.Context, chans []model.Channel, ms []model.Message)
 	Logger *slog.Logger
 }
 
@@ -78,6 +84,7 @@ type Log struct {
 	multiNode bool
 	win       SharedWindow // multi-node only
 	codec     Codec
+	stored    func(ctx context.Context, chans []model.Channel, ms []model.Message)
 	log       *slog.Logger
 	states    chanStates
 	commits   committer
@@ -85,7 +92,7 @@ type Log struct {
 
 // New returns a Log.
 func New(o Options) *Log {
-	l := &Log{msgs: o.Messages, seqs: o.Seqs, multiNode: o.MultiNode, codec: o.Codec, log: o.Logger}
+	l := &Log{msgs: o.Messages, seqs: o.Seqs, multiNode: o.MultiNode, codec: o.Codec, stored: o.Stored, log: o.Logger}
 	if o.MultiNode {
 		l.win = o.Window
 	}

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -29,6 +30,9 @@ type SearchOutbox struct {
 	coll   *mongo.Collection
 	leases *mongo.Collection
 	now    func() time.Time
+	// ferret: FerretDB v1 pushes down neither a sort on _id nor $in, so
+	// Batch and Remove avoid them there (see each).
+	ferret bool
 }
 
 // OutboxKind is what an outbox record names.
@@ -38,6 +42,10 @@ const (
 	OutboxMessage OutboxKind = "message" // a message: created, edited, deleted
 	OutboxChannel OutboxKind = "channel" // a channel and every message in it: created, renamed, topic, archived
 	OutboxUser    OutboxKind = "user"    // a person: profile or memberships changed
+	// OutboxMessages: messages of one channel stored by one group commit
+	// (Ref is the channel, Seqs their seqs): one record per channel and
+	// batch rather than per message.
+	OutboxMessages OutboxKind = "messages"
 )
 
 // OutboxRecord is one pending change.
@@ -46,6 +54,7 @@ type OutboxRecord struct {
 	Kind OutboxKind `bson:"kind"`
 	Ref  string     `bson:"ref"` // the object's id
 	At   time.Time  `bson:"at"`
+	Seqs []uint64   `bson:"seqs,omitempty"` // OutboxMessages only
 }
 
 // outboxID orders records by time, then at random: "<unix ns, 20
@@ -71,10 +80,36 @@ func (o *SearchOutbox) Append(ctx context.Context, kind OutboxKind, ref string) 
 	return nil
 }
 
-// Batch returns up to n records, oldest first.
+// AppendMessages records that these messages must be derived: one record
+// per channel, all in one write (the group commit stores a batch of
+// messages at once; one insert per message was one database transaction
+// per send).
+func (o *SearchOutbox) AppendMessages(ctx context.Context, seqs map[model.ChannelID][]uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	at := o.now().UTC()
+	docs := make([]any, 0, len(seqs))
+	for ch, qs := range seqs {
+		docs = append(docs, OutboxRecord{ID: outboxID(at), Kind: OutboxMessages, Ref: string(ch), At: msUTC(at), Seqs: qs})
+	}
+	if _, err := o.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
+		return dbErr(err, fmt.Sprintf("search outbox: messages of %d channels", len(seqs)))
+	}
+	return nil
+}
+
+// Batch returns up to n records, oldest first on MongoDB. On FerretDB v1
+// a sort on _id reads and sorts the whole collection for every batch
+// (only a plain limit reaches the database), so there it returns n
+// records in the database's order: roughly the oldest, and the order
+// never matters to the result (applying a record re-reads the store).
 func (o *SearchOutbox) Batch(ctx context.Context, n int) ([]OutboxRecord, error) {
 	var out []OutboxRecord
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(n))
+	opts := options.Find().SetLimit(int64(n))
+	if !o.ferret {
+		opts.SetSort(bson.D{{Key: "_id", Value: 1}})
+	}
 	cur, err := o.coll.Find(ctx, bson.D{}, opts)
 	if err != nil {
 		return nil, dbErr(err, "search outbox batch")
@@ -90,8 +125,25 @@ func (o *SearchOutbox) Remove(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := o.coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: in(ids)}}); err != nil {
-		return dbErr(err, fmt.Sprintf("remove %d search outbox records", len(ids)))
+	what := fmt.Sprintf("remove %d search outbox records", len(ids))
+	if !o.ferret {
+		if _, err := o.coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: in(ids)}}); err != nil {
+			return dbErr(err, what)
+		}
+		return nil
+	}
+	// FerretDB v1 reads the whole collection for an $in; one delete by
+	// _id each, a few at a time, reaches the database's key.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(lookupParallelism)
+	for _, id := range ids {
+		g.Go(func() error {
+			_, err := o.coll.DeleteOne(gctx, byID(id))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return dbErr(err, what)
 	}
 	return nil
 }

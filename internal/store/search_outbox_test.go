@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/storetest"
 )
@@ -51,6 +53,38 @@ func TestSearchOutbox(t *testing.T) {
 			rest, err := ob.Batch(ctx, 10)
 			if err != nil || len(rest) != 1 || rest[0].Ref != "m3" {
 				t.Fatalf("after remove: %+v %v", rest, err)
+			}
+
+			// A group commit's messages: one record per channel, in one write.
+			clock.Add(int64(time.Second))
+			chA, chB := model.ChannelID(model.NewID()), model.ChannelID(model.NewID())
+			if err := ob.AppendMessages(ctx, map[model.ChannelID][]uint64{chA: {1, 2, 3}, chB: {7}}); err != nil {
+				t.Fatal(err)
+			}
+			all, err := ob.Batch(ctx, 1000)
+			if err != nil || len(all) != 3 {
+				t.Fatalf("after AppendMessages: %+v %v", all, err)
+			}
+			got := map[string][]uint64{}
+			var ids []string
+			for _, r := range all {
+				if r.Ref == "m3" {
+					continue
+				}
+				if r.Kind != store.OutboxMessages {
+					t.Fatalf("kind %q", r.Kind)
+				}
+				got[r.Ref] = r.Seqs
+				ids = append(ids, r.ID)
+			}
+			if fmt.Sprint(got[string(chA)]) != "[1 2 3]" || fmt.Sprint(got[string(chB)]) != "[7]" {
+				t.Fatalf("records %v", got)
+			}
+			if err := ob.Remove(ctx, ids); err != nil {
+				t.Fatal(err)
+			}
+			if rest, err := ob.Batch(ctx, 10); err != nil || len(rest) != 1 || rest[0].Ref != "m3" {
+				t.Fatalf("after removing them: %+v %v", rest, err)
 			}
 
 			// One holder at a time, whoever asks at once.

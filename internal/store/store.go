@@ -187,7 +187,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.ProtocolReviews = &ProtocolReviews{coll: s.db.Collection("protocol_reviews"), backend: s.backend}
 	s.ProtocolAcks = &ProtocolAcks{coll: s.db.Collection("protocol_acks"), backend: s.backend}
 	s.Materials = &Materials{coll: s.db.Collection("materials"), index: s.db.Collection("material_index"), tombs: tombs, backend: s.backend}
-	s.SearchOutbox = &SearchOutbox{coll: s.db.Collection("search_outbox"), leases: s.db.Collection("search_leases"), now: now}
+	s.SearchOutbox = &SearchOutbox{coll: s.db.Collection("search_outbox"), leases: s.db.Collection("search_leases"), now: now, ferret: ferret}
 	s.Files = &Files{coll: s.db.Collection("files"), attachments: s.db.Collection("file_attachments"), backend: s.backend}
 
 	for _, c := range []interface {
