@@ -267,7 +267,8 @@ var errVisibilityFixed = model.Invalid("visibility", "visibility_fixed",
 
 // UpdateChannel applies a patch. Archiving revokes every live subscription
 // to the channel; making it private revokes those of everyone but its
-// members (see visibilityChanged).
+// members (see visibilityChanged), the caller becoming one if they were
+// not.
 func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.ChannelID, p ChannelPatch) (ChannelView, error) {
 	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
@@ -333,6 +334,15 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 		}
 	}
 	if p.Visibility != nil && *p.Visibility != ch.Visibility {
+		if *p.Visibility == model.VisibilityPrivate && !a.IsChannelMember(ch.ID) {
+			// Whoever makes it private keeps it: they would not see it
+			// any more, nor could they undo the change.
+			if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: a.ID(), JoinedAt: c.now().UTC()}); err != nil && !errors.Is(err, model.ErrConflict) {
+				return ChannelView{}, fmt.Errorf("core: join channel %s made private: %w", ch.ID, err)
+			}
+			a.channels[ch.ID] = true
+			c.accessChanged(ctx, a.ID())
+		}
 		if err := c.st.Channels.SetVisibility(ctx, ch.ID, *p.Visibility); err != nil {
 			return ChannelView{}, fmt.Errorf("core: visibility of channel %s: %w", ch.ID, err)
 		}
