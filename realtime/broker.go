@@ -157,7 +157,8 @@ const (
 )
 
 // control is a control event. Empty UserID with opRevoke means every user
-// (an archived channel); empty Channel with opResume means every channel.
+// (an archived channel) but those in Keep (a channel made private keeps its
+// members); empty Channel with opResume means every channel.
 // An opInvalidate event carries Kind and Payload (base64 in the JSON) for
 // Options.OnInvalidate.
 type control struct {
@@ -167,6 +168,7 @@ type control struct {
 	Channel   model.ChannelID `json:"channel,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
 	Users     []model.UserID  `json:"user_ids,omitempty"` // opAccess
+	Keep      []model.UserID  `json:"keep,omitempty"`     // opRevoke of every user
 	Kind      string          `json:"kind,omitempty"`     // opInvalidate
 	Payload   []byte          `json:"payload,omitempty"`  // opInvalidate
 	Frame     json.RawMessage `json:"frame,omitempty"`    // opUserFrame
@@ -257,10 +259,20 @@ func (p *Publisher) PublishUpdate(ctx context.Context, channel model.ChannelID, 
 
 // RevokeChannel removes user's subscriptions to channel on every node; each
 // affected connection gets an "unsubscribed" frame with reason (ReasonRemoved,
-// ReasonArchived or ReasonReadOnly). An empty user revokes every subscriber (archiving).
+// ReasonArchived, ReasonReadOnly or ReasonPrivate). An empty user revokes every subscriber (archiving).
 // Publish it after the change is stored, so a racing subscribe is refused.
 func (p *Publisher) RevokeChannel(ctx context.Context, user model.UserID, channel model.ChannelID, reason string) error {
 	return p.control(ctx, control{Op: opRevoke, UserID: user, Channel: channel, Reason: reason})
+}
+
+// RevokeChannelExcept removes every subscription to channel on every node
+// but those of the users in keep (a channel made private keeps its
+// members' subscriptions); each affected connection gets an "unsubscribed"
+// frame with reason (ReasonPrivate). A node that does not know keep
+// revokes everyone, which errs on the safe side. Publish it after the
+// change is stored.
+func (p *Publisher) RevokeChannelExcept(ctx context.Context, channel model.ChannelID, keep []model.UserID, reason string) error {
+	return p.control(ctx, control{Op: opRevoke, Channel: channel, Keep: keep, Reason: reason})
 }
 
 // CloseUser closes every connection of user on every node (code 4001).

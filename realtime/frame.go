@@ -69,6 +69,9 @@ const (
 	// (they no longer reach every other participant); its history stays
 	// readable through REST.
 	ReasonReadOnly = "read_only"
+	// ReasonPrivate: the channel was made private and the user is not one
+	// of its members.
+	ReasonPrivate = "private"
 )
 
 // ClientFrame is one decoded client frame: Subscribe, Unsubscribe, Send,

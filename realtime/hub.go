@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -405,10 +406,17 @@ func (h *Hub) limitSubscribe(c *Conn, fn func()) {
 }
 
 // RevokeChannel removes user's subscriptions to channel on every node (all
-// users when user is empty), with reason ReasonRemoved, ReasonArchived or
-// ReasonReadOnly.
+// users when user is empty), with reason ReasonRemoved, ReasonArchived,
+// ReasonReadOnly or ReasonPrivate.
 func (h *Hub) RevokeChannel(ctx context.Context, user model.UserID, channel model.ChannelID, reason string) error {
 	return h.pub.RevokeChannel(ctx, user, channel, reason)
+}
+
+// RevokeChannelExcept removes every subscription to channel on every node
+// but those of the users in keep, with reason ReasonPrivate (a channel made
+// private keeps its members).
+func (h *Hub) RevokeChannelExcept(ctx context.Context, channel model.ChannelID, keep []model.UserID, reason string) error {
+	return h.pub.RevokeChannelExcept(ctx, channel, keep, reason)
 }
 
 // CloseUser closes every connection of user on every node.
@@ -718,7 +726,7 @@ func (hh hubHandler) HandleResume() {
 func (h *Hub) handleControl(ev control) {
 	switch ev.Op {
 	case opRevoke:
-		h.revokeLocal(ev.UserID, ev.Channel, ev.Reason)
+		h.revokeLocal(ev.UserID, ev.Channel, ev.Reason, ev.Keep)
 	case opCloseUser:
 		for _, c := range h.index.conns(ev.UserID) {
 			c.close(CloseUnauthenticated, "session_closed", false)
@@ -778,14 +786,21 @@ func (h *Hub) subscribersOf(key ChannelKey) []connSub {
 	return out
 }
 
-func (h *Hub) revokeLocal(user model.UserID, channel model.ChannelID, reason string) {
-	if reason != ReasonArchived && reason != ReasonReadOnly {
+func (h *Hub) revokeLocal(user model.UserID, channel model.ChannelID, reason string, keep []model.UserID) {
+	if reason != ReasonArchived && reason != ReasonReadOnly && reason != ReasonPrivate {
 		reason = ReasonRemoved
 	}
 	key := KeyOf(channel)
 	var targets []connSub
 	if user == "" {
 		targets = h.subscribersOf(key)
+		if len(keep) > 0 {
+			kept := make(map[model.UserID]bool, len(keep))
+			for _, u := range keep {
+				kept[u] = true
+			}
+			targets = slices.DeleteFunc(targets, func(t connSub) bool { return kept[t.c.sess.UserID] })
+		}
 	} else {
 		for _, c := range h.index.conns(user) {
 			c.mu.Lock()

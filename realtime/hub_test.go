@@ -572,6 +572,47 @@ func TestRevokeChannel(t *testing.T) {
 	}
 }
 
+// TestRevokeChannelExcept: a channel made private ends the subscriptions
+// of everyone but its members, whatever connection they are on.
+func TestRevokeChannelExcept(t *testing.T) {
+	h, app := newTestHub(t, realtime.Options{})
+	ctx := t.Context()
+	a := connect(t, h, alice, "s1")
+	b1 := connect(t, h, bob, "s2")
+	b2 := connect(t, h, bob, "s3")
+	a.subscribe(chanA, 0)
+	b1.subscribe(chanA, 0)
+	b2.subscribe(chanA, 0)
+	a.subscribe(chanB, 0)
+
+	app.removeMember(chanA, bob)
+	if err := h.RevokeChannelExcept(ctx, chanA, []model.UserID{alice, carol}, realtime.ReasonPrivate); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client{b1, b2} {
+		f := c.skipTo(realtime.TypeUnsubscribed)
+		if f["channel"] != string(chanA) || f["reason"] != realtime.ReasonPrivate {
+			t.Fatalf("unsubscribed frame %v", f)
+		}
+	}
+	if _, err := app.post(ctx, chanA, alice, "members only"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.post(ctx, chanB, alice, "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	a.until("alice keeps chanA and chanB", func() bool { return len(a.seqsOf(chanA)) == 1 && len(a.seqsOf(chanB)) == 1 })
+	b1.roundTrip() // the connection itself stays
+	if n := len(b1.seqsOf(chanA)) + len(b2.seqsOf(chanA)); n != 0 {
+		t.Fatalf("bob got %d messages of chanA after it was made private", n)
+	}
+	for _, f := range a.frames() {
+		if f["type"] == realtime.TypeUnsubscribed {
+			t.Fatalf("a kept member was unsubscribed: %v", f)
+		}
+	}
+}
+
 func TestRevokeDuringReplaySendsNoBacklog(t *testing.T) {
 	h, app := newTestHub(t, realtime.Options{})
 	ctx := t.Context()

@@ -393,12 +393,24 @@ func TestLastSeqFresh(t *testing.T) {
 type revocations struct {
 	mu      sync.Mutex
 	revoked map[model.UserID][]model.ChannelID
+	// kept: the users whose subscriptions to a channel made private were
+	// kept (RevokeChannelExcept), by channel.
+	kept map[model.ChannelID][]model.UserID
 }
 
 func (r *revocations) RevokeChannels(_ context.Context, user model.UserID, chans []model.ChannelID, _ string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.revoked[user] = append(r.revoked[user], chans...)
+	return nil
+}
+func (r *revocations) RevokeChannelExcept(_ context.Context, ch model.ChannelID, keep []model.UserID, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kept == nil {
+		r.kept = map[model.ChannelID][]model.UserID{}
+	}
+	r.kept[ch] = keep
 	return nil
 }
 func (r *revocations) CloseUser(context.Context, model.UserID) error         { return nil }

@@ -154,10 +154,13 @@ type channelCreate struct {
 	Kind       model.ChannelKind `json:"kind,omitempty" openapi:"enum=standard|announcement"`
 }
 
+// channelPatch: each field present is changed. Visibility makes a
+// channel private (its members alone read it from then on) or public.
 type channelPatch struct {
-	Name     *string `json:"name,omitempty"`
-	Topic    *string `json:"topic,omitempty"`
-	Archived *bool   `json:"archived,omitempty"`
+	Name       *string           `json:"name,omitempty"`
+	Topic      *string           `json:"topic,omitempty"`
+	Archived   *bool             `json:"archived,omitempty"`
+	Visibility *model.Visibility `json:"visibility,omitempty"`
 }
 
 type channelMemberAdd struct {

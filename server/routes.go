@@ -126,7 +126,7 @@ func (s *Server) apiRoutes() []route {
 		endpoint(get, "/channels", "Mes canaux et les canaux publics que je peux rejoindre", s.listChannels, under("channels"), query("archived")),
 		endpoint(post, "/channels", "Créer un canal", s.createChannel, under("channel"), created),
 		endpoint(get, "/channels/:id", "Un canal", s.getChannel, under("channel")),
-		endpoint(patch, "/channels/:id", "Renommer, changer le sujet, archiver", s.updateChannel, under("channel")),
+		endpoint(patch, "/channels/:id", "Renommer, changer le sujet, archiver, rendre privé ou public", s.updateChannel, under("channel")),
 		endpoint(post, "/channels/:id/join", "Rejoindre un canal public", s.joinChannel, under("channel")),
 		endpoint(post, "/channels/:id/leave", "Quitter un canal", s.leaveChannel),
 		endpoint(get, "/channels/:id/members", "Membres d'un canal", s.channelMembers, under("members")),

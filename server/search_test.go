@@ -25,7 +25,6 @@ import (
 	"github.com/ecpts/ecpts/internal/store/storetest"
 	"github.com/ecpts/ecpts/search"
 	"github.com/google/uuid"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // flakyIndex is the real index with a switch that makes it answer
@@ -502,13 +501,11 @@ func TestSearch(t *testing.T) {
 
 	t.Run("channel made private", func(t *testing.T) {
 		// soins-non-programmés is public in Loire Nord; the midwife is not
-		// one of its members but reads it as a member of the CPTS. The API
-		// cannot change a channel's visibility yet, so the change is made
-		// in the store (core's cache dropped, as the API's change will do),
-		// and searched at once: nothing tells the indexer,
-		// the index still holds the channel's documents under the CPTS's
-		// scope, and only the re-check of each hit against the store keeps
-		// them from her.
+		// one of its members but reads it as a member of the CPTS. The
+		// coordinator makes it private through the API and it is searched
+		// at once: the indexer has not run, the index still holds the
+		// channel's documents under the CPTS's scope, and only the re-check
+		// of each hit against the store keeps them from her.
 		chID := h.id("chan:LN:soins-non-programmés")
 		sf := as("sage-femme@loire-nord.demo")
 		ide := as("infirmiere@loire-nord.demo")
@@ -534,18 +531,18 @@ func TestSearch(t *testing.T) {
 		if before == 0 {
 			t.Fatal("the midwife finds nothing of the public channel: the test would prove nothing")
 		}
-		res, err := h.st.Database().Collection("channels").UpdateOne(context.Background(),
-			bson.D{{Key: "_id", Value: chID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "visibility", Value: string(model.VisibilityPrivate)}}}})
-		if err != nil || res.MatchedCount != 1 {
-			t.Fatalf("make the channel private: %v (matched %v)", err, res)
+		coord := as("coordination@loire-nord.demo")
+		if res, b := h.do(coord, "PATCH", "/api/v1/channels/"+chID, `{"visibility":"private"}`); res.StatusCode != 200 || !strings.Contains(b, `"visibility":"private"`) {
+			t.Fatalf("make the channel private: %d %s", res.StatusCode, b)
 		}
-		// What the API's change will do besides the write: drop the
-		// channel from core's cache (channelChanged). A new core over the
-		// same store and the same index stands for it: its cache starts
-		// empty, and the index is untouched (no outbox entry, no reindex).
-		h.restart()
 		if got, err := h.st.Channels.ByID(context.Background(), model.ChannelID(chID)); err != nil || got.Visibility != model.VisibilityPrivate {
 			t.Fatalf("the channel is not private in the store: %v %+v", err, got)
+		}
+		// No indexer run in between: the index still offers the channel to
+		// the whole CPTS.
+		doc, err := idx.Get(context.Background(), search.DocID(search.TypeChannel, chID))
+		if err != nil || !slices.Contains(doc.Scopes, "cpts:"+h.id("cpts:CPTS Loire Nord")) {
+			t.Fatalf("the index already knows (%v, scopes %v): the test would prove nothing", err, doc.Scopes)
 		}
 		sfID := h.sessionOf(sf).UserID
 		if _, err := h.st.ChannelMembers.Get(context.Background(), model.ChannelID(chID), sfID); err == nil {

@@ -67,6 +67,10 @@ func (p publisher) RevokeChannels(ctx context.Context, user model.UserID, chans 
 	return errors.Join(errs...)
 }
 
+func (p publisher) RevokeChannelExcept(ctx context.Context, ch model.ChannelID, keep []model.UserID, reason string) error {
+	return p.p.RevokeChannelExcept(ctx, ch, keep, reason)
+}
+
 func (p publisher) CloseUser(ctx context.Context, user model.UserID) error {
 	return p.p.CloseUser(ctx, user)
 }

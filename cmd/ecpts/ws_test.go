@@ -551,6 +551,46 @@ func TestRemovedMemberLosesConversation(t *testing.T) {
 	}
 }
 
+// TestChannelMadePrivate: a member of the CPTS who follows a public
+// channel live without being one of its members stops receiving its
+// messages the moment it is made private ("unsubscribed", reason
+// "private"), cannot subscribe again, and is told to re-read its lists;
+// its members keep following it.
+func TestChannelMadePrivate(t *testing.T) {
+	base, stop := start(t, map[string]string{"ECPTS_ADDR": "127.0.0.1:0", "ECPTS_DATA_DIR": t.TempDir(), "ECPTS_DEMO": "1", "ECPTS_LOG_LEVEL": "warn"})
+	defer stop()
+	coord := newClient(t, base, "coordination@loire-nord.demo")
+	ide := newClient(t, base, "infirmiere@loire-nord.demo")
+	sf := newClient(t, base, "sage-femme@loire-nord.demo")
+	ch := coord.freshChannel("bientot-prive", ide)
+	for _, c := range []*client{coord, ide, sf} {
+		c.connect()
+		c.subscribe(ch, 0)
+	}
+	_, seq := coord.send(ch, "Encore public")
+	for _, c := range []*client{ide, sf} {
+		if got := c.messages(ch, 1); got[0] != seq {
+			t.Fatalf("before: got %v, want %d", got, seq)
+		}
+	}
+
+	coord.call("PATCH", "/api/v1/channels/"+ch, `{"visibility":"private"}`, 200, nil)
+	sf.next(unsubscribedFrom(ch, "private"), "the non-member's revocation")
+	sf.next(typ("access_changed"), "the non-member's access_changed")
+	ide.next(typ("access_changed"), "the member's access_changed")
+
+	_, after := coord.send(ch, "Désormais privé")
+	if got := ide.messages(ch, 1); got[0] != after {
+		t.Fatalf("the member got %v, want %d", got, after)
+	}
+	sf.noMore(func(f map[string]any) bool { return f["channel"] == ch && f["type"] == "message" }, 300*time.Millisecond, "message of the channel made private")
+	for _, c := range []*client{coord, ide} {
+		c.noMore(unsubscribedFrom(ch, "private"), 50*time.Millisecond, "a member's revocation")
+	}
+	sf.sendFrame(map[string]any{"type": "subscribe", "channel": ch, "since_seq": 0})
+	sf.next(errorFor(ch, "not_found"), "subscribe refused")
+}
+
 // TestTwoNodes: two ecpts nodes on one database (FerretDB on PostgreSQL)
 // and one Redis. A message sent on node 1 reaches a client of node 2; node
 // 1 stops mid-stream, its client reconnects to node 2 and resumes without

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/store/cache"
 )
 
 // ChannelView is a channel with what the caller may do in it.
@@ -250,19 +251,31 @@ func (c *Core) CreateChannel(ctx context.Context, s model.Session, in ChannelInp
 	return channelView(a, ch, g), nil
 }
 
-// ChannelPatch renames, re-topics or (un)archives a channel.
+// ChannelPatch renames, re-topics, (un)archives a channel or changes its
+// visibility.
 type ChannelPatch struct {
-	Name     *string
-	Topic    *string
-	Archived *bool
+	Name       *string
+	Topic      *string
+	Archived   *bool
+	Visibility *model.Visibility
 }
 
+// errVisibilityFixed answers a change of visibility of a direct
+// conversation or of a post's comments, which have none of their own.
+var errVisibilityFixed = model.Invalid("visibility", "visibility_fixed",
+	"Seuls les canaux changent de visibilité : une conversation directe reste réservée à ses participants, et les commentaires d’une publication suivent son fil.")
+
 // UpdateChannel applies a patch. Archiving revokes every live subscription
-// to the channel.
+// to the channel; making it private revokes those of everyone but its
+// members (see visibilityChanged), the caller becoming one if they were
+// not.
 func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.ChannelID, p ChannelPatch) (ChannelView, error) {
 	a, ch, g, err := c.actorChannel(ctx, s, id)
 	if err != nil {
 		return ChannelView{}, err
+	}
+	if p.Visibility != nil && (ch.Kind == model.KindDirect || ch.Kind == model.KindComments) {
+		return ChannelView{}, errVisibilityFixed
 	}
 	if !a.CanManageChannel(ch, g) {
 		return ChannelView{}, errForbidden
@@ -276,6 +289,23 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 	if p.Topic != nil {
 		if topic, err = oneLine("topic", "Le sujet", *p.Topic, false, maxTopic); err != nil {
 			return ChannelView{}, err
+		}
+	}
+	if p.Visibility != nil {
+		if *p.Visibility != model.VisibilityPublic && *p.Visibility != model.VisibilityPrivate {
+			return ChannelView{}, model.Invalid("visibility", "invalid_visibility", "La visibilité doit être public ou private.")
+		}
+		// Judged on the channel as the patch leaves it: restoring a
+		// channel and changing its visibility may go together.
+		after := ch
+		if p.Archived != nil {
+			after.Archived = *p.Archived
+		}
+		if *p.Visibility != ch.Visibility && !a.CanChangeChannelVisibility(after, g) {
+			if after.Archived {
+				return ChannelView{}, model.Coded(model.ErrConflict, "channel_archived", "Ce canal est archivé : restaurez-le avant de changer sa visibilité.")
+			}
+			return ChannelView{}, errForbidden
 		}
 	}
 	if p.Name != nil && name != ch.Name {
@@ -298,19 +328,136 @@ func (c *Core) UpdateChannel(ctx context.Context, s model.Session, id model.Chan
 		ch.Topic = topic
 		c.channelChanged(ctx, ch)
 	}
-	if p.Archived != nil && *p.Archived != ch.Archived {
-		if err := c.st.Channels.SetArchived(ctx, ch.ID, *p.Archived); err != nil {
-			return ChannelView{}, fmt.Errorf("core: archive channel %s: %w", ch.ID, err)
+	if p.Archived != nil && *p.Archived != ch.Archived && !*p.Archived {
+		if err := c.setArchived(ctx, a, &ch, false); err != nil {
+			return ChannelView{}, err
 		}
-		ch.Archived = *p.Archived
+	}
+	if p.Visibility != nil && *p.Visibility != ch.Visibility {
+		if *p.Visibility == model.VisibilityPrivate && !a.IsChannelMember(ch.ID) {
+			// Whoever makes it private keeps it: they would not see it
+			// any more, nor could they undo the change.
+			if err := c.st.ChannelMembers.Insert(ctx, model.ChannelMember{ChannelID: ch.ID, UserID: a.ID(), JoinedAt: c.now().UTC()}); err != nil && !errors.Is(err, model.ErrConflict) {
+				return ChannelView{}, fmt.Errorf("core: join channel %s made private: %w", ch.ID, err)
+			}
+			a.channels[ch.ID] = true
+			c.accessChanged(ctx, a.ID())
+		}
+		if err := c.st.Channels.SetVisibility(ctx, ch.ID, *p.Visibility); err != nil {
+			return ChannelView{}, fmt.Errorf("core: visibility of channel %s: %w", ch.ID, err)
+		}
+		ch.Visibility = *p.Visibility
 		c.channelChanged(ctx, ch)
-		if ch.Archived {
-			// Everyone's live subscription ends; the history stays readable.
-			c.revoke(ctx, "", []model.ChannelID{ch.ID}, "archived")
+		c.visibilityChanged(ctx, ch)
+		c.log.Info("audit: channel visibility changed", "actor_id", a.ID(), "channel_id", ch.ID, "visibility", ch.Visibility)
+	}
+	if p.Archived != nil && *p.Archived != ch.Archived {
+		if err := c.setArchived(ctx, a, &ch, *p.Archived); err != nil {
+			return ChannelView{}, err
 		}
-		c.log.Info("audit: channel archive changed", "actor_id", a.ID(), "channel_id", ch.ID, "archived", ch.Archived)
 	}
 	return channelView(a, ch, g), nil
+}
+
+// setArchived archives or restores ch. Archiving ends everyone's live
+// subscription; the history stays readable.
+func (c *Core) setArchived(ctx context.Context, a *Actor, ch *model.Channel, archived bool) error {
+	if err := c.st.Channels.SetArchived(ctx, ch.ID, archived); err != nil {
+		return fmt.Errorf("core: archive channel %s: %w", ch.ID, err)
+	}
+	ch.Archived = archived
+	c.channelChanged(ctx, *ch)
+	if ch.Archived {
+		c.revoke(ctx, "", []model.ChannelID{ch.ID}, "archived")
+	}
+	c.log.Info("audit: channel archive changed", "actor_id", a.ID(), "channel_id", ch.ID, "archived", ch.Archived)
+	return nil
+}
+
+// reasonPrivate is the reason of the live subscriptions a channel made
+// private ends (realtime.ReasonPrivate).
+const reasonPrivate = "private"
+
+// visibilityChanged follows a change of ch's visibility, once stored and
+// the channel's caches dropped (channelChanged, which also tells the
+// search indexer: until it has caught up, every hit is checked again
+// against CanSeeChannel, so the channel's messages stop matching for
+// non-members at once).
+//   - Its members' scopes hold its visibility (CanMessage reads it): their
+//     cached access is dropped.
+//   - Made private: the live subscriptions of everyone but its members
+//     end, and a direct conversation between a member and someone who only
+//     met them there becomes read-only (revokeReadOnly).
+//   - Its members and everyone who reads its CPTS's or group's public
+//     channels are told (access_changed): their lists show it with its new
+//     icon, add it, or drop it.
+func (c *Core) visibilityChanged(ctx context.Context, ch model.Channel) {
+	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
+	if err != nil {
+		// Stored already: live clients catch up on their next reads, the
+		// caches within their TTL; a member kept off the list below would
+		// be revoked wrongly, so nobody is.
+		c.log.Error("members of a channel whose visibility changed", "channel_id", ch.ID, "err", err)
+		return
+	}
+	members := make([]model.UserID, len(cms))
+	for i, m := range cms {
+		members[i] = m.UserID
+	}
+	c.invalidate(ctx, cache.Invalidation{Access: members})
+	if ch.Visibility == model.VisibilityPrivate && c.pub != nil {
+		if err := c.pub.RevokeChannelExcept(ctx, ch.ID, members, reasonPrivate); err != nil {
+			c.log.Error("revoke live subscriptions of non-members", "channel_id", ch.ID, "err", err)
+		}
+		for _, u := range members {
+			c.revokeReadOnly(ctx, u)
+		}
+	}
+	if c.pub == nil {
+		return
+	}
+	audience, err := c.channelReaders(ctx, ch)
+	if err != nil {
+		c.log.Warn("readers to notify of a visibility change", "channel_id", ch.ID, "err", err)
+	}
+	seen := make(map[model.UserID]bool, len(members)+len(audience))
+	var notify []model.UserID
+	for _, u := range slices.Concat(members, audience) {
+		if !seen[u] {
+			seen[u] = true
+			notify = append(notify, u)
+		}
+	}
+	if err := c.pub.AccessChanged(ctx, notify); err != nil {
+		c.log.Warn("notify a visibility change", "channel_id", ch.ID, "users", len(notify), "err", err)
+	}
+}
+
+// channelReaders are those who read ch's scope's public channels: the
+// active coordinateurs and membres of its CPTS, or its group's members.
+func (c *Core) channelReaders(ctx context.Context, ch model.Channel) ([]model.UserID, error) {
+	var out []model.UserID
+	switch {
+	case ch.GroupID != "":
+		gms, err := c.st.GroupMembers.ByGroup(ctx, ch.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range gms {
+			out = append(out, m.UserID)
+		}
+	case ch.CPTSID != "":
+		ms, err := c.st.Memberships.ByCPTS(ctx, ch.CPTSID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if m.Status == model.StatusActive && (m.Role == model.RoleCoordinateur || m.Role == model.RoleMembre) {
+				out = append(out, m.UserID)
+			}
+		}
+	}
+	return out, nil
 }
 
 // JoinChannel joins a public channel.

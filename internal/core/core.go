@@ -26,6 +26,10 @@ import (
 type Publisher interface {
 	// RevokeChannels drops the user's live subscriptions to these channels.
 	RevokeChannels(ctx context.Context, user model.UserID, channels []model.ChannelID, reason string) error
+	// RevokeChannelExcept drops every live subscription to the channel
+	// but those of the users in keep (a channel made private keeps its
+	// members).
+	RevokeChannelExcept(ctx context.Context, channel model.ChannelID, keep []model.UserID, reason string) error
 	// CloseUser closes every live connection of the user (logout, removal).
 	CloseUser(ctx context.Context, user model.UserID) error
 	// AccessChanged tells every connection of these users, on every node,

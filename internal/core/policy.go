@@ -53,8 +53,9 @@ type Actor struct {
 
 	// What CanMessage needs beyond the memberships, loaded by core only
 	// when the CPTS rule alone does not answer (withScopes): the actor's
-	// channels other than direct conversations (kind, visibility and scope,
-	// fixed at creation) and the documents of its groups.
+	// channels other than direct conversations (kind and scope, fixed at
+	// creation, and visibility: a change of it drops its members' scopes)
+	// and the documents of its groups.
 	scoped    bool
 	shared    []model.Channel
 	groupDocs map[model.GroupID]model.Group
@@ -513,6 +514,19 @@ func (a *Actor) CanManageChannel(ch model.Channel, g *model.Group) bool {
 		return false
 	}
 	return a.canManageScope(ch, g)
+}
+
+// CanChangeChannelVisibility: make a live channel private, or public again
+// (Slack's and Mattermost's "convert to private channel"): whoever may
+// rename it (CanManageChannel: the coordinators of its CPTS; for a group's
+// channel, those who run the group), its creator only while they still
+// do; never a partenaire, nor a platform admin as such. A direct
+// conversation and the comments of a post have no visibility of their own
+// (core answers them with a code of its own), and an archived channel
+// keeps the one it had. Made private, a channel keeps its members and is
+// seen by them alone at once (CanSeeChannel).
+func (a *Actor) CanChangeChannelVisibility(ch model.Channel, g *model.Group) bool {
+	return !ch.Archived && a.CanManageChannel(ch, g)
 }
 
 func (a *Actor) canManageScope(ch model.Channel, g *model.Group) bool {

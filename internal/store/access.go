@@ -33,8 +33,9 @@ func (s *Store) Access(ctx context.Context, user model.UserID) (Access, error) {
 }
 
 // Scopes are the documents of one user's channels other than direct
-// conversations, reduced to their kind, visibility and scope (fixed at
-// creation), and of their groups: what policy's reach rules read.
+// conversations, reduced to their kind and scope (fixed at creation) and
+// visibility (core drops the scopes of a channel's members when it
+// changes), and of their groups: what policy's reach rules read.
 type Scopes struct {
 	Channels []model.Channel
 	Groups   []model.Group

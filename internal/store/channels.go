@@ -159,6 +159,12 @@ func (c *Channels) SetArchived(ctx context.Context, id model.ChannelID, archived
 	return c.set(ctx, id, "set archived of channel", eq("archived", archived))
 }
 
+// SetVisibility makes a channel public or private; ErrNotFound when
+// absent.
+func (c *Channels) SetVisibility(ctx context.Context, id model.ChannelID, v model.Visibility) error {
+	return c.set(ctx, id, "set visibility of channel", eq("visibility", string(v)))
+}
+
 func (c *Channels) set(ctx context.Context, id model.ChannelID, what string, fields bson.D) error {
 	return updateOne(ctx, c.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
 }

@@ -144,6 +144,7 @@ export interface components {
             archived?: boolean;
             name?: string;
             topic?: string;
+            visibility?: components["schemas"]["Visibility"];
         };
         Conversation: {
             can_post: boolean;

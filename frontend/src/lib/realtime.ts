@@ -32,7 +32,7 @@ export type ServerFrame =
   | { type: 'error'; code: string; message: string; ref?: string; retry_after?: number }
   | { type: 'typing'; channel: string; user_id: string }
   | { type: 'presence'; channel?: string; user_id: string; status: 'online' | 'offline' }
-  | { type: 'unsubscribed'; channel: string; reason: 'removed' | 'archived' | 'read_only' | string }
+  | { type: 'unsubscribed'; channel: string; reason: 'removed' | 'archived' | 'read_only' | 'private' | string }
   | { type: 'resume'; channel?: string }
   /** What the user may see changed (a conversation opened with them, a channel joined): re-read the lists. */
   | { type: 'access_changed' }

@@ -128,8 +128,9 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.Channels.Rename(ctx, ch.ID, "VACCINATION GRIPPE"), "rename to own name in other case")
 		must(t, s.Channels.SetTopic(ctx, ch.ID, "Campagne 2026"), "set topic")
 		must(t, s.Channels.SetArchived(ctx, ch.ID, true), "archive")
+		must(t, s.Channels.SetVisibility(ctx, ch.ID, model.VisibilityPrivate), "make private")
 		want := storedChannel(ch)
-		want.Name, want.Topic, want.Archived = "VACCINATION GRIPPE", "Campagne 2026", true
+		want.Name, want.Topic, want.Archived, want.Visibility = "VACCINATION GRIPPE", "Campagne 2026", true, model.VisibilityPrivate
 		got, err := s.Channels.ByID(ctx, ch.ID)
 		must(t, err, "by id")
 		equal(t, got, want, "after updates")
@@ -139,11 +140,16 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		if got.Archived {
 			t.Fatal("still archived after SetArchived(false)")
 		}
+		must(t, s.Channels.SetVisibility(ctx, ch.ID, model.VisibilityPublic), "make public")
+		if got, err = s.Channels.ByID(ctx, ch.ID); err != nil || got.Visibility != model.VisibilityPublic {
+			t.Fatalf("after SetVisibility(public): %v %+v", err, got)
+		}
 		must(t, s.Channels.Insert(ctx, cptsChannel("Vaccination", c)), "old name free after rename")
 		unknown := model.ChannelID(id())
 		wantErr(t, s.Channels.Rename(ctx, unknown, "X"), model.ErrNotFound, "Rename unknown")
 		wantErr(t, s.Channels.SetTopic(ctx, unknown, "X"), model.ErrNotFound, "SetTopic unknown")
 		wantErr(t, s.Channels.SetArchived(ctx, unknown, true), model.ErrNotFound, "SetArchived unknown")
+		wantErr(t, s.Channels.SetVisibility(ctx, unknown, model.VisibilityPrivate), model.ErrNotFound, "SetVisibility unknown")
 	})
 }
 

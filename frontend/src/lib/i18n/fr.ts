@@ -121,6 +121,16 @@ export const fr = {
     archiveTitle: 'Archiver le canal',
     archiveConfirm: (name: string) =>
       `Archiver #${name} ? Il restera consultable, en lecture seule : plus personne ne pourra y écrire.`,
+    makePrivate: 'Rendre privé',
+    makePublic: 'Rendre public',
+    makePrivateTitle: 'Rendre le canal privé',
+    makePublicTitle: 'Rendre le canal public',
+    makePrivateConfirm: (name: string, inGroup: boolean) =>
+      `Rendre #${name} privé ? Seuls ses membres actuels le verront désormais, avec tout son historique : les autres membres ${inGroup ? 'du groupe' : 'de la CPTS'} le perdent aussitôt de leur liste et de leur recherche, et ne reçoivent plus ses messages. Vous en restez membre, et pourrez y ajouter des personnes une à une.`,
+    makePublicConfirm: (name: string, inGroup: boolean) =>
+      `Rendre #${name} public ? Tous les membres ${inGroup ? 'du groupe' : 'de la CPTS'} pourront le voir, lire tout son historique, le retrouver dans la recherche et le rejoindre. Ses membres actuels le restent.`,
+    madePrivate: 'Le canal est désormais privé.',
+    madePublic: 'Le canal est désormais public.',
     addMember: 'Ajouter un membre',
     addMemberLabel: 'Personne à ajouter',
     addMemberPlaceholder: 'Choisir une personne…',
@@ -217,6 +227,7 @@ export const fr = {
     pendingHint: 'Vos messages seront envoyés au retour de la connexion.',
     revokedRemoved: 'Vous n’avez plus accès à ce canal.',
     revokedArchived: 'Ce canal vient d’être archivé.',
+    revokedPrivate: 'Ce canal vient d’être rendu privé : vous n’en êtes pas membre, vous n’y avez donc plus accès.',
   },
   threads: {
     panel: 'Fil de discussion',

@@ -77,7 +77,19 @@ class Channels extends ListStore<Channel> {
     return this.patch(id, { archived });
   }
 
-  private async patch(id: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<Channel> {
+  /**
+   * Makes a channel private (its members alone see it from then on, the
+   * caller among them) or public (every member of its CPTS or group may
+   * read and join it).
+   */
+  setVisibility(id: string, visibility: Visibility): Promise<Channel> {
+    return this.patch(id, { visibility });
+  }
+
+  private async patch(
+    id: string,
+    change: { name?: string; topic?: string; archived?: boolean; visibility?: Visibility },
+  ): Promise<Channel> {
     const res = await api.patch<{ channel: Channel }>(`/channels/${seg(id)}`, change);
     this.upsert(res.channel);
     return res.channel;

@@ -26,7 +26,7 @@ class Live {
   status = $state<ConnectionStatus>('connecte');
   /** False until the first connection: the first "connecting" is no "reconnecting". */
   connectedOnce = $state(false);
-  /** Channels the server closed for me, with the reason (removed, archived, read_only, not_found). */
+  /** Channels the server closed for me, with the reason (removed, archived, read_only, private, not_found). */
   revoked = $state<Record<string, string>>({});
 
   private started = false;
