@@ -215,9 +215,10 @@ type ProtocolPatch struct {
 	Visibility  *model.Sharing
 	SharedWith  *[]model.CPTSID
 	// PDF, when set, is the PDF of a new version: the editor's own PDF
-	// upload to the protocol's CPTS, or "" for a version without one. A
-	// new body without PDF makes a version without PDF (a file is
-	// attached to one version).
+	// upload to the protocol's CPTS, or "" for a version without one.
+	// Unset, a new version keeps the current version's PDF (the file stays
+	// attached to the version that brought it; readers of a later version
+	// carrying it read it too).
 	PDF *model.FileID
 }
 
@@ -829,7 +830,9 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 			if err != nil {
 				return tr, fmt.Errorf("core: version %d of %s: %w", p.CurrentVersion, p.ID, err)
 			}
-			vBody, vr, vPDF := body, r, model.FileID("")
+			// The PDF stays from version to version unless the patch
+			// names another one, or "" to remove it.
+			vBody, vr, vPDF := body, r, cur.PDF
 			if in.Body == nil {
 				vBody, vr = cur.Body, sanitize.Rendered{HTML: cur.HTML, Text: cur.Text}
 			}
@@ -838,8 +841,6 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 				if pdf, err = c.loadProtocolPDF(ctx, a, vPDF, p.CPTSID); err != nil {
 					return tr, err
 				}
-			} else if cur.Body == vBody {
-				vPDF = cur.PDF // metadata only: no new version
 			}
 			if cur.Body != vBody || cur.PDF != vPDF {
 				next.CurrentVersion = p.CurrentVersion + 1
