@@ -711,6 +711,7 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 		return ProtocolDetail{}, err
 	}
 	c.touch(ctx, store.OutboxProtocol, string(p.ID))
+	c.publishProtocol(ctx, p)
 	return c.protocolDetail(ctx, a, p)
 }
 
@@ -719,7 +720,9 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 // read), then decide judges the state. A decision that a concurrent
 // change made stale is taken again on the new state.
 func (c *Core) apply(ctx context.Context, a *Actor, id model.ProtocolID, decide func(p model.Protocol) (store.ProtocolTransition, error)) (model.Protocol, error) {
+	var before model.Protocol
 	p, err := c.st.Protocols.Apply(ctx, id, func(p model.Protocol) (store.ProtocolTransition, error) {
+		before = p
 		if !a.CanSeeProtocol(p) {
 			return store.ProtocolTransition{}, errProtocolNotFound
 		}
@@ -737,6 +740,9 @@ func (c *Core) apply(ctx context.Context, a *Actor, id model.ProtocolID, decide 
 		// Every transition (edit, sharing, review, validation, archive)
 		// is re-indexed.
 		c.touch(ctx, store.OutboxProtocol, string(id))
+		// Those who see it before or after: a narrower sharing tells
+		// those who lost it too.
+		c.publishProtocol(ctx, before, p)
 	}
 	return p, err
 }
@@ -993,6 +999,7 @@ func (c *Core) ReviewProtocol(ctx context.Context, s model.Session, id model.Pro
 	if err != nil {
 		return ProtocolDetail{}, fmt.Errorf("core: review %s: %w", id, err)
 	}
+	c.publishProtocol(ctx, p)
 	return c.GetProtocol(ctx, s, id)
 }
 
@@ -1083,6 +1090,9 @@ func (c *Core) AckProtocol(ctx context.Context, s model.Session, id model.Protoc
 	err = c.st.ProtocolAcks.Insert(ctx, model.ProtocolAck{ProtocolID: id, Version: version, UserID: a.ID(), At: c.now().UTC()})
 	if err != nil && !errors.Is(err, model.ErrConflict) {
 		return ProtocolDetail{}, fmt.Errorf("core: ack %s: %w", id, err)
+	}
+	if err == nil { // the acknowledgement counts changed
+		c.publishProtocol(ctx, p)
 	}
 	return c.protocolDetail(ctx, a, p)
 }

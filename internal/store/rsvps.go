@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -22,9 +23,20 @@ import (
 // + ":" + userID) gives a member one seat at most. An answer other than
 // "oui" releases the seat. So at most capacity members ever hold a seat
 // at once, whatever the interleaving.
+//
+// A member's seat is found by _id alone (FerretDB's SQLite backend reads
+// the whole collection for any other filter, and rsvp_seats holds every
+// seat of the platform): rsvp_holds has, with _id = the holder, the
+// number of the seat the member holds or is claiming. It is written before
+// the seat is claimed and only points: the seat document decides (a
+// pointer to a seat held by someone else, or by nobody, means no seat). A
+// pointer lost to a race of two claims of the same member, or to a crash,
+// is repaired by the claim that the holder index refuses (seatScan, the
+// one lookup by holder left).
 type RSVPs struct {
 	coll    *mongo.Collection
 	seats   *mongo.Collection
+	holds   *mongo.Collection
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }
@@ -54,6 +66,14 @@ type seatDoc struct {
 }
 
 func seatID(post model.PostID, n int) string { return fmt.Sprintf("%s:%d", post, n) }
+
+// holdDoc points to the seat a member holds or is claiming (_id: the
+// holder, postID + ":" + userID).
+type holdDoc struct {
+	ID     string       `bson:"_id"`
+	PostID model.PostID `bson:"post_id"`
+	N      int          `bson:"n"`
+}
 
 // EnsureIndexes creates the post_id index of rsvps and rsvp_seats and the
 // unique holder index of rsvp_seats; idempotent.
@@ -102,7 +122,7 @@ func (r *RSVPs) Set(ctx context.Context, x model.RSVP, capacity int) (model.RSVP
 func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.UserID, capacity int, at time.Time) (int, error) {
 	what := fmt.Sprintf("seat of %s at %s", user, post)
 	holder := pairID(post, user)
-	if n, err := r.seatOf(ctx, holder); err != nil || n > 0 {
+	if n, err := r.seatOf(ctx, post, holder); err != nil || n > 0 {
 		return n, err
 	}
 	var seats []seatDoc
@@ -118,6 +138,10 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		if taken[n] {
 			continue
 		}
+		// The pointer first: once the seat is ours, it points to it.
+		if err := r.point(ctx, post, holder, n); err != nil {
+			return 0, err
+		}
 		_, err := r.seats.InsertOne(ctx, seatDoc{ID: seatID(post, n), PostID: post, N: n, Holder: holder, At: msUTC(at)})
 		if err == nil {
 			return n, nil
@@ -131,11 +155,16 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		err = r.seats.FindOne(ctx, byID(seatID(post, n))).Decode(&s)
 		switch {
 		case err == nil && s.Holder == holder:
-			return n, nil
+			return n, r.point(ctx, post, holder, n)
 		case err == nil:
 			continue
 		case errors.Is(err, mongo.ErrNoDocuments):
-			if m, err := r.seatOf(ctx, holder); err != nil || m > 0 {
+			// The holder index refused it: a concurrent claim of this
+			// member won a seat, and may have left the pointer on another.
+			if m, err := r.seatScan(ctx, holder); err != nil || m > 0 {
+				if err == nil {
+					err = r.point(ctx, post, holder, m)
+				}
 				return m, err
 			}
 			// Freed between the two reads: try it again (a few times).
@@ -150,8 +179,40 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	return 0, fmt.Errorf("store: %s: %w", what, ErrFull)
 }
 
-// seatOf returns the seat the holder has (0: none).
-func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
+// point records that the holder holds, or is claiming, seat n.
+func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n int) error {
+	if err := replaceUpsert(ctx, r.holds, holder, holdDoc{ID: holder, PostID: post, N: n}); err != nil {
+		return dbErr(err, "seat pointer of "+holder)
+	}
+	return nil
+}
+
+// seatOf returns the seat the holder has (0: none), by _id only: the
+// holder's pointer, then the seat it points to, which must be theirs.
+func (r *RSVPs) seatOf(ctx context.Context, post model.PostID, holder string) (int, error) {
+	var h holdDoc
+	err := r.holds.FindOne(ctx, byID(holder)).Decode(&h)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && h.N < 1 {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbErr(err, "seat pointer of "+holder)
+	}
+	var s seatDoc
+	err = r.seats.FindOne(ctx, byID(seatID(post, h.N))).Decode(&s)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && s.Holder != holder {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbErr(err, "seat of "+holder)
+	}
+	return h.N, nil
+}
+
+// seatScan finds the holder's seat by the holder field: on FerretDB-SQLite
+// a read of the whole collection, so only when a claim was refused by the
+// holder index (the pointer was lost to a race or a crash).
+func (r *RSVPs) seatScan(ctx context.Context, holder string) (int, error) {
 	var seats []seatDoc
 	if err := findAll(ctx, r.seats, eq("holder", holder), nil, &seats); err != nil {
 		return 0, dbErr(err, "seat of "+holder)
@@ -160,6 +221,32 @@ func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
 		return 0, nil
 	}
 	return seats[0].N, nil
+}
+
+// release frees seat n if the holder still has it. On MongoDB the delete
+// is conditional on the holder; FerretDB filters on anything but a lone
+// _id by reading the whole collection, and runs every delete as a query
+// then a delete by _id anyway, so there the seat is read by _id, checked,
+// and deleted by _id: the same steps, without the scan.
+func (r *RSVPs) release(ctx context.Context, post model.PostID, holder string, n int) error {
+	what := "release seat of " + holder
+	filter := byID(seatID(post, n))
+	if r.backend == BackendMongoDB {
+		filter = append(filter, bson.E{Key: "holder", Value: holder})
+	} else {
+		var s seatDoc
+		err := r.seats.FindOne(ctx, filter).Decode(&s)
+		if errors.Is(err, mongo.ErrNoDocuments) || err == nil && s.Holder != holder {
+			return nil
+		}
+		if err != nil {
+			return dbErr(err, what)
+		}
+	}
+	if _, err := r.seats.DeleteOne(ctx, filter); err != nil {
+		return dbErr(err, what)
+	}
+	return nil
 }
 
 // answer returns the stored answer ("" none).
@@ -183,7 +270,7 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 		if err != nil {
 			return err
 		}
-		n, err := r.seatOf(ctx, holder)
+		n, err := r.seatOf(ctx, post, holder)
 		if err != nil {
 			return err
 		}
@@ -195,8 +282,8 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 				return err
 			}
 		case a != model.RSVPYes && n > 0:
-			if _, err := r.seats.DeleteMany(ctx, eq("holder", holder)); err != nil {
-				return dbErr(err, "release seat of "+holder)
+			if err := r.release(ctx, post, holder, n); err != nil {
+				return err
 			}
 		default:
 			return nil
