@@ -179,12 +179,38 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	return 0, fmt.Errorf("store: %s: %w", what, ErrFull)
 }
 
-// point records that the holder holds, or is claiming, seat n.
+// point records that the holder holds, or is claiming, seat n. It
+// inserts, or deletes and inserts again, and never updates: FerretDB's
+// PostgreSQL backend runs an update's write while its read still holds a
+// connection, and a few concurrent ones exhaust the pool.
 func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n int) error {
-	if err := replaceUpsert(ctx, r.holds, holder, holdDoc{ID: holder, PostID: post, N: n}); err != nil {
-		return dbErr(err, "seat pointer of "+holder)
+	what := "seat pointer of " + holder
+	for try := 0; ; try++ {
+		_, err := r.holds.InsertOne(ctx, holdDoc{ID: holder, PostID: post, N: n})
+		if err == nil {
+			return nil
+		}
+		if !isDuplicateKey(err) {
+			return dbErr(err, what)
+		}
+		var h holdDoc
+		err = r.holds.FindOne(ctx, byID(holder)).Decode(&h)
+		switch {
+		case err == nil && h.N == n:
+			return nil
+		case err == nil:
+			if _, err := r.holds.DeleteOne(ctx, byID(holder)); err != nil {
+				return dbErr(err, what)
+			}
+		case !errors.Is(err, mongo.ErrNoDocuments):
+			return dbErr(err, what)
+		}
+		if try == 3 {
+			// Another claim of the same member keeps rewriting it: that
+			// claim leaves it right (a wrong one is repaired, seatScan).
+			return nil
+		}
 	}
-	return nil
 }
 
 // seatOf returns the seat the holder has (0: none), by _id only: the

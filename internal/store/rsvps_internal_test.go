@@ -112,7 +112,7 @@ func TestRSVPSeatLookupsByID(t *testing.T) {
 	var byID, byPost int
 	for _, f := range filters {
 		switch f {
-		case "find rsvp_seats: _id,", "find rsvp_holds: _id,", "delete rsvp_seats: _id,", "update rsvp_holds: _id,":
+		case "find rsvp_seats: _id,", "find rsvp_holds: _id,", "delete rsvp_seats: _id,", "delete rsvp_holds: _id,":
 			byID++
 		case "find rsvp_seats: post_id,":
 			byPost++

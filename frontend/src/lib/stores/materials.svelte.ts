@@ -49,6 +49,11 @@ class Materials {
     }
   }
 
+  /** Re-reads the list on screen (a "material" frame), keeping its filters. */
+  refresh(): Promise<void> {
+    return this.load(this.cptsId);
+  }
+
   async more(): Promise<void> {
     if (!this.next) return;
     const gen = this.generation;
