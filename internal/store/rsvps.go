@@ -133,18 +133,33 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	for _, s := range seats {
 		taken[s.N] = true
 	}
+	// The pointer first, to the first free seat: uncontended, once the
+	// seat is ours it points to it, whatever happens next. A claim that
+	// loses that seat to another member moves it once it has won one.
+	pointed := 0
+	for n := 1; n <= capacity; n++ {
+		if !taken[n] {
+			if err := r.point(ctx, post, holder, n); err != nil {
+				return 0, err
+			}
+			pointed = n
+			break
+		}
+	}
+	won := func(n int) (int, error) {
+		if n == pointed {
+			return n, nil
+		}
+		return n, r.point(ctx, post, holder, n)
+	}
 	retries := 0
 	for n := 1; n <= capacity; n++ {
 		if taken[n] {
 			continue
 		}
-		// The pointer first: once the seat is ours, it points to it.
-		if err := r.point(ctx, post, holder, n); err != nil {
-			return 0, err
-		}
 		_, err := r.seats.InsertOne(ctx, seatDoc{ID: seatID(post, n), PostID: post, N: n, Holder: holder, At: msUTC(at)})
 		if err == nil {
-			return n, nil
+			return won(n)
 		}
 		if !isDuplicateKey(err) {
 			return 0, dbErr(err, what)
@@ -155,17 +170,17 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		err = r.seats.FindOne(ctx, byID(seatID(post, n))).Decode(&s)
 		switch {
 		case err == nil && s.Holder == holder:
-			return n, r.point(ctx, post, holder, n)
+			return won(n)
 		case err == nil:
 			continue
 		case errors.Is(err, mongo.ErrNoDocuments):
 			// The holder index refused it: a concurrent claim of this
 			// member won a seat, and may have left the pointer on another.
 			if m, err := r.seatScan(ctx, holder); err != nil || m > 0 {
-				if err == nil {
-					err = r.point(ctx, post, holder, m)
+				if err != nil {
+					return 0, err
 				}
-				return m, err
+				return m, r.point(ctx, post, holder, m)
 			}
 			// Freed between the two reads: try it again (a few times).
 			if retries < 3 {

@@ -74,7 +74,7 @@ class Materials {
     return m;
   }
 
-  async update(id: string, patch: { title?: string; description?: string }): Promise<Material> {
+  async update(id: string, patch: { title?: string; description?: string; theme?: string }): Promise<Material> {
     const m = (await api.patch<{ material: Material }>(`/materials/${encodeURIComponent(id)}`, patch)).material;
     this.items = this.items.map((x) => (x.id === id ? m : x));
     return m;
