@@ -56,7 +56,7 @@ var accelFields = map[string][]string{
 	"post_events":      {"feed"},
 	"post_reactions":   {"post_id"},
 	"rsvps":            {"post_id"},
-	"rsvp_seats":       {"post_id", "holder"}, // holder: only when a claim lost its pointer (rsvps.go)
+	"rsvp_seats":       {"post_id", "holder"},
 	"protocol_index":   {"seen_by"},
 	"protocol_reviews": {"pv", "protocol_id"},
 	"protocol_acks":    {"pv"},

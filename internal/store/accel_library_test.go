@@ -16,7 +16,7 @@ import (
 // queries of the collections of issue 14 run on the lookup indexes
 // accelerate creates (PostgreSQL's index statistics count them): the
 // library lists by seen_by, the feed by page, reactions and answers by
-// post, seats by post, attachments by target, reviews and
+// post, seats by holder, attachments by target, reviews and
 // acknowledgements by version, events and pins by feed.
 func TestAccelerateLibraryPostgreSQL(t *testing.T) {
 	pgURL := testPostgresURL(t)
@@ -109,7 +109,7 @@ func TestAccelerateLibraryPostgreSQL(t *testing.T) {
 	}
 	want := map[string]string{ // collection → field
 		"protocol_index": "seen_by", "material_index": "seen_by", "posts": "page", "post_pins": "feed", "post_events": "feed",
-		"post_reactions": "post_id", "rsvps": "post_id", "rsvp_seats": "post_id", "file_attachments": "target",
+		"post_reactions": "post_id", "rsvps": "post_id", "rsvp_seats": "holder", "file_attachments": "target",
 		"protocol_reviews": "pv", "protocol_acks": "pv",
 	}
 	conn, err := pgx.Connect(ctx, pgURL)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -24,15 +23,17 @@ import (
 // "oui" releases the seat. So at most capacity members ever hold a seat
 // at once, whatever the interleaving.
 //
-// A member's seat is found by _id alone (FerretDB's SQLite backend reads
-// the whole collection for any other filter, and rsvp_seats holds every
-// seat of the platform): rsvp_holds has, with _id = the holder, the
-// number of the seat the member holds or is claiming. It is written before
-// the seat is claimed and only points: the seat document decides (a
-// pointer to a seat held by someone else, or by nobody, means no seat). A
-// pointer lost to a race of two claims of the same member, or to a crash,
-// is repaired by the claim that the holder index refuses (seatScan, the
-// one lookup by holder left).
+// On FerretDB's SQLite backend, which reads the whole collection for any
+// filter but a lone _id (and rsvp_seats holds every seat of the
+// platform), a member's seat is found by _id alone: rsvp_holds has, with
+// _id = the holder, the number of the seat the member holds or is
+// claiming. It is written before the seat is claimed and only points: the
+// seat document decides (a pointer to a seat held by someone else, or by
+// nobody, means no seat). A pointer lost to a race of two claims of the
+// same member, or to a crash, is repaired by the claim that the holder
+// index refuses (seatScan, the one lookup by holder left there). MongoDB
+// and FerretDB's PostgreSQL backend look the holder up on its index
+// (accelerate's on PostgreSQL) and need no pointer.
 type RSVPs struct {
 	coll    *mongo.Collection
 	seats   *mongo.Collection
@@ -40,6 +41,9 @@ type RSVPs struct {
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }
+
+// pointed: the seats are found through rsvp_holds (FerretDB-SQLite).
+func (r *RSVPs) pointed() bool { return r.backend == BackendFerretDBSQLite }
 
 // ErrFull is the error (wrapped, and itself a model.ErrConflict) of an
 // "oui" to an event whose seats are all taken.
@@ -199,6 +203,9 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 // PostgreSQL backend runs an update's write while its read still holds a
 // connection, and a few concurrent ones exhaust the pool.
 func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n int) error {
+	if !r.pointed() {
+		return nil
+	}
 	what := "seat pointer of " + holder
 	for try := 0; ; try++ {
 		_, err := r.holds.InsertOne(ctx, holdDoc{ID: holder, PostID: post, N: n})
@@ -231,6 +238,9 @@ func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n i
 // seatOf returns the seat the holder has (0: none), by _id only: the
 // holder's pointer, then the seat it points to, which must be theirs.
 func (r *RSVPs) seatOf(ctx context.Context, post model.PostID, holder string) (int, error) {
+	if !r.pointed() {
+		return r.seatScan(ctx, holder)
+	}
 	var h holdDoc
 	err := r.holds.FindOne(ctx, byID(holder)).Decode(&h)
 	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && h.N < 1 {
@@ -251,8 +261,8 @@ func (r *RSVPs) seatOf(ctx context.Context, post model.PostID, holder string) (i
 }
 
 // seatScan finds the holder's seat by the holder field: on FerretDB-SQLite
-// a read of the whole collection, so only when a claim was refused by the
-// holder index (the pointer was lost to a race or a crash).
+// a read of the whole collection, so there only when a claim was refused
+// by the holder index (the pointer was lost to a race or a crash).
 func (r *RSVPs) seatScan(ctx context.Context, holder string) (int, error) {
 	var seats []seatDoc
 	if err := findAll(ctx, r.seats, eq("holder", holder), nil, &seats); err != nil {
@@ -264,16 +274,16 @@ func (r *RSVPs) seatScan(ctx context.Context, holder string) (int, error) {
 	return seats[0].N, nil
 }
 
-// release frees seat n if the holder still has it. On MongoDB the delete
-// is conditional on the holder; FerretDB filters on anything but a lone
-// _id by reading the whole collection, and runs every delete as a query
-// then a delete by _id anyway, so there the seat is read by _id, checked,
-// and deleted by _id: the same steps, without the scan.
+// release frees seat n if the holder still has it: a delete by holder.
+// FerretDB-SQLite filters on anything but a lone _id by
+// reading the whole collection, and runs every delete as a query then a
+// delete by _id anyway, so there the seat is read by _id, checked, and
+// deleted by _id: the same steps, without the scan.
 func (r *RSVPs) release(ctx context.Context, post model.PostID, holder string, n int) error {
 	what := "release seat of " + holder
 	filter := byID(seatID(post, n))
-	if r.backend == BackendMongoDB {
-		filter = append(filter, bson.E{Key: "holder", Value: holder})
+	if !r.pointed() {
+		filter = eq("holder", holder) // on its index
 	} else {
 		var s seatDoc
 		err := r.seats.FindOne(ctx, filter).Decode(&s)
