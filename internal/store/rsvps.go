@@ -198,10 +198,10 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	return 0, fmt.Errorf("store: %s: %w", what, ErrFull)
 }
 
-// point records that the holder holds, or is claiming, seat n. It
-// inserts, or deletes and inserts again, and never updates: FerretDB's
-// PostgreSQL backend runs an update's write while its read still holds a
-// connection, and a few concurrent ones exhaust the pool.
+// point records that the holder holds, or is claiming, seat n: an insert,
+// or a delete and an insert again (an upsert is a read then a write on
+// FerretDB anyway). Seats held before pointers existed got theirs from a
+// migration (backfillSeatPointers).
 func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n int) error {
 	if !r.pointed() {
 		return nil

@@ -124,3 +124,36 @@ func TestRSVPSeatLookupsByID(t *testing.T) {
 		t.Fatalf("no seat lookup recorded: %v", filters)
 	}
 }
+
+// TestSeatPointersBackfill: a seat held before pointers existed gets one
+// from migration 3, so the member's "non" frees it.
+func TestSeatPointersBackfill(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Open(ctx, Options{Embedded: embeddedSQLite(t), Database: "backfill", Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close(context.Background()) }()
+	post, u, other := model.PostID(model.NewID()), model.UserID(model.NewID()), model.UserID(model.NewID())
+	now := time.Now()
+	// As stored before: an answer and its seat, no pointer.
+	if _, err := s.RSVPs.coll.InsertOne(ctx, rsvpDoc{ID: pairID(post, u), PostID: post, UserID: u, Answer: model.RSVPYes, At: msUTC(now)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RSVPs.seats.InsertOne(ctx, seatDoc{ID: seatID(post, 1), PostID: post, N: 1, Holder: pairID(post, u), At: msUTC(now)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := backfillSeatPointers(ctx, s.db); err != nil {
+		t.Fatal(err)
+	}
+	if err := backfillSeatPointers(ctx, s.db); err != nil {
+		t.Fatalf("run again: %v", err)
+	}
+	if _, err := s.RSVPs.Set(ctx, model.RSVP{PostID: post, UserID: u, Answer: model.RSVPNo, At: now}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RSVPs.Set(ctx, model.RSVP{PostID: post, UserID: other, Answer: model.RSVPYes, At: now}, 1); err != nil {
+		t.Fatalf("the seat freed by the non: %v", err)
+	}
+}
