@@ -79,6 +79,19 @@ func liveCPTS(owner model.CPTSID, vis model.Sharing, shared []model.CPTSID) ([]m
 // the protocol in one of states (before and after the change: who lost
 // it too).
 func (c *Core) publishProtocol(ctx context.Context, states ...model.Protocol) {
+	c.publishProtocolTo(ctx, states, func(a *Actor) bool { return slices.ContainsFunc(states, a.CanSeeProtocol) })
+}
+
+// publishProtocolAck reaches, after an acknowledgement of p by user, those
+// whose view of p it changes: the coordinators who follow the
+// acknowledgements (CanSeeProtocolAcks, through AckCPTS) and the user.
+func (c *Core) publishProtocolAck(ctx context.Context, p model.Protocol, user model.UserID) {
+	c.publishProtocolTo(ctx, []model.Protocol{p}, func(a *Actor) bool {
+		return a.CanSeeProtocol(p) && (a.ID() == user || a.AckCPTS(p) != "")
+	})
+}
+
+func (c *Core) publishProtocolTo(ctx context.Context, states []model.Protocol, sees func(*Actor) bool) {
 	lp, ok := c.pub.(LibraryPublisher)
 	if !ok || len(states) == 0 {
 		return
@@ -91,9 +104,7 @@ func (c *Core) publishProtocol(ctx context.Context, states ...model.Protocol) {
 			cpts, platform = append(cpts, cs...), platform || all
 		}
 		p := states[len(states)-1]
-		users, err := c.libraryAudience(ctx, cpts, platform, func(a *Actor) bool {
-			return slices.ContainsFunc(states, a.CanSeeProtocol)
-		})
+		users, err := c.libraryAudience(ctx, cpts, platform, sees)
 		if err != nil {
 			c.log.Warn("protocol audience", "protocol_id", p.ID, "err", err)
 			return

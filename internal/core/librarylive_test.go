@@ -68,8 +68,9 @@ func (r *libraryRecorder) last(t *testing.T, what string) libraryEvent {
 // published to exactly those who may see it before or after the change
 // (CanSeeProtocol, CanSeeMaterial): a draft to its CPTS's coordinateurs
 // and membres, a validated protocol shared with another CPTS to its
-// members too, a platform-wide material to everyone, a material narrowed
-// back or deleted to those who lose it as well.
+// members too (an acknowledgement only to the coordinators who follow
+// them and to the member), a platform-wide material to everyone, a
+// material narrowed back or deleted to those who lose it as well.
 func TestLibraryAudience(t *testing.T) {
 	f := newLibFixture(t)
 	ctx := context.Background()
@@ -115,7 +116,8 @@ func TestLibraryAudience(t *testing.T) {
 	if _, err := f.c.AckProtocol(ctx, f.s["vcpharma"], d.ID, 1); err != nil {
 		t.Fatal(err)
 	}
-	check("acknowledged", rec.last(t, "ack"), "protocol", id, users(all...))
+	// An acknowledgement: the coordinators who follow them, and the user.
+	check("acknowledged", rec.last(t, "ack"), "protocol", id, users("coord", "coord2", "vccoord", "vcpharma"))
 	// Shared with nobody else any more: Val de Cher is told it changed.
 	cptsOnly := model.SharingCPTS
 	if _, err := f.c.UpdateProtocol(ctx, f.s["coord"], d.ID, ProtocolPatch{Visibility: &cptsOnly}); err != nil {

@@ -1092,7 +1092,7 @@ func (c *Core) AckProtocol(ctx context.Context, s model.Session, id model.Protoc
 		return ProtocolDetail{}, fmt.Errorf("core: ack %s: %w", id, err)
 	}
 	if err == nil { // the acknowledgement counts changed
-		c.publishProtocol(ctx, p)
+		c.publishProtocolAck(ctx, p, a.ID())
 	}
 	return c.protocolDetail(ctx, a, p)
 }
