@@ -329,9 +329,10 @@ func (p *Publisher) Announce(ctx context.Context, kind string, payload []byte) e
 const MaxUserFrame = 256 << 10
 
 // PublishToUsers sends frame (one of the frames this package builds, a
-// JSON object: PostFrame, RSVPCountsFrame) to every connection of users,
-// on every node, whatever they subscribed to: the feed's frames go to its
-// readers this way. Publish it after the change is stored.
+// JSON object: PostFrame, RSVPCountsFrame, ProtocolFrame, MaterialFrame)
+// to every connection of users, on every node, whatever they subscribed
+// to: the feed's frames go to its readers, the library's to those who may
+// see the item, this way. Publish it after the change is stored.
 func (p *Publisher) PublishToUsers(ctx context.Context, users []model.UserID, frame []byte) error {
 	if len(users) == 0 {
 		return nil

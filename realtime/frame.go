@@ -42,6 +42,10 @@ const (
 	// connections of the feed's readers (Publisher.PublishToUsers).
 	TypePost       = "post"
 	TypeRSVPCounts = "rsvp_counts"
+	// TypeProtocol and TypeMaterial say a library item changed; they go
+	// to the connections of those who may see it (PublishToUsers).
+	TypeProtocol = "protocol"
+	TypeMaterial = "material"
 )
 
 // Error codes of error frames. They are stable: clients switch on them.
@@ -487,6 +491,41 @@ func RSVPCountsFrame(post model.PostID, counts any) ([]byte, error) {
 	b, err := json.Marshal(rsvpCountsFrame{Type: TypeRSVPCounts, PostID: post, Counts: counts})
 	if err != nil {
 		return nil, fmt.Errorf("realtime: encode rsvp_counts frame: %w", err)
+	}
+	return b, nil
+}
+
+type protocolFrame struct {
+	Type   string           `json:"type"`
+	ID     model.ProtocolID `json:"id"`
+	CPTSID model.CPTSID     `json:"cpts_id"`
+}
+
+// ProtocolFrame encodes a "protocol" frame: protocol id of CPTS cpts
+// changed (created, edited, new version, sent to review, reviewed,
+// validated, archived, acknowledged, shared otherwise). It carries no
+// content: clients re-read the protocol or their list.
+func ProtocolFrame(id model.ProtocolID, cpts model.CPTSID) ([]byte, error) {
+	b, err := json.Marshal(protocolFrame{Type: TypeProtocol, ID: id, CPTSID: cpts})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode protocol frame: %w", err)
+	}
+	return b, nil
+}
+
+type materialFrame struct {
+	Type    string           `json:"type"`
+	ID      model.MaterialID `json:"id"`
+	CPTSID  model.CPTSID     `json:"cpts_id"`
+	Deleted bool             `json:"deleted"`
+}
+
+// MaterialFrame encodes a "material" frame: material id of CPTS cpts was
+// added, changed or (deleted) removed. Clients re-read their list.
+func MaterialFrame(id model.MaterialID, cpts model.CPTSID, deleted bool) ([]byte, error) {
+	b, err := json.Marshal(materialFrame{Type: TypeMaterial, ID: id, CPTSID: cpts, Deleted: deleted})
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode material frame: %w", err)
 	}
 	return b, nil
 }

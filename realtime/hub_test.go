@@ -713,8 +713,8 @@ func TestAccessChanged(t *testing.T) {
 	}
 }
 
-// TestPublishToUsers: a feed frame reaches every connection of the users
-// named, and no other; a frame that is not JSON is refused.
+// TestPublishToUsers: a feed or library frame reaches every connection of
+// the users named, and no other; a frame that is not JSON is refused.
 func TestPublishToUsers(t *testing.T) {
 	h, _ := newTestHub(t, realtime.Options{})
 	a1 := connect(t, h, alice, "s1")
@@ -745,6 +745,27 @@ func TestPublishToUsers(t *testing.T) {
 	}
 	if got := a1.expect(realtime.TypeRSVPCounts); got["post_id"] != "p1" {
 		t.Fatalf("rsvp_counts frame %v", got)
+	}
+	pf, err := realtime.ProtocolFrame("p2", "aaaaaaaaaaaaaaaaaaaaaaaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := realtime.MaterialFrame("m3", "aaaaaaaaaaaaaaaaaaaaaaaa", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range [][]byte{pf, mf} {
+		if err := h.Publisher().PublishToUsers(t.Context(), []model.UserID{alice}, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*client{a1, a2} {
+		if got := c.skipTo(realtime.TypeProtocol); got["id"] != "p2" || got["cpts_id"] != "aaaaaaaaaaaaaaaaaaaaaaaa" || len(got) != 3 {
+			t.Fatalf("protocol frame %v", got)
+		}
+		if got := c.expect(realtime.TypeMaterial); got["id"] != "m3" || got["cpts_id"] != "aaaaaaaaaaaaaaaaaaaaaaaa" || got["deleted"] != true {
+			t.Fatalf("material frame %v", got)
+		}
 	}
 	b.send(map[string]any{"type": "ping"})
 	if f := b.next(); f["type"] != realtime.TypePong {

@@ -32,7 +32,7 @@ type protocolPatch struct {
 	ReviewDate  *model.Date         `json:"review_date,omitempty"`
 	Visibility  *model.Sharing      `json:"visibility,omitempty"`
 	SharedWith  *[]model.CPTSID     `json:"shared_with,omitempty"`
-	PDF         *model.FileID       `json:"pdf_file_id,omitempty"` // a new version's PDF; "": none
+	PDF         *model.FileID       `json:"pdf_file_id,omitempty"` // a new version's PDF; "": none; absent: the current one is kept
 }
 
 type protocolSubmit struct {

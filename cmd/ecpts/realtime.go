@@ -117,6 +117,27 @@ func (p publisher) PublishRSVPCounts(ctx context.Context, users []model.UserID, 
 
 var _ core.FeedPublisher = publisher{}
 
+// PublishProtocol tells those who may see a protocol that it changed
+// (core.LibraryPublisher).
+func (p publisher) PublishProtocol(ctx context.Context, users []model.UserID, id model.ProtocolID, cpts model.CPTSID) error {
+	f, err := realtime.ProtocolFrame(id, cpts)
+	if err != nil {
+		return err
+	}
+	return p.p.PublishToUsers(ctx, users, f)
+}
+
+// PublishMaterial tells those who may see a material that it changed.
+func (p publisher) PublishMaterial(ctx context.Context, users []model.UserID, id model.MaterialID, cpts model.CPTSID, deleted bool) error {
+	f, err := realtime.MaterialFrame(id, cpts, deleted)
+	if err != nil {
+		return err
+	}
+	return p.p.PublishToUsers(ctx, users, f)
+}
+
+var _ core.LibraryPublisher = publisher{}
+
 // cacheKind is the kind of the broker's invalidate events that carry the
 // cache layer's invalidations.
 const cacheKind = "cache"

@@ -250,6 +250,20 @@ describe('client', () => {
     client.stop();
   });
 
+  test('protocol and material frames become library events; malformed ones are skipped', () => {
+    const { client, events, ws } = startClient();
+    ws.accept();
+    ws.receive({ type: 'protocol', id: 'p1', cpts_id: 'c1' });
+    ws.receive({ type: 'material', id: 'm1', cpts_id: 'c1', deleted: true });
+    ws.receive({ type: 'protocol', cpts_id: 'c1' }); // no id
+    ws.receive({ type: 'material', id: 7, cpts_id: 'c1' });
+    assert.deepEqual(ofKind(events, 'library'), [
+      { kind: 'library', item: 'protocol', id: 'p1', cptsId: 'c1', deleted: false },
+      { kind: 'library', item: 'material', id: 'm1', cptsId: 'c1', deleted: true },
+    ]);
+    client.stop();
+  });
+
   test('message_updated is always an update, never a new message', () => {
     const { client, events, ws } = startClient();
     client.follow(CH, 0);

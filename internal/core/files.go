@@ -718,6 +718,17 @@ func (c *Core) canReadProtocolVersionAttachment(ctx context.Context, a *Actor, t
 		return nil
 	case n == p.ValidatedVersion:
 		return nil
+	case p.ValidatedVersion > n:
+		// A PDF is attached to the version that brought it and carried
+		// to the next ones: the validated version may carry version n's.
+		vn, err := c.st.ProtocolVersions.Get(ctx, p.ID, n)
+		if err != nil || vn.PDF == "" {
+			return errFileNotFound
+		}
+		vv, err := c.st.ProtocolVersions.Get(ctx, p.ID, p.ValidatedVersion)
+		if err == nil && vv.PDF == vn.PDF {
+			return nil
+		}
 	}
 	return errFileNotFound
 }

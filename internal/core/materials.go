@@ -222,6 +222,7 @@ func (c *Core) CreateMaterial(ctx context.Context, s model.Session, in MaterialI
 		}
 	}
 	c.touch(ctx, store.OutboxMaterial, string(stored.ID))
+	c.publishMaterial(ctx, stored)
 	vs, err := c.materialViews(ctx, a, []model.Material{stored})
 	if err != nil {
 		return MaterialView{}, err
@@ -385,6 +386,7 @@ func (c *Core) UpdateMaterial(ctx context.Context, s model.Session, id model.Mat
 	if err != nil {
 		return MaterialView{}, err
 	}
+	before := m
 	if in.Title != nil {
 		if m.Title, err = oneLine("title", "Le titre", *in.Title, true, maxMaterialTitle); err != nil {
 			return MaterialView{}, err
@@ -460,6 +462,7 @@ func (c *Core) UpdateMaterial(ctx context.Context, s model.Session, id model.Mat
 		return MaterialView{}, fmt.Errorf("core: update material: %w", err)
 	}
 	c.touch(ctx, store.OutboxMaterial, string(stored.ID))
+	c.publishMaterial(ctx, before, stored)
 	vs, err := c.materialViews(ctx, a, []model.Material{stored})
 	if err != nil {
 		return MaterialView{}, err
@@ -485,6 +488,9 @@ func (c *Core) DeleteMaterial(ctx context.Context, s model.Session, id model.Mat
 		return fmt.Errorf("core: delete material: %w", err)
 	}
 	c.touch(ctx, store.OutboxMaterial, string(m.ID))
+	gone := m
+	gone.DeletedAt = new(c.now().UTC())
+	c.publishMaterial(ctx, m, gone)
 	if m.Kind == model.MaterialFile && m.FileID != "" {
 		c.DetachFiles(ctx, []model.FileID{m.FileID})
 	}

@@ -215,9 +215,10 @@ type ProtocolPatch struct {
 	Visibility  *model.Sharing
 	SharedWith  *[]model.CPTSID
 	// PDF, when set, is the PDF of a new version: the editor's own PDF
-	// upload to the protocol's CPTS, or "" for a version without one. A
-	// new body without PDF makes a version without PDF (a file is
-	// attached to one version).
+	// upload to the protocol's CPTS, or "" for a version without one.
+	// Unset, a new version keeps the current version's PDF (the file stays
+	// attached to the version that brought it; readers of a later version
+	// carrying it read it too).
 	PDF *model.FileID
 }
 
@@ -710,6 +711,7 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 		return ProtocolDetail{}, err
 	}
 	c.touch(ctx, store.OutboxProtocol, string(p.ID))
+	c.publishProtocol(ctx, p)
 	return c.protocolDetail(ctx, a, p)
 }
 
@@ -718,7 +720,9 @@ func (c *Core) CreateProtocol(ctx context.Context, s model.Session, in ProtocolI
 // read), then decide judges the state. A decision that a concurrent
 // change made stale is taken again on the new state.
 func (c *Core) apply(ctx context.Context, a *Actor, id model.ProtocolID, decide func(p model.Protocol) (store.ProtocolTransition, error)) (model.Protocol, error) {
+	var before model.Protocol
 	p, err := c.st.Protocols.Apply(ctx, id, func(p model.Protocol) (store.ProtocolTransition, error) {
+		before = p
 		if !a.CanSeeProtocol(p) {
 			return store.ProtocolTransition{}, errProtocolNotFound
 		}
@@ -736,6 +740,9 @@ func (c *Core) apply(ctx context.Context, a *Actor, id model.ProtocolID, decide 
 		// Every transition (edit, sharing, review, validation, archive)
 		// is re-indexed.
 		c.touch(ctx, store.OutboxProtocol, string(id))
+		// Those who see it before or after: a narrower sharing tells
+		// those who lost it too.
+		c.publishProtocol(ctx, before, p)
 	}
 	return p, err
 }
@@ -829,7 +836,9 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 			if err != nil {
 				return tr, fmt.Errorf("core: version %d of %s: %w", p.CurrentVersion, p.ID, err)
 			}
-			vBody, vr, vPDF := body, r, model.FileID("")
+			// The PDF stays from version to version unless the patch
+			// names another one, or "" to remove it.
+			vBody, vr, vPDF := body, r, cur.PDF
 			if in.Body == nil {
 				vBody, vr = cur.Body, sanitize.Rendered{HTML: cur.HTML, Text: cur.Text}
 			}
@@ -838,8 +847,6 @@ func (c *Core) UpdateProtocol(ctx context.Context, s model.Session, id model.Pro
 				if pdf, err = c.loadProtocolPDF(ctx, a, vPDF, p.CPTSID); err != nil {
 					return tr, err
 				}
-			} else if cur.Body == vBody {
-				vPDF = cur.PDF // metadata only: no new version
 			}
 			if cur.Body != vBody || cur.PDF != vPDF {
 				next.CurrentVersion = p.CurrentVersion + 1
@@ -992,6 +999,7 @@ func (c *Core) ReviewProtocol(ctx context.Context, s model.Session, id model.Pro
 	if err != nil {
 		return ProtocolDetail{}, fmt.Errorf("core: review %s: %w", id, err)
 	}
+	c.publishProtocol(ctx, p)
 	return c.GetProtocol(ctx, s, id)
 }
 
@@ -1082,6 +1090,9 @@ func (c *Core) AckProtocol(ctx context.Context, s model.Session, id model.Protoc
 	err = c.st.ProtocolAcks.Insert(ctx, model.ProtocolAck{ProtocolID: id, Version: version, UserID: a.ID(), At: c.now().UTC()})
 	if err != nil && !errors.Is(err, model.ErrConflict) {
 		return ProtocolDetail{}, fmt.Errorf("core: ack %s: %w", id, err)
+	}
+	if err == nil { // the acknowledgement counts changed
+		c.publishProtocolAck(ctx, p, a.ID())
 	}
 	return c.protocolDetail(ctx, a, p)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecpts/ecpts/internal/blob"
 	"github.com/ecpts/ecpts/internal/mailer"
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/store"
@@ -318,4 +319,82 @@ func TestProtocolWorkflow(t *testing.T) {
 	}
 	_, err = c.ListProtocols(ctx, f.s["ide"], ProtocolFilter{Status: "publie"})
 	wantCode(t, "unknown status", err, "invalid_status")
+}
+
+// protocolTestPDF is a one-page PDF (the sniffer takes it for one).
+const protocolTestPDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n" +
+	"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 144]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+// TestProtocolPDFCarried: a new version that changes only the text keeps
+// the previous version's PDF, which the readers of the validated version
+// (another CPTS it is shared with) download; only an explicit "" removes
+// it, and a later text change does not bring it back.
+func TestProtocolPDFCarried(t *testing.T) {
+	f := newLibFixture(t)
+	ctx := context.Background()
+	blobs, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(Deps{Store: f.st, Uncached: true, Mailer: f.mail, PublicURL: "https://ecpts.test", Blobs: blobs,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	uid := func(n string) model.UserID { return f.s[n].UserID }
+	pdf, err := c.Upload(ctx, f.s["auteur"], FileWhere{CPTS: f.ln}, "cystite.pdf", strings.NewReader(protocolTestPDF))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.CreateProtocol(ctx, f.s["auteur"], ProtocolInput{CPTSID: f.ln, Title: "Cystite simple",
+		Visibility: model.SharingListed, SharedWith: []model.CPTSID{f.vc}, PDF: pdf.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := d.ID
+	body := d.Version.Body + "\n\nFosfomycine-trométamol en dose unique.\n"
+	d, err = c.UpdateProtocol(ctx, f.s["auteur"], id, ProtocolPatch{Body: &body, Note: "Traitement", BaseVersion: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.CurrentVersion != 2 || d.Version.PDF != pdf.ID || d.PDF == nil || d.PDF.ID != pdf.ID {
+		t.Fatalf("a text change dropped the PDF: version %d pdf %q %+v", d.CurrentVersion, d.Version.PDF, d.PDF)
+	}
+	// Naming the same PDF again changes nothing about it either.
+	same := pdf.ID
+	body2 := body + "Contrôle à 48 h.\n"
+	if d, err = c.UpdateProtocol(ctx, f.s["auteur"], id, ProtocolPatch{Body: &body2, PDF: &same}); err != nil || d.Version.PDF != pdf.ID {
+		t.Fatalf("same PDF named again: %q %v", d.Version.PDF, err)
+	}
+	// Version 3 validated: Val de Cher reads its PDF (attached to version 1).
+	if _, err := c.SubmitProtocol(ctx, f.s["auteur"], id, []model.UserID{uid("medecin")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReviewProtocol(ctx, f.s["medecin"], id, 3, model.ReviewApprove, ""); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = c.ValidateProtocol(ctx, f.s["coord"], id); err != nil || d.ValidatedVersion != 3 {
+		t.Fatalf("validate: %+v %v", d.ProtocolView, err)
+	}
+	seen, err := c.GetProtocol(ctx, f.s["vcpharma"], id)
+	if err != nil || seen.PDF == nil || seen.PDF.ID != pdf.ID {
+		t.Fatalf("Val de Cher's view of the validated version: %+v %v", seen.PDF, err)
+	}
+	dl, err := c.OpenFile(ctx, f.s["vcpharma"], pdf.ID, false)
+	if err != nil {
+		t.Fatalf("Val de Cher downloads the validated version's PDF: %v", err)
+	}
+	dl.Object.Close()
+	// Removed explicitly: version 4 has none, and a text change after it
+	// does not bring it back; Val de Cher still reads it (version 3 is in
+	// force).
+	none := model.FileID("")
+	if d, err = c.UpdateProtocol(ctx, f.s["auteur"], id, ProtocolPatch{PDF: &none, Note: "Sans PDF"}); err != nil || d.CurrentVersion != 4 || d.PDF != nil {
+		t.Fatalf("remove the PDF: version %d %+v %v", d.CurrentVersion, d.PDF, err)
+	}
+	body3 := body2 + "Orientation si fièvre.\n"
+	if d, err = c.UpdateProtocol(ctx, f.s["auteur"], id, ProtocolPatch{Body: &body3}); err != nil || d.CurrentVersion != 5 || d.Version.PDF != "" || d.PDF != nil {
+		t.Fatalf("text change after the removal: version %d %q %v", d.CurrentVersion, d.Version.PDF, err)
+	}
+	if dl, err = c.OpenFile(ctx, f.s["vcpharma"], pdf.ID, false); err != nil {
+		t.Fatalf("Val de Cher after the removal in a draft: %v", err)
+	}
+	dl.Object.Close()
 }

@@ -71,7 +71,7 @@ var accelCollections = []string{
 	"users", "cpts", "memberships", "groups", "group_members", "channels", "channel_members",
 	"sessions", "invitations", "invitation_locks", "messages", "read_markers", "thread_states",
 	"conversation_keys", "channel_seqs", "audit", metaCollection,
-	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "feed_markers", "calendar_tokens",
+	"posts", "post_seqs", "post_pins", "post_events", "post_reactions", "rsvps", "rsvp_seats", "rsvp_holds", "feed_markers", "calendar_tokens",
 	"protocols", "protocol_index", "protocol_events", "protocol_versions", "protocol_reviews", "protocol_acks",
 	"materials", "material_index", "files", "file_attachments", "tombstones",
 }

@@ -37,6 +37,28 @@ var migrations = []Migration{
 		Name:    "messages: page field for range reads",
 		Up:      backfillMessagePages,
 	},
+	{
+		Version: 3,
+		Name:    "rsvp_holds: a pointer to every seat held",
+		Up:      backfillSeatPointers,
+	},
+}
+
+// backfillSeatPointers writes the pointer (rsvp_holds, see RSVPs) of every
+// seat held before pointers existed: without it, a member who held a seat
+// and answers "non" would keep it. Idempotent (replace by _id).
+func backfillSeatPointers(ctx context.Context, db *mongo.Database) error {
+	var seats []seatDoc
+	if err := findAll(ctx, db.Collection("rsvp_seats"), bson.D{}, nil, &seats); err != nil {
+		return fmt.Errorf("list seats: %w", err)
+	}
+	holds := db.Collection("rsvp_holds")
+	for _, s := range seats {
+		if err := replaceUpsert(ctx, holds, s.Holder, holdDoc{ID: s.Holder, PostID: s.PostID, N: s.N}); err != nil {
+			return fmt.Errorf("pointer of seat %s: %w", s.ID, err)
+		}
+	}
+	return nil
 }
 
 // backfillMessagePages sets the "page" field (see pageOf) of the messages

@@ -22,12 +22,28 @@ import (
 // + ":" + userID) gives a member one seat at most. An answer other than
 // "oui" releases the seat. So at most capacity members ever hold a seat
 // at once, whatever the interleaving.
+//
+// On FerretDB's SQLite backend, which reads the whole collection for any
+// filter but a lone _id (and rsvp_seats holds every seat of the
+// platform), a member's seat is found by _id alone: rsvp_holds has, with
+// _id = the holder, the number of the seat the member holds or is
+// claiming. It is written before the seat is claimed and only points: the
+// seat document decides (a pointer to a seat held by someone else, or by
+// nobody, means no seat). A pointer lost to a race of two claims of the
+// same member, or to a crash, is repaired by the claim that the holder
+// index refuses (seatScan, the one lookup by holder left there). MongoDB
+// and FerretDB's PostgreSQL backend look the holder up on its index
+// (accelerate's on PostgreSQL) and need no pointer.
 type RSVPs struct {
 	coll    *mongo.Collection
 	seats   *mongo.Collection
+	holds   *mongo.Collection
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }
+
+// pointed: the seats are found through rsvp_holds (FerretDB-SQLite).
+func (r *RSVPs) pointed() bool { return r.backend == BackendFerretDBSQLite }
 
 // ErrFull is the error (wrapped, and itself a model.ErrConflict) of an
 // "oui" to an event whose seats are all taken.
@@ -54,6 +70,14 @@ type seatDoc struct {
 }
 
 func seatID(post model.PostID, n int) string { return fmt.Sprintf("%s:%d", post, n) }
+
+// holdDoc points to the seat a member holds or is claiming (_id: the
+// holder, postID + ":" + userID).
+type holdDoc struct {
+	ID     string       `bson:"_id"`
+	PostID model.PostID `bson:"post_id"`
+	N      int          `bson:"n"`
+}
 
 // EnsureIndexes creates the post_id index of rsvps and rsvp_seats and the
 // unique holder index of rsvp_seats; idempotent.
@@ -102,7 +126,7 @@ func (r *RSVPs) Set(ctx context.Context, x model.RSVP, capacity int) (model.RSVP
 func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.UserID, capacity int, at time.Time) (int, error) {
 	what := fmt.Sprintf("seat of %s at %s", user, post)
 	holder := pairID(post, user)
-	if n, err := r.seatOf(ctx, holder); err != nil || n > 0 {
+	if n, err := r.seatOf(ctx, post, holder); err != nil || n > 0 {
 		return n, err
 	}
 	var seats []seatDoc
@@ -113,6 +137,25 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	for _, s := range seats {
 		taken[s.N] = true
 	}
+	// The pointer first, to the first free seat: uncontended, once the
+	// seat is ours it points to it, whatever happens next. A claim that
+	// loses that seat to another member moves it once it has won one.
+	pointed := 0
+	for n := 1; n <= capacity; n++ {
+		if !taken[n] {
+			if err := r.point(ctx, post, holder, n); err != nil {
+				return 0, err
+			}
+			pointed = n
+			break
+		}
+	}
+	won := func(n int) (int, error) {
+		if n == pointed {
+			return n, nil
+		}
+		return n, r.point(ctx, post, holder, n)
+	}
 	retries := 0
 	for n := 1; n <= capacity; n++ {
 		if taken[n] {
@@ -120,7 +163,7 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		}
 		_, err := r.seats.InsertOne(ctx, seatDoc{ID: seatID(post, n), PostID: post, N: n, Holder: holder, At: msUTC(at)})
 		if err == nil {
-			return n, nil
+			return won(n)
 		}
 		if !isDuplicateKey(err) {
 			return 0, dbErr(err, what)
@@ -131,12 +174,17 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 		err = r.seats.FindOne(ctx, byID(seatID(post, n))).Decode(&s)
 		switch {
 		case err == nil && s.Holder == holder:
-			return n, nil
+			return won(n)
 		case err == nil:
 			continue
 		case errors.Is(err, mongo.ErrNoDocuments):
-			if m, err := r.seatOf(ctx, holder); err != nil || m > 0 {
-				return m, err
+			// The holder index refused it: a concurrent claim of this
+			// member won a seat, and may have left the pointer on another.
+			if m, err := r.seatScan(ctx, holder); err != nil || m > 0 {
+				if err != nil {
+					return 0, err
+				}
+				return m, r.point(ctx, post, holder, m)
 			}
 			// Freed between the two reads: try it again (a few times).
 			if retries < 3 {
@@ -150,8 +198,72 @@ func (r *RSVPs) claimSeat(ctx context.Context, post model.PostID, user model.Use
 	return 0, fmt.Errorf("store: %s: %w", what, ErrFull)
 }
 
-// seatOf returns the seat the holder has (0: none).
-func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
+// point records that the holder holds, or is claiming, seat n: an insert,
+// or a delete and an insert again (an upsert is a read then a write on
+// FerretDB anyway). Seats held before pointers existed got theirs from a
+// migration (backfillSeatPointers).
+func (r *RSVPs) point(ctx context.Context, post model.PostID, holder string, n int) error {
+	if !r.pointed() {
+		return nil
+	}
+	what := "seat pointer of " + holder
+	for try := 0; ; try++ {
+		_, err := r.holds.InsertOne(ctx, holdDoc{ID: holder, PostID: post, N: n})
+		if err == nil {
+			return nil
+		}
+		if !isDuplicateKey(err) {
+			return dbErr(err, what)
+		}
+		var h holdDoc
+		err = r.holds.FindOne(ctx, byID(holder)).Decode(&h)
+		switch {
+		case err == nil && h.N == n:
+			return nil
+		case err == nil:
+			if _, err := r.holds.DeleteOne(ctx, byID(holder)); err != nil {
+				return dbErr(err, what)
+			}
+		case !errors.Is(err, mongo.ErrNoDocuments):
+			return dbErr(err, what)
+		}
+		if try == 3 {
+			// Another claim of the same member keeps rewriting it: that
+			// claim leaves it right (a wrong one is repaired, seatScan).
+			return nil
+		}
+	}
+}
+
+// seatOf returns the seat the holder has (0: none), by _id only: the
+// holder's pointer, then the seat it points to, which must be theirs.
+func (r *RSVPs) seatOf(ctx context.Context, post model.PostID, holder string) (int, error) {
+	if !r.pointed() {
+		return r.seatScan(ctx, holder)
+	}
+	var h holdDoc
+	err := r.holds.FindOne(ctx, byID(holder)).Decode(&h)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && h.N < 1 {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbErr(err, "seat pointer of "+holder)
+	}
+	var s seatDoc
+	err = r.seats.FindOne(ctx, byID(seatID(post, h.N))).Decode(&s)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && s.Holder != holder {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbErr(err, "seat of "+holder)
+	}
+	return h.N, nil
+}
+
+// seatScan finds the holder's seat by the holder field: on FerretDB-SQLite
+// a read of the whole collection, so there only when a claim was refused
+// by the holder index (the pointer was lost to a race or a crash).
+func (r *RSVPs) seatScan(ctx context.Context, holder string) (int, error) {
 	var seats []seatDoc
 	if err := findAll(ctx, r.seats, eq("holder", holder), nil, &seats); err != nil {
 		return 0, dbErr(err, "seat of "+holder)
@@ -160,6 +272,32 @@ func (r *RSVPs) seatOf(ctx context.Context, holder string) (int, error) {
 		return 0, nil
 	}
 	return seats[0].N, nil
+}
+
+// release frees seat n if the holder still has it: a delete by holder.
+// FerretDB-SQLite filters on anything but a lone _id by
+// reading the whole collection, and runs every delete as a query then a
+// delete by _id anyway, so there the seat is read by _id, checked, and
+// deleted by _id: the same steps, without the scan.
+func (r *RSVPs) release(ctx context.Context, post model.PostID, holder string, n int) error {
+	what := "release seat of " + holder
+	filter := byID(seatID(post, n))
+	if !r.pointed() {
+		filter = eq("holder", holder) // on its index
+	} else {
+		var s seatDoc
+		err := r.seats.FindOne(ctx, filter).Decode(&s)
+		if errors.Is(err, mongo.ErrNoDocuments) || err == nil && s.Holder != holder {
+			return nil
+		}
+		if err != nil {
+			return dbErr(err, what)
+		}
+	}
+	if _, err := r.seats.DeleteOne(ctx, filter); err != nil {
+		return dbErr(err, what)
+	}
+	return nil
 }
 
 // answer returns the stored answer ("" none).
@@ -183,7 +321,7 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 		if err != nil {
 			return err
 		}
-		n, err := r.seatOf(ctx, holder)
+		n, err := r.seatOf(ctx, post, holder)
 		if err != nil {
 			return err
 		}
@@ -195,8 +333,8 @@ func (r *RSVPs) reconcile(ctx context.Context, post model.PostID, user model.Use
 				return err
 			}
 		case a != model.RSVPYes && n > 0:
-			if _, err := r.seats.DeleteMany(ctx, eq("holder", holder)); err != nil {
-				return dbErr(err, "release seat of "+holder)
+			if err := r.release(ctx, post, holder, n); err != nil {
+				return err
 			}
 		default:
 			return nil

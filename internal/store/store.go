@@ -178,7 +178,7 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	s.Posts = &Posts{coll: s.db.Collection("posts"), seqs: s.db.Collection("post_seqs"), pins: s.db.Collection("post_pins"),
 		events: s.db.Collection("post_events"), tombs: tombs, backend: s.backend}
 	s.PostReactions = &PostReactions{coll: s.db.Collection("post_reactions"), backend: s.backend}
-	s.RSVPs = &RSVPs{coll: s.db.Collection("rsvps"), seats: s.db.Collection("rsvp_seats"), backend: s.backend}
+	s.RSVPs = &RSVPs{coll: s.db.Collection("rsvps"), seats: s.db.Collection("rsvp_seats"), holds: s.db.Collection("rsvp_holds"), backend: s.backend}
 	s.FeedMarkers = &FeedMarkers{coll: s.db.Collection("feed_markers"), backend: s.backend}
 	s.CalendarTokens = &CalendarTokens{coll: s.db.Collection("calendar_tokens")}
 	s.Protocols = &Protocols{coll: s.db.Collection("protocols"), events: s.db.Collection("protocol_events"),

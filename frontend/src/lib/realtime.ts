@@ -40,6 +40,10 @@ export type ServerFrame =
   | { type: 'post'; feed: string; created: boolean; post: Post }
   /** The answer counts of an event changed. */
   | { type: 'rsvp_counts'; post_id: string; counts: RSVPCounts }
+  /** A protocol the user may see changed (no content: re-read it). */
+  | { type: 'protocol'; id: string; cpts_id: string }
+  /** A material the user may see was added, changed or deleted. */
+  | { type: 'material'; id: string; cpts_id: string; deleted: boolean }
   | { type: 'pong' };
 
 export type ClientFrame =
@@ -111,6 +115,10 @@ export function parseServerFrame(line: string): ServerFrame | null {
       return isStr(v.post_id) && isObj(v.counts) && isSeq(v.counts.oui) && isSeq(v.counts.non) && isSeq(v.counts.peut_etre)
         ? { type: 'rsvp_counts', post_id: v.post_id, counts: v.counts as unknown as RSVPCounts }
         : null;
+    case 'protocol':
+      return isStr(v.id) && isStr(v.cpts_id) ? { type: 'protocol', id: v.id, cpts_id: v.cpts_id } : null;
+    case 'material':
+      return isStr(v.id) && isStr(v.cpts_id) ? { type: 'material', id: v.id, cpts_id: v.cpts_id, deleted: v.deleted === true } : null;
     case 'pong':
       return { type: 'pong' };
   }
@@ -157,6 +165,8 @@ export type RealtimeEvent =
   | { kind: 'access' }
   | { kind: 'post'; feed: string; created: boolean; post: Post }
   | { kind: 'rsvp-counts'; postId: string; counts: RSVPCounts }
+  /** A protocol or a material of the library changed ("protocol" / "material" frames). */
+  | { kind: 'library'; item: 'protocol' | 'material'; id: string; cptsId: string; deleted: boolean }
   /** Close 4001: the session ended; the client stopped for good. */
   | { kind: 'session-closed' };
 
@@ -692,6 +702,12 @@ export class RealtimeClient {
         return;
       case 'rsvp_counts':
         this.emit({ kind: 'rsvp-counts', postId: f.post_id, counts: f.counts });
+        return;
+      case 'protocol':
+        this.emit({ kind: 'library', item: 'protocol', id: f.id, cptsId: f.cpts_id, deleted: false });
+        return;
+      case 'material':
+        this.emit({ kind: 'library', item: 'material', id: f.id, cptsId: f.cpts_id, deleted: f.deleted });
         return;
       case 'pong':
         return;

@@ -4,6 +4,7 @@
 
 import { feed } from './feed.svelte';
 import { home } from './home.svelte';
+import { libraryChanged } from './librarylive';
 import { api, query, seg } from '../api';
 import { fr } from '../i18n/fr';
 import { realtime, type ConnectionStatus, type RealtimeEvent } from '../realtime';
@@ -202,6 +203,9 @@ class Live {
         return;
       case 'rsvp-counts':
         feed.onCounts(ev.postId, ev.counts);
+        return;
+      case 'library':
+        libraryChanged(ev.item, ev.id);
         return;
       case 'error':
         return;

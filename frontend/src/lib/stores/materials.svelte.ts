@@ -49,6 +49,11 @@ class Materials {
     }
   }
 
+  /** Re-reads the list on screen (a "material" frame), keeping its filters. */
+  refresh(): Promise<void> {
+    return this.load(this.cptsId);
+  }
+
   async more(): Promise<void> {
     if (!this.next) return;
     const gen = this.generation;
@@ -69,7 +74,7 @@ class Materials {
     return m;
   }
 
-  async update(id: string, patch: { title?: string; description?: string }): Promise<Material> {
+  async update(id: string, patch: { title?: string; description?: string; theme?: string }): Promise<Material> {
     const m = (await api.patch<{ material: Material }>(`/materials/${encodeURIComponent(id)}`, patch)).material;
     this.items = this.items.map((x) => (x.id === id ? m : x));
     return m;

@@ -66,6 +66,11 @@ class Library {
     }
   }
 
+  /** Re-reads the list on screen (a "protocol" frame), keeping its filters. */
+  refresh(): Promise<void> {
+    return this.load(this.cptsId);
+  }
+
   async more(): Promise<void> {
     if (!this.next) return;
     const gen = this.generation;
