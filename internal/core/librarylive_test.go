@@ -27,6 +27,9 @@ type libraryEvent struct {
 func (r *libraryRecorder) RevokeChannels(context.Context, model.UserID, []model.ChannelID, string) error {
 	return nil
 }
+func (r *libraryRecorder) RevokeChannelExcept(context.Context, model.ChannelID, []model.UserID, string) error {
+	return nil
+}
 func (r *libraryRecorder) CloseUser(context.Context, model.UserID) error       { return nil }
 func (r *libraryRecorder) AccessChanged(context.Context, []model.UserID) error { return nil }
 func (r *libraryRecorder) CloseSession(context.Context, string) error          { return nil }
