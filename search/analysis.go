@@ -42,9 +42,14 @@ const (
 	// stem can be shorter than what the user typed: "pansem" → "pansement"
 	// is stemmed "pans").
 	prefixAnalyzerName = "ecpts_fr_prefix"
-	foldName           = "ecpts_fold"
-	stopName           = "ecpts_stop_fr"
-	stemName           = "ecpts_stem_fr"
+	// indexAnalyzerName is the French chain followed by synonymFilter:
+	// the combined searchable field of the bleve index is analysed with it
+	// (queries use the chain without it, and look the group terms up).
+	indexAnalyzerName = "ecpts_fr_index"
+	synonymFilterName = "ecpts_synonyms_fr"
+	foldName          = "ecpts_fold"
+	stopName          = "ecpts_stop_fr"
+	stemName          = "ecpts_stem_fr"
 )
 
 // stopWords is the Snowball French stop list, accent-folded, without
@@ -156,21 +161,28 @@ func init() {
 	must(registry.RegisterTokenFilter(stemName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
 		return stemFilter{fr.NewFrenchLightStemmerFilter(), asciifolding.New()}, nil
 	}))
-	must(registry.RegisterAnalyzer(analyzerName, func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
-		tok, err := c.TokenizerNamed(unicodetok.Name)
-		if err != nil {
-			return nil, err
-		}
-		var filters []analysis.TokenFilter
-		for _, name := range []string{lowercase.Name, fr.ElisionName, foldName, stopName, stemName} {
-			f, err := c.TokenFilterNamed(name)
+	must(registry.RegisterTokenFilter(synonymFilterName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return synonymFilter{}, nil
+	}))
+	chain := func(names ...string) func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
+		return func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
+			tok, err := c.TokenizerNamed(unicodetok.Name)
 			if err != nil {
 				return nil, err
 			}
-			filters = append(filters, f)
+			var filters []analysis.TokenFilter
+			for _, name := range names {
+				f, err := c.TokenFilterNamed(name)
+				if err != nil {
+					return nil, err
+				}
+				filters = append(filters, f)
+			}
+			return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
 		}
-		return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
-	}))
+	}
+	must(registry.RegisterAnalyzer(analyzerName, chain(lowercase.Name, fr.ElisionName, foldName, stopName, stemName)))
+	must(registry.RegisterAnalyzer(indexAnalyzerName, chain(lowercase.Name, fr.ElisionName, foldName, stopName, stemName, synonymFilterName)))
 	must(registry.RegisterAnalyzer(prefixAnalyzerName, func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
 		tok, err := c.TokenizerNamed(unicodetok.Name)
 		if err != nil {

@@ -43,9 +43,11 @@ var errClosed = fmt.Errorf("search: bleve: closed: %w", ErrUnavailable)
 // older mapping or analysis) is refused with ErrStale at open.
 //
 // ecpts-search-3: one combined analysed field (title, text and the short
-// texts about the document) instead of one per part; an index of an older
-// schema is rebuilt from the store at start.
-const bleveSchema = "ecpts-search-3"
+// texts about the document) instead of one per part, holding a term per
+// synonym group found in them: the schema names the synonym list too, so
+// an edit of the list, like a change of mapping, makes the index be
+// rebuilt from the store at start.
+var bleveSchema = "ecpts-search-3;synonyms=" + synonymsHash()
 
 var schemaKey = []byte("ecpts_schema")
 
@@ -146,9 +148,9 @@ func indexMapping() *mapping.IndexMappingImpl {
 	im.ScoringModel = index.BM25Scoring
 	im.DefaultAnalyzer = analyzerName
 	doc := bleve.NewDocumentStaticMapping()
-	text := func(name string, vectors bool) {
+	text := func(name, analyzer string, vectors bool) {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = analyzerName
+		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeTermVectors = vectors
 		f.IncludeInAll = false
@@ -173,7 +175,7 @@ func indexMapping() *mapping.IndexMappingImpl {
 		f.DocValues = false
 		doc.AddFieldMappingsAt(name, f)
 	}
-	text(fAll, true)
+	text(fAll, indexAnalyzerName, true)
 	{
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = prefixAnalyzerName
@@ -651,12 +653,13 @@ func textClauses(t textQuery, known func(string) bool) []query.Query {
 			must = append(must, own...)
 			continue
 		}
-		// The words themselves, or any other expression of their group.
-		alts := []query.Query{query.NewConjunctionQuery(own)}
-		for _, e := range u.synonyms {
-			alts = append(alts, synonymClause(e))
+		// The words themselves, or any other expression of their group:
+		// one term, indexed wherever an expression of the group is.
+		var mine query.Query = query.NewConjunctionQuery(own)
+		if len(own) == 1 {
+			mine = own[0]
 		}
-		must = append(must, query.NewDisjunctionQuery(alts))
+		must = append(must, query.NewDisjunctionQuery([]query.Query{mine, synonymClause(u.group)}))
 	}
 	for _, ph := range t.phrases {
 		must = append(must, exactClause(ph, 1))
@@ -751,12 +754,15 @@ func matchExpr(expr, field string, boost float64) query.Query {
 	return mq
 }
 
-// synonymClause matches another expression of a synonym group exactly:
-// one term, or several as a phrase, in the searchable texts (the short
-// texts about the document too: "SF" finds a sage-femme's message, "SNP"
-// one of the channel soins-non-programmés).
-func synonymClause(expr string) query.Query {
-	return exactClause(expr, boostSynonym)
+// synonymClause matches any expression of a synonym group, in the
+// searchable texts (the short texts about the document too: "SF" finds a
+// sage-femme's message, "SNP" one of the channel soins-non-programmés):
+// the one term synonymFilter indexes for the group.
+func synonymClause(group int) query.Query {
+	tq := query.NewTermQuery(synonyms().synonymTerm(group))
+	tq.SetField(fAll)
+	tq.SetBoost(boostSynonym)
+	return tq
 }
 
 // exclusion matches what -word or -"phrase" excludes, in any searchable

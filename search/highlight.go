@@ -11,6 +11,7 @@ import (
 type wordUnit struct {
 	first, last int      // indexes into textQuery.words
 	synonyms    []string // the other expressions of the group, if any
+	group       int      // the group's index in synonyms(), when synonyms is not empty
 }
 
 // wordUnits groups the words of t: a synonym expression covers whole
@@ -39,7 +40,7 @@ func wordUnits(t textQuery) []wordUnit {
 			if n, g, ok := syn.match(flat, i); ok {
 				end := i + n
 				if end == len(terms) || terms[end].word != terms[end-1].word {
-					u := wordUnit{first: w, last: terms[end-1].word, synonyms: minimalExpressions(syn.groups[g], flat[i:end])}
+					u := wordUnit{first: w, last: terms[end-1].word, synonyms: minimalExpressions(syn.groups[g], flat[i:end]), group: g}
 					units = append(units, u)
 					i = end
 					continue

@@ -1,11 +1,15 @@
 package search
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // synonymFile is the medical synonym list, data kept in the repository
@@ -108,6 +112,66 @@ func (s *synonymSet) match(terms []string, at int) (n, group int, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// matchAll calls fn with the group of every synonym key starting at
+// terms[at] (longest first), each group once, and the key's length.
+func (s *synonymSet) matchAll(terms []string, at int, fn func(n, group int)) {
+	var seen []int
+	for _, k := range s.byFirst[terms[at]] {
+		if at+len(k.terms) <= len(terms) && slices.Equal(k.terms, terms[at:at+len(k.terms)]) && !slices.Contains(seen, k.group) {
+			seen = append(seen, k.group)
+			fn(len(k.terms), k.group)
+		}
+	}
+}
+
+// synonymTerm is the index term standing for a synonym group: the terms
+// of its first expression after "syn=" (no word of a text can hold "=",
+// the tokenizer splits there). It is not stable across edits of the list:
+// the bleve schema includes the list's hash (see bleveSchema).
+func (s *synonymSet) synonymTerm(group int) string {
+	return "syn=" + strings.Join(Terms(s.groups[group][0]), "_")
+}
+
+// synonymFilter adds, where a text holds an expression of a synonym
+// group, the group's term (synonymTerm) at the expression's first
+// position: every expression of a group is then one term in the index,
+// and a query for "IC" looks up one term instead of checking the phrase
+// "insuffisance cardiaque" in every document that holds both words. It
+// runs last in the indexing chain of the searchable texts (after the
+// stemmer: keys are compared as stems).
+type synonymFilter struct{}
+
+func (synonymFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	if len(input) == 0 {
+		return input
+	}
+	syn := synonyms()
+	terms := make([]string, len(input))
+	for i, t := range input {
+		terms[i] = string(t.Term)
+	}
+	out := input
+	for i := range input {
+		if _, ok := syn.byFirst[terms[i]]; !ok {
+			continue
+		}
+		syn.matchAll(terms, i, func(n, g int) {
+			out = append(out, &analysis.Token{
+				Term: []byte(syn.synonymTerm(g)), Position: input[i].Position,
+				Start: input[i].Start, End: input[i+n-1].End, Type: analysis.AlphaNumeric,
+			})
+		})
+	}
+	return out
+}
+
+// synonymsHash identifies the synonym list the index terms were made
+// from.
+var synonymsHash = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte(synonymFile))
+	return hex.EncodeToString(sum[:6])
+})
 
 // meiliSynonyms is the list as Meilisearch's "synonyms" setting: there a
 // key finds its values one way only, so each expression of a group is a
