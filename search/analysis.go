@@ -219,6 +219,34 @@ var frenchAnalyzer = sync.OnceValue(func() analysis.Analyzer {
 	return a
 })
 
+// frenchFilters are the filters the French chain applies after the
+// prefix chain's (stop words, stemmer), for frenchTerm.
+var frenchFilters = sync.OnceValue(func() []analysis.TokenFilter {
+	c := registry.NewCache()
+	var fs []analysis.TokenFilter
+	for _, name := range []string{stopName, stemName} {
+		f, err := c.TokenFilterNamed(name)
+		if err != nil {
+			panic("search: building the French filters: " + err.Error())
+		}
+		fs = append(fs, f)
+	}
+	return fs
+})
+
+// frenchTerm returns the French term of a token of the prefix chain: what
+// the French chain gives for the same word ("" for a stop word).
+func frenchTerm(word []byte) string {
+	ts := analysis.TokenStream{&analysis.Token{Term: append([]byte(nil), word...), Position: 1, Type: analysis.AlphaNumeric}}
+	for _, f := range frenchFilters() {
+		ts = f.Filter(ts)
+	}
+	if len(ts) == 0 {
+		return ""
+	}
+	return string(ts[0].Term)
+}
+
 // Terms returns the index terms of text under the French analysis, in
 // order: what a document is indexed as, and what a query word must meet.
 // Exported for tests and tools (the relevance set prints them).
