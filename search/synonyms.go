@@ -25,6 +25,7 @@ type synonymSet struct {
 	groups  [][]string          // expressions as written, per group
 	byKey   map[string]int      // joined terms → group
 	byFirst map[string][]synKey // first term → keys starting with it, longest first
+	terms   []string            // per group: its index term (synonymTerm)
 }
 
 type synKey struct {
@@ -53,10 +54,13 @@ func parseSynonyms(data string) (*synonymSet, error) {
 		}
 		g := len(s.groups)
 		s.groups = append(s.groups, group)
-		for _, e := range group {
+		for i, e := range group {
 			terms := Terms(e)
 			if len(terms) == 0 {
 				return nil, fmt.Errorf("search: synonyms line %d: %q has only stop words", n+1, e)
+			}
+			if i == 0 {
+				s.terms = append(s.terms, "syn="+strings.Join(terms, "_"))
 			}
 			key := strings.Join(terms, " ")
 			if other, ok := s.byKey[key]; ok {
@@ -113,24 +117,12 @@ func (s *synonymSet) match(terms []string, at int) (n, group int, ok bool) {
 	return 0, 0, false
 }
 
-// matchAll calls fn with the group of every synonym key starting at
-// terms[at] (longest first), each group once, and the key's length.
-func (s *synonymSet) matchAll(terms []string, at int, fn func(n, group int)) {
-	var seen []int
-	for _, k := range s.byFirst[terms[at]] {
-		if at+len(k.terms) <= len(terms) && slices.Equal(k.terms, terms[at:at+len(k.terms)]) && !slices.Contains(seen, k.group) {
-			seen = append(seen, k.group)
-			fn(len(k.terms), k.group)
-		}
-	}
-}
-
 // synonymTerm is the index term standing for a synonym group: the terms
 // of its first expression after "syn=" (no word of a text can hold "=",
 // the tokenizer splits there). It is not stable across edits of the list:
 // the bleve schema includes the list's hash (see bleveSchema).
 func (s *synonymSet) synonymTerm(group int) string {
-	return "syn=" + strings.Join(Terms(s.groups[group][0]), "_")
+	return s.terms[group]
 }
 
 // synonymFilter adds, where a text holds an expression of a synonym
@@ -143,25 +135,31 @@ func (s *synonymSet) synonymTerm(group int) string {
 type synonymFilter struct{}
 
 func (synonymFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
-	if len(input) == 0 {
-		return input
-	}
 	syn := synonyms()
-	terms := make([]string, len(input))
-	for i, t := range input {
-		terms[i] = string(t.Term)
-	}
 	out := input
-	for i := range input {
-		if _, ok := syn.byFirst[terms[i]]; !ok {
+	var seen []int
+	for i, t := range input {
+		keys, ok := syn.byFirst[string(t.Term)]
+		if !ok {
 			continue
 		}
-		syn.matchAll(terms, i, func(n, g int) {
+		seen = seen[:0]
+	keys:
+		for _, k := range keys { // longest first
+			if i+len(k.terms) > len(input) || slices.Contains(seen, k.group) {
+				continue
+			}
+			for j, term := range k.terms[1:] {
+				if string(input[i+1+j].Term) != term {
+					continue keys
+				}
+			}
+			seen = append(seen, k.group)
 			out = append(out, &analysis.Token{
-				Term: []byte(syn.synonymTerm(g)), Position: input[i].Position,
-				Start: input[i].Start, End: input[i+n-1].End, Type: analysis.AlphaNumeric,
+				Term: []byte(syn.terms[k.group]), Position: t.Position,
+				Start: t.Start, End: input[i+len(k.terms)-1].End, Type: analysis.AlphaNumeric,
 			})
-		})
+		}
 	}
 	return out
 }
