@@ -510,9 +510,9 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	// may see (a filter clause would score every text match first, of
 	// every CPTS, then drop the others).
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(append(textClauses(p.text, known), filterQuery(p.q))...)
+	bq.AddMust(append(textClauses(p.text, known), unscored{filterQuery(p.q)})...)
 	for _, e := range p.text.excluded {
-		bq.AddMustNot(exclusion(e))
+		bq.AddMustNot(unscored{exclusion(e)})
 	}
 
 	req := bleve.NewSearchRequestOptions(bq, p.limit, p.offset, false)
@@ -566,6 +566,20 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		Missions: facet("missions"), Campaigns: facet("campaigns"), Statuses: facet("statuses"),
 	}.normalized()
 	return out, nil
+}
+
+// unscored runs a query that only selects documents without scoring:
+// its searchers read no term frequencies or norms, and bleve merges a
+// disjunction of terms (the caller's scopes, a filter's values) into one
+// iteration over the union of their postings bitmaps instead of advancing
+// each term's postings for every candidate.
+type unscored struct{ query.Query }
+
+func (u unscored) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	options.Score = "none"
+	options.IncludeTermVectors = false
+	options.Explain = false
+	return u.Query.Searcher(ctx, i, m, options)
 }
 
 // filterQuery is access and the filters; its clauses score nothing.
