@@ -42,9 +42,14 @@ const (
 	// stem can be shorter than what the user typed: "pansem" → "pansement"
 	// is stemmed "pans").
 	prefixAnalyzerName = "ecpts_fr_prefix"
-	foldName           = "ecpts_fold"
-	stopName           = "ecpts_stop_fr"
-	stemName           = "ecpts_stem_fr"
+	// indexAnalyzerName is the French chain followed by synonymFilter:
+	// the combined searchable field of the bleve index is analysed with it
+	// (queries use the chain without it, and look the group terms up).
+	indexAnalyzerName = "ecpts_fr_index"
+	synonymFilterName = "ecpts_synonyms_fr"
+	foldName          = "ecpts_fold"
+	stopName          = "ecpts_stop_fr"
+	stemName          = "ecpts_stem_fr"
 )
 
 // stopWords is the Snowball French stop list, accent-folded, without
@@ -156,21 +161,28 @@ func init() {
 	must(registry.RegisterTokenFilter(stemName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
 		return stemFilter{fr.NewFrenchLightStemmerFilter(), asciifolding.New()}, nil
 	}))
-	must(registry.RegisterAnalyzer(analyzerName, func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
-		tok, err := c.TokenizerNamed(unicodetok.Name)
-		if err != nil {
-			return nil, err
-		}
-		var filters []analysis.TokenFilter
-		for _, name := range []string{lowercase.Name, fr.ElisionName, foldName, stopName, stemName} {
-			f, err := c.TokenFilterNamed(name)
+	must(registry.RegisterTokenFilter(synonymFilterName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return synonymFilter{}, nil
+	}))
+	chain := func(names ...string) func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
+		return func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
+			tok, err := c.TokenizerNamed(unicodetok.Name)
 			if err != nil {
 				return nil, err
 			}
-			filters = append(filters, f)
+			var filters []analysis.TokenFilter
+			for _, name := range names {
+				f, err := c.TokenFilterNamed(name)
+				if err != nil {
+					return nil, err
+				}
+				filters = append(filters, f)
+			}
+			return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
 		}
-		return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: filters}, nil
-	}))
+	}
+	must(registry.RegisterAnalyzer(analyzerName, chain(lowercase.Name, fr.ElisionName, foldName, stopName, stemName)))
+	must(registry.RegisterAnalyzer(indexAnalyzerName, chain(lowercase.Name, fr.ElisionName, foldName, stopName, stemName, synonymFilterName)))
 	must(registry.RegisterAnalyzer(prefixAnalyzerName, func(_ map[string]any, c *registry.Cache) (analysis.Analyzer, error) {
 		tok, err := c.TokenizerNamed(unicodetok.Name)
 		if err != nil {
@@ -206,6 +218,34 @@ var frenchAnalyzer = sync.OnceValue(func() analysis.Analyzer {
 	}
 	return a
 })
+
+// frenchFilters are the filters the French chain applies after the
+// prefix chain's (stop words, stemmer), for frenchTerm.
+var frenchFilters = sync.OnceValue(func() []analysis.TokenFilter {
+	c := registry.NewCache()
+	var fs []analysis.TokenFilter
+	for _, name := range []string{stopName, stemName} {
+		f, err := c.TokenFilterNamed(name)
+		if err != nil {
+			panic("search: building the French filters: " + err.Error())
+		}
+		fs = append(fs, f)
+	}
+	return fs
+})
+
+// frenchTerm returns the French term of a token of the prefix chain: what
+// the French chain gives for the same word ("" for a stop word).
+func frenchTerm(word []byte) string {
+	ts := analysis.TokenStream{&analysis.Token{Term: append([]byte(nil), word...), Position: 1, Type: analysis.AlphaNumeric}}
+	for _, f := range frenchFilters() {
+		ts = f.Filter(ts)
+	}
+	if len(ts) == 0 {
+		return ""
+	}
+	return string(ts[0].Term)
+}
 
 // Terms returns the index terms of text under the French analysis, in
 // order: what a document is indexed as, and what a query word must meet.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/registry"
 )
 
 // TestTerms pins the French analysis: forms a user may type and forms a
@@ -181,5 +183,58 @@ func TestWithinDistance(t *testing.T) {
 		if got := withinDistance([]rune(c.a), []rune(c.b), c.d); got != c.want {
 			t.Errorf("withinDistance(%q, %q, %d) = %v", c.a, c.b, c.d, got)
 		}
+	}
+}
+
+// TestFrenchTermMatchesChain: the highlighter's word-by-word French terms
+// (prefix chain, then stop words and stemmer per word) are the French
+// chain's terms, in order.
+func TestFrenchTermMatchesChain(t *testing.T) {
+	texts := []string{
+		"L'infirmière libérale passe chez Mme R. pour l'hypertension artérielle et les chutes à domicile.",
+		"Protocoles de soins non programmés : qu'est-ce que la CPTS propose aux masseurs-kinésithérapeutes ?",
+		"Été 2026 : canicule, TA, AIT — jusqu'à 40 °C, lorsqu’il fait chaud, bébés et personnes âgées",
+		"Œdème, cœur, sage-femme, IDEL, HbA1c à 7,5 %, 3ème dose, infirmieres, infirmière, premiere",
+		synonymFile,
+	}
+	for _, text := range texts {
+		var got []string
+		for _, tok := range prefixAnalyzer().Analyze([]byte(text)) {
+			if term := frenchTerm(tok.Term); term != "" {
+				got = append(got, term)
+			}
+		}
+		if want := Terms(text); !slices.Equal(got, want) {
+			t.Errorf("word by word %q\nchain        %q", got, want)
+		}
+	}
+}
+
+// TestSynonymFilter: the indexing chain adds a group's term where any
+// expression of the group starts, once per group, at its first position.
+func TestSynonymFilter(t *testing.T) {
+	a, err := registry.NewCache().AnalyzerNamed(indexAnalyzerName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn := synonyms()
+	g, ok := syn.byKey[strings.Join(Terms("insuffisance cardiaque"), " ")]
+	if !ok {
+		t.Fatal("insuffisance cardiaque: no synonym group")
+	}
+	ic := syn.synonymTerm(g)
+	at := map[string][]int{}
+	for _, tok := range a.Analyze([]byte("Suivi de l'insuffisance cardiaque, puis IC et hypertension artérielle.")) {
+		at[string(tok.Term)] = append(at[string(tok.Term)], tok.Position)
+	}
+	if !slices.Equal(at[ic], []int{3, 6}) { // "insuffisance" and "IC" (stop words keep their positions)
+		t.Errorf("%s at %v; tokens %v", ic, at[ic], at)
+	}
+	gh := syn.byKey[strings.Join(Terms("HTA"), " ")]
+	if p := at[syn.synonymTerm(gh)]; len(p) != 1 { // "hypertension" and "hypertension artérielle": one group term
+		t.Errorf("HTA group term at %v; tokens %v", p, at)
+	}
+	if strings.Contains(ic, " ") || len(Terms(ic)) == 1 && Terms(ic)[0] == ic {
+		t.Errorf("group term %q could be a word of a text", ic)
 	}
 }

@@ -41,7 +41,13 @@ var errClosed = fmt.Errorf("search: bleve: closed: %w", ErrUnavailable)
 
 // bleveSchema is written into the index; an index of another schema (an
 // older mapping or analysis) is refused with ErrStale at open.
-const bleveSchema = "ecpts-search-2"
+//
+// ecpts-search-3: one combined analysed field (title, text and the short
+// texts about the document) instead of one per part, holding a term per
+// synonym group found in them: the schema names the synonym list too, so
+// an edit of the list, like a change of mapping, makes the index be
+// rebuilt from the store at start.
+var bleveSchema = "ecpts-search-3;synonyms=" + synonymsHash()
 
 var schemaKey = []byte("ecpts_schema")
 
@@ -104,12 +110,16 @@ const createdSortLayout = "20060102T150405.000000000"
 
 // Fields of the bleve documents.
 const (
-	fType        = "type"
-	fTitle       = "title"
-	fText        = "text"
-	fMeta        = "meta"    // campaign, theme, the author's name and profession label, the channel's name
-	fTitleWords  = "title_w" // title and text again, words unstemmed: prefixes
-	fTextWords   = "text_w"
+	fType = "type"
+	// fAll is every text a word is looked for in, analysed (French), with
+	// term positions for phrases: the title (twice: an index-time boost, no
+	// clause per word at query time), the text, and the short texts about
+	// the document (campaign, theme, the author's name and profession
+	// label, the channel's name). Each is an element of an array: a phrase
+	// never spans two of them.
+	fAll = "all"
+	// fAllWords is the title and text again, words unstemmed: prefixes.
+	fAllWords    = "all_w"
 	fAuthor      = "author"
 	fProfession  = "profession"
 	fCPTS        = "cpts"
@@ -127,26 +137,20 @@ const (
 	fSource      = "src"       // the Document as JSON, stored only
 )
 
-// searchFields are the analysed fields a word is looked for in, with
-// their weight; fuzzy and prefix matching apply to the first three.
-var searchFields = []struct {
-	name   string
-	weight float64
-	loose  bool // typos and prefixes too (each costs an automaton per field)
-}{
-	{fTitle, 3, true},
-	{fText, 1, true},
-	{fMeta, 0.7, false},
-}
+// titleRepeat is how many times the title is in fAll: a word of the title
+// counts as that many occurrences (BM25 saturates them), which ranks a
+// document titled with the words above one that only mentions them,
+// without a second clause per word at query time.
+const titleRepeat = 2
 
 func indexMapping() *mapping.IndexMappingImpl {
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = index.BM25Scoring
 	im.DefaultAnalyzer = analyzerName
 	doc := bleve.NewDocumentStaticMapping()
-	text := func(name string, vectors bool) {
+	text := func(name, analyzer string, vectors bool) {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = analyzerName
+		f.Analyzer = analyzer
 		f.Store = false
 		f.IncludeTermVectors = vectors
 		f.IncludeInAll = false
@@ -171,9 +175,8 @@ func indexMapping() *mapping.IndexMappingImpl {
 		f.DocValues = false
 		doc.AddFieldMappingsAt(name, f)
 	}
-	text(fTitle, true)
-	text(fText, true)
-	for _, name := range []string{fTitleWords, fTextWords} {
+	text(fAll, indexAnalyzerName, true)
+	{
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = prefixAnalyzerName
 		f.Store = false
@@ -181,9 +184,8 @@ func indexMapping() *mapping.IndexMappingImpl {
 		f.IncludeInAll = false
 		f.DocValues = false
 		f.SkipFreqNorm = true
-		doc.AddFieldMappingsAt(name, f)
+		doc.AddFieldMappingsAt(fAllWords, f)
 	}
-	text(fMeta, true)
 	for _, f := range []string{fType, fAuthor, fProfession, fCPTS, fGroup, fChannel, fMissions,
 		fCampaign, fCampaignKey, fStatus, fStatusKey, fScopes} {
 		kw(f)
@@ -206,13 +208,18 @@ func bleveDoc(d Document) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One field for the short texts about the document: fewer searchers
-	// per word than one field each. Lines keep phrases from spanning two.
-	meta := strings.TrimSpace(strings.Join([]string{d.Campaign, d.Theme, d.AuthorName,
-		professionLabel(d.AuthorProfession), d.ChannelName}, "\n\n"))
+	var all []string
+	for range titleRepeat {
+		all = append(all, d.Title)
+	}
+	all = append(all, d.Text)
+	for _, v := range []string{d.Campaign, d.Theme, d.AuthorName, professionLabel(d.AuthorProfession), d.ChannelName} {
+		if strings.TrimSpace(v) != "" {
+			all = append(all, v)
+		}
+	}
 	m := map[string]any{
-		fType: string(d.Type), fTitle: d.Title, fText: d.Text, fMeta: meta,
-		fTitleWords: d.Title, fTextWords: d.Text,
+		fType: string(d.Type), fAll: all, fAllWords: []string{d.Title, d.Text},
 		fScopes: d.Scopes, fVersion: strconv.FormatInt(d.Version, 10), fSource: string(src),
 		fCreated: d.CreatedAt, fCreatedSort: d.CreatedAt.UTC().Format(createdSortLayout),
 	}
@@ -454,7 +461,7 @@ func (b *Bleve) Close() error {
 	return nil
 }
 
-// knownTerms returns whether a term is in the title or text of some
+// knownTerms returns whether a term is in the searchable texts of some
 // document (a dictionary lookup), and a func to release the reader.
 func (b *Bleve) knownTerms(ctx context.Context) (func(string) bool, func(), error) {
 	ix, err := b.idx.Advanced()
@@ -471,16 +478,9 @@ func (b *Bleve) knownTerms(ctx context.Context) (func(string) bool, func(), erro
 			return k
 		}
 		found := false
-		for _, f := range []string{fTitle, fText} {
-			tfr, err := r.TermFieldReader(ctx, []byte(term), f, false, false, false)
-			if err != nil {
-				continue
-			}
+		if tfr, err := r.TermFieldReader(ctx, []byte(term), fAll, false, false, false); err == nil {
 			found = tfr.Count() > 0
 			_ = tfr.Close()
-			if found {
-				break
-			}
 		}
 		cache[term] = found
 		return found
@@ -510,9 +510,9 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 	// may see (a filter clause would score every text match first, of
 	// every CPTS, then drop the others).
 	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(append(textClauses(p.text, known), filterQuery(p.q))...)
+	bq.AddMust(append(textClauses(p.text, known), unscored{filterQuery(p.q)})...)
 	for _, e := range p.text.excluded {
-		bq.AddMustNot(exclusion(e))
+		bq.AddMustNot(unscored{exclusion(e)})
 	}
 
 	req := bleve.NewSearchRequestOptions(bq, p.limit, p.offset, false)
@@ -525,9 +525,8 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		// Score only: a tie-break would read a value of every match.
 		req.SortBy([]string{"-_score"})
 	}
-	req.AddFacet("types", bleve.NewFacetRequest(fType, MaxFacetValues))
 	if p.q.WithFacets {
-		for name, field := range map[string]string{"cpts": fCPTS, "professions": fProfession,
+		for name, field := range map[string]string{"types": fType, "cpts": fCPTS, "professions": fProfession,
 			"missions": fMissions, "campaigns": fCampaign, "statuses": fStatus} {
 			req.AddFacet(name, bleve.NewFacetRequest(field, MaxFacetValues))
 		}
@@ -567,6 +566,20 @@ func (b *Bleve) Search(ctx context.Context, q Query) (Result, error) {
 		Missions: facet("missions"), Campaigns: facet("campaigns"), Statuses: facet("statuses"),
 	}.normalized()
 	return out, nil
+}
+
+// unscored runs a query that only selects documents without scoring:
+// its searchers read no term frequencies or norms, and bleve merges a
+// disjunction of terms (the caller's scopes, a filter's values) into one
+// iteration over the union of their postings bitmaps instead of advancing
+// each term's postings for every candidate.
+type unscored struct{ query.Query }
+
+func (u unscored) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	options.Score = "none"
+	options.IncludeTermVectors = false
+	options.Explain = false
+	return u.Query.Searcher(ctx, i, m, options)
 }
 
 // filterQuery is access and the filters; its clauses score nothing.
@@ -654,12 +667,13 @@ func textClauses(t textQuery, known func(string) bool) []query.Query {
 			must = append(must, own...)
 			continue
 		}
-		// The words themselves, or any other expression of their group.
-		alts := []query.Query{query.NewConjunctionQuery(own)}
-		for _, e := range u.synonyms {
-			alts = append(alts, synonymClause(e))
+		// The words themselves, or any other expression of their group:
+		// one term, indexed wherever an expression of the group is.
+		var mine query.Query = query.NewConjunctionQuery(own)
+		if len(own) == 1 {
+			mine = own[0]
 		}
-		must = append(must, query.NewDisjunctionQuery(alts))
+		must = append(must, query.NewDisjunctionQuery([]query.Query{mine, synonymClause(u.group)}))
 	}
 	for _, ph := range t.phrases {
 		must = append(must, exactClause(ph, 1))
@@ -668,55 +682,47 @@ func textClauses(t textQuery, known func(string) bool) []query.Query {
 }
 
 // wordClause matches one word typed by the user: each of its terms, in
-// any searchable field, exactly, or — for the word being typed — as a
+// the searchable texts, exactly, or — for the word being typed — as a
 // prefix; with typos when the index does not have the term (a word found
 // as typed is taken as meant: fuzzy expansions of frequent words cost
-// more than they find).
+// more than they find). A term matched only exactly is one term query,
+// not a disjunction: the conjunction of the words advances it directly.
 func wordClause(word string, prefix bool, known func(string) bool) query.Query {
 	terms := Terms(word)
 	folded := Fold(stripElision(strings.ToLower(word)))
 	n := runeLen(folded)
 	var perTerm []query.Query
 	for k, t := range terms {
-		var alts []query.Query
-		isLast := k == len(terms)-1
-		for _, f := range searchFields {
-			tq := query.NewTermQuery(t)
-			tq.SetField(f.name)
-			tq.SetBoost(f.weight)
-			alts = append(alts, tq)
-			if !f.loose {
-				continue
-			}
-			// Typos are counted on the word as typed (a one-term word) or
-			// on the term (a word the tokenizer split).
-			length := runeLen(t)
-			if len(terms) == 1 {
-				length = n
-			}
-			if d := typos(length); d > 0 && !known(t) {
-				fq := query.NewFuzzyQuery(t)
-				fq.SetField(f.name)
-				fq.SetFuzziness(d)
-				fq.SetPrefix(1)
-				fq.SetBoost(f.weight * boostFuzzy)
-				alts = append(alts, fq)
-			}
+		tq := query.NewTermQuery(t)
+		tq.SetField(fAll)
+		alts := []query.Query{tq}
+		// Typos are counted on the word as typed (a one-term word) or on
+		// the term (a word the tokenizer split).
+		length := runeLen(t)
+		if len(terms) == 1 {
+			length = n
 		}
-		if prefix && isLast {
+		if d := typos(length); d > 0 && !known(t) {
+			fq := query.NewFuzzyQuery(t)
+			fq.SetField(fAll)
+			fq.SetFuzziness(d)
+			fq.SetPrefix(1)
+			fq.SetBoost(boostFuzzy)
+			alts = append(alts, fq)
+		}
+		if prefix && k == len(terms)-1 {
 			for _, p := range prefixesOf(word) {
-				for _, f := range []struct {
-					name   string
-					weight float64
-				}{{fTitleWords, 3}, {fTextWords, 1}} {
-					pq := query.NewPrefixQuery(p)
-					pq.SetField(f.name)
-					pq.SetBoost(f.weight * boostPrefix)
-					alts = append(alts, pq)
-				}
+				pq := query.NewPrefixQuery(p)
+				pq.SetField(fAllWords)
+				pq.SetBoost(boostPrefix)
+				alts = append(alts, pq)
 			}
 		}
-		perTerm = append(perTerm, query.NewDisjunctionQuery(alts))
+		if len(alts) == 1 {
+			perTerm = append(perTerm, tq)
+		} else {
+			perTerm = append(perTerm, query.NewDisjunctionQuery(alts))
+		}
 	}
 	if len(perTerm) == 1 {
 		return perTerm[0]
@@ -740,24 +746,13 @@ func prefixesOf(word string) []string {
 }
 
 // exactClause matches an expression exactly (modulo the analysis): its
-// terms in order in one field, or its one term.
+// terms in order in one of the searchable texts, or its one term.
 func exactClause(expr string, boost float64) query.Query {
-	return phraseClause(expr, len(searchFields), boost)
-}
-
-// phraseClause matches expr as a phrase in one of the first n
-// searchFields, each with its weight times boost.
-func phraseClause(expr string, n int, boost float64) query.Query {
-	var alts []query.Query
-	for _, f := range searchFields[:n] {
-		alts = append(alts, matchExpr(expr, f.name, f.weight*boost))
-	}
-	return query.NewDisjunctionQuery(alts)
+	return matchExpr(expr, fAll, boost)
 }
 
 // matchExpr matches expr in field: its one term, or its terms as a phrase.
-// A phrase of one term would read term positions, which the meta field
-// does not keep: it would never match there.
+// A phrase of one term would read term positions for nothing.
 func matchExpr(expr, field string, boost float64) query.Query {
 	if len(Terms(expr)) == 1 {
 		mq := query.NewMatchQuery(expr)
@@ -773,12 +768,15 @@ func matchExpr(expr, field string, boost float64) query.Query {
 	return mq
 }
 
-// synonymClause matches another expression of a synonym group exactly:
-// one term, or several as a phrase, in any searchable field (the meta
-// field keeps term positions for it: "SF" finds a sage-femme's message,
-// "SNP" one of the channel soins-non-programmés).
-func synonymClause(expr string) query.Query {
-	return phraseClause(expr, len(searchFields), boostSynonym)
+// synonymClause matches any expression of a synonym group, in the
+// searchable texts (the short texts about the document too: "SF" finds a
+// sage-femme's message, "SNP" one of the channel soins-non-programmés):
+// the one term synonymFilter indexes for the group.
+func synonymClause(group int) query.Query {
+	tq := query.NewTermQuery(synonyms().synonymTerm(group))
+	tq.SetField(fAll)
+	tq.SetBoost(boostSynonym)
+	return tq
 }
 
 // exclusion matches what -word or -"phrase" excludes, in any searchable

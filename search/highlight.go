@@ -11,6 +11,7 @@ import (
 type wordUnit struct {
 	first, last int      // indexes into textQuery.words
 	synonyms    []string // the other expressions of the group, if any
+	group       int      // the group's index in synonyms(), when synonyms is not empty
 }
 
 // wordUnits groups the words of t: a synonym expression covers whole
@@ -39,7 +40,7 @@ func wordUnits(t textQuery) []wordUnit {
 			if n, g, ok := syn.match(flat, i); ok {
 				end := i + n
 				if end == len(terms) || terms[end].word != terms[end-1].word {
-					u := wordUnit{first: w, last: terms[end-1].word, synonyms: minimalExpressions(syn.groups[g], flat[i:end])}
+					u := wordUnit{first: w, last: terms[end-1].word, synonyms: minimalExpressions(syn.groups[g], flat[i:end]), group: g}
 					units = append(units, u)
 					i = end
 					continue
@@ -112,6 +113,7 @@ type highlighter struct {
 	exact    map[string]bool
 	fuzzy    []fuzzyTerm
 	prefixes []string
+	stems    map[string]string // word as written, folded → French term ("" for a stop word)
 }
 
 type fuzzyTerm struct {
@@ -162,24 +164,36 @@ func newHighlighter(t textQuery, known func(string) bool) *highlighter {
 const highlightBytes = 8 << 10
 
 // ranges returns the byte ranges of the matching words of text.
+//
+// The text is tokenized once, with the prefix chain (the French chain
+// without stop words and stemmer: the words as written, folded); each
+// word's French term is that token with the stop list and the stemmer
+// applied, as the French chain does, computed once per distinct word
+// (a protocol repeats its words).
 func (h *highlighter) ranges(text string) []Range {
 	text = cleanText(text, highlightBytes)
 	if text == "" || (len(h.exact) == 0 && len(h.prefixes) == 0) {
 		return nil
 	}
-	var out []Range
-	for _, tok := range frenchAnalyzer().Analyze([]byte(text)) {
-		if h.matches(string(tok.Term)) {
-			out = append(out, Range{tok.Start, tok.End})
-		}
+	if h.stems == nil {
+		h.stems = map[string]string{}
 	}
-	if len(h.prefixes) > 0 { // prefixes are of the words as written
-		for _, tok := range prefixAnalyzer().Analyze([]byte(text)) {
-			for _, p := range h.prefixes {
-				if strings.HasPrefix(string(tok.Term), p) {
-					out = append(out, Range{tok.Start, tok.End})
-					break
-				}
+	var out []Range
+	for _, tok := range prefixAnalyzer().Analyze([]byte(text)) {
+		word := string(tok.Term)
+		term, ok := h.stems[word]
+		if !ok {
+			term = frenchTerm(tok.Term)
+			h.stems[word] = term
+		}
+		if term != "" && h.matches(term) {
+			out = append(out, Range{tok.Start, tok.End})
+			continue
+		}
+		for _, p := range h.prefixes { // prefixes are of the words as written
+			if strings.HasPrefix(word, p) {
+				out = append(out, Range{tok.Start, tok.End})
+				break
 			}
 		}
 	}

@@ -570,8 +570,8 @@ func meiliQuery(t textQuery) string {
 	return q
 }
 
-// meiliFacets maps facet attributes to the Facets lists; the first is
-// always asked for, the others with Query.WithFacets.
+// meiliFacets maps facet attributes to the Facets lists, asked for with
+// Query.WithFacets only.
 var meiliFacets = []string{mType, mCPTS, mProfession, mMissions, mCampaign, mStatus}
 
 // Search implements Index.
@@ -594,7 +594,6 @@ func (m *Meili) Search(ctx context.Context, q Query) (Result, error) {
 	req := &meilisearch.SearchRequest{
 		Query:                 meiliQuery(p.text),
 		Filter:                meiliFilter(p.q),
-		Facets:                meiliFacets[:1],
 		Page:                  page,
 		HitsPerPage:           &perPage,
 		MatchingStrategy:      meilisearch.All,

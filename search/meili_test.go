@@ -442,6 +442,11 @@ func TestMeiliSearchRequestAndResponse(t *testing.T) {
 	if body["q"] != "protocole cyst" {
 		t.Errorf("prefix: q %q", body["q"])
 	}
+	var plain map[string]any // a fresh map: body keeps the keys of earlier requests
+	_ = json.Unmarshal([]byte(req.Body), &plain)
+	if f, ok := plain["facets"]; ok && f != nil {
+		t.Errorf("facets asked for without WithFacets: %v", f)
+	}
 	// A page past MaxOffset asks for totals and facets only.
 	if _, err := m.Search(context.Background(), Query{Text: "cystite", Allowed: []string{"platform"}, Page: 1 << 40}); err != nil {
 		t.Fatal(err)

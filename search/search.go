@@ -287,9 +287,9 @@ type Query struct {
 	// empty Allowed matches nothing.
 	Allowed []string `json:"-"`
 
-	// WithFacets asks for every facet; without it only Facets.Types is
-	// counted (the others cost a read of every match's values: the
-	// as-you-type dropdown does without them).
+	// WithFacets asks for the facets; without it none is counted (each
+	// costs a read of every match's value: the as-you-type dropdown does
+	// without them, and a broad query matches thousands of documents).
 	WithFacets bool `json:"with_facets,omitempty"`
 
 	Sort    Sort `json:"sort,omitempty"`
@@ -427,8 +427,8 @@ type Range struct {
 
 // Facets count the matching documents (all pages, every filter applied)
 // by value. Each list is sorted by count, then value, and holds at most
-// MaxFacetValues values. Types is always counted, the others only when
-// Query.WithFacets is set.
+// MaxFacetValues values. They are counted only when Query.WithFacets is
+// set (empty lists otherwise).
 type Facets struct {
 	Types       []FacetCount `json:"types"`
 	CPTS        []FacetCount `json:"cpts"`

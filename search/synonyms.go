@@ -1,11 +1,15 @@
 package search
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // synonymFile is the medical synonym list, data kept in the repository
@@ -21,6 +25,7 @@ type synonymSet struct {
 	groups  [][]string          // expressions as written, per group
 	byKey   map[string]int      // joined terms → group
 	byFirst map[string][]synKey // first term → keys starting with it, longest first
+	terms   []string            // per group: its index term (synonymTerm)
 }
 
 type synKey struct {
@@ -49,10 +54,13 @@ func parseSynonyms(data string) (*synonymSet, error) {
 		}
 		g := len(s.groups)
 		s.groups = append(s.groups, group)
-		for _, e := range group {
+		for i, e := range group {
 			terms := Terms(e)
 			if len(terms) == 0 {
 				return nil, fmt.Errorf("search: synonyms line %d: %q has only stop words", n+1, e)
+			}
+			if i == 0 {
+				s.terms = append(s.terms, "syn="+strings.Join(terms, "_"))
 			}
 			key := strings.Join(terms, " ")
 			if other, ok := s.byKey[key]; ok {
@@ -108,6 +116,60 @@ func (s *synonymSet) match(terms []string, at int) (n, group int, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// synonymTerm is the index term standing for a synonym group: the terms
+// of its first expression after "syn=" (no word of a text can hold "=",
+// the tokenizer splits there). It is not stable across edits of the list:
+// the bleve schema includes the list's hash (see bleveSchema).
+func (s *synonymSet) synonymTerm(group int) string {
+	return s.terms[group]
+}
+
+// synonymFilter adds, where a text holds an expression of a synonym
+// group, the group's term (synonymTerm) at the expression's first
+// position: every expression of a group is then one term in the index,
+// and a query for "IC" looks up one term instead of checking the phrase
+// "insuffisance cardiaque" in every document that holds both words. It
+// runs last in the indexing chain of the searchable texts (after the
+// stemmer: keys are compared as stems).
+type synonymFilter struct{}
+
+func (synonymFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	syn := synonyms()
+	out := input
+	var seen []int
+	for i, t := range input {
+		keys, ok := syn.byFirst[string(t.Term)]
+		if !ok {
+			continue
+		}
+		seen = seen[:0]
+	keys:
+		for _, k := range keys { // longest first
+			if i+len(k.terms) > len(input) || slices.Contains(seen, k.group) {
+				continue
+			}
+			for j, term := range k.terms[1:] {
+				if string(input[i+1+j].Term) != term {
+					continue keys
+				}
+			}
+			seen = append(seen, k.group)
+			out = append(out, &analysis.Token{
+				Term: []byte(syn.terms[k.group]), Position: t.Position,
+				Start: t.Start, End: input[i+len(k.terms)-1].End, Type: analysis.AlphaNumeric,
+			})
+		}
+	}
+	return out
+}
+
+// synonymsHash identifies the synonym list the index terms were made
+// from.
+var synonymsHash = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte(synonymFile))
+	return hex.EncodeToString(sum[:6])
+})
 
 // meiliSynonyms is the list as Meilisearch's "synonyms" setting: there a
 // key finds its values one way only, so each expression of a group is a

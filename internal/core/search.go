@@ -47,8 +47,9 @@ type SearchInput struct {
 	From, To    time.Time
 	Page        int
 	PerPage     int
-	// Facets asks for every facet count (the results page); the
-	// as-you-type dropdown does without.
+	// Facets asks for the facet counts, types included (the results
+	// page); without it every list is empty: the as-you-type dropdown
+	// does without, and each count reads a value of every match.
 	Facets bool
 }
 

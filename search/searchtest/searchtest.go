@@ -416,7 +416,7 @@ func testAccessEveryQuery(t *testing.T, idx search.Index) {
 	sets := [][]string{{cptsA}, {cptsB}, {chanX}, {groupG}, {everyon}, {cptsA, chanX}, {cptsB, groupG}, {"cpts:zzz"}}
 	for _, allowed := range sets {
 		for _, q := range queries {
-			q.Allowed, q.PerPage = allowed, search.MaxPerPage
+			q.Allowed, q.PerPage, q.WithFacets = allowed, search.MaxPerPage, true
 			res, err := idx.Search(ctx, q)
 			if err != nil {
 				t.Fatalf("%+v: %v", q, err)
@@ -669,16 +669,21 @@ func testFacets(t *testing.T, idx search.Index) {
 	if res.Facets.Types[0].Value != "message" {
 		t.Errorf("facets not sorted by count: %+v", res.Facets.Types)
 	}
-	// Facets follow the filters; without WithFacets only types are counted.
+	// Facets follow the filters; without WithFacets none is counted (each
+	// reads a value of every match: the as-you-type dropdown does without).
 	if len(res.Facets.CPTS) == 0 {
 		t.Errorf("WithFacets: no CPTS facet")
 	}
-	res = find(t, idx, search.Query{Text: "cystite", Allowed: allScopes})
-	if len(res.Facets.CPTS)+len(res.Facets.Professions)+len(res.Facets.Missions) != 0 {
-		t.Errorf("facets counted without WithFacets: %+v", res.Facets)
-	}
+	res = find(t, idx, search.Query{Text: "cystite", Allowed: allScopes, WithFacets: true})
 	if n := count(res.Facets.Types, "message") + count(res.Facets.Types, "protocol"); n != res.Total || res.Total != 2 {
 		t.Errorf("cystite facets %+v, total %d", res.Facets.Types, res.Total)
+	}
+	res = find(t, idx, search.Query{Text: "cystite", Allowed: allScopes})
+	if len(res.Facets.Types)+len(res.Facets.CPTS)+len(res.Facets.Professions)+len(res.Facets.Missions) != 0 {
+		t.Errorf("facets counted without WithFacets: %+v", res.Facets)
+	}
+	if res.Total != 2 {
+		t.Errorf("cystite without facets: total %d", res.Total)
 	}
 }
 
