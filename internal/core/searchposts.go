@@ -18,18 +18,7 @@ func init() {
 	searchProducers[search.TypePost] = searchProducer{
 		kind:   store.OutboxPost,
 		derive: derivePost,
-		all: func(ctx context.Context, c *Core, fn func(string) error) error {
-			ids, err := c.st.Posts.IDs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if err := fn(string(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		all:    eachID(func(st *store.Store) func(context.Context) ([]model.PostID, error) { return st.Posts.IDs }),
 		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			p, g, ok, err := c.searchPost(ctx, model.PostID(id))
 			if err != nil || !ok {

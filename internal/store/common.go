@@ -140,6 +140,20 @@ func findAll(ctx context.Context, coll *mongo.Collection, filter any, sort bson.
 	return cur.All(ctx, out)
 }
 
+// idDoc is a document read for its _id alone.
+type idDoc[I ~string] struct {
+	ID I `bson:"_id"`
+}
+
+// allIDs returns the _id of every document of coll (reindexing).
+func allIDs[I ~string](ctx context.Context, coll *mongo.Collection, what string) ([]I, error) {
+	var docs []idDoc[I]
+	if err := findAll(ctx, coll, bson.D{}, nil, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	return mapSlice(docs, func(d idDoc[I]) I { return d.ID }), nil
+}
+
 // modeler is a document type that converts to its model.
 type modeler[M any] interface{ model() M }
 
