@@ -232,6 +232,19 @@ var (
 // isNotFound reports a store not-found.
 func isNotFound(err error) bool { return errors.Is(err, model.ErrNotFound) }
 
+// lookupErr is the error of a store lookup: nil when it found, gone (a
+// domain error) when it found nothing, any other wrapped as
+// "core: <format>: err".
+func lookupErr(err, gone error, format string, args ...any) error {
+	switch {
+	case err == nil:
+		return nil
+	case isNotFound(err):
+		return gone
+	}
+	return fmt.Errorf("core: "+format+": %w", append(args, err)...)
+}
+
 // publish helpers: a failure to reach connected clients is logged, never
 // undoes the write that already happened.
 func (c *Core) revoke(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) {
