@@ -186,6 +186,20 @@ func findModels[D modeler[M], M any](ctx context.Context, coll *mongo.Collection
 	return models(docs), nil
 }
 
+// findLimit runs a find ordered by sort, of at most limit documents (no
+// limit when 0), and converts them.
+func findLimit[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, limit int, what string) ([]M, error) {
+	var docs []D
+	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(limit)))
+	if err == nil {
+		err = cur.All(ctx, &docs)
+	}
+	if err != nil {
+		return nil, dbErr(err, what)
+	}
+	return models(docs), nil
+}
+
 // listByIDs reads the documents among ids that exist (see findByIDs) as
 // their models, in no particular order; an empty list for no ids.
 func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll *mongo.Collection, ferret bool, ids []I, what string) ([]M, error) {
