@@ -547,11 +547,8 @@ func (c *Core) RemoveMember(ctx context.Context, s model.Session, cpts model.CPT
 		return errForbidden
 	}
 	m, err := c.st.Memberships.Get(ctx, cpts, user)
-	if isNotFound(err) {
-		return errMemberNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("core: remove %s from %s: %w", user, cpts, err)
+	if err := lookupErr(err, errMemberNotFound, "remove %s from %s", user, cpts); err != nil {
+		return err
 	}
 	if m.Role == model.RoleCoordinateur && m.Status == model.StatusActive {
 		if err := c.keepOneCoordinator(ctx, cpts); err != nil {

@@ -180,11 +180,8 @@ func (c *Core) usableInvitation(ctx context.Context, token string) (model.Invita
 		return model.Invitation{}, errInvitationNotFound
 	}
 	inv, err := c.st.Invitations.ByTokenHash(ctx, auth.HashToken(token))
-	if isNotFound(err) {
-		return model.Invitation{}, errInvitationNotFound
-	}
-	if err != nil {
-		return model.Invitation{}, fmt.Errorf("core: invitation: %w", err)
+	if err := lookupErr(err, errInvitationNotFound, "invitation"); err != nil {
+		return model.Invitation{}, err
 	}
 	switch {
 	case inv.AcceptedAt != nil:

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -49,11 +48,8 @@ func libraryProducer[I ~string, X any](
 		all:    eachID(list),
 		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			x, err := get(ctx, c.st, I(id))
-			if isNotFound(err) {
-				return false, "", nil
-			}
-			if err != nil {
-				return false, "", fmt.Errorf("core: search check %s %s: %w", kind, id, err)
+			if ok, err := found(err, "search check %s %s", kind, id); !ok {
+				return false, "", err
 			}
 			ok, owner := can(a, x)
 			return ok, owner, nil
@@ -101,22 +97,16 @@ func (c *Core) searchAuthor(ctx context.Context, doc *search.Document, id model.
 
 func deriveProtocol(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
 	p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index protocol %s: %w", id, err)
+	if ok, err := found(err, "index protocol %s", id); !ok {
+		return search.Document{}, false, err
 	}
 	n := p.ValidatedVersion
 	if n == 0 {
 		n = p.CurrentVersion
 	}
 	v, err := c.st.ProtocolVersions.Get(ctx, p.ID, n)
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index protocol %s version %d: %w", id, n, err)
+	if ok, err := found(err, "index protocol %s version %d", id, n); !ok {
+		return search.Document{}, false, err
 	}
 	// The target professions are searchable words ("vaccination grippe
 	// infirmier"); the missions are facets.
@@ -140,11 +130,8 @@ func deriveProtocol(ctx context.Context, c *Core, id string) (search.Document, b
 
 func deriveMaterial(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
 	m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index material %s: %w", id, err)
+	if ok, err := found(err, "index material %s", id); !ok {
+		return search.Document{}, false, err
 	}
 	scopes := MaterialScopes(m)
 	if len(scopes) == 0 {

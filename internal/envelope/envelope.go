@@ -86,11 +86,9 @@ func (k *Keyring) NewConversationKey(convID string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: conversation %s: wrap key: %w", convID, err)
 	}
-	aead, err := newGCM(key)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: conversation %s: %w", convID, err)
+	if _, err := k.keep(convID, wrapped, key); err != nil {
+		return nil, err
 	}
-	k.cache.put(convID, wrapped, aead)
 	return wrapped, nil
 }
 
@@ -138,6 +136,11 @@ func (k *Keyring) conversation(convID string, wrapped []byte) (cipher.AEAD, erro
 	if len(key) != KeyLen {
 		return nil, fmt.Errorf("envelope: unwrap key of conversation %s: %w", convID, ErrKeyLength)
 	}
+	return k.keep(convID, wrapped, key)
+}
+
+// keep returns the cipher of convID's key, cached under its wrapped form.
+func (k *Keyring) keep(convID string, wrapped, key []byte) (cipher.AEAD, error) {
 	aead, err := newGCM(key)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: conversation %s: %w", convID, err)
