@@ -15,7 +15,7 @@ type ChannelMembers struct {
 }
 
 var channelMemberPairs = pairs[channelMemberDoc, model.ChannelMember, model.ChannelID]{
-	parent: "channel_id", since: "joined_at", noun: "member %s of channel %s"}
+	parent: "channel_id", since: "joined_at", plural: "channels", noun: "member %s of channel %s"}
 
 type channelMemberDoc struct {
 	ID        string          `bson:"_id"`
@@ -38,24 +38,9 @@ func (c *ChannelMembers) Insert(ctx context.Context, x model.ChannelMember) erro
 	}, x.ChannelID, x.UserID)
 }
 
-// Get returns the membership of user in ch or ErrNotFound.
-func (c *ChannelMembers) Get(ctx context.Context, ch model.ChannelID, user model.UserID) (model.ChannelMember, error) {
-	return c.get(ctx, ch, user)
-}
-
-// ByUser returns the channel memberships of user, oldest first.
-func (c *ChannelMembers) ByUser(ctx context.Context, user model.UserID) ([]model.ChannelMember, error) {
-	return c.byUser(ctx, user, fmt.Sprintf("channels of user %s", user))
-}
-
 // ByChannel returns the members of ch, oldest first.
 func (c *ChannelMembers) ByChannel(ctx context.Context, ch model.ChannelID) ([]model.ChannelMember, error) {
 	return c.byParent(ctx, ch, fmt.Sprintf("members of channel %s", ch))
-}
-
-// Delete removes user from ch; ErrNotFound when not a member.
-func (c *ChannelMembers) Delete(ctx context.Context, ch model.ChannelID, user model.UserID) error {
-	return c.delete(ctx, ch, user)
 }
 
 // DeleteUserFrom removes user from every channel of chans in one command

@@ -15,7 +15,7 @@ type GroupMembers struct {
 }
 
 var groupMemberPairs = pairs[groupMemberDoc, model.GroupMember, model.GroupID]{
-	parent: "group_id", since: "created_at", noun: "member %s of group %s"}
+	parent: "group_id", since: "created_at", plural: "groups", noun: "member %s of group %s"}
 
 type groupMemberDoc struct {
 	ID        string        `bson:"_id"`
@@ -48,22 +48,7 @@ func (g *GroupMembers) Insert(ctx context.Context, x model.GroupMember) error {
 	}, x.GroupID, x.UserID)
 }
 
-// Get returns the membership of user in group or ErrNotFound.
-func (g *GroupMembers) Get(ctx context.Context, group model.GroupID, user model.UserID) (model.GroupMember, error) {
-	return g.get(ctx, group, user)
-}
-
-// ByUser returns the group memberships of user, oldest first.
-func (g *GroupMembers) ByUser(ctx context.Context, user model.UserID) ([]model.GroupMember, error) {
-	return g.byUser(ctx, user, fmt.Sprintf("groups of user %s", user))
-}
-
 // ByGroup returns the members of group, oldest first.
 func (g *GroupMembers) ByGroup(ctx context.Context, group model.GroupID) ([]model.GroupMember, error) {
 	return g.byParent(ctx, group, fmt.Sprintf("members of group %s", group))
-}
-
-// Delete removes user from group; ErrNotFound when not a member.
-func (g *GroupMembers) Delete(ctx context.Context, group model.GroupID, user model.UserID) error {
-	return g.delete(ctx, group, user)
 }

@@ -21,7 +21,7 @@ type Memberships struct {
 }
 
 var membershipPairs = pairs[membershipDoc, model.Membership, model.CPTSID]{
-	parent: "cpts_id", since: "created_at", noun: "membership of user %s in cpts %s"}
+	parent: "cpts_id", since: "created_at", plural: "memberships", noun: "membership of user %s in cpts %s"}
 
 type membershipDoc struct {
 	ID          string                 `bson:"_id"`
@@ -65,18 +65,6 @@ func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
 	}, x.CPTSID, x.UserID)
 }
 
-// Get returns the membership of user in cpts, whatever its status, or
-// ErrNotFound.
-func (m *Memberships) Get(ctx context.Context, cpts model.CPTSID, user model.UserID) (model.Membership, error) {
-	return m.get(ctx, cpts, user)
-}
-
-// ByUser returns every membership of user (pending ones included), oldest
-// first.
-func (m *Memberships) ByUser(ctx context.Context, user model.UserID) ([]model.Membership, error) {
-	return m.byUser(ctx, user, fmt.Sprintf("memberships of user %s", user))
-}
-
 // ByCPTS returns every membership of cpts (pending ones included), oldest
 // first.
 func (m *Memberships) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Membership, error) {
@@ -112,11 +100,6 @@ func (m *Memberships) Validate(ctx context.Context, cpts model.CPTSID, user mode
 // SetRole changes the role of a membership; ErrNotFound when absent.
 func (m *Memberships) SetRole(ctx context.Context, cpts model.CPTSID, user model.UserID, role model.Role) error {
 	return updateOne(ctx, m.coll, byID(pairID(cpts, user)), setOp(eq("role", role)), "set role of "+m.what(cpts, user))
-}
-
-// Delete removes a membership; ErrNotFound when absent.
-func (m *Memberships) Delete(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
-	return m.delete(ctx, cpts, user)
 }
 
 // CountActiveCoordinators counts the active coordinators of cpts (core

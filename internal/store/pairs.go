@@ -21,6 +21,7 @@ type pairs[D modeler[M], M any, P ~string] struct {
 	parent string // the parent's field: "cpts_id", "group_id", "channel_id"
 	since  string // the time field lists are ordered by
 	noun   string // a pair in errors, from the user and the parent: "member %s of group %s"
+	plural string // the pairs of a user in errors: "groups"
 }
 
 // on is p on the collection coll.
@@ -45,13 +46,16 @@ func (p pairs[D, M, P]) insert(ctx context.Context, d D, parent P, user model.Us
 	return dbErr(err, "insert "+p.what(parent, user))
 }
 
-// get returns the pair of user in parent or ErrNotFound.
-func (p pairs[D, M, P]) get(ctx context.Context, parent P, user model.UserID) (M, error) {
+// Get returns the pair of user in parent (a membership whatever its
+// status) or ErrNotFound.
+func (p pairs[D, M, P]) Get(ctx context.Context, parent P, user model.UserID) (M, error) {
 	return getByID[D](ctx, p.coll, pairID(parent, user), p.what(parent, user))
 }
 
-func (p pairs[D, M, P]) byUser(ctx context.Context, user model.UserID, what string) ([]M, error) {
-	return p.find(ctx, eq("user_id", user), what)
+// ByUser returns the pairs of user (pending memberships included), oldest
+// first.
+func (p pairs[D, M, P]) ByUser(ctx context.Context, user model.UserID) ([]M, error) {
+	return p.find(ctx, eq("user_id", user), fmt.Sprintf("%s of user %s", p.plural, user))
 }
 
 func (p pairs[D, M, P]) byParent(ctx context.Context, parent P, what string) ([]M, error) {
@@ -62,7 +66,7 @@ func (p pairs[D, M, P]) find(ctx context.Context, filter bson.D, what string) ([
 	return findModels[D](ctx, p.coll, filter, asc(p.since, "_id"), what)
 }
 
-// delete removes the pair of user in parent; ErrNotFound when absent.
-func (p pairs[D, M, P]) delete(ctx context.Context, parent P, user model.UserID) error {
+// Delete removes the pair of user in parent; ErrNotFound when absent.
+func (p pairs[D, M, P]) Delete(ctx context.Context, parent P, user model.UserID) error {
 	return deleteOne(ctx, p.coll, pairID(parent, user), "delete "+p.what(parent, user))
 }
