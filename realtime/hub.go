@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/ecpts/ecpts/internal/tick"
 )
 
 // numShards: enough that fan-out to one busy channel and subscribes to
@@ -586,24 +587,17 @@ func (h *Hub) reconcile(ctx context.Context, key ChannelKey) {
 }
 
 func (h *Hub) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(h.opt.PresenceHeartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, h.opt.PresenceHeartbeat, func() {
 		users := h.index.users()
 		if len(users) == 0 {
-			continue
+			return
 		}
 		hctx, cancel := context.WithTimeout(ctx, h.opt.PresenceHeartbeat)
 		if err := h.broker.Heartbeat(hctx, users); err != nil {
 			h.log.Warn("realtime: presence heartbeat failed", "users", len(users), "err", err)
 		}
 		cancel()
-	}
+	})
 }
 
 // register indexes c and records its user's presence on this node.

@@ -122,6 +122,28 @@ func (n *memoryNode) Unsubscribe(ctx context.Context, key string) error {
 func (n *memoryNode) Ping(ctx context.Context) error { return ctx.Err() }
 
 func (n *memoryNode) Join(ctx context.Context, userID string) (bool, error) {
+	return n.presence(ctx, userID, func(set map[*memoryNode]struct{}) bool {
+		_, self := set[n]
+		others := len(set)
+		if self {
+			others--
+		}
+		set[n] = struct{}{}
+		return others == 0
+	})
+}
+
+func (n *memoryNode) Leave(ctx context.Context, userID string) (bool, error) {
+	return n.presence(ctx, userID, func(set map[*memoryNode]struct{}) bool {
+		delete(set, n)
+		return len(set) == 0
+	})
+}
+
+// presence runs change on the set of nodes userID is present on, under
+// the bus lock, unless ctx is done; an emptied set is dropped. It returns
+// what change returns.
+func (n *memoryNode) presence(ctx context.Context, userID string, change func(set map[*memoryNode]struct{}) bool) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -130,30 +152,14 @@ func (n *memoryNode) Join(ctx context.Context, userID string) (bool, error) {
 	set := n.bus.presence[userID]
 	if set == nil {
 		set = make(map[*memoryNode]struct{})
-		n.bus.presence[userID] = set
 	}
-	_, self := set[n]
-	others := len(set)
-	if self {
-		others--
-	}
-	set[n] = struct{}{}
-	return others == 0, nil
-}
-
-func (n *memoryNode) Leave(ctx context.Context, userID string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	n.bus.mu.Lock()
-	defer n.bus.mu.Unlock()
-	set := n.bus.presence[userID]
-	delete(set, n)
+	edge := change(set)
 	if len(set) == 0 {
 		delete(n.bus.presence, userID)
-		return true, nil
+	} else {
+		n.bus.presence[userID] = set
 	}
-	return false, nil
+	return edge, nil
 }
 
 // Heartbeat has nothing to refresh: a node of a memory bus cannot die

@@ -61,13 +61,7 @@ var (
 // eachFrame calls fn for every newline-separated frame of data.
 func eachFrame(data []byte, fn func(f *frame)) {
 	var f frame
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
+	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
 		if len(line) == 0 {
 			continue
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/ecpts/ecpts/internal/ratelimit"
 	"github.com/ecpts/ecpts/internal/store"
 	"github.com/ecpts/ecpts/internal/store/cache"
+	"github.com/ecpts/ecpts/internal/tick"
 	"github.com/ecpts/ecpts/realtime"
 	"github.com/ecpts/ecpts/realtime/redisbroker"
 	"github.com/ecpts/ecpts/search"
@@ -337,20 +338,13 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // sweepSessions deletes expired sessions hourly: FerretDB has no TTL index.
 func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger, now func() time.Time) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := st.Sessions.DeleteExpired(ctx, now()); err != nil {
-				log.Warn("sweep sessions", "err", err)
-			} else if n > 0 {
-				log.Info("expired sessions deleted", "count", n)
-			}
+	tick.Every(ctx, time.Hour, func() {
+		if n, err := st.Sessions.DeleteExpired(ctx, now()); err != nil {
+			log.Warn("sweep sessions", "err", err)
+		} else if n > 0 {
+			log.Info("expired sessions deleted", "count", n)
 		}
-	}
+	})
 }
 
 // listenURL is the http:// address of a listener; a wildcard host

@@ -235,11 +235,8 @@ func (c *Core) Authenticate(ctx context.Context, token string) (model.Session, e
 		return model.Session{}, model.ErrUnauthenticated
 	}
 	s, err := c.st.Sessions.ByID(ctx, auth.HashToken(token))
-	if isNotFound(err) {
-		return model.Session{}, model.ErrUnauthenticated
-	}
-	if err != nil {
-		return model.Session{}, fmt.Errorf("core: authenticate: %w", err)
+	if err := lookupErr(err, model.ErrUnauthenticated, "authenticate"); err != nil {
+		return model.Session{}, err
 	}
 	now := c.now().UTC()
 	if s.ExpiresAt.Sub(now) < SessionIdle-sessionRenewEvery {

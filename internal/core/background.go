@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ecpts/ecpts/internal/tick"
 )
 
 // Work that follows a write but that the writer need not wait for —
@@ -73,18 +75,7 @@ func (c *Core) Run(ctx context.Context) {
 // every runs fn every d, in a background goroutine Run waits for, until
 // ctx ends.
 func (c *Core) every(ctx context.Context, d time.Duration, fn func()) {
-	c.bg.wg.Go(func() {
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				fn()
-			case <-ctx.Done():
-				return
-			}
-		}
-	})
+	c.bg.wg.Go(func() { tick.Every(ctx, d, fn) })
 }
 
 // later runs fn after the current request, or now when Run is not running

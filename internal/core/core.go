@@ -236,6 +236,32 @@ var (
 // isNotFound reports a store not-found.
 func isNotFound(err error) bool { return errors.Is(err, model.ErrNotFound) }
 
+// found sorts out the error of a store lookup whose absence is no error:
+// ok when it found, false and nil when it found nothing, false and err
+// wrapped as "core: <format>: err" otherwise.
+func found(err error, format string, args ...any) (ok bool, _ error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case isNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("core: "+format+": %w", append(args, err)...)
+}
+
+// lookupErr is the error of a store lookup: nil when it found, gone (a
+// domain error) when it found nothing, any other wrapped as
+// "core: <format>: err".
+func lookupErr(err, gone error, format string, args ...any) error {
+	switch {
+	case err == nil:
+		return nil
+	case isNotFound(err):
+		return gone
+	}
+	return fmt.Errorf("core: "+format+": %w", append(args, err)...)
+}
+
 // publish helpers: a failure to reach connected clients is logged, never
 // undoes the write that already happened.
 func (c *Core) revoke(ctx context.Context, user model.UserID, chans []model.ChannelID, reason string) {

@@ -130,6 +130,19 @@ func (c *Core) actorInCPTS(ctx context.Context, s model.Session, cpts model.CPTS
 	return a, nil
 }
 
+// managerOfCPTS resolves the session's actor, which must see cpts
+// (errCPTSNotFound otherwise) and manage it (errForbidden otherwise).
+func (c *Core) managerOfCPTS(ctx context.Context, s model.Session, cpts model.CPTSID) (*Actor, error) {
+	a, err := c.actorInCPTS(ctx, s, cpts)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanManageCPTS(cpts) {
+		return nil, errForbidden
+	}
+	return a, nil
+}
+
 // GetCPTS returns one CPTS the caller may see.
 func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (CPTSView, error) {
 	a, err := c.actorInCPTS(ctx, s, id)
@@ -137,11 +150,8 @@ func (c *Core) GetCPTS(ctx context.Context, s model.Session, id model.CPTSID) (C
 		return CPTSView{}, err
 	}
 	x, err := c.st.CPTS.ByID(ctx, id)
-	if isNotFound(err) {
-		return CPTSView{}, errCPTSNotFound
-	}
-	if err != nil {
-		return CPTSView{}, fmt.Errorf("core: cpts %s: %w", id, err)
+	if err := lookupErr(err, errCPTSNotFound, "cpts %s", id); err != nil {
+		return CPTSView{}, err
 	}
 	v := c.cptsView(a, x)
 	pending, err := c.pendingCounts(ctx, a, []model.CPTSID{id})
@@ -415,29 +425,20 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // ValidateMember turns a pending membership into an active one.
 func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
-	a, err := c.actorInCPTS(ctx, s, cpts)
+	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
 	}
-	if !a.CanManageCPTS(cpts) {
-		return MemberView{}, errForbidden
-	}
 	u, err := c.st.Users.ByID(ctx, user)
-	if isNotFound(err) {
-		return MemberView{}, errMemberNotFound
-	}
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: validate %s: %w", user, err)
+	if err := lookupErr(err, errMemberNotFound, "validate %s", user); err != nil {
+		return MemberView{}, err
 	}
 	if !a.CanValidateMember(cpts, u) {
 		return MemberView{}, errForbidden
 	}
 	m, err := c.st.Memberships.Validate(ctx, cpts, user, a.ID(), c.now().UTC())
-	if isNotFound(err) {
-		return MemberView{}, errMemberNotFound
-	}
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: validate %s in %s: %w", user, cpts, err)
+	if err := lookupErr(err, errMemberNotFound, "validate %s in %s", user, cpts); err != nil {
+		return MemberView{}, err
 	}
 	c.accessChanged(ctx, user)
 	c.pendingChanged(ctx, cpts)
@@ -451,22 +452,16 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 // SetMemberRole changes a member's role. The last active coordinator of a
 // CPTS cannot step down: someone must be able to run it.
 func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID, role model.Role) (MemberView, error) {
-	a, err := c.actorInCPTS(ctx, s, cpts)
+	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
 		return MemberView{}, err
-	}
-	if !a.CanManageCPTS(cpts) {
-		return MemberView{}, errForbidden
 	}
 	if !role.Valid() {
 		return MemberView{}, model.Invalid("role", "invalid_role", "Le rôle doit être coordinateur, membre ou partenaire.")
 	}
 	m, err := c.st.Memberships.Get(ctx, cpts, user)
-	if isNotFound(err) {
-		return MemberView{}, errMemberNotFound
-	}
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: role of %s in %s: %w", user, cpts, err)
+	if err := lookupErr(err, errMemberNotFound, "role of %s in %s", user, cpts); err != nil {
+		return MemberView{}, err
 	}
 	u, err := c.st.Users.ByID(ctx, user)
 	if err != nil {
@@ -543,23 +538,17 @@ func (c *Core) revokeCPTSPublicReads(ctx context.Context, cpts model.CPTSID, use
 // their CPTS channels, and the groups they reached only through this CPTS,
 // go with it, and their live subscriptions are revoked at once.
 func (c *Core) RemoveMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
+	a, err := c.actorInCPTS(ctx, s, cpts)
 	if err != nil {
 		return err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return errCPTSNotFound
 	}
 	self := user == a.ID()
 	if !self && !a.CanManageCPTS(cpts) {
 		return errForbidden
 	}
 	m, err := c.st.Memberships.Get(ctx, cpts, user)
-	if isNotFound(err) {
-		return errMemberNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("core: remove %s from %s: %w", user, cpts, err)
+	if err := lookupErr(err, errMemberNotFound, "remove %s from %s", user, cpts); err != nil {
+		return err
 	}
 	if m.Role == model.RoleCoordinateur && m.Status == model.StatusActive {
 		if err := c.keepOneCoordinator(ctx, cpts); err != nil {
@@ -634,22 +623,13 @@ func (c *Core) cascadeRemoval(ctx context.Context, cpts model.CPTSID, user model
 // CPTS does not want): the account stays, the membership goes. A member
 // validated meanwhile is not removed (not_pending): removal is RemoveMember.
 func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) error {
-	a, err := c.actor(ctx, s)
+	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
 		return err
 	}
-	if !a.CanSeeCPTS(cpts) {
-		return errCPTSNotFound
-	}
-	if !a.CanManageCPTS(cpts) {
-		return errForbidden
-	}
 	u, err := c.st.Users.ByID(ctx, user)
-	if isNotFound(err) {
-		return errMemberNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("core: refuse %s: %w", user, err)
+	if err := lookupErr(err, errMemberNotFound, "refuse %s", user); err != nil {
+		return err
 	}
 	if !a.CanRefuseMember(cpts, u) {
 		return errForbidden

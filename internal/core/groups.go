@@ -142,11 +142,8 @@ func (c *Core) actorGroup(ctx context.Context, s model.Session, id model.GroupID
 // group loads a group the actor may see.
 func (c *Core) group(ctx context.Context, a *Actor, id model.GroupID) (model.Group, error) {
 	g, err := c.st.Groups.ByID(ctx, id)
-	if isNotFound(err) {
-		return model.Group{}, errGroupNotFound
-	}
-	if err != nil {
-		return model.Group{}, fmt.Errorf("core: group %s: %w", id, err)
+	if err := lookupErr(err, errGroupNotFound, "group %s", id); err != nil {
+		return model.Group{}, err
 	}
 	if !a.CanSeeGroup(g) {
 		return model.Group{}, errGroupNotFound
@@ -333,11 +330,8 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 		return MemberView{}, model.Invalid("user_id", "invalid_user", "Ce professionnel est introuvable.")
 	}
 	u, err := c.st.Users.ByID(ctx, user)
-	if isNotFound(err) {
-		return MemberView{}, model.Invalid("user_id", "invalid_user", "Ce professionnel est introuvable.")
-	}
-	if err != nil {
-		return MemberView{}, fmt.Errorf("core: add to group: %w", err)
+	if err := lookupErr(err, model.Invalid("user_id", "invalid_user", "Ce professionnel est introuvable."), "add to group"); err != nil {
+		return MemberView{}, err
 	}
 	tms, err := c.st.Memberships.ByUser(ctx, user)
 	if err != nil {

@@ -38,12 +38,9 @@ var roleLabels = map[model.Role]string{
 // earlier pending invitation of the same address to the same CPTS is
 // revoked: the newest link is the only valid one.
 func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, email string, role model.Role) (InvitationView, error) {
-	a, err := c.actorInCPTS(ctx, s, cpts)
+	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
 		return InvitationView{}, err
-	}
-	if !a.CanManageCPTS(cpts) {
-		return InvitationView{}, errForbidden
 	}
 	e, err := normEmail("email", email)
 	if err != nil {
@@ -59,11 +56,8 @@ func (c *Core) Invite(ctx context.Context, s model.Session, cpts model.CPTSID, e
 		return InvitationView{}, errPublicURLMissing
 	}
 	x, err := c.st.CPTS.ByID(ctx, cpts)
-	if isNotFound(err) {
-		return InvitationView{}, errCPTSNotFound
-	}
-	if err != nil {
-		return InvitationView{}, fmt.Errorf("core: invite to %s: %w", cpts, err)
+	if err := lookupErr(err, errCPTSNotFound, "invite to %s", cpts); err != nil {
+		return InvitationView{}, err
 	}
 	if u, err := c.st.Users.ByEmail(ctx, e); err == nil {
 		if _, err := c.st.Memberships.Get(ctx, cpts, u.ID); err == nil {
@@ -131,12 +125,8 @@ var errPublicURLMissing = model.Coded(ErrNotConfigured, "public_url_missing",
 
 // Invitations lists the pending invitations of a CPTS.
 func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTSID) ([]InvitationView, error) {
-	a, err := c.actorInCPTS(ctx, s, cpts)
-	if err != nil {
+	if _, err := c.managerOfCPTS(ctx, s, cpts); err != nil {
 		return nil, err
-	}
-	if !a.CanManageCPTS(cpts) {
-		return nil, errForbidden
 	}
 	is, err := c.st.Invitations.PendingByCPTS(ctx, cpts, c.now().UTC())
 	if err != nil {
@@ -151,15 +141,9 @@ func (c *Core) Invitations(ctx context.Context, s model.Session, cpts model.CPTS
 
 // RevokeInvitation cancels a pending invitation.
 func (c *Core) RevokeInvitation(ctx context.Context, s model.Session, cpts model.CPTSID, id string) error {
-	a, err := c.actor(ctx, s)
+	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
 		return err
-	}
-	if !a.CanSeeCPTS(cpts) {
-		return errCPTSNotFound
-	}
-	if !a.CanManageCPTS(cpts) {
-		return errForbidden
 	}
 	inv, err := c.st.Invitations.ByID(ctx, id)
 	if isNotFound(err) || (err == nil && inv.CPTSID != cpts) {
@@ -196,11 +180,8 @@ func (c *Core) usableInvitation(ctx context.Context, token string) (model.Invita
 		return model.Invitation{}, errInvitationNotFound
 	}
 	inv, err := c.st.Invitations.ByTokenHash(ctx, auth.HashToken(token))
-	if isNotFound(err) {
-		return model.Invitation{}, errInvitationNotFound
-	}
-	if err != nil {
-		return model.Invitation{}, fmt.Errorf("core: invitation: %w", err)
+	if err := lookupErr(err, errInvitationNotFound, "invitation"); err != nil {
+		return model.Invitation{}, err
 	}
 	switch {
 	case inv.AcceptedAt != nil:

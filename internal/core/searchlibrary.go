@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -19,57 +18,58 @@ import (
 // CanSeeProtocol / CanSeeMaterial.
 
 func init() {
-	searchProducers[search.TypeProtocol] = searchProducer{
-		kind:   store.OutboxProtocol,
-		derive: deriveProtocol,
-		all: func(ctx context.Context, c *Core, fn func(string) error) error {
-			ids, err := c.st.Protocols.IDs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if err := fn(string(id)); err != nil {
-					return err
-				}
-			}
-			return nil
+	searchProducers[search.TypeProtocol] = libraryProducer(store.OutboxProtocol, deriveProtocol,
+		func(st *store.Store) func(context.Context) ([]model.ProtocolID, error) { return st.Protocols.IDs },
+		func(ctx context.Context, st *store.Store, id model.ProtocolID) (model.Protocol, error) {
+			return st.Protocols.Get(ctx, id)
 		},
+		func(a *Actor, p model.Protocol) (bool, model.CPTSID) { return a.CanSeeProtocol(p), p.CPTSID })
+	searchProducers[search.TypeMaterial] = libraryProducer(store.OutboxMaterial, deriveMaterial,
+		func(st *store.Store) func(context.Context) ([]model.MaterialID, error) { return st.Materials.IDs },
+		func(ctx context.Context, st *store.Store, id model.MaterialID) (model.Material, error) {
+			return st.Materials.ByID(ctx, id)
+		},
+		func(a *Actor, m model.Material) (bool, model.CPTSID) { return a.CanSeeMaterial(m), m.CPTSID })
+}
+
+// libraryProducer is the producer of a library item X with ids I: all
+// walks the ids list returns; check reads the item with get (gone: not
+// seen) and asks can whether the actor sees it, and its owner CPTS.
+func libraryProducer[I ~string, X any](
+	kind store.OutboxKind,
+	derive func(ctx context.Context, c *Core, id string) (search.Document, bool, error),
+	list func(*store.Store) func(context.Context) ([]I, error),
+	get func(context.Context, *store.Store, I) (X, error),
+	can func(*Actor, X) (bool, model.CPTSID),
+) searchProducer {
+	return searchProducer{
+		kind:   kind,
+		derive: derive,
+		all:    eachID(list),
 		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
-			p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
-			if isNotFound(err) {
-				return false, "", nil
+			x, err := get(ctx, c.st, I(id))
+			if ok, err := found(err, "search check %s %s", kind, id); !ok {
+				return false, "", err
 			}
-			if err != nil {
-				return false, "", fmt.Errorf("core: search check protocol %s: %w", id, err)
-			}
-			return a.CanSeeProtocol(p), p.CPTSID, nil
+			ok, owner := can(a, x)
+			return ok, owner, nil
 		},
 	}
-	searchProducers[search.TypeMaterial] = searchProducer{
-		kind:   store.OutboxMaterial,
-		derive: deriveMaterial,
-		all: func(ctx context.Context, c *Core, fn func(string) error) error {
-			ids, err := c.st.Materials.IDs(ctx)
-			if err != nil {
+}
+
+// eachID is a producer's all: fn for each id the store's list returns.
+func eachID[I ~string](list func(*store.Store) func(context.Context) ([]I, error)) func(context.Context, *Core, func(string) error) error {
+	return func(ctx context.Context, c *Core, fn func(string) error) error {
+		ids, err := list(c.st)(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := fn(string(id)); err != nil {
 				return err
 			}
-			for _, id := range ids {
-				if err := fn(string(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
-			m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
-			if isNotFound(err) {
-				return false, "", nil
-			}
-			if err != nil {
-				return false, "", fmt.Errorf("core: search check material %s: %w", id, err)
-			}
-			return a.CanSeeMaterial(m), m.CPTSID, nil
-		},
+		}
+		return nil
 	}
 }
 
@@ -97,22 +97,16 @@ func (c *Core) searchAuthor(ctx context.Context, doc *search.Document, id model.
 
 func deriveProtocol(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
 	p, err := c.st.Protocols.Get(ctx, model.ProtocolID(id))
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index protocol %s: %w", id, err)
+	if ok, err := found(err, "index protocol %s", id); !ok {
+		return search.Document{}, false, err
 	}
 	n := p.ValidatedVersion
 	if n == 0 {
 		n = p.CurrentVersion
 	}
 	v, err := c.st.ProtocolVersions.Get(ctx, p.ID, n)
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index protocol %s version %d: %w", id, n, err)
+	if ok, err := found(err, "index protocol %s version %d", id, n); !ok {
+		return search.Document{}, false, err
 	}
 	// The target professions are searchable words ("vaccination grippe
 	// infirmier"); the missions are facets.
@@ -136,11 +130,8 @@ func deriveProtocol(ctx context.Context, c *Core, id string) (search.Document, b
 
 func deriveMaterial(ctx context.Context, c *Core, id string) (search.Document, bool, error) {
 	m, err := c.st.Materials.ByID(ctx, model.MaterialID(id))
-	if isNotFound(err) {
-		return search.Document{}, false, nil
-	}
-	if err != nil {
-		return search.Document{}, false, fmt.Errorf("core: index material %s: %w", id, err)
+	if ok, err := found(err, "index material %s", id); !ok {
+		return search.Document{}, false, err
 	}
 	scopes := MaterialScopes(m)
 	if len(scopes) == 0 {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ecpts/ecpts/internal/model"
 	"github.com/ecpts/ecpts/internal/store"
@@ -18,18 +17,7 @@ func init() {
 	searchProducers[search.TypePost] = searchProducer{
 		kind:   store.OutboxPost,
 		derive: derivePost,
-		all: func(ctx context.Context, c *Core, fn func(string) error) error {
-			ids, err := c.st.Posts.IDs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if err := fn(string(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		all:    eachID(func(st *store.Store) func(context.Context) ([]model.PostID, error) { return st.Posts.IDs }),
 		check: func(ctx context.Context, c *Core, a *Actor, id string) (bool, model.CPTSID, error) {
 			p, g, ok, err := c.searchPost(ctx, model.PostID(id))
 			if err != nil || !ok {
@@ -43,11 +31,8 @@ func init() {
 // searchPost loads a live post and its group (ok false: gone or deleted).
 func (c *Core) searchPost(ctx context.Context, id model.PostID) (model.Post, *model.Group, bool, error) {
 	p, err := c.st.Posts.ByID(ctx, id)
-	if isNotFound(err) {
-		return model.Post{}, nil, false, nil
-	}
-	if err != nil {
-		return model.Post{}, nil, false, fmt.Errorf("core: search post %s: %w", id, err)
+	if ok, err := found(err, "search post %s", id); !ok {
+		return model.Post{}, nil, false, err
 	}
 	if p.Deleted() {
 		return model.Post{}, nil, false, nil
@@ -55,11 +40,8 @@ func (c *Core) searchPost(ctx context.Context, id model.PostID) (model.Post, *mo
 	var g *model.Group
 	if p.GroupID != "" {
 		gg, err := c.st.Groups.ByID(ctx, p.GroupID)
-		if isNotFound(err) {
-			return model.Post{}, nil, false, nil
-		}
-		if err != nil {
-			return model.Post{}, nil, false, fmt.Errorf("core: search post %s group: %w", id, err)
+		if ok, err := found(err, "search post %s group", id); !ok {
+			return model.Post{}, nil, false, err
 		}
 		g = &gg
 	}

@@ -374,6 +374,17 @@ type followed struct {
 	unread int
 }
 
+// actorThreads resolves the session's actor and the threads it follows
+// (followedThreads).
+func (c *Core) actorThreads(ctx context.Context, s model.Session, limit int) (*Actor, []followed, error) {
+	a, err := c.actor(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs, err := c.followedThreads(ctx, a, limit)
+	return a, fs, err
+}
+
 // followedThreads loads the threads the actor follows and may still read.
 func (c *Core) followedThreads(ctx context.Context, a *Actor, limit int) ([]followed, error) {
 	states, err := c.st.ThreadStates.Following(ctx, a.ID(), limit)
@@ -486,11 +497,7 @@ type FollowedThreadView struct {
 
 // Threads lists the followed threads, most recent activity first.
 func (c *Core) Threads(ctx context.Context, s model.Session) ([]FollowedThreadView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	fs, err := c.followedThreads(ctx, a, 100)
+	_, fs, err := c.actorThreads(ctx, s, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -525,11 +532,7 @@ func (c *Core) Threads(ctx context.Context, s model.Session) ([]FollowedThreadVi
 // came after their first one. A thread followed only for a mention or by
 // choice has no reply to them.
 func (c *Core) Replies(ctx context.Context, s model.Session) ([]MessageView, error) {
-	a, err := c.actor(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	fs, err := c.followedThreads(ctx, a, 50)
+	a, fs, err := c.actorThreads(ctx, s, 50)
 	if err != nil {
 		return nil, err
 	}

@@ -86,39 +86,35 @@ func (k *Keyring) NewConversationKey(convID string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: conversation %s: wrap key: %w", convID, err)
 	}
-	aead, err := newGCM(key)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: conversation %s: %w", convID, err)
+	if _, err := k.keep(convID, wrapped, key); err != nil {
+		return nil, err
 	}
-	k.cache.put(convID, wrapped, aead)
 	return wrapped, nil
 }
 
 // Seal encrypts plaintext for convID with the conversation key in wrapped.
 // The result is a version-1 envelope (see the package comment).
 func (k *Keyring) Seal(convID string, wrapped, plaintext []byte) ([]byte, error) {
-	aead, err := k.conversation(convID, wrapped)
-	if err != nil {
-		return nil, err
-	}
-	out, err := seal(aead, plaintext, []byte(convID))
-	if err != nil {
-		return nil, fmt.Errorf("envelope: seal in conversation %s: %w", convID, err)
-	}
-	return out, nil
+	return k.inConversation("seal", seal, convID, wrapped, plaintext)
 }
 
 // Open decrypts an envelope made by Seal for the same conversation. It
 // returns an error, never panics, on a wrong wrapped key, a wrong
 // conversation, tampered or truncated data or an unknown version.
 func (k *Keyring) Open(convID string, wrapped, envelope []byte) ([]byte, error) {
+	return k.inConversation("open", open, convID, wrapped, envelope)
+}
+
+// inConversation applies op (seal or open, named verb in errors) to data
+// with convID's key in wrapped, convID as the additional data.
+func (k *Keyring) inConversation(verb string, op func(cipher.AEAD, []byte, []byte) ([]byte, error), convID string, wrapped, data []byte) ([]byte, error) {
 	aead, err := k.conversation(convID, wrapped)
 	if err != nil {
 		return nil, err
 	}
-	out, err := open(aead, envelope, []byte(convID))
+	out, err := op(aead, data, []byte(convID))
 	if err != nil {
-		return nil, fmt.Errorf("envelope: open in conversation %s: %w", convID, err)
+		return nil, fmt.Errorf("envelope: %s in conversation %s: %w", verb, convID, err)
 	}
 	return out, nil
 }
@@ -140,6 +136,11 @@ func (k *Keyring) conversation(convID string, wrapped []byte) (cipher.AEAD, erro
 	if len(key) != KeyLen {
 		return nil, fmt.Errorf("envelope: unwrap key of conversation %s: %w", convID, ErrKeyLength)
 	}
+	return k.keep(convID, wrapped, key)
+}
+
+// keep returns the cipher of convID's key, cached under its wrapped form.
+func (k *Keyring) keep(convID string, wrapped, key []byte) (cipher.AEAD, error) {
 	aead, err := newGCM(key)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: conversation %s: %w", convID, err)

@@ -25,13 +25,9 @@ func costly(src []byte) bool {
 	markers, linkScan := 0, 0
 	var fenceChar byte // non-zero inside a fenced code block
 	fenceLen := 0
-	for len(src) > 0 {
-		line := src
-		if i := bytes.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			src = nil
-		}
+	// A last empty line (src ends with a newline, or is empty) counts
+	// nothing.
+	for line := range bytes.SplitSeq(src, []byte{'\n'}) {
 		if fenceChar != 0 {
 			// Laxer than goldmark (any indent, anything after): at worst the
 			// scan leaves the block early and counts more, never less.

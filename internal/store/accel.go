@@ -118,21 +118,12 @@ func accelerateSQLite(ctx context.Context, file string) error {
 	}
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
-	rows, err := sdb.QueryContext(ctx, `SELECT name, table_name FROM _ferretdb_collections`)
+	rows, err := sdb.QueryContext(ctx, `SELECT table_name, name FROM _ferretdb_collections`)
 	if err != nil {
 		return fmt.Errorf("store: list tables of %s: %w", file, err)
 	}
-	tables := map[string]string{} // table → collection
-	for rows.Next() {
-		var coll, t string
-		if err := rows.Scan(&coll, &t); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: list tables of %s: %w", file, err)
-		}
-		tables[t] = coll
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	tables, err := textPairs(rows, func() { rows.Close() }) // table → collection
+	if err != nil {
 		return fmt.Errorf("store: list tables of %s: %w", file, err)
 	}
 	for t, coll := range tables {
@@ -149,6 +140,29 @@ func accelerateSQLite(ctx context.Context, file string) error {
 		}
 	}
 	return nil
+}
+
+// textRows are the rows of a query, database/sql's or pgx's.
+type textRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// textPairs reads rows of two text columns as a map, first → second, and
+// ends them with close.
+func textPairs(rows textRows, close func()) (map[string]string, error) {
+	defer close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	close()
+	return out, rows.Err()
 }
 
 func queryStrings(ctx context.Context, db *sql.DB, q string) ([]string, error) {
@@ -183,17 +197,8 @@ func acceleratePostgreSQL(ctx context.Context, rawURL, database string) error {
 	if err != nil {
 		return fmt.Errorf("store: list tables of schema %s: %w", database, err)
 	}
-	tables := map[string]string{} // collection → table
-	for rows.Next() {
-		var coll, table string
-		if err := rows.Scan(&coll, &table); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: list tables of schema %s: %w", database, err)
-		}
-		tables[coll] = table
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	tables, err := textPairs(rows, rows.Close) // collection → table
+	if err != nil {
 		return fmt.Errorf("store: list tables of schema %s: %w", database, err)
 	}
 	for coll, table := range tables {

@@ -10,7 +10,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -84,18 +83,5 @@ func (a *Audit) List(ctx context.Context, cpts model.CPTSID, before string, limi
 	if before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}})
 	}
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: -1}}).SetLimit(int64(limit))
-	cur, err := a.coll.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, dbErr(err, "list audit entries")
-	}
-	var docs []auditDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, dbErr(err, "list audit entries")
-	}
-	out := make([]model.AuditEntry, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	return out, nil
+	return findLimit[auditDoc](ctx, a.coll, filter, bson.D{{Key: "_id", Value: -1}}, limit, "list audit entries")
 }

@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/ecpts/ecpts/internal/model"
 )
 
 // ChannelMembers is the channel_members collection: _id =
 // channelID+":"+userID; indexes on user_id and channel_id.
 type ChannelMembers struct {
-	coll *mongo.Collection
+	pairs[channelMemberDoc, model.ChannelMember, model.ChannelID]
 }
+
+var channelMemberPairs = pairs[channelMemberDoc, model.ChannelMember, model.ChannelID]{
+	parent: "channel_id", since: "joined_at", plural: "channels", noun: "member %s of channel %s"}
 
 type channelMemberDoc struct {
 	ID        string          `bson:"_id"`
@@ -27,47 +28,19 @@ func (d channelMemberDoc) model() model.ChannelMember {
 	return model.ChannelMember{ChannelID: d.ChannelID, UserID: d.UserID, JoinedAt: d.JoinedAt.UTC()}
 }
 
-func (c *ChannelMembers) pairs() pairs[channelMemberDoc, model.ChannelMember] {
-	return pairs[channelMemberDoc, model.ChannelMember]{coll: c.coll, parent: "channel_id", since: "joined_at"}
-}
-
-// EnsureIndexes creates the user_id and channel_id indexes; idempotent.
-func (c *ChannelMembers) EnsureIndexes(ctx context.Context) error {
-	return c.pairs().ensureIndexes(ctx)
-}
-
-func channelMemberWhat(ch model.ChannelID, user model.UserID) string {
-	return fmt.Sprintf("member %s of channel %s", user, ch)
-}
-
 // Insert adds a user to a channel; ErrConflict when already a member.
 func (c *ChannelMembers) Insert(ctx context.Context, x model.ChannelMember) error {
-	return c.pairs().insert(ctx, channelMemberDoc{
+	return c.insert(ctx, channelMemberDoc{
 		ID:        pairID(x.ChannelID, x.UserID),
 		ChannelID: x.ChannelID,
 		UserID:    x.UserID,
 		JoinedAt:  msUTC(x.JoinedAt),
-	}, channelMemberWhat(x.ChannelID, x.UserID))
-}
-
-// Get returns the membership of user in ch or ErrNotFound.
-func (c *ChannelMembers) Get(ctx context.Context, ch model.ChannelID, user model.UserID) (model.ChannelMember, error) {
-	return c.pairs().get(ctx, pairID(ch, user), channelMemberWhat(ch, user))
-}
-
-// ByUser returns the channel memberships of user, oldest first.
-func (c *ChannelMembers) ByUser(ctx context.Context, user model.UserID) ([]model.ChannelMember, error) {
-	return c.pairs().byUser(ctx, user, fmt.Sprintf("channels of user %s", user))
+	}, x.ChannelID, x.UserID)
 }
 
 // ByChannel returns the members of ch, oldest first.
 func (c *ChannelMembers) ByChannel(ctx context.Context, ch model.ChannelID) ([]model.ChannelMember, error) {
-	return c.pairs().byParent(ctx, ch, fmt.Sprintf("members of channel %s", ch))
-}
-
-// Delete removes user from ch; ErrNotFound when not a member.
-func (c *ChannelMembers) Delete(ctx context.Context, ch model.ChannelID, user model.UserID) error {
-	return c.pairs().delete(ctx, pairID(ch, user), channelMemberWhat(ch, user))
+	return c.byParent(ctx, ch, fmt.Sprintf("members of channel %s", ch))
 }
 
 // DeleteUserFrom removes user from every channel of chans in one command

@@ -20,9 +20,11 @@ import (
 // comments of posts (each is its own scope). ByCPTS and ByGroup query
 // scope, which that index serves as its prefix.
 type Channels struct {
-	coll   *mongo.Collection
-	ferret bool // FerretDB: see findByIDs
+	named[channelDoc, model.Channel, model.ChannelID]
 }
+
+var channelNamed = named[channelDoc, model.Channel, model.ChannelID]{noun: "channel", plural: "channels",
+	name: func(x model.Channel) string { return x.Name }, id: func(x model.Channel) model.ChannelID { return x.ID }}
 
 type channelDoc struct {
 	ID         model.ChannelID   `bson:"_id"`
@@ -109,17 +111,6 @@ func (c *Channels) Insert(ctx context.Context, x model.Channel) error {
 	return dbErr(err, fmt.Sprintf("insert channel %s", x.ID))
 }
 
-// ByID returns the channel or ErrNotFound.
-func (c *Channels) ByID(ctx context.Context, id model.ChannelID) (model.Channel, error) {
-	return getByID[channelDoc](ctx, c.coll, id, fmt.Sprintf("channel %s", id))
-}
-
-// ByIDs returns the channels among ids that exist, ordered by name.
-func (c *Channels) ByIDs(ctx context.Context, ids []model.ChannelID) ([]model.Channel, error) {
-	out, err := listByIDs[channelDoc](ctx, c.coll, c.ferret, ids, fmt.Sprintf("channels by %d ids", len(ids)))
-	return channelByName(out), err
-}
-
 // ByCPTS returns the channels of cpts (not those of its groups), archived
 // ones included, ordered by name.
 func (c *Channels) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Channel, error) {
@@ -130,17 +121,6 @@ func (c *Channels) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Chann
 // by name.
 func (c *Channels) ByGroup(ctx context.Context, group model.GroupID) ([]model.Channel, error) {
 	return c.find(ctx, eq("scope", groupScope(group)), fmt.Sprintf("channels of group %s", group))
-}
-
-func (c *Channels) find(ctx context.Context, filter bson.D, what string) ([]model.Channel, error) {
-	out, err := findModels[channelDoc](ctx, c.coll, filter, nil, what)
-	return channelByName(out), err
-}
-
-// channelByName sorts xs by name and returns it.
-func channelByName(xs []model.Channel) []model.Channel {
-	sortByName(xs, func(x model.Channel) string { return x.Name }, func(x model.Channel) string { return string(x.ID) })
-	return xs
 }
 
 // Rename renames a channel; ErrConflict when the name is taken in its CPTS

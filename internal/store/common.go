@@ -140,6 +140,20 @@ func findAll(ctx context.Context, coll *mongo.Collection, filter any, sort bson.
 	return cur.All(ctx, out)
 }
 
+// idDoc is a document read for its _id alone.
+type idDoc[I ~string] struct {
+	ID I `bson:"_id"`
+}
+
+// allIDs returns the _id of every document of coll (reindexing).
+func allIDs[I ~string](ctx context.Context, coll *mongo.Collection, what string) ([]I, error) {
+	var docs []idDoc[I]
+	if err := findAll(ctx, coll, bson.D{}, nil, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	return mapSlice(docs, func(d idDoc[I]) I { return d.ID }), nil
+}
+
 // modeler is a document type that converts to its model.
 type modeler[M any] interface{ model() M }
 
@@ -167,6 +181,20 @@ func getByID[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, i
 func findModels[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, what string) ([]M, error) {
 	var docs []D
 	if err := findAll(ctx, coll, filter, sort, &docs); err != nil {
+		return nil, dbErr(err, what)
+	}
+	return models(docs), nil
+}
+
+// findLimit runs a find ordered by sort, of at most limit documents (no
+// limit when 0), and converts them.
+func findLimit[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, limit int, what string) ([]M, error) {
+	var docs []D
+	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(limit)))
+	if err == nil {
+		err = cur.All(ctx, &docs)
+	}
+	if err != nil {
 		return nil, dbErr(err, what)
 	}
 	return models(docs), nil

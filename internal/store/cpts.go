@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -15,9 +14,11 @@ import (
 // (there is at most one CPTS per territory, and names must not collide
 // case-insensitively).
 type CPTSs struct {
-	coll   *mongo.Collection
-	ferret bool // FerretDB: see findByIDs
+	named[cptsDoc, model.CPTS, model.CPTSID]
 }
+
+var cptsNamed = named[cptsDoc, model.CPTS, model.CPTSID]{noun: "cpts", plural: "cpts",
+	name: func(x model.CPTS) string { return x.Name }, id: func(x model.CPTS) model.CPTSID { return x.ID }}
 
 type cptsDoc struct {
 	ID         model.CPTSID    `bson:"_id"`
@@ -63,31 +64,9 @@ func (c *CPTSs) Insert(ctx context.Context, x model.CPTS) error {
 	return dbErr(err, fmt.Sprintf("insert cpts %s", x.ID))
 }
 
-// ByID returns the CPTS or ErrNotFound.
-func (c *CPTSs) ByID(ctx context.Context, id model.CPTSID) (model.CPTS, error) {
-	return getByID[cptsDoc](ctx, c.coll, id, fmt.Sprintf("cpts %s", id))
-}
-
-// ByIDs returns the CPTS among ids that exist, ordered by name.
-func (c *CPTSs) ByIDs(ctx context.Context, ids []model.CPTSID) ([]model.CPTS, error) {
-	out, err := listByIDs[cptsDoc](ctx, c.coll, c.ferret, ids, fmt.Sprintf("cpts by %d ids", len(ids)))
-	return cptsByName(out), err
-}
-
 // List returns every CPTS, ordered by name.
 func (c *CPTSs) List(ctx context.Context) ([]model.CPTS, error) {
 	return c.find(ctx, bson.D{}, "list cpts")
-}
-
-func (c *CPTSs) find(ctx context.Context, filter bson.D, what string) ([]model.CPTS, error) {
-	out, err := findModels[cptsDoc](ctx, c.coll, filter, nil, what)
-	return cptsByName(out), err
-}
-
-// cptsByName sorts xs by name and returns it.
-func cptsByName(xs []model.CPTS) []model.CPTS {
-	sortByName(xs, func(x model.CPTS) string { return x.Name }, func(x model.CPTS) string { return string(x.ID) })
-	return xs
 }
 
 // Update replaces the editable fields of a CPTS (name, department,

@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/ecpts/ecpts/internal/model"
 )
 
 // GroupMembers is the group_members collection: _id = groupID+":"+userID;
 // indexes on user_id and group_id.
 type GroupMembers struct {
-	coll *mongo.Collection
+	pairs[groupMemberDoc, model.GroupMember, model.GroupID]
 }
+
+var groupMemberPairs = pairs[groupMemberDoc, model.GroupMember, model.GroupID]{
+	parent: "group_id", since: "created_at", plural: "groups", noun: "member %s of group %s"}
 
 type groupMemberDoc struct {
 	ID        string        `bson:"_id"`
@@ -35,47 +36,19 @@ func (d groupMemberDoc) model() model.GroupMember {
 	}
 }
 
-func (g *GroupMembers) pairs() pairs[groupMemberDoc, model.GroupMember] {
-	return pairs[groupMemberDoc, model.GroupMember]{coll: g.coll, parent: "group_id", since: "created_at"}
-}
-
-// EnsureIndexes creates the user_id and group_id indexes; idempotent.
-func (g *GroupMembers) EnsureIndexes(ctx context.Context) error {
-	return g.pairs().ensureIndexes(ctx)
-}
-
-func groupMemberWhat(group model.GroupID, user model.UserID) string {
-	return fmt.Sprintf("member %s of group %s", user, group)
-}
-
 // Insert adds a user to a group; ErrConflict when already a member.
 func (g *GroupMembers) Insert(ctx context.Context, x model.GroupMember) error {
-	return g.pairs().insert(ctx, groupMemberDoc{
+	return g.insert(ctx, groupMemberDoc{
 		ID:        pairID(x.GroupID, x.UserID),
 		GroupID:   x.GroupID,
 		UserID:    x.UserID,
 		Role:      x.Role,
 		AddedBy:   x.AddedBy,
 		CreatedAt: msUTC(x.CreatedAt),
-	}, groupMemberWhat(x.GroupID, x.UserID))
-}
-
-// Get returns the membership of user in group or ErrNotFound.
-func (g *GroupMembers) Get(ctx context.Context, group model.GroupID, user model.UserID) (model.GroupMember, error) {
-	return g.pairs().get(ctx, pairID(group, user), groupMemberWhat(group, user))
-}
-
-// ByUser returns the group memberships of user, oldest first.
-func (g *GroupMembers) ByUser(ctx context.Context, user model.UserID) ([]model.GroupMember, error) {
-	return g.pairs().byUser(ctx, user, fmt.Sprintf("groups of user %s", user))
+	}, x.GroupID, x.UserID)
 }
 
 // ByGroup returns the members of group, oldest first.
 func (g *GroupMembers) ByGroup(ctx context.Context, group model.GroupID) ([]model.GroupMember, error) {
-	return g.pairs().byParent(ctx, group, fmt.Sprintf("members of group %s", group))
-}
-
-// Delete removes user from group; ErrNotFound when not a member.
-func (g *GroupMembers) Delete(ctx context.Context, group model.GroupID, user model.UserID) error {
-	return g.pairs().delete(ctx, pairID(group, user), groupMemberWhat(group, user))
+	return g.byParent(ctx, group, fmt.Sprintf("members of group %s", group))
 }

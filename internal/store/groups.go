@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -14,9 +13,11 @@ import (
 // Groups is the groups collection: _id = group id; unique index on
 // (owner_cpts_id, name_key); multikey index on cpts_ids.
 type Groups struct {
-	coll   *mongo.Collection
-	ferret bool // FerretDB: see findByIDs
+	named[groupDoc, model.Group, model.GroupID]
 }
+
+var groupNamed = named[groupDoc, model.Group, model.GroupID]{noun: "group", plural: "groups",
+	name: func(x model.Group) string { return x.Name }, id: func(x model.Group) model.GroupID { return x.ID }}
 
 type groupDoc struct {
 	ID          model.GroupID  `bson:"_id"`
@@ -72,32 +73,10 @@ func (g *Groups) Insert(ctx context.Context, x model.Group) error {
 	return dbErr(err, fmt.Sprintf("insert group %s", x.ID))
 }
 
-// ByID returns the group or ErrNotFound.
-func (g *Groups) ByID(ctx context.Context, id model.GroupID) (model.Group, error) {
-	return getByID[groupDoc](ctx, g.coll, id, fmt.Sprintf("group %s", id))
-}
-
-// ByIDs returns the groups among ids that exist, ordered by name.
-func (g *Groups) ByIDs(ctx context.Context, ids []model.GroupID) ([]model.Group, error) {
-	out, err := listByIDs[groupDoc](ctx, g.coll, g.ferret, ids, fmt.Sprintf("groups by %d ids", len(ids)))
-	return groupByName(out), err
-}
-
 // ByCPTS returns the groups cpts participates in (owned or invited),
 // ordered by name.
 func (g *Groups) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Group, error) {
 	return g.find(ctx, eq("cpts_ids", cpts), fmt.Sprintf("groups of cpts %s", cpts))
-}
-
-func (g *Groups) find(ctx context.Context, filter bson.D, what string) ([]model.Group, error) {
-	out, err := findModels[groupDoc](ctx, g.coll, filter, nil, what)
-	return groupByName(out), err
-}
-
-// groupByName sorts xs by name and returns it.
-func groupByName(xs []model.Group) []model.Group {
-	sortByName(xs, func(x model.Group) string { return x.Name }, func(x model.Group) string { return string(x.ID) })
-	return xs
 }
 
 // Update renames the group and replaces its description; ErrConflict on a

@@ -17,8 +17,11 @@ import (
 // the hot "is this user a member of this CPTS" lookup is a primary-key
 // read; secondary indexes on user_id and cpts_id.
 type Memberships struct {
-	coll *mongo.Collection
+	pairs[membershipDoc, model.Membership, model.CPTSID]
 }
+
+var membershipPairs = pairs[membershipDoc, model.Membership, model.CPTSID]{
+	parent: "cpts_id", since: "created_at", plural: "memberships", noun: "membership of user %s in cpts %s"}
 
 type membershipDoc struct {
 	ID          string                 `bson:"_id"`
@@ -47,23 +50,10 @@ func (d membershipDoc) model() model.Membership {
 	return m
 }
 
-func (m *Memberships) pairs() pairs[membershipDoc, model.Membership] {
-	return pairs[membershipDoc, model.Membership]{coll: m.coll, parent: "cpts_id", since: "created_at"}
-}
-
-// EnsureIndexes creates the user_id and cpts_id indexes; idempotent.
-func (m *Memberships) EnsureIndexes(ctx context.Context) error {
-	return m.pairs().ensureIndexes(ctx)
-}
-
-func membershipWhat(cpts model.CPTSID, user model.UserID) string {
-	return fmt.Sprintf("membership of user %s in cpts %s", user, cpts)
-}
-
 // Insert stores a membership; ErrConflict when the user already belongs
 // (in any status) to the CPTS.
 func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
-	return m.pairs().insert(ctx, membershipDoc{
+	return m.insert(ctx, membershipDoc{
 		ID:          pairID(x.CPTSID, x.UserID),
 		CPTSID:      x.CPTSID,
 		UserID:      x.UserID,
@@ -72,25 +62,13 @@ func (m *Memberships) Insert(ctx context.Context, x model.Membership) error {
 		CreatedAt:   msUTC(x.CreatedAt),
 		ValidatedAt: msUTCPtr(x.ValidatedAt),
 		ValidatedBy: x.ValidatedBy,
-	}, membershipWhat(x.CPTSID, x.UserID))
-}
-
-// Get returns the membership of user in cpts, whatever its status, or
-// ErrNotFound.
-func (m *Memberships) Get(ctx context.Context, cpts model.CPTSID, user model.UserID) (model.Membership, error) {
-	return m.pairs().get(ctx, pairID(cpts, user), membershipWhat(cpts, user))
-}
-
-// ByUser returns every membership of user (pending ones included), oldest
-// first.
-func (m *Memberships) ByUser(ctx context.Context, user model.UserID) ([]model.Membership, error) {
-	return m.pairs().byUser(ctx, user, fmt.Sprintf("memberships of user %s", user))
+	}, x.CPTSID, x.UserID)
 }
 
 // ByCPTS returns every membership of cpts (pending ones included), oldest
 // first.
 func (m *Memberships) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Membership, error) {
-	return m.pairs().byParent(ctx, cpts, fmt.Sprintf("memberships of cpts %s", cpts))
+	return m.byParent(ctx, cpts, fmt.Sprintf("memberships of cpts %s", cpts))
 }
 
 // Validate turns a pending membership active, recording who validated it
@@ -98,7 +76,7 @@ func (m *Memberships) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Me
 // membership is returned unchanged, without error; an absent one is
 // ErrNotFound.
 func (m *Memberships) Validate(ctx context.Context, cpts model.CPTSID, user model.UserID, by model.UserID, at time.Time) (model.Membership, error) {
-	what := "validate " + membershipWhat(cpts, user)
+	what := "validate " + m.what(cpts, user)
 	var d membershipDoc
 	err := m.coll.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: pairID(cpts, user)}, {Key: "status", Value: model.StatusPending}},
@@ -121,12 +99,7 @@ func (m *Memberships) Validate(ctx context.Context, cpts model.CPTSID, user mode
 
 // SetRole changes the role of a membership; ErrNotFound when absent.
 func (m *Memberships) SetRole(ctx context.Context, cpts model.CPTSID, user model.UserID, role model.Role) error {
-	return updateOne(ctx, m.coll, byID(pairID(cpts, user)), setOp(eq("role", role)), "set role of "+membershipWhat(cpts, user))
-}
-
-// Delete removes a membership; ErrNotFound when absent.
-func (m *Memberships) Delete(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
-	return m.pairs().delete(ctx, pairID(cpts, user), membershipWhat(cpts, user))
+	return updateOne(ctx, m.coll, byID(pairID(cpts, user)), setOp(eq("role", role)), "set role of "+m.what(cpts, user))
 }
 
 // CountActiveCoordinators counts the active coordinators of cpts (core
@@ -208,7 +181,7 @@ func (m *Memberships) CountByCPTS(ctx context.Context) (map[model.CPTSID]Members
 // must not remove a member validated meanwhile): ErrNotFound when there is
 // no such membership, ErrConflict when it is active.
 func (m *Memberships) DeletePending(ctx context.Context, cpts model.CPTSID, user model.UserID) error {
-	what := "delete pending " + membershipWhat(cpts, user)
+	what := "delete pending " + m.what(cpts, user)
 	res, err := m.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: pairID(cpts, user)}, {Key: "status", Value: model.StatusPending}})
 	if err != nil {
 		return dbErr(err, what)

@@ -242,15 +242,5 @@ const OutboxPost OutboxKind = "post"
 
 // IDs returns the ids of every post, deleted ones included (reindexing).
 func (s *Posts) IDs(ctx context.Context) ([]model.PostID, error) {
-	var docs []struct {
-		ID model.PostID `bson:"_id"`
-	}
-	if err := findAll(ctx, s.coll, bson.D{}, nil, &docs); err != nil {
-		return nil, dbErr(err, "all posts")
-	}
-	out := make([]model.PostID, len(docs))
-	for i, d := range docs {
-		out[i] = d.ID
-	}
-	return out, nil
+	return allIDs[model.PostID](ctx, s.coll, "all posts")
 }

@@ -154,20 +154,8 @@ func (t *ThreadStates) Put(ctx context.Context, s ThreadState) error {
 // Following lists the threads the user follows, most recently touched
 // first.
 func (t *ThreadStates) Following(ctx context.Context, user model.UserID, limit int) ([]ThreadState, error) {
-	var docs []threadStateDoc
-	opts := options.Find().SetSort(bson.D{{Key: "updated_at", Value: -1}}).SetLimit(int64(limit))
-	cur, err := t.coll.Find(ctx, bson.D{{Key: "user_id", Value: user}, {Key: "following", Value: true}}, opts)
-	if err == nil {
-		err = cur.All(ctx, &docs)
-	}
-	if err != nil {
-		return nil, dbErr(err, fmt.Sprintf("threads of %s", user))
-	}
-	out := make([]ThreadState, 0, len(docs))
-	for _, d := range docs {
-		out = append(out, d.model())
-	}
-	return out, nil
+	return findLimit[threadStateDoc](ctx, t.coll, bson.D{{Key: "user_id", Value: user}, {Key: "following", Value: true}},
+		bson.D{{Key: "updated_at", Value: -1}}, limit, fmt.Sprintf("threads of %s", user))
 }
 
 // ConversationKeys is the conversation_keys collection: _id = a key of the

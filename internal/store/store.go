@@ -159,13 +159,13 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	}
 
 	ferret := s.backend != BackendMongoDB
-	s.Users = &Users{coll: s.db.Collection("users"), ferret: ferret}
-	s.CPTS = &CPTSs{coll: s.db.Collection("cpts"), ferret: ferret}
-	s.Memberships = &Memberships{coll: s.db.Collection("memberships")}
-	s.Groups = &Groups{coll: s.db.Collection("groups"), ferret: ferret}
-	s.GroupMembers = &GroupMembers{coll: s.db.Collection("group_members")}
-	s.Channels = &Channels{coll: s.db.Collection("channels"), ferret: ferret}
-	s.ChannelMembers = &ChannelMembers{coll: s.db.Collection("channel_members")}
+	s.Users = &Users{userNamed.on(s.db.Collection("users"), ferret)}
+	s.CPTS = &CPTSs{cptsNamed.on(s.db.Collection("cpts"), ferret)}
+	s.Memberships = &Memberships{membershipPairs.on(s.db.Collection("memberships"))}
+	s.Groups = &Groups{groupNamed.on(s.db.Collection("groups"), ferret)}
+	s.GroupMembers = &GroupMembers{groupMemberPairs.on(s.db.Collection("group_members"))}
+	s.Channels = &Channels{channelNamed.on(s.db.Collection("channels"), ferret)}
+	s.ChannelMembers = &ChannelMembers{channelMemberPairs.on(s.db.Collection("channel_members"))}
 	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
 	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}
 	s.Messages = &Messages{coll: s.db.Collection("messages"), ferret: ferret, byPage: s.backend == BackendFerretDBPostgreSQL}

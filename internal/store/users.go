@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -14,9 +13,11 @@ import (
 // Users is the users collection: _id = user id, unique index on the
 // lowercased e-mail.
 type Users struct {
-	coll   *mongo.Collection
-	ferret bool // FerretDB: see findByIDs
+	named[userDoc, model.User, model.UserID]
 }
+
+var userNamed = named[userDoc, model.User, model.UserID]{noun: "user", plural: "users",
+	name: func(x model.User) string { return x.Name }, id: func(x model.User) model.UserID { return x.ID }}
 
 type userDoc struct {
 	ID           model.UserID     `bson:"_id"`
@@ -85,11 +86,6 @@ func (u *Users) Insert(ctx context.Context, user model.User) error {
 	return dbErr(err, fmt.Sprintf("insert user %s", user.ID))
 }
 
-// ByID returns the user or ErrNotFound.
-func (u *Users) ByID(ctx context.Context, id model.UserID) (model.User, error) {
-	return getByID[userDoc](ctx, u.coll, id, fmt.Sprintf("user %s", id))
-}
-
 // ByEmail returns the user whose e-mail matches, case-insensitively, or
 // ErrNotFound.
 func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
@@ -100,14 +96,6 @@ func (u *Users) ByEmail(ctx context.Context, email string) (model.User, error) {
 		return model.User{}, dbErr(err, "user by email")
 	}
 	return d.model(), nil
-}
-
-// ByIDs returns the users among ids that exist, ordered by name; missing
-// ids are simply absent.
-func (u *Users) ByIDs(ctx context.Context, ids []model.UserID) ([]model.User, error) {
-	out, err := listByIDs[userDoc](ctx, u.coll, u.ferret, ids, fmt.Sprintf("users by %d ids", len(ids)))
-	sortByName(out, func(x model.User) string { return x.Name }, func(x model.User) string { return string(x.ID) })
-	return out, err
 }
 
 // UpdateProfile replaces the profile fields and UpdatedAt; ErrNotFound when

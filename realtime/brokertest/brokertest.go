@@ -26,9 +26,13 @@ const wait = 5 * time.Second
 
 // Run runs the suite.
 func Run(t *testing.T, newBrokers NewBrokers) {
+	// cluster starts n nodes of a fresh backend, each with a recorder.
+	cluster := func(t *testing.T, n int) ([]realtime.Broker, []*Recorder) {
+		nodes := newBrokers(t, n)
+		return nodes, startAll(t, nodes)
+	}
 	t.Run("PublishReachesSubscribedNodes", func(t *testing.T) {
-		nodes := newBrokers(t, 3)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 3)
 		mustSubscribe(t, nodes[0], "chan:a")
 		mustSubscribe(t, nodes[1], "chan:a")
 		mustSubscribe(t, nodes[2], "chan:b")
@@ -38,16 +42,13 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		// A marker on node 2's own key: once it is there, "one" would be too.
 		mustPublish(t, nodes[0], "chan:b", []byte("marker"))
 		recs[2].expect(t, "chan:b", "marker")
-		if got := recs[2].all("chan:a"); len(got) != 0 {
-			t.Fatalf("node 2 got %d publications of a key it did not subscribe", len(got))
-		}
+		recs[2].holds(t, "chan:a", 0, "node 2, a key it did not subscribe")
 	})
 
 	t.Run("SubscribeIsEffectiveOnReturn", func(t *testing.T) {
 		// The hub's resume seam relies on it: once Subscribe returns, a
 		// publication accepted by any node reaches this one.
-		nodes := newBrokers(t, 2)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 2)
 		for i := range 20 {
 			key := fmt.Sprintf("chan:k%d", i)
 			mustSubscribe(t, nodes[0], key)
@@ -57,8 +58,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 	})
 
 	t.Run("UnsubscribeStops", func(t *testing.T) {
-		nodes := newBrokers(t, 2)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 2)
 		ctx := testContext(t)
 		mustSubscribe(t, nodes[0], "chan:a")
 		mustSubscribe(t, nodes[0], "chan:marker")
@@ -75,14 +75,11 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		mustPublish(t, nodes[1], "chan:a", []byte("after"))
 		mustPublish(t, nodes[1], "chan:marker2", []byte("m"))
 		recs[0].expect(t, "chan:marker2", "m")
-		if got := recs[0].all("chan:a"); len(got) != 1 {
-			t.Fatalf("got %d publications on chan:a, want only the one before unsubscribe", len(got))
-		}
+		recs[0].holds(t, "chan:a", 1, "only the one before unsubscribe")
 	})
 
 	t.Run("OrderFromOnePublisher", func(t *testing.T) {
-		nodes := newBrokers(t, 2)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 2)
 		mustSubscribe(t, nodes[0], "chan:o")
 		const n = 200
 		for i := range n {
@@ -92,8 +89,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 	})
 
 	t.Run("ConcurrentPublishers", func(t *testing.T) {
-		nodes := newBrokers(t, 2)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 2)
 		mustSubscribe(t, nodes[0], "chan:c")
 		const publishers, each = 8, 50
 		var wg sync.WaitGroup
@@ -119,8 +115,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 	})
 
 	t.Run("PayloadIntact", func(t *testing.T) {
-		nodes := newBrokers(t, 2)
-		recs := startAll(t, nodes)
+		nodes, recs := cluster(t, 2)
 		mustSubscribe(t, nodes[0], "chan:p")
 		payload := make([]byte, 64<<10)
 		for i := range payload {
@@ -213,9 +208,7 @@ func Run(t *testing.T, newBrokers NewBrokers) {
 		mustAnnounce(t, nodes[1], "access", payload)
 		for i, rec := range recs {
 			rec.expect(t, "access", string(payload))
-			if got := rec.all("access"); len(got) != 1 {
-				t.Fatalf("node %d got the announcement %d times", i, len(got))
-			}
+			rec.holds(t, "access", 1, fmt.Sprintf("node %d, the announcement", i))
 		}
 		mustAnnounce(t, nodes[0], "channel", nil)
 		recs[2].WaitFor(t, "an empty payload", func() bool { return len(recs[2].all("channel")) == 1 })
@@ -349,6 +342,15 @@ func (r *Recorder) WaitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// holds fails the test unless exactly want publications on key arrived
+// (what says which).
+func (r *Recorder) holds(t *testing.T, key string, want int, what string) {
+	t.Helper()
+	if got := r.all(key); len(got) != want {
+		t.Fatalf("%s: got %d publications on %s, want %d", what, len(got), key, want)
+	}
+}
+
 func (r *Recorder) waitCount(t *testing.T, key string, n int) [][]byte {
 	t.Helper()
 	r.WaitFor(t, fmt.Sprintf("%d publications on %s", n, key), func() bool { return len(r.all(key)) >= n })
@@ -376,21 +378,29 @@ func (r *Recorder) expect(t *testing.T, key, payload string) {
 func Start(t *testing.T, b realtime.Broker) *Recorder {
 	t.Helper()
 	rec := newRecorder()
+	runUntilCleanup(t, "broker", func(ctx context.Context) error { return b.Run(ctx, rec) })
+	return rec
+}
+
+// runUntilCleanup runs run until the test ends: the cleanup cancels its
+// context and checks that it returns, without error, in time (name says
+// what ran). The channel receives what run returned.
+func runUntilCleanup(t *testing.T, name string, run func(context.Context) error) <-chan error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx, rec) }()
+	go func() { done <- run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("broker Run: %v", err)
+				t.Errorf("%s Run: %v", name, err)
 			}
 		case <-time.After(wait):
-			t.Errorf("broker Run did not return after cancel")
+			t.Errorf("%s Run did not return after cancel", name)
 		}
 	})
-	return rec
+	return done
 }
 
 // inOrder checks that got holds "000", "001"… in that order.
@@ -408,20 +418,7 @@ func inOrder(t *testing.T, what string, got [][]byte) {
 // cancels it.
 func RunHub(t *testing.T, h *realtime.Hub) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("hub Run: %v", err)
-			}
-		case <-time.After(wait):
-			t.Errorf("hub Run did not return after cancel")
-		}
-	})
+	done := runUntilCleanup(t, "hub", h.Run)
 	select {
 	case <-h.Ready():
 	case err := <-done:

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -229,19 +228,10 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		const n = 20
 		users := make([]model.UserID, n)
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		for i := range n {
 			users[i] = model.UserID(id())
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				errs[i] = s.Invitations.Claim(ctx, x.ID, users[i], at(time.Hour))
-			}()
 		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) { errs[i] = s.Invitations.Claim(ctx, x.ID, users[i], at(time.Hour)) })
 		winner := -1
 		for i, err := range errs {
 			switch {
@@ -268,19 +258,13 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.Invitations.Insert(ctx, x), "insert")
 		const n = 10
 		claims, revokes := make([]error, n), make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				<-start
+		atOnce(2*n, func(i int) {
+			if i < n {
 				claims[i] = s.Invitations.Claim(ctx, x.ID, model.UserID(id()), at(time.Hour))
-			}()
-			go func() { defer wg.Done(); <-start; revokes[i] = s.Invitations.Revoke(ctx, x.ID, at(time.Hour)) }()
-		}
-		close(start)
-		wg.Wait()
+			} else {
+				revokes[i-n] = s.Invitations.Revoke(ctx, x.ID, at(time.Hour))
+			}
+		})
 		claimed, revokedOK := 0, 0
 		for i := range n {
 			if claims[i] == nil {

@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -162,18 +161,12 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("ConcurrentSeqOneWinner", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
 		ch := model.ChannelID(id())
-		var wg sync.WaitGroup
 		wins := make(chan struct{}, 20)
-		for i := 0; i < 20; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if s.Messages.Insert(ctx, newMessage(ch, 1, model.UserID(id()), id())) == nil {
-					wins <- struct{}{}
-				}
-			}()
-		}
-		wg.Wait()
+		atOnce(20, func(int) {
+			if s.Messages.Insert(ctx, newMessage(ch, 1, model.UserID(id()), id())) == nil {
+				wins <- struct{}{}
+			}
+		})
 		close(wins)
 		if n := len(wins); n != 1 {
 			t.Fatalf("%d inserts of seq 1 succeeded, want 1", n)

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,16 +76,10 @@ func testUsers(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("ConcurrentSignupsOneWinner", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
 		const n = 10
-		var wg sync.WaitGroup
 		errs := make([]error, n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.Users.Insert(ctx, newUser(fmt.Sprint("U", i), fmt.Sprintf("Same@CPTS.demo%s", []string{"", " "}[i%2])))
-			}()
-		}
-		wg.Wait()
+		atOnce(n, func(i int) {
+			errs[i] = s.Users.Insert(ctx, newUser(fmt.Sprint("U", i), fmt.Sprintf("Same@CPTS.demo%s", []string{"", " "}[i%2])))
+		})
 		wins := 0
 		for _, err := range errs {
 			switch {
