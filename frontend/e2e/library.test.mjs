@@ -225,6 +225,10 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
       // The unfiltered list shows that material too: wait for the filtered answer.
       await list.getByText('Manger mieux au quotidien').waitFor({ state: 'detached' });
       assert.equal(await list.locator('li').count(), 1);
+      // Its long campaign badge ("Campagne de vaccination contre la grippe
+      // saisonnière") wraps in the card: the page does not scroll sideways.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the materials page is ${overflow}px wider than the phone`);
     });
   });
 });
