@@ -26,6 +26,9 @@ const posterPDF = Buffer.from(
     '5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
 );
 
+// A 2×2 PNG.
+const tinyPNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGNQaDgARAwQCgAkDgWBfAdHdAAAAABJRU5ErkJggg==', 'base64');
+
 let server;
 let browser;
 
@@ -333,6 +336,37 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
         assert.equal(res.status(), 404, `${url} for Val de Cher`);
       }
       await outsiderPage.context().close();
+    });
+  });
+
+  test('a picture dropped on the zone uploads and shows as a thumbnail', { timeout: 120_000 }, async () => {
+    const page = await as(author);
+    await withDiagnostics(page, 'material-drop', async () => {
+      await page.goto('/');
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Prévention' }).click();
+      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Ajouter un support' }).click();
+      await page.getByLabel('Titre').fill('Photo de l’atelier équilibre');
+      await page.getByLabel('Un fichier').check();
+      // Drag and drop: a drop event carrying the file, on the zone.
+      const zone = page.locator('form .upload.zone');
+      const transfer = await page.evaluateHandle((b64) => {
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'atelier.png', { type: 'image/png' }));
+        return dt;
+      }, tinyPNG.toString('base64'));
+      await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+      await zone.dispatchEvent('drop', { dataTransfer: transfer });
+      await page.getByRole('button', { name: 'Retirer atelier.png' }).waitFor();
+      await page.getByLabel('Thème', { exact: true }).first().selectOption('chutes');
+      await page.getByRole('button', { name: 'Ajouter', exact: true }).click();
+      await page.getByText('Support ajouté.').waitFor();
+      const card = page.getByTestId('materials').locator('li', { hasText: 'Photo de l’atelier équilibre' });
+      const img = card.getByRole('button', { name: 'Agrandir l’image atelier.png' }).locator('img');
+      await waitFor(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), { what: 'the thumbnail to load' });
+      assert.match(await img.getAttribute('src'), /\?thumb=1$/);
     });
   });
 });
