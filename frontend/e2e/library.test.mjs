@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer } from './harness.mjs';
+import { launchBrowser, startServer, waitFor } from './harness.mjs';
 
 const password = 'demo-ecpts';
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
@@ -15,6 +15,19 @@ const pharmacist = 'pharmacie@loire-nord.demo'; // Inès Caron, pharmacienne
 const physio = 'kine@loire-nord.demo'; // Marc Lefèvre, kinésithérapeute
 const coordinator = 'coordination@loire-nord.demo';
 const outsider = 'pharmacien@val-de-cher.demo';
+
+// A one-page PDF saying "Dépistage", padded (in a comment) to about 1 MB so
+// that a throttled upload shows its progress.
+const posterPDF = Buffer.from(
+  '%PDF-1.4\n%' + 'x'.repeat(1_000_000) + '\n' +
+    '1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 144]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n' +
+    '4 0 obj<</Length 44>>stream\nBT /F1 24 Tf 40 70 Td (Depistage) Tj ET\nendstream endobj\n' +
+    '5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
+
+// A 2×2 PNG.
+const tinyPNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGNQaDgARAwQCgAkDgWBfAdHdAAAAABJRU5ErkJggg==', 'base64');
 
 let server;
 let browser;
@@ -162,6 +175,45 @@ describe('protocol library in a browser', { concurrency: false }, () => {
       assert.equal(await coord.getByTestId('protocol-body').isVisible(), true);
       await coord.emulateMedia({ media: 'screen' });
     });
+
+    // A new validated version asks for a new acknowledgement: the author
+    // writes version 3, the reviewers approve it, the coordinator
+    // validates it; the physiotherapist, who confirmed version 2, is asked
+    // again, and the report starts over.
+    await withDiagnostics(page, 'library-v3', async () => {
+      await page.reload();
+      await page.getByRole('button', { name: 'Modifier' }).click();
+      const body = page.getByLabel('Contenu (Markdown)');
+      await body.fill((await body.inputValue()).replace('paracétamol pendant 3 jours au plus.', 'paracétamol pendant 3 jours au plus ; revoir à J3.'));
+      await page.getByLabel('Résumé de la modification').fill('Revoir à J3');
+      await page.getByRole('button', { name: 'Enregistrer' }).click();
+      await page.getByTestId('versions').getByText('Version\u00a03').waitFor();
+      await page.getByRole('button', { name: 'Envoyer en relecture' }).click();
+      await page.getByTestId('status').filter({ hasText: 'En relecture' }).waitFor();
+    });
+    for (const [reviewer, n, name] of [[pharma, 0, 'library-v3-approve'], [kine, 1, 'library-v3-approve2']]) {
+      await withDiagnostics(reviewer, name, async () => {
+        await reviewer.reload();
+        await reviewer.getByRole('button', { name: 'Approuver' }).click();
+        await reviewer.getByTestId('reviewers').locator('li[data-decision="approve"]').nth(n).waitFor();
+      });
+    }
+    await withDiagnostics(coord, 'library-v3-validate', async () => {
+      await coord.reload();
+      await coord.getByRole('button', { name: 'Valider le protocole' }).click();
+      await coord.getByTestId('status').filter({ hasText: 'Validé' }).waitFor();
+      await coord.getByTestId('ack-report').getByText('0 confirmé, 2 en attente').waitFor();
+    });
+    await withDiagnostics(kine, 'library-v3-ack', async () => {
+      await kine.reload();
+      await kine.getByText('Confirmez que vous avez lu la version\u00a03 et que vous l\u2019appliquez.').waitFor();
+      await kine.getByRole('button', { name: 'J\u2019ai lu et j\u2019applique' }).click();
+      await kine.getByText('Vous avez confirmé la lecture de la version\u00a03.').waitFor();
+    });
+    await withDiagnostics(coord, 'library-v3-report', async () => {
+      await coord.reload();
+      await coord.getByTestId('ack-report').getByText('1 confirmé, 1 en attente').waitFor();
+    });
   });
 
   test('a Val de Cher user cannot open a protocol of Loire Nord that is not shared', { timeout: 120_000 }, async () => {
@@ -225,6 +277,96 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
       // The unfiltered list shows that material too: wait for the filtered answer.
       await list.getByText('Manger mieux au quotidien').waitFor({ state: 'detached' });
       assert.equal(await list.locator('li').count(), 1);
+      // Its long campaign badge ("Campagne de vaccination contre la grippe
+      // saisonnière") wraps in the card: the page does not scroll sideways.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the materials page is ${overflow}px wider than the phone`);
+    });
+  });
+
+  test('a member uploads a file with a progress bar, adds it and previews it', { timeout: 180_000 }, async () => {
+    const page = await as(author);
+    await withDiagnostics(page, 'material-upload', async () => {
+      await page.goto('/');
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Prévention' }).click();
+      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Ajouter un support' }).click();
+      await page.getByLabel('Titre').fill('Affiche : le dépistage en pharmacie');
+      await page.getByLabel('Un fichier').check();
+
+      // Slow the upload down so that its progress shows.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 300 * 1024 });
+      await page.locator('form input[type="file"]').setInputFiles({ name: 'affiche-depistage.pdf', mimeType: 'application/pdf', buffer: posterPDF });
+      const bar = page.getByRole('progressbar', { name: 'Envoi de affiche-depistage.pdf' });
+      await bar.waitFor({ state: 'visible' });
+      await waitFor(async () => Number(await bar.getAttribute('value').catch(() => '0')) > 0, { what: 'the progress bar to move' });
+      await page.getByRole('button', { name: 'Retirer affiche-depistage.pdf' }).waitFor({ timeout: 30_000 });
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+      await page.getByLabel('Thème', { exact: true }).first().selectOption('depistage_cancers');
+      await page.getByRole('button', { name: 'Ajouter', exact: true }).click();
+      await page.getByText('Support ajouté.').waitFor();
+
+      // In the list, its PDF previews in the page (drawn by pdf.js).
+      const card = page.getByTestId('materials').locator('li', { hasText: 'Affiche : le dépistage en pharmacie' });
+      await card.getByRole('button', { name: 'Aperçu' }).click();
+      const canvas = card.locator('figure canvas').first();
+      await canvas.waitFor();
+      await waitFor(
+        () =>
+          canvas.evaluate((c) => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let dark = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
+            return dark > 50;
+          }),
+        { what: 'pdf.js to draw the poster' },
+      );
+
+      // The stored file is the one sent, and another CPTS does not get it.
+      const { items } = await (await page.request.get('/api/v1/materials')).json();
+      const m = items.find((x) => x.title === 'Affiche : le dépistage en pharmacie');
+      assert.equal(m?.file?.name, 'affiche-depistage.pdf');
+      const outsiderPage = await as(outsider);
+      for (const url of [m.file.url, `/api/v1/materials/${m.id}`]) {
+        const res = await outsiderPage.request.get(url);
+        assert.equal(res.status(), 404, `${url} for Val de Cher`);
+      }
+      await outsiderPage.context().close();
+    });
+  });
+
+  test('a picture dropped on the zone uploads and shows as a thumbnail', { timeout: 120_000 }, async () => {
+    const page = await as(author);
+    await withDiagnostics(page, 'material-drop', async () => {
+      await page.goto('/');
+      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+      await ln.getByRole('link', { name: 'Prévention' }).click();
+      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Ajouter un support' }).click();
+      await page.getByLabel('Titre').fill('Photo de l’atelier équilibre');
+      await page.getByLabel('Un fichier').check();
+      // Drag and drop: a drop event carrying the file, on the zone.
+      const zone = page.locator('form .upload.zone');
+      const transfer = await page.evaluateHandle((b64) => {
+        const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'atelier.png', { type: 'image/png' }));
+        return dt;
+      }, tinyPNG.toString('base64'));
+      await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+      await zone.dispatchEvent('drop', { dataTransfer: transfer });
+      await page.getByRole('button', { name: 'Retirer atelier.png' }).waitFor();
+      await page.getByLabel('Thème', { exact: true }).first().selectOption('chutes');
+      await page.getByRole('button', { name: 'Ajouter', exact: true }).click();
+      await page.getByText('Support ajouté.').waitFor();
+      const card = page.getByTestId('materials').locator('li', { hasText: 'Photo de l’atelier équilibre' });
+      const img = card.getByRole('button', { name: 'Agrandir l’image atelier.png' }).locator('img');
+      await waitFor(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), { what: 'the thumbnail to load' });
+      assert.match(await img.getAttribute('src'), /\?thumb=1$/);
     });
   });
 });

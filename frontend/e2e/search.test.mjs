@@ -69,6 +69,11 @@ describe('search', { concurrency: false }, () => {
 
       await page.keyboard.press('Control+k');
       const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      // The text box takes the bar; the type control keeps its own width
+      // (not the app's full-width select, which squeezed the box to nothing).
+      const boxWidth = (await box.boundingBox()).width;
+      const typeWidth = (await page.locator('#recherche-type').boundingBox()).width;
+      assert.ok(boxWidth > typeWidth, `search box ${boxWidth}px, type control ${typeWidth}px`);
       await waitFor(async () => box.evaluate((el) => el === document.activeElement), { what: 'Ctrl+K to focus the search box' });
       await box.pressSequentially('HTA', { delay: 40 });
       const results = page.locator('#recherche-resultats');
