@@ -153,7 +153,7 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
 		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
 		endpoint(get, "/search", "Recherche (messages, canaux, personnes…) dans ce que je peux voir", s.search,
-			query("q", "type", "cpts", "group", "profession", "mission", "from", "to", "page", "per_page", "facets")),
+			query("q", "type", "cpts", "group", "profession", "mission", "campaign", "status", "from", "to", "page", "per_page", "facets")),
 		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
 
 		endpoint(get, "/protocols", "Bibliothèque de protocoles (filtres : CPTS, mission, profession, statut, révision à prévoir ; par pages)", s.listProtocols,
