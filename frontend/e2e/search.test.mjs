@@ -17,8 +17,8 @@ const pharmacist = 'pharmacien@val-de-cher.demo';
 let server;
 let browser;
 
-async function newPage() {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
   ctx.setDefaultTimeout(15_000);
   return ctx.newPage();
 }
@@ -153,6 +153,73 @@ describe('search', { concurrency: false }, () => {
       const box = page.getByRole('searchbox', { name: 'Rechercher' });
       await box.pressSequentially('type:protocole chute personne agee', { delay: 30 });
       await page.locator('#recherche-resultats').getByText('Aucun résultat.').waitFor();
+    });
+  });
+
+  test('filters as controls, on a phone: type with counts, protocol status, group, period', { timeout: 120_000 }, async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await withDiagnostics('filters', page, async () => {
+      await login(page, 'kine@loire-nord.demo');
+      await waitFor(async () => (await searchAPI(page, 'chute')).hits?.some((h) => h.type === 'protocol'), {
+        timeout: 30_000,
+        what: 'the demo data to be indexed',
+      });
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      // Usable on a phone: the box keeps a real width.
+      assert.ok((await box.boundingBox()).width >= 120, `search box too narrow: ${JSON.stringify(await box.boundingBox())}`);
+      await page.getByRole('button', { name: 'Filtres' }).click();
+      const results = page.locator('#recherche-resultats');
+      // Controls alone search: validated protocols, counted by type.
+      await page.locator('#recherche-type').selectOption('protocol');
+      await page.locator('#recherche-statut').selectOption('valide');
+      await results.getByRole('heading', { name: 'Protocoles' }).waitFor();
+      assert.deepEqual(await results.locator('h2').allTextContents(), ['Protocoles']);
+      await waitFor(async () => /Protocoles\u00a0\(\d+\)/.test(await page.locator('#recherche-type option[value=protocol]').textContent()), {
+        what: 'the count of protocols in the type control',
+      });
+      assert.equal(await results.locator('a', { hasText: 'Canicule' }).count(), 0, 'an archived protocol among the validated ones');
+      // The results fit the screen.
+      const r = await results.boundingBox();
+      assert.ok(r.x >= 0 && r.x + r.width <= 390, `results off screen: ${JSON.stringify(r)}`);
+      // Text and a group: the falls group's channel only.
+      await page.locator('#recherche-type').selectOption('');
+      await page.locator('#recherche-statut').selectOption('');
+      await box.fill('chute');
+      await page.locator('#recherche-groupe').selectOption({ label: 'Prévention chutes' });
+      await results.locator('a', { hasText: 'Après une chute à domicile' }).waitFor();
+      await waitFor(async () => (await results.locator('a', { hasText: 'Chutes de la personne âgée' }).count()) === 0, {
+        what: 'the protocol (not in the group) to leave the results',
+      });
+      // An empty period: said in French.
+      await page.locator('#recherche-du').fill('2099-01-01');
+      await page.locator('#recherche-au').fill('2098-01-01');
+      await results.getByText('La période est vide').waitFor();
+      await results.getByRole('button', { name: 'Effacer les filtres' }).click();
+      await results.locator('a', { hasText: 'Chutes de la personne âgée' }).waitFor();
+    });
+  });
+
+  test('keyboard: Ctrl+K, arrows and Enter open a result, Escape closes', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('keyboard', page, async () => {
+      await login(page, nurse);
+      await waitFor(async () => (await searchAPI(page, 'kiné chute')).hits?.length > 1, { timeout: 30_000, what: 'the demo data to be indexed' });
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('kiné chute');
+      const results = page.locator('#recherche-resultats');
+      await results.locator('a').nth(1).waitFor();
+      const second = await results.locator('a').nth(1).getAttribute('href');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), second);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((url) => url.pathname + url.search + url.hash === second);
+      await page.keyboard.press('Control+k');
+      await results.waitFor();
+      await page.keyboard.press('Escape');
+      await results.waitFor({ state: 'detached' });
     });
   });
 });
