@@ -222,4 +222,45 @@ describe('search', { concurrency: false }, () => {
       await results.waitFor({ state: 'detached' });
     });
   });
+
+  test('a message far back in its channel opens there, with the history around it', { timeout: 180_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('deep', page, async () => {
+      await login(page, nurse);
+      const csrf = (await (await page.request.get('/api/v1/me')).json()).csrf_token;
+      const chans = (await (await page.request.get('/api/v1/channels')).json()).channels;
+      const general = chans.find((c) => c.name === 'général');
+      // Sent at the pace the server allows one user (429: wait and retry).
+      const post = async (body) => {
+        const data = { client_id: crypto.randomUUID(), body };
+        for (;;) {
+          const res = await page.request.post(`/api/v1/channels/${general.id}/messages`, { headers: { 'X-CSRF-Token': csrf }, data });
+          if (res.status() === 429) {
+            await new Promise((r) => setTimeout(r, 1000 * Number(res.headers()['retry-after'] ?? 1)));
+            continue;
+          }
+          assert.equal(res.status(), 201, await res.text());
+          return;
+        }
+      };
+      await post('Avant le repère : réunion du bureau mardi.');
+      await post('Le repère zéphyrin est ici : dossier de coordination de Mme T.');
+      await post('Après le repère : compte rendu envoyé.');
+      // More than two pages of newer messages push it out of the first ones.
+      for (let i = 1; i <= 110; i++) await post(`Message de remplissage numéro ${i}.`);
+      await waitFor(async () => (await searchAPI(page, 'zéphyrin')).hits?.length === 1, { timeout: 30_000, what: 'the message to be indexed' });
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('zephyrin');
+      const hit = page.locator('#recherche-resultats a', { hasText: 'dossier de coordination' });
+      await hit.click();
+      await page.waitForURL((url) => url.pathname === `/canaux/${general.id}` && url.searchParams.has('seq'));
+      const found = page.locator('.chat article.message', { hasText: 'Le repère zéphyrin est ici' });
+      await found.waitFor();
+      await waitFor(async () => (await found.getAttribute('class'))?.includes('search-found'), { what: 'the message to be highlighted' });
+      assert.ok(await found.isVisible(), 'the message is not scrolled into view');
+      // Its neighbours are loaded: the conversation around it reads on.
+      await page.locator('.chat article.message', { hasText: 'Avant le repère' }).waitFor({ state: 'attached' });
+      await page.locator('.chat article.message', { hasText: 'Après le repère' }).waitFor({ state: 'attached' });
+    });
+  });
 });
