@@ -1,6 +1,9 @@
 package server
 
 import (
+	"encoding/json"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -141,4 +144,40 @@ func TestSearchFilters(t *testing.T) {
 			t.Error("chute group=Prévention chutes as the nurse: no hit")
 		}
 	})
+}
+
+// TestSearchOpenAPIParameters: GET /search documents every query
+// parameter its handler reads, each with a description.
+func TestSearchOpenAPIParameters(t *testing.T) {
+	b, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In, Description string }
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range doc.Paths["/api/v1/search"]["get"].Parameters {
+		if p.In == "query" {
+			got[p.Name] = p.Description
+		}
+	}
+	src, err := os.ReadFile("search.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := regexp.MustCompile(`p\.query\("([a-z_]+)"\)`).FindAllStringSubmatch(string(src), -1)
+	if len(read) < 10 {
+		t.Fatalf("only %d parameters read in search.go: the test is wrong", len(read))
+	}
+	for _, m := range read {
+		if d, ok := got[m[1]]; !ok || d == "" {
+			t.Errorf("query parameter %q of GET /search is not documented in openapi.json (description %q)", m[1], d)
+		}
+	}
 }
