@@ -276,4 +276,33 @@ describe('search', { concurrency: false }, () => {
       await page.locator('.chat article.message', { hasText: 'Après le repère' }).waitFor({ state: 'attached' });
     });
   });
+
+  test('a publication and a prevention material open from their groups', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('post-material', page, async () => {
+      await login(page, nurse);
+      await waitFor(async () => (await searchAPI(page, 'affiche novembre')).hits?.some((h) => h.type === 'material'), {
+        timeout: 30_000,
+        what: 'the demo data to be indexed',
+      });
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      const results = page.locator('#recherche-resultats');
+      const group = (name) => results.locator('section', { has: page.getByRole('heading', { name, exact: true }) });
+      await page.keyboard.press('Control+k');
+      await box.pressSequentially('soiree cystite', { delay: 30 });
+      await group('Publications').locator('a', { hasText: 'Soirée pluriprofessionnelle' }).click();
+      await page.waitForURL((url) => url.pathname.startsWith('/publications/'));
+      await page.getByRole('heading', { name: /Soirée pluriprofessionnelle : cystite simple et AVK/ }).waitFor();
+      await page.keyboard.press('Control+k');
+      await box.fill('');
+      await box.pressSequentially('affiche novembre', { delay: 30 });
+      const hit = group('Documents de prévention').locator('a', { hasText: 'Affiche : en novembre' });
+      const href = await hit.getAttribute('href');
+      await hit.click();
+      await page.waitForURL((url) => url.pathname.endsWith('/prevention') && url.hash.startsWith('#support-'));
+      const card = page.locator(href.slice(href.indexOf('#')));
+      await card.waitFor();
+      assert.match(await card.textContent(), /Affiche : en novembre, on arrête ensemble/);
+    });
+  });
 });
