@@ -50,6 +50,13 @@ var fiberErrors = map[int]error{
 func describe(err error) apierr.Answer {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusRequestHeaderFieldsTooLarge {
+			// The request line and headers exceed ReadBufferSize: most
+			// often a search of several thousand characters.
+			a := apierr.Describe(apierr.ErrBadRequest)
+			a.Status, a.Code, a.Message = fe.Code, "request_too_long", "Cette requête est trop longue (adresse ou en-têtes) : raccourcissez-la, par exemple votre recherche."
+			return a
+		}
 		if kind, ok := fiberErrors[fe.Code]; ok {
 			return apierr.Describe(kind)
 		}

@@ -45,7 +45,11 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": obj{"type": "string"}})
 		}
 		for _, q := range r.Query {
-			params = append(params, obj{"name": q, "in": "query", "required": false, "schema": obj{"type": "string"}})
+			param := obj{"name": q, "in": "query", "required": false, "schema": obj{"type": "string"}}
+			if d := r.QueryDoc[q]; d != "" {
+				param["description"] = d
+			}
+			params = append(params, param)
 		}
 		if len(params) > 0 {
 			op["parameters"] = params

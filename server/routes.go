@@ -24,6 +24,8 @@ type route struct {
 	Key     string       // the response is {Key: value}
 	Status  int          // success status
 	Query   []string
+	// QueryDoc describes query parameters in the OpenAPI document, by name.
+	QueryDoc map[string]string
 	// Multipart: the body is multipart/form-data (an upload), described
 	// by hand in the document; Binary: the answer is the file's bytes.
 	Multipart bool
@@ -52,6 +54,18 @@ func optionalBody(r *route) { r.ReqOpt = true }
 
 // query names the query parameters the route reads.
 func query(names ...string) option { return func(r *route) { r.Query = names } }
+
+// queryDoc names the query parameters the route reads with their
+// descriptions, as name, description pairs.
+func queryDoc(pairs ...string) option {
+	return func(r *route) {
+		r.Query, r.QueryDoc = nil, map[string]string{}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			r.Query = append(r.Query, pairs[i])
+			r.QueryDoc[pairs[i]] = pairs[i+1]
+		}
+	}
+}
 
 // endpoint builds a route whose handler is handle(fn): its request and
 // response types are fn's, so the document cannot drift from the handler.
@@ -153,7 +167,20 @@ func (s *Server) apiRoutes() []route {
 		endpoint(post, "/conversations/:id/leave", "Quitter une conversation", s.leaveConversation),
 		endpoint(get, "/presence", "Qui est en ligne", s.presence, query("user_ids")),
 		endpoint(get, "/search", "Recherche (messages, canaux, personnes…) dans ce que je peux voir", s.search,
-			query("q", "type", "cpts", "group", "profession", "mission", "from", "to", "page", "per_page", "facets")),
+			queryDoc(
+				"q", "Le texte tapé, avec ses opérateurs : de:@nom, dans:~canal, cpts:, groupe:, type:, profession:, mission:, campagne:, statut:, avant:AAAA-MM-JJ, après:AAAA-MM-JJ, le:AAAA-MM-JJ, \"expression exacte\", -exclure. 2 000 octets au plus ; au moins 2 caractères sans autre filtre.",
+				"type", "Types de résultats, séparés par des virgules : message, post, protocol, material, person, channel.",
+				"cpts", "Identifiants de CPTS, séparés par des virgules (parmi ce que l'appelant peut lire).",
+				"group", "Identifiants de groupes, séparés par des virgules (parmi ce que l'appelant peut lire).",
+				"profession", "Profession de l'auteur : codes, libellés ou synonymes (kiné, IDEL…), séparés par des virgules.",
+				"mission", "Missions de la CPTS : codes ou libellés, séparés par des virgules.",
+				"campaign", "Campagnes de prévention (codes de /materials/catalog), séparées par des virgules.",
+				"status", "Statuts de protocole, séparés par des virgules : brouillon, relecture, valide, archive.",
+				"from", "Depuis ce jour inclus (AAAA-MM-JJ) ou cet instant (RFC 3339).",
+				"to", "Jusqu'à ce jour inclus (AAAA-MM-JJ) ou cet instant exclu (RFC 3339) ; après from.",
+				"page", "Page, à partir de 1 (au plus 100 000 ; au-delà de 5 000 résultats, pages vides avec le total).",
+				"per_page", "Résultats par page, de 1 à 100 (20 par défaut).",
+				"facets", "1 : compter toutes les facettes (CPTS, professions, missions, campagnes, statuts) ; sinon les types seuls.")),
 		endpoint(get, "/directory", "Annuaire : qui fait quoi sur mon territoire", s.directory, under("members"), query("profession", "commune", "cpts_id", "q")),
 
 		endpoint(get, "/protocols", "Bibliothèque de protocoles (filtres : CPTS, mission, profession, statut, révision à prévoir ; par pages)", s.listProtocols,

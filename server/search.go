@@ -12,13 +12,17 @@ import (
 )
 
 // search answers GET /search: the text typed (q, with its operators) and
-// the filters of the controls, comma-separated where several.
+// the filters of the controls, comma-separated where several: type
+// (message, post, protocol, material, person, channel), cpts and group
+// (ids), profession and mission (codes or labels), campaign
+// (model.Campaign codes), status (protocol status codes), from and to
+// (AAAA-MM-JJ, to inclusive, or RFC 3339), page, per_page, facets=1.
 func (s *Server) search(ctx context.Context, sess model.Session, p params, _ none) (core.SearchResult, error) {
 	in := core.SearchInput{Q: p.query("q"), Facets: p.query("facets") == "1" || p.query("facets") == "true"}
 	for _, t := range list(p.query("type")) {
 		typ := search.Type(t)
 		if !typ.Valid() {
-			return core.SearchResult{}, model.Invalid("type", "invalid_type", "Type inconnu : message, post, protocol, material, person ou channel.")
+			return core.SearchResult{}, model.Invalid("type", "invalid_type", "Type inconnu : message, post, protocol, material, person ou channel.")
 		}
 		in.Types = append(in.Types, typ)
 	}
@@ -47,6 +51,19 @@ func (s *Server) search(ctx context.Context, sess model.Session, p params, _ non
 			return core.SearchResult{}, model.Invalid("mission", "invalid_mission", "Mission inconnue.")
 		}
 		in.Missions = append(in.Missions, codes...)
+	}
+	for _, v := range list(p.query("campaign")) {
+		if !model.Campaign(v).Valid() {
+			return core.SearchResult{}, model.Invalid("campaign", "invalid_campaign", "Campagne inconnue.")
+		}
+		// The index holds a material's campaign by its label.
+		in.Campaigns = append(in.Campaigns, model.Campaign(v).Label())
+	}
+	for _, v := range list(p.query("status")) {
+		if !model.ProtocolStatus(v).Valid() {
+			return core.SearchResult{}, model.Invalid("status", "invalid_status", "Statut inconnu : brouillon, relecture, valide ou archive.")
+		}
+		in.Statuses = append(in.Statuses, v)
 	}
 	var err error
 	if in.From, err = searchDate("from", p.query("from"), false); err != nil {
@@ -92,7 +109,7 @@ func searchDate(field, v string, end bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
 	}
-	return time.Time{}, model.Invalid(field, "invalid_date", "Date invalide : écrivez-la AAAA-MM-JJ.")
+	return time.Time{}, model.Invalid(field, "invalid_date", "Date invalide : écrivez-la AAAA-MM-JJ.")
 }
 
 func searchInt(field, v string, lo, hi int) (int, error) {
@@ -101,7 +118,7 @@ func searchInt(field, v string, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, model.Invalid(field, "invalid_"+field, "Valeur invalide pour « "+field+" » : un nombre entre "+strconv.Itoa(lo)+" et "+strconv.Itoa(hi)+".")
+		return 0, model.Invalid(field, "invalid_"+field, "Valeur invalide pour « "+field+" » : un nombre entre "+strconv.Itoa(lo)+" et "+strconv.Itoa(hi)+".")
 	}
 	return n, nil
 }

@@ -17,8 +17,8 @@ const pharmacist = 'pharmacien@val-de-cher.demo';
 let server;
 let browser;
 
-async function newPage() {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
   ctx.setDefaultTimeout(15_000);
   return ctx.newPage();
 }
@@ -69,11 +69,10 @@ describe('search', { concurrency: false }, () => {
 
       await page.keyboard.press('Control+k');
       const box = page.getByRole('searchbox', { name: 'Rechercher' });
-      // The text box takes the bar; the type control keeps its own width
-      // (not the app's full-width select, which squeezed the box to nothing).
+      // The text box takes the bar (a full-width control beside it once
+      // squeezed it to 24 px).
       const boxWidth = (await box.boundingBox()).width;
-      const typeWidth = (await page.locator('#recherche-type').boundingBox()).width;
-      assert.ok(boxWidth > typeWidth, `search box ${boxWidth}px, type control ${typeWidth}px`);
+      assert.ok(boxWidth >= 200, `search box ${boxWidth}px wide at 1280px`);
       await waitFor(async () => box.evaluate((el) => el === document.activeElement), { what: 'Ctrl+K to focus the search box' });
       await box.pressSequentially('HTA', { delay: 40 });
       const results = page.locator('#recherche-resultats');
@@ -158,6 +157,156 @@ describe('search', { concurrency: false }, () => {
       const box = page.getByRole('searchbox', { name: 'Rechercher' });
       await box.pressSequentially('type:protocole chute personne agee', { delay: 30 });
       await page.locator('#recherche-resultats').getByText('Aucun résultat.').waitFor();
+    });
+  });
+
+  test('filters as controls, on a phone: type with counts, protocol status, group, period', { timeout: 120_000 }, async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await withDiagnostics('filters', page, async () => {
+      await login(page, 'kine@loire-nord.demo');
+      await waitFor(async () => (await searchAPI(page, 'chute')).hits?.some((h) => h.type === 'protocol'), {
+        timeout: 30_000,
+        what: 'the demo data to be indexed',
+      });
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      // Usable on a phone: the box keeps a real width.
+      assert.ok((await box.boundingBox()).width >= 120, `search box too narrow: ${JSON.stringify(await box.boundingBox())}`);
+      await page.getByRole('button', { name: 'Filtres' }).click();
+      const results = page.locator('#recherche-resultats');
+      // Controls alone search: validated protocols, counted by type.
+      await page.locator('#recherche-type').selectOption('protocol');
+      await page.locator('#recherche-statut').selectOption('valide');
+      await results.getByRole('heading', { name: 'Protocoles' }).waitFor();
+      assert.deepEqual(await results.locator('h2').allTextContents(), ['Protocoles']);
+      await waitFor(async () => /Protocoles\u00a0\(\d+\)/.test(await page.locator('#recherche-type option[value=protocol]').textContent()), {
+        what: 'the count of protocols in the type control',
+      });
+      assert.equal(await results.locator('a', { hasText: 'Canicule' }).count(), 0, 'an archived protocol among the validated ones');
+      // The results fit the screen.
+      const r = await results.boundingBox();
+      assert.ok(r.x >= 0 && r.x + r.width <= 390, `results off screen: ${JSON.stringify(r)}`);
+      // Text and a group: the falls group's channel only.
+      await page.locator('#recherche-type').selectOption('');
+      await page.locator('#recherche-statut').selectOption('');
+      await box.fill('chute');
+      await page.locator('#recherche-groupe').selectOption({ label: 'Prévention chutes' });
+      await results.locator('a', { hasText: 'Après une chute à domicile' }).waitFor();
+      await waitFor(async () => (await results.locator('a', { hasText: 'Chutes de la personne âgée' }).count()) === 0, {
+        what: 'the protocol (not in the group) to leave the results',
+      });
+      // An empty period: said in French.
+      await page.locator('#recherche-du').fill('2099-01-01');
+      await page.locator('#recherche-au').fill('2098-01-01');
+      await results.getByText('La période est vide').waitFor();
+      await results.getByRole('button', { name: 'Effacer les filtres' }).click();
+      await results.locator('a', { hasText: 'Chutes de la personne âgée' }).waitFor();
+    });
+  });
+
+  test('keyboard: Ctrl+K, arrows and Enter open a result, Escape closes', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('keyboard', page, async () => {
+      await login(page, nurse);
+      await waitFor(async () => (await searchAPI(page, 'kiné chute')).hits?.length > 1, { timeout: 30_000, what: 'the demo data to be indexed' });
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('kiné chute');
+      const results = page.locator('#recherche-resultats');
+      await results.locator('a').nth(1).waitFor();
+      const second = await results.locator('a').nth(1).getAttribute('href');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), second);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((url) => url.pathname + url.search + url.hash === second);
+      await page.keyboard.press('Control+k');
+      await results.waitFor();
+      await page.keyboard.press('Escape');
+      await results.waitFor({ state: 'detached' });
+      // Accented letters typed while results show (as an input method or
+      // a dead key sends them) land at the caret, not at the start.
+      await page.keyboard.press('Control+k');
+      await page.keyboard.press('Backspace');
+      for (const ch of 'soir') {
+        await page.keyboard.type(ch);
+        await page.waitForTimeout(150);
+      }
+      await results.locator('p').first().waitFor();
+      await page.waitForTimeout(400);
+      await page.keyboard.insertText('é');
+      await page.keyboard.type('e cy');
+      assert.equal(await page.getByRole('searchbox', { name: 'Rechercher' }).inputValue(), 'soirée cy');
+    });
+  });
+
+  test('a message far back in its channel opens there, with the history around it', { timeout: 180_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('deep', page, async () => {
+      await login(page, nurse);
+      const csrf = (await (await page.request.get('/api/v1/me')).json()).csrf_token;
+      const chans = (await (await page.request.get('/api/v1/channels')).json()).channels;
+      const general = chans.find((c) => c.name === 'général');
+      // Sent at the pace the server allows one user (429: wait and retry).
+      const post = async (body) => {
+        const data = { client_id: crypto.randomUUID(), body };
+        for (;;) {
+          const res = await page.request.post(`/api/v1/channels/${general.id}/messages`, { headers: { 'X-CSRF-Token': csrf }, data });
+          if (res.status() === 429) {
+            await new Promise((r) => setTimeout(r, 1000 * Number(res.headers()['retry-after'] ?? 1)));
+            continue;
+          }
+          assert.equal(res.status(), 201, await res.text());
+          return;
+        }
+      };
+      await post('Avant le repère : réunion du bureau mardi.');
+      await post('Le repère zéphyrin est ici : dossier de coordination de Mme T.');
+      await post('Après le repère : compte rendu envoyé.');
+      // More than two pages of newer messages push it out of the first ones.
+      for (let i = 1; i <= 110; i++) await post(`Message de remplissage numéro ${i}.`);
+      await waitFor(async () => (await searchAPI(page, 'zéphyrin')).hits?.length === 1, { timeout: 30_000, what: 'the message to be indexed' });
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('zephyrin');
+      const hit = page.locator('#recherche-resultats a', { hasText: 'dossier de coordination' });
+      await hit.click();
+      await page.waitForURL((url) => url.pathname === `/canaux/${general.id}` && url.searchParams.has('seq'));
+      const found = page.locator('.chat article.message', { hasText: 'Le repère zéphyrin est ici' });
+      await found.waitFor();
+      await waitFor(async () => (await found.getAttribute('class'))?.includes('search-found'), { what: 'the message to be highlighted' });
+      assert.ok(await found.isVisible(), 'the message is not scrolled into view');
+      // Its neighbours are loaded: the conversation around it reads on.
+      await page.locator('.chat article.message', { hasText: 'Avant le repère' }).waitFor({ state: 'attached' });
+      await page.locator('.chat article.message', { hasText: 'Après le repère' }).waitFor({ state: 'attached' });
+    });
+  });
+
+  test('a publication and a prevention material open from their groups', { timeout: 120_000 }, async () => {
+    const page = await newPage();
+    await withDiagnostics('post-material', page, async () => {
+      await login(page, nurse);
+      await waitFor(async () => (await searchAPI(page, 'affiche novembre')).hits?.some((h) => h.type === 'material'), {
+        timeout: 30_000,
+        what: 'the demo data to be indexed',
+      });
+      const box = page.getByRole('searchbox', { name: 'Rechercher' });
+      const results = page.locator('#recherche-resultats');
+      const group = (name) => results.locator('section', { has: page.getByRole('heading', { name, exact: true }) });
+      await page.keyboard.press('Control+k');
+      await box.pressSequentially('soiree cystite', { delay: 30 });
+      await group('Publications').locator('a', { hasText: 'Soirée pluriprofessionnelle' }).click();
+      await page.waitForURL((url) => url.pathname.startsWith('/publications/'));
+      await page.getByRole('heading', { name: /Soirée pluriprofessionnelle : cystite simple et AVK/ }).waitFor();
+      await page.keyboard.press('Control+k');
+      await box.fill('');
+      await box.pressSequentially('affiche novembre', { delay: 30 });
+      const hit = group('Documents de prévention').locator('a', { hasText: 'Affiche : en novembre' });
+      const href = await hit.getAttribute('href');
+      await hit.click();
+      await page.waitForURL((url) => url.pathname.endsWith('/prevention') && url.hash.startsWith('#support-'));
+      const card = page.locator(href.slice(href.indexOf('#')));
+      await card.waitFor();
+      assert.match(await card.textContent(), /Affiche : en novembre, on arrête ensemble/);
     });
   });
 });

@@ -28,8 +28,9 @@ import (
 var (
 	errQueryTooShort = model.Invalid("q", "query_too_short", "Tapez au moins 2 caractères pour rechercher.")
 	errQueryTooLong  = model.Invalid("q", "query_too_long", "Cette recherche est trop longue (2 000 caractères au plus).")
-	errQueryEmpty    = model.Invalid("q", "empty_query", "Cette recherche ne contient aucun mot à chercher : ajoutez un mot ou un filtre.")
+	errQueryEmpty    = model.Invalid("q", "empty_query", "Cette recherche ne contient aucun mot à chercher : ajoutez un mot ou un filtre.")
 	errSearchOff     = model.Coded(model.ErrNotConfigured, "search_not_configured", "La recherche n'est pas configurée sur ce serveur.")
+	errDateRange     = model.Invalid("to", "invalid_date_range", "La période est vide : la date de fin doit venir après la date de début.")
 )
 
 // MaxSearchQueryBytes bounds the raw query: longer is refused, not cut.
@@ -44,9 +45,13 @@ type SearchInput struct {
 	Groups      []model.GroupID
 	Professions []string
 	Missions    []string
-	From, To    time.Time
-	Page        int
-	PerPage     int
+	// Campaigns are model.Campaign codes; Statuses model.ProtocolStatus
+	// codes.
+	Campaigns []string
+	Statuses  []string
+	From, To  time.Time
+	Page      int
+	PerPage   int
 	// Facets asks for the facet counts, types included (the results
 	// page); without it every list is empty: the as-you-type dropdown
 	// does without, and each count reads a value of every match.
@@ -66,17 +71,19 @@ type SearchLocation struct {
 // SearchHit is one result. Ranges are in Unicode code points of Title
 // and Excerpt.
 type SearchHit struct {
-	Type            search.Type     `json:"type"`
-	ID              string          `json:"id"`
-	Title           string          `json:"title,omitempty"`
-	TitleHighlights []search.Range  `json:"title_highlights"`
-	Excerpt         string          `json:"excerpt,omitempty"`
-	Highlights      []search.Range  `json:"highlights"`
-	Score           float64         `json:"score"`
-	AuthorID        model.UserID    `json:"author_id,omitempty"`
-	AuthorName      string          `json:"author_name,omitempty"`
-	CreatedAt       time.Time       `json:"created_at"`
-	Location        *SearchLocation `json:"location,omitempty"`
+	Type            search.Type    `json:"type"`
+	ID              string         `json:"id"`
+	Title           string         `json:"title,omitempty"`
+	TitleHighlights []search.Range `json:"title_highlights"`
+	Excerpt         string         `json:"excerpt,omitempty"`
+	Highlights      []search.Range `json:"highlights"`
+	Score           float64        `json:"score"`
+	AuthorID        model.UserID   `json:"author_id,omitempty"`
+	AuthorName      string         `json:"author_name,omitempty"`
+	// CreatedAt: when the message was written (messages and channels;
+	// absent for the other types).
+	CreatedAt time.Time       `json:"created_at,omitzero"`
+	Location  *SearchLocation `json:"location,omitempty"`
 	// CPTSID is the owner CPTS of a protocol or material hit (where its
 	// library page is).
 	CPTSID model.CPTSID `json:"cpts_id,omitempty"`
@@ -177,26 +184,33 @@ func (c *Core) Search(ctx context.Context, s model.Session, in SearchInput) (Sea
 	p := search.Parse(raw)
 	if len(p.Invalid) > 0 {
 		return SearchResult{}, model.Invalid("q", "invalid_operator",
-			fmt.Sprintf("Filtre non compris : « %s ». Exemples : de:@nom, dans:~canal, avant:2026-01-31, après:2025-12-01, type:message.", p.Invalid[0]))
+			fmt.Sprintf("Filtre non compris : « %s ». Exemples : de:@nom, dans:~canal, avant:2026-01-31, après:2025-12-01, type:message.", p.Invalid[0]))
 	}
 	q := p.Query()
-	controls := len(in.Types)+len(in.CPTS)+len(in.Groups)+len(in.Professions)+len(in.Missions) > 0 || !in.From.IsZero() || !in.To.IsZero()
+	controls := len(in.Types)+len(in.CPTS)+len(in.Groups)+len(in.Professions)+len(in.Missions)+len(in.Campaigns)+len(in.Statuses) > 0 ||
+		!in.From.IsZero() || !in.To.IsZero()
 	if utf8.RuneCountInString(raw) < 2 && !controls {
 		return SearchResult{}, errQueryTooShort
 	}
 	for _, t := range in.Types {
 		if !t.Valid() {
-			return SearchResult{}, model.Invalid("type", "invalid_type", "Type inconnu : message, post, protocol, material, person ou channel.")
+			return SearchResult{}, model.Invalid("type", "invalid_type", "Type inconnu : message, post, protocol, material, person ou channel.")
 		}
 	}
 	q.Types = append(q.Types, in.Types...)
 	q.Professions = append(q.Professions, in.Professions...)
 	q.Missions = append(q.Missions, in.Missions...)
+	q.Campaigns = append(q.Campaigns, in.Campaigns...)
+	q.Statuses = append(q.Statuses, in.Statuses...)
 	if !in.From.IsZero() && (q.From.IsZero() || in.From.After(q.From)) {
 		q.From = in.From
 	}
 	if !in.To.IsZero() && (q.To.IsZero() || in.To.Before(q.To)) {
 		q.To = in.To
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		// après:/from after avant:/to: say so rather than find nothing.
+		return SearchResult{}, errDateRange
 	}
 	q.Page, q.PerPage, q.WithFacets = in.Page, in.PerPage, in.Facets
 
@@ -239,7 +253,10 @@ func (c *Core) Search(ctx context.Context, s model.Session, in SearchInput) (Sea
 	}
 	q.Allowed = view.scopes
 	if nothing {
-		q.Allowed = nil
+		// "de:@inconnu" alone: an answer with no hit, not "no word typed".
+		return SearchResult{Hits: []SearchHit{}, Page: max(in.Page, 1), PerPage: perPageOf(in.PerPage),
+			Facets: search.Facets{Types: []search.FacetCount{}, CPTS: []search.FacetCount{}, Professions: []search.FacetCount{},
+				Missions: []search.FacetCount{}, Campaigns: []search.FacetCount{}, Statuses: []search.FacetCount{}}, Parsed: p}, nil
 	}
 
 	res, direct, err := c.runSearch(ctx, a, q)
@@ -694,6 +711,13 @@ func (c *Core) checkHits(ctx context.Context, a *Actor, v *searchView, hits []se
 		out = append(out, sh)
 	}
 	return out, dropped, nil
+}
+
+func perPageOf(n int) int {
+	if n < 1 {
+		return search.DefaultPerPage
+	}
+	return min(n, search.MaxPerPage)
 }
 
 func orEmpty(r []search.Range) []search.Range {

@@ -834,7 +834,7 @@ export interface components {
             author_name?: string;
             cpts_id?: string;
             /** Format: date-time */
-            created_at: string;
+            created_at?: string;
             excerpt?: string;
             highlights: components["schemas"]["Range"][] | null;
             id: string;

@@ -31,6 +31,7 @@ export type AcceptResponse = Schema['InvitationAccepted'];
 export type PasswordSetupInfo = Schema['PasswordSetupInfo'];
 export type ProfessionInfo = Schema['ProfessionInfo'];
 export type Meta = Schema['MetaResponse'];
+export type CampaignInfo = Schema['CampaignInfo'];
 export type DirectoryEntry = Schema['DirectoryEntry'];
 
 // Messaging (docs/api.md "Messaging", docs/protocol.md).

@@ -9,9 +9,32 @@ const debounceMs = 180;
 /** The box stops at this many characters (the server refuses longer). */
 export const maxQueryLength = 2000;
 
+/** The filters of the controls (query parameters of GET /search); '' is "any". */
+export interface SearchFilters {
+  cpts: string;
+  group: string;
+  profession: string;
+  mission: string;
+  campaign: string;
+  status: string;
+  /** AAAA-MM-JJ, both days included. */
+  from: string;
+  to: string;
+}
+
+export function noFilters(): SearchFilters {
+  return { cpts: '', group: '', profession: '', mission: '', campaign: '', status: '', from: '', to: '' };
+}
+
+/** How many filters of the controls are set (the type apart). */
+export function countFilters(f: SearchFilters): number {
+  return Object.values(f).filter((v) => v !== '').length;
+}
+
 class SearchStore {
   text = $state('');
   type = $state('');
+  filters = $state<SearchFilters>(noFilters());
   result = $state.raw<SearchResult | null>(null);
   loading = $state(false);
   error = $state('');
@@ -22,7 +45,7 @@ class SearchStore {
   input(text: string): void {
     this.text = text;
     clearTimeout(this.timer);
-    if (text.trim().length < 2) {
+    if (text.trim().length < 2 && !this.anyControl()) {
       this.generation++;
       this.result = null;
       this.error = '';
@@ -38,13 +61,29 @@ class SearchStore {
     this.input(this.text);
   }
 
+  /** Sets one filter of the controls and searches again. */
+  setFilter(name: keyof SearchFilters, value: string): void {
+    this.filters = { ...this.filters, [name]: value };
+    this.input(this.text);
+  }
+
+  clearFilters(): void {
+    this.filters = noFilters();
+    this.input(this.text);
+  }
+
+  /** Whether a control (type or filter) is set: a search without text. */
+  anyControl(): boolean {
+    return this.type !== '' || countFilters(this.filters) > 0;
+  }
+
   /** Runs the search for the current text now. */
   async run(): Promise<void> {
     clearTimeout(this.timer);
     const gen = ++this.generation;
     this.loading = true;
     try {
-      const res = await api.get<SearchResult>(`/search${query({ q: this.text, type: this.type, per_page: '30' })}`);
+      const res = await api.get<SearchResult>(`/search${query({ q: this.text, type: this.type, ...this.filters, per_page: '30' })}`);
       if (gen !== this.generation) return;
       this.result = res;
       this.error = '';
@@ -61,6 +100,8 @@ class SearchStore {
     clearTimeout(this.timer);
     this.generation++;
     this.text = '';
+    this.filters = noFilters();
+    this.type = '';
     this.result = null;
     this.error = '';
     this.loading = false;
