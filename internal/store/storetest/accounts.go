@@ -162,11 +162,7 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, err, "pending")
 		equal(t, ids(got, func(x model.Invitation) model.CPTSID { return model.CPTSID(x.ID) }), []string{recent.ID, old.ID}, "PendingByCPTS, newest first")
 		equal(t, got[0], storedInvitation(recent, "b@cpts.demo"), "pending invitation content")
-		none, err := s.Invitations.PendingByCPTS(ctx, model.CPTSID(id()), now)
-		must(t, err, "pending of unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("PendingByCPTS(unknown) = %#v", none)
-		}
+		wantEmpty[model.Invitation](t, "pending of unknown cpts", "PendingByCPTS(unknown)")(s.Invitations.PendingByCPTS(ctx, model.CPTSID(id()), now))
 	})
 	t.Run("ClaimUnclaimRevoke", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)

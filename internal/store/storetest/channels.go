@@ -106,16 +106,8 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		got, err = s.Channels.ByIDs(ctx, []model.ChannelID{zz.ID, inGroup.ID, model.ChannelID(id()), archives.ID})
 		must(t, err, "by ids")
 		equal(t, ids(got, chID), []string{string(archives.ID), string(inGroup.ID), string(zz.ID)}, "ByIDs")
-		got, err = s.Channels.ByIDs(ctx, nil)
-		must(t, err, "by no ids")
-		if got == nil || len(got) != 0 {
-			t.Fatalf("ByIDs(nil) = %#v", got)
-		}
-		got, err = s.Channels.ByGroup(ctx, model.GroupID(id()))
-		must(t, err, "by unknown group")
-		if got == nil || len(got) != 0 {
-			t.Fatalf("ByGroup(unknown) = %#v", got)
-		}
+		wantEmpty[model.Channel](t, "by no ids", "ByIDs(nil)")(s.Channels.ByIDs(ctx, nil))
+		wantEmpty[model.Channel](t, "by unknown group", "ByGroup(unknown)")(s.Channels.ByGroup(ctx, model.GroupID(id())))
 	})
 	t.Run("RenameTopicArchive", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
@@ -173,11 +165,7 @@ func testChannelMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 		wantRead(t, "by channel", "ByChannel, oldest first", []model.ChannelMember{st(m11), st(m12)})(s.ChannelMembers.ByChannel(ctx, ch1))
 		must(t, s.ChannelMembers.Delete(ctx, ch1, u2), "delete")
 		wantErr(t, s.ChannelMembers.Delete(ctx, ch1, u2), model.ErrNotFound, "second Delete")
-		none, err := s.ChannelMembers.ByChannel(ctx, model.ChannelID(id()))
-		must(t, err, "by unknown channel")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByChannel(unknown) = %#v", none)
-		}
+		wantEmpty[model.ChannelMember](t, "by unknown channel", "ByChannel(unknown)")(s.ChannelMembers.ByChannel(ctx, model.ChannelID(id())))
 	})
 	t.Run("DeleteUserFrom", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)

@@ -64,11 +64,7 @@ func testCPTS(t *testing.T, open func(t *testing.T) *store.Store) {
 		some, err := s.CPTS.ByIDs(ctx, []model.CPTSID{all[0], model.CPTSID(id()), all[3]})
 		must(t, err, "by ids")
 		equal(t, names(some), []string{"CPTS Éclose", "CPTS Val de Cher"}, "ByIDs")
-		none, err := s.CPTS.ByIDs(ctx, nil)
-		must(t, err, "by no ids")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByIDs(nil) = %#v, want an empty slice", none)
-		}
+		wantEmpty[model.CPTS](t, "by no ids", "ByIDs(nil)")(s.CPTS.ByIDs(ctx, nil))
 	})
 }
 
@@ -107,11 +103,7 @@ func testMemberships(t *testing.T, open func(t *testing.T) *store.Store) {
 		byCPTS, err := s.Memberships.ByCPTS(ctx, c1)
 		must(t, err, "by cpts")
 		equal(t, byCPTS, []model.Membership{st(m11), st(m12)}, "ByCPTS, oldest first")
-		none, err := s.Memberships.ByCPTS(ctx, model.CPTSID(id()))
-		must(t, err, "by unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByCPTS(unknown) = %#v, want an empty slice", none)
-		}
+		wantEmpty[model.Membership](t, "by unknown cpts", "ByCPTS(unknown)")(s.Memberships.ByCPTS(ctx, model.CPTSID(id())))
 		_, err = s.Memberships.Get(ctx, c2, u2)
 		wantErr(t, err, model.ErrNotFound, "Get of absent membership")
 		wantErr(t, s.Memberships.Insert(ctx, newMembership(c1, u1, model.RoleMembre, model.StatusPending, at(0))), model.ErrConflict, "second membership")
@@ -232,11 +224,7 @@ func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 		of1, err := s.Groups.ByCPTS(ctx, c1)
 		must(t, err, "by cpts")
 		equal(t, ids(of1, gid), []string{string(local.ID), string(inter.ID)}, "ByCPTS(c1), by name")
-		none, err := s.Groups.ByCPTS(ctx, model.CPTSID(id()))
-		must(t, err, "by unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByCPTS(unknown) = %#v", none)
-		}
+		wantEmpty[model.Group](t, "by unknown cpts", "ByCPTS(unknown)")(s.Groups.ByCPTS(ctx, model.CPTSID(id())))
 		wantErr(t, s.Groups.AddCPTS(ctx, model.GroupID(id()), c2), model.ErrNotFound, "AddCPTS to unknown group")
 		byIDs, err := s.Groups.ByIDs(ctx, []model.GroupID{theirs.ID, model.GroupID(id()), local.ID, inter.ID})
 		must(t, err, "by ids")
@@ -282,10 +270,6 @@ func testGroupMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 		wantErr(t, err, model.ErrNotFound, "Get after Delete")
 		wantErr(t, s.GroupMembers.Delete(ctx, g1, u1), model.ErrNotFound, "second Delete")
 		wantRead(t, "by group", "ByGroup after Delete", []model.GroupMember{st(m12)})(s.GroupMembers.ByGroup(ctx, g1))
-		none, err := s.GroupMembers.ByUser(ctx, model.UserID(id()))
-		must(t, err, "by unknown user")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByUser(unknown) = %#v", none)
-		}
+		wantEmpty[model.GroupMember](t, "by unknown user", "ByUser(unknown)")(s.GroupMembers.ByUser(ctx, model.UserID(id())))
 	})
 }

@@ -110,11 +110,7 @@ func testUsers(t *testing.T, open func(t *testing.T) *store.Store) {
 		}
 		// Accents and case folded; ties ("Élodie"/"élodie") by exact name.
 		equal(t, gotNames, []string{"arnaud Moreau", "Denis Petit", "Élodie Bernard", "élodie Bernard", "Fanny Roux", "Zoé Laurent"}, "ByIDs order")
-		got, err = s.Users.ByIDs(ctx, nil)
-		must(t, err, "by no ids")
-		if got == nil || len(got) != 0 {
-			t.Fatalf("ByIDs(nil) = %#v, want an empty slice", got)
-		}
+		wantEmpty[model.User](t, "by no ids", "ByIDs(nil)")(s.Users.ByIDs(ctx, nil))
 		got, err = s.Users.ByIDs(ctx, []model.UserID{model.UserID(id())})
 		must(t, err, "by unknown ids")
 		if len(got) != 0 {
