@@ -423,6 +423,17 @@ func encode(v any) []byte {
 	return b
 }
 
+// encodeAs marshals a frame that may carry a value of another package (a
+// post, answer counts), whose encoding can fail: the error names the
+// frame type.
+func encodeAs(frameType string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("realtime: encode %s frame: %w", frameType, err)
+	}
+	return b, nil
+}
+
 func encodeError(fe *FrameError) []byte {
 	return encode(errorFrame{Type: TypeError, Code: fe.Code, Message: fe.Message, Ref: fe.Ref, RetryAfter: retrySeconds(fe.RetryAfter)})
 }
@@ -472,11 +483,7 @@ type postFrame struct {
 // or "group:<id>") was published (created) or changed (edit, pin,
 // reactions, deletion). post is marshalled with encoding/json.
 func PostFrame(feed string, created bool, post any) ([]byte, error) {
-	b, err := json.Marshal(postFrame{Type: TypePost, Feed: feed, Created: created, Post: post})
-	if err != nil {
-		return nil, fmt.Errorf("realtime: encode post frame: %w", err)
-	}
-	return b, nil
+	return encodeAs("post", postFrame{Type: TypePost, Feed: feed, Created: created, Post: post})
 }
 
 type rsvpCountsFrame struct {
@@ -488,11 +495,7 @@ type rsvpCountsFrame struct {
 // RSVPCountsFrame encodes an "rsvp_counts" frame: the answer counts of an
 // event changed.
 func RSVPCountsFrame(post model.PostID, counts any) ([]byte, error) {
-	b, err := json.Marshal(rsvpCountsFrame{Type: TypeRSVPCounts, PostID: post, Counts: counts})
-	if err != nil {
-		return nil, fmt.Errorf("realtime: encode rsvp_counts frame: %w", err)
-	}
-	return b, nil
+	return encodeAs("rsvp_counts", rsvpCountsFrame{Type: TypeRSVPCounts, PostID: post, Counts: counts})
 }
 
 type protocolFrame struct {
@@ -506,11 +509,7 @@ type protocolFrame struct {
 // validated, archived, acknowledged, shared otherwise). It carries no
 // content: clients re-read the protocol or their list.
 func ProtocolFrame(id model.ProtocolID, cpts model.CPTSID) ([]byte, error) {
-	b, err := json.Marshal(protocolFrame{Type: TypeProtocol, ID: id, CPTSID: cpts})
-	if err != nil {
-		return nil, fmt.Errorf("realtime: encode protocol frame: %w", err)
-	}
-	return b, nil
+	return encodeAs("protocol", protocolFrame{Type: TypeProtocol, ID: id, CPTSID: cpts})
 }
 
 type materialFrame struct {
@@ -523,9 +522,5 @@ type materialFrame struct {
 // MaterialFrame encodes a "material" frame: material id of CPTS cpts was
 // added, changed or (deleted) removed. Clients re-read their list.
 func MaterialFrame(id model.MaterialID, cpts model.CPTSID, deleted bool) ([]byte, error) {
-	b, err := json.Marshal(materialFrame{Type: TypeMaterial, ID: id, CPTSID: cpts, Deleted: deleted})
-	if err != nil {
-		return nil, fmt.Errorf("realtime: encode material frame: %w", err)
-	}
-	return b, nil
+	return encodeAs("material", materialFrame{Type: TypeMaterial, ID: id, CPTSID: cpts, Deleted: deleted})
 }

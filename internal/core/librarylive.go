@@ -92,32 +92,47 @@ func (c *Core) publishProtocolAck(ctx context.Context, p model.Protocol, user mo
 }
 
 func (c *Core) publishProtocolTo(ctx context.Context, states []model.Protocol, sees func(*Actor) bool) {
-	lp, ok := c.pub.(LibraryPublisher)
-	if !ok || len(states) == 0 {
-		return
-	}
-	c.later(ctx, func(ctx context.Context) {
-		var cpts []model.CPTSID
-		platform := false
-		for _, p := range states {
-			cs, all := liveCPTS(p.CPTSID, p.Visibility, p.SharedWith)
-			cpts, platform = append(cpts, cs...), platform || all
-		}
-		p := states[len(states)-1]
-		users, err := c.libraryAudience(ctx, cpts, platform, sees)
-		if err != nil {
-			c.log.Warn("protocol audience", "protocol_id", p.ID, "err", err)
-			return
-		}
-		if err := lp.PublishProtocol(ctx, users, p.ID, p.CPTSID); err != nil {
-			c.log.Warn("publish protocol", "protocol_id", p.ID, "err", err)
-		}
+	publishLibrary(c, ctx, states, sees, libraryItem[model.Protocol]{
+		kind: "protocol",
+		id:   func(p model.Protocol) any { return p.ID },
+		sharing: func(p model.Protocol) (model.CPTSID, model.Sharing, []model.CPTSID) {
+			return p.CPTSID, p.Visibility, p.SharedWith
+		},
+		publish: func(ctx context.Context, lp LibraryPublisher, users []model.UserID, p model.Protocol) error {
+			return lp.PublishProtocol(ctx, users, p.ID, p.CPTSID)
+		},
 	})
 }
 
 // publishMaterial is publishProtocol for a material; the last state says
 // whether it is deleted.
 func (c *Core) publishMaterial(ctx context.Context, states ...model.Material) {
+	publishLibrary(c, ctx, states, func(a *Actor) bool { return slices.ContainsFunc(states, a.CanSeeMaterial) }, libraryItem[model.Material]{
+		kind: "material",
+		id:   func(m model.Material) any { return m.ID },
+		sharing: func(m model.Material) (model.CPTSID, model.Sharing, []model.CPTSID) {
+			return m.CPTSID, m.Visibility, m.SharedWith
+		},
+		publish: func(ctx context.Context, lp LibraryPublisher, users []model.UserID, m model.Material) error {
+			return lp.PublishMaterial(ctx, users, m.ID, m.CPTSID, m.Deleted())
+		},
+	})
+}
+
+// libraryItem is how publishLibrary reads one kind of library item (a
+// protocol, a material): its name and id in the logs, its sharing, and
+// the LibraryPublisher method that announces it.
+type libraryItem[T any] struct {
+	kind    string
+	id      func(T) any
+	sharing func(T) (owner model.CPTSID, vis model.Sharing, shared []model.CPTSID)
+	publish func(ctx context.Context, lp LibraryPublisher, users []model.UserID, last T) error
+}
+
+// publishLibrary reaches, after the change is stored, the audience of an
+// item in one of states (the members of the CPTS each state's sharing
+// names, kept when sees holds) and announces the last state to them.
+func publishLibrary[T any](c *Core, ctx context.Context, states []T, sees func(*Actor) bool, item libraryItem[T]) {
 	lp, ok := c.pub.(LibraryPublisher)
 	if !ok || len(states) == 0 {
 		return
@@ -125,20 +140,18 @@ func (c *Core) publishMaterial(ctx context.Context, states ...model.Material) {
 	c.later(ctx, func(ctx context.Context) {
 		var cpts []model.CPTSID
 		platform := false
-		for _, m := range states {
-			cs, all := liveCPTS(m.CPTSID, m.Visibility, m.SharedWith)
+		for _, s := range states {
+			cs, all := liveCPTS(item.sharing(s))
 			cpts, platform = append(cpts, cs...), platform || all
 		}
-		m := states[len(states)-1]
-		users, err := c.libraryAudience(ctx, cpts, platform, func(a *Actor) bool {
-			return slices.ContainsFunc(states, a.CanSeeMaterial)
-		})
+		last := states[len(states)-1]
+		users, err := c.libraryAudience(ctx, cpts, platform, sees)
 		if err != nil {
-			c.log.Warn("material audience", "material_id", m.ID, "err", err)
+			c.log.Warn(item.kind+" audience", item.kind+"_id", item.id(last), "err", err)
 			return
 		}
-		if err := lp.PublishMaterial(ctx, users, m.ID, m.CPTSID, m.Deleted()); err != nil {
-			c.log.Warn("publish material", "material_id", m.ID, "err", err)
+		if err := item.publish(ctx, lp, users, last); err != nil {
+			c.log.Warn("publish "+item.kind, item.kind+"_id", item.id(last), "err", err)
 		}
 	})
 }

@@ -907,23 +907,24 @@ func feedGroup(scope model.FeedScope, g *model.Group) bool {
 // membres; of a group feed, for the group's members. g is the group of a
 // group feed (nil for a CPTS feed). Platform admins read no feed.
 func (a *Actor) CanSeeFeed(scope model.FeedScope, g *model.Group) bool {
-	switch {
-	case scope.GroupID != "":
-		return feedGroup(scope, g) && a.inGroup(*g)
-	case scope.CPTSID != "":
-		return a.fullMember(scope.CPTSID)
-	}
-	return false
+	return feedRule(scope, g, a.inGroup, a.fullMember)
 }
 
 // CanPublishIn the feed: coordinators of the CPTS; for a group, those who
 // run it (its coordinateurs and the coordinators of the owner CPTS).
 func (a *Actor) CanPublishIn(scope model.FeedScope, g *model.Group) bool {
+	return feedRule(scope, g, a.runsGroup, a.isCoordinator)
+}
+
+// feedRule applies to a feed the rule of its kind: ofGroup to the group
+// of a group feed (g, which must be it), ofCPTS to the CPTS of a CPTS
+// feed; a feed of neither kind is no one's.
+func feedRule(scope model.FeedScope, g *model.Group, ofGroup func(model.Group) bool, ofCPTS func(model.CPTSID) bool) bool {
 	switch {
 	case scope.GroupID != "":
-		return feedGroup(scope, g) && a.runsGroup(*g)
+		return feedGroup(scope, g) && ofGroup(*g)
 	case scope.CPTSID != "":
-		return a.isCoordinator(scope.CPTSID)
+		return ofCPTS(scope.CPTSID)
 	}
 	return false
 }

@@ -458,14 +458,10 @@ func (c *Core) SetFollow(ctx context.Context, s model.Session, id model.MessageI
 		c.follow(ctx, a.ID(), root, true, 0, false)
 		return nil
 	}
-	unlock := c.lockThreadState(a.ID(), root)
-	defer unlock()
-	ts, err := c.threadState(ctx, a.ID(), root)
-	if err != nil {
-		return fmt.Errorf("core: unfollow %s: %w", id, err)
-	}
-	ts.Following, ts.UpdatedAt = false, c.now()
-	return c.st.ThreadStates.Put(ctx, ts)
+	return c.changeThreadState(ctx, a.ID(), root, "unfollow", id, func(ts *store.ThreadState) bool {
+		ts.Following = false
+		return true
+	})
 }
 
 // MarkThreadRead records the caller read a thread up to seq.
@@ -474,16 +470,29 @@ func (c *Core) MarkThreadRead(ctx context.Context, s model.Session, id model.Mes
 	if err != nil {
 		return err
 	}
-	unlock := c.lockThreadState(a.ID(), root)
+	return c.changeThreadState(ctx, a.ID(), root, "thread read", id, func(ts *store.ThreadState) bool {
+		if seq <= ts.ReadSeq {
+			return false
+		}
+		ts.ReadSeq = seq
+		return true
+	})
+}
+
+// changeThreadState applies change to user's state of the thread of root,
+// under its lock, and stores it (updated now) when change says it changed.
+// what and id (the message asked for) name the call in errors.
+func (c *Core) changeThreadState(ctx context.Context, user model.UserID, root model.Message, what string, id model.MessageID, change func(*store.ThreadState) bool) error {
+	unlock := c.lockThreadState(user, root)
 	defer unlock()
-	ts, err := c.threadState(ctx, a.ID(), root)
+	ts, err := c.threadState(ctx, user, root)
 	if err != nil {
-		return fmt.Errorf("core: thread read %s: %w", id, err)
+		return fmt.Errorf("core: %s %s: %w", what, id, err)
 	}
-	if seq <= ts.ReadSeq {
+	if !change(&ts) {
 		return nil
 	}
-	ts.ReadSeq, ts.UpdatedAt = seq, c.now()
+	ts.UpdatedAt = c.now()
 	return c.st.ThreadStates.Put(ctx, ts)
 }
 

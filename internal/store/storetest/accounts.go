@@ -131,9 +131,7 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		got, err := s.Invitations.ByID(ctx, x.ID)
 		must(t, err, "by id")
 		equal(t, got, want, "ByID")
-		got, err = s.Invitations.ByTokenHash(ctx, x.TokenHash)
-		must(t, err, "by token hash")
-		equal(t, got, want, "ByTokenHash")
+		wantRead(t, "by token hash", "ByTokenHash", want)(s.Invitations.ByTokenHash(ctx, x.TokenHash))
 		_, err = s.Invitations.ByID(ctx, id())
 		wantErr(t, err, model.ErrNotFound, "ByID unknown")
 		unknown := hash()
@@ -162,11 +160,7 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, err, "pending")
 		equal(t, ids(got, func(x model.Invitation) model.CPTSID { return model.CPTSID(x.ID) }), []string{recent.ID, old.ID}, "PendingByCPTS, newest first")
 		equal(t, got[0], storedInvitation(recent, "b@cpts.demo"), "pending invitation content")
-		none, err := s.Invitations.PendingByCPTS(ctx, model.CPTSID(id()), now)
-		must(t, err, "pending of unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("PendingByCPTS(unknown) = %#v", none)
-		}
+		wantEmpty[model.Invitation](t, "pending of unknown cpts", "PendingByCPTS(unknown)")(s.Invitations.PendingByCPTS(ctx, model.CPTSID(id()), now))
 	})
 	t.Run("ClaimUnclaimRevoke", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
@@ -185,9 +179,7 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		wantErr(t, s.Invitations.Revoke(ctx, x.ID, at(2*time.Hour)), model.ErrNotFound, "Revoke of an accepted invitation")
 
 		must(t, s.Invitations.Unclaim(ctx, x.ID), "unclaim")
-		got, err = s.Invitations.ByID(ctx, x.ID)
-		must(t, err, "by id")
-		equal(t, got, storedInvitation(x, "claim@cpts.demo"), "after Unclaim: pending again")
+		wantRead(t, "by id", "after Unclaim: pending again", storedInvitation(x, "claim@cpts.demo"))(s.Invitations.ByID(ctx, x.ID))
 		must(t, s.Invitations.Claim(ctx, x.ID, u2, at(3*time.Hour)), "claim after Unclaim")
 		got, err = s.Invitations.ByID(ctx, x.ID)
 		must(t, err, "by id")

@@ -47,9 +47,7 @@ func testAudit(t *testing.T, open func(t *testing.T) *store.Store) {
 		mine, err := s.Audit.List(ctx, ln, "", 100)
 		must(t, err, "list of a CPTS")
 		equal(t, mine, []model.AuditEntry{stored[4], stored[3], stored[1], stored[0]}, "List of one CPTS")
-		mine, err = s.Audit.List(ctx, ln, stored[3].ID, 1)
-		must(t, err, "page of a CPTS")
-		equal(t, mine, []model.AuditEntry{stored[1]}, "page of one CPTS")
+		wantRead(t, "page of a CPTS", "page of one CPTS", []model.AuditEntry{stored[1]})(s.Audit.List(ctx, ln, stored[3].ID, 1))
 		none, err := s.Audit.List(ctx, model.CPTSID(id()), "", 100)
 		must(t, err, "list of an unknown CPTS")
 		if len(none) != 0 {

@@ -100,22 +100,12 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		got, err := s.Channels.ByCPTS(ctx, c)
 		must(t, err, "by cpts")
 		equal(t, ids(got, chID), []string{string(archives.ID), string(equipe.ID), string(general.ID), string(zz.ID)}, "ByCPTS: archived included, by folded name")
-		got, err = s.Channels.ByGroup(ctx, g)
-		must(t, err, "by group")
-		equal(t, got, []model.Channel{storedChannel(inGroup)}, "ByGroup")
+		wantRead(t, "by group", "ByGroup", []model.Channel{storedChannel(inGroup)})(s.Channels.ByGroup(ctx, g))
 		got, err = s.Channels.ByIDs(ctx, []model.ChannelID{zz.ID, inGroup.ID, model.ChannelID(id()), archives.ID})
 		must(t, err, "by ids")
 		equal(t, ids(got, chID), []string{string(archives.ID), string(inGroup.ID), string(zz.ID)}, "ByIDs")
-		got, err = s.Channels.ByIDs(ctx, nil)
-		must(t, err, "by no ids")
-		if got == nil || len(got) != 0 {
-			t.Fatalf("ByIDs(nil) = %#v", got)
-		}
-		got, err = s.Channels.ByGroup(ctx, model.GroupID(id()))
-		must(t, err, "by unknown group")
-		if got == nil || len(got) != 0 {
-			t.Fatalf("ByGroup(unknown) = %#v", got)
-		}
+		wantEmpty[model.Channel](t, "by no ids", "ByIDs(nil)")(s.Channels.ByIDs(ctx, nil))
+		wantEmpty[model.Channel](t, "by unknown group", "ByGroup(unknown)")(s.Channels.ByGroup(ctx, model.GroupID(id())))
 	})
 	t.Run("RenameTopicArchive", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
@@ -165,25 +155,15 @@ func testChannelMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, s.ChannelMembers.Insert(ctx, m), "insert")
 		}
 		st := func(m model.ChannelMember) model.ChannelMember { m.JoinedAt = ms(m.JoinedAt); return m }
-		got, err := s.ChannelMembers.Get(ctx, ch1, u1)
-		must(t, err, "get")
-		equal(t, got, st(m11), "Get")
-		_, err = s.ChannelMembers.Get(ctx, ch2, u2)
+		wantRead(t, "get", "Get", st(m11))(s.ChannelMembers.Get(ctx, ch1, u1))
+		_, err := s.ChannelMembers.Get(ctx, ch2, u2)
 		wantErr(t, err, model.ErrNotFound, "Get of absent member")
 		wantErr(t, s.ChannelMembers.Insert(ctx, m11), model.ErrConflict, "second insert")
-		byUser, err := s.ChannelMembers.ByUser(ctx, u1)
-		must(t, err, "by user")
-		equal(t, byUser, []model.ChannelMember{st(m11), st(m21)}, "ByUser, oldest first")
-		byChannel, err := s.ChannelMembers.ByChannel(ctx, ch1)
-		must(t, err, "by channel")
-		equal(t, byChannel, []model.ChannelMember{st(m11), st(m12)}, "ByChannel, oldest first")
+		wantRead(t, "by user", "ByUser, oldest first", []model.ChannelMember{st(m11), st(m21)})(s.ChannelMembers.ByUser(ctx, u1))
+		wantRead(t, "by channel", "ByChannel, oldest first", []model.ChannelMember{st(m11), st(m12)})(s.ChannelMembers.ByChannel(ctx, ch1))
 		must(t, s.ChannelMembers.Delete(ctx, ch1, u2), "delete")
 		wantErr(t, s.ChannelMembers.Delete(ctx, ch1, u2), model.ErrNotFound, "second Delete")
-		none, err := s.ChannelMembers.ByChannel(ctx, model.ChannelID(id()))
-		must(t, err, "by unknown channel")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByChannel(unknown) = %#v", none)
-		}
+		wantEmpty[model.ChannelMember](t, "by unknown channel", "ByChannel(unknown)")(s.ChannelMembers.ByChannel(ctx, model.ChannelID(id())))
 	})
 	t.Run("DeleteUserFrom", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)

@@ -36,9 +36,7 @@ func testCPTS(t *testing.T, open func(t *testing.T) *store.Store) {
 		empty := newCPTS("CPTS sans communes")
 		empty.Communes, empty.Missions = []string{}, nil
 		must(t, s.CPTS.Insert(ctx, empty), "insert")
-		got, err = s.CPTS.ByID(ctx, empty.ID)
-		must(t, err, "by id")
-		equal(t, got, storedCPTS(empty), "ByID with empty and nil slices")
+		wantRead(t, "by id", "ByID with empty and nil slices", storedCPTS(empty))(s.CPTS.ByID(ctx, empty.ID))
 		_, err = s.CPTS.ByID(ctx, model.CPTSID(id()))
 		wantErr(t, err, model.ErrNotFound, "ByID of unknown id")
 	})
@@ -64,11 +62,7 @@ func testCPTS(t *testing.T, open func(t *testing.T) *store.Store) {
 		some, err := s.CPTS.ByIDs(ctx, []model.CPTSID{all[0], model.CPTSID(id()), all[3]})
 		must(t, err, "by ids")
 		equal(t, names(some), []string{"CPTS Éclose", "CPTS Val de Cher"}, "ByIDs")
-		none, err := s.CPTS.ByIDs(ctx, nil)
-		must(t, err, "by no ids")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByIDs(nil) = %#v, want an empty slice", none)
-		}
+		wantEmpty[model.CPTS](t, "by no ids", "ByIDs(nil)")(s.CPTS.ByIDs(ctx, nil))
 	})
 }
 
@@ -98,20 +92,10 @@ func testMemberships(t *testing.T, open func(t *testing.T) *store.Store) {
 		got, err := s.Memberships.Get(ctx, c1, u1)
 		must(t, err, "get")
 		equal(t, got, st(m11), "Get validated")
-		got, err = s.Memberships.Get(ctx, c1, u2)
-		must(t, err, "get")
-		equal(t, got, st(m12), "Get pending")
-		byUser, err := s.Memberships.ByUser(ctx, u1)
-		must(t, err, "by user")
-		equal(t, byUser, []model.Membership{st(m11), st(m21)}, "ByUser, oldest first")
-		byCPTS, err := s.Memberships.ByCPTS(ctx, c1)
-		must(t, err, "by cpts")
-		equal(t, byCPTS, []model.Membership{st(m11), st(m12)}, "ByCPTS, oldest first")
-		none, err := s.Memberships.ByCPTS(ctx, model.CPTSID(id()))
-		must(t, err, "by unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByCPTS(unknown) = %#v, want an empty slice", none)
-		}
+		wantRead(t, "get", "Get pending", st(m12))(s.Memberships.Get(ctx, c1, u2))
+		wantRead(t, "by user", "ByUser, oldest first", []model.Membership{st(m11), st(m21)})(s.Memberships.ByUser(ctx, u1))
+		wantRead(t, "by cpts", "ByCPTS, oldest first", []model.Membership{st(m11), st(m12)})(s.Memberships.ByCPTS(ctx, c1))
+		wantEmpty[model.Membership](t, "by unknown cpts", "ByCPTS(unknown)")(s.Memberships.ByCPTS(ctx, model.CPTSID(id())))
 		_, err = s.Memberships.Get(ctx, c2, u2)
 		wantErr(t, err, model.ErrNotFound, "Get of absent membership")
 		wantErr(t, s.Memberships.Insert(ctx, newMembership(c1, u1, model.RoleMembre, model.StatusPending, at(0))), model.ErrConflict, "second membership")
@@ -125,12 +109,8 @@ func testMemberships(t *testing.T, open func(t *testing.T) *store.Store) {
 		want := model.Membership{CPTSID: c, UserID: u, Role: model.RoleMembre, Status: model.StatusActive,
 			CreatedAt: ms(at(0)), ValidatedAt: msPtr(at(time.Hour)), ValidatedBy: coord}
 		equal(t, got, want, "Validate result")
-		stored, err := s.Memberships.Get(ctx, c, u)
-		must(t, err, "get")
-		equal(t, stored, want, "stored after Validate")
-		again, err := s.Memberships.Validate(ctx, c, u, model.UserID(id()), at(5*time.Hour))
-		must(t, err, "validate an active membership")
-		equal(t, again, want, "second Validate leaves it unchanged")
+		wantRead(t, "get", "stored after Validate", want)(s.Memberships.Get(ctx, c, u))
+		wantRead(t, "validate an active membership", "second Validate leaves it unchanged", want)(s.Memberships.Validate(ctx, c, u, model.UserID(id()), at(5*time.Hour)))
 		_, err = s.Memberships.Validate(ctx, c, model.UserID(id()), coord, at(0))
 		wantErr(t, err, model.ErrNotFound, "Validate of absent membership")
 	})
@@ -232,11 +212,7 @@ func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 		of1, err := s.Groups.ByCPTS(ctx, c1)
 		must(t, err, "by cpts")
 		equal(t, ids(of1, gid), []string{string(local.ID), string(inter.ID)}, "ByCPTS(c1), by name")
-		none, err := s.Groups.ByCPTS(ctx, model.CPTSID(id()))
-		must(t, err, "by unknown cpts")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByCPTS(unknown) = %#v", none)
-		}
+		wantEmpty[model.Group](t, "by unknown cpts", "ByCPTS(unknown)")(s.Groups.ByCPTS(ctx, model.CPTSID(id())))
 		wantErr(t, s.Groups.AddCPTS(ctx, model.GroupID(id()), c2), model.ErrNotFound, "AddCPTS to unknown group")
 		byIDs, err := s.Groups.ByIDs(ctx, []model.GroupID{theirs.ID, model.GroupID(id()), local.ID, inter.ID})
 		must(t, err, "by ids")
@@ -273,27 +249,15 @@ func testGroupMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, s.GroupMembers.Insert(ctx, m), "insert")
 		}
 		st := func(m model.GroupMember) model.GroupMember { m.CreatedAt = ms(m.CreatedAt); return m }
-		got, err := s.GroupMembers.Get(ctx, g1, u1)
-		must(t, err, "get")
-		equal(t, got, st(m11), "Get")
+		wantRead(t, "get", "Get", st(m11))(s.GroupMembers.Get(ctx, g1, u1))
 		wantErr(t, s.GroupMembers.Insert(ctx, m11), model.ErrConflict, "second insert")
-		byUser, err := s.GroupMembers.ByUser(ctx, u1)
-		must(t, err, "by user")
-		equal(t, byUser, []model.GroupMember{st(m11), st(m21)}, "ByUser, oldest first")
-		byGroup, err := s.GroupMembers.ByGroup(ctx, g1)
-		must(t, err, "by group")
-		equal(t, byGroup, []model.GroupMember{st(m11), st(m12)}, "ByGroup, oldest first")
+		wantRead(t, "by user", "ByUser, oldest first", []model.GroupMember{st(m11), st(m21)})(s.GroupMembers.ByUser(ctx, u1))
+		wantRead(t, "by group", "ByGroup, oldest first", []model.GroupMember{st(m11), st(m12)})(s.GroupMembers.ByGroup(ctx, g1))
 		must(t, s.GroupMembers.Delete(ctx, g1, u1), "delete")
-		_, err = s.GroupMembers.Get(ctx, g1, u1)
+		_, err := s.GroupMembers.Get(ctx, g1, u1)
 		wantErr(t, err, model.ErrNotFound, "Get after Delete")
 		wantErr(t, s.GroupMembers.Delete(ctx, g1, u1), model.ErrNotFound, "second Delete")
-		byGroup, err = s.GroupMembers.ByGroup(ctx, g1)
-		must(t, err, "by group")
-		equal(t, byGroup, []model.GroupMember{st(m12)}, "ByGroup after Delete")
-		none, err := s.GroupMembers.ByUser(ctx, model.UserID(id()))
-		must(t, err, "by unknown user")
-		if none == nil || len(none) != 0 {
-			t.Fatalf("ByUser(unknown) = %#v", none)
-		}
+		wantRead(t, "by group", "ByGroup after Delete", []model.GroupMember{st(m12)})(s.GroupMembers.ByGroup(ctx, g1))
+		wantEmpty[model.GroupMember](t, "by unknown user", "ByUser(unknown)")(s.GroupMembers.ByUser(ctx, model.UserID(id())))
 	})
 }

@@ -18,9 +18,7 @@ func testIssue13(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.CPTS.Insert(ctx, b), "insert b")
 		a.Name, a.Department, a.Communes, a.Status, a.Missions = "CPTS Amont-Loire", "45", []string{"Gien"}, "projet", []model.Mission{model.MissionCrise}
 		must(t, s.CPTS.Update(ctx, a), "update")
-		got, err := s.CPTS.ByID(ctx, a.ID)
-		must(t, err, "by id")
-		equal(t, got, storedCPTS(a), "after Update")
+		wantRead(t, "by id", "after Update", storedCPTS(a))(s.CPTS.ByID(ctx, a.ID))
 		b.Name = "cpts amont-loire"
 		wantErr(t, s.CPTS.Update(ctx, b), model.ErrConflict, "Update to another CPTS's name")
 		x := newCPTS("CPTS Fantôme")

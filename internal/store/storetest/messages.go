@@ -144,9 +144,7 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("LastSeq", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
 		ch, a := model.ChannelID(id()), model.UserID(id())
-		last, err := s.Messages.LastSeq(ctx, ch, 0)
-		must(t, err, "empty")
-		equal(t, last, uint64(0), "empty channel")
+		wantRead(t, "empty", "empty channel", uint64(0))(s.Messages.LastSeq(ctx, ch, 0))
 		for i := uint64(1); i <= 37; i++ {
 			must(t, s.Messages.Insert(ctx, newMessage(ch, i, a, id())), "insert")
 		}
@@ -178,18 +176,14 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 		m := newMessage(ch, 1, a, id())
 		m.Files = []model.FileID{model.FileID(id()), model.FileID(id())}
 		must(t, s.Messages.Insert(ctx, m), "insert")
-		inserted, err := s.Messages.ByID(ctx, m.ID)
-		must(t, err, "by id")
-		equal(t, inserted, m, "inserted with files")
+		wantRead(t, "by id", "inserted with files", m)(s.Messages.ByID(ctx, m.ID))
 		edited := ms(at(time.Hour))
 		m.Edits = []model.Edit{{Body: m.Body, EditedAt: edited}}
 		m.Body, m.EditedAt = "corrigé", &edited
 		m.Reactions = []model.Reaction{{Emoji: "👍", Users: []model.UserID{a}}}
 		m.ReplyCount, m.ReplySeqs, m.LastReplyAt = 1, []uint64{2}, &edited
 		must(t, s.Messages.Replace(ctx, m), "replace")
-		got, err := s.Messages.ByID(ctx, m.ID)
-		must(t, err, "by id")
-		equal(t, got, m, "replaced")
+		wantRead(t, "by id", "replaced", m)(s.Messages.ByID(ctx, m.ID))
 		wantErr(t, s.Messages.Replace(ctx, newMessage(ch, 9, a, id())), model.ErrNotFound, "replace missing")
 	})
 	t.Run("ChannelSeqs", func(t *testing.T) {
@@ -255,8 +249,6 @@ func testReadState(t *testing.T, open func(t *testing.T) *store.Store) {
 		wantErr(t, err, model.ErrConflict, "key kept")
 		equal(t, got, c2, "key kept for its channel")
 		must(t, s.ConversationKeys.Retire(ctx, "k1", c2), "retire")
-		got, err = s.ConversationKeys.Claim(ctx, "k1", c3)
-		must(t, err, "claim after retire")
-		equal(t, got, c3, "claimed after retire")
+		wantRead(t, "claim after retire", "claimed after retire", c3)(s.ConversationKeys.Claim(ctx, "k1", c3))
 	})
 }

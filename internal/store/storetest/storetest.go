@@ -98,6 +98,31 @@ func equal[T any](t *testing.T, got, want T, what string) {
 	}
 }
 
+// wantRead checks a store read: it succeeds (what names the call in the
+// failure) and returns want (desc names the check), as in
+// wantRead(t, "by user", "ByUser", want)(s.Things.ByUser(ctx, u)).
+func wantRead[T any](t *testing.T, what, desc string, want T) func(got T, err error) {
+	return func(got T, err error) {
+		t.Helper()
+		must(t, err, what)
+		equal(t, got, want, desc)
+	}
+}
+
+// wantEmpty checks a store read of a list: it succeeds (what names the
+// call in the failure) and returns an empty list, not nil (desc names the
+// call), as in
+// wantEmpty[model.Thing](t, "by unknown user", "ByUser(unknown)")(s.Things.ByUser(ctx, u)).
+func wantEmpty[T any](t *testing.T, what, desc string) func(got []T, err error) {
+	return func(got []T, err error) {
+		t.Helper()
+		must(t, err, what)
+		if got == nil || len(got) != 0 {
+			t.Fatalf("%s = %#v, want an empty slice", desc, got)
+		}
+	}
+}
+
 // ids extracts the ids of xs, for order checks.
 func ids[T any, I ~string](xs []T, f func(T) I) []string {
 	out := make([]string, 0, len(xs))
