@@ -35,6 +35,10 @@ class SearchStore {
   text = $state('');
   type = $state('');
   filters = $state<SearchFilters>(noFilters());
+  /** The type control shows counts (the filters panel is open): the
+   * search then asks for the facet counts, which cost the server a read
+   * of every match; the as-you-type list does without. */
+  counts = $state(false);
   result = $state.raw<SearchResult | null>(null);
   loading = $state(false);
   error = $state('');
@@ -54,6 +58,13 @@ class SearchStore {
     }
     this.loading = true;
     this.timer = setTimeout(() => void this.run(), debounceMs);
+  }
+
+  /** Turns the counts on or off; with them on, the current search runs again. */
+  showCounts(on: boolean): void {
+    if (this.counts === on) return;
+    this.counts = on;
+    if (on && this.result) this.input(this.text);
   }
 
   setType(type: string): void {
@@ -83,7 +94,7 @@ class SearchStore {
     const gen = ++this.generation;
     this.loading = true;
     try {
-      const res = await api.get<SearchResult>(`/search${query({ q: this.text, type: this.type, ...this.filters, per_page: '30' })}`);
+      const res = await api.get<SearchResult>(`/search${query({ q: this.text, type: this.type, ...this.filters, per_page: '30', facets: this.counts ? '1' : '' })}`);
       if (gen !== this.generation) return;
       this.result = res;
       this.error = '';
