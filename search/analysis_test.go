@@ -238,3 +238,19 @@ func TestSynonymFilter(t *testing.T) {
 		t.Errorf("group term %q could be a word of a text", ic)
 	}
 }
+
+// TestHighlightSynonymExpressionWhole: a query word found through a
+// synonym group marks the whole expression in the text ("HTA" →
+// "hypertension artérielle", both words), not only the part the query
+// needed to match.
+func TestHighlightSynonymExpressionWhole(t *testing.T) {
+	text := "Patiente suivie pour une hypertension artérielle depuis 2019."
+	h := newHighlighter(parseText("HTA "), func(string) bool { return true })
+	var marked []string
+	for _, r := range h.ranges(text) {
+		marked = append(marked, text[r.Start:r.End])
+	}
+	if !slices.Equal(marked, []string{"hypertension", "artérielle"}) {
+		t.Fatalf("marked %q, want hypertension and artérielle", marked)
+	}
+}

@@ -126,10 +126,16 @@ type fuzzyTerm struct {
 func newHighlighter(t textQuery, known func(string) bool) *highlighter {
 	h := &highlighter{exact: map[string]bool{}}
 	last := len(t.words) - 1
+	syn := synonyms()
 	for _, u := range wordUnits(t) {
-		for _, e := range u.synonyms {
-			for _, x := range Terms(e) {
-				h.exact[x] = true
+		// Every expression of the group, not only the minimal ones the
+		// query needs: "HTA" found "hypertension", and the reader expects
+		// "hypertension artérielle" marked whole.
+		if len(u.synonyms) > 0 {
+			for _, e := range syn.groups[u.group] {
+				for _, x := range Terms(e) {
+					h.exact[x] = true
+				}
 			}
 		}
 		for j := u.first; j <= u.last; j++ {
