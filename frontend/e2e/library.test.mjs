@@ -5,11 +5,9 @@
 // sees it by profession; a Val de Cher user cannot open it by URL or API.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import { loggedInPage, startAll, stopAll, waitFor, withDiagnostics as diagnose } from './harness.mjs';
 
-const password = 'demo-ecpts';
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
 const pharmacist = 'pharmacie@loire-nord.demo'; // Inès Caron, pharmacienne
 const physio = 'kine@loire-nord.demo'; // Marc Lefèvre, kinésithérapeute
@@ -32,39 +30,17 @@ const tinyPNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEEl
 let server;
 let browser;
 
-async function as(email, viewport = { width: 1280, height: 900 }) {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
-  ctx.setDefaultTimeout(20_000);
-  const page = await ctx.newPage();
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
-  return page;
-}
+/** A page of its own logged in as email (a demo account). */
+const as = (email, viewport = { width: 1280, height: 900 }) => loggedInPage(browser, server, email, { viewport, timeout: 20_000 });
 
-async function withDiagnostics(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shot = path.join(server.dataDir, '..', `ecpts-e2e-${name}-${Date.now()}.png`);
-    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    err.message += `\n(page: ${page?.url()}, screenshot: ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+/** Runs fn; on failure adds a screenshot and the server's last output. */
+const withDiagnostics = (page, name, fn) => diagnose(server, 'e2e', name, page, fn);
 
 describe('protocol library in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   let protocolURL = '';
 
@@ -240,13 +216,9 @@ describe('protocol library in a browser', { concurrency: false }, () => {
 
 describe('prevention materials in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('a member adds a link and browses by theme and campaign', { timeout: 180_000 }, async () => {
     const page = await as(author, { width: 390, height: 844 });
