@@ -11,8 +11,10 @@ import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import {
   apiJSON,
+  canvasDrawn,
   channelNamed,
   cptsNamed,
+  loggedInPage,
   login,
   newContext,
   openChannel,
@@ -28,8 +30,7 @@ const pharmacist = 'pharmacien@val-de-cher.demo';
 
 let server;
 let browser;
-let ctxA;
-let ctxB;
+let ctxB; // the nurse's context
 let pageA; // the coordinator
 let pageB; // the nurse
 let ids;
@@ -101,12 +102,9 @@ const picker = (page) => page.locator('form.composer input[type="file"]');
 describe('files in the chat', { concurrency: false }, () => {
   before(async () => {
     ({ server, browser } = await startAll());
-    ctxA = await context();
-    ctxB = await context();
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    await login(pageA, coordinator);
-    await login(pageB, nurse);
+    pageA = await loggedInPage(browser, server, coordinator, { timeout: 20_000 });
+    pageB = await loggedInPage(browser, server, nurse, { timeout: 20_000 });
+    ctxB = pageB.context();
     const loire = await cptsNamed(pageA, 'CPTS Loire Nord');
     const general = await channelNamed(pageA, loire.id, 'général');
     ids = { general: general.id };
@@ -191,16 +189,7 @@ describe('files in the chat', { concurrency: false }, () => {
       const canvas = msg.locator('figure canvas').first();
       await canvas.waitFor();
       // Drawn: dark pixels of the word "Protocole" on the white page.
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the page' },
-      );
+      await canvasDrawn(canvas);
       assert.equal(await msg.getByRole('link', { name: 'protocole-plaies.pdf', exact: true }).getAttribute('href'), files[1].url);
     });
   });

@@ -360,3 +360,20 @@ export async function withDiagnostics(server, prefix, name, pages, fn) {
     throw err;
   }
 }
+
+/**
+ * Waits until a canvas shows more than 50 dark pixels: pdf.js has drawn
+ * the page's words on the white page.
+ */
+export function canvasDrawn(canvas, what = 'pdf.js to draw the page') {
+  return waitFor(
+    () =>
+      canvas.evaluate((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
+        return dark > 50;
+      }),
+    { what },
+  );
+}

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { apiCall, cptsNamed, loggedInPage, startAll, stopAll, waitFor, withDiagnostics as diagnose } from './harness.mjs';
+import { apiCall, canvasDrawn, cptsNamed, loggedInPage, startAll, stopAll, withDiagnostics as diagnose } from './harness.mjs';
 
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
 const coordinator = 'coordination@loire-nord.demo';
@@ -114,16 +114,7 @@ describe('the library, live and with files', { concurrency: false }, () => {
       await section.getByRole('button', { name: 'Aperçu' }).click();
       const canvas = section.locator('canvas').first();
       await canvas.waitFor();
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the page' },
-      );
+      await canvasDrawn(canvas);
       const href = await link.getAttribute('href');
 
       // A text change only: version 3 keeps the PDF.

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loggedInPage, startAll, stopAll, waitFor, withDiagnostics as diagnose } from './harness.mjs';
+import { canvasDrawn, loggedInPage, startAll, stopAll, waitFor, withDiagnostics as diagnose } from './harness.mjs';
 
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
 const pharmacist = 'pharmacie@loire-nord.demo'; // Inès Caron, pharmacienne
@@ -35,6 +35,20 @@ const as = (email, viewport = { width: 1280, height: 900 }) => loggedInPage(brow
 
 /** Runs fn; on failure adds a screenshot and the server's last output. */
 const withDiagnostics = (page, name, fn) => diagnose(server, 'e2e', name, page, fn);
+
+/**
+ * From the home page, opens Loire Nord's "Prévention" page and its
+ * "Ajouter un support" form, titled, with "Un fichier" chosen.
+ */
+async function openFileMaterialForm(page, title) {
+  await page.goto('/');
+  const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+  await ln.getByRole('link', { name: 'Prévention' }).click();
+  await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Ajouter un support' }).click();
+  await page.getByLabel('Titre').fill(title);
+  await page.getByLabel('Un fichier').check();
+}
 
 describe('protocol library in a browser', { concurrency: false }, () => {
   before(async () => {
@@ -259,13 +273,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
   test('a member uploads a file with a progress bar, adds it and previews it', { timeout: 180_000 }, async () => {
     const page = await as(author);
     await withDiagnostics(page, 'material-upload', async () => {
-      await page.goto('/');
-      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
-      await ln.getByRole('link', { name: 'Prévention' }).click();
-      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
-      await page.getByRole('button', { name: 'Ajouter un support' }).click();
-      await page.getByLabel('Titre').fill('Affiche : le dépistage en pharmacie');
-      await page.getByLabel('Un fichier').check();
+      await openFileMaterialForm(page, 'Affiche : le dépistage en pharmacie');
 
       // Slow the upload down so that its progress shows.
       const cdp = await page.context().newCDPSession(page);
@@ -287,16 +295,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
       await card.getByRole('button', { name: 'Aperçu' }).click();
       const canvas = card.locator('figure canvas').first();
       await canvas.waitFor();
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the poster' },
-      );
+      await canvasDrawn(canvas, 'pdf.js to draw the poster');
 
       // The stored file is the one sent, and another CPTS does not get it.
       const { items } = await (await page.request.get('/api/v1/materials')).json();
@@ -314,13 +313,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
   test('a picture dropped on the zone uploads and shows as a thumbnail', { timeout: 120_000 }, async () => {
     const page = await as(author);
     await withDiagnostics(page, 'material-drop', async () => {
-      await page.goto('/');
-      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
-      await ln.getByRole('link', { name: 'Prévention' }).click();
-      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
-      await page.getByRole('button', { name: 'Ajouter un support' }).click();
-      await page.getByLabel('Titre').fill('Photo de l’atelier équilibre');
-      await page.getByLabel('Un fichier').check();
+      await openFileMaterialForm(page, 'Photo de l’atelier équilibre');
       // Drag and drop: a drop event carrying the file, on the zone.
       const zone = page.locator('form .upload.zone');
       const transfer = await page.evaluateHandle((b64) => {
