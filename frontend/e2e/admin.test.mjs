@@ -10,9 +10,21 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { frontendDir, invitationToken, launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiJSON,
+  cptsNamed,
+  csrf,
+  frontendDir,
+  invitationToken,
+  login,
+  newContext,
+  phoneOptions,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const admin = 'admin@ecpts.demo';
 const coordinator = 'coordination@loire-nord.demo';
 const nurse = 'infirmiere@loire-nord.demo';
@@ -28,29 +40,11 @@ const phone = { width: 390, height: 844 };
 let server;
 let browser;
 
-async function newContext(viewport = laptop, opts = {}) {
-  const ctx = await browser.newContext({
-    baseURL: server.baseURL,
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-    viewport,
-    ...(viewport === phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-    ...opts,
-  });
-  ctx.setDefaultTimeout(15_000);
-  return ctx;
-}
+/** A context of this size in Paris time (phone: a touch screen too). */
+const context = (viewport = laptop) =>
+  newContext(browser, server, { viewport, timezoneId: 'Europe/Paris', ...(viewport === phone ? phoneOptions : {}) });
 
 const sidebarOf = (page) => page.locator('#barre-laterale');
-
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-}
 
 // Frames each page's sockets received: a page that got one has its socket
 // up, so a frame sent from then on reaches it.
@@ -58,17 +52,11 @@ const framesOf = new WeakMap();
 const socketUp = (page) => waitFor(() => (framesOf.get(page) ?? 0) > 0, { what: 'the page\'s socket to answer' });
 
 async function loggedIn(email, viewport = laptop) {
-  const ctx = await newContext(viewport);
+  const ctx = await context(viewport);
   const page = await ctx.newPage();
   page.on('websocket', (ws) => ws.on('framereceived', () => framesOf.set(page, (framesOf.get(page) ?? 0) + 1)));
   await login(page, email);
   return { ctx, page };
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
 }
 
 /** Writes docs/screenshots/<name>.png (the page as the viewport shows it). */
@@ -79,17 +67,8 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`) });
 }
 
-/** Runs fn; on failure adds a screenshot path and the server's last output. */
-async function withDiagnostics(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const file = path.join(server.dataDir, '..', `ecpts-e2e-admin-${name}-${Date.now()}.png`);
-    await page?.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-    err.message += `\n(page: ${page?.url()}, screenshot: ${file})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+/** Runs fn; on failure adds a screenshot and the server's last output. */
+const withDiagnostics = (page, name, fn) => diagnose(server, 'e2e-admin', name, page, fn);
 
 /** The text of the page's <main>, spaces normalised (U+00A0 and U+202F too). */
 async function mainText(page) {
@@ -105,7 +84,7 @@ async function openMenu(page) {
 /** Accepts the invitation sent to email as a new account, in its own context. */
 async function acceptInvitation(email, name, profession = 'infirmier') {
   const token = await invitationToken(server.dataDir, email);
-  const ctx = await newContext();
+  const ctx = await context();
   const page = await ctx.newPage();
   await page.goto(`/invitation/${token}`);
   await page.getByLabel('Nom complet').fill(name);
@@ -120,14 +99,10 @@ async function acceptInvitation(email, name, profession = 'infirmier') {
 
 describe('issue 13 pages in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('the platform admin has pages that fit: overview with counts, create and edit a CPTS, name its coordination', { timeout: 240_000 }, async () => {
     const { ctx, page } = await loggedIn(admin);
@@ -193,8 +168,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
       await shot(page, 'admin-cpts-1366');
 
       // Another CPTS's channels: said plainly, not "Aucun canal".
-      const { cpts } = await apiJSON(page, '/api/v1/cpts');
-      const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
+      const loire = await cptsNamed(page, 'CPTS Loire Nord');
       await page.goto(`/cpts/${loire.id}/admin`);
       await page.getByRole('tab', { name: 'Canaux' }).click();
       await page.getByText('Les conversations de cette CPTS ne sont visibles que par ses membres.').first().waitFor();
@@ -231,9 +205,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
   test('a coordinator sees who waits for validation, validates in one click and refuses after a confirmation', { timeout: 240_000 }, async () => {
     const coord = await loggedIn(coordinator);
     const page = coord.page;
-    const { cpts } = await apiJSON(page, '/api/v1/cpts');
-    const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    assert.ok(loire);
+    const loire = await cptsNamed(page, 'CPTS Loire Nord');
     // The demo may already have someone waiting: count from there.
     const base = (await apiJSON(page, '/api/v1/home')).pending.filter((p) => p.cpts_id === loire.id).length;
     const expectBadge = async (n) => {
@@ -253,7 +225,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     for (const email of ['ide.attente@example.test', 'kine.attente@example.test']) {
       const res = await page.request.post(`/api/v1/cpts/${loire.id}/invitations`, {
         data: { email, role: 'membre' },
-        headers: { 'X-CSRF-Token': (await apiJSON(page, '/api/v1/me')).csrf_token },
+        headers: { 'X-CSRF-Token': await csrf(page) },
       });
       assert.equal(res.status(), 201, `invitation of ${email}: ${res.status()}`);
     }
@@ -301,7 +273,7 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     await withDiagnostics(small.page, 'waiting-phone', async () => {
       const res = await small.page.request.post(`/api/v1/cpts/${loire.id}/invitations`, {
         data: { email: 'sf.attente@example.test', role: 'membre' },
-        headers: { 'X-CSRF-Token': (await apiJSON(small.page, '/api/v1/me')).csrf_token },
+        headers: { 'X-CSRF-Token': await csrf(small.page) },
       });
       assert.equal(res.status(), 201);
       assert.equal(new URL(small.page.url()).pathname, '/');
@@ -326,10 +298,9 @@ describe('issue 13 pages in a browser', { concurrency: false }, () => {
     const { channels } = await apiJSON(n.page, '/api/v1/channels');
     const general = channels.find((c) => c.name === 'général' && c.member);
     assert.ok(general, 'the nurse is in général');
-    const csrf = (await apiJSON(n.page, '/api/v1/me')).csrf_token;
     const res = await n.page.request.post(`/api/v1/channels/${general.id}/messages`, {
       data: { body: '@Claire.Morel pouvez-vous relire le planning des gardes de janvier ?', client_id: randomUUID() },
-      headers: { 'X-CSRF-Token': csrf },
+      headers: { 'X-CSRF-Token': await csrf(n.page) },
     });
     assert.equal(res.status(), 201, `the nurse posts: ${res.status()}`);
     await n.ctx.close();

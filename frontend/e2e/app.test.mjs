@@ -3,17 +3,21 @@
 // the invitation the admin test sent.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  apiJSON,
+  cptsNamed,
   invitationToken,
-  launchBrowser,
+  login,
+  newContext,
   rppsWithCheckDigit,
-  startServer,
+  startAll,
+  stopAll,
+  submitLogin,
   waitFor,
+  withDiagnostics as diagnose,
 } from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo';
 const pharmacist = 'pharmacien@val-de-cher.demo';
 const nurse = 'infirmiere@loire-nord.demo';
@@ -24,81 +28,36 @@ let browser;
 let coordCtx;
 let coordPage;
 
-async function newContext(opts = {}) {
-  const ctx = await browser.newContext({
-    baseURL: server.baseURL,
-    locale: 'fr-FR',
-    viewport: { width: 1280, height: 800 },
-    ...opts,
-  });
-  ctx.setDefaultTimeout(15_000);
-  return ctx;
-}
+const context = (opts) => newContext(browser, server, opts);
 
 const sidebarOf = (page) => page.locator('#barre-laterale');
-
-async function login(page, email, pass = password) {
-  await page.goto('/connexion');
-  await submitLogin(page, email, pass);
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-}
-
-/** Fills and submits the login form the page shows. */
-async function submitLogin(page, email, pass = password) {
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(pass);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-}
 
 /** The coordinator's page, logged in once and shared by the tests. */
 async function coordinatorPage() {
   if (!coordPage) {
-    coordCtx = await newContext();
+    coordCtx = await context();
     coordPage = await coordCtx.newPage();
     await login(coordPage, coordinator);
   }
   return coordPage;
 }
 
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
-
 async function loireNordId(page) {
-  const { cpts } = await apiJSON(page, '/api/v1/cpts');
-  const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-  assert.ok(loire, 'the coordinator sees CPTS Loire Nord in GET /api/v1/cpts');
-  return loire.id;
+  return (await cptsNamed(page, 'CPTS Loire Nord')).id;
 }
 
-/** Runs fn; on failure adds a screenshot path and the server's last output. */
-async function withDiagnostics(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shot = path.join(server.dataDir, '..', `ecpts-e2e-${name}-${Date.now()}.png`);
-    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    err.message += `\n(page: ${page?.url()}, screenshot: ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+/** Runs fn; on failure adds a screenshot and the server's last output. */
+const withDiagnostics = (page, name, fn) => diagnose(server, 'e2e', name, page, fn);
 
 describe('e-CPTS in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('the coordinator logs in and sees CPTS, groups, channels and the directory', { timeout: 120_000 }, async () => {
-    const ctx = await newContext();
+    const ctx = await context();
     const page = await ctx.newPage();
     await withDiagnostics(page, 'login', async () => {
       // A wrong password shows the server's French error and stays put.
@@ -248,7 +207,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     const loireId = await loireNordId(coord);
     const token = await invitationToken(server.dataDir, newMember.email);
 
-    const ctx = await newContext();
+    const ctx = await context();
     const page = await ctx.newPage();
     await withDiagnostics(page, 'invitation', async () => {
       await page.goto(`/invitation/${token}`);
@@ -311,7 +270,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     await ctx.close();
 
     // The link works once.
-    const again = await newContext();
+    const again = await context();
     const page2 = await again.newPage();
     await withDiagnostics(page2, 'reuse', async () => {
       await page2.goto(`/invitation/${token}`);
@@ -333,7 +292,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     const generalLoire = coordChannels.find((c) => c.cpts_id === loireId && c.name === 'général');
     assert.ok(generalLoire, 'Loire Nord has a "général" channel');
 
-    const ctx = await newContext();
+    const ctx = await context();
     const page = await ctx.newPage();
     await withDiagnostics(page, 'isolation', async () => {
       await login(page, pharmacist);
@@ -381,7 +340,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
     const payloads = ['/connexion?suite=/%5Cevil.invalid/phish', '/connexion?suite=%2F%09%2Fevil.invalid%2Fx'];
     const left = []; // every request the browser made to another origin
     const watched = async (opts) => {
-      const ctx = await newContext(opts);
+      const ctx = await context(opts);
       await ctx.route(
         (url) => url.origin !== server.baseURL,
         (route) => {
@@ -444,7 +403,7 @@ describe('e-CPTS in a browser', { concurrency: false }, () => {
   });
 
   test('on a phone the sidebar is a drawer that leads to a channel', { timeout: 120_000 }, async () => {
-    const ctx = await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    const ctx = await context({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();
     await withDiagnostics(page, 'phone', async () => {
       await login(page, nurse);

@@ -9,9 +9,23 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { frontendDir, launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiJSON,
+  channelNamed,
+  cptsNamed,
+  csrf,
+  frontendDir,
+  loggedInPage,
+  login,
+  mainList,
+  newContext,
+  openChannel,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel
 const nurse = 'infirmiere@loire-nord.demo'; // Sophie Garnier
 const physio = 'kine@loire-nord.demo'; // Marc Lefèvre
@@ -19,55 +33,20 @@ const pharmacist = 'pharmacien@val-de-cher.demo'; // Julien Perrin
 
 let server;
 let browser;
-let ctxA;
-let ctxB;
+let ctxB; // the nurse's context
 let pageA; // the coordinator
 let pageB; // the nurse
 let ids; // { loire, general, snp }
 const run = Date.now().toString(36);
 const uniq = (s) => `${s} ${run}-${Math.random().toString(36).slice(2, 7)}`;
 
-async function newContext(opts = {}) {
-  const ctx = await browser.newContext({
-    baseURL: server.baseURL,
-    locale: 'fr-FR',
-    viewport: { width: 1280, height: 800 },
-    ...opts,
-  });
-  ctx.setDefaultTimeout(15_000);
-  return ctx;
-}
+const context = (opts) => newContext(browser, server, opts);
 
 const sidebarOf = (page) => page.locator('#barre-laterale');
-/** The channel's own message list (not the thread panel). */
-const mainList = (page) => page.locator('.chat .main [role="log"]');
 const messageIn = (scope, text) => scope.locator('article.message', { hasText: text });
 
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
-
 /** Opens a channel page and waits until its messages and composer are there. */
-async function openChannel(page, channelId, name) {
-  await page.goto(`/canaux/${channelId}`);
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-  await page.getByRole('textbox', { name: `Écrire dans ${name}` }).waitFor();
-  await mainList(page).waitFor();
-  await waitFor(async () => !(await page.getByText('Chargement des messages…').count()), {
-    what: `the messages of ${name} to load`,
-  });
-}
+const openChat = (page, channelId, name) => openChannel(page, channelId, name, { composer: true });
 
 async function send(page, name, text) {
   const box = page.getByRole('textbox', { name: `Écrire dans ${name}` });
@@ -90,57 +69,27 @@ async function memberPresence(page, name, state) {
   await page.locator('#channel-side li', { hasText: name }).locator(`[data-presence="${state}"]`).waitFor();
 }
 
-/** The CSRF token of a page's session, for REST calls made by the test. */
-async function csrf(page) {
-  const me = await apiJSON(page, '/api/v1/me');
-  return me.csrf_token;
-}
-
 /** Runs fn; on failure adds screenshots and the server's last output. */
-async function withDiagnostics(name, pages, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shots = [];
-    for (const [label, page] of Object.entries(pages)) {
-      const shot = path.join(server.dataDir, '..', `ecpts-chat-${name}-${label}-${Date.now()}.png`);
-      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-      shots.push(`${label}: ${page?.url()} → ${shot}`);
-    }
-    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+const withDiagnostics = (name, pages, fn) => diagnose(server, 'chat', name, pages, fn);
 
 describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    ctxA = await newContext();
-    ctxB = await newContext();
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    await login(pageA, coordinator);
-    await login(pageB, nurse);
-    const { cpts } = await apiJSON(pageA, '/api/v1/cpts');
-    const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    assert.ok(loire, 'the coordinator sees CPTS Loire Nord');
-    const { channels } = await apiJSON(pageA, '/api/v1/channels');
-    const general = channels.find((c) => c.cpts_id === loire.id && c.name === 'général');
-    const snp = channels.find((c) => c.cpts_id === loire.id && c.name === 'soins-non-programmés');
-    assert.ok(general && snp, 'Loire Nord has "général" and "soins-non-programmés"');
+    ({ server, browser } = await startAll());
+    pageA = await loggedInPage(browser, server, coordinator);
+    pageB = await loggedInPage(browser, server, nurse);
+    ctxB = pageB.context();
+    const loire = await cptsNamed(pageA, 'CPTS Loire Nord');
+    const general = await channelNamed(pageA, loire.id, 'général');
+    const snp = await channelNamed(pageA, loire.id, 'soins-non-programmés');
     ids = { loire: loire.id, general: general.id, snp: snp.id };
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('a message appears at once for the other member; unread and mention badges elsewhere', { timeout: 120_000 }, async () => {
     await withDiagnostics('live', { A: pageA, B: pageB }, async () => {
-      await openChannel(pageA, ids.general, 'général');
-      await openChannel(pageB, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
+      await openChat(pageB, ids.general, 'général');
 
       // Typing shows on the other side; "@" suggests people and professions.
       const boxA = pageA.getByRole('textbox', { name: 'Écrire dans général' });
@@ -177,7 +126,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       // A message in a channel the nurse is not looking at: an unread badge.
       const snpLink = sidebarOf(pageB).locator(`a[href="/canaux/${ids.snp}"]`);
       const before = Number((await snpLink.getAttribute('data-unread')) ?? '0');
-      await openChannel(pageA, ids.snp, 'soins-non-programmés');
+      await openChat(pageA, ids.snp, 'soins-non-programmés');
       const slot = uniq('Créneau SNP libre demain 9 h à Riorges');
       await send(pageA, 'soins-non-programmés', slot);
       await confirmed(pageA, slot);
@@ -229,8 +178,8 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
 
   test('a reply in a thread: count, panel, follow and unfollow, followed threads and replies views', { timeout: 120_000 }, async () => {
     await withDiagnostics('thread', { A: pageA, B: pageB }, async () => {
-      await openChannel(pageA, ids.general, 'général');
-      await openChannel(pageB, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
+      await openChat(pageB, ids.general, 'général');
       const rootText = uniq('Qui peut voir Mme D. à sa sortie lundi ?');
       // The root's author follows her thread (the server decides): its
       // replies count in her "Fils suivis" badge until she reads them.
@@ -320,8 +269,8 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
 
   test('reactions, edit with history, delete', { timeout: 120_000 }, async () => {
     await withDiagnostics('edit', { A: pageA, B: pageB }, async () => {
-      await openChannel(pageA, ids.general, 'général');
-      await openChannel(pageB, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
+      await openChat(pageB, ids.general, 'général');
       const original = uniq('Protocole cystite : version à relire');
       await send(pageA, 'général', original);
       await confirmed(pageA, original);
@@ -382,7 +331,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
 
   test('keyboard: arrows move between messages, Tab reaches their actions, Escape goes back', { timeout: 120_000 }, async () => {
     await withDiagnostics('keyboard', { A: pageA }, async () => {
-      await openChannel(pageA, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
       const text = uniq('Au clavier : qui a le protocole chutes ?');
       await send(pageA, 'général', text);
       const m = await confirmed(pageA, text);
@@ -442,8 +391,8 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
 
   test('offline, then back: "Reconnexion…", every missed message once and in order, the offline message delivered once', { timeout: 150_000 }, async () => {
     await withDiagnostics('offline', { A: pageA, B: pageB }, async () => {
-      await openChannel(pageA, ids.general, 'général');
-      await openChannel(pageB, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
+      await openChat(pageB, ids.general, 'général');
       // The socket B opens when the network returns: what it asks, what it gets.
       const resumed = { sent: [], received: [] };
       const onSocket = (ws) => {
@@ -528,7 +477,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
   });
 
   test('a send the server never acknowledges is marked "Non envoyé" and "Renvoyer" delivers it once', { timeout: 120_000 }, async () => {
-    const ctx = await newContext();
+    const ctx = await context();
     const page = await ctx.newPage();
     // A link that loses the nurse's sends (the socket itself stays up).
     let dropSends = true;
@@ -542,8 +491,8 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
     });
     await withDiagnostics('unsent', { A: pageA, nurse: page }, async () => {
       await login(page, nurse);
-      await openChannel(pageA, ids.general, 'général');
-      await openChannel(page, ids.general, 'général');
+      await openChat(pageA, ids.general, 'général');
+      await openChat(page, ids.general, 'général');
       const text = uniq('Envoyé sans accusé de réception');
       await send(page, 'général', text);
       const failed = mainList(page).locator('article.message.pending.failed', { hasText: text });
@@ -593,7 +542,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
         data: { seq: lastSeq },
       });
       assert.equal(read.status(), 204);
-      await openChannel(pageB, chutes.id, 'prévention-chutes');
+      await openChat(pageB, chutes.id, 'prévention-chutes');
       const list = mainList(pageB);
       await messageIn(list, `${tag} n°70.`).waitFor();
       // The newest page only: 50 messages, the oldest of them n°21.
@@ -618,8 +567,8 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
   });
 
   test('a direct conversation across CPTS: no Loire Nord channel ever reaches the Val de Cher pharmacist', { timeout: 150_000 }, async () => {
-    const ctxK = await newContext();
-    const ctxP = await newContext();
+    const ctxK = await context();
+    const ctxP = await context();
     const pageK = await ctxK.newPage();
     const pageP = await ctxP.newPage();
     // Every frame the pharmacist's page receives, from its first socket on.
@@ -684,7 +633,7 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
       const mine = (await apiJSON(pageP, '/api/v1/channels')).channels;
       for (const c of mine) assert.ok(!loireIds.has(c.id), `GET /channels leaks Loire Nord channel ${c.id}`);
       const vcGeneral = mine.find((c) => c.name === 'général');
-      if (vcGeneral) await openChannel(pageP, vcGeneral.id, 'général');
+      if (vcGeneral) await openChat(pageP, vcGeneral.id, 'général');
 
       // Nothing of Loire Nord on his page…
       const text = (await pageP.locator('body').textContent()) ?? '';
@@ -771,11 +720,11 @@ describe('e-CPTS chat in two browsers', { concurrency: false }, () => {
   });
 
   test('on a phone the thread panel covers the screen and Escape closes it', { timeout: 120_000 }, async () => {
-    const ctx = await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    const ctx = await context({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const page = await ctx.newPage();
     await withDiagnostics('phone', { phone: page }, async () => {
       await login(page, nurse);
-      await openChannel(page, ids.general, 'général');
+      await openChat(page, ids.general, 'général');
       const text = uniq('Depuis mon téléphone');
       await send(page, 'général', text);
       const m = await confirmed(page, text);

@@ -7,11 +7,17 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  cptsNamed,
+  login,
+  newContext,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel
 const nurse = 'infirmiere@loire-nord.demo'; // Sophie Garnier
 const pharmacist = 'pharmacien@val-de-cher.demo'; // Julien Perrin, Val de Cher only
@@ -26,26 +32,7 @@ let postId;
 const run = Date.now().toString(36);
 const title = `Soirée plaies chroniques ${run}`;
 
-async function newContext(opts = {}) {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 }, ...opts });
-  ctx.setDefaultTimeout(15_000);
-  return ctx;
-}
-
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
+const context = (opts) => newContext(browser, server, opts);
 
 /** A day `days` ahead as Europe/Paris "YYYY-MM-DD". */
 function parisDay(days) {
@@ -53,39 +40,21 @@ function parisDay(days) {
   return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
-async function withDiagnostics(name, pages, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shots = [];
-    for (const [label, page] of Object.entries(pages)) {
-      const shot = path.join(server.dataDir, '..', `ecpts-feed-${name}-${label}-${Date.now()}.png`);
-      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-      shots.push(`${label}: ${page?.url()} → ${shot}`);
-    }
-    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+/** Runs fn; on failure adds screenshots and the server's last output. */
+const withDiagnostics = (name, pages, fn) => diagnose(server, 'feed', name, pages, fn);
 
 describe('e-CPTS feed: an event, its RSVP and its calendar file', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    coordPage = await (await newContext()).newPage();
-    nurseCtx = await newContext();
+    ({ server, browser } = await startAll());
+    coordPage = await (await context()).newPage();
+    nurseCtx = await context();
     nursePage = await nurseCtx.newPage();
     await login(coordPage, coordinator);
     await login(nursePage, nurse);
-    const { cpts } = await apiJSON(coordPage, '/api/v1/cpts');
-    loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    assert.ok(loire, 'the coordinator sees CPTS Loire Nord');
+    loire = await cptsNamed(coordPage, 'CPTS Loire Nord');
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('the coordinator publishes an event; the nurse sees it live, answers and downloads the .ics', { timeout: 150_000 }, async () => {
     await withDiagnostics('publish', { coord: coordPage, nurse: nursePage }, async () => {
@@ -178,7 +147,7 @@ describe('e-CPTS feed: an event, its RSVP and its calendar file', { concurrency:
   });
 
   test('a Val de Cher user cannot open the post by URL or API', { timeout: 60_000 }, async () => {
-    const page = await (await newContext()).newPage();
+    const page = await (await context()).newPage();
     await withDiagnostics('outsider', { vc: page }, async () => {
       await login(page, pharmacist);
       assert.equal(await page.locator(`#barre-laterale a[data-feed="cpts:${loire.id}"]`).count(), 0, 'no Loire Nord feed in the sidebar');
@@ -195,7 +164,7 @@ describe('e-CPTS feed: an event, its RSVP and its calendar file', { concurrency:
   });
 
   test('the feed and the event page fit a phone', { timeout: 60_000 }, async () => {
-    const page = await (await newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true })).newPage();
+    const page = await (await context({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true })).newPage();
     await withDiagnostics('phone', { phone: page }, async () => {
       await login(page, nurse);
       for (const url of [`/fil/cpts/${loire.id}`, `/publications/${postId}`]) {

@@ -6,21 +6,31 @@
 // pharmacist gets nothing by the file URLs. Nothing is stubbed.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiJSON,
+  canvasDrawn,
+  channelNamed,
+  cptsNamed,
+  loggedInPage,
+  login,
+  newContext,
+  openChannel,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo';
 const nurse = 'infirmiere@loire-nord.demo';
 const pharmacist = 'pharmacien@val-de-cher.demo';
 
 let server;
 let browser;
-let ctxA;
-let ctxB;
+let ctxB; // the nurse's context
 let pageA; // the coordinator
 let pageB; // the nurse
 let ids;
@@ -80,48 +90,10 @@ const pdf = Buffer.from(
 
 // ------------------------------------------------------------ helpers
 
-async function newContext() {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
-  ctx.setDefaultTimeout(20_000);
-  return ctx;
-}
+const context = () => newContext(browser, server, { timeout: 20_000 });
 
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
-
-async function openChannel(page, channelId, name) {
-  await page.goto(`/canaux/${channelId}`);
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-  await page.getByRole('textbox', { name: `Écrire dans ${name}` }).waitFor();
-  await waitFor(async () => !(await page.getByText('Chargement des messages…').count()), { what: `the messages of ${name}` });
-}
-
-async function withDiagnostics(name, pages, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shots = [];
-    for (const [label, page] of Object.entries(pages)) {
-      const shot = path.join(server.dataDir, '..', `ecpts-files-${name}-${label}-${Date.now()}.png`);
-      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-      shots.push(`${label}: ${page?.url()} → ${shot}`);
-    }
-    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+/** Runs fn; on failure adds screenshots and the server's last output. */
+const withDiagnostics = (name, pages, fn) => diagnose(server, 'files', name, pages, fn);
 
 const picker = (page) => page.locator('form.composer input[type="file"]');
 
@@ -129,32 +101,22 @@ const picker = (page) => page.locator('form.composer input[type="file"]');
 
 describe('files in the chat', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    ctxA = await newContext();
-    ctxB = await newContext();
-    pageA = await ctxA.newPage();
-    pageB = await ctxB.newPage();
-    await login(pageA, coordinator);
-    await login(pageB, nurse);
-    const { cpts } = await apiJSON(pageA, '/api/v1/cpts');
-    const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    const { channels } = await apiJSON(pageA, '/api/v1/channels');
-    const general = channels.find((c) => c.cpts_id === loire.id && c.name === 'général');
-    assert.ok(general, 'Loire Nord has "général"');
+    ({ server, browser } = await startAll());
+    pageA = await loggedInPage(browser, server, coordinator, { timeout: 20_000 });
+    pageB = await loggedInPage(browser, server, nurse, { timeout: 20_000 });
+    ctxB = pageB.context();
+    const loire = await cptsNamed(pageA, 'CPTS Loire Nord');
+    const general = await channelNamed(pageA, loire.id, 'général');
     ids = { general: general.id };
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   let files; // the sent message's files, from the API
 
   test('the nurse uploads a PNG (progress bar, cancel) and a PDF, and sends them', async () => {
     await withDiagnostics('upload', { nurse: pageB }, async () => {
-      await openChannel(pageB, ids.general, 'général');
+      await openChannel(pageB, ids.general, 'général', { composer: true });
       const big = png(700, 500, true); // about 1 MB
       assert.ok(big.length > 900_000, `noisy PNG of ${big.length} bytes`);
       // Slow uploads down so that the progress shows.
@@ -206,7 +168,7 @@ describe('files in the chat', { concurrency: false }, () => {
 
   test('the coordinator sees the thumbnail, opens the viewer and previews the PDF', async () => {
     await withDiagnostics('view', { coordinator: pageA }, async () => {
-      await openChannel(pageA, ids.general, 'général');
+      await openChannel(pageA, ids.general, 'général', { composer: true });
       const msg = pageA.locator('article.message', { hasText: `Photo et protocole ${run}` });
       await msg.waitFor();
       const thumb = msg.getByRole('button', { name: 'Agrandir l’image plaie-talon.png' });
@@ -227,22 +189,13 @@ describe('files in the chat', { concurrency: false }, () => {
       const canvas = msg.locator('figure canvas').first();
       await canvas.waitFor();
       // Drawn: dark pixels of the word "Protocole" on the white page.
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the page' },
-      );
+      await canvasDrawn(canvas);
       assert.equal(await msg.getByRole('link', { name: 'protocole-plaies.pdf', exact: true }).getAttribute('href'), files[1].url);
     });
   });
 
   test('a Val de Cher member gets nothing by the file URLs', async () => {
-    const ctx = await newContext();
+    const ctx = await context();
     const page = await ctx.newPage();
     try {
       await login(page, pharmacist);

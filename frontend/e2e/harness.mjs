@@ -4,6 +4,7 @@
 // downloaded), and reads the invitation e-mails the server writes as .eml
 // files. Every wait polls with a deadline; nothing sleeps for an event.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -219,4 +220,160 @@ export function rppsWithCheckDigit(prefix10) {
     if (sum % 10 === 0) return s;
   }
   throw new Error(`no Luhn digit for ${prefix10}`);
+}
+
+// ------------------------------------------------------------ pages
+
+/** The password of every demo account (ECPTS_DEMO=1). */
+export const demoPassword = 'demo-ecpts';
+
+/** Context options that make a laptop-sized context a phone. */
+export const phoneOptions = { isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/**
+ * A new browser context on the server, in French, with a default timeout
+ * for every wait (timeout, 15 s unless told); other options go to
+ * browser.newContext.
+ */
+export async function newContext(browser, server, { viewport = { width: 1280, height: 800 }, timeout = 15_000, ...opts } = {}) {
+  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport, ...opts });
+  ctx.setDefaultTimeout(timeout);
+  return ctx;
+}
+
+/** Fills and submits the login form the page shows. */
+export async function submitLogin(page, email, pass = demoPassword) {
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill(pass);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+}
+
+/** Logs in through /connexion and waits until the app shows its sidebar. */
+export async function login(page, email, pass = demoPassword) {
+  await page.goto('/connexion');
+  await submitLogin(page, email, pass);
+  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
+  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
+}
+
+/**
+ * A page in a context of its own (contextOptions as for newContext),
+ * logged in as email with the demo password.
+ */
+export async function loggedInPage(browser, server, email, contextOptions) {
+  const ctx = await newContext(browser, server, contextOptions);
+  const page = await ctx.newPage();
+  await login(page, email);
+  return page;
+}
+
+/** Starts the server and the browser; stopAll undoes both. */
+export async function startAll(options) {
+  const server = await startServer(options);
+  try {
+    return { server, browser: await launchBrowser() };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Closes the browser and stops the server (either may be missing). */
+export async function stopAll(browser, server) {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+}
+
+/** GET url in the page's session; asserts a 200 and returns the JSON. */
+export async function apiJSON(page, url) {
+  const res = await page.request.get(url);
+  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
+  return res.json();
+}
+
+/** The CSRF token of a page's session, for REST calls made by a test. */
+export async function csrf(page) {
+  return (await apiJSON(page, '/api/v1/me')).csrf_token;
+}
+
+/**
+ * A JSON API call in the page's session with its CSRF token; asserts a 2xx
+ * answer and returns its JSON (null for 204).
+ */
+export async function apiCall(page, method, url, data) {
+  const res = await page.request.fetch(url, { method, data, headers: { 'X-CSRF-Token': await csrf(page) } });
+  assert.ok(res.ok(), `${method} ${url} answered ${res.status()}: ${await res.text()}`);
+  return res.status() === 204 ? null : res.json();
+}
+
+/** A CPTS the page's user sees in GET /api/v1/cpts, by name (asserted). */
+export async function cptsNamed(page, name) {
+  const { cpts } = await apiJSON(page, '/api/v1/cpts');
+  const found = cpts.find((c) => c.name === name);
+  assert.ok(found, `the user sees ${name} in GET /api/v1/cpts`);
+  return found;
+}
+
+/** A channel of a CPTS the page's user sees, by name (asserted). */
+export async function channelNamed(page, cptsId, name) {
+  const { channels } = await apiJSON(page, '/api/v1/channels');
+  const found = channels.find((c) => c.cpts_id === cptsId && c.name === name);
+  assert.ok(found, `the user sees the channel ${name} in GET /api/v1/channels`);
+  return found;
+}
+
+/** The channel's own message list (not the thread panel). */
+export const mainList = (page) => page.locator('.chat .main [role="log"]');
+
+/**
+ * Opens a channel page and waits for its heading, its message list (and
+ * the composer, with composer: true) and the end of "Chargement des
+ * messages…".
+ */
+export async function openChannel(page, channelId, name, { composer = false } = {}) {
+  await page.goto(`/canaux/${channelId}`);
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  if (composer) await page.getByRole('textbox', { name: `Écrire dans ${name}` }).waitFor();
+  await mainList(page).waitFor();
+  await waitFor(async () => !(await page.getByText('Chargement des messages…').count()), {
+    what: `the messages of ${name} to load`,
+  });
+}
+
+/**
+ * Runs fn; on failure adds to its error a full-page screenshot of each page
+ * (pages: one page, or { label: page }), written next to the server's data
+ * directory as ecpts-<prefix>-<name>-…png, and the server's last output.
+ */
+export async function withDiagnostics(server, prefix, name, pages, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    const byLabel = pages && typeof pages.screenshot === 'function' ? { page: pages } : (pages ?? {});
+    const shots = [];
+    for (const [label, page] of Object.entries(byLabel)) {
+      const shot = path.join(server.dataDir, '..', `ecpts-${prefix}-${name}-${label}-${Date.now()}.png`);
+      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      shots.push(`${label}: ${page?.url()} → ${shot}`);
+    }
+    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
+    throw err;
+  }
+}
+
+/**
+ * Waits until a canvas shows more than 50 dark pixels: pdf.js has drawn
+ * the page's words on the white page.
+ */
+export function canvasDrawn(canvas, what = 'pdf.js to draw the page') {
+  return waitFor(
+    () =>
+      canvas.evaluate((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
+        return dark > 50;
+      }),
+    { what },
+  );
 }

@@ -6,11 +6,9 @@
 // deleted through its buttons and the confirmation dialog.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import { apiCall, canvasDrawn, cptsNamed, loggedInPage, startAll, stopAll, withDiagnostics as diagnose } from './harness.mjs';
 
-const password = 'demo-ecpts';
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
 const coordinator = 'coordination@loire-nord.demo';
 const run = Date.now().toString(36);
@@ -25,41 +23,11 @@ const pdf = Buffer.from(
 let server;
 let browser;
 
-async function as(email, viewport = { width: 1280, height: 900 }) {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
-  ctx.setDefaultTimeout(20_000);
-  const page = await ctx.newPage();
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
-  return page;
-}
+/** A page of its own logged in as email (a demo account). */
+const as = (email, viewport = { width: 1280, height: 900 }) => loggedInPage(browser, server, email, { viewport, timeout: 20_000 });
 
-async function withDiagnostics(pages, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shots = [];
-    for (const [label, page] of Object.entries(pages)) {
-      const shot = path.join(server.dataDir, '..', `ecpts-e2e-${name}-${label}-${Date.now()}.png`);
-      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-      shots.push(`${label}: ${page?.url()} → ${shot}`);
-    }
-    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
-
-/** A JSON API call in the page's session (with its CSRF token for writes). */
-async function call(page, method, url, data) {
-  const me = await (await page.request.get('/api/v1/me')).json();
-  const res = await page.request.fetch(url, { method, data, headers: { 'X-CSRF-Token': me.csrf_token } });
-  assert.ok(res.ok(), `${method} ${url} answered ${res.status()}: ${await res.text()}`);
-  return res.status() === 204 ? null : res.json();
-}
+/** Runs fn; on failure adds screenshots and the server's last output. */
+const withDiagnostics = (pages, name, fn) => diagnose(server, 'e2e', name, pages, fn);
 
 describe('the library, live and with files', { concurrency: false }, () => {
   let coord;
@@ -70,18 +38,12 @@ describe('the library, live and with files', { concurrency: false }, () => {
   const title = `Douleur thoracique : orientation ${run}`;
 
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
     coord = await as(coordinator);
     nurse = await as(author);
-    const { cpts } = await (await coord.request.get('/api/v1/cpts')).json();
-    loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    assert.ok(loire, 'the coordinator sees CPTS Loire Nord');
+    loire = await cptsNamed(coord, 'CPTS Loire Nord');
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('a protocol written, renamed and sent to review shows live in the list and on the page', { timeout: 180_000 }, async () => {
     await withDiagnostics({ coord, nurse }, 'library-live', async () => {
@@ -93,7 +55,7 @@ describe('the library, live and with files', { concurrency: false }, () => {
       const before = await coord.locator('.protocol-item').count();
 
       // The nurse writes a protocol: it appears in the open list.
-      const { protocol } = await call(nurse, 'POST', '/api/v1/protocols', { cpts_id: loire.id, title });
+      const { protocol } = await apiCall(nurse, 'POST', '/api/v1/protocols', { cpts_id: loire.id, title });
       protocolId = protocol.id;
       protocolURL = `/protocoles/${protocolId}`;
       const item = coord.locator('.protocol-item', { hasText: title });
@@ -106,10 +68,10 @@ describe('the library, live and with files', { concurrency: false }, () => {
       await item.getByRole('link', { name: title }).click();
       await coord.waitForURL(`**${protocolURL}`);
       await coord.getByTestId('status').filter({ hasText: 'Brouillon' }).waitFor();
-      await call(nurse, 'PATCH', `/api/v1/protocols/${protocolId}`, { title: `${title} (ville)` });
+      await apiCall(nurse, 'PATCH', `/api/v1/protocols/${protocolId}`, { title: `${title} (ville)` });
       await coord.getByRole('heading', { level: 1, name: `${title} (ville)` }).waitFor();
       const me = await (await coord.request.get('/api/v1/me')).json();
-      await call(nurse, 'POST', `/api/v1/protocols/${protocolId}/submit`, { reviewer_ids: [me.user.id] });
+      await apiCall(nurse, 'POST', `/api/v1/protocols/${protocolId}/submit`, { reviewer_ids: [me.user.id] });
       await coord.getByTestId('status').filter({ hasText: 'En relecture' }).waitFor();
       await coord.getByRole('button', { name: 'Approuver' }).waitFor();
     });
@@ -122,7 +84,7 @@ describe('the library, live and with files', { concurrency: false }, () => {
       await coord.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
       const list = coord.getByTestId('materials');
       await list.locator('li').first().waitFor();
-      await call(nurse, 'POST', '/api/v1/materials', {
+      await apiCall(nurse, 'POST', '/api/v1/materials', {
         cpts_id: loire.id,
         title: `Bouger chaque jour ${run}`,
         url: 'https://prevention.example.org/activite',
@@ -152,16 +114,7 @@ describe('the library, live and with files', { concurrency: false }, () => {
       await section.getByRole('button', { name: 'Aperçu' }).click();
       const canvas = section.locator('canvas').first();
       await canvas.waitFor();
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the page' },
-      );
+      await canvasDrawn(canvas);
       const href = await link.getAttribute('href');
 
       // A text change only: version 3 keeps the PDF.

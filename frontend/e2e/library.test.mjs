@@ -5,11 +5,9 @@
 // sees it by profession; a Val de Cher user cannot open it by URL or API.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import { canvasDrawn, loggedInPage, startAll, stopAll, waitFor, withDiagnostics as diagnose } from './harness.mjs';
 
-const password = 'demo-ecpts';
 const author = 'infirmiere@loire-nord.demo'; // Sophie Garnier, infirmière
 const pharmacist = 'pharmacie@loire-nord.demo'; // Inès Caron, pharmacienne
 const physio = 'kine@loire-nord.demo'; // Marc Lefèvre, kinésithérapeute
@@ -32,39 +30,31 @@ const tinyPNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEEl
 let server;
 let browser;
 
-async function as(email, viewport = { width: 1280, height: 900 }) {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport });
-  ctx.setDefaultTimeout(20_000);
-  const page = await ctx.newPage();
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await page.locator('#barre-laterale').waitFor({ state: 'attached' });
-  return page;
-}
+/** A page of its own logged in as email (a demo account). */
+const as = (email, viewport = { width: 1280, height: 900 }) => loggedInPage(browser, server, email, { viewport, timeout: 20_000 });
 
-async function withDiagnostics(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shot = path.join(server.dataDir, '..', `ecpts-e2e-${name}-${Date.now()}.png`);
-    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    err.message += `\n(page: ${page?.url()}, screenshot: ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
+/** Runs fn; on failure adds a screenshot and the server's last output. */
+const withDiagnostics = (page, name, fn) => diagnose(server, 'e2e', name, page, fn);
+
+/**
+ * From the home page, opens Loire Nord's "Prévention" page and its
+ * "Ajouter un support" form, titled, with "Un fichier" chosen.
+ */
+async function openFileMaterialForm(page, title) {
+  await page.goto('/');
+  const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
+  await ln.getByRole('link', { name: 'Prévention' }).click();
+  await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
+  await page.getByRole('button', { name: 'Ajouter un support' }).click();
+  await page.getByLabel('Titre').fill(title);
+  await page.getByLabel('Un fichier').check();
 }
 
 describe('protocol library in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   let protocolURL = '';
 
@@ -240,13 +230,9 @@ describe('protocol library in a browser', { concurrency: false }, () => {
 
 describe('prevention materials in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('a member adds a link and browses by theme and campaign', { timeout: 180_000 }, async () => {
     const page = await as(author, { width: 390, height: 844 });
@@ -287,13 +273,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
   test('a member uploads a file with a progress bar, adds it and previews it', { timeout: 180_000 }, async () => {
     const page = await as(author);
     await withDiagnostics(page, 'material-upload', async () => {
-      await page.goto('/');
-      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
-      await ln.getByRole('link', { name: 'Prévention' }).click();
-      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
-      await page.getByRole('button', { name: 'Ajouter un support' }).click();
-      await page.getByLabel('Titre').fill('Affiche : le dépistage en pharmacie');
-      await page.getByLabel('Un fichier').check();
+      await openFileMaterialForm(page, 'Affiche : le dépistage en pharmacie');
 
       // Slow the upload down so that its progress shows.
       const cdp = await page.context().newCDPSession(page);
@@ -315,16 +295,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
       await card.getByRole('button', { name: 'Aperçu' }).click();
       const canvas = card.locator('figure canvas').first();
       await canvas.waitFor();
-      await waitFor(
-        () =>
-          canvas.evaluate((c) => {
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let dark = 0;
-            for (let i = 0; i < d.length; i += 4) if (d[i] < 100 && d[i + 1] < 100 && d[i + 2] < 100 && d[i + 3] > 200) dark++;
-            return dark > 50;
-          }),
-        { what: 'pdf.js to draw the poster' },
-      );
+      await canvasDrawn(canvas, 'pdf.js to draw the poster');
 
       // The stored file is the one sent, and another CPTS does not get it.
       const { items } = await (await page.request.get('/api/v1/materials')).json();
@@ -342,13 +313,7 @@ describe('prevention materials in a browser', { concurrency: false }, () => {
   test('a picture dropped on the zone uploads and shows as a thumbnail', { timeout: 120_000 }, async () => {
     const page = await as(author);
     await withDiagnostics(page, 'material-drop', async () => {
-      await page.goto('/');
-      const ln = page.locator('#barre-laterale section', { hasText: 'CPTS Loire Nord' });
-      await ln.getByRole('link', { name: 'Prévention' }).click();
-      await page.getByRole('heading', { name: 'Prévention', level: 1 }).waitFor();
-      await page.getByRole('button', { name: 'Ajouter un support' }).click();
-      await page.getByLabel('Titre').fill('Photo de l’atelier équilibre');
-      await page.getByLabel('Un fichier').check();
+      await openFileMaterialForm(page, 'Photo de l’atelier équilibre');
       // Drag and drop: a drop event carrying the file, on the zone.
       const zone = page.locator('form .upload.zone');
       const transfer = await page.evaluateHandle((b64) => {

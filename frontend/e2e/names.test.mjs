@@ -5,68 +5,41 @@
 // and people are shown with their profession and commune.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiJSON,
+  cptsNamed,
+  loggedInPage,
+  mainList,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel, Roanne
 const nurse = 'infirmiere@loire-nord.demo'; // Sophie Garnier, Riorges
 
 let server;
 let browser;
 
-const sidebarOf = (page) => page.locator('#barre-laterale');
-const mainList = (page) => page.locator('.chat .main [role="log"]');
-
-async function newPage(email) {
-  const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-  return page;
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
+/** A page of its own logged in as email (a demo account). */
+const newPage = (email) => loggedInPage(browser, server, email);
 
 /** Runs fn; on failure adds a screenshot and the server's last output. */
-async function withDiagnostics(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shot = path.join(server.dataDir, '..', `ecpts-names-${name}-${Date.now()}.png`);
-    await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-    err.message += `\n(page: ${page?.url()}, screenshot: ${shot})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+const withDiagnostics = (page, name, fn) => diagnose(server, 'names', name, page, fn);
 
 describe('look-alike names and links in a browser', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('a channel named like "général" is refused with a French message', { timeout: 120_000 }, async () => {
     const page = await newPage(coordinator);
     await withDiagnostics(page, 'channel', async () => {
-      const { cpts } = await apiJSON(page, '/api/v1/cpts');
-      const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-      assert.ok(loire, 'the coordinator sees CPTS Loire Nord');
+      const loire = await cptsNamed(page, 'CPTS Loire Nord');
       await page.goto(`/cpts/${loire.id}/admin`);
       await page.getByRole('heading', { name: /Administration — CPTS Loire Nord/ }).waitFor();
       await page.getByRole('tab', { name: 'Canaux' }).click();

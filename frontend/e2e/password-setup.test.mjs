@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeQuotedPrintable, launchBrowser, startServer, waitFor } from './harness.mjs';
+import { decodeQuotedPrintable, login, newContext, startAll, stopAll, waitFor } from './harness.mjs';
 
 const email = 'racine@exemple.fr';
 const newPassword = 'Un-secret-tres-solide-47';
@@ -34,7 +34,7 @@ async function setupToken(dataDir, to) {
 
 describe('set-password link of ecpts admin create', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer({
+    ({ server, browser } = await startAll({
       prepare: async (bin, dataDir) => {
         await promisify(execFile)(bin, ['admin', 'create', email, '--name', 'Camille Racine'], {
           cwd: dataDir,
@@ -44,18 +44,13 @@ describe('set-password link of ecpts admin create', { concurrency: false }, () =
         token = await setupToken(dataDir, email);
         assert.ok(token, `no /mot-de-passe/ link in the mail written under ${dataDir}/mail`);
       },
-    });
-    browser = await launchBrowser();
+    }));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('an unknown link says so; the link sets the password once and logs in; the password then logs in', { timeout: 180_000 }, async () => {
-    const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1366, height: 800 } });
-    ctx.setDefaultTimeout(15_000);
+    const ctx = await newContext(browser, server, { viewport: { width: 1366, height: 800 } });
     try {
       const page = await ctx.newPage();
 
@@ -96,16 +91,9 @@ describe('set-password link of ecpts admin create', { concurrency: false }, () =
     }
 
     // A fresh browser logs in with the chosen password.
-    const ctx2 = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1366, height: 800 } });
-    ctx2.setDefaultTimeout(15_000);
+    const ctx2 = await newContext(browser, server, { viewport: { width: 1366, height: 800 } });
     try {
-      const page = await ctx2.newPage();
-      await page.goto('/connexion');
-      await page.getByLabel('Adresse e-mail').fill(email);
-      await page.getByLabel('Mot de passe').fill(newPassword);
-      await page.getByRole('button', { name: 'Se connecter' }).click();
-      await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-      await page.locator('#barre-laterale').waitFor({ state: 'attached' });
+      await login(await ctx2.newPage(), email, newPassword);
     } finally {
       await ctx2.close();
     }

@@ -12,9 +12,22 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { frontendDir, launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiCall,
+  apiJSON,
+  channelNamed,
+  cptsNamed,
+  frontendDir,
+  login,
+  mainList,
+  newContext,
+  openChannel,
+  phoneOptions,
+  startAll,
+  stopAll,
+  waitFor,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel
 const nurse = 'infirmiere@loire-nord.demo'; // Sophie Garnier
 const physio = 'kine@loire-nord.demo'; // Marc Lefèvre
@@ -29,50 +42,14 @@ let ids; // { general, snp }
 const run = Date.now().toString(36);
 const uniq = (s) => `${s} ${run}-${Math.random().toString(36).slice(2, 7)}`;
 
-async function newPage(viewport, opts = {}) {
-  const ctx = await browser.newContext({
-    baseURL: server.baseURL,
-    locale: 'fr-FR',
-    viewport,
-    ...(viewport === phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-    ...opts,
-  });
-  ctx.setDefaultTimeout(15_000);
-  const page = await ctx.newPage();
-  return page;
+/** A page in a new context of this size (phone: a touch screen too). */
+async function newPage(viewport) {
+  const ctx = await newContext(browser, server, { viewport, ...(viewport === phone ? phoneOptions : {}) });
+  return ctx.newPage();
 }
 
 const sidebarOf = (page) => page.locator('#barre-laterale');
-const mainList = (page) => page.locator('.chat .main [role="log"]');
-
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
-
-async function apiPost(page, url, body) {
-  const me = await apiJSON(page, '/api/v1/me');
-  const res = await page.request.post(url, { data: body, headers: { 'X-CSRF-Token': me.csrf_token } });
-  assert.ok(res.status() < 300, `POST ${url} answered ${res.status()}: ${await res.text()}`);
-  return res.status() === 204 ? null : res.json();
-}
-
-async function openChannel(page, channelId, name) {
-  await page.goto(`/canaux/${channelId}`);
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-  await mainList(page).waitFor();
-  await waitFor(async () => !(await page.getByText('Chargement des messages…').count()), { what: `the messages of ${name}` });
-}
+const apiPost = (page, url, body) => apiCall(page, 'POST', url, body);
 
 async function shot(page, name) {
   await mkdir(shots, { recursive: true });
@@ -99,24 +76,17 @@ const channelLink = (page, id) => sidebarOf(page).locator(`a[href="/canaux/${id}
 
 describe('issue 13: the chat as a Slack or Mattermost user judges it', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
+    ({ server, browser } = await startAll());
     const page = await newPage(laptop);
     await login(page, coordinator);
-    const { cpts } = await apiJSON(page, '/api/v1/cpts');
-    const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    const { channels } = await apiJSON(page, '/api/v1/channels');
-    const general = channels.find((c) => c.cpts_id === loire.id && c.name === 'général');
-    const snp = channels.find((c) => c.cpts_id === loire.id && c.name === 'soins-non-programmés');
-    assert.ok(general && snp);
+    const loire = await cptsNamed(page, 'CPTS Loire Nord');
+    const general = await channelNamed(page, loire.id, 'général');
+    const snp = await channelNamed(page, loire.id, 'soins-non-programmés');
     ids = { general: general.id, snp: snp.id };
     await page.context().close();
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('1. the badge counts what sits below "Nouveaux messages" (thread replies apart)', { timeout: 90_000 }, async () => {
     const page = await newPage(laptop);

@@ -6,11 +6,18 @@
 // and gets it back when it is made public again. Nothing is stubbed.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, waitFor } from './harness.mjs';
+import {
+  apiJSON,
+  cptsNamed,
+  csrf,
+  loggedInPage,
+  startAll,
+  stopAll,
+  waitFor,
+  withDiagnostics as diagnose,
+} from './harness.mjs';
 
-const password = 'demo-ecpts';
 const coordinator = 'coordination@loire-nord.demo'; // Claire Morel
 const midwife = 'sage-femme@loire-nord.demo'; // Aurélie Fontaine, not a member of the new channel
 
@@ -25,36 +32,8 @@ const sidebarOf = (page) => page.locator('#barre-laterale');
 /** "Parcourir les canaux": the public channels one may join. */
 const browseOf = (page) => sidebarOf(page).locator('section[aria-labelledby="side-browse"]');
 
-async function login(page, email) {
-  await page.goto('/connexion');
-  await page.getByLabel('Adresse e-mail').fill(email);
-  await page.getByLabel('Mot de passe').fill(password);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/connexion'));
-  await sidebarOf(page).waitFor({ state: 'attached' });
-}
-
-async function apiJSON(page, url) {
-  const res = await page.request.get(url);
-  assert.equal(res.status(), 200, `GET ${url} answered ${res.status()}`);
-  return res.json();
-}
-
 /** Runs fn; on failure adds screenshots and the server's last output. */
-async function withDiagnostics(label, pages, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const shots = [];
-    for (const [who, page] of Object.entries(pages)) {
-      const shot = path.join(server.dataDir, '..', `ecpts-visibility-${label}-${who}-${Date.now()}.png`);
-      await page?.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
-      shots.push(`${who}: ${page?.url()} → ${shot}`);
-    }
-    err.message += `\n(${shots.join('; ')})\n--- ecpts output (tail) ---\n${server.logs().split('\n').slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+const withDiagnostics = (label, pages, fn) => diagnose(server, 'visibility', label, pages, fn);
 
 /** Picks an entry of the channel's "⋯" menu and confirms its dialog. */
 async function fromMenu(page, entry, expectText) {
@@ -71,34 +50,20 @@ async function fromMenu(page, entry, expectText) {
 
 describe('making a channel private or public', { concurrency: false }, () => {
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    const newPage = async () => {
-      const ctx = await browser.newContext({ baseURL: server.baseURL, locale: 'fr-FR', viewport: { width: 1280, height: 800 } });
-      ctx.setDefaultTimeout(15_000);
-      return ctx.newPage();
-    };
-    pageA = await newPage();
-    pageB = await newPage();
-    await login(pageA, coordinator);
-    await login(pageB, midwife);
+    ({ server, browser } = await startAll());
+    pageA = await loggedInPage(browser, server, coordinator);
+    pageB = await loggedInPage(browser, server, midwife);
     // A fresh public channel of Loire Nord, made by the coordinator.
-    const { cpts } = await apiJSON(pageA, '/api/v1/cpts');
-    const loire = cpts.find((c) => c.name === 'CPTS Loire Nord');
-    assert.ok(loire, 'the coordinator sees CPTS Loire Nord');
-    const me = await apiJSON(pageA, '/api/v1/me');
+    const loire = await cptsNamed(pageA, 'CPTS Loire Nord');
     const res = await pageA.request.post('/api/v1/channels', {
       data: { name, cpts_id: loire.id, topic: 'Essai de visibilité' },
-      headers: { 'X-CSRF-Token': me.csrf_token },
+      headers: { 'X-CSRF-Token': await csrf(pageA) },
     });
     assert.equal(res.status(), 201, `create the channel: ${await res.text()}`);
     channelId = (await res.json()).channel.id;
   });
 
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-  });
+  after(() => stopAll(browser, server));
 
   test('"Rendre privé" hides it from non-members at once; "Rendre public" brings it back', { timeout: 150_000 }, async () => {
     await withDiagnostics('private', { coordinator: pageA, midwife: pageB }, async () => {
