@@ -358,27 +358,14 @@ func (d *deriver) messages(ctx context.Context, chID model.ChannelID, seqs []uin
 	for len(seqs) > 0 {
 		part := seqs[:min(len(seqs), messagesPerRead)]
 		seqs = seqs[len(part):]
-		var ms []model.Message
-		lo, hi := part[0], part[len(part)-1]
-		if hi-lo+1 <= uint64(2*len(part)) {
-			// Mostly contiguous (a stream of sends): one range read, by
-			// page on FerretDB-PostgreSQL. part is sorted.
-			ms, err = d.c.st.Messages.Range(ctx, chID, lo, hi)
-		} else {
-			ms, err = d.c.st.Messages.BySeqs(ctx, chID, part)
-		}
+		// One command at a time: the sends need the database's
+		// connections more than the indexer does.
+		ms, err := d.c.st.Messages.ReadSeqs(ctx, chID, part)
 		if err != nil {
 			return fmt.Errorf("core: index: %d messages of %s: %w", len(part), chID, err)
 		}
-		want := make(map[uint64]bool, len(part))
-		for _, q := range part {
-			want[q] = true
-		}
 		found := make(map[uint64]bool, len(ms))
 		for _, m := range ms {
-			if !want[m.Seq] {
-				continue
-			}
 			found[m.Seq] = true
 			if err := d.messageDoc(ctx, ch, cpts, m); err != nil {
 				return err

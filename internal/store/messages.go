@@ -281,6 +281,58 @@ func (s *Messages) Range(ctx context.Context, ch model.ChannelID, from, to uint6
 	return models(docs), nil
 }
 
+// ReadSeqs returns the messages of ch with these seqs (ascending; missing
+// ones are absent) one database command at a time: for background work
+// (the search indexer). Range and BySeqs run their lookups in parallel
+// for a reader who waits on them, which takes every connection of
+// FerretDB's small PostgreSQL pool at once and makes the sends wait
+// behind them. seqs must be sorted.
+func (s *Messages) ReadSeqs(ctx context.Context, ch model.ChannelID, seqs []uint64) ([]model.Message, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("%d messages of %s", len(seqs), ch)
+	if !s.ferret {
+		return s.BySeqs(ctx, ch, seqs)
+	}
+	out := make([]model.Message, 0, len(seqs))
+	if s.byPage {
+		for i := 0; i < len(seqs); {
+			page := (seqs[i] - 1) / messagesPerPage
+			j := i
+			for j < len(seqs) && (seqs[j]-1)/messagesPerPage == page {
+				j++
+			}
+			var docs []messageDoc
+			f := bson.D{{Key: "page", Value: pageOf(ch, seqs[i])},
+				{Key: "seq", Value: bson.D{{Key: "$gte", Value: int64(seqs[i])}, {Key: "$lte", Value: int64(seqs[j-1])}}}}
+			if err := findAll(ctx, s.coll, f, nil, &docs); err != nil {
+				return nil, dbErr(err, what)
+			}
+			slices.SortFunc(docs, func(a, b messageDoc) int { return cmp.Compare(a.Seq, b.Seq) })
+			for _, d := range docs {
+				if _, ok := slices.BinarySearch(seqs[i:j], uint64(d.Seq)); ok {
+					out = append(out, d.model())
+				}
+			}
+			i = j
+		}
+		return out, nil
+	}
+	for _, q := range seqs {
+		var d messageDoc
+		err := s.coll.FindOne(ctx, byID(string(model.MessageIDOf(ch, q)))).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, dbErr(err, what)
+		}
+		out = append(out, d.model())
+	}
+	return out, nil
+}
+
 // ByClientID finds the message a client sent with clientID. It is the slow
 // path of an idempotent repeat (a full scan on embedded FerretDB): core
 // looks in its recent window first.

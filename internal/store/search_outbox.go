@@ -11,7 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -133,17 +132,12 @@ func (o *SearchOutbox) Remove(ctx context.Context, ids []string) error {
 		return nil
 	}
 	// FerretDB v1 reads the whole collection for an $in; one delete by
-	// _id each, a few at a time, reaches the database's key.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupParallelism)
+	// _id each reaches the database's key, one at a time (background
+	// work: the sends need FerretDB's few PostgreSQL connections).
 	for _, id := range ids {
-		g.Go(func() error {
-			_, err := o.coll.DeleteOne(gctx, byID(id))
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return dbErr(err, what)
+		if _, err := o.coll.DeleteOne(ctx, byID(id)); err != nil {
+			return dbErr(err, what)
+		}
 	}
 	return nil
 }

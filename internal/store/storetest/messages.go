@@ -140,6 +140,17 @@ func testMessages(t *testing.T, open func(t *testing.T) *store.Store) {
 				equal(t, m.ChannelID, ch, "channel of a ranged message")
 			}
 		}
+		// The indexer's read, one command at a time: scattered seqs over
+		// several pages, the missing 100 and those past the end absent.
+		asked := []uint64{1, 2, 31, 32, 33, 64, 65, 99, 100, 101, 150, 151, 400}
+		got, err := s.Messages.ReadSeqs(ctx, ch, asked)
+		must(t, err, "read seqs")
+		seqs := make([]uint64, 0, len(got))
+		for _, m := range got {
+			seqs = append(seqs, m.Seq)
+			equal(t, m.ChannelID, ch, "channel of a message read by seq")
+		}
+		equal(t, seqs, []uint64{1, 2, 31, 32, 33, 64, 65, 99, 101, 150}, "read seqs")
 	})
 	t.Run("LastSeq", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
