@@ -256,26 +256,26 @@ func (c *Core) checkReviewDate(d model.Date) (model.Date, error) {
 }
 
 func checkMissions(ms []model.Mission) ([]model.Mission, error) {
-	out := []model.Mission{}
-	for _, m := range ms {
-		if !m.Valid() {
-			return nil, model.Invalid("missions", "invalid_mission", "Mission inconnue : « "+string(m)+" ».")
-		}
-		if !slices.Contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return checkCodes(ms, "missions", "invalid_mission", "Mission inconnue")
 }
 
 func checkProfessions(ps []model.Profession) ([]model.Profession, error) {
-	out := []model.Profession{}
-	for _, p := range ps {
-		if !p.Valid() {
-			return nil, model.Invalid("professions", "invalid_profession", "Profession inconnue : « "+string(p)+" ».")
+	return checkCodes(ps, "professions", "invalid_profession", "Profession inconnue")
+}
+
+// checkCodes returns the codes without duplicates, in order, or the
+// error naming the first unknown one (field, error code, French label).
+func checkCodes[T interface {
+	~string
+	Valid() bool
+}](codes []T, field, code, label string) ([]T, error) {
+	out := []T{}
+	for _, c := range codes {
+		if !c.Valid() {
+			return nil, model.Invalid(field, code, label+" : « "+string(c)+" ».")
 		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
+		if !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
 	return out, nil
