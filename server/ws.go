@@ -94,28 +94,60 @@ func (s *Server) webSocket(hub Hub, ctx context.Context) fiber.Handler {
 // it back: such a reader is safe too. Anything unexpected (another
 // fasthttp layout) answers false, and the handler keeps the connection.
 func ownsSocket(nc net.Conn) bool {
-	u, ok := nc.(interface{ UnsafeConn() net.Conn })
+	raw, r, ok := hijackedReader(nc)
 	if !ok {
 		return false
 	}
-	raw := reflect.ValueOf(u.UnsafeConn())
-	v := reflect.ValueOf(nc)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return false
-	}
-	r := v.Elem().FieldByName("r") // the hijackConn's reader
-	if !r.IsValid() || r.Kind() != reflect.Interface || r.IsNil() {
-		return false
-	}
-	r = r.Elem()
 	if r.Type() == reflect.TypeFor[*bufio.Reader]() {
 		// fasthttp ≥ 1.79 with Server.KeepHijackedConns (set in New): the
 		// request reader is detached onto the socket and left to the
 		// hijacked connection, never put back in the pool. With
 		// StreamRequestBody (uploads) it is always that reader.
+		shrinkReader((*bufio.Reader)(r.UnsafePointer()), raw)
 		return true
 	}
-	return raw.IsValid() && r.Type() == raw.Type() && r.Kind() == reflect.Pointer && r.Pointer() == raw.Pointer()
+	return r.Type() == reflect.TypeOf(raw) && r.Kind() == reflect.Pointer && r.Pointer() == reflect.ValueOf(raw).Pointer()
+}
+
+// hijackedReader finds, in the connection fasthttp hands to the hijack
+// handler (its hijackConn), the socket and the reader the connection reads
+// from.
+func hijackedReader(nc net.Conn) (raw net.Conn, r reflect.Value, ok bool) {
+	u, ok := nc.(interface{ UnsafeConn() net.Conn })
+	if !ok || u.UnsafeConn() == nil {
+		return nil, r, false
+	}
+	v := reflect.ValueOf(nc)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil, r, false
+	}
+	r = v.Elem().FieldByName("r") // the hijackConn's reader
+	if !r.IsValid() || r.Kind() != reflect.Interface || r.IsNil() {
+		return nil, r, false
+	}
+	return u.UnsafeConn(), r.Elem(), true
+}
+
+// shrinkReader gives back the 4 KiB buffer of fasthttp's request reader,
+// which, with StreamRequestBody, a hijacked connection keeps for its whole
+// life (4 KiB of every idle WebSocket). When the reader buffers nothing
+// (the client sent nothing after the upgrade request), it becomes a
+// 16-byte reader of the socket: the WebSocket reader reads 1 KiB at a
+// time, which bufio passes straight to the socket. Called before the
+// socket is read, on the reader no one else holds any more.
+func shrinkReader(br *bufio.Reader, raw net.Conn) {
+	if br.Buffered() != 0 || br.Size() <= 16 {
+		return
+	}
+	// fasthttp puts bytes the client sent after the upgrade request in
+	// front of the socket (an io.MultiReader): only a reader of the socket
+	// itself is replaced.
+	rd := reflect.ValueOf(br).Elem().FieldByName("rd")
+	if !rd.IsValid() || rd.Kind() != reflect.Interface || rd.IsNil() || rd.Elem().Type() != reflect.TypeOf(raw) ||
+		rd.Elem().Kind() != reflect.Pointer || rd.Elem().Pointer() != reflect.ValueOf(raw).Pointer() {
+		return
+	}
+	*br = *bufio.NewReaderSize(raw, 16)
 }
 
 // The hub is handed fasthttp/websocket's Conn itself, not the gofiber

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -25,11 +26,22 @@ import (
 type echoHub struct {
 	inHandler chan bool
 	sessions  chan realtime.Session
+	// readBuffer: the size of the buffer under the socket (fasthttp's
+	// request reader), 0 when it reads the socket directly.
+	readBuffer chan int
 }
 
 func (e *echoHub) Serve(_ context.Context, sock realtime.Socket, sess realtime.Session) {
 	e.inHandler <- strings.Contains(string(debug.Stack()), "fasthttp.hijackConnHandler")
 	e.sessions <- sess
+	size := -1
+	if _, r, ok := hijackedReader(sock.(*websocket.Conn).NetConn()); ok {
+		size = 0
+		if r.Type() == reflect.TypeFor[*bufio.Reader]() {
+			size = (*bufio.Reader)(r.UnsafePointer()).Size()
+		}
+	}
+	e.readBuffer <- size
 	_ = sock.SetReadDeadline(time.Now().Add(5 * time.Second))
 	mt, data, err := sock.ReadMessage()
 	if err != nil {
@@ -44,7 +56,7 @@ func (e *echoHub) Serve(_ context.Context, sock realtime.Socket, sess realtime.S
 func wsHarness(t *testing.T) (addr, cookie string, hub *echoHub) {
 	t.Helper()
 	h := newHarness(t)
-	hub = &echoHub{inHandler: make(chan bool, 1), sessions: make(chan realtime.Session, 1)}
+	hub = &echoHub{inHandler: make(chan bool, 1), sessions: make(chan realtime.Session, 1), readBuffer: make(chan int, 1)}
 	d := h.srv.deps
 	d.Registry = prometheus.NewRegistry()
 	d.Hub, d.HubContext = hub, t.Context()
@@ -102,6 +114,30 @@ func TestWebSocketOutlivesHijackHandler(t *testing.T) {
 	}
 	if _, _, err := conn.ReadMessage(); err == nil || isTimeout(err) {
 		t.Fatalf("socket still open after the hub returned: %v", err)
+	}
+}
+
+// An idle WebSocket keeps no 4 KiB request buffer: fasthttp's request
+// reader, which StreamRequestBody leaves under every hijacked connection,
+// is shrunk to 16 bytes once the upgrade is answered.
+func TestWebSocketKeepsNoRequestBuffer(t *testing.T) {
+	addr, cookie, hub := wsHarness(t)
+	hdr := http.Header{"Cookie": {SessionCookie + "=" + cookie}}
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = served(t, hub)
+	if size := <-hub.readBuffer; size < 0 || size > 16 {
+		t.Fatalf("the socket reads through a %d-byte buffer (-1: fasthttp's hijackConn changed)", size)
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte("bonjour")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, data, err := conn.ReadMessage(); err != nil || string(data) != "bonjour" {
+		t.Fatalf("echo: %q, %v", data, err)
 	}
 }
 
