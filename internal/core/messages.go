@@ -327,8 +327,8 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		}
 	}
 	c.msgs.Published(ch.ID, stored.Seq)
-	// The search outbox record was written by the group commit that
-	// stored the message (messagesStored), one write per batch.
+	// The search outbox record is written after the group commit that
+	// stored the message (messagesStored), one write for several commits.
 	if c.pub != nil {
 		if root != nil {
 			if rv, err := c.view(ctx, *root); err == nil {

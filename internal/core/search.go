@@ -125,14 +125,14 @@ func (c *Core) touch(ctx context.Context, kind store.OutboxKind, ref string) {
 	}
 }
 
-// messagesStored is the message log's Stored hook: the messages one group
-// commit stored go to the search outbox in one write, a record per
-// channel (one insert per
-// message was a database transaction per send, which at a few thousand
-// sends a second made every send wait on the database: docs/benchmarks.md
-// "A/B after issues 12–15"). Conversations only drop their users' memory
-// indexes. It runs once the senders are answered; a failure is logged and
-// `ecpts reindex` repairs it, as for touch.
+// messagesStored is the message log's Stored hook: the messages one or
+// more group commits stored go to the search outbox in one write, a
+// record per channel (one insert per message was a database transaction
+// per send, which at a few thousand sends a second made every send wait on
+// the database: docs/benchmarks.md "A/B after issues 12–15").
+// Conversations only drop their users' memory indexes. It runs once the
+// senders are answered, beside the next commits (msglog's notifier); a
+// failure is logged and `ecpts reindex` repairs it, as for touch.
 func (c *Core) messagesStored(ctx context.Context, chans []model.Channel, ms []model.Message) {
 	seqs := map[model.ChannelID][]uint64{}
 	for i, m := range ms {

@@ -98,8 +98,8 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 		// keeps the channel's seqs right.
 		err = <-r.done
 		if err == nil {
-			if alone && l.stored != nil {
-				l.stored(ctx, []model.Channel{ch}, []model.Message{plain})
+			if alone {
+				l.told(ctx, []model.Channel{ch}, []model.Message{plain})
 			}
 			break
 		}

@@ -63,6 +63,7 @@ type commitReq struct {
 // a channel's batches are stored one after the other, in seq order.
 // Without Run each sender stores its own message.
 func (l *Log) Run(ctx context.Context) {
+	defer l.startNotifier(ctx)()
 	l.setCommitting(true)
 	var batch []*commitReq
 	for {
@@ -142,11 +143,7 @@ func (l *Log) commit(ctx context.Context, batch []*commitReq) {
 	ms := make([]model.Message, 0, len(batch))
 	var storedCh []model.Channel
 	var stored []model.Message
-	defer func() {
-		if l.stored != nil && len(stored) > 0 {
-			l.stored(ctx, storedCh, stored)
-		}
-	}()
+	defer func() { l.told(ctx, storedCh, stored) }()
 	for len(batch) > 0 {
 		// Requests of a channel broken since they were queued go back.
 		live := batch[:0]
@@ -181,7 +178,7 @@ func (l *Log) commit(ctx context.Context, batch []*commitReq) {
 			}
 			if errs[i] == nil {
 				l.commits.batched.Add(1)
-				if l.stored != nil {
+				if l.notify.fn != nil {
 					storedCh = append(storedCh, r.ch)
 					stored = append(stored, r.plain)
 				}

@@ -3,6 +3,7 @@ package msglog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -290,4 +291,68 @@ func TestStoredHook(t *testing.T) {
 			t.Fatalf("%d calls, %d messages reported, want 3 and 3", calls, len(got))
 		}
 	})
+}
+
+// TestStoredHookDoesNotHoldCommits: while Options.Stored runs, sends go
+// on being stored and answered; what they store comes in the next call,
+// in one piece, and Run returns only once it was told.
+func TestStoredHookDoesNotHoldCommits(t *testing.T) {
+	st := storetest.OpenTest(t, "sqlite")
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var calls [][]model.Message
+	hook := func(_ context.Context, _ []model.Channel, ms []model.Message) {
+		mu.Lock()
+		first := len(calls) == 0
+		calls = append(calls, slices.Clone(ms))
+		mu.Unlock()
+		if first {
+			<-release
+		}
+	}
+	l := New(Options{Messages: st.Messages, Seqs: st.ChannelSeqs, Stored: hook, Logger: storetest.Logger()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	ch := testChannel()
+	author := model.UserID(model.NewID())
+	send := func(i int) {
+		t.Helper()
+		if _, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(0)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		mu.Lock()
+		n := len(calls)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Stored was not called")
+		}
+	}
+	// The hook is blocked: these five are stored and answered all the same.
+	for i := 1; i <= 5; i++ {
+		send(i)
+	}
+	close(release)
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || len(calls[0]) != 1 || len(calls[1]) != 5 {
+		sizes := []int{}
+		for _, c := range calls {
+			sizes = append(sizes, len(c))
+		}
+		t.Fatalf("calls of %v messages, want [1 5]", sizes)
+	}
+	for i, m := range calls[1] {
+		if m.Seq != uint64(i+2) {
+			t.Fatalf("second call: message %d has seq %d", i, m.Seq)
+		}
+	}
 }

@@ -68,11 +68,14 @@ type Options struct {
 	Window SharedWindow
 	// Codec seals what is stored; nil stores messages as they are.
 	Codec Codec
-	// Stored, when set, is told of the messages each group commit stored
+	// Stored, when set, is told of the messages the group commits stored
 	// (plain, with their channels: chans[i] is the channel of ms[i]), once
-	// their senders are answered and before the next batch is taken: core
-	// records them for the search index in one write per batch instead of
-	// one per message. It must not call back into the Log's appends.
+	// their senders are answered, in a goroutine of its own while Run
+	// runs: what commits store while a call runs comes in the next call,
+	// in one piece (notifier); those calls never overlap, and Run returns
+	// after the last. Core records them for the search index in one write
+	// per call instead of one per message. It must not call back into the
+	// Log's appends.
 	Stored func(ctx context.Context, chans []model.Channel, ms []model.Message)
 	Logger *slog.Logger
 }
@@ -84,7 +87,7 @@ type Log struct {
 	multiNode bool
 	win       SharedWindow // multi-node only
 	codec     Codec
-	stored    func(ctx context.Context, chans []model.Channel, ms []model.Message)
+	notify    notifier // Options.Stored
 	log       *slog.Logger
 	states    chanStates
 	commits   committer
@@ -92,7 +95,8 @@ type Log struct {
 
 // New returns a Log.
 func New(o Options) *Log {
-	l := &Log{msgs: o.Messages, seqs: o.Seqs, multiNode: o.MultiNode, codec: o.Codec, stored: o.Stored, log: o.Logger}
+	l := &Log{msgs: o.Messages, seqs: o.Seqs, multiNode: o.MultiNode, codec: o.Codec, log: o.Logger}
+	l.notify = notifier{fn: o.Stored, wake: make(chan struct{}, 1)}
 	if o.MultiNode {
 		l.win = o.Window
 	}
