@@ -7,6 +7,7 @@
 import { api, ApiError, seg, toApiError } from '../api';
 import type { FollowedThread, Message, ThreadResponse, ThreadUnread, UnreadResponse } from '../types';
 import { mergeBySeq, messages, withReply } from './messages.svelte';
+import { Read } from './list.svelte';
 import { onSessionEnd, session } from './session.svelte';
 
 export interface ThreadCount {
@@ -37,11 +38,9 @@ class Threads {
   open = $state<OpenThread | null>(null);
   counts = $state<Record<string, ThreadCount>>({});
   followed = $state.raw<FollowedThread[]>([]);
-  followedLoading = $state(false);
-  followedError = $state<ApiError | null>(null);
+  readonly followedRead = new Read();
   replies = $state.raw<Message[]>([]);
-  repliesLoading = $state(false);
-  repliesError = $state<ApiError | null>(null);
+  readonly repliesRead = new Read();
   /** True while the open panel is on screen and the tab has focus. */
   reading = $state(false);
   /** Last reply seq sent as read, per thread (not state: no view shows it). */
@@ -204,30 +203,16 @@ class Threads {
     this.followed = this.followed.map((f) => (f.root.id === m.id ? { ...f, root: m } : f));
   }
 
-  async loadFollowed(): Promise<void> {
-    this.followedLoading = true;
-    try {
-      const res = await api.get<{ threads: FollowedThread[] | null }>('/threads');
-      this.followed = res.threads ?? [];
-      this.followedError = null;
-    } catch (err) {
-      this.followedError = toApiError(err);
-    } finally {
-      this.followedLoading = false;
-    }
+  loadFollowed(): Promise<void> {
+    return this.followedRead.run(async () => {
+      this.followed = (await api.get<{ threads: FollowedThread[] | null }>('/threads')).threads ?? [];
+    });
   }
 
-  async loadReplies(): Promise<void> {
-    this.repliesLoading = true;
-    try {
-      const res = await api.get<{ messages: Message[] | null }>('/replies');
-      this.replies = res.messages ?? [];
-      this.repliesError = null;
-    } catch (err) {
-      this.repliesError = toApiError(err);
-    } finally {
-      this.repliesLoading = false;
-    }
+  loadReplies(): Promise<void> {
+    return this.repliesRead.run(async () => {
+      this.replies = (await api.get<{ messages: Message[] | null }>('/replies')).messages ?? [];
+    });
   }
 
   /** Access to a channel lost: close its thread, drop its lists' entries. */
@@ -247,8 +232,8 @@ class Threads {
     this.counts = {};
     this.followed = [];
     this.replies = [];
-    this.followedError = null;
-    this.repliesError = null;
+    this.followedRead.error = null;
+    this.repliesRead.error = null;
     this.reading = false;
     this.readSent.clear();
     clearTimeout(this.refreshTimer);
