@@ -1,8 +1,6 @@
 // What the list stores (channels, groups, CPTS, conversations, the
 // invitations of a CPTS) share: the items of one GET, whether it answered,
 // its error, and the upsert that puts the server's answer to a change back.
-// Read is the state of one read a page shows (the followed threads, the
-// replies): whether it runs, and its error.
 
 import { ApiError, toApiError } from '../api';
 
@@ -49,29 +47,5 @@ export class ListStore<T extends { id: string }> {
     this.items = [];
     this.loaded = false;
     this.error = null;
-  }
-}
-
-/** One read a page shows: whether it runs, and its error. */
-export class Read {
-  loading = $state(false);
-  error = $state<ApiError | null>(null);
-
-  /** loading: true for a read that starts as the page opens (no blank first frame). */
-  constructor(loading = false) {
-    this.loading = loading;
-  }
-
-  /** Runs fetch, which keeps what it read; a failure keeps its error. */
-  async run(fetch: () => Promise<void>): Promise<void> {
-    this.loading = true;
-    try {
-      await fetch();
-      this.error = null;
-    } catch (err) {
-      this.error = toApiError(err);
-    } finally {
-      this.loading = false;
-    }
   }
 }

@@ -6,8 +6,8 @@
 
 import { api, ApiError, seg, toApiError } from '../api';
 import type { FollowedThread, Message, ThreadResponse, ThreadUnread, UnreadResponse } from '../types';
+import { Task } from '../task.svelte';
 import { mergeBySeq, messages, withReply } from './messages.svelte';
-import { Read } from './list.svelte';
 import { onSessionEnd, session } from './session.svelte';
 
 export interface ThreadCount {
@@ -38,9 +38,10 @@ class Threads {
   open = $state<OpenThread | null>(null);
   counts = $state<Record<string, ThreadCount>>({});
   followed = $state.raw<FollowedThread[]>([]);
-  readonly followedRead = new Read();
+  /** The reads of the two lists: an error stays shown until a read succeeds. */
+  readonly followedRead = new Task();
   replies = $state.raw<Message[]>([]);
-  readonly repliesRead = new Read();
+  readonly repliesRead = new Task();
   /** True while the open panel is on screen and the tab has focus. */
   reading = $state(false);
   /** Last reply seq sent as read, per thread (not state: no view shows it). */
@@ -203,16 +204,16 @@ class Threads {
     this.followed = this.followed.map((f) => (f.root.id === m.id ? { ...f, root: m } : f));
   }
 
-  loadFollowed(): Promise<void> {
+  loadFollowed(): Promise<boolean> {
     return this.followedRead.run(async () => {
       this.followed = (await api.get<{ threads: FollowedThread[] | null }>('/threads')).threads ?? [];
-    });
+    }, true);
   }
 
-  loadReplies(): Promise<void> {
+  loadReplies(): Promise<boolean> {
     return this.repliesRead.run(async () => {
       this.replies = (await api.get<{ messages: Message[] | null }>('/replies')).messages ?? [];
-    });
+    }, true);
   }
 
   /** Access to a channel lost: close its thread, drop its lists' entries. */
@@ -232,8 +233,8 @@ class Threads {
     this.counts = {};
     this.followed = [];
     this.replies = [];
-    this.followedRead.error = null;
-    this.repliesRead.error = null;
+    this.followedRead.clear();
+    this.repliesRead.clear();
     this.reading = false;
     this.readSent.clear();
     clearTimeout(this.refreshTimer);
