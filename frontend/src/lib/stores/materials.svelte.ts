@@ -2,8 +2,9 @@
 // by theme and campaign, the catalogue of themes and campaigns, and adding
 // a material (a link, or a file uploaded first with uploadFile).
 
-import { api, ApiError, query, toApiError } from '../api';
-import type { Material, MaterialCatalog, MaterialInput, MaterialPage } from '../types';
+import { api } from '../api';
+import type { Material, MaterialCatalog, MaterialInput } from '../types';
+import { PagedList } from './paged.svelte';
 
 export interface MaterialFilters {
   theme: string;
@@ -14,53 +15,15 @@ export interface MaterialFilters {
 
 const emptyFilters = (): MaterialFilters => ({ theme: '', campaign: '', audience: '', current: false });
 
-class Materials {
-  cptsId = $state('');
-  filters = $state<MaterialFilters>(emptyFilters());
-  items = $state<Material[]>([]);
-  total = $state(0);
-  next = $state('');
-  loading = $state(false);
-  error = $state<ApiError | null>(null);
+class Materials extends PagedList<Material, MaterialFilters> {
   catalog = $state<MaterialCatalog | null>(null);
-  private generation = 0;
 
-  private q(after?: string): string {
-    const f = this.filters;
-    return query({ cpts_id: this.cptsId, theme: f.theme, campaign: f.campaign, audience: f.audience, current: f.current ? 'true' : '', after });
+  constructor() {
+    super('/materials', emptyFilters);
   }
 
-  async load(cptsId: string): Promise<void> {
-    if (cptsId !== this.cptsId) this.filters = emptyFilters();
-    this.cptsId = cptsId;
-    const gen = ++this.generation;
-    this.loading = true;
-    try {
-      const page = await api.get<MaterialPage>(`/materials${this.q()}`);
-      if (gen !== this.generation) return;
-      this.items = page.items ?? [];
-      this.total = page.total;
-      this.next = page.next ?? '';
-      this.error = null;
-    } catch (err) {
-      if (gen === this.generation) this.error = toApiError(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
-  }
-
-  /** Re-reads the list on screen (a "material" frame), keeping its filters. */
-  refresh(): Promise<void> {
-    return this.load(this.cptsId);
-  }
-
-  async more(): Promise<void> {
-    if (!this.next) return;
-    const gen = this.generation;
-    const page = await api.get<MaterialPage>(`/materials${this.q(this.next)}`);
-    if (gen !== this.generation) return;
-    this.items = [...this.items, ...(page.items ?? [])];
-    this.next = page.next ?? '';
+  protected params(f: MaterialFilters): Record<string, string> {
+    return { theme: f.theme, campaign: f.campaign, audience: f.audience, current: f.current ? 'true' : '' };
   }
 
   async loadCatalog(): Promise<MaterialCatalog> {

@@ -2,7 +2,7 @@
 // call of the protocol page (versions, reviews, validation, acknowledgement,
 // report, reminder, editor preview).
 
-import { api, ApiError, query, seg, toApiError } from '../api';
+import { api, query, seg } from '../api';
 import type {
   AckReport,
   Protocol,
@@ -14,6 +14,7 @@ import type {
   ProtocolVersionInfo,
   RemindResult,
 } from '../types';
+import { PagedList } from './paged.svelte';
 
 export interface LibraryFilters {
   mission: string;
@@ -24,64 +25,13 @@ export interface LibraryFilters {
 
 const emptyFilters = (): LibraryFilters => ({ mission: '', profession: '', status: '', review_due: false });
 
-class Library {
-  cptsId = $state('');
-  filters = $state<LibraryFilters>(emptyFilters());
-  items = $state<Protocol[]>([]);
-  total = $state(0);
-  next = $state('');
-  loading = $state(false);
-  error = $state<ApiError | null>(null);
-  private generation = 0;
-
-  private q(after?: string): string {
-    const f = this.filters;
-    return query({
-      cpts_id: this.cptsId,
-      mission: f.mission,
-      profession: f.profession,
-      status: f.status,
-      review_due: f.review_due ? 'true' : '',
-      after,
-    });
+class Library extends PagedList<Protocol, LibraryFilters> {
+  constructor() {
+    super('/protocols', emptyFilters);
   }
 
-  /** Loads the first page for cptsId (all I see when ""). */
-  async load(cptsId: string): Promise<void> {
-    if (cptsId !== this.cptsId) this.filters = emptyFilters();
-    this.cptsId = cptsId;
-    const gen = ++this.generation;
-    this.loading = true;
-    try {
-      const page = await api.get<ProtocolPage>(`/protocols${this.q()}`);
-      if (gen !== this.generation) return;
-      this.items = page.items ?? [];
-      this.total = page.total;
-      this.next = page.next ?? '';
-      this.error = null;
-    } catch (err) {
-      if (gen === this.generation) this.error = toApiError(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
-  }
-
-  /** Re-reads the list on screen (a "protocol" frame), keeping its filters. */
-  refresh(): Promise<void> {
-    return this.load(this.cptsId);
-  }
-
-  async more(): Promise<void> {
-    if (!this.next) return;
-    const gen = this.generation;
-    const page = await api.get<ProtocolPage>(`/protocols${this.q(this.next)}`);
-    if (gen !== this.generation) return;
-    this.items = [...this.items, ...(page.items ?? [])];
-    this.next = page.next ?? '';
-  }
-
-  resetFilters(): void {
-    this.filters = emptyFilters();
+  protected params(f: LibraryFilters): Record<string, string> {
+    return { mission: f.mission, profession: f.profession, status: f.status, review_due: f.review_due ? 'true' : '' };
   }
 }
 

@@ -6,6 +6,7 @@
 
 import { api, ApiError, seg, toApiError } from '../api';
 import type { FollowedThread, Message, ThreadResponse, ThreadUnread, UnreadResponse } from '../types';
+import { Task } from '../task.svelte';
 import { mergeBySeq, messages, withReply } from './messages.svelte';
 import { onSessionEnd, session } from './session.svelte';
 
@@ -37,11 +38,10 @@ class Threads {
   open = $state<OpenThread | null>(null);
   counts = $state<Record<string, ThreadCount>>({});
   followed = $state.raw<FollowedThread[]>([]);
-  followedLoading = $state(false);
-  followedError = $state<ApiError | null>(null);
+  /** The reads of the two lists: an error stays shown until a read succeeds. */
+  readonly followedRead = new Task();
   replies = $state.raw<Message[]>([]);
-  repliesLoading = $state(false);
-  repliesError = $state<ApiError | null>(null);
+  readonly repliesRead = new Task();
   /** True while the open panel is on screen and the tab has focus. */
   reading = $state(false);
   /** Last reply seq sent as read, per thread (not state: no view shows it). */
@@ -204,30 +204,16 @@ class Threads {
     this.followed = this.followed.map((f) => (f.root.id === m.id ? { ...f, root: m } : f));
   }
 
-  async loadFollowed(): Promise<void> {
-    this.followedLoading = true;
-    try {
-      const res = await api.get<{ threads: FollowedThread[] | null }>('/threads');
-      this.followed = res.threads ?? [];
-      this.followedError = null;
-    } catch (err) {
-      this.followedError = toApiError(err);
-    } finally {
-      this.followedLoading = false;
-    }
+  loadFollowed(): Promise<boolean> {
+    return this.followedRead.run(async () => {
+      this.followed = (await api.get<{ threads: FollowedThread[] | null }>('/threads')).threads ?? [];
+    }, true);
   }
 
-  async loadReplies(): Promise<void> {
-    this.repliesLoading = true;
-    try {
-      const res = await api.get<{ messages: Message[] | null }>('/replies');
-      this.replies = res.messages ?? [];
-      this.repliesError = null;
-    } catch (err) {
-      this.repliesError = toApiError(err);
-    } finally {
-      this.repliesLoading = false;
-    }
+  loadReplies(): Promise<boolean> {
+    return this.repliesRead.run(async () => {
+      this.replies = (await api.get<{ messages: Message[] | null }>('/replies')).messages ?? [];
+    }, true);
   }
 
   /** Access to a channel lost: close its thread, drop its lists' entries. */
@@ -247,8 +233,8 @@ class Threads {
     this.counts = {};
     this.followed = [];
     this.replies = [];
-    this.followedError = null;
-    this.repliesError = null;
+    this.followedRead.clear();
+    this.repliesRead.clear();
     this.reading = false;
     this.readSent.clear();
     clearTimeout(this.refreshTimer);
