@@ -279,7 +279,7 @@ func (c *Conn) handle(f ClientFrame) {
 		}
 	case Send:
 		ctx, cancel := c.appContext()
-		ack, err := c.hub.app.Send(ctx, c.sess, SendInput(f))
+		ack, err := c.hub.app.Send(ctx, c.sess, f)
 		cancel()
 		if err != nil {
 			c.appError(err, f.ClientID, "send", f.Channel)
