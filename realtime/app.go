@@ -14,14 +14,9 @@ type Session struct {
 	SessionID string // model.Session.ID (the hash of the cookie token)
 }
 
-// SendInput is a "send" frame, copied into plain values.
-type SendInput struct {
-	Channel  model.ChannelID
-	ClientID string // canonical lowercase UUID
-	Body     string
-	ThreadID string         // empty outside a thread
-	FileIDs  []model.FileID // uploads to attach
-}
+// SendInput is what App.Send gets: the "send" frame as decoded (its
+// ClientID a canonical lowercase UUID).
+type SendInput = Send
 
 // Ack is what a durable send returns.
 type Ack struct {

@@ -279,13 +279,13 @@ func (c *Conn) handle(f ClientFrame) {
 		}
 	case Send:
 		ctx, cancel := c.appContext()
-		ack, err := c.hub.app.Send(ctx, c.sess, SendInput(f))
+		ack, err := c.hub.app.Send(ctx, c.sess, f)
 		cancel()
 		if err != nil {
 			c.appError(err, f.ClientID, "send", f.Channel)
 			return
 		}
-		c.reply(encode(ackFrame{Type: TypeAck, Channel: f.Channel, ClientID: f.ClientID, Seq: ack.Seq, ID: ack.ID}))
+		c.reply(encode(ackFrame{head: head{TypeAck, f.Channel}, ClientID: f.ClientID, Seq: ack.Seq, ID: ack.ID}))
 	case Read:
 		ctx, cancel := c.appContext()
 		err := c.hub.app.Read(ctx, c.sess, f.Channel, f.Seq)
@@ -375,7 +375,7 @@ func (c *Conn) typing(f Typing) {
 		c.appError(err, string(f.Channel), "typing", f.Channel)
 		return
 	}
-	frame := encode(typingFrame{Type: TypeTyping, Channel: f.Channel, UserID: c.sess.UserID})
+	frame := encode(typingFrame{head: head{TypeTyping, f.Channel}, UserID: c.sess.UserID})
 	if err := h.broker.Publish(ctx, string(KeyOf(f.Channel)), userFramePayload(c.sess.UserID, frame)); err != nil {
 		h.log.Warn("realtime: publish typing failed", "user_id", c.sess.UserID, "channel_id", f.Channel, "err", err)
 	}

@@ -172,38 +172,34 @@ func DecodeFrame(data []byte) (ClientFrame, error) {
 	if !model.ValidID(ref) {
 		ref = ""
 	}
-	invalid := func(msg string) error { return &FrameError{Code: CodeInvalidFrame, Message: msg, Ref: ref} }
-	needChannel := func() (model.ChannelID, error) {
-		if !model.ValidID(w.Channel) {
-			return "", invalid(msgInvalidChannel)
+	switch w.Type {
+	case TypePing:
+		return Ping{}, nil
+	case TypeSend:
+		// A send's errors name its client_id when it has a valid one.
+		if validClientID(w.ClientID) {
+			ref = w.ClientID
 		}
-		return model.ChannelID(w.Channel), nil
+	case TypeSubscribe, TypeUnsubscribe, TypeRead, TypeTyping:
+	default:
+		return nil, &FrameError{Code: CodeUnknownType, Message: msgUnknownType, Ref: ref}
 	}
+	invalid := func(msg string) error { return &FrameError{Code: CodeInvalidFrame, Message: msg, Ref: ref} }
+	// Every frame but ping is about one channel.
+	if !model.ValidID(w.Channel) {
+		return nil, invalid(msgInvalidChannel)
+	}
+	ch := model.ChannelID(w.Channel)
 	switch w.Type {
 	case TypeSubscribe:
-		ch, err := needChannel()
-		if err != nil {
-			return nil, err
-		}
 		f := Subscribe{Channel: ch}
 		if w.SinceSeq != nil {
 			f.SinceSeq = *w.SinceSeq
 		}
 		return f, nil
 	case TypeUnsubscribe:
-		ch, err := needChannel()
-		if err != nil {
-			return nil, err
-		}
 		return Unsubscribe{Channel: ch}, nil
 	case TypeSend:
-		if validClientID(w.ClientID) {
-			ref = w.ClientID
-		}
-		ch, err := needChannel()
-		if err != nil {
-			return nil, err
-		}
 		if !validClientID(w.ClientID) {
 			return nil, invalid(msgInvalidClientID)
 		}
@@ -225,25 +221,12 @@ func DecodeFrame(data []byte) (ClientFrame, error) {
 		}
 		return Send{Channel: ch, ClientID: strings.ToLower(w.ClientID), Body: *w.Body, ThreadID: w.ThreadID, FileIDs: files}, nil
 	case TypeRead:
-		ch, err := needChannel()
-		if err != nil {
-			return nil, err
-		}
 		if w.Seq == nil {
 			return nil, invalid(msgMissingSeq)
 		}
 		return Read{Channel: ch, Seq: *w.Seq}, nil
-	case TypeTyping:
-		ch, err := needChannel()
-		if err != nil {
-			return nil, err
-		}
-		return Typing{Channel: ch}, nil
-	case TypePing:
-		return Ping{}, nil
-	default:
-		return nil, &FrameError{Code: CodeUnknownType, Message: msgUnknownType, Ref: ref}
 	}
+	return Typing{Channel: ch}, nil
 }
 
 // validClientID accepts the canonical 36-character UUID form only, so one
@@ -307,18 +290,23 @@ type Frame struct {
 	Data []byte
 }
 
-type messageFrame struct {
+// head starts every frame about one channel: its type, then the channel.
+type head struct {
 	Type    string          `json:"type"`
 	Channel model.ChannelID `json:"channel"`
-	Seq     uint64          `json:"seq"`
-	Message any             `json:"message"`
+}
+
+type messageFrame struct {
+	head
+	Seq     uint64 `json:"seq"`
+	Message any    `json:"message"`
 }
 
 // MessageFrame encodes a "message" frame once; the same bytes then go to
 // every subscriber, in the backlog as in the live stream. message is
 // marshalled with encoding/json (a json.RawMessage goes through as is).
 func MessageFrame(channel model.ChannelID, seq uint64, message any) (Frame, error) {
-	data, err := json.Marshal(messageFrame{Type: TypeMessage, Channel: channel, Seq: seq, Message: message})
+	data, err := json.Marshal(messageFrame{head: head{TypeMessage, channel}, Seq: seq, Message: message})
 	if err != nil {
 		return Frame{}, fmt.Errorf("realtime: encode message frame for channel %s: %w", channel, err)
 	}
@@ -340,16 +328,15 @@ func MessageFrames[M any](channel model.ChannelID, msgs []M, seq func(M) uint64)
 }
 
 type updatedFrame struct {
-	Type    string          `json:"type"`
-	Channel model.ChannelID `json:"channel"`
-	Message any             `json:"message"`
+	head
+	Message any `json:"message"`
 }
 
 // updatedFrameOf encodes a "message_updated" frame: a message already sent
 // changed (edit, deletion, reactions, reply count). It has no seq of its
 // own and is not replayed on resume.
 func updatedFrameOf(channel model.ChannelID, message any) (Frame, error) {
-	data, err := json.Marshal(updatedFrame{Type: TypeUpdated, Channel: channel, Message: message})
+	data, err := json.Marshal(updatedFrame{head: head{TypeUpdated, channel}, Message: message})
 	if err != nil {
 		return Frame{}, fmt.Errorf("realtime: encode message_updated frame for channel %s: %w", channel, err)
 	}
@@ -357,17 +344,15 @@ func updatedFrameOf(channel model.ChannelID, message any) (Frame, error) {
 }
 
 type subscribedFrame struct {
-	Type    string          `json:"type"`
-	Channel model.ChannelID `json:"channel"`
-	LastSeq uint64          `json:"last_seq"`
+	head
+	LastSeq uint64 `json:"last_seq"`
 }
 
 type ackFrame struct {
-	Type     string          `json:"type"`
-	Channel  model.ChannelID `json:"channel"`
-	ClientID string          `json:"client_id"`
-	Seq      uint64          `json:"seq"`
-	ID       string          `json:"id"`
+	head
+	ClientID string `json:"client_id"`
+	Seq      uint64 `json:"seq"`
+	ID       string `json:"id"`
 }
 
 type errorFrame struct {
@@ -382,9 +367,8 @@ type errorFrame struct {
 }
 
 type typingFrame struct {
-	Type    string          `json:"type"`
-	Channel model.ChannelID `json:"channel"`
-	UserID  model.UserID    `json:"user_id"`
+	head
+	UserID model.UserID `json:"user_id"`
 }
 
 type presenceFrame struct {
@@ -395,9 +379,8 @@ type presenceFrame struct {
 }
 
 type unsubscribedFrame struct {
-	Type    string          `json:"type"`
-	Channel model.ChannelID `json:"channel"`
-	Reason  string          `json:"reason"`
+	head
+	Reason string `json:"reason"`
 }
 
 type resumeFrame struct {

@@ -98,12 +98,12 @@ func TestServerFramesEncoding(t *testing.T) {
 		t.Fatal("unencodable message accepted")
 	}
 	for _, b := range [][]byte{
-		encode(subscribedFrame{Type: TypeSubscribed, Channel: testChan, LastSeq: 3}),
-		encode(ackFrame{Type: TypeAck, Channel: testChan, ClientID: "c", Seq: 1, ID: "i"}),
+		encode(subscribedFrame{head: head{TypeSubscribed, testChan}, LastSeq: 3}),
+		encode(ackFrame{head: head{TypeAck, testChan}, ClientID: "c", Seq: 1, ID: "i"}),
 		encodeError(&FrameError{Code: CodeNotFound, Message: msgNotFound}),
-		encode(typingFrame{Type: TypeTyping, Channel: testChan, UserID: "u"}),
+		encode(typingFrame{head: head{TypeTyping, testChan}, UserID: "u"}),
 		encode(presenceFrame{Type: TypePresence, UserID: "u", Status: "online"}),
-		encode(unsubscribedFrame{Type: TypeUnsubscribed, Channel: testChan, Reason: ReasonRemoved}),
+		encode(unsubscribedFrame{head: head{TypeUnsubscribed, testChan}, Reason: ReasonRemoved}),
 		pongBytes, resumeBytes,
 	} {
 		var m map[string]any

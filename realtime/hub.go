@@ -805,7 +805,7 @@ func (h *Hub) revokeLocal(user model.UserID, channel model.ChannelID, reason str
 			}
 		}
 	}
-	frame := encode(unsubscribedFrame{Type: TypeUnsubscribed, Channel: channel, Reason: reason})
+	frame := encode(unsubscribedFrame{head: head{TypeUnsubscribed, channel}, Reason: reason})
 	for _, t := range targets {
 		_, queued := t.sub.remove(frame)
 		h.detach(t.c, t.sub)

@@ -115,7 +115,7 @@ func (s *subscription) start(backlog []Frame, lastSeq uint64) bool {
 	if n := len(replayed); n > 0 {
 		last = max(last, replayed[n-1])
 	}
-	if !s.conn.push(encode(subscribedFrame{Type: TypeSubscribed, Channel: s.channel, LastSeq: last})) {
+	if !s.conn.push(encode(subscribedFrame{head: head{TypeSubscribed, s.channel}, LastSeq: last})) {
 		return false
 	}
 	if len(replayed) > 0 {

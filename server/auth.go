@@ -5,6 +5,7 @@ import (
 
 	"github.com/ecpts/ecpts/internal/core"
 	"github.com/ecpts/ecpts/internal/model"
+	"github.com/gofiber/fiber/v2"
 )
 
 func (s *Server) login(ctx context.Context, _ model.Session, p params, in loginRequest) (loginResponse, error) {
@@ -12,8 +13,17 @@ func (s *Server) login(ctx context.Context, _ model.Session, p params, in loginR
 	if err != nil {
 		return loginResponse{}, err
 	}
-	s.setSessionCookie(p.c, res.Token, res.ExpiresAt)
-	return loginResponse{CSRFToken: res.CSRFToken, User: res.User}, nil
+	return s.loggedIn(p.c, res), nil
+}
+
+// loggedIn sets the cookie of the session login opened, if it opened one
+// (an invitation accepted by the logged-in account opens none), and tells
+// the client its CSRF token and user.
+func (s *Server) loggedIn(c *fiber.Ctx, login core.LoginResult) loginResponse {
+	if login.Token != "" {
+		s.setSessionCookie(c, login.Token, login.ExpiresAt)
+	}
+	return loginResponse{CSRFToken: login.CSRFToken, User: login.User}
 }
 
 func (s *Server) logout(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
@@ -36,6 +46,5 @@ func (s *Server) completePasswordSetup(ctx context.Context, _ model.Session, p p
 	if err != nil {
 		return loginResponse{}, err
 	}
-	s.setSessionCookie(p.c, res.Token, res.ExpiresAt)
-	return loginResponse{CSRFToken: res.CSRFToken, User: res.User}, nil
+	return s.loggedIn(p.c, res), nil
 }

@@ -32,3 +32,25 @@ func (s *Server) updateCPTS(ctx context.Context, sess model.Session, p params, i
 func (s *Server) adminCPTS(ctx context.Context, sess model.Session, _ params, _ none) ([]core.CPTSOverview, error) {
 	return s.deps.Core.AdminOverview(ctx, sess)
 }
+
+// Members of a CPTS (those of a group or a channel: groups.go, channels.go).
+
+func (s *Server) cptsMembers(ctx context.Context, sess model.Session, p params, _ none) ([]core.MemberView, error) {
+	return s.deps.Core.CPTSMembers(ctx, sess, p.cpts())
+}
+
+func (s *Server) validateMember(ctx context.Context, sess model.Session, p params, _ none) (core.MemberView, error) {
+	return s.deps.Core.ValidateMember(ctx, sess, p.cpts(), p.user())
+}
+
+func (s *Server) setMemberRole(ctx context.Context, sess model.Session, p params, in rolePatch) (core.MemberView, error) {
+	return s.deps.Core.SetMemberRole(ctx, sess, p.cpts(), p.user(), in.Role)
+}
+
+func (s *Server) removeMember(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
+	return none{}, s.deps.Core.RemoveMember(ctx, sess, p.cpts(), p.user())
+}
+
+func (s *Server) refuseMember(ctx context.Context, sess model.Session, p params, _ none) (none, error) {
+	return none{}, s.deps.Core.RefuseMember(ctx, sess, p.cpts(), p.user())
+}

@@ -31,8 +31,5 @@ func (s *Server) acceptInvitation(ctx context.Context, sess model.Session, p par
 	if err != nil {
 		return invitationAccepted{}, err
 	}
-	if res.Login.Token != "" {
-		s.setSessionCookie(p.c, res.Login.Token, res.Login.ExpiresAt)
-	}
-	return invitationAccepted{CSRFToken: res.Login.CSRFToken, Membership: res.Membership, User: res.Login.User}, nil
+	return invitationAccepted{loginResponse: s.loggedIn(p.c, res.Login), Membership: res.Membership}, nil
 }

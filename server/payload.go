@@ -87,7 +87,7 @@ type cptsPatch struct {
 	Status     *string          `json:"status,omitempty"` // "projet" or "active"
 }
 
-// Members (of a CPTS, a group or a channel) (members.go).
+// Members (of a CPTS, a group or a channel) (cpts.go, groups.go, channels.go).
 
 type rolePatch struct {
 	Role model.Role `json:"role"`
@@ -111,10 +111,11 @@ type invitationAccept struct {
 	Password   string           `json:"password,omitempty"`
 }
 
+// invitationAccepted: the session (the one the acceptance opened for a new
+// account, else the caller's) and the new membership.
 type invitationAccepted struct {
-	CSRFToken  string              `json:"csrf_token"`
+	loginResponse
 	Membership core.MembershipView `json:"membership"`
-	User       core.UserView       `json:"user"`
 }
 
 // Groups (groups.go).

@@ -47,7 +47,7 @@ var patterns = map[reflect.Type]string{
 
 // enums are the string types with a fixed set of values.
 var enums = map[reflect.Type][]string{
-	reflect.TypeFor[model.Role]():             values(model.RoleCoordinateur, model.RoleMembre, model.RolePartenaire),
+	reflect.TypeFor[model.Role]():             values(model.Roles...),
 	reflect.TypeFor[model.MembershipStatus](): values(model.StatusPending, model.StatusActive),
 	reflect.TypeFor[model.ChannelKind]():      values(model.KindStandard, model.KindAnnouncement, model.KindDirect),
 	reflect.TypeFor[model.Visibility]():       values(model.VisibilityPublic, model.VisibilityPrivate),

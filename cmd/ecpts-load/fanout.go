@@ -381,33 +381,47 @@ func (f *fanoutRun) audit(last uint64) (lost, dups uint64, withLoss, withDup int
 
 // fanoutResult is one fan-out (or reconnect) run.
 type fanoutResult struct {
-	Channel            string            `json:"channel"`
-	Subscribers        int               `json:"subscribers"`
-	Publishers         int               `json:"publishers"`
-	ConnectSeconds     float64           `json:"connect_s"`
-	Rate               float64           `json:"rate"`
-	Sent               uint64            `json:"sent"`
-	Acked              uint64            `json:"acked"`
-	LateSends          uint64            `json:"late_sends"`
-	LastSeq            uint64            `json:"last_seq"`
-	Deliveries         uint64            `json:"deliveries"`
-	Expected           uint64            `json:"expected_deliveries"`
-	DeliveriesPerSec   float64           `json:"deliveries_per_s"`
-	ServerDeliveries   uint64            `json:"server_deliveries"`
-	ServerSlowClosed   uint64            `json:"server_slow_consumers"`
-	Latency            latency           `json:"latency"`
-	Lost               uint64            `json:"lost"`
-	Duplicates         uint64            `json:"duplicates"`
-	SubscribersLost    int               `json:"subscribers_with_loss"`
-	SubscribersDup     int               `json:"subscribers_with_duplicates"`
-	CaughtUp           bool              `json:"caught_up"`
-	Drops              uint64            `json:"drops"`
-	Reconnects         uint64            `json:"reconnects"`
-	ResumeFrom         string            `json:"resume_from,omitempty"`
-	Closes             map[string]uint64 `json:"closes"`
-	Errors             map[string]uint64 `json:"errors"`
-	SubscribersStopped uint64            `json:"subscribers_stopped"`
-	CPU                cpuUse            `json:"cpu"`
+	Channel          string  `json:"channel"`
+	Subscribers      int     `json:"subscribers"`
+	Publishers       int     `json:"publishers"`
+	ConnectSeconds   float64 `json:"connect_s"`
+	Rate             float64 `json:"rate"`
+	Sent             uint64  `json:"sent"`
+	Acked            uint64  `json:"acked"`
+	LateSends        uint64  `json:"late_sends"`
+	LastSeq          uint64  `json:"last_seq"`
+	Deliveries       uint64  `json:"deliveries"`
+	Expected         uint64  `json:"expected_deliveries"`
+	DeliveriesPerSec float64 `json:"deliveries_per_s"`
+	ServerDeliveries uint64  `json:"server_deliveries"`
+	ServerSlowClosed uint64  `json:"server_slow_consumers"`
+	Latency          latency `json:"latency"`
+	Lost             uint64  `json:"lost"`
+	Duplicates       uint64  `json:"duplicates"`
+	SubscribersLost  int     `json:"subscribers_with_loss"`
+	SubscribersDup   int     `json:"subscribers_with_duplicates"`
+	CaughtUp         bool    `json:"caught_up"`
+	Drops            uint64  `json:"drops"`
+	Reconnects       uint64  `json:"reconnects"`
+	ResumeFrom       string  `json:"resume_from,omitempty"`
+	socketEnds
+	SubscribersStopped uint64 `json:"subscribers_stopped"`
+	CPU                cpuUse `json:"cpu"`
+}
+
+// socketEnds counts, by kind, why a fan-out's subscriber sockets ended and
+// the error frames its sockets got.
+type socketEnds struct {
+	Closes map[string]uint64 `json:"closes"`
+	Errors map[string]uint64 `json:"errors"`
+}
+
+func (f *fanoutRun) socketEnds() socketEnds {
+	return socketEnds{Closes: f.closes.snapshot(), Errors: f.errs.snapshot()}
+}
+
+func (e socketEnds) write(p func(string, ...any)) {
+	p("  socket ends: %s; error frames: %s", fmtCounts(e.Closes), fmtCounts(e.Errors))
 }
 
 func (x *fanoutResult) write(p func(string, ...any)) {
@@ -419,7 +433,7 @@ func (x *fanoutResult) write(p func(string, ...any)) {
 	if x.Drops > 0 || x.Reconnects > 0 {
 		p("  drops %d, reconnects %d, resume from %s", x.Drops, x.Reconnects, x.ResumeFrom)
 	}
-	p("  socket ends: %s; error frames: %s", fmtCounts(x.Closes), fmtCounts(x.Errors))
+	x.socketEnds.write(p)
 	writeCPU(p, x.CPU)
 }
 
@@ -463,7 +477,7 @@ func (f *fanoutRun) measure(ctx context.Context, rate float64, d time.Duration, 
 		ServerSlowClosed: uint64(after["ecpts_ws_slow_consumers_total"] - before["ecpts_ws_slow_consumers_total"]),
 		Latency:          h.Summary(), CaughtUp: caughtUp,
 		Drops: f.drops.Load() - drops0, Reconnects: f.reconnects.Load() - reconn0,
-		Closes: f.closes.snapshot(), Errors: f.errs.snapshot(), SubscribersStopped: f.fatal.Load(),
+		socketEnds: f.socketEnds(), SubscribersStopped: f.fatal.Load(),
 		CPU: cpu.stop(ctx),
 	}
 	if elapsed > 0 {

@@ -20,17 +20,16 @@ type saturateStep struct {
 }
 
 type saturateResult struct {
-	Channel             string            `json:"channel"`
-	Subscribers         int               `json:"subscribers"`
-	Steps               []saturateStep    `json:"steps"`
-	MaxDeliveriesPerSec float64           `json:"max_deliveries_per_s"`
-	MaxAtRate           float64           `json:"max_at_rate"`
-	StopReason          string            `json:"stop_reason"`
-	LastSeq             uint64            `json:"last_seq"`
-	Lost                uint64            `json:"lost"`
-	Duplicates          uint64            `json:"duplicates"`
-	Closes              map[string]uint64 `json:"closes"`
-	Errors              map[string]uint64 `json:"errors"`
+	Channel             string         `json:"channel"`
+	Subscribers         int            `json:"subscribers"`
+	Steps               []saturateStep `json:"steps"`
+	MaxDeliveriesPerSec float64        `json:"max_deliveries_per_s"`
+	MaxAtRate           float64        `json:"max_at_rate"`
+	StopReason          string         `json:"stop_reason"`
+	LastSeq             uint64         `json:"last_seq"`
+	Lost                uint64         `json:"lost"`
+	Duplicates          uint64         `json:"duplicates"`
+	socketEnds
 }
 
 func (x *saturateResult) write(p func(string, ...any)) {
@@ -42,7 +41,7 @@ func (x *saturateResult) write(p func(string, ...any)) {
 	}
 	p("  maximum %.0f deliveries/s (at %.0f msg/s); stopped: %s", x.MaxDeliveriesPerSec, x.MaxAtRate, x.StopReason)
 	p("  over the whole run: last seq %d, lost %d, duplicated %d", x.LastSeq, x.Lost, x.Duplicates)
-	p("  socket ends: %s; error frames: %s", fmtCounts(x.Closes), fmtCounts(x.Errors))
+	x.socketEnds.write(p)
 }
 
 // saturate raises the publishing rate ×1.5 per step until deliveries/s
@@ -91,7 +90,7 @@ func (r *runner) saturate(ctx context.Context, rep *report) error {
 		rate *= 1.5
 	}
 	res.Lost, res.Duplicates, _, _ = f.audit(res.LastSeq)
-	res.Closes, res.Errors = f.closes.snapshot(), f.errs.snapshot()
+	res.socketEnds = f.socketEnds()
 	rep.Saturate = res
 	rep.correct("lost seqs", "0", fmt.Sprint(res.Lost), res.Lost == 0)
 	rep.correct("duplicated seqs", "0", fmt.Sprint(res.Duplicates), res.Duplicates == 0)

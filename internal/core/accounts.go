@@ -261,35 +261,33 @@ func (c *Core) Logout(ctx context.Context, s model.Session) error {
 	return nil
 }
 
-// UserView is a user as shown to others (email only where allowed).
+// UserView is a user as shown to others (email only where allowed): named
+// as a message's author is, with the rest of their profile.
 type UserView struct {
-	ID         model.UserID     `json:"id"`
-	Email      string           `json:"email,omitempty"`
-	Name       string           `json:"name"`
-	Profession model.Profession `json:"profession"`
-	// ProfessionLabel names this person: in the form they chose
-	// (TitleForm), inclusive when they chose none.
-	ProfessionLabel string          `json:"profession_label"`
-	TitleForm       model.TitleForm `json:"title_form,omitempty"`
-	RPPS            string          `json:"rpps,omitempty"`
-	ADELI           string          `json:"adeli,omitempty"`
-	Commune         string          `json:"commune,omitempty"`
-	Admin           bool            `json:"admin,omitempty"`
-	CreatedAt       *time.Time      `json:"created_at,omitempty"`
+	AuthorView
+	Email     string          `json:"email,omitempty"`
+	TitleForm model.TitleForm `json:"title_form,omitempty"`
+	RPPS      string          `json:"rpps,omitempty"`
+	ADELI     string          `json:"adeli,omitempty"`
+	Admin     bool            `json:"admin,omitempty"`
+	CreatedAt *time.Time      `json:"created_at,omitempty"`
 }
 
 // userView: private=true for the user themself (e-mail, numbers, dates).
 func userView(u model.User, private bool) UserView {
-	v := UserView{
-		ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm),
-		TitleForm: u.TitleForm, Commune: u.Commune, Admin: u.Admin, RPPS: u.RPPS, ADELI: u.ADELI,
-	}
+	v := UserView{AuthorView: authorView(u), TitleForm: u.TitleForm, Admin: u.Admin, RPPS: u.RPPS, ADELI: u.ADELI}
 	if private {
 		v.Email = u.Email
 		t := u.CreatedAt
 		v.CreatedAt = &t
 	}
 	return v
+}
+
+// deletedUser stands for an account that no longer exists (the author of
+// a protocol or of one of its versions).
+func deletedUser(id model.UserID) UserView {
+	return UserView{AuthorView: AuthorView{ID: id, Name: "Compte supprimé"}}
 }
 
 // MeView is GET /me.

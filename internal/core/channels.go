@@ -44,10 +44,7 @@ func (c *Core) ListChannels(ctx context.Context, s model.Session, withArchived b
 	for _, ch := range chs {
 		candidates[ch.ID] = ch
 	}
-	for id := range a.cpts {
-		if !a.fullMember(id) {
-			continue
-		}
+	for _, id := range a.fullCPTS() {
 		chs, err := c.cached.channels.ByCPTS(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("core: list channels of %s: %w", id, err)
@@ -416,7 +413,7 @@ func (c *Core) visibilityChanged(ctx context.Context, ch model.Channel) {
 	if c.pub == nil {
 		return
 	}
-	audience, err := c.channelReaders(ctx, ch)
+	audience, err := c.readers(ctx, ch.CPTSID, ch.GroupID)
 	if err != nil {
 		c.log.Warn("readers to notify of a visibility change", "channel_id", ch.ID, "err", err)
 	}
@@ -433,28 +430,38 @@ func (c *Core) visibilityChanged(ctx context.Context, ch model.Channel) {
 	}
 }
 
-// channelReaders are those who read ch's scope's public channels: the
-// active coordinateurs and membres of its CPTS, or its group's members.
-func (c *Core) channelReaders(ctx context.Context, ch model.Channel) ([]model.UserID, error) {
-	var out []model.UserID
+// readers are those who read the public channels and the feed of a group
+// (its members) or else of a CPTS (its active coordinateurs and membres);
+// nobody for neither (a direct conversation).
+func (c *Core) readers(ctx context.Context, cpts model.CPTSID, group model.GroupID) ([]model.UserID, error) {
 	switch {
-	case ch.GroupID != "":
-		gms, err := c.st.GroupMembers.ByGroup(ctx, ch.GroupID)
+	case group != "":
+		gms, err := c.st.GroupMembers.ByGroup(ctx, group)
 		if err != nil {
 			return nil, err
 		}
+		var out []model.UserID
 		for _, m := range gms {
 			out = append(out, m.UserID)
 		}
-	case ch.CPTSID != "":
-		ms, err := c.st.Memberships.ByCPTS(ctx, ch.CPTSID)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			if m.Status == model.StatusActive && (m.Role == model.RoleCoordinateur || m.Role == model.RoleMembre) {
-				out = append(out, m.UserID)
-			}
+		return out, nil
+	case cpts != "":
+		return c.activeMembers(ctx, cpts, model.RoleCoordinateur, model.RoleMembre)
+	}
+	return nil, nil
+}
+
+// activeMembers lists the users whose membership of cpts is active, in one
+// of roles when roles are given.
+func (c *Core) activeMembers(ctx context.Context, cpts model.CPTSID, roles ...model.Role) ([]model.UserID, error) {
+	ms, err := c.st.Memberships.ByCPTS(ctx, cpts)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.UserID
+	for _, m := range ms {
+		if m.Status == model.StatusActive && (len(roles) == 0 || slices.Contains(roles, m.Role)) {
+			out = append(out, m.UserID)
 		}
 	}
 	return out, nil
@@ -514,18 +521,19 @@ func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.Cha
 	if err != nil {
 		return nil, err
 	}
-	what := "members of channel " + string(id)
 	cms, err := c.st.ChannelMembers.ByChannel(ctx, ch.ID)
-	if err != nil {
-		return nil, fmt.Errorf("core: %s: %w", what, err)
-	}
-	return memberViews(ctx, c, cms, what, func(m model.ChannelMember) model.UserID { return m.UserID }, nil)
+	return memberViews(ctx, c, "members of channel "+string(id), cms, err, func(m model.ChannelMember) model.UserID { return m.UserID }, nil)
 }
 
 // memberViews reads the users of the memberships ms (user gives each
 // one's user) as member views, in the order Users.ByIDs gives (by name);
-// fill, when not nil, adds what a user's membership says.
-func memberViews[M any](ctx context.Context, c *Core, ms []M, what string, user func(M) model.UserID, fill func(*MemberView, model.User, M)) ([]MemberView, error) {
+// fill, when not nil, adds what a user's membership says. err is that of
+// loading ms: memberViews returns it, as any of its own, wrapped with
+// what the list is.
+func memberViews[M any](ctx context.Context, c *Core, what string, ms []M, err error, user func(M) model.UserID, fill func(*MemberView, model.User, M)) ([]MemberView, error) {
+	if err != nil {
+		return nil, fmt.Errorf("core: %s: %w", what, err)
+	}
 	ids := make([]model.UserID, len(ms))
 	byUser := make(map[model.UserID]M, len(ms))
 	for i, m := range ms {

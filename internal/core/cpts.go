@@ -393,44 +393,44 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	}
 	emails := a.CanSeeMemberEmails(id)
 	ms, err := c.st.Memberships.ByCPTS(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("core: members of %s: %w", id, err)
-	}
-	ids := make([]model.UserID, 0, len(ms))
-	byUser := make(map[model.UserID]model.Membership, len(ms))
-	for _, m := range ms {
-		if !a.CanSeeMember(m) {
-			continue
-		}
-		ids = append(ids, m.UserID)
-		byUser[m.UserID] = m
-	}
-	us, err := c.st.Users.ByIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("core: members of %s: %w", id, err)
-	}
-	out := make([]MemberView, 0, len(us))
-	for _, u := range us {
-		m := byUser[u.ID]
-		v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
-		if emails {
-			v.User.Email = u.Email
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	ms = slices.DeleteFunc(ms, func(m model.Membership) bool { return !a.CanSeeMember(m) })
+	user := func(m model.Membership) model.UserID { return m.UserID }
+	return memberViews(ctx, c, "members of "+string(id), ms, err, user, func(v *MemberView, u model.User, m model.Membership) {
+		*v = memberView(u, m, emails)
+	})
 }
 
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// ValidateMember turns a pending membership into an active one.
-func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
+// memberView is u, member of a CPTS by m, as the CPTS's member lists show
+// them; with their e-mail address for those who may see it.
+func memberView(u model.User, m model.Membership, email bool) MemberView {
+	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
+	if email {
+		v.User.Email = u.Email
+	}
+	return v
+}
+
+// managerOfMember resolves the session's actor, which must manage cpts
+// (managerOfCPTS), and the user it acts on (errMemberNotFound when there
+// is none); what names the action in errors.
+func (c *Core) managerOfMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID, what string) (*Actor, model.User, error) {
 	a, err := c.managerOfCPTS(ctx, s, cpts)
 	if err != nil {
-		return MemberView{}, err
+		return nil, model.User{}, err
 	}
 	u, err := c.st.Users.ByID(ctx, user)
-	if err := lookupErr(err, errMemberNotFound, "validate %s", user); err != nil {
+	if err := lookupErr(err, errMemberNotFound, "%s %s", what, user); err != nil {
+		return nil, model.User{}, err
+	}
+	return a, u, nil
+}
+
+// ValidateMember turns a pending membership into an active one.
+func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) (MemberView, error) {
+	a, u, err := c.managerOfMember(ctx, s, cpts, user, "validate")
+	if err != nil {
 		return MemberView{}, err
 	}
 	if !a.CanValidateMember(cpts, u) {
@@ -444,9 +444,7 @@ func (c *Core) ValidateMember(ctx context.Context, s model.Session, cpts model.C
 	c.pendingChanged(ctx, cpts)
 	c.log.Info("audit: member validated", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditMemberValidated, CPTSID: cpts, TargetID: user, Role: m.Role})
-	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
-	v.User.Email = u.Email
-	return v, nil
+	return memberView(u, m, true), nil
 }
 
 // SetMemberRole changes a member's role. The last active coordinator of a
@@ -489,9 +487,7 @@ func (c *Core) SetMemberRole(ctx context.Context, s model.Session, cpts model.CP
 	}
 	c.log.Info("audit: member role changed", "actor_id", a.ID(), "cpts_id", cpts, "user_id", user, "role", role)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditRoleChanged, CPTSID: cpts, TargetID: user, Role: role})
-	v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
-	v.User.Email = u.Email
-	return v, nil
+	return memberView(u, m, true), nil
 }
 
 func (c *Core) keepOneCoordinator(ctx context.Context, cpts model.CPTSID) error {
@@ -623,12 +619,8 @@ func (c *Core) cascadeRemoval(ctx context.Context, cpts model.CPTSID, user model
 // CPTS does not want): the account stays, the membership goes. A member
 // validated meanwhile is not removed (not_pending): removal is RemoveMember.
 func (c *Core) RefuseMember(ctx context.Context, s model.Session, cpts model.CPTSID, user model.UserID) error {
-	a, err := c.managerOfCPTS(ctx, s, cpts)
+	a, u, err := c.managerOfMember(ctx, s, cpts, user, "refuse")
 	if err != nil {
-		return err
-	}
-	u, err := c.st.Users.ByID(ctx, user)
-	if err := lookupErr(err, errMemberNotFound, "refuse %s", user); err != nil {
 		return err
 	}
 	if !a.CanRefuseMember(cpts, u) {
@@ -657,21 +649,11 @@ func (c *Core) pendingChanged(ctx context.Context, cpts model.CPTSID) {
 	if c.pub == nil {
 		return
 	}
-	ms, err := c.st.Memberships.ByCPTS(ctx, cpts)
+	ids, err := c.activeMembers(ctx, cpts, model.RoleCoordinateur)
+	if err == nil && len(ids) > 0 {
+		err = c.pub.AccessChanged(ctx, ids)
+	}
 	if err != nil {
-		c.log.Warn("coordinators to notify", "cpts_id", cpts, "err", err)
-		return
-	}
-	var ids []model.UserID
-	for _, m := range ms {
-		if m.Status == model.StatusActive && m.Role == model.RoleCoordinateur {
-			ids = append(ids, m.UserID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	if err := c.pub.AccessChanged(ctx, ids); err != nil {
 		c.log.Warn("notify coordinators", "cpts_id", cpts, "err", err)
 	}
 }

@@ -18,14 +18,11 @@ type DirectoryFilter struct {
 	Query      string
 }
 
-// DirectoryEntry is one professional in the directory.
+// DirectoryEntry is one professional in the directory: named as a
+// message's author is, with their CPTS.
 type DirectoryEntry struct {
-	ID              model.UserID     `json:"id"`
-	Name            string           `json:"name"`
-	Profession      model.Profession `json:"profession"`
-	ProfessionLabel string           `json:"profession_label"`
-	Commune         string           `json:"commune,omitempty"`
-	CPTS            []DirectoryCPTS  `json:"cpts"`
+	AuthorView
+	CPTS []DirectoryCPTS `json:"cpts"`
 }
 
 // DirectoryCPTS is one CPTS of a directory entry.
@@ -58,7 +55,7 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 	// Which CPTS the caller may name, and whose members they see.
 	visibleCPTS := map[model.CPTSID]bool{}
 	users := map[model.UserID]bool{}
-	for _, id := range a.directoryCPTS() {
+	for _, id := range a.fullCPTS() {
 		visibleCPTS[id] = true
 	}
 	gs, err := c.st.Groups.ByIDs(ctx, slices.Collect(maps.Keys(a.groups)))
@@ -122,7 +119,7 @@ func (c *Core) Directory(ctx context.Context, s model.Session, f DirectoryFilter
 		if query != "" && !strings.Contains(fold(u.Name+" "+u.Profession.Label()+" "+u.Profession.LabelFor(u.TitleForm)+" "+u.Commune), query) {
 			continue
 		}
-		e := DirectoryEntry{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune, CPTS: []DirectoryCPTS{}}
+		e := DirectoryEntry{AuthorView: authorView(u), CPTS: []DirectoryCPTS{}}
 		inFilter := f.CPTSID == ""
 		for _, m := range memberships[u.ID] {
 			e.CPTS = append(e.CPTS, DirectoryCPTS{ID: m.CPTSID, Name: names[m.CPTSID], Role: m.Role})

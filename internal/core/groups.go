@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -94,23 +93,6 @@ func (c *Core) ListGroups(ctx context.Context, s model.Session) ([]GroupView, er
 	}
 	sortFolded(gs, func(g model.Group) string { return g.Name })
 	return c.groupViews(ctx, a, gs)
-}
-
-// sortFolded sorts xs by name with accents and case folded, computing
-// each key once (folding is far dearer than comparing).
-func sortFolded[T any](xs []T, name func(T) string) {
-	type keyed struct {
-		key string
-		v   T
-	}
-	ks := make([]keyed, len(xs))
-	for i, x := range xs {
-		ks[i] = keyed{fold(name(x)), x}
-	}
-	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
-	for i := range ks {
-		xs[i] = ks[i].v
-	}
 }
 
 // groupNameFree refuses a name that reads as the name of another group
@@ -303,13 +285,9 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	if err != nil {
 		return nil, err
 	}
-	what := "members of group " + string(id)
 	gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
-	if err != nil {
-		return nil, fmt.Errorf("core: %s: %w", what, err)
-	}
 	user := func(gm model.GroupMember) model.UserID { return gm.UserID }
-	return memberViews(ctx, c, gms, what, user, func(v *MemberView, u model.User, gm model.GroupMember) {
+	return memberViews(ctx, c, "members of group "+string(id), gms, err, user, func(v *MemberView, u model.User, gm model.GroupMember) {
 		v.Role, v.RoleLabel, v.CreatedAt = gm.Role, gm.Role.LabelFor(u.TitleForm), gm.CreatedAt.UTC().Format(timeLayout)
 	})
 }

@@ -207,10 +207,7 @@ func (c *Core) pendingMembers(ctx context.Context, a *Actor) ([]PendingMember, e
 		if !ok {
 			continue
 		}
-		v := MemberView{User: userView(u, false), Role: m.Role, RoleLabel: m.Role.LabelFor(u.TitleForm), Status: m.Status, CreatedAt: m.CreatedAt.UTC().Format(timeLayout)}
-		if a.CanSeeMemberEmails(m.CPTSID) {
-			v.User.Email = u.Email
-		}
+		v := memberView(u, m, a.CanSeeMemberEmails(m.CPTSID))
 		out = append(out, PendingMember{CPTSID: m.CPTSID, CPTSName: names[m.CPTSID], Member: v})
 	}
 	return out, nil

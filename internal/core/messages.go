@@ -26,13 +26,20 @@ var ErrTooFarBehind = model.Coded(nil, "too_far_behind",
 var clientIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // AuthorView names a message's author; profession and commune tell
-// homonyms apart.
+// homonyms apart. A directory entry (DirectoryEntry) and a user shown to
+// others (UserView) start with it.
 type AuthorView struct {
-	ID              model.UserID     `json:"id"`
-	Name            string           `json:"name"`
-	Profession      model.Profession `json:"profession"`
-	ProfessionLabel string           `json:"profession_label"`
-	Commune         string           `json:"commune,omitempty"`
+	ID         model.UserID     `json:"id"`
+	Name       string           `json:"name"`
+	Profession model.Profession `json:"profession"`
+	// ProfessionLabel names this person: in the form they chose
+	// (TitleForm), inclusive when they chose none.
+	ProfessionLabel string `json:"profession_label"`
+	Commune         string `json:"commune,omitempty"`
+}
+
+func authorView(u model.User) AuthorView {
+	return AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
 }
 
 // ReactionView is one emoji on a message.
@@ -116,7 +123,8 @@ func messageView(m model.Message, users map[model.UserID]model.User) MessageView
 		v.Mentions = []model.UserID{}
 	}
 	if u, ok := users[m.AuthorID]; ok {
-		v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
+		author := authorView(u)
+		v.Author = &author
 	}
 	if m.Deleted() {
 		v.Deleted, v.Body, v.HTML, v.Mentions = true, "", "", []model.UserID{}

@@ -561,8 +561,9 @@ func (a *Actor) CanAddToChannel(ch model.Channel, g *model.Group, target *Actor)
 	return false
 }
 
-// CanSeeDirectoryOf reports the CPTS whose directory the actor sees.
-func (a *Actor) directoryCPTS() []model.CPTSID {
+// fullCPTS lists the CPTS the actor fully belongs to (fullMember): those
+// whose directory, public channels and feed it sees.
+func (a *Actor) fullCPTS() []model.CPTSID {
 	var out []model.CPTSID
 	for c := range a.cpts {
 		if a.fullMember(c) {
@@ -960,10 +961,8 @@ func (a *Actor) CanSeeRSVPList(p model.Post, g *model.Group) bool {
 // (gs: the documents of its groups).
 func (a *Actor) FeedScopes(gs []model.Group) []model.FeedScope {
 	var out []model.FeedScope
-	for c := range a.cpts {
-		if a.fullMember(c) {
-			out = append(out, model.CPTSFeed(c))
-		}
+	for _, c := range a.fullCPTS() {
+		out = append(out, model.CPTSFeed(c))
 	}
 	for _, g := range gs {
 		if a.CanSeeFeed(model.GroupFeed(g.ID), &g) {

@@ -386,7 +386,8 @@ func (c *Core) postViews(ctx context.Context, a *Actor, g *model.Group, posts []
 			}
 		}
 		if u, ok := users[p.AuthorID]; ok {
-			v.Author = &AuthorView{ID: u.ID, Name: u.Name, Profession: u.Profession, ProfessionLabel: u.Profession.LabelFor(u.TitleForm), Commune: u.Commune}
+			author := authorView(u)
+			v.Author = &author
 		}
 		for _, r := range reactions[p.ID] {
 			v.Reactions = append(v.Reactions, ReactionView{Emoji: r.Emoji, Count: len(r.Users), Users: r.Users})
@@ -430,30 +431,13 @@ func rsvpRefusal(p model.Post, now time.Time) error {
 
 // feedAudience lists the users who read the feed (to reach them live).
 func (c *Core) feedAudience(ctx context.Context, scope model.FeedScope, g *model.Group) ([]model.UserID, error) {
-	var out []model.UserID
-	if scope.GroupID != "" {
-		if g == nil {
-			return nil, nil
-		}
-		gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range gms {
-			out = append(out, m.UserID)
-		}
-		return out, nil
+	if scope.GroupID == "" {
+		return c.readers(ctx, scope.CPTSID, "")
 	}
-	ms, err := c.st.Memberships.ByCPTS(ctx, scope.CPTSID)
-	if err != nil {
-		return nil, err
+	if g == nil {
+		return nil, nil
 	}
-	for _, m := range ms {
-		if m.Status == model.StatusActive && (m.Role == model.RoleCoordinateur || m.Role == model.RoleMembre) {
-			out = append(out, m.UserID)
-		}
-	}
-	return out, nil
+	return c.readers(ctx, "", g.ID)
 }
 
 // publishPost reaches the feed's readers with p (after it is stored). The

@@ -531,7 +531,7 @@ func (c *Core) protocolDetail(ctx context.Context, a *Actor, p model.Protocol) (
 		if u, ok := users[id]; ok {
 			return userView(u, false)
 		}
-		return UserView{ID: id, Name: "Compte supprimé"}
+		return deletedUser(id)
 	}
 	d.Author = uv(p.AuthorID)
 	if drafts {
@@ -626,7 +626,7 @@ func (c *Core) ProtocolVersions(ctx context.Context, s model.Session, id model.P
 		if u, ok := users[v.AuthorID]; ok {
 			vv.Author = userView(u, false)
 		} else {
-			vv.Author = UserView{ID: v.AuthorID, Name: "Compte supprimé"}
+			vv.Author = deletedUser(v.AuthorID)
 		}
 		out = append(out, vv)
 	}
@@ -1150,15 +1150,9 @@ func (c *Core) ackReport(ctx context.Context, a *Actor, p model.Protocol, cpts m
 	if err != nil {
 		return AckReport{}, fmt.Errorf("core: acks of %s: %w", p.ID, err)
 	}
-	ms, err := c.st.Memberships.ByCPTS(ctx, cpts)
+	ids, err := c.activeMembers(ctx, cpts)
 	if err != nil {
 		return AckReport{}, fmt.Errorf("core: acks of %s: %w", p.ID, err)
-	}
-	var ids []model.UserID
-	for _, m := range ms {
-		if m.Status == model.StatusActive {
-			ids = append(ids, m.UserID)
-		}
 	}
 	users, err := c.usersByID(ctx, ids)
 	if err != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -105,6 +106,23 @@ func fold(s string) string {
 		out = s
 	}
 	return strings.ToLower(out)
+}
+
+// sortFolded sorts xs by name with accents and case folded, computing
+// each key once (folding is far dearer than comparing).
+func sortFolded[T any](xs []T, name func(T) string) {
+	type keyed struct {
+		key string
+		v   T
+	}
+	ks := make([]keyed, len(xs))
+	for i, x := range xs {
+		ks[i] = keyed{fold(name(x)), x}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		xs[i] = ks[i].v
+	}
 }
 
 // cleanName is the one check of every name a person types and others read

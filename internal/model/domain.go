@@ -14,11 +14,6 @@ const (
 	RolePartenaire   Role = "partenaire"
 )
 
-// Valid reports whether r is one of the three roles.
-func (r Role) Valid() bool {
-	return r == RoleCoordinateur || r == RoleMembre || r == RolePartenaire
-}
-
 // MembershipStatus: an accepted invitation makes a pending member; a
 // coordinator validates it into an active one. Only active members see
 // anything of the CPTS.

@@ -19,6 +19,18 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated: no valid session.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrGone: something existed but can no longer be used (a used or
+	// expired invitation).
+	ErrGone = errors.New("gone")
+	// ErrTooMany: a rate limit.
+	ErrTooMany = errors.New("too many requests")
+	// ErrUpstream: a service the application depends on (the mailer)
+	// failed; the request was fine, retrying later may work.
+	ErrUpstream = errors.New("upstream service unavailable")
+	// ErrNotConfigured: a feature the operator has not configured.
+	ErrNotConfigured = errors.New("not configured")
+	// ErrTooLarge: an upload over its size limit (413).
+	ErrTooLarge = errors.New("too large")
 )
 
 // InvalidError is a validation failure that names the offending field and
@@ -66,7 +78,7 @@ func InvalidAs(kind error, field, code, message string) *InvalidError {
 // message. Core returns them for business outcomes that deserve their own
 // code: an expired invitation, a used one, too many login attempts…
 type CodedError struct {
-	Kind       error // one of the sentinel errors of this file, or nil for a 400
+	Kind       error // one of the sentinel errors above, or nil for a 400
 	Code       string
 	Message    string
 	RetryAfter time.Duration // for ErrTooMany
@@ -74,20 +86,6 @@ type CodedError struct {
 
 func (e *CodedError) Error() string { return e.Code }
 func (e *CodedError) Unwrap() error { return e.Kind }
-
-// ErrGone marks something that existed but can no longer be used (a used or
-// expired invitation). ErrTooMany marks a rate limit. ErrUpstream marks a
-// failure of a service the application depends on (the mailer): the
-// request was fine, retrying later may work. ErrNotConfigured marks a
-// feature the operator has not configured.
-var (
-	ErrGone          = errors.New("gone")
-	ErrTooMany       = errors.New("too many requests")
-	ErrUpstream      = errors.New("upstream service unavailable")
-	ErrNotConfigured = errors.New("not configured")
-	// ErrTooLarge marks an upload over its size limit (413).
-	ErrTooLarge = errors.New("too large")
-)
 
 // Coded builds a *CodedError.
 func Coded(kind error, code, message string) *CodedError {

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Profession of a member, from the list of PRODUCT.md §1.
 type Profession string
@@ -79,6 +82,12 @@ var roleLabels = map[Role][3]string{
 	RoleMembre:       {"Membre", "Membre", "Membre"},
 	RolePartenaire:   {"Partenaire", "Partenaire", "Partenaire"},
 }
+
+// Roles lists the three roles, in display order.
+var Roles = []Role{RoleCoordinateur, RoleMembre, RolePartenaire}
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Label is the inclusive label of a role, for lists.
 func (r Role) Label() string { return r.LabelFor(TitleInclusive) }
