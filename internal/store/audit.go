@@ -34,12 +34,9 @@ type auditDoc struct {
 	Role         model.Role        `bson:"role,omitempty"`
 }
 
-func (d auditDoc) model() model.AuditEntry {
-	return model.AuditEntry{
-		ID: d.ID, At: d.At.UTC(), ActorID: d.ActorID, Action: d.Action, CPTSID: d.CPTSID,
-		GroupID: d.GroupID, TargetID: d.TargetID, InvitationID: d.InvitationID, Role: d.Role,
-	}
-}
+var auditMirror = mirrorOf[auditDoc, model.AuditEntry]()
+
+func (d auditDoc) model() model.AuditEntry { return auditMirror.model(d) }
 
 // EnsureIndexes creates the (cpts_id, _id) index; idempotent.
 func (a *Audit) EnsureIndexes(ctx context.Context) error {
@@ -62,10 +59,7 @@ func (a *Audit) Insert(ctx context.Context, e model.AuditEntry) (model.AuditEntr
 	if e.ID == "" {
 		e.ID = auditID(e.At)
 	}
-	d := auditDoc{
-		ID: e.ID, At: msUTC(e.At), ActorID: e.ActorID, Action: e.Action, CPTSID: e.CPTSID,
-		GroupID: e.GroupID, TargetID: e.TargetID, InvitationID: e.InvitationID, Role: e.Role,
-	}
+	d := auditMirror.doc(e)
 	if _, err := a.coll.InsertOne(ctx, d); err != nil {
 		return model.AuditEntry{}, dbErr(err, fmt.Sprintf("insert audit entry %s", e.ID))
 	}
@@ -83,5 +77,5 @@ func (a *Audit) List(ctx context.Context, cpts model.CPTSID, before string, limi
 	if before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}})
 	}
-	return findLimit[auditDoc](ctx, a.coll, filter, bson.D{{Key: "_id", Value: -1}}, limit, "list audit entries")
+	return findLimit[auditDoc](ctx, a.coll, filter, order("-_id"), limit, "list audit entries")
 }

@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -42,21 +41,9 @@ type channelDoc struct {
 	Key        []byte            `bson:"key,omitempty"`
 }
 
-func (d channelDoc) model() model.Channel {
-	return model.Channel{
-		ID:         d.ID,
-		Name:       d.Name,
-		Topic:      d.Topic,
-		Kind:       d.Kind,
-		Visibility: d.Visibility,
-		CPTSID:     d.CPTSID,
-		GroupID:    d.GroupID,
-		Archived:   d.Archived,
-		CreatedBy:  d.CreatedBy,
-		CreatedAt:  d.CreatedAt.UTC(),
-		Key:        d.Key,
-	}
-}
+var channelMirror = mirrorOf[channelDoc, model.Channel]("Scope", "NameKey")
+
+func (d channelDoc) model() model.Channel { return channelMirror.model(d) }
 
 func cptsScope(id model.CPTSID) string   { return "cpts:" + string(id) }
 func groupScope(id model.GroupID) string { return "group:" + string(id) }
@@ -93,22 +80,9 @@ func (c *Channels) Insert(ctx context.Context, x model.Channel) error {
 	if err != nil {
 		return fmt.Errorf("store: insert channel %s: %w", x.ID, err)
 	}
-	_, err = c.coll.InsertOne(ctx, channelDoc{
-		ID:         x.ID,
-		Scope:      scope,
-		Name:       x.Name,
-		NameKey:    nameKey(x.Name),
-		Topic:      x.Topic,
-		Kind:       x.Kind,
-		Visibility: x.Visibility,
-		CPTSID:     x.CPTSID,
-		GroupID:    x.GroupID,
-		Archived:   x.Archived,
-		CreatedBy:  x.CreatedBy,
-		CreatedAt:  msUTC(x.CreatedAt),
-		Key:        x.Key,
-	})
-	return dbErr(err, fmt.Sprintf("insert channel %s", x.ID))
+	d := channelMirror.doc(x)
+	d.Scope, d.NameKey = scope, nameKey(x.Name)
+	return c.insert(ctx, d, x.ID)
 }
 
 // ByCPTS returns the channels of cpts (not those of its groups), archived
@@ -126,7 +100,7 @@ func (c *Channels) ByGroup(ctx context.Context, group model.GroupID) ([]model.Ch
 // Rename renames a channel; ErrConflict when the name is taken in its CPTS
 // or group, ErrNotFound when absent.
 func (c *Channels) Rename(ctx context.Context, id model.ChannelID, name string) error {
-	return c.set(ctx, id, "rename channel", bson.D{{Key: "name", Value: name}, {Key: "name_key", Value: nameKey(name)}})
+	return c.set(ctx, id, "rename channel", nameSet(name))
 }
 
 // SetTopic replaces the topic; ErrNotFound when absent.
@@ -145,41 +119,45 @@ func (c *Channels) SetVisibility(ctx context.Context, id model.ChannelID, v mode
 	return c.set(ctx, id, "set visibility of channel", eq("visibility", string(v)))
 }
 
-func (c *Channels) set(ctx context.Context, id model.ChannelID, what string, fields bson.D) error {
-	return updateOne(ctx, c.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
+// ConversationKeys is the conversation_keys collection: _id = a key of the
+// participant set, value = the direct conversation's channel id. Its
+// unique _id makes "open a conversation with these people" return one
+// conversation even when two of them ask at once.
+type ConversationKeys struct {
+	coll *mongo.Collection
 }
 
-// ChannelSeqs is the channel_seqs collection: _id = channel id, the
-// recorded last seq of each channel. It lives apart from the channel
-// document because it changes with every message: FerretDB applies an
-// update as a read-modify-write of the whole document, so recording a seq
-// on the channel document could undo a concurrent rename or archive.
-type ChannelSeqs struct {
-	coll   *mongo.Collection
-	ferret bool
+type conversationKeyDoc struct {
+	ID        string          `bson:"_id"`
+	ChannelID model.ChannelID `bson:"channel_id"`
 }
 
-type channelSeqDoc struct {
-	ID      model.ChannelID `bson:"_id"`
-	LastSeq int64           `bson:"last_seq"`
-}
-
-// Record raises the channel's recorded last seq to seq ($max, upsert: a
-// late writer never lowers it).
-func (c *ChannelSeqs) Record(ctx context.Context, id model.ChannelID, seq uint64) error {
-	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: eq("last_seq", int64(seq))}}, options.UpdateOne().SetUpsert(true))
-	return dbErr(err, "last seq of channel "+string(id))
-}
-
-// Many returns the recorded last seq of each channel (0 when none).
-func (c *ChannelSeqs) Many(ctx context.Context, ids []model.ChannelID) (map[model.ChannelID]uint64, error) {
-	docs, err := findByIDs[channelSeqDoc](ctx, c.coll, c.ferret, ids)
-	if err != nil {
-		return nil, dbErr(err, "last seqs of channels")
+// Claim records key → ch; when the key exists it returns the recorded
+// channel and ErrConflict.
+func (k *ConversationKeys) Claim(ctx context.Context, key string, ch model.ChannelID) (model.ChannelID, error) {
+	_, err := k.coll.InsertOne(ctx, conversationKeyDoc{ID: key, ChannelID: ch})
+	if err == nil {
+		return ch, nil
 	}
-	out := make(map[model.ChannelID]uint64, len(docs))
-	for _, d := range docs {
-		out[d.ID] = uint64(d.LastSeq)
+	if !isDuplicateKey(err) {
+		return "", dbErr(err, "conversation key")
 	}
-	return out, nil
+	var d conversationKeyDoc
+	if err := k.coll.FindOne(ctx, byID(key)).Decode(&d); err != nil {
+		return "", dbErr(err, "conversation key")
+	}
+	return d.ChannelID, fmt.Errorf("store: conversation key: %w", model.ErrConflict)
+}
+
+// Retire forgets key when it still names ch: the next Claim gives the
+// participant set a new conversation (see core.OpenConversation).
+func (k *ConversationKeys) Retire(ctx context.Context, key string, ch model.ChannelID) error {
+	_, err := k.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "channel_id", Value: ch}})
+	return dbErr(err, "retire conversation key")
+}
+
+// Release forgets a key (its conversation could not be created).
+func (k *ConversationKeys) Release(ctx context.Context, key string) error {
+	_, err := k.coll.DeleteOne(ctx, byID(key))
+	return dbErr(err, "release conversation key")
 }

@@ -35,6 +35,15 @@ func msUTCPtr(t *time.Time) *time.Time {
 	return &v
 }
 
+// utcPtr returns t in UTC; nil stays nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // nameKey is the value unique indexes compare: trimmed and lowercased, so
 // "SNP" and "snp " collide.
 func nameKey(name string) string {
@@ -169,8 +178,14 @@ func models[D modeler[M], M any](docs []D) []M {
 // getByID reads the document with this _id as its model; ErrNotFound
 // (wrapped with what) when absent.
 func getByID[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, id any, what string) (M, error) {
+	return findOne[D](ctx, coll, byID(id), what)
+}
+
+// findOne reads the document filter matches as its model; ErrNotFound
+// (wrapped with what) when there is none.
+func findOne[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, what string) (M, error) {
 	var d D
-	if err := coll.FindOne(ctx, byID(id)).Decode(&d); err != nil {
+	if err := coll.FindOne(ctx, filter).Decode(&d); err != nil {
 		var zero M
 		return zero, dbErr(err, what)
 	}
@@ -261,11 +276,15 @@ func setOp(fields bson.D) bson.D {
 	return bson.D{{Key: "$set", Value: fields}}
 }
 
-// asc is the ascending sort on fields, in that order.
-func asc(fields ...string) bson.D {
+// order is the sort on fields, in that order: ascending, or descending
+// for a field written "-name".
+func order(fields ...string) bson.D {
 	d := make(bson.D, len(fields))
 	for i, f := range fields {
 		d[i] = bson.E{Key: f, Value: 1}
+		if rest, ok := strings.CutPrefix(f, "-"); ok {
+			d[i] = bson.E{Key: rest, Value: -1}
+		}
 	}
 	return d
 }
@@ -314,6 +333,32 @@ func deleteOne(ctx context.Context, coll *mongo.Collection, id string, what stri
 	return nil
 }
 
+// put writes doc as the document with this _id, replacing it or
+// inserting it.
+func put(ctx context.Context, coll *mongo.Collection, id string, doc any, what string) error {
+	_, err := coll.ReplaceOne(ctx, byID(id), doc, options.Replace().SetUpsert(true))
+	return dbErr(err, what)
+}
+
+// deleteMany deletes the documents filter matches and returns how many
+// it deleted.
+func deleteMany(ctx context.Context, coll *mongo.Collection, filter any, what string) (int64, error) {
+	res, err := coll.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, dbErr(err, what)
+	}
+	return res.DeletedCount, nil
+}
+
+// count returns the number of documents filter matches.
+func count(ctx context.Context, coll *mongo.Collection, filter any, what string) (int64, error) {
+	n, err := coll.CountDocuments(ctx, filter)
+	if err != nil {
+		return 0, dbErr(err, what)
+	}
+	return n, nil
+}
+
 // ensureIndexes creates the indexes one command each. Creating them in one
 // createIndexes command panics FerretDB v1.24 (a slice bound bug in its
 // handler) when two or more of them exist already, i.e. at every restart.
@@ -331,14 +376,7 @@ func ensureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 // "-name" is descending. The name is explicit: it is what ensureIndexes
 // finds again at every restart.
 func index(name string, fields ...string) mongo.IndexModel {
-	keys := make(bson.D, len(fields))
-	for i, f := range fields {
-		keys[i] = bson.E{Key: f, Value: 1}
-		if rest, ok := strings.CutPrefix(f, "-"); ok {
-			keys[i] = bson.E{Key: rest, Value: -1}
-		}
-	}
-	return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+	return mongo.IndexModel{Keys: order(fields...), Options: options.Index().SetName(name)}
 }
 
 // uniqueIndex is index with a unique constraint.

@@ -31,17 +31,9 @@ type cptsDoc struct {
 	CreatedAt  time.Time       `bson:"created_at"`
 }
 
-func (d cptsDoc) model() model.CPTS {
-	return model.CPTS{
-		ID:         d.ID,
-		Name:       d.Name,
-		Department: d.Department,
-		Communes:   d.Communes,
-		Status:     d.Status,
-		Missions:   d.Missions,
-		CreatedAt:  d.CreatedAt.UTC(),
-	}
-}
+var cptsMirror = mirrorOf[cptsDoc, model.CPTS]("NameKey")
+
+func (d cptsDoc) model() model.CPTS { return cptsMirror.model(d) }
 
 // EnsureIndexes creates the unique name index; it is idempotent.
 func (c *CPTSs) EnsureIndexes(ctx context.Context) error {
@@ -51,17 +43,9 @@ func (c *CPTSs) EnsureIndexes(ctx context.Context) error {
 // Insert stores a new CPTS; ErrConflict when the id or the name
 // (case-insensitive) is taken.
 func (c *CPTSs) Insert(ctx context.Context, x model.CPTS) error {
-	_, err := c.coll.InsertOne(ctx, cptsDoc{
-		ID:         x.ID,
-		Name:       x.Name,
-		NameKey:    nameKey(x.Name),
-		Department: x.Department,
-		Communes:   x.Communes,
-		Status:     x.Status,
-		Missions:   x.Missions,
-		CreatedAt:  msUTC(x.CreatedAt),
-	})
-	return dbErr(err, fmt.Sprintf("insert cpts %s", x.ID))
+	d := cptsMirror.doc(x)
+	d.NameKey = nameKey(x.Name)
+	return c.insert(ctx, d, x.ID)
 }
 
 // List returns every CPTS, ordered by name.
@@ -74,20 +58,10 @@ func (c *CPTSs) List(ctx context.Context) ([]model.CPTS, error) {
 // when the name (case-insensitive) is another CPTS's, ErrNotFound when
 // absent.
 func (c *CPTSs) Update(ctx context.Context, x model.CPTS) error {
-	what := fmt.Sprintf("update cpts %s", x.ID)
-	res, err := c.coll.UpdateOne(ctx, byID(x.ID), bson.D{{Key: "$set", Value: bson.D{
-		{Key: "name", Value: x.Name},
-		{Key: "name_key", Value: nameKey(x.Name)},
-		{Key: "department", Value: x.Department},
-		{Key: "communes", Value: x.Communes},
-		{Key: "status", Value: x.Status},
-		{Key: "missions", Value: x.Missions},
-	}}})
-	if err != nil {
-		return dbErr(err, what)
-	}
-	if res.MatchedCount == 0 {
-		return notFound(what)
-	}
-	return nil
+	return updateOne(ctx, c.coll, byID(x.ID), setOp(append(nameSet(x.Name),
+		bson.E{Key: "department", Value: x.Department},
+		bson.E{Key: "communes", Value: x.Communes},
+		bson.E{Key: "status", Value: x.Status},
+		bson.E{Key: "missions", Value: x.Missions},
+	)), fmt.Sprintf("update cpts %s", x.ID))
 }

@@ -30,17 +30,9 @@ type groupDoc struct {
 	CreatedAt   time.Time      `bson:"created_at"`
 }
 
-func (d groupDoc) model() model.Group {
-	return model.Group{
-		ID:          d.ID,
-		Name:        d.Name,
-		Description: d.Description,
-		OwnerCPTS:   d.OwnerCPTS,
-		CPTSIDs:     d.CPTSIDs,
-		CreatedBy:   d.CreatedBy,
-		CreatedAt:   d.CreatedAt.UTC(),
-	}
-}
+var groupMirror = mirrorOf[groupDoc, model.Group]("NameKey")
+
+func (d groupDoc) model() model.Group { return groupMirror.model(d) }
 
 // EnsureIndexes creates the unique name-per-owner index and the cpts_ids
 // index; idempotent.
@@ -56,21 +48,12 @@ func (g *Groups) EnsureIndexes(ctx context.Context) error {
 // its owner. ErrConflict on a duplicate name (case-insensitive) within the
 // owner CPTS.
 func (g *Groups) Insert(ctx context.Context, x model.Group) error {
-	ids := x.CPTSIDs
-	if len(ids) == 0 && x.OwnerCPTS != "" {
-		ids = []model.CPTSID{x.OwnerCPTS}
+	d := groupMirror.doc(x)
+	d.NameKey = nameKey(x.Name)
+	if len(d.CPTSIDs) == 0 && x.OwnerCPTS != "" {
+		d.CPTSIDs = []model.CPTSID{x.OwnerCPTS}
 	}
-	_, err := g.coll.InsertOne(ctx, groupDoc{
-		ID:          x.ID,
-		Name:        x.Name,
-		NameKey:     nameKey(x.Name),
-		Description: x.Description,
-		OwnerCPTS:   x.OwnerCPTS,
-		CPTSIDs:     ids,
-		CreatedBy:   x.CreatedBy,
-		CreatedAt:   msUTC(x.CreatedAt),
-	})
-	return dbErr(err, fmt.Sprintf("insert group %s", x.ID))
+	return g.insert(ctx, d, x.ID)
 }
 
 // ByCPTS returns the groups cpts participates in (owned or invited),
@@ -82,12 +65,8 @@ func (g *Groups) ByCPTS(ctx context.Context, cpts model.CPTSID) ([]model.Group, 
 // Update renames the group and replaces its description; ErrConflict on a
 // duplicate name within the owner CPTS, ErrNotFound when absent.
 func (g *Groups) Update(ctx context.Context, id model.GroupID, name, description string) error {
-	what := fmt.Sprintf("update group %s", id)
-	return updateOne(ctx, g.coll, byID(id), bson.D{{Key: "$set", Value: bson.D{
-		{Key: "name", Value: name},
-		{Key: "name_key", Value: nameKey(name)},
-		{Key: "description", Value: description},
-	}}}, what)
+	return updateOne(ctx, g.coll, byID(id), setOp(append(nameSet(name), bson.E{Key: "description", Value: description})),
+		fmt.Sprintf("update group %s", id))
 }
 
 // AddCPTS invites cpts into the group ($addToSet: adding it twice is a

@@ -362,15 +362,6 @@ func pageLimit(limit, def, max int) int {
 	return limit
 }
 
-// utcPtr returns t in UTC; nil stays nil.
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 // seqID formats a per-parent number for an _id: zero-padded, so the _ids
 // of one parent sort like the numbers.
 func seqID(parent string, n int) string {

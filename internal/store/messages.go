@@ -106,14 +106,7 @@ func (d messageDoc) model() model.Message {
 		MentionChannel: d.MentionChannel, ReplyCount: d.ReplyCount, CreatedAt: d.CreatedAt.UTC(), Sealed: d.Sealed,
 		Files: d.Files,
 	}
-	utc := func(t *time.Time) *time.Time {
-		if t == nil {
-			return nil
-		}
-		u := t.UTC()
-		return &u
-	}
-	m.LastReplyAt, m.EditedAt, m.DeletedAt = utc(d.LastReplyAt), utc(d.EditedAt), utc(d.DeletedAt)
+	m.LastReplyAt, m.EditedAt, m.DeletedAt = utcPtr(d.LastReplyAt), utcPtr(d.EditedAt), utcPtr(d.DeletedAt)
 	for _, s := range d.ReplySeqs {
 		m.ReplySeqs = append(m.ReplySeqs, uint64(s))
 	}
@@ -241,7 +234,7 @@ func (s *Messages) Range(ctx context.Context, ch model.ChannelID, from, to uint6
 	what := fmt.Sprintf("messages %d..%d of %s", from, to, ch)
 	if !s.ferret {
 		f := bson.D{{Key: "channel_id", Value: ch}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: int64(from)}, {Key: "$lte", Value: int64(to)}}}}
-		return findModels[messageDoc](ctx, s.coll, f, asc("seq"), what)
+		return findModels[messageDoc](ctx, s.coll, f, order("seq"), what)
 	}
 	if s.byPage {
 		first, last := (from-1)/messagesPerPage, (to-1)/messagesPerPage
@@ -386,4 +379,182 @@ func (s *Messages) BySeqs(ctx context.Context, ch model.ChannelID, seqs []uint64
 	}
 	slices.SortFunc(out, func(a, b model.Message) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
+}
+
+// ChannelSeqs is the channel_seqs collection: _id = channel id, the
+// recorded last seq of each channel. It lives apart from the channel
+// document because it changes with every message: FerretDB applies an
+// update as a read-modify-write of the whole document, so recording a seq
+// on the channel document could undo a concurrent rename or archive.
+type ChannelSeqs struct {
+	coll   *mongo.Collection
+	ferret bool
+}
+
+type channelSeqDoc struct {
+	ID      model.ChannelID `bson:"_id"`
+	LastSeq int64           `bson:"last_seq"`
+}
+
+// Record raises the channel's recorded last seq to seq ($max, upsert: a
+// late writer never lowers it).
+func (c *ChannelSeqs) Record(ctx context.Context, id model.ChannelID, seq uint64) error {
+	_, err := c.coll.UpdateOne(ctx, byID(string(id)), bson.D{{Key: "$max", Value: eq("last_seq", int64(seq))}}, options.UpdateOne().SetUpsert(true))
+	return dbErr(err, "last seq of channel "+string(id))
+}
+
+// Many returns the recorded last seq of each channel (0 when none).
+func (c *ChannelSeqs) Many(ctx context.Context, ids []model.ChannelID) (map[model.ChannelID]uint64, error) {
+	docs, err := findByIDs[channelSeqDoc](ctx, c.coll, c.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, "last seqs of channels")
+	}
+	out := make(map[model.ChannelID]uint64, len(docs))
+	for _, d := range docs {
+		out[d.ID] = uint64(d.LastSeq)
+	}
+	return out, nil
+}
+
+// ReadMarkers is the read_markers collection: _id = userID:channelID. It
+// holds how far a user has read a channel and the seqs of the unread
+// messages that mention them. Writes replace the whole document; core
+// serialises the writes of one marker on a node.
+type ReadMarkers struct {
+	coll   *mongo.Collection
+	ferret bool
+}
+
+// ReadMarker is one user's position in one channel.
+type ReadMarker struct {
+	UserID      model.UserID
+	ChannelID   model.ChannelID
+	Seq         uint64   // last seq read
+	MentionSeqs []uint64 // unread messages mentioning the user (seq > Seq)
+	UpdatedAt   time.Time
+}
+
+type readMarkerDoc struct {
+	ID          string          `bson:"_id"`
+	UserID      model.UserID    `bson:"user_id"`
+	ChannelID   model.ChannelID `bson:"channel_id"`
+	Seq         int64           `bson:"seq"`
+	MentionSeqs []int64         `bson:"mention_seqs,omitempty"`
+	UpdatedAt   time.Time       `bson:"updated_at"`
+}
+
+func (d readMarkerDoc) model() ReadMarker {
+	r := ReadMarker{UserID: d.UserID, ChannelID: d.ChannelID, Seq: uint64(d.Seq), UpdatedAt: d.UpdatedAt.UTC()}
+	for _, s := range d.MentionSeqs {
+		r.MentionSeqs = append(r.MentionSeqs, uint64(s))
+	}
+	return r
+}
+
+// EnsureIndexes creates the user_id index.
+func (r *ReadMarkers) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, r.coll, index("user_id", "user_id"))
+}
+
+// Get returns the marker, or a zero marker (Seq 0) when there is none.
+func (r *ReadMarkers) Get(ctx context.Context, user model.UserID, ch model.ChannelID) (ReadMarker, error) {
+	var d readMarkerDoc
+	err := r.coll.FindOne(ctx, byID(pairID(user, ch))).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ReadMarker{UserID: user, ChannelID: ch}, nil
+	}
+	if err != nil {
+		return ReadMarker{}, dbErr(err, fmt.Sprintf("read marker of %s in %s", user, ch))
+	}
+	return d.model(), nil
+}
+
+// Many returns the user's markers of chans (absent ones as zero markers),
+// in the order of chans.
+func (r *ReadMarkers) Many(ctx context.Context, user model.UserID, chans []model.ChannelID) ([]ReadMarker, error) {
+	ids := mapSlice(chans, func(c model.ChannelID) string { return pairID(user, c) })
+	docs, err := findByIDs[readMarkerDoc](ctx, r.coll, r.ferret, ids)
+	if err != nil {
+		return nil, dbErr(err, fmt.Sprintf("read markers of %s", user))
+	}
+	byCh := make(map[model.ChannelID]readMarkerDoc, len(docs))
+	for _, d := range docs {
+		byCh[d.ChannelID] = d
+	}
+	out := make([]ReadMarker, len(chans))
+	for i, c := range chans {
+		if d, ok := byCh[c]; ok {
+			out[i] = d.model()
+		} else {
+			out[i] = ReadMarker{UserID: user, ChannelID: c}
+		}
+	}
+	return out, nil
+}
+
+// Put writes the marker (upsert).
+func (r *ReadMarkers) Put(ctx context.Context, m ReadMarker) error {
+	d := readMarkerDoc{ID: pairID(m.UserID, m.ChannelID), UserID: m.UserID, ChannelID: m.ChannelID, Seq: int64(m.Seq), UpdatedAt: msUTC(m.UpdatedAt)}
+	for _, s := range m.MentionSeqs {
+		d.MentionSeqs = append(d.MentionSeqs, int64(s))
+	}
+	return put(ctx, r.coll, d.ID, d, fmt.Sprintf("read marker of %s in %s", m.UserID, m.ChannelID))
+}
+
+// ThreadStates is the thread_states collection: _id = userID:rootID. It
+// records whether a user follows a thread and how far they read it.
+type ThreadStates struct {
+	coll *mongo.Collection
+}
+
+// ThreadState is one user's relation to one thread.
+type ThreadState struct {
+	UserID    model.UserID
+	RootID    model.MessageID
+	ChannelID model.ChannelID
+	Following bool
+	ReadSeq   uint64 // seq of the last reply read
+	// RepliedSeq is the seq of the user's first reply in the thread (0:
+	// none): later replies by others answer them ("réponses à mes
+	// messages").
+	RepliedSeq uint64
+	UpdatedAt  time.Time
+}
+
+type threadStateDoc struct {
+	ID         string          `bson:"_id"`
+	UserID     model.UserID    `bson:"user_id"`
+	RootID     model.MessageID `bson:"root_id"`
+	ChannelID  model.ChannelID `bson:"channel_id"`
+	Following  bool            `bson:"following"`
+	ReadSeq    int64           `bson:"read_seq"`
+	RepliedSeq int64           `bson:"replied_seq,omitempty"`
+	UpdatedAt  time.Time       `bson:"updated_at"`
+}
+
+func (d threadStateDoc) model() ThreadState {
+	return ThreadState{UserID: d.UserID, RootID: d.RootID, ChannelID: d.ChannelID, Following: d.Following, ReadSeq: uint64(d.ReadSeq), RepliedSeq: uint64(d.RepliedSeq), UpdatedAt: d.UpdatedAt.UTC()}
+}
+
+// EnsureIndexes creates the user_id index (GET /threads lists by user).
+func (t *ThreadStates) EnsureIndexes(ctx context.Context) error {
+	return ensureIndexes(ctx, t.coll, index("user_id", "user_id"))
+}
+
+// Get returns the state, or ErrNotFound.
+func (t *ThreadStates) Get(ctx context.Context, user model.UserID, root model.MessageID) (ThreadState, error) {
+	return getByID[threadStateDoc](ctx, t.coll, pairID(user, root), fmt.Sprintf("thread %s of %s", root, user))
+}
+
+// Put writes the state (upsert).
+func (t *ThreadStates) Put(ctx context.Context, s ThreadState) error {
+	d := threadStateDoc{ID: pairID(s.UserID, s.RootID), UserID: s.UserID, RootID: s.RootID, ChannelID: s.ChannelID, Following: s.Following, ReadSeq: int64(s.ReadSeq), RepliedSeq: int64(s.RepliedSeq), UpdatedAt: msUTC(s.UpdatedAt)}
+	return put(ctx, t.coll, d.ID, d, fmt.Sprintf("thread %s of %s", s.RootID, s.UserID))
+}
+
+// Following lists the threads the user follows, most recently touched
+// first.
+func (t *ThreadStates) Following(ctx context.Context, user model.UserID, limit int) ([]ThreadState, error) {
+	return findLimit[threadStateDoc](ctx, t.coll, bson.D{{Key: "user_id", Value: user}, {Key: "following", Value: true}},
+		order("-updated_at"), limit, fmt.Sprintf("threads of %s", user))
 }

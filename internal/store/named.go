@@ -39,6 +39,23 @@ func (n named[D, M, I]) ByIDs(ctx context.Context, ids []I) ([]M, error) {
 	return n.byName(out), err
 }
 
+// insert stores d, the document of the object whose id is id.
+func (n named[D, M, I]) insert(ctx context.Context, d D, id I) error {
+	_, err := n.coll.InsertOne(ctx, d)
+	return dbErr(err, fmt.Sprintf("insert %s %s", n.noun, id))
+}
+
+// nameSet is the update of an object's name and of the name_key its
+// unique index compares (nameKey).
+func nameSet(name string) bson.D {
+	return bson.D{{Key: "name", Value: name}, {Key: "name_key", Value: nameKey(name)}}
+}
+
+// set applies $set fields to the object id; ErrNotFound when absent.
+func (n named[D, M, I]) set(ctx context.Context, id I, what string, fields bson.D) error {
+	return updateOne(ctx, n.coll, byID(id), setOp(fields), fmt.Sprintf("%s %s", what, id))
+}
+
 // find returns the objects filter matches, ordered by name.
 func (n named[D, M, I]) find(ctx context.Context, filter bson.D, what string) ([]M, error) {
 	out, err := findModels[D](ctx, n.coll, filter, nil, what)

@@ -27,13 +27,10 @@ import (
 // node. Other nodes hear of it through the Bus; ttl bounds what a lost
 // announcement could leave behind.
 type Access struct {
+	perUser
 	st       *store.Store
 	channels *Channels // the scopes' channels are read through their cache
-	ttl      time.Duration
-	max      int
-	now      func() time.Time
 
-	mu    sync.Mutex
 	m     map[model.UserID]entry[store.Access]
 	fills fills[model.UserID, store.Access] // guarded by mu
 	// scopes are dropped with the user's memberships.
@@ -42,27 +39,16 @@ type Access struct {
 }
 
 func newAccess(st *store.Store, channels *Channels, now func() time.Time) *Access {
-	a := &Access{st: st, channels: channels, ttl: accessTTL, max: maxUsers, now: now,
-		m: make(map[model.UserID]entry[store.Access]), scopes: make(map[model.UserID]entry[store.Scopes])}
-	a.fills.init(&a.mu)
-	a.scopeFills.init(&a.mu)
+	a := &Access{perUser: perUser{ttl: accessTTL, max: maxUsers, now: now}, st: st, channels: channels}
+	table(&a.perUser, &a.m, &a.fills)
+	table(&a.perUser, &a.scopes, &a.scopeFills)
 	return a
-}
-
-func (a *Access) invalidate(ids []model.UserID) {
-	if len(ids) == 0 {
-		return
-	}
-	a.mu.Lock()
-	drop(&a.fills, a.m, ids)
-	drop(&a.scopeFills, a.scopes, ids)
-	a.mu.Unlock()
 }
 
 // Access returns the user's memberships, from the cache when fresh, else
 // from the read of this user in flight or a new one.
 func (a *Access) Access(ctx context.Context, id model.UserID) (store.Access, error) {
-	return userEntry(ctx, a, &a.fills, a.m, id, func(ctx context.Context) (store.Access, error) {
+	return userEntry(ctx, &a.perUser, &a.fills, a.m, id, func(ctx context.Context) (store.Access, error) {
 		return a.st.Access(ctx, id)
 	})
 }
@@ -71,7 +57,7 @@ func (a *Access) Access(ctx context.Context, id model.UserID) (store.Access, err
 // the cache when fresh. The memberships they complete are read through
 // Access; an invalidation of the user drops both.
 func (a *Access) Scopes(ctx context.Context, id model.UserID) (store.Scopes, error) {
-	return userEntry(ctx, a, &a.scopeFills, a.scopes, id, func(ctx context.Context) (store.Scopes, error) {
+	return userEntry(ctx, &a.perUser, &a.scopeFills, a.scopes, id, func(ctx context.Context) (store.Scopes, error) {
 		x, err := a.Access(ctx, id)
 		if err != nil {
 			return store.Scopes{}, err
@@ -82,7 +68,7 @@ func (a *Access) Scopes(ctx context.Context, id model.UserID) (store.Scopes, err
 
 // userEntry returns the fresh entry of id in m, else the result of the
 // fill of id in t in flight or of a new one running read.
-func userEntry[V any](ctx context.Context, a *Access, t *fills[model.UserID, V], m map[model.UserID]entry[V], id model.UserID, read func(context.Context) (V, error)) (V, error) {
+func userEntry[V any](ctx context.Context, a *perUser, t *fills[model.UserID, V], m map[model.UserID]entry[V], id model.UserID, read func(context.Context) (V, error)) (V, error) {
 	var at time.Time
 	v, _, err := t.get(ctx, id,
 		func() (V, bool) {
@@ -109,4 +95,36 @@ func userEntry[V any](ctx context.Context, a *Access, t *fills[model.UserID, V],
 			m[id] = entry[V]{v: v, at: at}
 		})
 	return v, err
+}
+
+// perUser is what the caches of values by user share: their bounds, the
+// mutex that guards their tables (table) and the fills of those, and the
+// invalidation of users, which drops them from every table.
+type perUser struct {
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
+	mu    sync.Mutex
+	drops []func([]model.UserID) // one per table; mu held
+}
+
+// table sets up a table of p: the map m, the fills t guarded by p.mu, both
+// dropped by invalidate.
+func table[V any](p *perUser, m *map[model.UserID]entry[V], t *fills[model.UserID, V]) {
+	*m = make(map[model.UserID]entry[V])
+	t.init(&p.mu)
+	p.drops = append(p.drops, func(ids []model.UserID) { drop(t, *m, ids) })
+}
+
+// invalidate drops users from every table, with the reads of them in
+// flight.
+func (p *perUser) invalidate(ids []model.UserID) {
+	if len(ids) == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.drops {
+		d(ids)
+	}
 }

@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/ecpts/ecpts/internal/model"
@@ -15,28 +14,16 @@ import (
 // drops the entry and the read of it in flight, here and on the other
 // nodes; ttl bounds a lost announcement.
 type Users struct {
+	perUser
 	st    *store.Users
-	ttl   time.Duration
-	max   int
-	now   func() time.Time
-	mu    sync.Mutex
 	m     map[model.UserID]entry[model.User]
 	fills fills[model.UserID, model.User] // guarded by mu
 }
 
 func newUsers(st *store.Users, now func() time.Time) *Users {
-	c := &Users{st: st, ttl: userTTL, max: maxUsers, now: now, m: make(map[model.UserID]entry[model.User])}
-	c.fills.init(&c.mu)
+	c := &Users{perUser: perUser{ttl: userTTL, max: maxUsers, now: now}, st: st}
+	table(&c.perUser, &c.m, &c.fills)
 	return c
-}
-
-func (c *Users) invalidate(ids []model.UserID) {
-	if len(ids) == 0 {
-		return
-	}
-	c.mu.Lock()
-	drop(&c.fills, c.m, ids)
-	c.mu.Unlock()
 }
 
 // ByIDs returns the users among ids that exist, each once, in no
