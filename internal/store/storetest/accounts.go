@@ -111,14 +111,7 @@ func newInvitation(c model.CPTSID, email string, created time.Time, ttl time.Dur
 
 func storedInvitation(x model.Invitation, email string) model.Invitation {
 	x.Email = email
-	x.CreatedAt, x.ExpiresAt = ms(x.CreatedAt), ms(x.ExpiresAt)
-	if x.AcceptedAt != nil {
-		x.AcceptedAt = msPtr(*x.AcceptedAt)
-	}
-	if x.RevokedAt != nil {
-		x.RevokedAt = msPtr(*x.RevokedAt)
-	}
-	return x
+	return stored(x)
 }
 
 func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
@@ -151,9 +144,7 @@ func testInvitations(t *testing.T, open func(t *testing.T) *store.Store) {
 		accepted := newInvitation(c, "d@cpts.demo", at(8*24*time.Hour), week) // claimed below
 		revoked := newInvitation(c, "e@cpts.demo", at(8*24*time.Hour), week)  // revoked below
 		elsewhere := newInvitation(model.CPTSID(id()), "f@cpts.demo", at(9*24*time.Hour), week)
-		for _, x := range []model.Invitation{old, recent, expired, accepted, revoked, elsewhere} {
-			must(t, s.Invitations.Insert(ctx, x), "insert")
-		}
+		insertAll(t, ctx, s.Invitations.Insert, old, recent, expired, accepted, revoked, elsewhere)
 		must(t, s.Invitations.Claim(ctx, accepted.ID, model.UserID(id()), now), "claim")
 		must(t, s.Invitations.Revoke(ctx, revoked.ID, now), "revoke")
 		got, err := s.Invitations.PendingByCPTS(ctx, c, now)

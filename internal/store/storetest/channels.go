@@ -36,11 +36,6 @@ func directChannel() model.Channel {
 	return ch
 }
 
-func storedChannel(c model.Channel) model.Channel {
-	c.CreatedAt = ms(c.CreatedAt)
-	return c
-}
-
 func chID(c model.Channel) model.ChannelID { return c.ID }
 
 func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
@@ -55,7 +50,7 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, s.Channels.Insert(ctx, c), "insert")
 			got, err := s.Channels.ByID(ctx, c.ID)
 			must(t, err, "by id")
-			equal(t, got, storedChannel(c), "ByID")
+			equal(t, got, stored(c), "ByID")
 		}
 		_, err := s.Channels.ByID(ctx, model.ChannelID(id()))
 		wantErr(t, err, model.ErrNotFound, "ByID of unknown id")
@@ -94,13 +89,11 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		zz := cptsChannel("Zones blanches", c)
 		inGroup := groupChannel("BPCO", g)
 		inOther := cptsChannel("Ailleurs", model.CPTSID(id()))
-		for _, ch := range []model.Channel{zz, general, inGroup, equipe, archives, inOther} {
-			must(t, s.Channels.Insert(ctx, ch), "insert")
-		}
+		insertAll(t, ctx, s.Channels.Insert, zz, general, inGroup, equipe, archives, inOther)
 		got, err := s.Channels.ByCPTS(ctx, c)
 		must(t, err, "by cpts")
 		equal(t, ids(got, chID), []string{string(archives.ID), string(equipe.ID), string(general.ID), string(zz.ID)}, "ByCPTS: archived included, by folded name")
-		wantRead(t, "by group", "ByGroup", []model.Channel{storedChannel(inGroup)})(s.Channels.ByGroup(ctx, g))
+		wantRead(t, "by group", "ByGroup", []model.Channel{stored(inGroup)})(s.Channels.ByGroup(ctx, g))
 		got, err = s.Channels.ByIDs(ctx, []model.ChannelID{zz.ID, inGroup.ID, model.ChannelID(id()), archives.ID})
 		must(t, err, "by ids")
 		equal(t, ids(got, chID), []string{string(archives.ID), string(inGroup.ID), string(zz.ID)}, "ByIDs")
@@ -111,15 +104,14 @@ func testChannels(t *testing.T, open func(t *testing.T) *store.Store) {
 		s, ctx := open(t), ctxT(t)
 		c := model.CPTSID(id())
 		ch, taken := cptsChannel("Vaccination", c), cptsChannel("Mois sans tabac", c)
-		must(t, s.Channels.Insert(ctx, ch), "insert")
-		must(t, s.Channels.Insert(ctx, taken), "insert")
+		insertAll(t, ctx, s.Channels.Insert, ch, taken)
 		must(t, s.Channels.Rename(ctx, ch.ID, "Vaccination grippe"), "rename")
 		wantErr(t, s.Channels.Rename(ctx, ch.ID, "MOIS SANS TABAC"), model.ErrConflict, "rename onto a taken name", "tabac")
 		must(t, s.Channels.Rename(ctx, ch.ID, "VACCINATION GRIPPE"), "rename to own name in other case")
 		must(t, s.Channels.SetTopic(ctx, ch.ID, "Campagne 2026"), "set topic")
 		must(t, s.Channels.SetArchived(ctx, ch.ID, true), "archive")
 		must(t, s.Channels.SetVisibility(ctx, ch.ID, model.VisibilityPrivate), "make private")
-		want := storedChannel(ch)
+		want := stored(ch)
 		want.Name, want.Topic, want.Archived, want.Visibility = "VACCINATION GRIPPE", "Campagne 2026", true, model.VisibilityPrivate
 		got, err := s.Channels.ByID(ctx, ch.ID)
 		must(t, err, "by id")
@@ -151,9 +143,7 @@ func testChannelMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 		m11 := model.ChannelMember{ChannelID: ch1, UserID: u1, JoinedAt: at(0)}
 		m21 := model.ChannelMember{ChannelID: ch2, UserID: u1, JoinedAt: at(time.Minute)}
 		m12 := model.ChannelMember{ChannelID: ch1, UserID: u2, JoinedAt: at(time.Hour)}
-		for _, m := range []model.ChannelMember{m21, m12, m11} {
-			must(t, s.ChannelMembers.Insert(ctx, m), "insert")
-		}
+		insertAll(t, ctx, s.ChannelMembers.Insert, m21, m12, m11)
 		st := func(m model.ChannelMember) model.ChannelMember { m.JoinedAt = ms(m.JoinedAt); return m }
 		wantRead(t, "get", "Get", st(m11))(s.ChannelMembers.Get(ctx, ch1, u1))
 		_, err := s.ChannelMembers.Get(ctx, ch2, u2)

@@ -20,11 +20,6 @@ func newCPTS(name string) model.CPTS {
 	}
 }
 
-func storedCPTS(c model.CPTS) model.CPTS {
-	c.CreatedAt = ms(c.CreatedAt)
-	return c
-}
-
 func testCPTS(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
@@ -32,11 +27,11 @@ func testCPTS(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.CPTS.Insert(ctx, c), "insert")
 		got, err := s.CPTS.ByID(ctx, c.ID)
 		must(t, err, "by id")
-		equal(t, got, storedCPTS(c), "ByID")
+		equal(t, got, stored(c), "ByID")
 		empty := newCPTS("CPTS sans communes")
 		empty.Communes, empty.Missions = []string{}, nil
 		must(t, s.CPTS.Insert(ctx, empty), "insert")
-		wantRead(t, "by id", "ByID with empty and nil slices", storedCPTS(empty))(s.CPTS.ByID(ctx, empty.ID))
+		wantRead(t, "by id", "ByID with empty and nil slices", stored(empty))(s.CPTS.ByID(ctx, empty.ID))
 		_, err = s.CPTS.ByID(ctx, model.CPTSID(id()))
 		wantErr(t, err, model.ErrNotFound, "ByID of unknown id")
 	})
@@ -79,9 +74,7 @@ func testMemberships(t *testing.T, open func(t *testing.T) *store.Store) {
 		m11.ValidatedAt, m11.ValidatedBy = func() *time.Time { v := at(time.Minute); return &v }(), model.UserID(id())
 		m21 := newMembership(c2, u1, model.RoleMembre, model.StatusPending, at(time.Hour))
 		m12 := newMembership(c1, u2, model.RolePartenaire, model.StatusPending, at(2*time.Hour))
-		for _, m := range []model.Membership{m21, m11, m12} {
-			must(t, s.Memberships.Insert(ctx, m), "insert")
-		}
+		insertAll(t, ctx, s.Memberships.Insert, m21, m11, m12)
 		st := func(m model.Membership) model.Membership {
 			m.CreatedAt = ms(m.CreatedAt)
 			if m.ValidatedAt != nil {
@@ -162,11 +155,6 @@ func newGroup(name string, owner model.CPTSID) model.Group {
 	}
 }
 
-func storedGroup(g model.Group) model.Group {
-	g.CreatedAt = ms(g.CreatedAt)
-	return g
-}
-
 func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Run("RoundTripAndNames", func(t *testing.T) {
 		s, ctx := open(t), ctxT(t)
@@ -175,7 +163,7 @@ func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.Groups.Insert(ctx, g), "insert")
 		got, err := s.Groups.ByID(ctx, g.ID)
 		must(t, err, "by id")
-		equal(t, got, storedGroup(g), "ByID")
+		equal(t, got, stored(g), "ByID")
 		_, err = s.Groups.ByID(ctx, model.GroupID(id()))
 		wantErr(t, err, model.ErrNotFound, "ByID of unknown id")
 		wantErr(t, s.Groups.Insert(ctx, newGroup("parcours bpco ", c1)), model.ErrConflict, "same name, same owner", "bpco")
@@ -193,9 +181,7 @@ func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 		inter := newGroup("Prévention chutes", c1)
 		local := newGroup("Bureau", c1)
 		theirs := newGroup("Soins non programmés", c2)
-		for _, g := range []model.Group{inter, local, theirs} {
-			must(t, s.Groups.Insert(ctx, g), "insert")
-		}
+		insertAll(t, ctx, s.Groups.Insert, inter, local, theirs)
 		must(t, s.Groups.AddCPTS(ctx, inter.ID, c2), "invite c2")
 		must(t, s.Groups.AddCPTS(ctx, inter.ID, c2), "invite c2 again")
 		must(t, s.Groups.AddCPTS(ctx, inter.ID, c3), "invite c3")
@@ -222,12 +208,11 @@ func testGroups(t *testing.T, open func(t *testing.T) *store.Store) {
 		s, ctx := open(t), ctxT(t)
 		c := model.CPTSID(id())
 		g, taken := newGroup("Diabète", c), newGroup("Insuffisance cardiaque", c)
-		must(t, s.Groups.Insert(ctx, g), "insert")
-		must(t, s.Groups.Insert(ctx, taken), "insert")
+		insertAll(t, ctx, s.Groups.Insert, g, taken)
 		must(t, s.Groups.Update(ctx, g.ID, "Parcours diabète", "Nouveau descriptif"), "update")
 		got, err := s.Groups.ByID(ctx, g.ID)
 		must(t, err, "by id")
-		want := storedGroup(g)
+		want := stored(g)
 		want.Name, want.Description = "Parcours diabète", "Nouveau descriptif"
 		equal(t, got, want, "after Update")
 		must(t, s.Groups.Update(ctx, g.ID, "PARCOURS DIABÈTE", "casse seule"), "change case of own name")
@@ -245,9 +230,7 @@ func testGroupMembers(t *testing.T, open func(t *testing.T) *store.Store) {
 		m11 := model.GroupMember{GroupID: g1, UserID: u1, Role: model.RoleCoordinateur, AddedBy: by, CreatedAt: at(0)}
 		m21 := model.GroupMember{GroupID: g2, UserID: u1, Role: model.RoleMembre, CreatedAt: at(time.Hour)}
 		m12 := model.GroupMember{GroupID: g1, UserID: u2, Role: model.RoleMembre, AddedBy: by, CreatedAt: at(2 * time.Hour)}
-		for _, m := range []model.GroupMember{m12, m21, m11} {
-			must(t, s.GroupMembers.Insert(ctx, m), "insert")
-		}
+		insertAll(t, ctx, s.GroupMembers.Insert, m12, m21, m11)
 		st := func(m model.GroupMember) model.GroupMember { m.CreatedAt = ms(m.CreatedAt); return m }
 		wantRead(t, "get", "Get", st(m11))(s.GroupMembers.Get(ctx, g1, u1))
 		wantErr(t, s.GroupMembers.Insert(ctx, m11), model.ErrConflict, "second insert")

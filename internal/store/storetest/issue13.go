@@ -18,7 +18,7 @@ func testIssue13(t *testing.T, open func(t *testing.T) *store.Store) {
 		must(t, s.CPTS.Insert(ctx, b), "insert b")
 		a.Name, a.Department, a.Communes, a.Status, a.Missions = "CPTS Amont-Loire", "45", []string{"Gien"}, "projet", []model.Mission{model.MissionCrise}
 		must(t, s.CPTS.Update(ctx, a), "update")
-		wantRead(t, "by id", "after Update", storedCPTS(a))(s.CPTS.ByID(ctx, a.ID))
+		wantRead(t, "by id", "after Update", stored(a))(s.CPTS.ByID(ctx, a.ID))
 		b.Name = "cpts amont-loire"
 		wantErr(t, s.CPTS.Update(ctx, b), model.ErrConflict, "Update to another CPTS's name")
 		x := newCPTS("CPTS Fantôme")
@@ -28,15 +28,13 @@ func testIssue13(t *testing.T, open func(t *testing.T) *store.Store) {
 		s, ctx := open(t), ctxT(t)
 		c1, c2 := model.CPTSID(id()), model.CPTSID(id())
 		u1, u2, u3 := model.UserID(id()), model.UserID(id()), model.UserID(id())
-		for _, m := range []model.Membership{
+		insertAll(t, ctx, s.Memberships.Insert,
 			newMembership(c1, u1, model.RoleCoordinateur, model.StatusActive, at(0)),
 			newMembership(c1, u2, model.RoleMembre, model.StatusPending, at(time.Minute)),
 			newMembership(c1, u3, model.RoleMembre, model.StatusActive, at(2*time.Minute)),
 			newMembership(c2, u2, model.RoleCoordinateur, model.StatusPending, at(3*time.Minute)),
 			newMembership(c2, u3, model.RolePartenaire, model.StatusActive, at(4*time.Minute)),
-		} {
-			must(t, s.Memberships.Insert(ctx, m), "insert")
-		}
+		)
 		counts, err := s.Memberships.CountByCPTS(ctx)
 		must(t, err, "count by cpts")
 		equal(t, counts, map[model.CPTSID]store.MembershipCounts{

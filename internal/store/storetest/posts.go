@@ -325,7 +325,7 @@ func testPosts(t *testing.T, open func(t *testing.T) *store.Store) {
 			must(t, s.Channels.Insert(ctx, ch), "insert comments channel (names need not be unique)")
 			got, err := s.Channels.ByID(ctx, ch.ID)
 			must(t, err, "by id")
-			equal(t, got, storedChannel(ch), "ByID")
+			equal(t, got, stored(ch), "ByID")
 		}
 		must(t, s.Channels.Insert(ctx, cptsChannel("commentaires", c)), "a standard channel of the same name")
 		inCPTS, err := s.Channels.ByCPTS(ctx, c)

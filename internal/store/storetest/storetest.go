@@ -60,6 +60,23 @@ func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 func msPtr(t time.Time) *time.Time { v := ms(t); return &v }
 
+// stored is what the store gives back for x, a model struct: its times
+// (time.Time and non-nil *time.Time fields) in UTC to the millisecond.
+func stored[T any](x T) T {
+	v := reflect.ValueOf(&x).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i).Addr().Interface().(type) {
+		case *time.Time:
+			*f = ms(*f)
+		case **time.Time:
+			if *f != nil {
+				*f = msPtr(**f)
+			}
+		}
+	}
+	return x
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -78,6 +95,15 @@ func must(t *testing.T, err error, what string) {
 
 // wantErr checks errors.Is(err, target) and that the message leaks none
 // of secrets (e-mails, names, tokens: the store's errors carry ids only).
+// insertAll inserts xs in that order with insert, failing the test at
+// the first error.
+func insertAll[T any](t *testing.T, ctx context.Context, insert func(context.Context, T) error, xs ...T) {
+	t.Helper()
+	for _, x := range xs {
+		must(t, insert(ctx, x), "insert")
+	}
+}
+
 func wantErr(t *testing.T, err, target error, what string, secrets ...string) {
 	t.Helper()
 	if !errors.Is(err, target) {
