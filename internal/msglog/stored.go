@@ -8,15 +8,22 @@ import (
 	"github.com/ecpts/ecpts/internal/model"
 )
 
-// storedTimeout bounds one call of Options.Stored.
-const storedTimeout = 10 * time.Second
+const (
+	// storedTimeout bounds one call of Options.Stored.
+	storedTimeout = 10 * time.Second
+	// storedGap: calls of Options.Stored are at least this far apart, so
+	// a burst of sends costs the search outbox ten writes a second at
+	// most; the first call after a quiet moment is made at once.
+	storedGap = 100 * time.Millisecond
+)
 
 // notifier tells Options.Stored of what the group commits stored, in a
 // goroutine of its own, so that the next batch does not wait for it: what
 // batches store while a call runs is told in the next call, in one piece.
-// Under a burst of sends that is one search outbox write for several
-// group commits instead of one each; at a CPTS's usual pace, one per
-// commit as before. Calls never overlap.
+// Calls are storedGap apart at least: under a burst of sends that is one
+// search outbox write for all the group commits of 100 ms instead of one
+// each; at a CPTS's usual pace, one per commit, at once. Calls never
+// overlap.
 type notifier struct {
 	fn   func(ctx context.Context, chans []model.Channel, ms []model.Message)
 	mu   sync.Mutex
@@ -53,17 +60,31 @@ func (n *notifier) take() ([]model.Channel, []model.Message) {
 
 // run tells fn of what is queued until stop closes, then of what is left.
 func (n *notifier) run(ctx context.Context, stop <-chan struct{}) {
-	tell := func() {
-		if ch, ms := n.take(); len(ms) > 0 {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storedTimeout)
-			defer cancel()
-			n.fn(cctx, ch, ms)
+	tell := func() bool {
+		ch, ms := n.take()
+		if len(ms) == 0 {
+			return false
 		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storedTimeout)
+		defer cancel()
+		n.fn(cctx, ch, ms)
+		return true
 	}
+	gap := time.NewTimer(0)
+	defer gap.Stop()
 	for {
 		select {
 		case <-n.wake:
-			tell()
+			// Wait out the gap since the last call (or stop).
+			select {
+			case <-gap.C:
+			case <-stop:
+			}
+			if tell() {
+				gap.Reset(storedGap)
+			} else {
+				gap.Reset(0)
+			}
 		case <-stop:
 			n.mu.Lock()
 			n.on = false
