@@ -526,11 +526,10 @@ func (c *Core) ChannelMembers(ctx context.Context, s model.Session, id model.Cha
 }
 
 // memberViews reads the users of the memberships ms (user gives each
-// one's user) as member views, in the order Users.ByIDs gives (by name);
-// fill, when not nil, adds what a user's membership says. err is that of
-// loading ms: memberViews returns it, as any of its own, wrapped with
-// what the list is.
-func memberViews[M any](ctx context.Context, c *Core, what string, ms []M, err error, user func(M) model.UserID, fill func(*MemberView, model.User, M)) ([]MemberView, error) {
+// one's user) as member views, in the order Users.ByIDs gives (by name):
+// view's, or the user alone when view is nil. err is that of loading ms:
+// memberViews returns it, as any of its own, wrapped with what the list is.
+func memberViews[M any](ctx context.Context, c *Core, what string, ms []M, err error, user func(M) model.UserID, view func(model.User, M) MemberView) ([]MemberView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("core: %s: %w", what, err)
 	}
@@ -547,8 +546,8 @@ func memberViews[M any](ctx context.Context, c *Core, what string, ms []M, err e
 	out := make([]MemberView, 0, len(us))
 	for _, u := range us {
 		v := MemberView{User: userView(u, false)}
-		if fill != nil {
-			fill(&v, u, byUser[u.ID])
+		if view != nil {
+			v = view(u, byUser[u.ID])
 		}
 		out = append(out, v)
 	}

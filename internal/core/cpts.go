@@ -395,8 +395,8 @@ func (c *Core) CPTSMembers(ctx context.Context, s model.Session, id model.CPTSID
 	ms, err := c.st.Memberships.ByCPTS(ctx, id)
 	ms = slices.DeleteFunc(ms, func(m model.Membership) bool { return !a.CanSeeMember(m) })
 	user := func(m model.Membership) model.UserID { return m.UserID }
-	return memberViews(ctx, c, "members of "+string(id), ms, err, user, func(v *MemberView, u model.User, m model.Membership) {
-		*v = memberView(u, m, emails)
+	return memberViews(ctx, c, "members of "+string(id), ms, err, user, func(u model.User, m model.Membership) MemberView {
+		return memberView(u, m, emails)
 	})
 }
 

@@ -287,9 +287,13 @@ func (c *Core) GroupMembers(ctx context.Context, s model.Session, id model.Group
 	}
 	gms, err := c.st.GroupMembers.ByGroup(ctx, g.ID)
 	user := func(gm model.GroupMember) model.UserID { return gm.UserID }
-	return memberViews(ctx, c, "members of group "+string(id), gms, err, user, func(v *MemberView, u model.User, gm model.GroupMember) {
-		v.Role, v.RoleLabel, v.CreatedAt = gm.Role, gm.Role.LabelFor(u.TitleForm), gm.CreatedAt.UTC().Format(timeLayout)
-	})
+	return memberViews(ctx, c, "members of group "+string(id), gms, err, user, groupMemberView)
+}
+
+// groupMemberView is u, member of a group by gm, as its member list shows
+// them.
+func groupMemberView(u model.User, gm model.GroupMember) MemberView {
+	return MemberView{User: userView(u, false), Role: gm.Role, RoleLabel: gm.Role.LabelFor(u.TitleForm), CreatedAt: gm.CreatedAt.UTC().Format(timeLayout)}
 }
 
 // AddGroupMember adds an active member of a participating CPTS.
@@ -335,7 +339,7 @@ func (c *Core) AddGroupMember(ctx context.Context, s model.Session, id model.Gro
 	c.accessChanged(ctx, user)
 	c.log.Info("audit: group member added", "actor_id", a.ID(), "group_id", g.ID, "user_id", user)
 	c.audit(ctx, model.AuditEntry{ActorID: a.ID(), Action: model.AuditGroupMemberAdded, CPTSID: g.OwnerCPTS, GroupID: g.ID, TargetID: user, Role: role})
-	return MemberView{User: userView(u, false), Role: role, RoleLabel: role.LabelFor(u.TitleForm), CreatedAt: gm.CreatedAt.Format(timeLayout)}, nil
+	return groupMemberView(u, gm), nil
 }
 
 // RemoveGroupMember removes someone from a group (or lets them leave),
