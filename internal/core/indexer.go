@@ -43,7 +43,7 @@ const (
 	// indexerBusyPoll, for at most indexerMaxDefer before it catches up
 	// (then it may wait again). Indexing reads each message back and
 	// analyses it: beside a burst on a small machine it made every send of
-	// the burst wait (docs/benchmarks.md, "The indexer yields to bursts").
+	// the burst wait (docs/benchmarks.md, "The indexer and the outbox out of the way of bursts").
 	indexerBusyRate = 50
 	indexerBusyPoll = 250 * time.Millisecond
 	indexerMaxDefer = 30 * time.Second
@@ -71,50 +71,59 @@ func (c *Core) RunIndexer(ctx context.Context) {
 	}()
 	backoff := time.Duration(0)
 	var sends sendGauge
-	for {
-		if _, stored := c.msgs.Commits(); sends.yield(c.now(), stored) {
-			if !sleepCtx(ctx, indexerBusyPoll) {
-				return
+	// wait holds the indexer while sends.yield says so, between batches
+	// and within a long one (a channel re-derived whole).
+	wait := func(ctx context.Context) error {
+		for {
+			if _, stored := c.msgs.Commits(); !sends.yield(c.now(), stored) {
+				return nil
 			}
-			continue
+			if !sleepCtx(ctx, indexerBusyPoll) {
+				return ctx.Err()
+			}
 		}
-		wait := indexerIdle
+	}
+	for {
+		if wait(ctx) != nil {
+			return
+		}
+		next := indexerIdle
 		held, err := c.st.SearchOutbox.Lease(ctx, indexerLease, holder, indexerLeaseTTL)
 		switch {
 		case err != nil:
 			c.log.Warn("search indexer lease", "err", err)
-			wait = 5 * time.Second
+			next = 5 * time.Second
 		case !held:
-			wait = indexerLeaseTTL / 3
+			next = indexerLeaseTTL / 3
 		default:
-			n, err := c.IndexOutbox(ctx, indexerBatch)
+			n, err := c.indexOutbox(ctx, indexerBatch, wait)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				backoff = min(max(2*backoff, time.Second), time.Minute)
 				c.log.Warn("search indexer: batch failed, will retry", "retry_in", backoff, "err", err)
-				wait = backoff
+				next = backoff
 			case n >= indexerBatch:
 				backoff = 0
-				wait = 0 // behind: catch up
+				next = 0 // behind: catch up
 			case n > 0:
 				backoff = 0
 				sends.caughtUp()
 				if !sleepCtx(ctx, indexerSettle) {
 					return
 				}
-				wait = 0
+				next = 0
 			default:
 				backoff = 0
 				sends.caughtUp()
 			}
 		}
-		if wait == 0 {
+		if next == 0 {
 			if ctx.Err() != nil {
 				return
 			}
 			continue
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -162,6 +171,13 @@ func (g *sendGauge) caughtUp() { g.deferred = time.Time{} }
 // derivation reads the store, so concurrent calls write the same
 // documents.
 func (c *Core) IndexOutbox(ctx context.Context, n int) (int, error) {
+	return c.indexOutbox(ctx, n, nil)
+}
+
+// indexOutbox is IndexOutbox; pause, when set, is called after each part
+// of a long batch written to the index, and may hold the batch (the
+// indexer waiting out a burst of sends).
+func (c *Core) indexOutbox(ctx context.Context, n int, pause func(context.Context) error) (int, error) {
 	if c.search.idx == nil {
 		return 0, errSearchOff
 	}
@@ -170,6 +186,7 @@ func (c *Core) IndexOutbox(ctx context.Context, n int) (int, error) {
 		return 0, err
 	}
 	d := c.newDeriver()
+	d.pause = pause
 	seen := map[string]bool{}
 	// Messages, the bulk of the outbox, are read a channel at a time (one
 	// channel read and one read of its messages per batch).
@@ -242,6 +259,8 @@ type deriver struct {
 	groups  map[model.GroupID]*model.Group
 	// seen, when set (reindex), collects every id written.
 	seen map[string]bool
+	// pause, when set, runs after each part written (maybeFlush).
+	pause func(context.Context) error
 }
 
 func (c *Core) newDeriver() *deriver {
@@ -263,7 +282,10 @@ func (d *deriver) maybeFlush(ctx context.Context) error {
 	if len(d.upserts)+len(d.deletes) < 500 {
 		return nil
 	}
-	return d.flush(ctx)
+	if err := d.flush(ctx); err != nil || d.pause == nil {
+		return err
+	}
+	return d.pause(ctx)
 }
 
 func (d *deriver) flush(ctx context.Context) error {
