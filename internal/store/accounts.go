@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -132,7 +131,7 @@ func (u *Users) Delete(ctx context.Context, id model.UserID) error {
 // invisible to ByID at once and removed by DeleteExpired, which the
 // application runs periodically.
 type Sessions struct {
-	coll *mongo.Collection
+	coll collection
 	now  func() time.Time
 }
 
@@ -222,8 +221,8 @@ func (s *Sessions) DeleteExpired(ctx context.Context, now time.Time) (int64, err
 // invitation leaves the invitation locked and unusable, never usable
 // twice: the coordinator invites again.
 type Invitations struct {
-	coll  *mongo.Collection
-	locks *mongo.Collection
+	coll  collection
+	locks collection
 }
 
 type invitationDoc struct {

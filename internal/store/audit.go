@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -19,7 +18,7 @@ import (
 // time: 8 bytes of the entry's Unix time in nanoseconds, then 4 random
 // bytes, in hex (24 characters, like every id). Index on cpts_id, _id.
 type Audit struct {
-	coll *mongo.Collection
+	coll collection
 }
 
 type auditDoc struct {

@@ -17,7 +17,7 @@ import (
 // the token, so a poll is one _id lookup and a database dump yields no
 // usable URL; a unique index on user_id keeps one feed per user.
 type CalendarTokens struct {
-	coll *mongo.Collection
+	coll collection
 }
 
 type calendarTokenDoc struct {

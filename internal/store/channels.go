@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/ecpts/ecpts/internal/model"
 )
@@ -124,7 +123,7 @@ func (c *Channels) SetVisibility(ctx context.Context, id model.ChannelID, v mode
 // unique _id makes "open a conversation with these people" return one
 // conversation even when two of them ask at once.
 type ConversationKeys struct {
-	coll *mongo.Collection
+	coll collection
 }
 
 type conversationKeyDoc struct {

@@ -137,7 +137,7 @@ func notFound(what string) error {
 
 // findAll runs a find and decodes every document into out (a pointer to a
 // slice). sort may be nil.
-func findAll(ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, out any) error {
+func findAll(ctx context.Context, coll collection, filter any, sort bson.D, out any) error {
 	opts := options.Find()
 	if sort != nil {
 		opts.SetSort(sort)
@@ -155,7 +155,7 @@ type idDoc[I ~string] struct {
 }
 
 // allIDs returns the _id of every document of coll (reindexing).
-func allIDs[I ~string](ctx context.Context, coll *mongo.Collection, what string) ([]I, error) {
+func allIDs[I ~string](ctx context.Context, coll collection, what string) ([]I, error) {
 	var docs []idDoc[I]
 	if err := findAll(ctx, coll, bson.D{}, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
@@ -177,13 +177,13 @@ func models[D modeler[M], M any](docs []D) []M {
 
 // getByID reads the document with this _id as its model; ErrNotFound
 // (wrapped with what) when absent.
-func getByID[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, id any, what string) (M, error) {
+func getByID[D modeler[M], M any](ctx context.Context, coll collection, id any, what string) (M, error) {
 	return findOne[D](ctx, coll, byID(id), what)
 }
 
 // findOne reads the document filter matches as its model; ErrNotFound
 // (wrapped with what) when there is none.
-func findOne[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, what string) (M, error) {
+func findOne[D modeler[M], M any](ctx context.Context, coll collection, filter any, what string) (M, error) {
 	var d D
 	if err := coll.FindOne(ctx, filter).Decode(&d); err != nil {
 		var zero M
@@ -193,7 +193,7 @@ func findOne[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, f
 }
 
 // findModels runs findAll (sort may be nil) and converts the documents.
-func findModels[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, what string) ([]M, error) {
+func findModels[D modeler[M], M any](ctx context.Context, coll collection, filter any, sort bson.D, what string) ([]M, error) {
 	var docs []D
 	if err := findAll(ctx, coll, filter, sort, &docs); err != nil {
 		return nil, dbErr(err, what)
@@ -203,7 +203,7 @@ func findModels[D modeler[M], M any](ctx context.Context, coll *mongo.Collection
 
 // findLimit runs a find ordered by sort, of at most limit documents (no
 // limit when 0), and converts them.
-func findLimit[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, sort bson.D, limit int, what string) ([]M, error) {
+func findLimit[D modeler[M], M any](ctx context.Context, coll collection, filter any, sort bson.D, limit int, what string) ([]M, error) {
 	var docs []D
 	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(limit)))
 	if err == nil {
@@ -217,7 +217,7 @@ func findLimit[D modeler[M], M any](ctx context.Context, coll *mongo.Collection,
 
 // listByIDs reads the documents among ids that exist (see findByIDs) as
 // their models, in no particular order; an empty list for no ids.
-func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll *mongo.Collection, ferret bool, ids []I, what string) ([]M, error) {
+func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll collection, ferret bool, ids []I, what string) ([]M, error) {
 	if len(ids) == 0 {
 		return []M{}, nil
 	}
@@ -230,7 +230,7 @@ func listByIDs[D modeler[M], M any, I ~string](ctx context.Context, coll *mongo.
 
 // findOldestFirst runs findAll and converts the documents, ordered in Go
 // by the time and id key returns (see oldestFirst).
-func findOldestFirst[D modeler[M], M any](ctx context.Context, coll *mongo.Collection, filter any, key func(D) (time.Time, string), what string) ([]M, error) {
+func findOldestFirst[D modeler[M], M any](ctx context.Context, coll collection, filter any, key func(D) (time.Time, string), what string) ([]M, error) {
 	var docs []D
 	if err := findAll(ctx, coll, filter, nil, &docs); err != nil {
 		return nil, dbErr(err, what)
@@ -241,7 +241,7 @@ func findOldestFirst[D modeler[M], M any](ctx context.Context, coll *mongo.Colle
 
 // modelsByKey reads the documents among ids that exist (see findByIDs)
 // as their models, by key.
-func modelsByKey[D modeler[M], M any, K comparable](ctx context.Context, coll *mongo.Collection, ferret bool, ids []string, key func(D) K, what string) (map[K]M, error) {
+func modelsByKey[D modeler[M], M any, K comparable](ctx context.Context, coll collection, ferret bool, ids []string, key func(D) K, what string) (map[K]M, error) {
 	docs, err := findByIDs[D](ctx, coll, ferret, ids)
 	if err != nil {
 		return nil, dbErr(err, what)
@@ -255,7 +255,7 @@ func modelsByKey[D modeler[M], M any, K comparable](ctx context.Context, coll *m
 
 // updateOne applies update to the document filter matches; ErrNotFound
 // when it matches none.
-func updateOne(ctx context.Context, coll *mongo.Collection, filter any, update bson.D, what string) error {
+func updateOne(ctx context.Context, coll collection, filter any, update bson.D, what string) error {
 	res, err := coll.UpdateOne(ctx, filter, update)
 	if err != nil {
 		return dbErr(err, what)
@@ -322,7 +322,7 @@ func in(values any) bson.D {
 
 // deleteOne deletes the document with the given _id; ErrNotFound when
 // there was none.
-func deleteOne(ctx context.Context, coll *mongo.Collection, id string, what string) error {
+func deleteOne(ctx context.Context, coll collection, id string, what string) error {
 	res, err := coll.DeleteOne(ctx, byID(id))
 	if err != nil {
 		return dbErr(err, what)
@@ -335,14 +335,14 @@ func deleteOne(ctx context.Context, coll *mongo.Collection, id string, what stri
 
 // put writes doc as the document with this _id, replacing it or
 // inserting it.
-func put(ctx context.Context, coll *mongo.Collection, id string, doc any, what string) error {
+func put(ctx context.Context, coll collection, id string, doc any, what string) error {
 	_, err := coll.ReplaceOne(ctx, byID(id), doc, options.Replace().SetUpsert(true))
 	return dbErr(err, what)
 }
 
 // deleteMany deletes the documents filter matches and returns how many
 // it deleted.
-func deleteMany(ctx context.Context, coll *mongo.Collection, filter any, what string) (int64, error) {
+func deleteMany(ctx context.Context, coll collection, filter any, what string) (int64, error) {
 	res, err := coll.DeleteMany(ctx, filter)
 	if err != nil {
 		return 0, dbErr(err, what)
@@ -351,7 +351,7 @@ func deleteMany(ctx context.Context, coll *mongo.Collection, filter any, what st
 }
 
 // count returns the number of documents filter matches.
-func count(ctx context.Context, coll *mongo.Collection, filter any, what string) (int64, error) {
+func count(ctx context.Context, coll collection, filter any, what string) (int64, error) {
 	n, err := coll.CountDocuments(ctx, filter)
 	if err != nil {
 		return 0, dbErr(err, what)
@@ -363,7 +363,7 @@ func count(ctx context.Context, coll *mongo.Collection, filter any, what string)
 // createIndexes command panics FerretDB v1.24 (a slice bound bug in its
 // handler) when two or more of them exist already, i.e. at every restart.
 // Creating an existing identical index is a no-op on both servers.
-func ensureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+func ensureIndexes(ctx context.Context, coll collection, models ...mongo.IndexModel) error {
 	for _, m := range models {
 		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
 			return dbErr(err, coll.Name()+": create indexes")
@@ -398,7 +398,7 @@ const lookupParallelism = 8
 // read: there, one lookup per distinct id, lookupParallelism at a time
 // (measured, 50 ids among 1,050 channels: 14 ms instead of 51 ms on
 // SQLite, 31 ms instead of 91 ms on PostgreSQL).
-func findByIDs[D any, I ~string](ctx context.Context, coll *mongo.Collection, ferret bool, ids []I) ([]D, error) {
+func findByIDs[D any, I ~string](ctx context.Context, coll collection, ferret bool, ids []I) ([]D, error) {
 	seen := make(map[I]bool, len(ids))
 	uniq := make([]I, 0, len(ids))
 	for _, id := range ids {

@@ -23,8 +23,8 @@ import (
 // writes an update back whole), and the cleanup of orphans takes the same
 // slot (ClaimOrphan) so that it never deletes a file being attached.
 type Files struct {
-	coll        *mongo.Collection
-	attachments *mongo.Collection
+	coll        collection
+	attachments collection
 	backend     string
 }
 

@@ -75,7 +75,7 @@ func uniqStrings(xs []string) []string {
 // at a time. MongoDB serves $in from its index; FerretDB-SQLite scans the
 // collection for any filter but _id, so one $in query (one scan) is the
 // cheapest there.
-func findAny[D any](ctx context.Context, coll *mongo.Collection, backend, field string, values []string, extra bson.D, id func(D) string) ([]D, error) {
+func findAny[D any](ctx context.Context, coll collection, backend, field string, values []string, extra bson.D, id func(D) string) ([]D, error) {
 	values = uniqStrings(values)
 	if len(values) == 0 {
 		return nil, nil
@@ -123,7 +123,7 @@ func findIDOnly() *options.FindOneOptionsBuilder {
 // its read found nothing, so two concurrent upserts of a new _id collide
 // on it: the loser's document exists by then, and its update is applied
 // to it.
-func upsert(ctx context.Context, coll *mongo.Collection, id string, update bson.D) error {
+func upsert(ctx context.Context, coll collection, id string, update bson.D) error {
 	_, err := coll.UpdateOne(ctx, byID(id), update, options.UpdateOne().SetUpsert(true))
 	if err != nil && isDuplicateKey(err) {
 		_, err = coll.UpdateOne(ctx, byID(id), update)
@@ -133,7 +133,7 @@ func upsert(ctx context.Context, coll *mongo.Collection, id string, update bson.
 
 // replaceUpsert is ReplaceOne with upsert, safe against the same
 // collision as upsert.
-func replaceUpsert(ctx context.Context, coll *mongo.Collection, id string, doc any) error {
+func replaceUpsert(ctx context.Context, coll collection, id string, doc any) error {
 	_, err := coll.ReplaceOne(ctx, byID(id), doc, options.Replace().SetUpsert(true))
 	if err != nil && isDuplicateKey(err) {
 		_, err = coll.ReplaceOne(ctx, byID(id), doc)
@@ -142,7 +142,7 @@ func replaceUpsert(ctx context.Context, coll *mongo.Collection, id string, doc a
 }
 
 // exists reports whether coll holds a document with this _id.
-func exists(ctx context.Context, coll *mongo.Collection, id string) (bool, error) {
+func exists(ctx context.Context, coll collection, id string) (bool, error) {
 	err := coll.FindOne(ctx, byID(id), findIDOnly()).Err()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
@@ -202,7 +202,7 @@ func gallopLast(ctx context.Context, hint uint64, present func(context.Context, 
 // edit then deletes again. Tombstones are never removed (deletion is
 // final).
 type tombstones struct {
-	coll *mongo.Collection
+	coll collection
 }
 
 type tombstoneDoc struct {
@@ -258,7 +258,7 @@ func decodeCursor(c string) (key, id string, err error) {
 // seenEntries reads the entries of an index collection (protocol_index,
 // material_index) that viewer sees, extra pushed down with the seen_by
 // key (see findAny), decodes them and keeps those keep accepts.
-func seenEntries[D interface{ entry() E }, E any](ctx context.Context, coll *mongo.Collection, backend string, viewer []model.CPTSID,
+func seenEntries[D interface{ entry() E }, E any](ctx context.Context, coll collection, backend string, viewer []model.CPTSID,
 	extra bson.D, id func(D) string, keep func(E) bool,
 ) ([]E, error) {
 	docs, err := findAny(ctx, coll, backend, "seen_by", viewerKeys(viewer), extra, id)

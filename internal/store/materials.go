@@ -25,8 +25,8 @@ import (
 // FerretDB decodes the small entries several times faster. Each write
 // of a material writes its entry from the document it left.
 type Materials struct {
-	coll    *mongo.Collection
-	index   *mongo.Collection
+	coll    collection
+	index   collection
 	tombs   tombstones
 	backend string
 }

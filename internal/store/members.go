@@ -23,7 +23,7 @@ import (
 // (the since field, then _id). Memberships, GroupMembers and
 // ChannelMembers embed one, set up by on.
 type pairs[D modeler[M], M any, P ~string] struct {
-	coll   *mongo.Collection
+	coll   collection
 	parent string // the parent's field: "cpts_id", "group_id", "channel_id"
 	since  string // the time field lists are ordered by
 	noun   string // a pair in errors, from the user and the parent: "member %s of group %s"
@@ -31,7 +31,7 @@ type pairs[D modeler[M], M any, P ~string] struct {
 }
 
 // on is p on the collection coll.
-func (p pairs[D, M, P]) on(coll *mongo.Collection) pairs[D, M, P] {
+func (p pairs[D, M, P]) on(coll collection) pairs[D, M, P] {
 	p.coll = coll
 	return p
 }

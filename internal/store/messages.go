@@ -25,7 +25,7 @@ import (
 // FerretDB applies update operators as read-modify-write anyway, so core
 // serialises the writes of one channel on a node.
 type Messages struct {
-	coll   *mongo.Collection
+	coll   collection
 	ferret bool
 	// byPage: read ranges by their "page" field (FerretDB's PostgreSQL
 	// backend, where that equality is pushed down to an indexed SQL
@@ -387,7 +387,7 @@ func (s *Messages) BySeqs(ctx context.Context, ch model.ChannelID, seqs []uint64
 // update as a read-modify-write of the whole document, so recording a seq
 // on the channel document could undo a concurrent rename or archive.
 type ChannelSeqs struct {
-	coll   *mongo.Collection
+	coll   collection
 	ferret bool
 }
 
@@ -421,7 +421,7 @@ func (c *ChannelSeqs) Many(ctx context.Context, ids []model.ChannelID) (map[mode
 // messages that mention them. Writes replace the whole document; core
 // serialises the writes of one marker on a node.
 type ReadMarkers struct {
-	coll   *mongo.Collection
+	coll   collection
 	ferret bool
 }
 
@@ -504,7 +504,7 @@ func (r *ReadMarkers) Put(ctx context.Context, m ReadMarker) error {
 // ThreadStates is the thread_states collection: _id = userID:rootID. It
 // records whether a user follows a thread and how far they read it.
 type ThreadStates struct {
-	coll *mongo.Collection
+	coll collection
 }
 
 // ThreadState is one user's relation to one thread.

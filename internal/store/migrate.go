@@ -49,10 +49,10 @@ var migrations = []Migration{
 // and answers "non" would keep it. Idempotent (replace by _id).
 func backfillSeatPointers(ctx context.Context, db *mongo.Database) error {
 	var seats []seatDoc
-	if err := findAll(ctx, db.Collection("rsvp_seats"), bson.D{}, nil, &seats); err != nil {
+	if err := findAll(ctx, collection{Collection: db.Collection("rsvp_seats")}, bson.D{}, nil, &seats); err != nil {
 		return fmt.Errorf("list seats: %w", err)
 	}
-	holds := db.Collection("rsvp_holds")
+	holds := collection{Collection: db.Collection("rsvp_holds")} // start-up, once: no retry
 	for _, s := range seats {
 		if err := replaceUpsert(ctx, holds, s.Holder, holdDoc{ID: s.Holder, PostID: s.PostID, N: s.N}); err != nil {
 			return fmt.Errorf("pointer of seat %s: %w", s.ID, err)

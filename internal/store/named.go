@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // named is what the collections of named objects share (users, CPTS,
@@ -13,7 +12,7 @@ import (
 // ordered by name (sortByName). Users, CPTSs, Groups and Channels embed
 // one, set up by on.
 type named[D modeler[M], M any, I ~string] struct {
-	coll   *mongo.Collection
+	coll   collection
 	ferret bool   // FerretDB: see findByIDs
 	noun   string // one object in errors: "group"
 	plural string // several: "groups"
@@ -22,7 +21,7 @@ type named[D modeler[M], M any, I ~string] struct {
 }
 
 // on is n on the collection coll, served by FerretDB when ferret.
-func (n named[D, M, I]) on(coll *mongo.Collection, ferret bool) named[D, M, I] {
+func (n named[D, M, I]) on(coll collection, ferret bool) named[D, M, I] {
 	n.coll, n.ferret = coll, ferret
 	return n
 }

@@ -35,10 +35,10 @@ import (
 // by the "page" field (32 seqs) on FerretDB-PostgreSQL, by a range query
 // on MongoDB.
 type Posts struct {
-	coll    *mongo.Collection
-	seqs    *mongo.Collection
-	pins    *mongo.Collection
-	events  *mongo.Collection
+	coll    collection
+	seqs    collection
+	pins    collection
+	events  collection
 	tombs   tombstones
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: pins by feed on its index
@@ -662,7 +662,7 @@ func (s *Posts) Upcoming(ctx context.Context, scopes []model.FeedScope, from tim
 // key, how far a user has read a feed (the seq of the newest post seen).
 // Only the user's own requests write it.
 type FeedMarkers struct {
-	coll    *mongo.Collection
+	coll    collection
 	backend string
 }
 

@@ -54,10 +54,10 @@ import (
 // would (measured on both backends). The page itself is then read by
 // _id.
 type Protocols struct {
-	coll     *mongo.Collection
-	events   *mongo.Collection
-	versions *mongo.Collection
-	index    *mongo.Collection
+	coll     collection
+	events   collection
+	versions collection
+	index    collection
 	backend  string
 }
 
@@ -728,7 +728,7 @@ func (q ProtocolQuery) matches(p model.Protocol) bool {
 // + ":" + n (zero-padded), written only by Protocols (Create and the
 // projection of transitions), never changed.
 type ProtocolVersions struct {
-	coll    *mongo.Collection
+	coll    collection
 	backend string
 }
 
@@ -764,7 +764,7 @@ func (s *ProtocolVersions) List(ctx context.Context, id model.ProtocolID, upTo i
 // even when they submit twice at once. Index on pv (protocol:version) and
 // protocol_id.
 type ProtocolReviews struct {
-	coll    *mongo.Collection
+	coll    collection
 	backend string
 }
 
@@ -838,7 +838,7 @@ func (s *ProtocolReviews) Of(ctx context.Context, id model.ProtocolID, version i
 // version + ":" + user, one acknowledgement per member and validated
 // version. Index on pv.
 type ProtocolAcks struct {
-	coll    *mongo.Collection
+	coll    collection
 	backend string
 }
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"github.com/ecpts/ecpts/internal/model"
 )
 
@@ -17,7 +15,7 @@ import (
 // undoes the other (a reaction stored inside the post would be, on
 // FerretDB). Index on post_id.
 type PostReactions struct {
-	coll    *mongo.Collection
+	coll    collection
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }

@@ -35,9 +35,9 @@ import (
 // and FerretDB's PostgreSQL backend look the holder up on its index
 // (accelerate's on PostgreSQL) and need no pointer.
 type RSVPs struct {
-	coll    *mongo.Collection
-	seats   *mongo.Collection
-	holds   *mongo.Collection
+	coll    collection
+	seats   collection
+	holds   collection
 	backend string
 	lite    *sqliteReader // FerretDB-SQLite: post_id lookups on its index
 }

@@ -81,7 +81,8 @@ func TestRSVPSeatLookupsByID(t *testing.T) {
 	}
 	defer func() { _ = client.Disconnect(context.Background()) }()
 	db := client.Database("seats")
-	r := &RSVPs{coll: db.Collection("rsvps"), seats: db.Collection("rsvp_seats"), holds: db.Collection("rsvp_holds"), backend: s.backend}
+	c := func(name string) collection { return collection{db.Collection(name), true} }
+	r := &RSVPs{coll: c("rsvps"), seats: c("rsvp_seats"), holds: c("rsvp_holds"), backend: s.backend}
 
 	post := model.PostID(model.NewID())
 	u1, u2, u3 := model.UserID(model.NewID()), model.UserID(model.NewID()), model.UserID(model.NewID())

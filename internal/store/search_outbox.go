@@ -26,8 +26,8 @@ import (
 // search_leases holds the indexer's lease: one node at a time applies the
 // outbox (Lease), the others stand by.
 type SearchOutbox struct {
-	coll   *mongo.Collection
-	leases *mongo.Collection
+	coll   collection
+	leases collection
 	now    func() time.Time
 	// ferret: FerretDB v1 pushes down neither a sort on _id nor $in, so
 	// Batch and Remove avoid them there (see each).

@@ -159,36 +159,36 @@ func Open(ctx context.Context, o Options) (_ *Store, err error) {
 	}
 
 	ferret := s.backend != BackendMongoDB
-	s.Users = &Users{userNamed.on(s.db.Collection("users"), ferret)}
-	s.CPTS = &CPTSs{cptsNamed.on(s.db.Collection("cpts"), ferret)}
-	s.Memberships = &Memberships{membershipPairs.on(s.db.Collection("memberships"))}
-	s.Groups = &Groups{groupNamed.on(s.db.Collection("groups"), ferret)}
-	s.GroupMembers = &GroupMembers{groupMemberPairs.on(s.db.Collection("group_members"))}
-	s.Channels = &Channels{channelNamed.on(s.db.Collection("channels"), ferret)}
-	s.ChannelMembers = &ChannelMembers{channelMemberPairs.on(s.db.Collection("channel_members"))}
-	s.Sessions = &Sessions{coll: s.db.Collection("sessions"), now: now}
-	s.Invitations = &Invitations{coll: s.db.Collection("invitations"), locks: s.db.Collection("invitation_locks")}
-	s.Messages = &Messages{coll: s.db.Collection("messages"), ferret: ferret, byPage: s.backend == BackendFerretDBPostgreSQL}
-	s.ReadMarkers = &ReadMarkers{coll: s.db.Collection("read_markers"), ferret: ferret}
-	s.ThreadStates = &ThreadStates{coll: s.db.Collection("thread_states")}
-	s.ConversationKeys = &ConversationKeys{coll: s.db.Collection("conversation_keys")}
-	s.ChannelSeqs = &ChannelSeqs{coll: s.db.Collection("channel_seqs"), ferret: ferret}
-	s.Audit = &Audit{coll: s.db.Collection("audit")}
-	tombs := tombstones{coll: s.db.Collection("tombstones")}
-	s.Posts = &Posts{coll: s.db.Collection("posts"), seqs: s.db.Collection("post_seqs"), pins: s.db.Collection("post_pins"),
-		events: s.db.Collection("post_events"), tombs: tombs, backend: s.backend}
-	s.PostReactions = &PostReactions{coll: s.db.Collection("post_reactions"), backend: s.backend}
-	s.RSVPs = &RSVPs{coll: s.db.Collection("rsvps"), seats: s.db.Collection("rsvp_seats"), holds: s.db.Collection("rsvp_holds"), backend: s.backend}
-	s.FeedMarkers = &FeedMarkers{coll: s.db.Collection("feed_markers"), backend: s.backend}
-	s.CalendarTokens = &CalendarTokens{coll: s.db.Collection("calendar_tokens")}
-	s.Protocols = &Protocols{coll: s.db.Collection("protocols"), events: s.db.Collection("protocol_events"),
-		versions: s.db.Collection("protocol_versions"), index: s.db.Collection("protocol_index"), backend: s.backend}
-	s.ProtocolVersions = &ProtocolVersions{coll: s.db.Collection("protocol_versions"), backend: s.backend}
-	s.ProtocolReviews = &ProtocolReviews{coll: s.db.Collection("protocol_reviews"), backend: s.backend}
-	s.ProtocolAcks = &ProtocolAcks{coll: s.db.Collection("protocol_acks"), backend: s.backend}
-	s.Materials = &Materials{coll: s.db.Collection("materials"), index: s.db.Collection("material_index"), tombs: tombs, backend: s.backend}
-	s.SearchOutbox = &SearchOutbox{coll: s.db.Collection("search_outbox"), leases: s.db.Collection("search_leases"), now: now, ferret: ferret}
-	s.Files = &Files{coll: s.db.Collection("files"), attachments: s.db.Collection("file_attachments"), backend: s.backend}
+	s.Users = &Users{userNamed.on(s.collection("users"), ferret)}
+	s.CPTS = &CPTSs{cptsNamed.on(s.collection("cpts"), ferret)}
+	s.Memberships = &Memberships{membershipPairs.on(s.collection("memberships"))}
+	s.Groups = &Groups{groupNamed.on(s.collection("groups"), ferret)}
+	s.GroupMembers = &GroupMembers{groupMemberPairs.on(s.collection("group_members"))}
+	s.Channels = &Channels{channelNamed.on(s.collection("channels"), ferret)}
+	s.ChannelMembers = &ChannelMembers{channelMemberPairs.on(s.collection("channel_members"))}
+	s.Sessions = &Sessions{coll: s.collection("sessions"), now: now}
+	s.Invitations = &Invitations{coll: s.collection("invitations"), locks: s.collection("invitation_locks")}
+	s.Messages = &Messages{coll: s.collection("messages"), ferret: ferret, byPage: s.backend == BackendFerretDBPostgreSQL}
+	s.ReadMarkers = &ReadMarkers{coll: s.collection("read_markers"), ferret: ferret}
+	s.ThreadStates = &ThreadStates{coll: s.collection("thread_states")}
+	s.ConversationKeys = &ConversationKeys{coll: s.collection("conversation_keys")}
+	s.ChannelSeqs = &ChannelSeqs{coll: s.collection("channel_seqs"), ferret: ferret}
+	s.Audit = &Audit{coll: s.collection("audit")}
+	tombs := tombstones{coll: s.collection("tombstones")}
+	s.Posts = &Posts{coll: s.collection("posts"), seqs: s.collection("post_seqs"), pins: s.collection("post_pins"),
+		events: s.collection("post_events"), tombs: tombs, backend: s.backend}
+	s.PostReactions = &PostReactions{coll: s.collection("post_reactions"), backend: s.backend}
+	s.RSVPs = &RSVPs{coll: s.collection("rsvps"), seats: s.collection("rsvp_seats"), holds: s.collection("rsvp_holds"), backend: s.backend}
+	s.FeedMarkers = &FeedMarkers{coll: s.collection("feed_markers"), backend: s.backend}
+	s.CalendarTokens = &CalendarTokens{coll: s.collection("calendar_tokens")}
+	s.Protocols = &Protocols{coll: s.collection("protocols"), events: s.collection("protocol_events"),
+		versions: s.collection("protocol_versions"), index: s.collection("protocol_index"), backend: s.backend}
+	s.ProtocolVersions = &ProtocolVersions{coll: s.collection("protocol_versions"), backend: s.backend}
+	s.ProtocolReviews = &ProtocolReviews{coll: s.collection("protocol_reviews"), backend: s.backend}
+	s.ProtocolAcks = &ProtocolAcks{coll: s.collection("protocol_acks"), backend: s.backend}
+	s.Materials = &Materials{coll: s.collection("materials"), index: s.collection("material_index"), tombs: tombs, backend: s.backend}
+	s.SearchOutbox = &SearchOutbox{coll: s.collection("search_outbox"), leases: s.collection("search_leases"), now: now, ferret: ferret}
+	s.Files = &Files{coll: s.collection("files"), attachments: s.collection("file_attachments"), backend: s.backend}
 
 	for _, c := range []interface {
 		EnsureIndexes(context.Context) error
