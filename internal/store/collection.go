@@ -101,7 +101,9 @@ func (c collection) Find(ctx context.Context, filter any, opts ...options.Lister
 }
 
 func (c collection) Aggregate(ctx context.Context, pipeline any, opts ...options.Lister[options.AggregateOptions]) (*mongo.Cursor, error) {
-	return try(ctx, c, func(ctx context.Context) (*mongo.Cursor, error) { return c.Collection.Aggregate(ctx, pipeline, opts...) })
+	return try(ctx, c, func(ctx context.Context) (*mongo.Cursor, error) {
+		return c.Collection.Aggregate(ctx, pipeline, opts...)
+	})
 }
 
 func (c collection) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
@@ -109,11 +111,15 @@ func (c collection) CountDocuments(ctx context.Context, filter any, opts ...opti
 }
 
 func (c collection) InsertOne(ctx context.Context, doc any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
-	return try(ctx, c, func(ctx context.Context) (*mongo.InsertOneResult, error) { return c.Collection.InsertOne(ctx, doc, opts...) })
+	return try(ctx, c, func(ctx context.Context) (*mongo.InsertOneResult, error) {
+		return c.Collection.InsertOne(ctx, doc, opts...)
+	})
 }
 
 func (c collection) InsertMany(ctx context.Context, docs any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
-	return try(ctx, c, func(ctx context.Context) (*mongo.InsertManyResult, error) { return c.Collection.InsertMany(ctx, docs, opts...) })
+	return try(ctx, c, func(ctx context.Context) (*mongo.InsertManyResult, error) {
+		return c.Collection.InsertMany(ctx, docs, opts...)
+	})
 }
 
 func (c collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
@@ -129,9 +135,13 @@ func (c collection) ReplaceOne(ctx context.Context, filter, doc any, opts ...opt
 }
 
 func (c collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
-	return try(ctx, c, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.Collection.DeleteOne(ctx, filter, opts...) })
+	return try(ctx, c, func(ctx context.Context) (*mongo.DeleteResult, error) {
+		return c.Collection.DeleteOne(ctx, filter, opts...)
+	})
 }
 
 func (c collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
-	return try(ctx, c, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.Collection.DeleteMany(ctx, filter, opts...) })
+	return try(ctx, c, func(ctx context.Context) (*mongo.DeleteResult, error) {
+		return c.Collection.DeleteMany(ctx, filter, opts...)
+	})
 }
