@@ -305,8 +305,9 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		return MessageView{}, false, err
 	}
 	if created {
-		// The channel's later seqs publish after this one (msglog Turn):
-		// release them whatever happens below. Published is idempotent.
+		// The channel's later seqs publish after this one (msglog
+		// Publish): release them whatever happens below. Published is
+		// idempotent.
 		defer c.msgs.Published(ch.ID, stored.Seq)
 	}
 	if created && len(files) > 0 {
@@ -325,14 +326,18 @@ func (c *Core) SendMessage(ctx context.Context, s model.Session, in SendInput) (
 		// Publish in seq order: group commit stores concurrent sends
 		// together and each sender gets here on its own, so N+1 could go
 		// out before N; a client holding N+1 that reconnects then resumes
-		// after N+1 (docs/protocol.md) and never gets N.
-		// Not cut short by the sender leaving: the order is for the others.
-		c.msgs.Turn(context.WithoutCancel(ctx), ch.ID, stored.Seq)
-		if err := c.pub.PublishMessage(ctx, ch.ID, stored.Seq, v); err != nil {
-			// Stored but not fanned out: subscribers get it on their next
-			// resume; nothing is lost.
-			c.log.Warn("publish message", "channel_id", ch.ID, "seq", stored.Seq, "err", err)
-		}
+		// after N+1 (docs/protocol.md) and never gets N. The publication
+		// may run on the goroutine of an earlier send of the channel; it
+		// is not cut short by this sender leaving: the order is for the
+		// others.
+		pctx := context.WithoutCancel(ctx)
+		c.msgs.Publish(ch.ID, stored.Seq, func() {
+			if err := c.pub.PublishMessage(pctx, ch.ID, stored.Seq, v); err != nil {
+				// Stored but not fanned out: subscribers get it on their
+				// next resume; nothing is lost.
+				c.log.Warn("publish message", "channel_id", ch.ID, "seq", stored.Seq, "err", err)
+			}
+		})
 	}
 	c.msgs.Published(ch.ID, stored.Seq)
 	// The search outbox record is written after the group commit that

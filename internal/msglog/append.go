@@ -149,50 +149,75 @@ func (l *Log) Append(ctx context.Context, ch model.Channel, m model.Message) (mo
 	return plain, true, nil
 }
 
-// publishTurnWait bounds how long Turn waits for the sends of lower seqs:
-// a sender that never calls Published (a bug, a stuck view) delays its
-// channel's live stream by at most this, never stops it.
+// publishTurnWait bounds how long Publish waits for the sends of lower
+// seqs: a sender that never calls Published (a bug, a stuck view) delays
+// its channel's live stream by at most this, never stops it.
 const publishTurnWait = 5 * time.Second
 
-// Turn waits until every send of ch numbered below seq on this node is
+// Publish runs publish, the publication of seq (a message Append created
+// on this node), once every send of ch numbered below seq on this node is
 // over (published, or failed), so that a channel's messages are published
 // in seq order: the live stream never carries seq N+1 before N, and a
 // client resuming from the highest seq it holds (docs/protocol.md) misses
 // nothing. Group commit stores several sends at once and each sender then
-// publishes on its own goroutine, after its own work (view, search
-// outbox): without Turn they would publish in any order. Append's caller
-// calls Turn before publishing the message it created and Published once
-// it is done with it (published or not). It returns early when ctx ends or
-// after publishTurnWait (logged).
-func (l *Log) Turn(ctx context.Context, ch model.ChannelID, seq uint64) {
+// finishes on its own goroutine (view, search outbox), in any order.
+//
+// One goroutine at a time publishes a channel's messages: the sender whose
+// turn comes also runs the publications of the later sends that are
+// already waiting, one after the other, and they return when theirs ran.
+// (Each sender publishing its own after the previous one woke it cost a
+// goroutine hand-off per message: under a backlog the fan-out lost its
+// batching and half its throughput.) Publish marks seq over (Published
+// is then a no-op for it). After publishTurnWait it runs publish itself,
+// out of order, and logs it.
+func (l *Log) Publish(ch model.ChannelID, seq uint64, publish func()) {
 	st := l.state(ch)
+	p := &pendingPub{seq: seq, run: publish, done: make(chan struct{})}
 	timer := time.NewTimer(publishTurnWait)
 	defer timer.Stop()
+	st.mu.Lock()
+	st.addReady(p)
 	for {
-		st.mu.Lock()
-		if len(st.unpublished) == 0 || st.unpublished[0] >= seq {
+		if !st.draining && st.runnable(seq) {
+			st.drainLocked(func(seq uint64, v any) { // runs p among others
+				l.log.Error("publish panicked", "channel_id", ch, "seq", seq, "panic", v)
+			})
 			st.mu.Unlock()
 			return
 		}
-		if st.turn == nil {
-			st.turn = make(chan struct{})
-		}
-		wake, first := st.turn, st.unpublished[0]
+		turn := st.turnOf(seq)
 		st.mu.Unlock()
 		select {
-		case <-wake:
-		case <-ctx.Done():
+		case <-p.done:
 			return
+		case <-turn:
 		case <-timer.C:
+			st.mu.Lock()
+			mine := st.takeReady(p)
+			first := uint64(0)
+			if len(st.unpublished) > 0 {
+				first = st.unpublished[0]
+			}
+			if mine {
+				st.removeUnpublished(seq)
+			}
+			st.mu.Unlock()
+			if !mine { // being published by the channel's publisher
+				<-p.done
+				return
+			}
 			l.log.Warn("publish turn: an earlier send of the channel is not over", "channel_id", ch, "seq", seq, "waiting_for", first)
+			p.run()
+			close(p.done)
 			return
 		}
+		st.mu.Lock()
 	}
 }
 
-// Published ends the send of seq that Append created (see Turn): the
-// sends numbered after it may publish. Call it exactly once per created
-// message, whatever happened after the store.
+// Published ends the send of seq that Append created (see Publish): the
+// sends numbered after it may publish. Call it once per created message,
+// whatever happened after the store (a no-op once Publish ran for it).
 func (l *Log) Published(ch model.ChannelID, seq uint64) {
 	st := l.state(ch)
 	st.mu.Lock()

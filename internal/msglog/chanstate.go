@@ -1,6 +1,7 @@
 package msglog
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -41,11 +42,18 @@ type chanState struct {
 	gen      uint64
 	inflight map[clientKey]chan struct{}
 	// unpublished holds, ascending, the seqs assigned on this node whose
-	// sends are not over (see Log.Turn): a seq is added when assigned,
-	// removed when its store fails or when its sender calls Published.
-	// turn is closed (and replaced) whenever one is removed.
+	// sends are not over (see Log.Publish): a seq is added when assigned,
+	// removed when its store fails, when its publication runs or when its
+	// sender calls Published. turns holds, by seq, the channel a sender
+	// waiting in Publish sleeps on: closed when every seq below its own is
+	// over, so that a removal wakes the one sender whose turn came, not
+	// every waiter (k wake-ups a message with k senders waiting).
 	unpublished []uint64
-	turn        chan struct{}
+	turns       map[uint64]chan struct{}
+	// ready holds, ascending, the publications waiting for their turn
+	// (Log.Publish); draining is set while one goroutine runs them.
+	ready    []*pendingPub
+	draining bool
 	// recorded is the last seq written to the store's channel_seqs (a
 	// hint LastSeq gallops from), by Record.
 	recorded atomic.Uint64
@@ -223,8 +231,102 @@ func (st *chanState) removeUnpublished(seq uint64) {
 		return
 	}
 	st.unpublished = slices.Delete(st.unpublished, i, i+1)
-	if st.turn != nil {
-		close(st.turn)
-		st.turn = nil
+	if w, ok := st.turns[seq]; ok { // its sender gave up waiting
+		close(w)
+		delete(st.turns, seq)
 	}
+	if i > 0 || len(st.turns) == 0 {
+		return // the first seq not over is the same: no turn came
+	}
+	for s, w := range st.turns {
+		if len(st.unpublished) == 0 || s <= st.unpublished[0] {
+			close(w)
+			delete(st.turns, s)
+		}
+	}
+}
+
+// turnOf returns the channel closed when seq's turn comes (see
+// removeUnpublished). Caller holds st.mu.
+func (st *chanState) turnOf(seq uint64) <-chan struct{} {
+	w, ok := st.turns[seq]
+	if !ok {
+		if st.turns == nil {
+			st.turns = make(map[uint64]chan struct{})
+		}
+		w = make(chan struct{})
+		st.turns[seq] = w
+	}
+	return w
+}
+
+// pendingPub is a publication waiting for its turn (Log.Publish): done is
+// closed once run has run.
+type pendingPub struct {
+	seq  uint64
+	run  func()
+	done chan struct{}
+}
+
+// addReady queues p in seq order. Caller holds st.mu.
+func (st *chanState) addReady(p *pendingPub) {
+	i, _ := slices.BinarySearchFunc(st.ready, p.seq, func(q *pendingPub, seq uint64) int { return cmp.Compare(q.seq, seq) })
+	st.ready = slices.Insert(st.ready, i, p)
+}
+
+// takeReady removes p from the queue; false when it is no longer there
+// (a drain took it). Caller holds st.mu.
+func (st *chanState) takeReady(p *pendingPub) bool {
+	i := slices.Index(st.ready, p)
+	if i < 0 {
+		return false
+	}
+	st.ready = slices.Delete(st.ready, i, i+1)
+	return true
+}
+
+// runnable reports whether every seq below seq on this node is over.
+// Caller holds st.mu.
+func (st *chanState) runnable(seq uint64) bool {
+	return len(st.unpublished) == 0 || st.unpublished[0] >= seq
+}
+
+// drainLocked runs, in seq order, the queued publications whose turn has
+// come, marking each seq over, until the next one must wait. It releases
+// st.mu while they run; the caller holds it, and holds it again after. A
+// publication that panics is reported to onPanic; the others still run.
+func (st *chanState) drainLocked(onPanic func(seq uint64, v any)) {
+	st.draining = true
+	var batch []*pendingPub
+	for {
+		batch = batch[:0]
+		for len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
+			p := st.ready[0]
+			st.ready = slices.Delete(st.ready, 0, 1)
+			st.removeUnpublished(p.seq)
+			batch = append(batch, p)
+		}
+		if len(batch) == 0 {
+			st.draining = false
+			return
+		}
+		st.mu.Unlock()
+		for _, p := range batch {
+			runPublication(p, onPanic)
+		}
+		clear(batch)
+		st.mu.Lock()
+	}
+}
+
+// runPublication runs p and marks it done, even if it panics (reported to
+// onPanic): the channel's later publications must not wait on it.
+func runPublication(p *pendingPub, onPanic func(seq uint64, v any)) {
+	defer close(p.done)
+	defer func() {
+		if v := recover(); v != nil {
+			onPanic(p.seq, v)
+		}
+	}()
+	p.run()
 }

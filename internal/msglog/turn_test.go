@@ -16,10 +16,10 @@ import (
 
 // TestTurnPublishesInSeqOrder: concurrent senders of one channel, group
 // committed, each doing some work of random length after Append (as core
-// builds the view) before publishing. With Turn before the publication
-// and Published after it, the publications come in seq order 1..n: the
-// reconnect scenario of cmd/ecpts-load lost seqs when N+1 went out before
-// N and the client resumed after N+1. Without Turn this order is random.
+// builds the view) before publishing. Through Publish the publications
+// come in seq order 1..n: the reconnect scenario of cmd/ecpts-load lost
+// seqs when N+1 went out before N and the client resumed after N+1.
+// Each sender publishing on its own, the order is random.
 func TestTurnPublishesInSeqOrder(t *testing.T) {
 	st := storetest.OpenTest(t, "sqlite")
 	l, ctx := runningLog(t, st)
@@ -40,11 +40,12 @@ func TestTurnPublishesInSeqOrder(t *testing.T) {
 					return
 				}
 				time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
-				l.Turn(ctx, ch.ID, m.Seq)
-				mu.Lock()
-				published = append(published, m.Seq)
-				mu.Unlock()
-				l.Published(ch.ID, m.Seq)
+				l.Publish(ch.ID, m.Seq, func() {
+					mu.Lock()
+					published = append(published, m.Seq)
+					mu.Unlock()
+				})
+				l.Published(ch.ID, m.Seq) // a no-op after Publish
 			}
 		})
 	}
@@ -81,7 +82,7 @@ func TestTurnSkipsReleased(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() {
-		l.Turn(ctx, ch.ID, seqs[2])
+		l.Publish(ch.ID, seqs[2], func() {})
 		close(done)
 	}()
 	select {
@@ -103,8 +104,102 @@ func TestTurnSkipsReleased(t *testing.T) {
 		t.Fatal("seq 3 still waiting once 1 and 2 are over")
 	}
 	// A seq this node never assigned waits for nothing.
-	l.Turn(ctx, model.ChannelID(model.NewID()), 7)
+	ran := false
+	l.Publish(model.ChannelID(model.NewID()), 7, func() { ran = true })
+	if !ran {
+		t.Fatal("the publication of a seq never assigned here did not run")
+	}
 	if !slices.Equal(seqs, []uint64{1, 2, 3}) {
 		t.Fatalf("seqs %v", seqs)
 	}
+}
+
+// TestTurnWakesOnlyTheNext: a removal wakes the one sender whose turn
+// came (before, every waiter woke at every publication: k wake-ups a
+// message with k senders waiting), and a removal that leaves the first
+// seq not over unchanged wakes no one.
+func TestTurnWakesOnlyTheNext(t *testing.T) {
+	var st chanState
+	for seq := uint64(1); seq <= 4; seq++ {
+		st.addUnpublished(seq)
+	}
+	w2, w3, w4 := st.turnOf(2), st.turnOf(3), st.turnOf(4)
+	closed := func(w <-chan struct{}) bool {
+		select {
+		case <-w:
+			return true
+		default:
+			return false
+		}
+	}
+	state := func() [3]bool { return [3]bool{closed(w2), closed(w3), closed(w4)} }
+	st.removeUnpublished(1)
+	if got := state(); got != [3]bool{true, false, false} {
+		t.Fatalf("after 1 is over, woken %v; want only 2", got)
+	}
+	st.removeUnpublished(3) // 3's sender gave up waiting and is done
+	if got := state(); got != [3]bool{true, true, false} {
+		t.Fatalf("after 3 is over, woken %v; want 4 still waiting for 2", got)
+	}
+	st.removeUnpublished(2)
+	if got := state(); got != [3]bool{true, true, true} {
+		t.Fatalf("after 2 is over, woken %v; want 4", got)
+	}
+	if len(st.turns) != 0 {
+		t.Fatalf("%d turn channels left", len(st.turns))
+	}
+}
+
+// TestPublishRunsTheWaitingOnes: the sender whose turn comes publishes
+// the later sends already waiting, in order, before it returns — no
+// hand-off from one sender to the next per message.
+func TestPublishRunsTheWaitingOnes(t *testing.T) {
+	st := storetest.OpenTest(t, "sqlite")
+	l, ctx := runningLog(t, st)
+	ch := testChannel()
+	author := model.UserID(model.NewID())
+	var seqs []uint64
+	for i := range 4 {
+		m, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, m.Seq)
+	}
+	var mu sync.Mutex
+	var order []uint64
+	record := func(seq uint64) func() {
+		return func() {
+			mu.Lock()
+			order = append(order, seq)
+			mu.Unlock()
+		}
+	}
+	var wg sync.WaitGroup
+	for _, seq := range []uint64{seqs[3], seqs[1], seqs[2]} {
+		wg.Go(func() { l.Publish(ch.ID, seq, record(seq)) })
+	}
+	// All three are queued behind seq 1 (nothing ran yet).
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		s := l.state(ch.ID)
+		s.mu.Lock()
+		n := len(s.ready)
+		s.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d publications queued, want 3", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.Publish(ch.ID, seqs[0], record(seqs[0]))
+	mu.Lock()
+	got := slices.Clone(order)
+	mu.Unlock()
+	if !slices.Equal(got, seqs) {
+		t.Fatalf("published by the time seq 1's Publish returned: %v, want %v", got, seqs)
+	}
+	wg.Wait()
 }
