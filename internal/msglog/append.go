@@ -164,7 +164,8 @@ const publishTurnWait = 5 * time.Second
 //
 // One goroutine at a time publishes a channel's messages: the sender whose
 // turn comes also runs the publications of the later sends that are
-// already waiting, one after the other, and they return when theirs ran.
+// already waiting, one after the other, and they return when theirs ran;
+// those queued meanwhile go to the next of their senders, woken then.
 // (Each sender publishing its own after the previous one woke it cost a
 // goroutine hand-off per message: under a backlog the fan-out lost its
 // batching and half its throughput.) Publish marks seq over (Published

@@ -51,7 +51,7 @@ type chanState struct {
 	unpublished []uint64
 	turns       map[uint64]chan struct{}
 	// ready holds, ascending, the publications waiting for their turn
-	// (Log.Publish); draining is set while one goroutine runs them.
+	// (Log.Publish); draining is set while one goroutine runs a batch.
 	ready    []*pendingPub
 	draining bool
 	// recorded is the last seq written to the store's channel_seqs (a
@@ -292,30 +292,37 @@ func (st *chanState) runnable(seq uint64) bool {
 }
 
 // drainLocked runs, in seq order, the queued publications whose turn has
-// come, marking each seq over, until the next one must wait. It releases
-// st.mu while they run; the caller holds it, and holds it again after. A
-// publication that panics is reported to onPanic; the others still run.
+// come, marking each seq over. It releases st.mu while they run; the
+// caller holds it, and holds it again after. Those queued while they ran
+// are left to the sender of the first of them, woken here: a sender
+// publishes one batch at most, so that a busy channel does not keep one
+// connection's goroutine publishing for others while its own next frames
+// wait. A publication that panics is reported to onPanic; the others
+// still run.
 func (st *chanState) drainLocked(onPanic func(seq uint64, v any)) {
-	st.draining = true
 	var batch []*pendingPub
-	for {
-		batch = batch[:0]
-		for len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
-			p := st.ready[0]
-			st.ready = slices.Delete(st.ready, 0, 1)
-			st.removeUnpublished(p.seq)
-			batch = append(batch, p)
+	for len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
+		p := st.ready[0]
+		st.ready = slices.Delete(st.ready, 0, 1)
+		st.removeUnpublished(p.seq)
+		batch = append(batch, p)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	st.draining = true
+	st.mu.Unlock()
+	for _, p := range batch {
+		runPublication(p, onPanic)
+	}
+	st.mu.Lock()
+	st.draining = false
+	if len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
+		next := st.ready[0].seq
+		if w, ok := st.turns[next]; ok {
+			close(w)
+			delete(st.turns, next)
 		}
-		if len(batch) == 0 {
-			st.draining = false
-			return
-		}
-		st.mu.Unlock()
-		for _, p := range batch {
-			runPublication(p, onPanic)
-		}
-		clear(batch)
-		st.mu.Lock()
 	}
 }
 

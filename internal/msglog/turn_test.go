@@ -203,3 +203,56 @@ func TestPublishRunsTheWaitingOnes(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPublishLeavesLaterOnesToTheirSenders: a publication queued while a
+// sender's batch runs is run by its own sender, woken then, not by the
+// one already publishing (whose connection's next frames would wait).
+func TestPublishLeavesLaterOnesToTheirSenders(t *testing.T) {
+	st := storetest.OpenTest(t, "sqlite")
+	l, ctx := runningLog(t, st)
+	ch := testChannel()
+	author := model.UserID(model.NewID())
+	var seqs []uint64
+	for i := range 2 {
+		m, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, m.Seq)
+	}
+	release2, ran2, sender2 := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		l.Publish(ch.ID, seqs[0], func() {
+			// Seq 2 is queued while seq 1 is being published.
+			go func() {
+				defer close(sender2)
+				l.Publish(ch.ID, seqs[1], func() { close(ran2); <-release2 })
+			}()
+			for {
+				s := l.state(ch.ID)
+				s.mu.Lock()
+				n := len(s.ready)
+				s.mu.Unlock()
+				if n == 1 {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}()
+	select {
+	case <-first:
+	case <-time.After(2 * time.Second):
+		close(release2)
+		t.Fatal("seq 1's sender is publishing seq 2, queued after its batch began")
+	}
+	select {
+	case <-ran2:
+	case <-time.After(2 * time.Second):
+		t.Fatal("seq 2 not published by its own sender")
+	}
+	close(release2)
+	<-sender2
+}
