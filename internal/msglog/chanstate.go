@@ -226,20 +226,30 @@ func (st *chanState) addUnpublished(seq uint64) {
 // removeUnpublished drops seq and wakes the sends waiting for their turn.
 // Caller holds st.mu.
 func (st *chanState) removeUnpublished(seq uint64) {
+	if st.dropUnpublished(seq) {
+		st.wakeTurns()
+	}
+}
+
+// dropUnpublished removes seq from unpublished and reports whether it was
+// the first (only then may a turn have come). Caller holds st.mu.
+func (st *chanState) dropUnpublished(seq uint64) bool {
 	i, found := slices.BinarySearch(st.unpublished, seq)
 	if !found {
-		return
+		return false
 	}
 	st.unpublished = slices.Delete(st.unpublished, i, i+1)
 	if w, ok := st.turns[seq]; ok { // its sender gave up waiting
 		close(w)
 		delete(st.turns, seq)
 	}
-	if i > 0 || len(st.turns) == 0 {
-		return // the first seq not over is the same: no turn came
-	}
+	return i == 0
+}
+
+// wakeTurns wakes the senders whose turn has come. Caller holds st.mu.
+func (st *chanState) wakeTurns() {
 	for s, w := range st.turns {
-		if len(st.unpublished) == 0 || s <= st.unpublished[0] {
+		if st.runnable(s) {
 			close(w)
 			delete(st.turns, s)
 		}
@@ -304,7 +314,8 @@ func (st *chanState) drainLocked(onPanic func(seq uint64, v any)) {
 	for len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
 		p := st.ready[0]
 		st.ready = slices.Delete(st.ready, 0, 1)
-		st.removeUnpublished(p.seq)
+		delete(st.turns, p.seq) // its sender waits for p.done, not for a turn
+		st.dropUnpublished(p.seq)
 		batch = append(batch, p)
 	}
 	if len(batch) == 0 {
@@ -317,13 +328,7 @@ func (st *chanState) drainLocked(onPanic func(seq uint64, v any)) {
 	}
 	st.mu.Lock()
 	st.draining = false
-	if len(st.ready) > 0 && st.runnable(st.ready[0].seq) {
-		next := st.ready[0].seq
-		if w, ok := st.turns[next]; ok {
-			close(w)
-			delete(st.turns, next)
-		}
-	}
+	st.wakeTurns() // the first of those queued meanwhile, if its turn came
 }
 
 // runPublication runs p and marks it done, even if it panics (reported to

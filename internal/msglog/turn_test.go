@@ -69,17 +69,9 @@ func TestTurnPublishesInSeqOrder(t *testing.T) {
 // later ones back.
 func TestTurnSkipsReleased(t *testing.T) {
 	st := storetest.OpenTest(t, "sqlite")
-	l, ctx := runningLog(t, st)
+	l, _ := runningLog(t, st)
 	ch := testChannel()
-	author := model.UserID(model.NewID())
-	var seqs []uint64
-	for i := range 3 {
-		m, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, m.Seq)
-	}
+	seqs := appendN(t, l, ch, 3)
 	done := make(chan struct{})
 	go func() {
 		l.Publish(ch.ID, seqs[2], func() {})
@@ -155,17 +147,9 @@ func TestTurnWakesOnlyTheNext(t *testing.T) {
 // hand-off from one sender to the next per message.
 func TestPublishRunsTheWaitingOnes(t *testing.T) {
 	st := storetest.OpenTest(t, "sqlite")
-	l, ctx := runningLog(t, st)
+	l, _ := runningLog(t, st)
 	ch := testChannel()
-	author := model.UserID(model.NewID())
-	var seqs []uint64
-	for i := range 4 {
-		m, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, m.Seq)
-	}
+	seqs := appendN(t, l, ch, 4)
 	var mu sync.Mutex
 	var order []uint64
 	record := func(seq uint64) func() {
@@ -179,21 +163,7 @@ func TestPublishRunsTheWaitingOnes(t *testing.T) {
 	for _, seq := range []uint64{seqs[3], seqs[1], seqs[2]} {
 		wg.Go(func() { l.Publish(ch.ID, seq, record(seq)) })
 	}
-	// All three are queued behind seq 1 (nothing ran yet).
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		s := l.state(ch.ID)
-		s.mu.Lock()
-		n := len(s.ready)
-		s.mu.Unlock()
-		if n == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d publications queued, want 3", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	queued(t, l, ch.ID, 3) // all three behind seq 1, nothing ran yet
 	l.Publish(ch.ID, seqs[0], record(seqs[0]))
 	mu.Lock()
 	got := slices.Clone(order)
@@ -209,17 +179,9 @@ func TestPublishRunsTheWaitingOnes(t *testing.T) {
 // one already publishing (whose connection's next frames would wait).
 func TestPublishLeavesLaterOnesToTheirSenders(t *testing.T) {
 	st := storetest.OpenTest(t, "sqlite")
-	l, ctx := runningLog(t, st)
+	l, _ := runningLog(t, st)
 	ch := testChannel()
-	author := model.UserID(model.NewID())
-	var seqs []uint64
-	for i := range 2 {
-		m, _, err := l.Append(ctx, ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, m.Seq)
-	}
+	seqs := appendN(t, l, ch, 2)
 	release2, ran2, sender2 := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	first := make(chan struct{})
 	go func() {
@@ -230,16 +192,7 @@ func TestPublishLeavesLaterOnesToTheirSenders(t *testing.T) {
 				defer close(sender2)
 				l.Publish(ch.ID, seqs[1], func() { close(ran2); <-release2 })
 			}()
-			for {
-				s := l.state(ch.ID)
-				s.mu.Lock()
-				n := len(s.ready)
-				s.mu.Unlock()
-				if n == 1 {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
+			queued(t, l, ch.ID, 1)
 		})
 	}()
 	select {
@@ -255,4 +208,38 @@ func TestPublishLeavesLaterOnesToTheirSenders(t *testing.T) {
 	}
 	close(release2)
 	<-sender2
+}
+
+// appendN appends n messages to ch and returns their seqs.
+func appendN(t *testing.T, l *Log, ch model.Channel, n int) []uint64 {
+	t.Helper()
+	author := model.UserID(model.NewID())
+	var seqs []uint64
+	for i := range n {
+		m, _, err := l.Append(t.Context(), ch, newMessage(ch, author, uuid.NewString(), fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, m.Seq)
+	}
+	return seqs
+}
+
+// queued waits (at most 2 s) until n publications of ch wait their turn.
+func queued(t *testing.T, l *Log, ch model.ChannelID, n int) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		s := l.state(ch)
+		s.mu.Lock()
+		got := len(s.ready)
+		s.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d publications queued, want %d", got, n)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
