@@ -174,8 +174,7 @@ const publishTurnWait = 5 * time.Second
 func (l *Log) Publish(ch model.ChannelID, seq uint64, publish func()) {
 	st := l.state(ch)
 	p := &pendingPub{seq: seq, run: publish, done: make(chan struct{})}
-	timer := time.NewTimer(publishTurnWait)
-	defer timer.Stop()
+	var timer *time.Timer // only once it has to wait: most sends do not
 	st.mu.Lock()
 	st.addReady(p)
 	for {
@@ -188,6 +187,10 @@ func (l *Log) Publish(ch model.ChannelID, seq uint64, publish func()) {
 		}
 		turn := st.turnOf(seq)
 		st.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(publishTurnWait)
+			defer timer.Stop()
+		}
 		select {
 		case <-p.done:
 			return
